@@ -1,0 +1,54 @@
+"""cytensor: a Theano-style symbolic tensor library with precompiled Cython kernels.
+
+    import cytensor as theano
+    import cytensor.tensor as T
+
+    x = T.matrix('x')
+    f = theano.function([x], T.exp(x).sum())
+"""
+__version__ = "0.1.0"
+
+from .config import config, change_flags                     # noqa: F401
+from . import kernels                                        # noqa: F401
+from .graph import Apply, Constant, Op, Variable             # noqa: F401
+from . import tensor                                         # noqa: F401
+from .sharedvalue import SharedVariable, shared              # noqa: F401
+from .gradient import grad                                   # noqa: F401
+from . import gradient                                       # noqa: F401
+from .mode import Mode                                       # noqa: F401
+from .function import In, Out, function                      # noqa: F401
+from .profiling import ProfileStats                          # noqa: F401
+from . import printing                                       # noqa: F401
+from .printing import pp                                     # noqa: F401
+
+
+def show_config(file=None):
+    """Print the version, the kernels' build (OpenMP, threads), BLAS and floatX."""
+    import numpy
+    import scipy
+    from .kernels import _buildinfo
+    lines = [
+        f"cytensor {__version__}",
+        f"  floatX: {config.floatX}   mode: {config.mode}   linker: {config.linker}",
+        f"  OpenMP: {'on' if kernels.openmp_enabled() else 'off'}, "
+        f"threads: {kernels.get_num_threads()}",
+        f"  libmvec (vector math): {'on' if _buildinfo.MVEC else 'off'}",
+        f"  compile flags: {' '.join(_buildinfo.CFLAGS)}",
+        f"  BLAS: {_blas_description()} (through scipy {scipy.__version__})",
+        f"  numpy {numpy.__version__}",
+    ]
+    print("\n".join(lines), file=file)
+
+
+def _blas_description():
+    try:
+        from threadpoolctl import threadpool_info
+        for lib in threadpool_info():
+            if lib.get("user_api") == "blas" and "scipy" in lib.get("filepath", ""):
+                return f"{lib['internal_api']} {lib.get('version')}"
+    except ImportError:
+        pass
+    import scipy
+    config_info = scipy.show_config(mode="dicts")
+    blas = config_info.get("Build Dependencies", {}).get("blas", {})
+    return f"{blas.get('name', 'unknown')} {blas.get('version', '')}".strip()

@@ -1,0 +1,347 @@
+"""function(): compile a graph into a Python callable.
+
+The path: normalise the arguments (inputs, outputs, updates, givens),
+copy the graph with the givens substituted (the user's graph never
+changes), rewrite the copy, link it into a schedule of kernel thunks, and
+wrap that in a ``Function`` whose ``__call__`` checks the inputs, runs the
+schedule, writes the updates and returns fresh output arrays.
+"""
+import time
+import warnings
+from collections import OrderedDict
+
+import numpy as np
+
+from .config import config
+from .graph import Constant, Variable, ancestors, graph_inputs
+from .linker import Schedule
+from .mode import get_mode
+from .rewriting import FunctionGraph, Trace, rewrite_graph
+from .sharedvalue import SharedVariable
+from .tensor.subtensor import specify_shape
+from .tensor.type import as_tensor_variable
+
+
+class MissingInputError(ValueError):
+    """The outputs depend on a variable that is not given to the function."""
+
+
+class UnusedInputError(ValueError):
+    """An input is not needed to compute any output or update."""
+
+
+class In:
+    """A function input with options: a default ``value``, a keyword ``name``,
+    ``strict`` typing, ``allow_downcast``, and Theano's ``update`` for it."""
+
+    def __init__(self, variable, name=None, value=None, update=None, mutable=False,
+                 strict=False, allow_downcast=None, borrow=False, implicit=False):
+        if not isinstance(variable, Variable):
+            raise TypeError(f"In() wraps a symbolic variable, got {variable!r}")
+        self.variable = variable
+        self.name = name if name is not None else variable.name
+        self.value = value
+        self.update = update
+        self.mutable = mutable
+        self.strict = strict
+        self.allow_downcast = allow_downcast
+        self.borrow = borrow
+        self.implicit = implicit
+        if isinstance(value, SharedVariable):
+            raise TypeError("In(value=...) takes a value; pass shared variables in graphs")
+
+
+class Out:
+    """A function output; ``borrow=True`` may return internal storage (no copy)."""
+
+    def __init__(self, variable, borrow=False):
+        self.variable = variable
+        self.borrow = borrow
+
+
+class FunctionMaker:
+    """What compiling made, for inspection: ``f.maker.fgraph.toposort()``."""
+
+    def __init__(self, fgraph, mode, inputs, outputs, trace):
+        self.fgraph, self.mode, self.inputs, self.outputs = fgraph, mode, inputs, outputs
+        self.rewrites_applied = trace.entries
+
+
+def function(inputs, outputs=None, updates=None, givens=None, allow_input_downcast=None,
+             mode=None, profile=None, name=None, on_unused_input=None,
+             no_default_updates=False, accept_inplace=False, rebuild_strict=True):
+    """Compile the graph from ``inputs`` to ``outputs`` into a callable.
+
+    inputs: list of variables (or In). outputs: a variable (the call returns
+    an array), a list (returns a list) or None (returns []). updates: pairs
+    or an ordered dict {shared variable: new value expression}, all computed
+    from the values before the call, then written. givens: pairs
+    {variable: replacement} substituted in a copy of the graph.
+    allow_input_downcast: True casts inputs to the declared dtype; None
+    allows Python scalars and float64 data into floatX; False is strict.
+    mode: None, 'FAST_RUN', 'FAST_COMPILE' or a Mode. profile: True or a
+    ProfileStats to collect timings in.
+    """
+    definition = dict(inputs=inputs, outputs=outputs, updates=updates, givens=givens,
+                      allow_input_downcast=allow_input_downcast, mode=mode,
+                      profile=profile, name=name, on_unused_input=on_unused_input)
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError("function() inputs must be a list (or tuple) of variables, even "
+                        f"for one input: function([x], ...), got {type(inputs).__name__}")
+    ins = [i if isinstance(i, In) else In(_input_variable(i, k)) for k, i in enumerate(inputs)]
+    in_vars = [i.variable for i in ins]
+    if len(set(in_vars)) != len(in_vars):
+        raise ValueError("function(): the same variable is given twice as an input")
+    for v in in_vars:
+        if isinstance(v, Constant):
+            raise TypeError(f"function(): the constant {v} cannot be an input")
+
+    single = outputs is not None and not isinstance(outputs, (list, tuple))
+    out_list = [] if outputs is None else [outputs] if single else list(outputs)
+    outs = [o if isinstance(o, Out) else Out(o) for o in out_list]
+    for o in outs:
+        o.variable = as_tensor_variable(o.variable)
+
+    update_pairs = _normalise_updates(updates)
+    replace = _normalise_givens(givens)
+
+    # Copy the graph (givens substituted) so that rewrites cannot touch the user's.
+    targets = [o.variable for o in outs] + [u for _, u in update_pairs]
+    fgraph = FunctionGraph(in_vars, targets, replace=replace)
+    _check_inputs(fgraph, in_vars, on_unused_input or config.on_unused_input, targets)
+
+    mode = get_mode(mode)
+    trace = Trace(config.optimizer_verbose)
+    start = time.perf_counter()
+    rewrite_graph(fgraph, mode.rewrites(), trace)
+    rewrite_time = time.perf_counter() - start
+    schedule = Schedule(fgraph, mode.linker)
+
+    fn = Function(schedule, ins, outs, [s for s, _ in update_pairs], single,
+                  allow_input_downcast, name)
+    fn.maker = FunctionMaker(fgraph, mode, ins, outs, trace)
+    fn.definition = definition
+    profile = config.profile if profile is None else profile
+    if profile:
+        from .profiling import ProfileStats
+        fn.profile = profile if isinstance(profile, ProfileStats) else ProfileStats(name)
+        fn.profile.record_compile(fn, rewrite_time)
+    return fn
+
+
+def _input_variable(v, position):
+    if not isinstance(v, Variable):
+        raise TypeError(f"function() input {position} is {v!r}, not a symbolic variable")
+    if isinstance(v, SharedVariable):
+        raise TypeError(f"function() input {position}: the shared variable {v} cannot be an "
+                        "explicit input; it is an implicit input of every graph using it")
+    return v
+
+
+def _normalise_updates(updates):
+    if updates is None:
+        return []
+    if isinstance(updates, dict) and not isinstance(updates, OrderedDict) and len(updates) > 1:
+        warnings.warn("updates given as a plain dict: their order is the dict's order; "
+                      "pass a list of pairs or an OrderedDict", stacklevel=3)
+    pairs = list(updates.items()) if isinstance(updates, dict) else list(updates)
+    out, seen = [], set()
+    for pair in pairs:
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise TypeError(f"updates must be (shared variable, expression) pairs, got {pair!r}")
+        var, expr = pair
+        if not isinstance(var, SharedVariable):
+            raise TypeError(f"update target {var} is not a shared variable; only shared "
+                            "variables (made with shared()) can be updated")
+        if var in seen:
+            raise ValueError(f"shared variable {var} is updated twice")
+        seen.add(var)
+        expr = as_tensor_variable(expr)
+        if expr.dtype != var.dtype or expr.ndim != var.ndim:
+            raise TypeError(
+                f"the update of shared variable {var} must have its type {var.type}, but the "
+                f"expression {expr} has type {expr.type}; cast it, e.g. "
+                f"(expr).astype('{var.dtype}'), or make the shared variable of that type")
+        if any(s is not None and e != s for s, e in zip(var.type.shape, expr.type.shape)):
+            expr = specify_shape(expr, var.type.shape)
+        out.append((var, expr))
+    return out
+
+
+def _normalise_givens(givens):
+    if givens is None:
+        return {}
+    pairs = list(givens.items()) if isinstance(givens, dict) else list(givens)
+    replace = {}
+    for pair in pairs:
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise TypeError(f"givens must be (variable, replacement) pairs, got {pair!r}")
+        var, new = pair
+        if not isinstance(var, Variable):
+            raise TypeError(f"givens: {var!r} is not a symbolic variable")
+        new = as_tensor_variable(new)
+        if new.dtype != var.dtype or new.ndim != var.ndim:
+            raise TypeError(f"givens: {var} of type {var.type} cannot be replaced by {new} "
+                            f"of type {new.type}; cast the replacement")
+        replace[var] = new
+    return replace
+
+
+def _check_inputs(fgraph, in_vars, on_unused_input, targets):
+    needed = set(graph_inputs(fgraph.outputs))
+    for var in needed:
+        if var.owner is None and not isinstance(var, (Constant, SharedVariable)) \
+                and var not in in_vars:
+            raise MissingInputError(
+                f"function() needs a value for {var} (type {var.type}) to compute its "
+                "outputs, but it is not in the inputs list; add it to the inputs, or "
+                "replace it with givens")
+    used = set(ancestors(fgraph.outputs))
+    for k, v in enumerate(in_vars):
+        if v not in used and on_unused_input != "ignore":
+            msg = (f"function() input {k} ({v}) is not used to compute any output or "
+                   "update; remove it, or pass on_unused_input='warn' or 'ignore'")
+            if on_unused_input == "raise":
+                raise UnusedInputError(msg)
+            warnings.warn(msg, stacklevel=3)
+
+
+class Function:
+    """A compiled function.  Call it with the input values."""
+
+    trust_input = False
+
+    def __init__(self, schedule, ins, outs, update_targets, single, allow_input_downcast,
+                 name):
+        self.schedule = schedule
+        self.name = name
+        self.profile = None
+        self._single = single
+        self._ins = ins
+        self._input_cells = [schedule.cells[i.variable] for i in ins]
+        self._checks = [_input_check(i, k, allow_input_downcast, name)
+                        for k, i in enumerate(ins)]
+        self._defaults = {}
+        for k, i in enumerate(ins):
+            if i.value is not None:
+                self._defaults[k] = i.variable.type.filter(
+                    i.value, allow_downcast=True if allow_input_downcast else None)
+        self._names = {i.name: k for k, i in enumerate(ins) if i.name is not None}
+
+        graph_outs = schedule.fgraph.outputs
+        n_out = len(outs)
+        computed = {v for node in schedule.nodes for v in node.outputs}
+        # (cell, must copy): outputs never alias inputs, shared values or each other.
+        self._outputs = []
+        seen = set()
+        update_vars = set(graph_outs[n_out:])
+        for o, var in zip(outs, graph_outs[:n_out]):
+            must_copy = not o.borrow and (var not in computed or var in seen
+                                          or var in update_vars)
+            seen.add(var)
+            self._outputs.append((schedule.cells[var], must_copy, o.borrow))
+        self._updates = []
+        for shared_var, var in zip(update_targets, graph_outs[n_out:]):
+            self._updates.append((shared_var.container, schedule.cells[var],
+                                  var not in computed or var in seen))
+            seen.add(var)
+        self._computed_cells = [schedule.cells[v] for v in set(graph_outs) if v in computed]
+        self._gc = config.allow_gc
+
+    # --- calling --------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        if kwargs or len(args) != len(self._ins):
+            args = self._bind(args, kwargs)
+        if self.trust_input:
+            for cell, value in zip(self._input_cells, args):
+                cell[0] = value
+        else:
+            for cell, check, value in zip(self._input_cells, self._checks, args):
+                cell[0] = check(value)
+        if self.profile is not None:
+            start = time.perf_counter()
+            self.schedule.run_profiled(self.profile)
+        else:
+            self.schedule.run()
+        results = []
+        for cell, must_copy, borrow in self._outputs:
+            value = cell[0]
+            if must_copy or (not borrow and value.base is not None):
+                value = value.copy()
+            results.append(value)
+        new_values = [cell[0].copy() if must_copy or cell[0].base is not None else cell[0]
+                      for _, cell, must_copy in self._updates]
+        for (container, _, _), value in zip(self._updates, new_values):
+            container[0] = value
+        for cell in self._computed_cells:
+            cell[0] = None
+        if self._gc:
+            self.schedule.clear_intermediates()
+        if self.profile is not None:
+            self.profile.record_call(time.perf_counter() - start)
+        return results[0] if self._single else results
+
+    def _bind(self, args, kwargs):
+        n = len(self._ins)
+        if len(args) > n:
+            raise TypeError(f"{self._label()} takes {n} inputs, got {len(args)}")
+        values = list(args) + [_MISSING] * (n - len(args))
+        for key, value in kwargs.items():
+            if key not in self._names:
+                raise TypeError(f"{self._label()} has no input named {key!r}; "
+                                f"named inputs: {sorted(self._names)}")
+            k = self._names[key]
+            if values[k] is not _MISSING:
+                raise TypeError(f"{self._label()} got input {key!r} twice")
+            values[k] = value
+        for k, value in enumerate(values):
+            if value is _MISSING:
+                if k not in self._defaults:
+                    raise TypeError(f"{self._label()}: missing input {k} "
+                                    f"({self._ins[k].variable}); it has no default value")
+                values[k] = self._defaults[k]
+        return values
+
+    def _label(self):
+        return f"cytensor function {self.name!r}" if self.name else "cytensor function"
+
+    # --- inspection and pickling ---------------------------------------------
+    @property
+    def input_storage(self):
+        return self._input_cells
+
+    def __reduce__(self):
+        return (_rebuild, (self.definition, self.trust_input))
+
+    def __repr__(self):
+        return f"<{self._label()}: {len(self.schedule.nodes)} nodes>"
+
+
+_MISSING = object()
+
+
+def _rebuild(definition, trust_input):
+    fn = function(**definition)
+    fn.trust_input = trust_input
+    return fn
+
+
+def _input_check(inp, position, allow_input_downcast, fn_name):
+    """A fast checker for one input: exact arrays pass straight through."""
+    ttype = inp.variable.type
+    dtype, ndim = ttype.numpy_dtype, ttype.ndim
+    static = [(a, s) for a, s in enumerate(ttype.shape) if s is not None]
+    allow = inp.allow_downcast if inp.allow_downcast is not None else allow_input_downcast
+    ndarray = np.ndarray
+
+    def check(value):
+        if type(value) is ndarray and value.dtype == dtype and value.ndim == ndim \
+                and not static:
+            return value
+        try:
+            return ttype.filter(value, strict=inp.strict, allow_downcast=allow)
+        except (TypeError, ValueError) as e:
+            where = f" of function {fn_name!r}" if fn_name else ""
+            raise TypeError(f"bad value for input {position} ({inp.variable}, type "
+                            f"{ttype}){where}: {e}") from None
+    return check

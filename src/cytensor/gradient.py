@@ -1,0 +1,297 @@
+"""Reverse-mode differentiation on the graph.
+
+``grad`` walks the nodes between ``wrt`` and ``cost`` from the cost back,
+asking each op for the gradients of its inputs given the gradients of its
+outputs (``op.grad``; elementwise ops read their rule from the table).
+Gradients reaching a variable along several paths are added.  The result
+is itself a graph, so it can be differentiated again.
+"""
+import numpy as np
+
+from .graph import Apply, Op, Variable, ancestors, toposort
+from .tensor.type import TensorType, as_tensor_variable
+
+
+class DisconnectedInputError(ValueError):
+    """grad() was asked for a variable the cost does not depend on."""
+
+
+def _zeros_like(v):
+    from .tensor.basic import zeros_like
+    dtype = v.dtype if v.dtype.startswith("float") else None
+    return zeros_like(v, dtype=dtype) if dtype else zeros_like(v, dtype=_float_x())
+
+
+def _float_x():
+    from .config import config
+    return config.floatX
+
+
+def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
+         add_names=True, known_grads=None, return_disconnected="zero",
+         null_gradients="raise"):
+    """Symbolic gradient of the scalar ``cost`` with respect to ``wrt``.
+
+    wrt: a variable or a list of them (returns a variable or a list).
+    consider_constant: variables whose value is treated as constant.
+    disconnected_inputs: 'raise', 'warn' or 'ignore' when a ``wrt`` does not
+    influence the cost; return_disconnected: 'zero' (zeros), 'None' or
+    'disconnected' for those.  known_grads: {variable: gradient} to start
+    from instead of (or besides) the cost.
+    """
+    if cost is not None:
+        cost = as_tensor_variable(cost)
+        if cost.ndim != 0:
+            raise TypeError(f"grad: the cost must be a scalar, but {cost} has "
+                            f"{cost.ndim} dimensions (type {cost.type}); take its "
+                            "sum() or mean(), or use gradient.jacobian")
+        if not cost.dtype.startswith("float"):
+            raise TypeError(f"grad: the cost {cost} has integer type {cost.dtype}; "
+                            "it has no gradient")
+    if disconnected_inputs not in ("raise", "warn", "ignore"):
+        raise ValueError(f"disconnected_inputs must be raise/warn/ignore, "
+                         f"not {disconnected_inputs!r}")
+    single = isinstance(wrt, Variable)
+    wrt_list = [wrt] if single else list(wrt)
+    for w in wrt_list:
+        if not isinstance(w, Variable):
+            raise TypeError(f"grad: wrt must be symbolic variables, got {w!r}")
+
+    grads = {}                           # variable -> list of gradient terms
+    if cost is not None:
+        from .tensor.basic import ones_like
+        grads[cost] = [ones_like(cost)]
+    for var, g in (known_grads or {}).items():
+        grads.setdefault(var, []).append(as_tensor_variable(g))
+    starts = list(grads)
+    constants = set(consider_constant or ())
+
+    # Only nodes on a path from some wrt to some start matter.
+    blockers = set(wrt_list) | constants
+    nodes = toposort(starts, blockers=blockers)
+    on_path = set(wrt_list)
+    for node in nodes:
+        if any(i in on_path for i in node.inputs):
+            on_path.update(node.outputs)
+
+    for node in reversed(nodes):
+        if not any(o in grads for o in node.outputs):
+            continue
+        if not any(i in on_path for i in node.inputs):
+            continue
+        out_grads = [_total(grads.get(o)) for o in node.outputs]
+        out_grads = [g if g is not None else _zeros_like(o)
+                     for g, o in zip(out_grads, node.outputs)]
+        in_grads = node.op.grad(node.inputs, out_grads)
+        if len(in_grads) != len(node.inputs):
+            raise ValueError(f"{node.op}.grad returned {len(in_grads)} gradients for "
+                             f"{len(node.inputs)} inputs")
+        for inp, g in zip(node.inputs, in_grads):
+            if g is None or inp in constants or inp not in on_path:
+                continue
+            g = as_tensor_variable(g)
+            if isinstance(inp.type, TensorType) and g.ndim != inp.ndim:
+                raise ValueError(f"{node.op}.grad gave a {g.ndim}-d gradient for the "
+                                 f"{inp.ndim}-d input {inp}")
+            grads.setdefault(inp, []).append(g)
+
+    connected = set(ancestors(starts, blockers=constants))
+    results = []
+    for w in wrt_list:
+        g = _total(grads.get(w))
+        if g is None:
+            if w not in connected:
+                msg = (f"grad: the cost does not depend on {w} (type {w.type}); "
+                       "pass disconnected_inputs='ignore' to get zeros")
+                if disconnected_inputs == "raise":
+                    raise DisconnectedInputError(msg)
+                if disconnected_inputs == "warn":
+                    import warnings
+                    warnings.warn(msg, stacklevel=2)
+                if return_disconnected in ("None", "disconnected"):
+                    results.append(None)
+                    continue
+            g = _zeros_like(w)
+        elif add_names and w.name and g.name is None:
+            g.name = f"(d{cost if cost is not None else '?'}/d{w.name})"
+        results.append(g)
+    return results[0] if single else results
+
+
+def _total(terms):
+    """The sum of the gradient terms reaching one variable (None if none)."""
+    if not terms:
+        return None
+    total = terms[0]
+    for t in terms[1:]:
+        total = total + t
+    return total
+
+
+def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise"):
+    """d expression[i] / d wrt, one grad per element of a vector ``expression``.
+
+    The vector's length must be known when the graph is built (a static
+    shape); each row is an ordinary gradient graph.
+    """
+    from .tensor.basic import stack
+    expression = as_tensor_variable(expression)
+    single = isinstance(wrt, Variable)
+    wrt_list = [wrt] if single else list(wrt)
+    if expression.ndim == 0:
+        rows = grad(expression, wrt_list, consider_constant, disconnected_inputs)
+        return rows[0] if single else rows
+    if expression.ndim != 1 or expression.type.shape[0] is None:
+        flat = expression.flatten()
+        length = flat.type.shape[0]
+        if length is None:
+            raise ValueError(
+                f"jacobian: the length of {expression} is unknown when the graph is "
+                "built; give it a static shape (e.g. T.specify_shape(x, (3,)))")
+        expression = flat
+    length = expression.type.shape[0]
+    per_wrt = [[] for _ in wrt_list]
+    for i in range(length):
+        row = grad(expression[i], wrt_list, consider_constant, disconnected_inputs)
+        for k, g in enumerate(row):
+            per_wrt[k].append(g)
+    out = [stack(rows) for rows in per_wrt]
+    return out[0] if single else out
+
+
+def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
+    """Matrix of second derivatives of a scalar cost w.r.t. a vector (or vectors)."""
+    single = isinstance(wrt, Variable)
+    wrt_list = [wrt] if single else list(wrt)
+    out = []
+    for w in wrt_list:
+        if w.ndim != 1:
+            raise TypeError(f"hessian: {w} must be a vector, it has {w.ndim} dimensions")
+        g = grad(cost, w, consider_constant, disconnected_inputs)
+        out.append(jacobian(g, w, consider_constant, disconnected_inputs="ignore"))
+    return out[0] if single else out
+
+
+# ---------------------------------------------------------------------------
+# Ops that stop or mark gradients
+# ---------------------------------------------------------------------------
+
+
+class _GradientBarrier(Op):
+    """Identity on values; ``kind`` says what happens to the gradient."""
+
+    __props__ = ("kind",)
+    view_map = {0: [0]}
+
+    def __init__(self, kind):
+        self.kind = kind
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        return Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = inputs[0].view()
+
+    def reference(self, node, x):
+        return (x,)
+
+    def grad(self, inputs, output_grads):
+        if self.kind == "zero":
+            return [_zeros_like(inputs[0])]
+        return [None]
+
+    def infer_shape(self, node, input_shapes):
+        return input_shapes
+
+
+def zero_grad(x):
+    """x, whose gradient is zero (the path still counts as connected)."""
+    return _GradientBarrier("zero")(x)
+
+
+def disconnected_grad(x):
+    """x, through which no gradient flows."""
+    return _GradientBarrier("disconnected")(x)
+
+
+# ---------------------------------------------------------------------------
+# Checking gradients numerically
+# ---------------------------------------------------------------------------
+
+
+class GradientError(AssertionError):
+    """The symbolic gradient and the finite-difference estimate disagree."""
+
+
+def numeric_grad(f, points, eps):
+    """Central differences of the scalar function f at each point."""
+    grads = []
+    for k, p in enumerate(points):
+        g = np.zeros_like(p, dtype="float64")
+        flat_p, flat_g = p.reshape(-1), g.reshape(-1)
+        for i in range(flat_p.size):
+            orig = flat_p[i]
+            flat_p[i] = orig + eps
+            plus = float(f(*points))
+            flat_p[i] = orig - eps
+            minus = float(f(*points))
+            flat_p[i] = orig
+            flat_g[i] = (plus - minus) / (2 * eps)
+        grads.append(g)
+    return grads
+
+
+def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=None,
+                rel_tol=None, mode=None, cast_to_output_type=False):
+    """Check the symbolic gradient of ``fun`` at the points ``pt`` numerically.
+
+    fun takes symbolic tensors (one per point) and returns a tensor; its
+    output is projected on a random direction to get a scalar, whose
+    gradient is compared with central finite differences.  Raises
+    GradientError naming the input and the worst element on mismatch.
+    """
+    from .function import function
+    rng = rng if rng is not None else np.random.default_rng(42)
+    if isinstance(rng, np.random.RandomState):
+        rng = np.random.default_rng(rng.randint(2**31))
+    pt = [np.array(p) for p in pt]
+    dtypes = [p.dtype.name for p in pt]
+    for d in dtypes:
+        if not d.startswith("float"):
+            raise TypeError(f"verify_grad: points must be float arrays, got {d}")
+    low_precision = "float32" in dtypes or "float16" in dtypes
+    eps = eps or (1e-3 if low_precision else 1e-6)
+    abs_tol = abs_tol if abs_tol is not None else (3e-2 if low_precision else 1e-4)
+    rel_tol = rel_tol if rel_tol is not None else (3e-2 if low_precision else 1e-4)
+
+    inputs = [TensorType(p.dtype.name, shape=(None,) * p.ndim)(f"input{i}")
+              for i, p in enumerate(pt)]
+    out = as_tensor_variable(fun(*inputs))
+    for _ in range(n_tests):
+        direction = TensorType("float64", shape=(None,) * out.ndim)("direction")
+        cost = (out * direction).sum() if out.ndim else out * direction
+        cost = cost.astype("float64")
+        grads = grad(cost, inputs, disconnected_inputs="ignore")
+        f_cost = function(inputs + [direction], cost, mode=mode,
+                          allow_input_downcast=True, on_unused_input="ignore")
+        f_grad = function(inputs + [direction], grads, mode=mode,
+                          allow_input_downcast=True, on_unused_input="ignore")
+        out_shape = function(inputs, out.shape if out.ndim else out, mode=mode,
+                             on_unused_input="ignore")(*pt)
+        d = rng.uniform(0.5, 1.5, size=tuple(out_shape) if out.ndim else ())
+        d *= rng.choice([-1.0, 1.0], size=d.shape)
+        symbolic = f_grad(*pt, d)
+        work = [p.astype("float64") if low_precision else p.copy() for p in pt]
+        numeric = numeric_grad(lambda *xs: f_cost(*xs, d), work, eps)
+        for i, (s, n) in enumerate(zip(symbolic, numeric)):
+            s = np.asarray(s, dtype="float64")
+            err = np.abs(s - n)
+            tol = abs_tol + rel_tol * np.abs(n)
+            if s.shape != n.shape or np.any(~(err <= tol)):
+                worst = np.unravel_index(np.argmax(err - tol), err.shape) if err.size else ()
+                raise GradientError(
+                    f"verify_grad: gradient w.r.t. input {i} (shape {pt[i].shape}) "
+                    f"disagrees with finite differences at index {worst}: symbolic "
+                    f"{s[worst] if s.size else s}, numeric {n[worst] if n.size else n} "
+                    f"(abs_tol {abs_tol}, rel_tol {rel_tol})")

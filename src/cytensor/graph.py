@@ -1,0 +1,305 @@
+"""The graph: Variables, Apply nodes and Ops.
+
+A graph is bipartite.  A ``Variable`` stands for a value; if it was computed,
+``var.owner`` is the ``Apply`` node that computed it and ``var.index`` is its
+position among that node's outputs.  An ``Apply`` node records one use of an
+``Op`` on some input Variables.  An ``Op`` says what the computation is: how to
+type its outputs (``make_node``), how to compute them (``perform`` with a
+compiled kernel, ``reference`` with NumPy), how to differentiate them
+(``grad``) and how to know their shapes without computing them
+(``infer_shape``).  This is the contract Theano and PyTensor users know.
+"""
+import itertools
+import linecache
+import os
+import sys
+
+from .config import config
+
+_ids = itertools.count()
+
+
+class Scratchpad:
+    """A free-form namespace (``var.tag``, ``node.tag``) for annotations."""
+
+    def __repr__(self):
+        return f"Scratchpad({self.__dict__})"
+
+
+class Type:
+    """What values a Variable may hold.  Subclasses define ``filter``."""
+
+    def filter(self, value, strict=False, allow_downcast=None):
+        """Return ``value`` converted to this type, or raise TypeError."""
+        raise NotImplementedError
+
+    def make_variable(self, name=None):
+        return Variable(self, name=name)
+
+    def __call__(self, name=None):
+        return self.make_variable(name)
+
+    def is_valid_value(self, value):
+        try:
+            self.filter(value, strict=True)
+            return True
+        except (TypeError, ValueError):
+            return False
+
+
+class Variable:
+    """A symbolic value: the input or output of an Apply node."""
+
+    def __init__(self, type, owner=None, index=None, name=None):
+        self.type = type
+        self.owner = owner
+        self.index = index
+        self.name = name
+        self.tag = Scratchpad()
+        self.auto_name = f"{type.__class__.__name__[0].lower()}{next(_ids)}"
+
+    def __str__(self):
+        if self.name is not None:
+            return self.name
+        if self.owner is not None:
+            op = str(self.owner.op)
+            if len(self.owner.outputs) == 1:
+                return f"{op}.0"
+            return f"{op}.{self.index}"
+        return f"<{self.type}>"
+
+    def __repr__(self):
+        return str(self)
+
+    def clone(self):
+        """A new unowned Variable of the same type and name."""
+        cp = self.__class__(self.type, None, None, self.name)
+        cp.tag = _copy_tag(self.tag)
+        return cp
+
+    def get_parents(self):
+        return [self.owner] if self.owner is not None else []
+
+    def eval(self, inputs_to_values=None):
+        """Compile and run a function computing this variable (cached)."""
+        from .function import function
+        inputs_to_values = inputs_to_values or {}
+        inputs = tuple(sorted(inputs_to_values, key=id))
+        cache = self.__dict__.setdefault("_eval_cache", {})
+        if inputs not in cache:
+            cache[inputs] = function(list(inputs), self)
+        return cache[inputs](*[inputs_to_values[v] for v in inputs])
+
+
+class Constant(Variable):
+    """A Variable with a fixed value, ``data``."""
+
+    def __init__(self, type, data, name=None):
+        super().__init__(type, None, None, name)
+        self.data = type.filter(data)
+
+    def __str__(self):
+        if self.name is not None:
+            return self.name
+        text = str(self.data).replace("\n", "")
+        return text if len(text) < 20 else text[:17] + "..."
+
+    def clone(self):
+        return self.__class__(self.type, self.data, self.name)
+
+    def signature(self):
+        """What makes two constants interchangeable (used by merging)."""
+        return (self.type, self.data.dtype.str, self.data.shape, self.data.tobytes())
+
+
+def _copy_tag(tag):
+    new = Scratchpad()
+    new.__dict__.update(tag.__dict__)
+    return new
+
+
+class Apply:
+    """One application of ``op`` to ``inputs``, producing ``outputs``."""
+
+    def __init__(self, op, inputs, outputs):
+        self.op = op
+        self.inputs = list(inputs)
+        self.outputs = list(outputs)
+        for i, out in enumerate(self.outputs):
+            out.owner, out.index = self, i
+        self.tag = Scratchpad()
+        self.tag.trace = user_trace()
+
+    @property
+    def out(self):
+        (out,) = self.outputs
+        return out
+
+    def clone_with_new_inputs(self, inputs):
+        """Rebuild this node with other inputs (of compatible types)."""
+        node = self.op.make_node(*inputs)
+        node.tag = _copy_tag(self.tag)
+        return node
+
+    def __str__(self):
+        return f"{self.op}({', '.join(map(str, self.inputs))})"
+
+    __repr__ = __str__
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def user_trace():
+    """(file, line, function) of the frames outside cytensor that led here:
+    where the user built a node.  Source text is read only when reported."""
+    limit = config.traceback__limit
+    frames = []
+    frame = sys._getframe(1)
+    while frame is not None and (limit < 0 or len(frames) < limit):
+        code = frame.f_code
+        if not code.co_filename.startswith(_PACKAGE_DIR):
+            frames.append((code.co_filename, frame.f_lineno, code.co_name))
+        frame = frame.f_back
+    frames.reverse()
+    return frames
+
+
+def format_trace(node, all_frames=False):
+    """'File "x.py", line 3, in f: code' for the user's line that made ``node``."""
+    trace = getattr(node.tag, "trace", None)
+    if not trace:
+        return "(creation site not recorded; set config.traceback__limit > 0)"
+    lines = []
+    for filename, lineno, name in (trace if all_frames else trace[-1:]):
+        code = linecache.getline(filename, lineno).strip()
+        lines.append(f'File "{filename}", line {lineno}, in {name}: {code}')
+    return "\n".join(lines)
+
+
+class Op:
+    """An operation.  ``__props__`` names the attributes that make two ops equal."""
+
+    __props__ = ()
+
+    def make_node(self, *inputs):
+        raise NotImplementedError
+
+    def __call__(self, *inputs, **kwargs):
+        node = self.make_node(*inputs, **kwargs)
+        if config.compute_test_value != "off":
+            from .testvalue import compute_test_value
+            compute_test_value(node)
+        return node.outputs[0] if len(node.outputs) == 1 else node.outputs
+
+    def perform(self, node, inputs, output_storage):
+        """Compute the outputs with the compiled kernels.
+
+        ``output_storage[i][0]`` holds the array this node produced last call
+        (or None); an op may reuse it as its output buffer.
+        """
+        self.reference_perform(node, inputs, output_storage)
+
+    def reference(self, node, *inputs):
+        """The NumPy definition of the op: returns a tuple of outputs."""
+        raise NotImplementedError(f"{self} has no NumPy reference")
+
+    def reference_perform(self, node, inputs, output_storage):
+        for cell, value in zip(output_storage, self.reference(node, *inputs)):
+            cell[0] = value
+
+    def grad(self, inputs, output_grads):
+        raise NotImplementedError(f"{self} has no gradient")
+
+    def infer_shape(self, node, input_shapes):
+        """Symbolic shapes of the outputs, from the inputs' symbolic shapes."""
+        raise NotImplementedError
+
+    # Equality from __props__, so that merging finds equal computations.
+    def _props(self):
+        return tuple(getattr(self, p) for p in self.__props__)
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self._props() == other._props()
+
+    def __hash__(self):
+        return hash((type(self), self._props()))
+
+    def __str__(self):
+        if not self.__props__:
+            return self.__class__.__name__
+        return f"{self.__class__.__name__}{{{', '.join(map(str, self._props()))}}}"
+
+    __repr__ = __str__
+
+
+# ---------------------------------------------------------------------------
+# Walking graphs
+# ---------------------------------------------------------------------------
+
+def ancestors(outputs, blockers=()):
+    """Every variable the outputs depend on, stopping at ``blockers``."""
+    blockers = set(blockers)
+    seen, stack, order = set(), list(outputs), []
+    while stack:
+        var = stack.pop()
+        if var in seen:
+            continue
+        seen.add(var)
+        order.append(var)
+        if var.owner is not None and var not in blockers:
+            stack.extend(var.owner.inputs)
+    return order
+
+
+def graph_inputs(outputs, blockers=()):
+    """The variables without owner (or in ``blockers``) that ``outputs`` depend on."""
+    return [v for v in ancestors(outputs, blockers) if v.owner is None or v in blockers]
+
+
+def toposort(outputs, blockers=()):
+    """Apply nodes between ``blockers`` and ``outputs``, each after its inputs' owners."""
+    blockers = set(blockers)
+    order, done = [], set()
+    for out in outputs:
+        stack = [(out, False)]
+        while stack:
+            var, expanded = stack.pop()
+            node = var.owner
+            if node is None or var in blockers or node in done:
+                continue
+            if expanded:
+                done.add(node)
+                order.append(node)
+                continue
+            stack.append((var, True))
+            for inp in reversed(node.inputs):
+                if inp.owner is not None and inp.owner not in done:
+                    stack.append((inp, False))
+    return order
+
+
+def clone_replace(outputs, replace=None, rebuild_all=False):
+    """Copy the graph of ``outputs`` with ``replace`` ({var: new_var}) substituted.
+
+    The user's graph is never modified: nodes on the way from a replaced
+    variable to an output are rebuilt (every node, with ``rebuild_all``, so the
+    copy can be rewritten in place).  Graph inputs, constants and shared
+    variables are kept.  Returns (new_outputs, memo), memo mapping each
+    original variable to its counterpart.
+    """
+    memo = dict(replace or {})
+    for node in toposort(outputs, blockers=memo):
+        new_inputs = [memo.get(i, i) for i in node.inputs]
+        if any(n is not o for n, o in zip(new_inputs, node.inputs)):
+            new_node = node.clone_with_new_inputs(new_inputs)
+        elif rebuild_all:
+            new_node = Apply(node.op, new_inputs, [o.clone() for o in node.outputs])
+            new_node.tag = _copy_tag(node.tag)
+        else:
+            continue
+        for old, new in zip(node.outputs, new_node.outputs):
+            new.name = old.name
+            new.tag = _copy_tag(old.tag)
+            memo[old] = new
+    return [memo.get(o, o) for o in outputs], memo

@@ -1,0 +1,114 @@
+"""cytensor.kernels -- the compiled CPU kernels the graph layer calls.
+
+* ``elemwise``: a numexpr-style register VM.  A fused group of elementwise ops
+  is a small program (rows ``[opcode, dst, a, b, c]``) interpreted over blocks
+  of the flattened, broadcast iteration space; blocks are spread over OpenMP
+  threads.  Temporaries live only in per-thread block buffers.
+* ``elemwise_contiguous``: the hot path for C-contiguous same-shape operands.
+* ``reduce``: sum/prod/max/min/all/any/argmax/argmin over axes.
+* ``dot`` / ``gemm``: BLAS through scipy.linalg.cython_blas.
+* ``copy_into``: broadcasting strided copy with dtype conversion.
+
+Opcode semantics are those of the NumPy function of the same name (see
+``OPCODES``); registers hold the compute dtype (float32, float64 or int64).
+"""
+import numpy as np
+
+from cytensor.kernels import _blas, _elemwise, _reduce
+from cytensor.kernels._elemwise import (DTYPES, INT_OPCODES, OPCODE_ARITY, OPCODES,
+                                        copy_into, dtype_code, elemwise_contiguous)
+from cytensor.kernels._reduce import REDUCE_OPS
+from cytensor.kernels._blas import dot, gemm
+
+try:
+    from cytensor.kernels import _buildinfo as buildinfo
+except ImportError:  # pragma: no cover - built without setup.py
+    buildinfo = None
+
+__all__ = ["OPCODES", "OPCODE_ARITY", "INT_OPCODES", "REDUCE_OPS", "openmp_enabled",
+           "get_num_threads", "set_num_threads", "elemwise", "elemwise_contiguous", "reduce",
+           "dot", "gemm", "copy_into", "compile_program", "build_config"]
+
+
+def openmp_enabled():
+    """True when the kernels were compiled with OpenMP (else they run serially)."""
+    return _elemwise.openmp_enabled()
+
+
+def get_num_threads():
+    """Number of threads the kernels use for large arrays."""
+    return _elemwise.get_num_threads()
+
+
+def set_num_threads(n):
+    """Set the number of threads the kernels use (BLAS threads are not affected)."""
+    n = int(n)
+    if n < 1:
+        raise ValueError("number of threads must be >= 1")
+    _elemwise._set_num_threads(n)
+    _reduce._set_num_threads(n)
+
+
+def build_config():
+    """Dict of build facts: OpenMP, libmvec, compiler flags."""
+    if buildinfo is None:
+        return {"OPENMP": openmp_enabled(), "MVEC": None, "CFLAGS": None, "LDFLAGS": None}
+    return {"OPENMP": buildinfo.OPENMP, "MVEC": buildinfo.MVEC,
+            "CFLAGS": list(buildinfo.CFLAGS), "LDFLAGS": list(getattr(buildinfo, "LDFLAGS", []))}
+
+
+def elemwise(code, n_registers, inputs, out_dtypes, compute_dtype, outputs=None,
+             out_shape=None):
+    """Run an elementwise register program.
+
+    code: int32 array of shape (n_instr, 5), rows ``[opcode, dst, a, b, c]``
+        (register indices; unused operand slots are -1).  Registers
+        ``0..nin-1`` are the inputs, ``nin..nin+nout-1`` the outputs, the rest
+        temporaries.  Instructions run in order on each block of elements; an
+        output register may be read after it is written.
+    inputs: arrays of any supported dtype (bool, int8..64, uint8..64, float32,
+        float64), any strides, shapes broadcasting together NumPy-style.
+    out_dtypes: one dtype per output.
+    compute_dtype: float32, float64 or int64 -- the type of every register;
+        inputs are converted on load, outputs on store (float->bool is x != 0,
+        float->int truncates like ``astype``).
+    outputs: optional preallocated outputs (exact shape and dtype, any
+        strides); an output may share memory with an input.
+    out_shape: optional broadcast shape (default: broadcast of the inputs).
+
+    Returns the list of outputs.  Raises ValueError for shapes that do not
+    broadcast, unknown opcodes and opcodes invalid for the compute dtype.
+    """
+    return _elemwise.elemwise(code, n_registers, inputs, out_dtypes, compute_dtype,
+                              outputs, out_shape)
+
+
+def reduce(op, x, axes, keepdims=False, out=None, acc_dtype=None, out_dtype=None):
+    """Reduce ``x`` over ``axes`` (tuple of non-negative ints, possibly empty,
+    or None for all axes).
+
+    op: 'sum', 'prod', 'max', 'min', 'all', 'any', 'argmax', 'argmin'.
+    sum/prod accumulate in float64 for float inputs (``acc_dtype='float32'``
+    keeps float32 for float32 input), int64 for signed ints and bool, uint64
+    for unsigned; the result dtype is ``out_dtype`` or NumPy's.  max/min keep
+    the dtype and propagate nan; empty reductions raise ValueError like NumPy.
+    all/any return bool.  argmax/argmin take one axis or None (flattened) and
+    return int64 (first occurrence; nan wins like NumPy).
+    """
+    return _reduce.reduce(op, x, axes, keepdims, out, acc_dtype, out_dtype)
+
+
+def compile_program(instructions, n_inputs, n_outputs):
+    """Helper: build a code array from ``[(opname, dst, a, b, c), ...]`` tuples
+    (operands may be omitted).  Returns ``(code, n_registers)``."""
+    rows = []
+    nreg = n_inputs + n_outputs
+    for ins in instructions:
+        name, dst, *ops = ins
+        ops = list(ops) + [-1] * (3 - len(ops))
+        if name not in OPCODES:
+            raise ValueError(f"unknown elementwise opcode {name!r}")
+        rows.append([OPCODES[name], dst] + ops)
+        nreg = max(nreg, dst + 1, *[o + 1 for o in ops])
+    code = np.array(rows, dtype=np.int32).reshape(-1, 5)
+    return code, nreg

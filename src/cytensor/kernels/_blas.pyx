@@ -1,0 +1,274 @@
+# cython: language_level=3, boundscheck=True, wraparound=True, cdivision=True
+# cython: initializedcheck=False, nonecheck=False
+"""Matrix products through BLAS (scipy.linalg.cython_blas); no hand-written GEMM.
+
+Row-major (C) operands are handed to the column-major BLAS as their
+transposes, column-major (Fortran) ones as they are, so neither is copied
+when one of its strides is 1; any other layout is copied once.
+"""
+# (bounds/wraparound checks stay on here: this module is Python-level glue
+#  around the C loops in red_ops.h / BLAS, and indexes Python sequences.)
+import numpy as np
+cimport numpy as cnp
+from scipy.linalg.cython_blas cimport dgemm, sgemm, dgemv, sgemv, ddot, sdot
+
+cnp.import_array()
+
+cdef long INT_MAX = 2147483647
+
+
+cdef tuple _mat(a):
+    """(array, rowmajor, ld) describing 2-D a for BLAS, copying if needed."""
+    cdef long r = a.shape[0], c = a.shape[1], isz = a.itemsize
+    cdef long s0 = a.strides[0], s1 = a.strides[1], e0, e1
+    if s0 % isz == 0 and s1 % isz == 0:
+        e0 = s0 // isz
+        e1 = s1 // isz
+        if (c == 1 or e1 == 1) and (r == 1 or e0 >= max(1, c)):
+            return a, True, (e0 if r > 1 else max(1, c))
+        if (r == 1 or e0 == 1) and (c == 1 or e1 >= max(1, r)):
+            return a, False, (e1 if c > 1 else max(1, r))
+    a = np.ascontiguousarray(a)
+    return a, True, max(1, c)
+
+
+cdef tuple _vec(v):
+    cdef long n = v.shape[0], isz = v.itemsize, s = v.strides[0]
+    if n <= 1:
+        return v, 1
+    if s % isz == 0 and s > 0:
+        return v, s // isz
+    v = np.ascontiguousarray(v)
+    return v, 1
+
+
+cdef void _gemm(bint dbl, char ta, char tb, int m, int n, int k, double alpha, char *a, int lda,
+                char *b, int ldb, double beta, char *c, int ldc) noexcept nogil:
+    cdef float fa = <float>alpha, fb = <float>beta
+    if dbl:
+        dgemm(&ta, &tb, &m, &n, &k, &alpha, <double *>a, &lda, <double *>b, &ldb, &beta,
+              <double *>c, &ldc)
+    else:
+        sgemm(&ta, &tb, &m, &n, &k, &fa, <float *>a, &lda, <float *>b, &ldb, &fb,
+              <float *>c, &ldc)
+
+
+cdef void _gemv(bint dbl, char t, int m, int n, double alpha, char *a, int lda, char *x, int incx,
+                double beta, char *y, int incy) noexcept nogil:
+    cdef float fa = <float>alpha, fb = <float>beta
+    if dbl:
+        dgemv(&t, &m, &n, &alpha, <double *>a, &lda, <double *>x, &incx, &beta, <double *>y,
+              &incy)
+    else:
+        sgemv(&t, &m, &n, &fa, <float *>a, &lda, <float *>x, &incx, &fb, <float *>y, &incy)
+
+
+cdef bint _overlap(a, b):
+    return np.may_share_memory(a, b)
+
+
+def _fits(*vals):
+    for v in vals:
+        if v > INT_MAX:
+            return False
+    return True
+
+
+cdef _gemm_into(double alpha, a, b, double beta, c):
+    """c = alpha*a@b + beta*c, c 2-D with one unit stride (checked by caller)."""
+    cdef int m = a.shape[0], k = a.shape[1], n = b.shape[1]
+    cdef bint dbl = a.dtype == np.float64
+    cdef char ta, tb
+    cdef int lda, ldb, ldc
+    cdef char *pa
+    cdef char *pb
+    cdef char *pc
+    a, arow, lda_ = _mat(a)
+    b, brow, ldb_ = _mat(b)
+    c_, crow, ldc_ = _mat(c)
+    if c_ is not c:
+        raise AssertionError("gemm output layout")
+    lda = lda_
+    ldb = ldb_
+    ldc = ldc_
+    pa = <char *>cnp.PyArray_DATA(a)
+    pb = <char *>cnp.PyArray_DATA(b)
+    pc = <char *>cnp.PyArray_DATA(c)
+    if crow:
+        # C^T (n x m, col-major) = B^T A^T
+        tb = b'N' if brow else b'T'
+        ta = b'N' if arow else b'T'
+        with nogil:
+            _gemm(dbl, tb, ta, n, m, k, alpha, pb, ldb, pa, lda, beta, pc, ldc)
+    else:
+        ta = b'T' if arow else b'N'
+        tb = b'T' if brow else b'N'
+        with nogil:
+            _gemm(dbl, ta, tb, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc)
+
+
+cdef bint _blas_layout_ok(c):
+    cdef long r = c.shape[0], cc = c.shape[1], isz = c.itemsize
+    cdef long s0 = c.strides[0], s1 = c.strides[1]
+    if s0 % isz or s1 % isz:
+        return False
+    s0 //= isz
+    s1 //= isz
+    if (cc == 1 or s1 == 1) and (r == 1 or s0 >= max(1, cc)):
+        return True
+    if (r == 1 or s0 == 1) and (cc == 1 or s1 >= max(1, r)):
+        return True
+    return False
+
+
+def gemm(alpha, a, b, beta, c):
+    """In place ``c[...] = alpha * a @ b + beta * c`` through BLAS ?gemm.
+    a, b, c: 2-D, one dtype (float32 or float64); c writeable.  a or b may
+    share memory with c (they are copied first).  Returns c."""
+    if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and isinstance(c, np.ndarray)):
+        raise TypeError("gemm: a, b, c must be numpy arrays")
+    if a.ndim != 2 or b.ndim != 2 or c.ndim != 2:
+        raise ValueError(f"gemm: expected 2-D arrays, got shapes {a.shape}, {b.shape}, {c.shape}")
+    if not (a.dtype == b.dtype == c.dtype) or a.dtype not in (np.float32, np.float64) \
+            or not a.dtype.isnative:
+        raise TypeError(f"gemm: a, b, c must share dtype float32 or float64, got "
+                        f"{a.dtype}, {b.dtype}, {c.dtype}")
+    m, k = a.shape
+    k2, n = b.shape
+    if k != k2 or c.shape != (m, n):
+        raise ValueError(f"gemm: shapes {a.shape} @ {b.shape} -> {c.shape} do not match")
+    if not c.flags.writeable:
+        raise ValueError("gemm: c is read-only")
+    alpha = float(alpha)
+    beta = float(beta)
+    if m == 0 or n == 0:
+        return c
+    if k == 0 or alpha == 0.0:
+        if beta == 0.0:
+            c[...] = 0
+        elif beta != 1.0:
+            c *= c.dtype.type(beta)
+        return c
+    if not _fits(m, n, k, *[abs(s) // a.itemsize for s in a.strides + b.strides + c.strides]):
+        c[...] = alpha * np.dot(a, b) + (beta * c if beta != 0 else 0)
+        return c
+    if _overlap(c, a):
+        a = a.copy()
+    if _overlap(c, b):
+        b = b.copy()
+    if not c.flags.aligned or not _blas_layout_ok(c):
+        tmp = np.array(c, order='C')
+        _gemm_into(alpha, a, b, beta, tmp)
+        c[...] = tmp
+        return c
+    _gemm_into(alpha, a, b, beta, c)
+    return c
+
+
+def dot(a, b, out=None):
+    """``np.dot(a, b)`` for arrays with ndim <= 2.
+
+    float32/float64 operands of one dtype go to BLAS (?dot, ?gemv, ?gemm)
+    without copies when one stride of each matrix is 1.  Other dtypes
+    (integers, bool, mixed float32/float64) and 0-d operands fall back to
+    ``np.dot``.  The result is always an ndarray (0-d for vector . vector).
+    ``out``: optional array of the result's shape and dtype."""
+    a = np.asarray(a)
+    b = np.asarray(b)
+    if a.ndim > 2 or b.ndim > 2:
+        raise ValueError(f"dot: only ndim <= 2 is supported, got shapes {a.shape} and {b.shape}")
+    blas = (a.dtype == b.dtype and a.dtype in (np.float32, np.float64)
+            and a.dtype.isnative and a.ndim > 0 and b.ndim > 0
+            and a.flags.aligned and b.flags.aligned)
+    ka = a.shape[-1] if a.ndim else None
+    kb = (b.shape[0] if b.ndim == 1 else b.shape[-2]) if b.ndim else None
+    if a.ndim and b.ndim and ka != kb:
+        raise ValueError(f"shapes {a.shape} and {b.shape} not aligned: "
+                         f"{ka} (dim {a.ndim - 1}) != {kb} (dim {max(b.ndim - 2, 0)})")
+    if not blas:
+        res = np.asarray(np.dot(a, b))
+        return _deliver(res, out)
+    cdef bint dbl = a.dtype == np.float64
+    cdef int n, inca, incb, m, k, lda, incy
+    cdef double dres
+    cdef char *pa
+    cdef char *pb
+    cdef char *py
+    if a.ndim == 2:
+        shape = (a.shape[0],) + ((b.shape[1],) if b.ndim == 2 else ())
+    else:
+        shape = (b.shape[1],) if b.ndim == 2 else ()
+    if out is not None:
+        if not isinstance(out, np.ndarray):
+            raise TypeError("dot: out must be a numpy array")
+        if out.shape != shape:
+            raise ValueError(f"dot: out has shape {out.shape}, expected {shape}")
+        if not out.flags.writeable:
+            raise ValueError("dot: out is read-only")
+    size = 1
+    for v in shape:
+        size *= v
+    kk = ka
+    if size == 0 or kk == 0:
+        res = np.zeros(shape, dtype=a.dtype)
+        return _deliver(res, out)
+    if not _fits(kk, *shape, *[abs(s) // a.itemsize for s in a.strides + b.strides]):
+        return _deliver(np.asarray(np.dot(a, b)), out)
+    if a.ndim == 1 and b.ndim == 1:
+        a, inca_ = _vec(a)
+        b, incb_ = _vec(b)
+        n = kk
+        inca = inca_
+        incb = incb_
+        pa = <char *>cnp.PyArray_DATA(a)
+        pb = <char *>cnp.PyArray_DATA(b)
+        with nogil:
+            if dbl:
+                dres = ddot(&n, <double *>pa, &inca, <double *>pb, &incb)
+            else:
+                dres = sdot(&n, <float *>pa, &inca, <float *>pb, &incb)
+        res = np.array(dres, dtype=a.dtype)
+        return _deliver(res, out)
+    if a.ndim == 2 and b.ndim == 2:
+        if (out is not None and out.dtype == a.dtype and out.flags.aligned
+                and _blas_layout_ok(out) and not _overlap(out, a) and not _overlap(out, b)):
+            _gemm_into(1.0, a, b, 0.0, out)
+            return out
+        res = np.empty(shape, dtype=a.dtype)
+        _gemm_into(1.0, a, b, 0.0, res)
+        return _deliver(res, out)
+    # matrix-vector
+    if a.ndim == 2:
+        mat, vec, mat_is_a = a, b, True
+    else:
+        mat, vec, mat_is_a = b, a, False
+    mat, row, ld_ = _mat(mat)
+    vec, incv = _vec(vec)
+    res = np.empty(shape, dtype=a.dtype)
+    pa = <char *>cnp.PyArray_DATA(mat)
+    pb = <char *>cnp.PyArray_DATA(vec)
+    py = <char *>cnp.PyArray_DATA(res)
+    lda = ld_
+    incb = incv
+    incy = 1
+    r, c = mat.shape
+    # col-major view of mat: row-major -> (c x r) = mat^T ; col-major -> (r x c) = mat
+    cdef char t
+    if row:
+        m = c
+        k = r
+        t = b'T' if mat_is_a else b'N'
+    else:
+        m = r
+        k = c
+        t = b'N' if mat_is_a else b'T'
+    with nogil:
+        _gemv(dbl, t, m, k, 1.0, pa, lda, pb, incb, 0.0, py, incy)
+    return _deliver(res, out)
+
+
+cdef _deliver(res, out):
+    if out is None:
+        return res
+    np.copyto(out, res, casting='unsafe')
+    return out

@@ -1,0 +1,747 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False, nonecheck=False
+"""Elementwise register VM (numexpr-style) and strided converting copies.
+
+The opcode loops live in vm_ops.h (C, because they need ``#pragma omp simd``
+to vectorise when a register is both read and written); this module prepares
+operands (broadcasting, dimension collapsing, aliasing), and runs blocks of
+the flattened iteration space over OpenMP threads with ``prange``.
+"""
+import numpy as np
+cimport cython
+cimport numpy as cnp
+from libc.stdlib cimport malloc, free
+from libc.stdint cimport int32_t, int64_t
+from cython.parallel cimport prange, parallel
+
+cnp.import_array()
+
+cdef extern from "vm_ops.h" nogil:
+    ctypedef Py_ssize_t cyt_intp
+    enum:
+        CYT_BOOL, CYT_I8, CYT_I16, CYT_I32, CYT_I64, CYT_U8, CYT_U16, CYT_U32, CYT_U64
+        CYT_F32, CYT_F64, CYT_NDT, CYT_MAXDIMS
+    enum:
+        OP_IDENTITY, OP_NEG, OP_ABS, OP_SIGN, OP_EXP, OP_EXP2, OP_EXPM1, OP_LOG, OP_LOG2
+        OP_LOG10, OP_LOG1P, OP_SQRT, OP_SQR, OP_RECIPROCAL, OP_SIN, OP_COS, OP_TAN, OP_ARCSIN
+        OP_ARCCOS, OP_ARCTAN, OP_SINH, OP_COSH, OP_TANH, OP_ARCSINH, OP_ARCCOSH, OP_ARCTANH
+        OP_FLOOR, OP_CEIL, OP_TRUNC, OP_RINT, OP_ROUND, OP_ISNAN, OP_ISINF, OP_ISFINITE
+        OP_LOGICAL_NOT, OP_INVERT, OP_SIGMOID, OP_SOFTPLUS, OP_ERF, OP_ERFC, OP_RELU
+        OP_ADD, OP_SUB, OP_MUL, OP_TRUE_DIV, OP_INT_DIV, OP_MOD, OP_POW, OP_ARCTAN2
+        OP_MAXIMUM, OP_MINIMUM, OP_LT, OP_GT, OP_LE, OP_GE, OP_EQ, OP_NEQ, OP_LOGICAL_AND
+        OP_LOGICAL_OR, OP_LOGICAL_XOR, OP_BITWISE_AND, OP_BITWISE_OR, OP_BITWISE_XOR, OP_HYPOT
+        OP_COPYSIGN, OP_SWITCH, OP_CLIP
+    const int *cyt_dt_size
+    int cyt_vm_run(int ct, char **R, const int32_t *code, int ninstr, cyt_intp n)
+    int cyt_op_arity(int op)
+    int cyt_op_valid_int(int op)
+    void cyt_walk(char *base, int odt, const cyt_intp *strides, const cyt_intp *shape, int nd,
+                  cyt_intp start, cyt_intp len, char *buf, int bdt, int store)
+    void cyt_convert(const char *src, cyt_intp ss, int st, char *dst, cyt_intp ds, int dt,
+                     cyt_intp n)
+    void cyt_copy_nd(char *dst, int dt, const cyt_intp *dstr, const char *src, int st,
+                     const cyt_intp *sstr, const cyt_intp *shape, int nd, cyt_intp start,
+                     cyt_intp len)
+    int cyt_omp_max_threads()
+    void cyt_omp_set_threads(int n)
+    int cyt_have_openmp()
+
+# ---------------------------------------------------------------- tables
+OPCODES = {
+    'identity': OP_IDENTITY, 'neg': OP_NEG, 'abs': OP_ABS, 'sign': OP_SIGN, 'exp': OP_EXP,
+    'exp2': OP_EXP2, 'expm1': OP_EXPM1, 'log': OP_LOG, 'log2': OP_LOG2, 'log10': OP_LOG10,
+    'log1p': OP_LOG1P, 'sqrt': OP_SQRT, 'sqr': OP_SQR, 'reciprocal': OP_RECIPROCAL,
+    'sin': OP_SIN, 'cos': OP_COS, 'tan': OP_TAN, 'arcsin': OP_ARCSIN, 'arccos': OP_ARCCOS,
+    'arctan': OP_ARCTAN, 'sinh': OP_SINH, 'cosh': OP_COSH, 'tanh': OP_TANH,
+    'arcsinh': OP_ARCSINH, 'arccosh': OP_ARCCOSH, 'arctanh': OP_ARCTANH, 'floor': OP_FLOOR,
+    'ceil': OP_CEIL, 'trunc': OP_TRUNC, 'round_half_to_even': OP_RINT,
+    'round_half_away_from_zero': OP_ROUND, 'isnan': OP_ISNAN, 'isinf': OP_ISINF,
+    'isfinite': OP_ISFINITE, 'logical_not': OP_LOGICAL_NOT, 'invert': OP_INVERT,
+    'sigmoid': OP_SIGMOID, 'softplus': OP_SOFTPLUS, 'erf': OP_ERF, 'erfc': OP_ERFC,
+    'relu': OP_RELU,
+    'add': OP_ADD, 'sub': OP_SUB, 'mul': OP_MUL, 'true_div': OP_TRUE_DIV,
+    'int_div': OP_INT_DIV, 'mod': OP_MOD, 'pow': OP_POW, 'arctan2': OP_ARCTAN2,
+    'maximum': OP_MAXIMUM, 'minimum': OP_MINIMUM, 'lt': OP_LT, 'gt': OP_GT, 'le': OP_LE,
+    'ge': OP_GE, 'eq': OP_EQ, 'neq': OP_NEQ, 'logical_and': OP_LOGICAL_AND,
+    'logical_or': OP_LOGICAL_OR, 'logical_xor': OP_LOGICAL_XOR,
+    'bitwise_and': OP_BITWISE_AND, 'bitwise_or': OP_BITWISE_OR,
+    'bitwise_xor': OP_BITWISE_XOR, 'hypot': OP_HYPOT, 'copysign': OP_COPYSIGN,
+    'switch': OP_SWITCH, 'clip': OP_CLIP,
+}
+OPCODE_ARITY = {name: cyt_op_arity(code) for name, code in OPCODES.items()}
+INT_OPCODES = frozenset(name for name, code in OPCODES.items() if cyt_op_valid_int(code))
+OPCODE_NAMES = {code: name for name, code in OPCODES.items()}
+
+DTYPES = (np.dtype(np.bool_), np.dtype(np.int8), np.dtype(np.int16), np.dtype(np.int32),
+          np.dtype(np.int64), np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.uint32),
+          np.dtype(np.uint64), np.dtype(np.float32), np.dtype(np.float64))
+
+# numpy type number -> our dtype code (-1: unsupported)
+cdef int _typenum_code[256]
+cdef void _init_typenums():
+    cdef int i
+    for i in range(256):
+        _typenum_code[i] = -1
+    for code, d in enumerate(DTYPES):
+        _typenum_code[d.num] = code
+    # int64 / uint64 / int32 may have two type numbers (long vs longlong, int vs long)
+    for name in ('int', 'long', 'longlong', 'intc', 'uint', 'ulong', 'ulonglong', 'uintc',
+                 'byte', 'ubyte', 'short', 'ushort', 'intp', 'uintp'):
+        try:
+            d = np.dtype(name)
+        except TypeError:
+            continue
+        if d.kind in 'iu':
+            _typenum_code[d.num] = DTYPES.index(np.dtype(f'{d.kind}{d.itemsize}'))
+_init_typenums()
+
+cdef int _nthreads = cyt_omp_max_threads()
+cdef cyt_intp PAR_MIN = 32768      # elements: below this, run serially
+cdef cyt_intp BLOCK = 4096         # elements per VM block
+
+
+def openmp_enabled():
+    """True when the kernels were compiled with OpenMP."""
+    return bool(cyt_have_openmp())
+
+
+def get_num_threads():
+    return _nthreads
+
+
+def _set_num_threads(int n):
+    global _nthreads
+    if n < 1:
+        raise ValueError("number of threads must be >= 1")
+    _nthreads = n
+    cyt_omp_set_threads(n)
+
+
+def _set_tuning(block=None, par_min=None):
+    """Testing/tuning hook: set the VM block size and the parallel threshold."""
+    global BLOCK, PAR_MIN
+    if block is not None:
+        if block < 16 or block > (1 << 20):
+            raise ValueError("block out of range")
+        BLOCK = block
+    if par_min is not None:
+        PAR_MIN = max(1, par_min)
+    return BLOCK, PAR_MIN
+
+
+cdef inline int _code_of(cnp.ndarray a) except? -2:
+    cdef int tn = cnp.PyArray_TYPE(a)
+    if tn < 0 or tn >= 256:
+        return -1
+    return _typenum_code[tn]
+
+
+cpdef int dtype_code(dt) except -1:
+    """Our dtype code for a numpy dtype; TypeError if unsupported."""
+    d = np.dtype(dt)
+    if d.isnative or d.itemsize == 1:
+        if d.num < 256 and _typenum_code[d.num] >= 0:
+            return _typenum_code[d.num]
+    raise TypeError(f"cytensor kernels: unsupported dtype {d}")
+
+
+cdef int _compute_code(compute_dtype) except -1:
+    d = np.dtype(compute_dtype)
+    if d == np.float64:
+        return CYT_F64
+    if d == np.float32:
+        return CYT_F32
+    if d == np.int64:
+        return CYT_I64
+    raise ValueError(f"compute_dtype must be float32, float64 or int64, got {d}")
+
+
+cdef inline bint _usable(cnp.ndarray a):
+    """native byte order, aligned, supported dtype"""
+    return (cnp.PyArray_ISALIGNED(a) and not cnp.PyArray_ISBYTESWAPPED(a)
+            and _code_of(a) >= 0)
+
+
+cdef cnp.ndarray _as_usable(x):
+    cdef cnp.ndarray a
+    if not isinstance(x, cnp.ndarray):
+        if isinstance(x, (list, tuple)) or not hasattr(x, '__array__'):
+            x = np.asarray(x)
+        else:
+            x = np.asarray(x)
+    a = <cnp.ndarray>x
+    if _usable(a):
+        return a
+    d = a.dtype
+    if d.kind in 'biuf' and d.itemsize in (1, 2, 4, 8) and not (d.kind == 'f' and d.itemsize < 4):
+        return np.ascontiguousarray(a, dtype=d.newbyteorder('='))
+    if d.kind == 'f' and d.itemsize == 2:
+        return np.ascontiguousarray(a, dtype=np.float32)
+    raise TypeError(f"cytensor kernels: unsupported dtype {d}")
+
+
+cdef int _check_code(cnp.ndarray code, int nin, int nout, int nreg, int ct) except -1:
+    cdef int ninstr, k, j, op, ar, r
+    cdef const int32_t *c
+    if (cnp.PyArray_TYPE(code) != cnp.NPY_INT32 or cnp.PyArray_NDIM(code) != 2
+            or cnp.PyArray_DIM(code, 1) != 5 or not cnp.PyArray_IS_C_CONTIGUOUS(code)
+            or not cnp.PyArray_ISALIGNED(code) or cnp.PyArray_ISBYTESWAPPED(code)):
+        raise ValueError("code must be a C-contiguous int32 array of shape (n_instr, 5)")
+    if nreg < nin + nout or nreg > 100000:
+        raise ValueError(f"n_registers={nreg} must be >= n_inputs + n_outputs = {nin + nout}")
+    ninstr = <int>cnp.PyArray_DIM(code, 0)
+    c = <const int32_t *>cnp.PyArray_DATA(code)
+    for k in range(ninstr):
+        op = c[5 * k]
+        ar = cyt_op_arity(op)
+        if ar == 0:
+            raise ValueError(f"unknown elementwise opcode {op} in instruction {k}")
+        if ct == CYT_I64 and not cyt_op_valid_int(op):
+            raise ValueError(f"opcode '{OPCODE_NAMES[op]}' is not valid for int64 compute dtype")
+        r = c[5 * k + 1]
+        if r < nin or r >= nreg:
+            raise ValueError(f"instruction {k}: destination register {r} must be in "
+                             f"[{nin}, {nreg}) (inputs are read-only)")
+        for j in range(3):
+            r = c[5 * k + 2 + j]
+            if j < ar:
+                if r < 0 or r >= nreg:
+                    raise ValueError(f"instruction {k}: operand register {r} out of range "
+                                     f"[0, {nreg})")
+            elif r < -1 or r >= nreg:
+                raise ValueError(f"instruction {k}: unused operand slot must be -1, got {r}")
+    return ninstr
+
+
+# ---------------------------------------------------------------- plan
+cdef enum:
+    KIND_DIRECT = 0
+    KIND_SCALAR = 1
+    KIND_GENERAL = 2
+
+cdef struct VMPlan:
+    int nd
+    cyt_intp shape[64]
+    cyt_intp size
+    int nin
+    int nout
+    int nreg
+    int ct
+    int csz
+    int ninstr
+    const int32_t *code
+    char **data
+    int *dt
+    int *kind
+    cyt_intp *strides      # nops rows of 64
+
+
+cdef int _run_block(VMPlan *p, char **R, char *tb, cyt_intp start, cyt_intp n) noexcept nogil:
+    cdef int k
+    cdef cyt_intp bstride = BLOCK * p.csz
+    for k in range(p.nin):
+        if p.kind[k] == KIND_DIRECT:
+            R[k] = p.data[k] + start * p.csz
+        elif p.kind[k] == KIND_GENERAL:
+            R[k] = tb + k * bstride
+            cyt_walk(p.data[k], p.dt[k], p.strides + k * 64, p.shape, p.nd, start, n,
+                     R[k], p.ct, 0)
+    for k in range(p.nin, p.nin + p.nout):
+        if p.kind[k] == KIND_DIRECT:
+            R[k] = p.data[k] + start * p.csz
+        else:
+            R[k] = tb + k * bstride
+    cyt_vm_run(p.ct, R, p.code, p.ninstr, n)
+    for k in range(p.nin, p.nin + p.nout):
+        if p.kind[k] != KIND_DIRECT:
+            cyt_walk(p.data[k], p.dt[k], p.strides + k * 64, p.shape, p.nd, start, n,
+                     tb + k * bstride, p.ct, 1)
+    return 0
+
+
+cdef void _init_thread(VMPlan *p, char **R, char *tb, cyt_intp blen) noexcept nogil:
+    cdef int k
+    cdef cyt_intp bstride = BLOCK * p.csz
+    for k in range(p.nreg):
+        R[k] = tb + k * bstride
+    for k in range(p.nin):
+        if p.kind[k] == KIND_SCALAR:
+            cyt_convert(p.data[k], 0, p.dt[k], tb + k * bstride, p.csz, p.ct, blen)
+
+
+cdef int _run_plan(VMPlan *p) noexcept nogil:
+    """Run the plan over all blocks; returns 0, or -1 if memory ran out."""
+    cdef cyt_intp nblocks = (p.size + BLOCK - 1) // BLOCK
+    cdef cyt_intp b, start, n, blen
+    cdef char *tb
+    cdef char **R
+    cdef int nt = _nthreads
+    cdef int nerr = 0
+    blen = BLOCK if p.size > BLOCK else p.size
+    if nt > 1 and p.size >= PAR_MIN and nblocks > 1:
+        with parallel(num_threads=nt):
+            tb = <char *>malloc(p.nreg * BLOCK * p.csz + 64)
+            R = <char **>malloc(p.nreg * sizeof(char *) + 8)
+            if tb != NULL and R != NULL:
+                _init_thread(p, R, tb, blen)
+            for b in prange(nblocks, schedule='static'):
+                if tb == NULL or R == NULL:
+                    nerr += 1
+                else:
+                    start = b * BLOCK
+                    n = p.size - start
+                    if n > BLOCK:
+                        n = BLOCK
+                    _run_block(p, R, tb, start, n)
+            free(tb)
+            free(R)
+    else:
+        tb = <char *>malloc(p.nreg * BLOCK * p.csz + 64)
+        R = <char **>malloc(p.nreg * sizeof(char *) + 8)
+        if tb == NULL or R == NULL:
+            free(tb)
+            free(R)
+            return -1
+        _init_thread(p, R, tb, blen)
+        for b in range(nblocks):
+            start = b * BLOCK
+            n = p.size - start
+            if n > BLOCK:
+                n = BLOCK
+            _run_block(p, R, tb, start, n)
+        free(tb)
+        free(R)
+    return -1 if nerr else 0
+
+
+@cython.wraparound(True)
+@cython.boundscheck(True)
+cdef tuple _broadcast(list arrays, out_shape):
+    """Broadcast shape of arrays (or check them against out_shape)."""
+    cdef int nd = 0, k, d, off
+    cdef cnp.ndarray a
+    cdef cyt_intp s, t
+    if out_shape is not None:
+        res = [int(v) for v in out_shape]
+        for v in res:
+            if v < 0:
+                raise ValueError(f"invalid out_shape {tuple(res)}")
+        nd = len(res)
+        for a in arrays:
+            if cnp.PyArray_NDIM(a) > nd:
+                raise ValueError(f"input shape {(<object>a).shape} does not broadcast to "
+                                 f"output shape {tuple(res)}")
+            off = nd - cnp.PyArray_NDIM(a)
+            for d in range(cnp.PyArray_NDIM(a)):
+                s = cnp.PyArray_DIM(a, d)
+                if s != 1 and s != res[off + d]:
+                    raise ValueError(f"input shape {(<object>a).shape} does not broadcast to "
+                                     f"output shape {tuple(res)}")
+        return tuple(res)
+    for a in arrays:
+        if cnp.PyArray_NDIM(a) > nd:
+            nd = cnp.PyArray_NDIM(a)
+    res = [1] * nd
+    for a in arrays:
+        off = nd - cnp.PyArray_NDIM(a)
+        for d in range(cnp.PyArray_NDIM(a)):
+            s = cnp.PyArray_DIM(a, d)
+            t = res[off + d]
+            if s == t or s == 1:
+                continue
+            if t == 1:
+                res[off + d] = s
+            else:
+                raise ValueError("operands could not be broadcast together with shapes "
+                                 + " ".join(str(x.shape) for x in arrays))
+    return tuple(res)
+
+
+cdef void _extent(cnp.ndarray a, cyt_intp *lo, cyt_intp *hi) noexcept:
+    cdef cyt_intp l = <cyt_intp>cnp.PyArray_DATA(a), h
+    cdef int d
+    cdef cyt_intp st, n
+    h = l
+    for d in range(cnp.PyArray_NDIM(a)):
+        n = cnp.PyArray_DIM(a, d)
+        if n == 0:
+            lo[0] = l
+            hi[0] = l
+            return
+        st = cnp.PyArray_STRIDE(a, d)
+        if st > 0:
+            h += (n - 1) * st
+        else:
+            l += (n - 1) * st
+    lo[0] = l
+    hi[0] = h + cnp.PyArray_ITEMSIZE(a)
+
+
+cdef bint _overlap(cnp.ndarray a, cnp.ndarray b):
+    cdef cyt_intp alo, ahi, blo, bhi
+    if cnp.PyArray_SIZE(a) == 0 or cnp.PyArray_SIZE(b) == 0:
+        return False
+    _extent(a, &alo, &ahi)
+    _extent(b, &blo, &bhi)
+    return alo < bhi and blo < ahi
+
+
+cdef void _bstrides(cnp.ndarray a, int nd, const cyt_intp *shape, cyt_intp *out) noexcept:
+    """byte strides of a broadcast to shape[nd] (0 on broadcast dims)"""
+    cdef int off = nd - cnp.PyArray_NDIM(a), d
+    for d in range(nd):
+        if d < off or cnp.PyArray_DIM(a, d - off) == 1:
+            out[d] = 0
+        else:
+            out[d] = cnp.PyArray_STRIDE(a, d - off)
+
+
+cdef bint _same_layout(cnp.ndarray o, cnp.ndarray x, int nd, const cyt_intp *shape):
+    cdef cyt_intp so[64]
+    cdef cyt_intp sx[64]
+    cdef int d
+    if cnp.PyArray_DATA(o) != cnp.PyArray_DATA(x) or _code_of(o) != _code_of(x):
+        return False
+    if cnp.PyArray_ITEMSIZE(o) != cnp.PyArray_ITEMSIZE(x):
+        return False
+    _bstrides(o, nd, shape, so)
+    _bstrides(x, nd, shape, sx)
+    for d in range(nd):
+        if shape[d] != 1 and so[d] != sx[d]:
+            return False
+    return True
+
+
+cdef int _collapse(int nops, int nd, cyt_intp *shape, cyt_intp *strides) noexcept:
+    """Drop size-1 dims and merge adjacent dims whose strides chain for every
+    operand.  strides: nops rows of 64.  Returns the new nd (>= 1)."""
+    cdef int d, k, m = 0
+    cdef bint ok
+    for d in range(nd):
+        if shape[d] == 1:
+            continue
+        if m > 0:
+            ok = True
+            for k in range(nops):
+                if strides[k * 64 + m - 1] != strides[k * 64 + d] * shape[d]:
+                    ok = False
+                    break
+            if ok:
+                shape[m - 1] *= shape[d]
+                for k in range(nops):
+                    strides[k * 64 + m - 1] = strides[k * 64 + d]
+                continue
+        shape[m] = shape[d]
+        for k in range(nops):
+            strides[k * 64 + m] = strides[k * 64 + d]
+        m += 1
+    if m == 0:
+        shape[0] = 1
+        for k in range(nops):
+            strides[k * 64] = 0
+        m = 1
+    return m
+
+
+cdef int _classify(VMPlan *p, int k) noexcept:
+    cdef int d
+    cdef cyt_intp expect = p.csz
+    cdef bint allzero = True
+    for d in range(p.nd):
+        if p.strides[k * 64 + d] != 0:
+            allzero = False
+    if allzero and k < p.nin:
+        return KIND_SCALAR
+    if p.dt[k] != p.ct:
+        return KIND_GENERAL
+    for d in range(p.nd - 1, -1, -1):
+        if p.strides[k * 64 + d] != expect:
+            return KIND_GENERAL
+        expect *= p.shape[d]
+    return KIND_DIRECT
+
+
+@cython.wraparound(True)
+@cython.boundscheck(True)
+def elemwise(code, n_registers, inputs, out_dtypes, compute_dtype, outputs=None,
+             out_shape=None):
+    """Run an elementwise register program (see cytensor.kernels.elemwise)."""
+    cdef int ct = _compute_code(compute_dtype)
+    cdef int nin = len(inputs)
+    cdef int nout, nreg = n_registers, k, j, nd, nops, rc
+    cdef cnp.ndarray codea, a, o
+    cdef VMPlan plan
+    cdef list ins, outs
+    cdef list forced = []
+    if out_dtypes is None:
+        if outputs is None:
+            raise ValueError("out_dtypes or outputs must be given")
+        out_dtypes = [np.asarray(x).dtype for x in outputs]
+    nout = len(out_dtypes)
+    if nout < 1:
+        raise ValueError("at least one output is needed")
+    codea = np.ascontiguousarray(code, dtype=np.int32)
+    if codea.ndim == 1 and codea.shape[0] == 5:
+        codea = codea.reshape(1, 5)
+    _check_code(codea, nin, nout, nreg, ct)
+    ins = [_as_usable(x) for x in inputs]
+    shape = _broadcast(ins, out_shape)
+    nd = len(shape)
+    if nd > 63:
+        raise ValueError("too many dimensions")
+    if outputs is None:
+        for d in out_dtypes:
+            dtype_code(d)
+        outs = [np.empty(shape, dtype=d) for d in out_dtypes]
+        user_outs = None
+    else:
+        if len(outputs) != nout:
+            raise ValueError(f"expected {nout} outputs, got {len(outputs)}")
+        user_outs = list(outputs)
+        outs = []
+        for j in range(nout):
+            o = outputs[j]
+            if not isinstance(o, cnp.ndarray):
+                raise TypeError("outputs must be numpy arrays")
+            if (<object>o).shape != shape:
+                raise ValueError(f"output {j} has shape {(<object>o).shape}, expected {shape}")
+            if o.dtype != np.dtype(out_dtypes[j]):
+                raise ValueError(f"output {j} has dtype {o.dtype}, expected "
+                                 f"{np.dtype(out_dtypes[j])}")
+            if not o.flags.writeable:
+                raise ValueError(f"output {j} is read-only")
+            if not _usable(o):
+                o = np.empty(shape, dtype=o.dtype.newbyteorder('='))   # copied back below
+            outs.append(o)
+    cdef cyt_intp cshape[64]
+    for k in range(nd):
+        cshape[k] = shape[k]
+    # aliasing between outputs and inputs
+    if outputs is not None:
+        for j in range(nout):
+            o = outs[j]
+            for k in range(nin):
+                a = ins[k]
+                if _overlap(o, a):
+                    if _same_layout(o, a, nd, cshape):
+                        if j not in forced:
+                            forced.append(j)
+                    else:
+                        ins[k] = np.array(a, copy=True)
+    size = 1
+    for v in shape:
+        size *= v
+    if size == 0:
+        return _finish(user_outs, outs)
+    nops = nin + nout
+    plan.data = <char **>malloc(nops * sizeof(char *))
+    plan.dt = <int *>malloc(nops * sizeof(int))
+    plan.kind = <int *>malloc(nops * sizeof(int))
+    plan.strides = <cyt_intp *>malloc(nops * 64 * sizeof(cyt_intp))
+    if plan.data == NULL or plan.dt == NULL or plan.kind == NULL or plan.strides == NULL:
+        free(plan.data); free(plan.dt); free(plan.kind); free(plan.strides)
+        raise MemoryError()
+    try:
+        for k in range(nops):
+            a = ins[k] if k < nin else outs[k - nin]
+            plan.data[k] = <char *>cnp.PyArray_DATA(a)
+            plan.dt[k] = _code_of(a)
+            _bstrides(a, nd, cshape, plan.strides + k * 64)
+        plan.nd = _collapse(nops, nd, cshape, plan.strides)
+        for k in range(plan.nd):
+            plan.shape[k] = cshape[k]
+        plan.size = size
+        plan.nin = nin
+        plan.nout = nout
+        plan.nreg = nreg
+        plan.ct = ct
+        plan.csz = cyt_dt_size[ct]
+        plan.ninstr = <int>cnp.PyArray_DIM(codea, 0)
+        plan.code = <const int32_t *>cnp.PyArray_DATA(codea)
+        for k in range(nops):
+            plan.kind[k] = _classify(&plan, k)
+        for j in forced:
+            plan.kind[nin + j] = KIND_GENERAL
+        with nogil:
+            rc = _run_plan(&plan)
+    finally:
+        free(plan.data); free(plan.dt); free(plan.kind); free(plan.strides)
+    if rc != 0:
+        raise MemoryError("cytensor elemwise: out of memory for block buffers")
+    return _finish(user_outs, outs)
+
+
+cdef list _finish(user_outs, list outs):
+    if user_outs is None:
+        return outs
+    for j in range(len(outs)):
+        if outs[j] is not user_outs[j]:
+            np.copyto(user_outs[j], outs[j], casting='unsafe')
+    return user_outs
+
+
+# -------------------------------------------------------------- fast path
+cdef char *_scratch = NULL
+cdef cyt_intp _scratch_size = 0
+cdef cyt_intp SMALL_MAX = 4096
+
+
+cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, list outputs):
+    """Hot path: every input and output is a C-contiguous, aligned, native array of
+    the same shape and the same dtype (float32, float64 or int64: the compute
+    dtype); outputs are preallocated and must not overlap the inputs.  Raises
+    ValueError when a precondition is violated (never crashes)."""
+    global _scratch, _scratch_size
+    cdef int nin = len(inputs), nout = len(outputs), k, d, ct, nd, nops
+    cdef cnp.ndarray a, o0
+    cdef cyt_intp size, need
+    cdef char *R[64]
+    cdef char **Rp
+    cdef VMPlan plan
+    cdef int ninstr
+    if nout < 1:
+        raise ValueError("at least one output is needed")
+    o0 = <cnp.ndarray?>outputs[0]
+    ct = _code_of(o0)
+    if ct != CYT_F64 and ct != CYT_F32 and ct != CYT_I64:
+        raise ValueError("elemwise_contiguous: dtype must be float32, float64 or int64")
+    nd = cnp.PyArray_NDIM(o0)
+    size = cnp.PyArray_SIZE(o0)
+    nops = nin + nout
+    for k in range(nops):
+        a = <cnp.ndarray?>(inputs[k] if k < nin else outputs[k - nin])
+        if (_code_of(a) != ct or not cnp.PyArray_IS_C_CONTIGUOUS(a)
+                or not cnp.PyArray_ISALIGNED(a) or cnp.PyArray_ISBYTESWAPPED(a)
+                or cnp.PyArray_NDIM(a) != nd):
+            raise ValueError("elemwise_contiguous: operands must be C-contiguous arrays of "
+                             "one dtype and one shape")
+        for d in range(nd):
+            if cnp.PyArray_DIM(a, d) != cnp.PyArray_DIM(o0, d):
+                raise ValueError("elemwise_contiguous: operand shapes differ")
+        if k >= nin and not cnp.PyArray_ISWRITEABLE(a):
+            raise ValueError("elemwise_contiguous: output is read-only")
+    ninstr = _check_code(code, nin, nout, n_registers, ct)
+    if size == 0:
+        return outputs
+    cdef int csz = cyt_dt_size[ct]
+    if size <= SMALL_MAX and n_registers <= 64:
+        # serial, GIL held: module scratch buffer for temporaries
+        need = n_registers * size * csz + 64
+        if need > _scratch_size:
+            free(_scratch)
+            _scratch = <char *>malloc(need)
+            if _scratch == NULL:
+                _scratch_size = 0
+                raise MemoryError()
+            _scratch_size = need
+        for k in range(nin):
+            R[k] = <char *>cnp.PyArray_DATA(<cnp.ndarray>inputs[k])
+        for k in range(nout):
+            R[nin + k] = <char *>cnp.PyArray_DATA(<cnp.ndarray>outputs[k])
+        for k in range(nops, n_registers):
+            R[k] = _scratch + k * size * csz
+        cyt_vm_run(ct, R, <const int32_t *>cnp.PyArray_DATA(code), ninstr, size)
+        return outputs
+    plan.data = <char **>malloc(nops * sizeof(char *))
+    plan.dt = <int *>malloc(nops * sizeof(int))
+    plan.kind = <int *>malloc(nops * sizeof(int))
+    plan.strides = <cyt_intp *>malloc(nops * 64 * sizeof(cyt_intp))
+    if plan.data == NULL or plan.dt == NULL or plan.kind == NULL or plan.strides == NULL:
+        free(plan.data); free(plan.dt); free(plan.kind); free(plan.strides)
+        raise MemoryError()
+    for k in range(nops):
+        a = <cnp.ndarray>(inputs[k] if k < nin else outputs[k - nin])
+        plan.data[k] = <char *>cnp.PyArray_DATA(a)
+        plan.dt[k] = ct
+        plan.kind[k] = KIND_DIRECT
+        plan.strides[k * 64] = csz
+    plan.nd = 1
+    plan.shape[0] = size
+    plan.size = size
+    plan.nin = nin
+    plan.nout = nout
+    plan.nreg = n_registers
+    plan.ct = ct
+    plan.csz = csz
+    plan.ninstr = ninstr
+    plan.code = <const int32_t *>cnp.PyArray_DATA(code)
+    with nogil:
+        k = _run_plan(&plan)
+    free(plan.data); free(plan.dt); free(plan.kind); free(plan.strides)
+    if k != 0:
+        raise MemoryError("cytensor elemwise: out of memory for block buffers")
+    return outputs
+
+
+# ------------------------------------------------------------ copy_into
+cdef struct CopyPlan:
+    int nd
+    cyt_intp shape[64]
+    cyt_intp size
+    char *dst
+    const char *src
+    int dt
+    int st
+    cyt_intp strides[128]    # row 0: dst, row 1: src (64 each)
+
+
+@cython.wraparound(True)
+@cython.boundscheck(True)
+def copy_into(dst, src):
+    """dst[...] = src with NumPy broadcasting and dtype conversion (float->int
+    truncates, x->bool is x != 0).  dst: writeable ndarray of a supported dtype."""
+    cdef cnp.ndarray d, s
+    cdef CopyPlan p
+    cdef int nd, k
+    cdef cyt_intp cshape[64]
+    cdef cyt_intp nblocks, b, start, n, CB = 16384
+    cdef int nt = _nthreads
+    if not isinstance(dst, cnp.ndarray):
+        raise TypeError("copy_into: dst must be a numpy array")
+    d = <cnp.ndarray>dst
+    if not d.flags.writeable:
+        raise ValueError("copy_into: destination is read-only")
+    s = _as_usable(src)
+    shape = (<object>d).shape
+    _broadcast([s], shape)
+    if not _usable(d):
+        if cnp.PyArray_ISBYTESWAPPED(d) or not cnp.PyArray_ISALIGNED(d):
+            tmp = np.empty(shape, dtype=d.dtype.newbyteorder('='))
+        else:
+            raise TypeError(f"copy_into: unsupported destination dtype {d.dtype}")
+        copy_into(tmp, s)
+        np.copyto(d, tmp, casting='unsafe')
+        return dst
+    if cnp.PyArray_SIZE(d) == 0:
+        return dst
+    if _overlap(d, s):
+        s = np.array(s, copy=True)
+    nd = cnp.PyArray_NDIM(d)
+    if nd > 63:
+        raise ValueError("too many dimensions")
+    for k in range(nd):
+        cshape[k] = shape[k]
+    _bstrides(d, nd, cshape, p.strides)
+    _bstrides(s, nd, cshape, p.strides + 64)
+    p.nd = _collapse(2, nd, cshape, p.strides)
+    for k in range(p.nd):
+        p.shape[k] = cshape[k]
+    p.size = cnp.PyArray_SIZE(d)
+    p.dst = <char *>cnp.PyArray_DATA(d)
+    p.src = <const char *>cnp.PyArray_DATA(s)
+    p.dt = _code_of(d)
+    p.st = _code_of(s)
+    nblocks = (p.size + CB - 1) // CB
+    with nogil:
+        if nt > 1 and p.size >= 4 * PAR_MIN and nblocks > 1:
+            for b in prange(nblocks, num_threads=nt, schedule='static'):
+                start = b * CB
+                n = p.size - start
+                if n > CB:
+                    n = CB
+                cyt_copy_nd(p.dst, p.dt, p.strides, p.src, p.st, p.strides + 64, p.shape,
+                            p.nd, start, n)
+        else:
+            cyt_copy_nd(p.dst, p.dt, p.strides, p.src, p.st, p.strides + 64, p.shape, p.nd,
+                        0, p.size)
+    return dst

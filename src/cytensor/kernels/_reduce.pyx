@@ -1,0 +1,362 @@
+# cython: language_level=3, boundscheck=True, wraparound=True, cdivision=True
+# cython: initializedcheck=False, nonecheck=False
+"""Reductions over (outer, reduced, inner) strided views.
+
+Row mode (reduced axis contiguous, or no inner axis): one task per output
+element, each a vectorised row reduction (pairwise sums for floats); few long
+rows are split into chunks over threads and the partial results combined.
+Column mode (inner axis contiguous, e.g. sum over axis 0 of a C matrix):
+rows are accumulated into a vector of column accumulators, tiles of columns
+spread over threads.  Typed loops live in red_ops.h.
+"""
+# (bounds/wraparound checks stay on here: this module is Python-level glue
+#  around the C loops in red_ops.h / BLAS, and indexes Python sequences.)
+import numpy as np
+cimport numpy as cnp
+from libc.stdlib cimport malloc, free
+from libc.stdint cimport int64_t
+from cython.parallel cimport prange
+
+cnp.import_array()
+
+cdef extern from "red_ops.h" nogil:
+    ctypedef Py_ssize_t cyt_intp
+    enum:
+        CYT_BOOL, CYT_I8, CYT_I16, CYT_I32, CYT_I64, CYT_U8, CYT_U16, CYT_U32, CYT_U64
+        CYT_F32, CYT_F64
+    enum:
+        CYT_RED_SUM, CYT_RED_PROD, CYT_RED_MAX, CYT_RED_MIN, CYT_RED_ALL, CYT_RED_ANY
+        CYT_RED_ARGMAX, CYT_RED_ARGMIN
+    const int *cyt_dt_size
+    void cyt_red_row(int op, int tk, const char *x, cyt_intp n, cyt_intp s, void *res)
+    void cyt_red_cols(int op, int tk, const char *x, cyt_intp nr, cyt_intp sr, cyt_intp ni,
+                      cyt_intp si, void *acc, void *aux)
+    void cyt_convert(const char *src, cyt_intp ss, int st, char *dst, cyt_intp ds, int dt,
+                     cyt_intp n)
+    int cyt_omp_max_threads()
+
+from cytensor.kernels._elemwise import DTYPES
+from cytensor.kernels._elemwise import dtype_code as _dtype_code
+
+REDUCE_OPS = {'sum': CYT_RED_SUM, 'prod': CYT_RED_PROD, 'max': CYT_RED_MAX,
+              'min': CYT_RED_MIN, 'all': CYT_RED_ALL, 'any': CYT_RED_ANY,
+              'argmax': CYT_RED_ARGMAX, 'argmin': CYT_RED_ARGMIN}
+_NP_NAMES = {CYT_RED_MAX: 'maximum', CYT_RED_MIN: 'minimum'}
+
+cdef int _nthreads = cyt_omp_max_threads()
+cdef cyt_intp PAR_MIN = 65536
+
+
+def _set_num_threads(int n):
+    global _nthreads
+    _nthreads = max(1, n)
+
+
+def _set_tuning(par_min=None):
+    global PAR_MIN
+    if par_min is not None:
+        PAR_MIN = max(1, par_min)
+    return PAR_MIN
+
+
+# natural accumulator dtype code (sum/prod) per input dtype code
+cdef int _acc_code(int tc):
+    if tc == CYT_F32 or tc == CYT_F64:
+        return CYT_F64
+    if tc >= CYT_U8 and tc <= CYT_U64:
+        return CYT_U64
+    return CYT_I64
+
+
+def _sum_dtype(dt):
+    """NumPy's np.sum result dtype for input dtype dt"""
+    d = np.dtype(dt)
+    if d.kind == 'f':
+        return d
+    if d.kind == 'u':
+        return np.dtype(np.uint64)
+    return np.dtype(np.int64)
+
+
+cdef object _merge(tuple shape, tuple strides, int lo, int hi):
+    """Merge axes [lo, hi) into one (n, stride); None if the strides do not chain.
+    Size-1 axes are ignored."""
+    cdef cyt_intp n = 1, st = 0, prev_n = 0, prev_s = 0
+    cdef int d
+    cdef bint first = True
+    for d in range(lo, hi):
+        if shape[d] == 1:
+            continue
+        if first:
+            n = shape[d]
+            st = strides[d]
+            first = False
+        else:
+            if st != strides[d] * shape[d]:
+                return None
+            n *= shape[d]
+            st = strides[d]
+    return (n, st)
+
+
+def reduce(op, x, axes, keepdims=False, out=None, acc_dtype=None, out_dtype=None):
+    """See cytensor.kernels.reduce."""
+    try:
+        opc = REDUCE_OPS[op]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown reduction {op!r}; expected one of {sorted(REDUCE_OPS)}")
+    x = np.asarray(x)
+    if x.dtype.kind not in 'biuf' or x.dtype.itemsize < 1:
+        raise TypeError(f"reduce: unsupported dtype {x.dtype}")
+    if x.dtype.kind == 'f' and x.dtype.itemsize == 2:
+        x = x.astype(np.float32)
+    if not x.dtype.isnative or not x.flags.aligned:
+        x = np.ascontiguousarray(x, dtype=x.dtype.newbyteorder('='))
+    nd = x.ndim
+    is_arg = opc == CYT_RED_ARGMAX or opc == CYT_RED_ARGMIN
+    if axes is None:
+        axes = tuple(range(nd))
+        axis_none = True
+    else:
+        if isinstance(axes, (int, np.integer)):
+            axes = (int(axes),)
+        axes = tuple(sorted(set(int(a) for a in axes)))
+        axis_none = False
+        for a in axes:
+            if a < 0 or a >= nd:
+                raise ValueError(f"axis {a} is out of bounds for array of dimension {nd}")
+    if keepdims:
+        final_shape = tuple(1 if d in axes else x.shape[d] for d in range(nd))
+    else:
+        final_shape = tuple(x.shape[d] for d in range(nd) if d not in axes)
+    # result dtype
+    if is_arg:
+        res_dtype = np.dtype(np.int64)
+        if not axis_none and len(axes) != 1 and nd > 0:
+            raise ValueError(f"{op} takes exactly one axis or None, got {axes}")
+    elif opc == CYT_RED_SUM or opc == CYT_RED_PROD:
+        res_dtype = np.dtype(out_dtype) if out_dtype is not None else _sum_dtype(x.dtype)
+    elif opc == CYT_RED_MAX or opc == CYT_RED_MIN:
+        res_dtype = np.dtype(out_dtype) if out_dtype is not None else x.dtype
+    else:
+        res_dtype = np.dtype(out_dtype) if out_dtype is not None else np.dtype(np.bool_)
+    _dtype_code(res_dtype)
+    if out is not None:
+        if not isinstance(out, np.ndarray):
+            raise TypeError("out must be a numpy array")
+        if out.shape != final_shape:
+            raise ValueError(f"out has shape {out.shape}, expected {final_shape}")
+        if not out.flags.writeable:
+            raise ValueError("out is read-only")
+    res = _reduce(opc, op, x, axes, is_arg, axis_none, acc_dtype, res_dtype)
+    res = res.reshape(final_shape)
+    if out is not None:
+        np.copyto(out, res, casting='unsafe')
+        return out
+    return res
+
+
+cdef object _reduce(int opc, op, x, tuple axes, bint is_arg, bint axis_none, acc_dtype,
+                    res_dtype):
+    """Returns an array of the kept dims (keepdims=False shape) of dtype res_dtype."""
+    cdef int nd = x.ndim
+    kept_shape = tuple(x.shape[d] for d in range(nd) if d not in axes)
+    if is_arg and axis_none:
+        x = np.ravel(x)           # C order, a view when possible
+        axes = (0,)
+        nd = 1
+        kept_shape = ()
+    red = 1
+    for a in axes:
+        red *= x.shape[a]
+    nkept = 1
+    for v in kept_shape:
+        nkept *= v
+    if nkept == 0:
+        return np.empty(kept_shape, dtype=res_dtype)
+    if red == 0:
+        if opc == CYT_RED_SUM or opc == CYT_RED_ANY:
+            return np.zeros(kept_shape, dtype=res_dtype)
+        if opc == CYT_RED_PROD or opc == CYT_RED_ALL:
+            return np.ones(kept_shape, dtype=res_dtype)
+        if is_arg:
+            raise ValueError(f"attempt to get {op} of an empty sequence")
+        raise ValueError(f"zero-size array to reduction operation {_NP_NAMES[opc]} "
+                         "which has no identity")
+    # drop size-1 axes (always a view)
+    keep_axes = [d for d in range(nd) if x.shape[d] != 1]
+    if len(keep_axes) != nd:
+        new_axes = tuple(i for i, d in enumerate(keep_axes) if d in axes)
+        x = np.squeeze(x, axis=tuple(d for d in range(nd) if x.shape[d] == 1))
+        axes = new_axes
+        nd = x.ndim
+    if len(axes) == 0:
+        # nothing left to reduce (all reduced axes had size 1)
+        if is_arg:
+            return np.zeros(kept_shape, dtype=np.int64)
+        if opc == CYT_RED_ALL or opc == CYT_RED_ANY:
+            return (x != 0).astype(res_dtype).reshape(kept_shape)
+        return np.asarray(x).astype(res_dtype).reshape(kept_shape)
+    # accumulator request other than the natural one: convert the input
+    tc = _dtype_code(x.dtype)
+    if (opc == CYT_RED_SUM or opc == CYT_RED_PROD) and acc_dtype is not None:
+        ad = np.dtype(acc_dtype)
+        if ad == np.float32 and x.dtype == np.float32:
+            tc = 11
+        elif DTYPES[_acc_code(tc)] != ad:
+            x = x.astype(ad)
+            tc = _dtype_code(ad)
+    # split reduced axes into runs whose strides chain
+    shape = x.shape
+    strides = x.strides
+    runs = []
+    for a in axes:
+        if runs and runs[-1][1] == a and _merge(shape, strides, runs[-1][0], a + 1) is not None:
+            runs[-1][1] = a + 1
+        else:
+            runs.append([a, a + 1])
+    if len(runs) > 1:
+        if is_arg:
+            x = np.ascontiguousarray(x)
+            return _reduce(opc, op, x, axes, is_arg, False, acc_dtype, res_dtype)
+        # reduce the last run first (keeping dims), then the rest
+        r0, r1 = runs[-1]
+        if opc == CYT_RED_SUM or opc == CYT_RED_PROD:
+            mid_dtype = np.dtype(np.float32) if tc == 11 else DTYPES[_acc_code(tc)]
+        elif opc == CYT_RED_ALL or opc == CYT_RED_ANY:
+            mid_dtype = np.dtype(np.bool_)
+        else:
+            mid_dtype = x.dtype
+        mid = _reduce(opc, op, x, tuple(range(r0, r1)), False, False,
+                      'float32' if tc == 11 else None, mid_dtype)
+        mid = mid.reshape(shape[:r0] + (1,) * (r1 - r0) + shape[r1:])
+        rest = tuple(a for a in axes if a < r0)
+        return _reduce(opc, op, mid, rest, False, False, 'float32' if tc == 11 else None,
+                       res_dtype).reshape(kept_shape)
+    r0, r1 = runs[0]
+    g_out = _merge(shape, strides, 0, r0)
+    g_red = _merge(shape, strides, r0, r1)
+    g_in = _merge(shape, strides, r1, nd)
+    if g_out is None or g_red is None or g_in is None:
+        x = np.ascontiguousarray(x)
+        return _reduce(opc, op, x, axes, is_arg, False, acc_dtype, res_dtype)
+    res = np.empty((g_out[0], g_in[0]), dtype=res_dtype)
+    _run(opc, tc, x, g_out[0], g_out[1], g_red[0], g_red[1], g_in[0], g_in[1], res)
+    return res.reshape(kept_shape)
+
+
+cdef int _res_code(int opc, int tc):
+    """dtype code of the values the kernels produce"""
+    if opc == CYT_RED_SUM or opc == CYT_RED_PROD:
+        return CYT_F32 if tc == 11 else _acc_code(tc)
+    if opc == CYT_RED_MAX or opc == CYT_RED_MIN:
+        return tc
+    if opc == CYT_RED_ALL or opc == CYT_RED_ANY:
+        return CYT_BOOL
+    return CYT_I64
+
+
+cdef int _run(int opc, int tc, cnp.ndarray x, cyt_intp no, cyt_intp so, cyt_intp nr,
+              cyt_intp sr, cyt_intp ni, cyt_intp si, cnp.ndarray res) except -1:
+    cdef int rc = _res_code(opc, tc)
+    cdef int rsz = cyt_dt_size[rc]
+    cdef int tsz = cyt_dt_size[CYT_F32 if tc == 11 else tc]
+    cdef int oc = _dtype_code(res.dtype)
+    cdef int osz = cyt_dt_size[oc]
+    cdef char *xp = <char *>cnp.PyArray_DATA(x)
+    cdef char *op = <char *>cnp.PyArray_DATA(res)
+    cdef cyt_intp total = no * nr * ni
+    cdef int nt = _nthreads
+    cdef cyt_intp ntask, t, o, j, c, nchunk, clen, c0, c1, tw, ntiles, w
+    cdef char *acc = NULL
+    cdef char *part = NULL
+    cdef char *buf
+    cdef bint par = nt > 1 and total >= PAR_MIN
+    cdef int ctk
+    if ni == 1 or (si != tsz and (sr == tsz or sr == -tsz or ni < 8)):
+        # ------------------------------------------------ row mode
+        ntask = no * ni
+        acc = <char *>malloc(ntask * 8 + 8)
+        if acc == NULL:
+            raise MemoryError()
+        try:
+            if par and ntask < 2 * nt and opc != CYT_RED_ARGMAX and opc != CYT_RED_ARGMIN \
+                    and nr >= 8192:
+                # few long rows: chunks over threads, then combine partials
+                nchunk = 4 * nt
+                clen = (nr + nchunk - 1) // nchunk
+                clen = (clen + 15) & ~(<cyt_intp>15)
+                nchunk = (nr + clen - 1) // clen
+                part = <char *>malloc(ntask * nchunk * 8 + 8)
+                if part == NULL:
+                    raise MemoryError()
+                ctk = rc if (opc == CYT_RED_SUM or opc == CYT_RED_PROD) else tc
+                if tc == 11:
+                    ctk = 11
+                if opc == CYT_RED_ALL or opc == CYT_RED_ANY:
+                    ctk = CYT_BOOL
+                with nogil:
+                    for t in prange(ntask * nchunk, num_threads=nt, schedule='static'):
+                        c0 = (t % nchunk) * clen
+                        c1 = c0 + clen
+                        if c1 > nr:
+                            c1 = nr
+                        cyt_red_row(opc, tc,
+                                    xp + ((t // nchunk) // ni) * so + ((t // nchunk) % ni) * si
+                                    + c0 * sr, c1 - c0, sr, part + t * rsz)
+                    for t in range(ntask):
+                        cyt_red_row(opc, ctk, part + t * nchunk * rsz, nchunk, rsz,
+                                    acc + t * rsz)
+            elif par and ntask >= 2:
+                with nogil:
+                    for t in prange(ntask, num_threads=nt, schedule='static'):
+                        cyt_red_row(opc, tc, xp + (t // ni) * so + (t % ni) * si, nr, sr,
+                                    acc + t * rsz)
+            else:
+                with nogil:
+                    for t in range(ntask):
+                        cyt_red_row(opc, tc, xp + (t // ni) * so + (t % ni) * si, nr, sr,
+                                    acc + t * rsz)
+            cyt_convert(acc, rsz, rc, op, osz, oc, ntask)
+        finally:
+            free(acc)
+            free(part)
+        return 0
+    # ---------------------------------------------------- column mode
+    if par:
+        tw = (ni + nt - 1) // nt
+        tw = (tw + 15) & ~(<cyt_intp>15)
+        if tw > 2048:
+            tw = 2048
+    else:
+        tw = 2048 if ni > 2048 else ni
+    ntiles = (ni + tw - 1) // tw
+    ntask = no * ntiles
+    with nogil:
+        if par and ntask >= 2:
+            for t in prange(ntask, num_threads=nt, schedule='static'):
+                buf = <char *>malloc(tw * 16 + 16)
+                if buf != NULL:
+                    o = t // ntiles
+                    j = (t % ntiles) * tw
+                    w = ni - j
+                    if w > tw:
+                        w = tw
+                    cyt_red_cols(opc, tc, xp + o * so + j * si, nr, sr, w, si, buf,
+                                 buf + tw * 8)
+                    cyt_convert(buf, rsz, rc, op + (o * ni + j) * osz, osz, oc, w)
+                    free(buf)
+        else:
+            buf = <char *>malloc(tw * 16 + 16)
+            if buf != NULL:
+                for t in range(ntask):
+                    o = t // ntiles
+                    j = (t % ntiles) * tw
+                    w = ni - j
+                    if w > tw:
+                        w = tw
+                    cyt_red_cols(opc, tc, xp + o * so + j * si, nr, sr, w, si, buf,
+                                 buf + tw * 8)
+                    cyt_convert(buf, rsz, rc, op + (o * ni + j) * osz, osz, oc, w)
+                free(buf)
+    return 0

@@ -1,0 +1,188 @@
+/* vm_ops.h -- the elementwise register VM: one pass of a register program
+ * over a block of n elements.  Each instruction is [opcode, dst, a, b, c];
+ * every register is a pointer to n elements of the compute type.  The loops
+ * carry `#pragma omp simd` (dst may equal an operand: still elementwise, so
+ * no loop-carried dependence), so GCC vectorises them, calling libmvec for
+ * the transcendental functions. */
+#ifndef CYT_VM_OPS_H
+#define CYT_VM_OPS_H
+#include "cyt_common.h"
+
+enum {
+    /* unary */
+    OP_IDENTITY = 0, OP_NEG, OP_ABS, OP_SIGN, OP_EXP, OP_EXP2, OP_EXPM1, OP_LOG, OP_LOG2,
+    OP_LOG10, OP_LOG1P, OP_SQRT, OP_SQR, OP_RECIPROCAL, OP_SIN, OP_COS, OP_TAN, OP_ARCSIN,
+    OP_ARCCOS, OP_ARCTAN, OP_SINH, OP_COSH, OP_TANH, OP_ARCSINH, OP_ARCCOSH, OP_ARCTANH,
+    OP_FLOOR, OP_CEIL, OP_TRUNC, OP_RINT, OP_ROUND, OP_ISNAN, OP_ISINF, OP_ISFINITE,
+    OP_LOGICAL_NOT, OP_INVERT, OP_SIGMOID, OP_SOFTPLUS, OP_ERF, OP_ERFC, OP_RELU,
+    /* binary */
+    OP_ADD = 64, OP_SUB, OP_MUL, OP_TRUE_DIV, OP_INT_DIV, OP_MOD, OP_POW, OP_ARCTAN2,
+    OP_MAXIMUM, OP_MINIMUM, OP_LT, OP_GT, OP_LE, OP_GE, OP_EQ, OP_NEQ, OP_LOGICAL_AND,
+    OP_LOGICAL_OR, OP_LOGICAL_XOR, OP_BITWISE_AND, OP_BITWISE_OR, OP_BITWISE_XOR, OP_HYPOT,
+    OP_COPYSIGN,
+    /* ternary */
+    OP_SWITCH = 128, OP_CLIP,
+    OP_LIMIT = 192
+};
+
+/* ---- numpy-compatible scalar helpers ---- */
+#define CYT_DIVMOD_DEF(T, SFX)                                                      \
+static inline T cyt_floordiv_##SFX(T a, T b) {                                      \
+    T mod, div, fd;                                                                  \
+    if (b == 0) return a / b;                                                        \
+    mod = fmod##SFX##_(a, b);                                                        \
+    div = (a - mod) / b;                                                             \
+    if (mod != 0) { if ((b < 0) != (mod < 0)) div -= 1; }                            \
+    if (div != 0) { fd = floor##SFX##_(div); if (div - fd > (T)0.5) fd += 1; }       \
+    else fd = copysign##SFX##_((T)0, a / b);                                         \
+    return fd;                                                                       \
+}                                                                                    \
+static inline T cyt_mod_##SFX(T a, T b) {                                            \
+    T mod = fmod##SFX##_(a, b);                                                      \
+    if (b == 0) return mod;                                                          \
+    if (mod != 0) { if ((b < 0) != (mod < 0)) mod += b; }                            \
+    else mod = copysign##SFX##_((T)0, b);                                            \
+    return mod;                                                                      \
+}
+#define fmodd_ fmod
+#define floord_ floor
+#define copysignd_ copysign
+#define fmodf_ fmodf
+#define floorf_ floorf
+#define copysignf_ copysignf
+CYT_DIVMOD_DEF(double, d)
+CYT_DIVMOD_DEF(float, f)
+
+static inline int64_t cyt_floordiv_i(int64_t a, int64_t b) {
+    int64_t q;
+    if (b == 0) return 0;
+    if (b == -1) return (int64_t)(0 - (uint64_t)a); /* INT64_MIN // -1 wraps, no trap */
+    q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0))) q -= 1;
+    return q;
+}
+static inline int64_t cyt_mod_i(int64_t a, int64_t b) {
+    int64_t r;
+    if (b == 0 || b == -1) return 0;
+    r = a % b;
+    if (r != 0 && ((r < 0) != (b < 0))) r += b;
+    return r;
+}
+static inline int64_t cyt_pow_i(int64_t a, int64_t e) {
+    uint64_t r = 1, base = (uint64_t)a;
+    if (e < 0) {
+        if (a == 1) return 1;
+        if (a == -1) return (e & 1) ? -1 : 1;
+        return 0;
+    }
+    while (e) {
+        if (e & 1) r *= base;
+        base *= base;
+        e >>= 1;
+    }
+    return (int64_t)r;
+}
+
+/* ---- float/double VM (template) ---- */
+#define CYT_T double
+#define CYT_M(fn) fn
+#define CYT_SFX d
+#include "vm_tmpl.h"
+#undef CYT_T
+#undef CYT_M
+#undef CYT_SFX
+#define CYT_T float
+#define CYT_M(fn) fn##f
+#define CYT_SFX f
+#include "vm_tmpl.h"
+#undef CYT_T
+#undef CYT_M
+#undef CYT_SFX
+
+/* ---- int64 VM ---- */
+static int cyt_op_valid_int(int op) {
+    switch (op) {
+    case OP_IDENTITY: case OP_NEG: case OP_ABS: case OP_SIGN: case OP_SQR: case OP_LOGICAL_NOT:
+    case OP_INVERT: case OP_ADD: case OP_SUB: case OP_MUL: case OP_INT_DIV: case OP_MOD:
+    case OP_POW: case OP_MAXIMUM: case OP_MINIMUM: case OP_LT: case OP_GT: case OP_LE:
+    case OP_GE: case OP_EQ: case OP_NEQ: case OP_LOGICAL_AND: case OP_LOGICAL_OR:
+    case OP_LOGICAL_XOR: case OP_BITWISE_AND: case OP_BITWISE_OR: case OP_BITWISE_XOR:
+    case OP_SWITCH: case OP_CLIP:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+#define IL1(EXPR) { CYT_SIMD for (i = 0; i < n; i++) { const int64_t x = a[i]; d[i] = (EXPR); } } break;
+#define IL2(EXPR) { CYT_SIMD for (i = 0; i < n; i++) { const int64_t x = a[i], y = b[i]; d[i] = (EXPR); } } break;
+#define IS2(EXPR) { for (i = 0; i < n; i++) { const int64_t x = a[i], y = b[i]; d[i] = (EXPR); } } break;
+#define IL3(EXPR) { CYT_SIMD for (i = 0; i < n; i++) { const int64_t x = a[i], y = b[i], z = c3[i]; d[i] = (EXPR); } } break;
+typedef uint64_t cyt_u64;
+
+static int cyt_vm_i(char **Rc, const int32_t *code, int ninstr, cyt_intp n) {
+    int64_t **R = (int64_t **)Rc;
+    int k;
+    for (k = 0; k < ninstr; k++) {
+        const int32_t *c = code + 5 * k;
+        int64_t *d = R[c[1]];
+        const int64_t *a = c[2] >= 0 ? R[c[2]] : 0;
+        const int64_t *b = c[3] >= 0 ? R[c[3]] : 0;
+        const int64_t *c3 = c[4] >= 0 ? R[c[4]] : 0;
+        cyt_intp i;
+        switch (c[0]) {
+        case OP_IDENTITY: IL1(x)
+        case OP_NEG: IL1((int64_t)(0 - (cyt_u64)x))
+        case OP_ABS: IL1(x < 0 ? (int64_t)(0 - (cyt_u64)x) : x)
+        case OP_SIGN: IL1((int64_t)((x > 0) - (x < 0)))
+        case OP_SQR: IL1((int64_t)((cyt_u64)x * (cyt_u64)x))
+        case OP_LOGICAL_NOT: IL1((int64_t)(x == 0))
+        case OP_INVERT: IL1(~x)
+        case OP_ADD: IL2((int64_t)((cyt_u64)x + (cyt_u64)y))
+        case OP_SUB: IL2((int64_t)((cyt_u64)x - (cyt_u64)y))
+        case OP_MUL: IL2((int64_t)((cyt_u64)x * (cyt_u64)y))
+        case OP_INT_DIV: IS2(cyt_floordiv_i(x, y))
+        case OP_MOD: IS2(cyt_mod_i(x, y))
+        case OP_POW: IS2(cyt_pow_i(x, y))
+        case OP_MAXIMUM: IL2(x >= y ? x : y)
+        case OP_MINIMUM: IL2(x <= y ? x : y)
+        case OP_LT: IL2((int64_t)(x < y))
+        case OP_GT: IL2((int64_t)(x > y))
+        case OP_LE: IL2((int64_t)(x <= y))
+        case OP_GE: IL2((int64_t)(x >= y))
+        case OP_EQ: IL2((int64_t)(x == y))
+        case OP_NEQ: IL2((int64_t)(x != y))
+        case OP_LOGICAL_AND: IL2((int64_t)((x != 0) & (y != 0)))
+        case OP_LOGICAL_OR: IL2((int64_t)((x != 0) | (y != 0)))
+        case OP_LOGICAL_XOR: IL2((int64_t)((x != 0) ^ (y != 0)))
+        case OP_BITWISE_AND: IL2(x & y)
+        case OP_BITWISE_OR: IL2(x | y)
+        case OP_BITWISE_XOR: IL2(x ^ y)
+        case OP_SWITCH: IL3(x != 0 ? y : z)
+        case OP_CLIP: IL3(x >= y ? (x <= z ? x : z) : (y <= z ? y : z))
+        default: return -1;
+        }
+    }
+    return 0;
+}
+#undef IL1
+#undef IL2
+#undef IS2
+#undef IL3
+
+/* dispatch on compute dtype code (CYT_F32 / CYT_F64 / CYT_I64) */
+static inline int cyt_vm_run(int ct, char **R, const int32_t *code, int ninstr, cyt_intp n) {
+    if (ct == CYT_F64) return cyt_vm_d(R, code, ninstr, n);
+    if (ct == CYT_F32) return cyt_vm_f(R, code, ninstr, n);
+    return cyt_vm_i(R, code, ninstr, n);
+}
+
+/* arity (0 = unknown opcode) */
+static inline int cyt_op_arity(int op) {
+    if (op >= 0 && op <= OP_RELU) return 1;
+    if (op >= OP_ADD && op <= OP_COPYSIGN) return 2;
+    if (op >= OP_SWITCH && op <= OP_CLIP) return 3;
+    return 0;
+}
+
+#endif

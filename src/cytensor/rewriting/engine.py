@@ -1,0 +1,120 @@
+"""Named graph rewrites, run in phases to a fixed point.
+
+A rewrite is a function ``rule(fgraph, node)`` that returns None (no
+change) or a list of variables replacing ``node.outputs``.  It is
+registered under a name, a phase and tags.  ``rewrite_graph`` runs the
+phases in order; within a phase it sweeps the graph, applying every rule to
+every node, until a sweep changes nothing (or a bound is reached).
+
+Each rewrite can be turned off by name or tag (``Mode(excluding=[...])``,
+``config.optimizer_excluding``), and ``config.optimizer_verbose`` prints
+every application, before and after: the teaching view of a compiler.
+"""
+import sys
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..config import config
+
+PHASES = ("merge", "constant_folding", "canonicalize", "stabilize", "specialize",
+          "fusion", "inplace")
+MAX_SWEEPS = 50
+
+
+@dataclass
+class Rewrite:
+    name: str
+    phase: str
+    rule: Callable
+    tags: frozenset = field(default_factory=frozenset)
+    whole_graph: bool = False     # rule(fgraph) instead of rule(fgraph, node)
+
+
+REGISTRY = []
+
+
+def register(phase, *tags, whole_graph=False):
+    """Decorator: add a rewrite rule to ``phase``; tags like 'fast_compile'."""
+    if phase not in PHASES:
+        raise ValueError(f"unknown phase {phase!r}; phases are {PHASES}")
+
+    def add(rule):
+        REGISTRY.append(Rewrite(rule.__name__, phase, rule,
+                                frozenset(tags) | {phase, rule.__name__}, whole_graph))
+        return rule
+    return add
+
+
+def selected(optimizer, including=(), excluding=()):
+    """The rewrites an optimizer setting ('fast_run', 'fast_compile', None) runs."""
+    if optimizer in (None, "None", "none"):
+        chosen = []
+    elif optimizer == "fast_compile":
+        chosen = [r for r in REGISTRY if "fast_compile" in r.tags]
+    elif optimizer == "fast_run":
+        chosen = [r for r in REGISTRY if "optional" not in r.tags]
+    else:
+        raise ValueError(f"unknown optimizer {optimizer!r}: use 'fast_run', "
+                         "'fast_compile' or None")
+    including = set(including) | set(config.optimizer_including)
+    excluding = set(excluding) | set(config.optimizer_excluding)
+    chosen += [r for r in REGISTRY if r not in chosen and r.tags & including]
+    return [r for r in chosen if not r.tags & excluding]
+
+
+class Trace:
+    """Records (and with optimizer_verbose prints) every rewrite applied."""
+
+    def __init__(self, verbose, stream=None):
+        self.verbose, self.stream, self.entries = verbose, stream, []
+
+    def __call__(self, rewrite, node, new_outputs):
+        from ..printing import pp
+        before = ", ".join(pp(o) for o in node.outputs)
+        after = ", ".join(pp(o) for o in new_outputs)
+        self.entries.append((rewrite.name, before, after))
+        if self.verbose:
+            print(f"rewrite {rewrite.name} ({rewrite.phase}): {before}  ->  {after}",
+                  file=self.stream or sys.stdout)
+
+
+def rewrite_graph(fgraph, rewrites, trace=None):
+    """Apply ``rewrites`` to ``fgraph`` phase by phase, each to a fixed point."""
+    for phase in PHASES:
+        phase_rewrites = [r for r in rewrites if r.phase == phase]
+        if not phase_rewrites:
+            continue
+        for _ in range(MAX_SWEEPS):
+            changed = False
+            for rewrite in phase_rewrites:
+                if rewrite.whole_graph:
+                    changed |= bool(rewrite.rule(fgraph))
+                    continue
+                for node in fgraph.toposort():
+                    if node.outputs[0] not in fgraph.clients and \
+                            not any(o in fgraph.clients for o in node.outputs):
+                        continue            # removed by an earlier rewrite in this sweep
+                    new = rewrite.rule(fgraph, node)
+                    if new is None or new is False:
+                        continue
+                    _check(rewrite, node, new)
+                    if trace is not None:
+                        trace(rewrite, node, new)
+                    for old, var in zip(node.outputs, new):
+                        if var is not None:
+                            fgraph.replace(old, var, reason=rewrite.name)
+                    changed = True
+            if not changed:
+                break
+    return fgraph
+
+
+def _check(rewrite, node, new):
+    if len(new) != len(node.outputs):
+        raise ValueError(f"rewrite {rewrite.name} returned {len(new)} variables for "
+                         f"{len(node.outputs)} outputs of {node}")
+    for old, var in zip(node.outputs, new):
+        if var is not None and (var.type.dtype != old.type.dtype or
+                                var.type.ndim != old.type.ndim):
+            raise TypeError(f"rewrite {rewrite.name} replaced {old} ({old.type}) by "
+                            f"{var} ({var.type}) in {node}")

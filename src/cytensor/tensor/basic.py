@@ -1,0 +1,467 @@
+"""Shapes, allocation, reshaping and joining."""
+import numpy as np
+
+from .. import kernels
+from ..config import config
+from ..graph import Apply, Constant, Op
+from .elemwise import DimShuffle
+from .type import TensorType, as_tensor_variable, constant, upcast
+
+
+def _static_int(v):
+    """The value of a constant integer scalar (or Python int), else None."""
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, Constant) and v.data.ndim == 0:
+        return int(v.data)
+    if v.owner is not None and isinstance(v.owner.op, Shape_i) and \
+            v.owner.inputs[0].type.shape[v.owner.op.i] is not None:
+        return v.owner.inputs[0].type.shape[v.owner.op.i]
+    return None
+
+
+def _as_int_scalar(v, what):
+    v = as_tensor_variable(v)
+    if v.ndim != 0 or not (v.dtype.startswith("int") or v.dtype.startswith("uint")):
+        raise TypeError(f"{what} must be an integer scalar, got {v} of type {v.type}")
+    return v
+
+
+class Shape(Op):
+    """The shape of a tensor, as an int64 vector."""
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        return Apply(self, [x], [TensorType("int64", shape=(x.ndim,))()])
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = np.array(inputs[0].shape, dtype=np.int64)
+
+    reference = lambda self, node, x: (np.array(x.shape, dtype=np.int64),)  # noqa: E731
+
+    def grad(self, inputs, output_grads):
+        return [None]
+
+    def infer_shape(self, node, input_shapes):
+        return [(node.inputs[0].ndim,)]
+
+
+class Shape_i(Op):
+    """Length of axis ``i`` of a tensor, as an int64 scalar."""
+
+    __props__ = ("i",)
+
+    def __init__(self, i):
+        self.i = i
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        if not 0 <= self.i < x.ndim:
+            raise ValueError(f"{x} has {x.ndim} dimensions, no axis {self.i}")
+        return Apply(self, [x], [TensorType("int64", shape=())()])
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = np.array(inputs[0].shape[self.i], dtype=np.int64)
+
+    def reference(self, node, x):
+        return (np.array(x.shape[self.i], dtype=np.int64),)
+
+    def grad(self, inputs, output_grads):
+        return [None]
+
+    def infer_shape(self, node, input_shapes):
+        return [()]
+
+
+def shape(x):
+    return Shape()(x)
+
+
+def shape_tuple(x):
+    """Per-axis lengths as symbolic scalars (constants where statically known)."""
+    return tuple(constant(s, dtype="int64") if s is not None else Shape_i(a)(x)
+                 for a, s in enumerate(x.type.shape))
+
+
+class MakeVector(Op):
+    """A vector from scalars of one dtype."""
+
+    __props__ = ("dtype",)
+
+    def __init__(self, dtype="int64"):
+        self.dtype = dtype
+
+    def make_node(self, *scalars):
+        scalars = [as_tensor_variable(s) for s in scalars]
+        for s in scalars:
+            if s.ndim != 0:
+                raise TypeError(f"MakeVector takes scalars, got {s} with {s.ndim} dims")
+        from .math import cast
+        scalars = [cast(s, self.dtype) for s in scalars]
+        return Apply(self, scalars, [TensorType(self.dtype, shape=(len(scalars),))()])
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = np.array(inputs, dtype=self.dtype)
+
+    def reference(self, node, *inputs):
+        return (np.array(inputs, dtype=self.dtype),)
+
+    def grad(self, inputs, output_grads):
+        (g,) = output_grads
+        return [g[i] for i in range(len(inputs))]
+
+    def infer_shape(self, node, input_shapes):
+        return [(len(node.inputs),)]
+
+
+def as_shape_vector(shape):
+    """A shape given as ints, scalars or a vector -> (int64 vector, static lengths)."""
+    if isinstance(shape, (list, tuple)):
+        items = [_as_int_scalar(s, "a shape entry") for s in shape]
+        static = tuple(_static_int(s) for s in items)
+        if not items:
+            return constant(np.zeros(0, dtype="int64")), ()
+        return MakeVector("int64")(*items), static
+    vec = as_tensor_variable(shape)
+    if vec.ndim != 1 or vec.type.shape[0] is None:
+        raise TypeError(f"a shape must be a list of scalars or a vector of known length, "
+                        f"got {vec} of type {vec.type}; pass ndim=")
+    if isinstance(vec, Constant):
+        return vec, tuple(int(s) for s in vec.data)
+    if vec.owner is not None and isinstance(vec.owner.op, MakeVector):
+        return vec, tuple(_static_int(s) for s in vec.owner.inputs)
+    return vec, (None,) * vec.type.shape[0]
+
+
+class Alloc(Op):
+    """An array of the given shape filled with ``value`` (broadcast)."""
+
+    def make_node(self, value, *shape):
+        value = as_tensor_variable(value)
+        shape = [_as_int_scalar(s, "an Alloc length") for s in shape]
+        if value.ndim > len(shape):
+            raise ValueError(f"Alloc: value {value} has more dimensions ({value.ndim}) "
+                             f"than the shape ({len(shape)})")
+        static = []
+        offset = len(shape) - value.ndim
+        for axis, s in enumerate(shape):
+            known = _static_int(s)
+            if axis >= offset:
+                v = value.type.shape[axis - offset]
+                if v is not None and v != 1 and known is not None and v != known:
+                    raise ValueError(f"Alloc: value of shape {value.type.shape} does not "
+                                     f"broadcast to length {known} on axis {axis}")
+                known = known if known is not None else (v if v != 1 else None)
+            static.append(known)
+        return Apply(self, [value] + shape, [TensorType(value.dtype, shape=static)()])
+
+    def perform(self, node, inputs, output_storage):
+        value, shape = inputs[0], tuple(int(s) for s in inputs[1:])
+        _check_lengths(shape, node)
+        out = output_storage[0][0]
+        if out is None or out.shape != shape:
+            out = np.empty(shape, dtype=value.dtype)
+        kernels.copy_into(out, value)
+        output_storage[0][0] = out
+
+    def reference(self, node, value, *shape):
+        return (np.broadcast_to(value, tuple(int(s) for s in shape)).copy(),)
+
+    def grad(self, inputs, output_grads):
+        from .elemwise import sum_to_shape_of
+        from .math import sum as tsum
+        value, (g,) = inputs[0], output_grads
+        extra = g.ndim - value.ndim
+        if extra:
+            g = tsum(g, axis=list(range(extra)))
+        return [sum_to_shape_of(g, value)] + [None] * (len(inputs) - 1)
+
+    def infer_shape(self, node, input_shapes):
+        return [tuple(node.inputs[1:])]
+
+
+def _check_lengths(shape, node):
+    if any(s < 0 for s in shape):
+        raise ValueError(f"{node.op}: negative length in shape {shape}")
+
+
+_alloc = Alloc()
+
+
+def alloc(value, *shape):
+    """``value`` broadcast to ``shape`` (Theano's T.alloc)."""
+    return _alloc(value, *shape)
+
+
+def fill(model, value):
+    """``value`` broadcast to the shape of ``model`` (Theano's T.fill / second)."""
+    model = as_tensor_variable(model)
+    value = as_tensor_variable(value)
+    from .math import cast
+    return alloc(cast(value, upcast(model.dtype, value.dtype)) if value.ndim == 0
+                 else value, *shape_tuple(model))
+
+
+def _dtype(dtype):
+    return config.floatX if dtype in (None, "floatX") else np.dtype(dtype).name
+
+
+def zeros(shape, dtype=None):
+    shape = [shape] if isinstance(shape, int) else shape
+    return alloc(constant(0, dtype=_dtype(dtype)), *shape)
+
+
+def ones(shape, dtype=None):
+    shape = [shape] if isinstance(shape, int) else shape
+    return alloc(constant(1, dtype=_dtype(dtype)), *shape)
+
+
+def zeros_like(x, dtype=None):
+    x = as_tensor_variable(x)
+    return alloc(constant(0, dtype=dtype or x.dtype), *shape_tuple(x))
+
+
+def ones_like(x, dtype=None):
+    x = as_tensor_variable(x)
+    return alloc(constant(1, dtype=dtype or x.dtype), *shape_tuple(x))
+
+
+class Reshape(Op):
+    """A view (or copy) of ``x`` with another shape; -1 infers one length."""
+
+    __props__ = ("ndim",)
+    view_map = {0: [0]}
+
+    def __init__(self, ndim):
+        self.ndim = ndim
+
+    def make_node(self, x, shape, static=None):
+        x = as_tensor_variable(x)
+        static = static or (None,) * self.ndim
+        known = [s for s in static if s is not None and s != -1]
+        total = None if None in x.type.shape else int(np.prod(x.type.shape))
+        if total is not None and -1 not in static and None not in static \
+                and int(np.prod(static)) != total:
+            raise ValueError(f"cannot reshape {x} of static shape {x.type.shape} "
+                             f"to {tuple(static)}")
+        if total is not None and static.count(-1) == 1 and None not in static and known:
+            static = tuple(total // int(np.prod(known)) if s == -1 else s for s in static)
+        out_shape = tuple(None if s == -1 else s for s in static)
+        return Apply(self, [x, shape], [TensorType(x.dtype, shape=out_shape)()])
+
+    def perform(self, node, inputs, output_storage):
+        x, shape = inputs
+        try:
+            output_storage[0][0] = x.reshape(tuple(int(s) for s in shape))
+        except ValueError as e:
+            raise ValueError(f"{e} (reshape of {x.shape} to {tuple(shape)})") from None
+
+    def reference(self, node, x, shape):
+        return (np.reshape(x, tuple(int(s) for s in shape)),)
+
+    def grad(self, inputs, output_grads):
+        (x, _), (g,) = inputs, output_grads
+        return [reshape(g, shape(x), ndim=x.ndim), None]
+
+    def infer_shape(self, node, input_shapes):
+        vec = node.inputs[1]
+        if vec.owner is None or not isinstance(vec.owner.op, MakeVector) or \
+                any(_static_int(s) == -1 for s in vec.owner.inputs):
+            raise NotImplementedError("a -1 length is known only after running")
+        return [tuple(vec.owner.inputs)]
+
+
+def reshape(x, newshape, ndim=None):
+    """``x`` with shape ``newshape`` (a tuple of ints/scalars or an int vector)."""
+    x = as_tensor_variable(x)
+    if isinstance(newshape, (int, np.integer)):
+        newshape = (newshape,)
+    if ndim is not None and not isinstance(newshape, (list, tuple)):
+        vec = as_tensor_variable(newshape)
+        return Reshape(ndim)(x, vec, (None,) * ndim)
+    vec, static = as_shape_vector(newshape)
+    if static.count(-1) > 1:
+        raise ValueError(f"reshape: only one length may be -1, got {newshape}")
+    return Reshape(len(static))(x, vec, static)
+
+
+def flatten(x, ndim=1):
+    """Keep the first ndim-1 axes and merge the rest."""
+    x = as_tensor_variable(x)
+    if not 1 <= ndim <= max(x.ndim, 1):
+        raise ValueError(f"flatten: ndim must be between 1 and {x.ndim}, got {ndim}")
+    s = shape_tuple(x)
+    return reshape(x, list(s[:ndim - 1]) + [-1])
+
+
+def transpose(x, axes=None):
+    x = as_tensor_variable(x)
+    axes = list(reversed(range(x.ndim))) if axes is None else [a % x.ndim for a in axes]
+    return DimShuffle(x.ndim, axes)(x)
+
+
+class Join(Op):
+    """Concatenate tensors along ``axis``."""
+
+    __props__ = ("axis",)
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def make_node(self, *tensors):
+        if not tensors:
+            raise ValueError("concatenate needs at least one tensor")
+        tensors = [as_tensor_variable(t) for t in tensors]
+        ndim = tensors[0].ndim
+        if ndim == 0:
+            raise ValueError("zero-dimensional tensors cannot be concatenated")
+        if any(t.ndim != ndim for t in tensors):
+            raise ValueError("concatenate: all tensors must have the same number of "
+                             f"dimensions, got {[t.ndim for t in tensors]}")
+        if not 0 <= self.axis < ndim:
+            raise ValueError(f"concatenate: axis {self.axis} out of range for {ndim} dims")
+        dtype = upcast(*[t.dtype for t in tensors])
+        shape = []
+        for a in range(ndim):
+            lengths = [t.type.shape[a] for t in tensors]
+            if a == self.axis:
+                shape.append(None if None in lengths else int(sum(lengths)))
+            else:
+                known = {s for s in lengths if s is not None}
+                if len(known) > 1:
+                    raise ValueError(f"concatenate: lengths differ on axis {a}: {lengths}")
+                shape.append(known.pop() if known else None)
+        return Apply(self, tensors, [TensorType(dtype, shape=shape)()])
+
+    def perform(self, node, inputs, output_storage):
+        first = inputs[0]
+        for x in inputs[1:]:
+            if x.shape[:self.axis] + x.shape[self.axis + 1:] != \
+                    first.shape[:self.axis] + first.shape[self.axis + 1:]:
+                raise ValueError(
+                    f"concatenate along axis {self.axis}: input shapes "
+                    f"{[t.shape for t in inputs]} differ off that axis")
+        shape = list(first.shape)
+        shape[self.axis] = sum(x.shape[self.axis] for x in inputs)
+        out = np.empty(shape, dtype=node.outputs[0].dtype)
+        start = 0
+        index = [slice(None)] * out.ndim
+        for x in inputs:
+            index[self.axis] = slice(start, start + x.shape[self.axis])
+            kernels.copy_into(out[tuple(index)], x)
+            start += x.shape[self.axis]
+        output_storage[0][0] = out
+
+    def reference(self, node, *inputs):
+        return (np.concatenate(inputs, axis=self.axis).astype(node.outputs[0].dtype),)
+
+    def grad(self, inputs, output_grads):
+        from .math import cast
+        (g,) = output_grads
+        grads, start = [], 0
+        for x in inputs:
+            length = shape_tuple(x)[self.axis]
+            index = [slice(None)] * g.ndim
+            index[self.axis] = slice(start, start + length)
+            gx = g[tuple(index)]
+            grads.append(cast(gx, x.dtype) if x.dtype.startswith("float") else None)
+            start = start + length
+        return grads
+
+    def infer_shape(self, node, input_shapes):
+        out = list(input_shapes[0])
+        out[self.axis] = sum(s[self.axis] for s in input_shapes)
+        return [tuple(out)]
+
+
+def concatenate(tensors, axis=0):
+    tensors = [as_tensor_variable(t) for t in tensors]
+    if not tensors:
+        raise ValueError("concatenate needs at least one tensor")
+    return Join(axis % max(tensors[0].ndim, 1))(*tensors)
+
+
+def stack(tensors, axis=0):
+    """Join tensors of equal shape along a new axis."""
+    tensors = [as_tensor_variable(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack needs at least one tensor")
+    ndim = tensors[0].ndim
+    axis = axis % (ndim + 1)
+    if ndim == 0:
+        dtype = upcast(*[t.dtype for t in tensors])
+        return MakeVector(dtype)(*tensors)
+    expanded = [t.dimshuffle(list(range(axis)) + ["x"] + list(range(axis, ndim)))
+                for t in tensors]
+    return Join(axis)(*expanded)
+
+
+class ARange(Op):
+    """Evenly spaced values in [start, stop) (NumPy's arange)."""
+
+    __props__ = ("dtype",)
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def make_node(self, start, stop, step):
+        start, stop, step = [as_tensor_variable(v) for v in (start, stop, step)]
+        for v in (start, stop, step):
+            if v.ndim != 0:
+                raise TypeError(f"arange takes scalars, got {v} of type {v.type}")
+        return Apply(self, [start, stop, step], [TensorType(self.dtype, shape=(None,))()])
+
+    def perform(self, node, inputs, output_storage):
+        start, stop, step = inputs
+        if step == 0:
+            raise ValueError("arange: step must not be zero")
+        output_storage[0][0] = np.arange(start, stop, step, dtype=self.dtype)
+
+    def reference(self, node, start, stop, step):
+        return (np.arange(start, stop, step, dtype=self.dtype),)
+
+    def grad(self, inputs, output_grads):
+        return [None, None, None]
+
+
+def arange(start, stop=None, step=1, dtype=None):
+    if stop is None:
+        start, stop = 0, start
+    start, stop, step = [as_tensor_variable(v) for v in (start, stop, step)]
+    if dtype is None:
+        dtype = upcast(start.dtype, stop.dtype, step.dtype)
+        if dtype.startswith("int"):
+            dtype = "int64"
+    return ARange(np.dtype(_dtype(dtype)).name)(start, stop, step)
+
+
+def addbroadcast(x, *axes):
+    """Declare length-1 axes broadcastable (checked when the function runs)."""
+    from .subtensor import specify_shape
+    x = as_tensor_variable(x)
+    shape = [1 if a in axes else s for a, s in enumerate(x.type.shape)]
+    return specify_shape(x, shape)
+
+
+def shape_padleft(x, n=1):
+    x = as_tensor_variable(x)
+    return x.dimshuffle(["x"] * n + list(range(x.ndim)))
+
+
+def shape_padright(x, n=1):
+    x = as_tensor_variable(x)
+    return x.dimshuffle(list(range(x.ndim)) + ["x"] * n)
+
+
+def shape_padaxis(x, axis):
+    x = as_tensor_variable(x)
+    axis = axis % (x.ndim + 1)
+    return x.dimshuffle(list(range(axis)) + ["x"] + list(range(axis, x.ndim)))
+
+
+expand_dims = shape_padaxis
+
+
+def squeeze(x):
+    x = as_tensor_variable(x)
+    return x.dimshuffle([a for a, b in enumerate(x.broadcastable) if not b])

@@ -1,0 +1,330 @@
+"""Elementwise ops and DimShuffle.
+
+``Elemwise`` runs a *program*: a short list of rows from the elementwise
+table applied to registers.  A single operation (``T.exp(x)``) is a
+program of one instruction; fusion (rewriting/fusion.py) merges connected
+elementwise nodes into one longer program, run by the same kernel in one
+pass over the data.
+"""
+import numpy as np
+
+from .. import kernels
+from ..graph import Apply, Op
+from .elemwise_table import ELEMWISE, output_dtype
+from .type import TensorType, as_tensor_variable
+
+
+class Program:
+    """Instructions over registers: registers 0..n_inputs-1 hold the inputs,
+    instruction k writes register n_inputs+k.
+
+    instructions: tuple of (row name, source registers, output dtype)
+    outputs: tuple of registers whose values are the outputs
+    """
+
+    def __init__(self, n_inputs, instructions, outputs):
+        self.n_inputs = n_inputs
+        self.instructions = tuple((name, tuple(srcs), dtype)
+                                  for name, srcs, dtype in instructions)
+        self.outputs = tuple(outputs)
+        self._key = (n_inputs, self.instructions, self.outputs)
+
+    def __eq__(self, other):
+        return isinstance(other, Program) and self._key == other._key
+
+    def __hash__(self):
+        return hash(self._key)
+
+    def kernel_code(self, compute_dtype):
+        """Lower to the kernel's form: rows [opcode, dst, a, b, c].
+
+        Kernel registers: inputs, then outputs, then temporaries (reused
+        once their last reader has run).
+        """
+        n_in, n_out = self.n_inputs, len(self.outputs)
+        last_use = {}
+        for k, (_, srcs, _) in enumerate(self.instructions):
+            for s in srcs:
+                last_use[s] = k
+        home = {i: i for i in range(n_in)}
+        code, free, n_regs = [], [], n_in + n_out
+        output_slots = {}
+        for j, reg in enumerate(self.outputs):
+            if reg >= n_in and reg not in output_slots:
+                output_slots[reg] = n_in + j
+        for k, (name, srcs, dtype) in enumerate(self.instructions):
+            reg = n_in + k
+            if reg in output_slots:
+                dst = output_slots[reg]
+            elif free:
+                dst = free.pop()
+            else:
+                dst, n_regs = n_regs, n_regs + 1
+            args = [home[s] for s in srcs] + [-1] * (3 - len(srcs))
+            code.extend(_lowered(name, dtype, compute_dtype, dst, args))
+            home[reg] = dst
+            for s in set(srcs):
+                if last_use.get(s) == k and s >= n_in and s not in output_slots:
+                    free.append(home[s])
+        for j, reg in enumerate(self.outputs):
+            if output_slots.get(reg) != n_in + j:      # an input, or a repeated output
+                code.append([kernels.OPCODES["identity"], n_in + j, home[reg], -1, -1])
+        return np.array(code, dtype=np.int32).reshape(-1, 5), n_regs
+
+    def __str__(self):
+        names = [f"i{i}" for i in range(self.n_inputs)]
+        for name, srcs, dtype in self.instructions:
+            args = ", ".join(names[s] for s in srcs)
+            names.append(f"{name}({args})" if name != "identity" else f"{dtype}({args})")
+        return "; ".join(names[r] for r in self.outputs)
+
+
+def compute_dtype(dtypes):
+    """The one dtype every register holds while a program runs."""
+    dtypes = set(dtypes)
+    floats = dtypes & {"float16", "float32", "float64"}
+    if "float64" in floats or (floats and dtypes & {"int32", "uint32", "int64", "uint64"}):
+        return "float64"
+    return "float32" if floats else "int64"
+
+
+def _lowered(name, dtype, compute_dtype, dst, args):
+    """Kernel rows for one instruction.
+
+    Registers hold the compute dtype, so a cast inside a float program must
+    truncate (to an int) or test for non-zero (to bool, as two logical_nots).
+    """
+    op = kernels.OPCODES
+    if name == "identity" and dtype is not None and compute_dtype.startswith("float"):
+        if dtype == "bool":
+            return [[op["logical_not"], dst] + args, [op["logical_not"], dst, dst, -1, -1]]
+        if dtype[0] in "iu":
+            return [[op["trunc"], dst] + args]
+    return [[op[name], dst] + args]
+
+
+class Elemwise(Op):
+    """Apply an elementwise program to inputs broadcast against each other."""
+
+    __props__ = ("program",)
+
+    def __init__(self, program):
+        self.program = program
+        self._kernels = {}
+
+    @classmethod
+    def from_row(cls, name, dtype=None):
+        """The op for one table row (dtype: the output dtype, for casts)."""
+        spec = ELEMWISE[name]
+        return cls(Program(spec.arity, [(name, tuple(range(spec.arity)), dtype)], [spec.arity]))
+
+    @property
+    def scalar_op(self):
+        """The table row of a single-instruction program (None when fused)."""
+        if len(self.program.instructions) == 1 and self.program.instructions[0][2] is None:
+            return ELEMWISE[self.program.instructions[0][0]]
+        return None
+
+    def __str__(self):
+        instr = self.program.instructions
+        if len(instr) == 1:
+            name, _, dtype = instr[0]
+            return f"Cast{{{dtype}}}" if name == "identity" and dtype else f"Elemwise{{{name}}}"
+        return f"Composite{{{self.program}}}"
+
+    def make_node(self, *inputs):
+        inputs = [as_tensor_variable(x) for x in inputs]
+        if len(inputs) != self.program.n_inputs:
+            raise TypeError(f"{self} takes {self.program.n_inputs} inputs, got {len(inputs)}")
+        ndim = max(x.ndim for x in inputs)
+        inputs = [x if x.ndim == ndim else
+                  DimShuffle(x.ndim, ["x"] * (ndim - x.ndim) + list(range(x.ndim)))(x)
+                  for x in inputs]
+        shape = broadcast_static_shape(inputs, self)
+        in_dtypes = [x.dtype for x in inputs]
+        outputs = [TensorType(dtype, shape=shape)()
+                   for dtype in self._out_dtypes(in_dtypes)]
+        return Apply(self, inputs, outputs)
+
+    def _register_dtypes(self, in_dtypes):
+        regs = list(in_dtypes)
+        for name, srcs, dtype in self.program.instructions:
+            regs.append(dtype or output_dtype(ELEMWISE[name], [regs[s] for s in srcs]))
+        return regs
+
+    def _out_dtypes(self, in_dtypes):
+        regs = self._register_dtypes(in_dtypes)
+        return [regs[r] for r in self.program.outputs]
+
+    # --- running --------------------------------------------------------------
+    def _kernel(self, node):
+        key = tuple(i.dtype for i in node.inputs)
+        if key not in self._kernels:
+            out_dtypes = [o.dtype for o in node.outputs]
+            compute = compute_dtype(self._register_dtypes(key))
+            code, n_regs = self.program.kernel_code(compute)
+            self._kernels[key] = (code, n_regs, [np.dtype(d) for d in out_dtypes],
+                                  np.dtype(compute))
+        return self._kernels[key]
+
+    def perform(self, node, inputs, output_storage):
+        code, n_regs, out_dtypes, compute = self._kernel(node)
+        shape = runtime_broadcast_shape(node, inputs)
+        previous = [cell[0] for cell in output_storage]
+        reuse = all(p is not None and p.shape == shape for p in previous)
+        outputs = kernels.elemwise(code, n_regs, inputs, out_dtypes, compute,
+                                   outputs=previous if reuse else None, out_shape=shape)
+        for cell, out in zip(output_storage, outputs):
+            cell[0] = out
+
+    def reference(self, node, *inputs):
+        runtime_broadcast_shape(node, inputs)
+        dtypes = self._register_dtypes([x.dtype.name for x in inputs])
+        regs = list(inputs)
+        for name, srcs, _ in self.program.instructions:
+            with np.errstate(all="ignore"):
+                value = ELEMWISE[name].reference(*[regs[s] for s in srcs])
+            regs.append(np.asarray(value).astype(dtypes[len(regs)], copy=False))
+        return tuple(np.array(regs[r], dtype=dtypes[r]) for r in self.program.outputs)
+
+    # --- symbolic -------------------------------------------------------------
+    def grad(self, inputs, output_grads):
+        spec = self.scalar_op
+        if spec is None and self.program.instructions[0][0] == "identity":
+            spec = ELEMWISE["identity"]          # a cast
+        elif spec is None:
+            raise NotImplementedError(f"{self}: differentiate before fusing")
+        (g,) = output_grads
+        if spec.grad is None:
+            return [None] * len(inputs)
+        out = self(*inputs)
+        grads = spec.grad(inputs, out, g)
+        return [None if gx is None else sum_to_shape_of(gx, x)
+                for gx, x in zip(grads, inputs)]
+
+    def infer_shape(self, node, input_shapes):
+        out_shape = []
+        for axis, dim in enumerate(node.outputs[0].type.shape):
+            lengths = [shp[axis] for shp, x in zip(input_shapes, node.inputs)
+                       if not x.type.broadcastable[axis]]
+            out_shape.append(dim if dim is not None else (lengths[0] if lengths else 1))
+        return [tuple(out_shape)] * len(node.outputs)
+
+
+def sum_to_shape_of(g, x):
+    """Sum ``g`` over the axes where ``x`` broadcast, and give it x's dtype."""
+    from .math import cast, sum as tsum
+    axes = [a for a, (bx, bg) in enumerate(zip(x.broadcastable, g.broadcastable))
+            if bx and not bg]
+    if axes:
+        g = tsum(g, axis=axes, keepdims=True)
+    if x.dtype.startswith("float") and g.dtype != x.dtype:
+        g = cast(g, x.dtype)
+    return g
+
+
+def broadcast_static_shape(inputs, op):
+    """The output's static shape; raise if two static lengths disagree."""
+    shape = []
+    for axis in range(inputs[0].ndim):
+        lengths = {x.type.shape[axis] for x in inputs} - {1}
+        known = lengths - {None}
+        if len(known) > 1:
+            desc = ", ".join(f"{x} with shape {x.type.shape}" for x in inputs)
+            raise ValueError(f"{op}: inputs cannot broadcast along axis {axis}: {desc}. "
+                             "Their lengths along that axis must be equal or 1.")
+        if known:
+            shape.append(known.pop())
+        elif None in lengths:
+            shape.append(None)
+        else:
+            shape.append(1)
+    return tuple(shape)
+
+
+def runtime_broadcast_shape(node, inputs):
+    """Shape of the outputs; a length-1 axis broadcasts only if declared so."""
+    shape = inputs[0].shape
+    if all(x.shape == shape for x in inputs):
+        return shape
+    out = []
+    for axis in range(len(shape)):
+        lengths = {x.shape[axis] for x in inputs}
+        length = max(lengths)
+        if len(lengths - {1}) > 1:
+            shapes = " ".join(str(x.shape) for x in inputs)
+            raise ValueError(f"operands could not be broadcast together with shapes {shapes}")
+        if length != 1:
+            for x, var in zip(inputs, node.inputs):
+                if x.shape[axis] == 1 and not var.type.broadcastable[axis]:
+                    raise ValueError(
+                        f"input {var} has length 1 along axis {axis} but its type "
+                        f"{var.type} does not declare that axis broadcastable, and the "
+                        f"other inputs have length {length}; declare it with "
+                        f"T.row/T.col, shape=(..., 1, ...) or T.addbroadcast")
+        out.append(0 if 0 in lengths else length)
+    return tuple(out)
+
+
+class DimShuffle(Op):
+    """Reorder axes, insert broadcastable axes ('x') and drop length-1 axes.
+
+    ``DimShuffle(2, [1, 'x', 0])`` turns a matrix (a, b) into (b, 1, a).
+    The output is a view of the input.
+    """
+
+    __props__ = ("input_ndim", "new_order")
+    view_map = {0: [0]}
+
+    def __init__(self, input_ndim, new_order):
+        self.input_ndim = input_ndim
+        self.new_order = tuple(new_order)
+        kept = [a for a in self.new_order if a != "x"]
+        if len(set(kept)) != len(kept) or any(not 0 <= a < input_ndim for a in kept):
+            raise ValueError(f"invalid dimshuffle pattern {new_order} for {input_ndim} dims")
+        self.dropped = [a for a in range(input_ndim) if a not in kept]
+        self.transposition = kept + self.dropped
+
+    def __str__(self):
+        return f"DimShuffle{{{','.join(map(str, self.new_order))}}}"
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        if x.ndim != self.input_ndim:
+            raise TypeError(f"{self} expects {self.input_ndim} dimensions, got {x} "
+                            f"with {x.ndim}")
+        for a in self.dropped:
+            if x.type.shape[a] != 1:
+                raise ValueError(f"{self} drops axis {a} of {x}, which is not broadcastable "
+                                 f"(type {x.type})")
+        shape = tuple(1 if a == "x" else x.type.shape[a] for a in self.new_order)
+        return Apply(self, [x], [TensorType(x.dtype, shape=shape)()])
+
+    def perform(self, node, inputs, output_storage):
+        (x,) = inputs
+        y = x.transpose(self.transposition)
+        shape = [1 if a == "x" else x.shape[a] for a in self.new_order]
+        output_storage[0][0] = y.reshape(shape) if self.dropped or "x" in self.new_order \
+            else y
+
+    def reference(self, node, x):
+        y = np.transpose(x, self.transposition)
+        return (y.reshape([1 if a == "x" else x.shape[a] for a in self.new_order]),)
+
+    def grad(self, inputs, output_grads):
+        (x,), (g,) = inputs, output_grads
+        kept = [a for a in self.new_order if a != "x"]
+        # Drop the inserted axes, then put the kept axes back in input order,
+        # re-inserting the dropped (length-1) ones.
+        from .math import sum as tsum
+        inserted = [i for i, a in enumerate(self.new_order) if a == "x"]
+        if inserted:
+            g = tsum(g, axis=inserted, keepdims=True)
+            g = DimShuffle(g.ndim, [i for i, a in enumerate(self.new_order) if a != "x"])(g)
+        order = ["x" if a in self.dropped else kept.index(a) for a in range(self.input_ndim)]
+        gx = DimShuffle(g.ndim, order)(g)
+        return [gx]
+
+    def infer_shape(self, node, input_shapes):
+        (shp,) = input_shapes
+        return [tuple(1 if a == "x" else shp[a] for a in self.new_order)]

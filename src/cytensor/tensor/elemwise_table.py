@@ -1,0 +1,196 @@
+"""The table of elementwise operations.
+
+One row per scalar operation.  Everything else reads this table: the
+tensor functions (``T.exp``...) are made from it, the kernels run its
+opcodes (a row's name is its kernel opcode), gradients use its rules,
+fusion concatenates its opcodes into register programs, and the printers
+use its symbols.  Adding an elementwise op is adding a row (and a case in
+the kernel's opcode switch).
+
+A gradient rule takes the inputs, the output and the output gradient ``g``
+and returns one gradient per input, each broadcast like the output;
+``Elemwise.grad`` sums them back to each input's shape.  A rule of ``None``
+(or a ``None`` in the returned list) means a zero gradient: comparisons,
+rounding, the condition of a switch.
+"""
+import math
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+import scipy.special
+
+from . import math as tm     # circular on purpose: used only when a rule runs
+
+
+@dataclass(frozen=True)
+class ElemwiseSpec:
+    name: str                        # also the kernel opcode
+    arity: int
+    reference: Callable              # NumPy definition
+    dtype: str                       # output dtype rule, see output_dtype()
+    grad: Optional[Callable]         # (inputs, out, g) -> grads; None: zero gradient
+    symbol: Optional[str] = None     # infix/prefix symbol for pp
+    precedence: int = 100            # binding strength for pp (higher binds tighter)
+    domain: tuple = (-3.0, 3.0)      # where the op is smooth, for tests
+
+
+def _pow_grad(inputs, out, g):
+    x, y = inputs
+    return [g * y * x ** (y - 1), g * out * tm.log(x)]
+
+
+def _mod_grad(inputs, out, g):
+    x, y = inputs
+    return [g, -g * tm.floor_div(x, y)]
+
+
+def _maximum_grad(inputs, out, g):
+    x, y = inputs
+    # Ties send the gradient to both inputs, as Theano does.
+    return [g * tm.eq(out, x), g * tm.eq(out, y)]
+
+
+def _clip_grad(inputs, out, g):
+    x, low, high = inputs
+    return [g * ((x >= low) & (x <= high)), g * (x < low), g * (x > high)]
+
+
+def _arctan2_grad(inputs, out, g):
+    y, x = inputs
+    r2 = x * x + y * y
+    return [g * x / r2, -g * y / r2]
+
+
+def _identity_grad(inputs, out, g):
+    return [g]
+
+
+_row = ElemwiseSpec
+
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _sign(x):
+    return np.sign(x) if x.dtype != np.bool_ else x.copy()
+
+
+def _int_div(x, y):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.floor_divide(x, y)
+
+
+def _mod(x, y):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.mod(x, y)
+
+
+def _softplus(x):
+    return np.logaddexp(0, x).astype(x.dtype)
+
+
+ROWS = [
+    # --- arithmetic -------------------------------------------------------
+    _row("add", 2, np.add, "upcast", lambda i, o, g: [g, g], "+", 10),
+    _row("sub", 2, np.subtract, "upcast", lambda i, o, g: [g, -g], "-", 10),
+    _row("mul", 2, np.multiply, "upcast", lambda i, o, g: [g * i[1], g * i[0]], "*", 20),
+    _row("true_div", 2, np.true_divide, "float",
+         lambda i, o, g: [g / i[1], -g * o / i[1]], "/", 20, (0.5, 3.0)),
+    _row("int_div", 2, _int_div, "upcast", None, "//", 20, (0.5, 3.0)),
+    _row("mod", 2, _mod, "upcast", _mod_grad, "%", 20, (0.5, 3.0)),
+    _row("pow", 2, np.power, "upcast", _pow_grad, "**", 40, (0.5, 2.0)),
+    _row("neg", 1, np.negative, "same", lambda i, o, g: [-g], "-", 30),
+    _row("abs", 1, np.abs, "same", lambda i, o, g: [g * tm.sgn(i[0])]),
+    _row("sign", 1, _sign, "same", None),
+    _row("sqr", 1, np.square, "same", lambda i, o, g: [g * 2 * i[0]]),
+    _row("sqrt", 1, np.sqrt, "float", lambda i, o, g: [g * 0.5 / o], domain=(0.5, 3.0)),
+    _row("reciprocal", 1, np.reciprocal, "float", lambda i, o, g: [-g * o * o],
+         domain=(0.5, 3.0)),
+    _row("maximum", 2, np.maximum, "upcast", _maximum_grad),
+    _row("minimum", 2, np.minimum, "upcast", _maximum_grad),
+    _row("clip", 3, np.clip, "upcast", _clip_grad),
+    # --- exponentials and logarithms ------------------------------------
+    _row("exp", 1, np.exp, "float", lambda i, o, g: [g * o]),
+    _row("exp2", 1, np.exp2, "float", lambda i, o, g: [g * o * _LN2]),
+    _row("expm1", 1, np.expm1, "float", lambda i, o, g: [g * (o + 1)]),
+    _row("log", 1, np.log, "float", lambda i, o, g: [g / i[0]], domain=(0.5, 3.0)),
+    _row("log2", 1, np.log2, "float", lambda i, o, g: [g / (i[0] * _LN2)], domain=(0.5, 3.0)),
+    _row("log10", 1, np.log10, "float", lambda i, o, g: [g / (i[0] * _LN10)],
+         domain=(0.5, 3.0)),
+    _row("log1p", 1, np.log1p, "float", lambda i, o, g: [g / (1 + i[0])], domain=(0.0, 3.0)),
+    _row("sigmoid", 1, scipy.special.expit, "float", lambda i, o, g: [g * o * (1 - o)]),
+    _row("softplus", 1, _softplus, "float", lambda i, o, g: [g * tm.sigmoid(i[0])]),
+    _row("erf", 1, scipy.special.erf, "float",
+         lambda i, o, g: [g * _TWO_OVER_SQRT_PI * tm.exp(-i[0] * i[0])]),
+    _row("erfc", 1, scipy.special.erfc, "float",
+         lambda i, o, g: [-g * _TWO_OVER_SQRT_PI * tm.exp(-i[0] * i[0])]),
+    # --- trigonometry -------------------------------------------------------
+    _row("sin", 1, np.sin, "float", lambda i, o, g: [g * tm.cos(i[0])]),
+    _row("cos", 1, np.cos, "float", lambda i, o, g: [-g * tm.sin(i[0])]),
+    _row("tan", 1, np.tan, "float", lambda i, o, g: [g * (1 + o * o)], domain=(-1.2, 1.2)),
+    _row("arcsin", 1, np.arcsin, "float",
+         lambda i, o, g: [g / tm.sqrt(1 - i[0] * i[0])], domain=(-0.9, 0.9)),
+    _row("arccos", 1, np.arccos, "float",
+         lambda i, o, g: [-g / tm.sqrt(1 - i[0] * i[0])], domain=(-0.9, 0.9)),
+    _row("arctan", 1, np.arctan, "float", lambda i, o, g: [g / (1 + i[0] * i[0])]),
+    _row("arctan2", 2, np.arctan2, "float", _arctan2_grad, domain=(0.5, 3.0)),
+    _row("sinh", 1, np.sinh, "float", lambda i, o, g: [g * tm.cosh(i[0])]),
+    _row("cosh", 1, np.cosh, "float", lambda i, o, g: [g * tm.sinh(i[0])]),
+    _row("tanh", 1, np.tanh, "float", lambda i, o, g: [g * (1 - o * o)]),
+    _row("arcsinh", 1, np.arcsinh, "float", lambda i, o, g: [g / tm.sqrt(i[0] * i[0] + 1)]),
+    _row("arccosh", 1, np.arccosh, "float",
+         lambda i, o, g: [g / tm.sqrt(i[0] * i[0] - 1)], domain=(1.5, 3.0)),
+    _row("arctanh", 1, np.arctanh, "float",
+         lambda i, o, g: [g / (1 - i[0] * i[0])], domain=(-0.9, 0.9)),
+    _row("hypot", 2, np.hypot, "float",
+         lambda i, o, g: [g * i[0] / o, g * i[1] / o], domain=(0.5, 3.0)),
+    # --- rounding (zero gradient) -------------------------------------------
+    _row("floor", 1, np.floor, "same", None),
+    _row("ceil", 1, np.ceil, "same", None),
+    _row("trunc", 1, np.trunc, "same", None),
+    _row("round_half_to_even", 1, np.rint, "same", None),
+    _row("round_half_away_from_zero", 1,
+         lambda x: np.where(x >= 0, np.floor(x + 0.5), np.ceil(x - 0.5)).astype(x.dtype),
+         "same", None),
+    # --- comparisons and logic (bool results, no gradient) -------------------
+    _row("lt", 2, np.less, "bool", None, "<", 5),
+    _row("gt", 2, np.greater, "bool", None, ">", 5),
+    _row("le", 2, np.less_equal, "bool", None, "<=", 5),
+    _row("ge", 2, np.greater_equal, "bool", None, ">=", 5),
+    _row("eq", 2, np.equal, "bool", None, "==", 5),
+    _row("neq", 2, np.not_equal, "bool", None, "!=", 5),
+    _row("isnan", 1, np.isnan, "bool", None),
+    _row("isinf", 1, np.isinf, "bool", None),
+    _row("isfinite", 1, np.isfinite, "bool", None),
+    _row("logical_not", 1, np.logical_not, "bool", None),
+    _row("logical_and", 2, np.logical_and, "bool", None),
+    _row("logical_or", 2, np.logical_or, "bool", None),
+    _row("logical_xor", 2, np.logical_xor, "bool", None),
+    _row("bitwise_and", 2, np.bitwise_and, "upcast", None, "&", 3),
+    _row("bitwise_or", 2, np.bitwise_or, "upcast", None, "|", 1),
+    _row("bitwise_xor", 2, np.bitwise_xor, "upcast", None, "^", 2),
+    _row("invert", 1, np.invert, "same", None, "~", 30),
+    # --- selection and copying -----------------------------------------------
+    _row("switch", 3, lambda c, a, b: np.where(c, a, b), "last_two",
+         lambda i, o, g: [None, tm.switch(i[0], g, 0), tm.switch(i[0], 0, g)]),
+    _row("identity", 1, lambda x: x.copy(), "same", _identity_grad),
+]
+
+ELEMWISE = {row.name: row for row in ROWS}
+
+
+def output_dtype(spec, input_dtypes):
+    """The dtype of ``spec`` applied to inputs of ``input_dtypes``."""
+    from .type import upcast, upcast_to_float
+    if spec.dtype == "bool":
+        return "bool"
+    if spec.dtype == "last_two":
+        return upcast(*input_dtypes[1:])
+    common = upcast(*input_dtypes)
+    if spec.dtype == "float":
+        return upcast_to_float(common)
+    if spec.name in ("bitwise_and", "bitwise_or", "bitwise_xor", "invert") \
+            and common.startswith("float"):
+        raise TypeError(f"{spec.name} needs integer or bool inputs, got {input_dtypes}")
+    return common

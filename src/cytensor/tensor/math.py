@@ -1,0 +1,482 @@
+"""Elementwise math (made from the table), reductions and products."""
+import builtins
+import functools
+
+import numpy as np
+
+from .. import kernels
+from ..graph import Apply, Op
+from .elemwise import DimShuffle, Elemwise
+from .elemwise_table import ELEMWISE
+from .type import TensorType, as_tensor_variable, upcast
+
+# ---------------------------------------------------------------------------
+# Elementwise functions, one per table row
+# ---------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=None)
+def elemwise_op(name, dtype=None):
+    """The (shared) Elemwise op of a table row."""
+    return Elemwise.from_row(name, dtype)
+
+
+def _elemwise_function(name):
+    spec = ELEMWISE[name]
+
+    def apply(*inputs):
+        if len(inputs) != spec.arity:
+            raise TypeError(f"{name} takes {spec.arity} arguments, got {len(inputs)}")
+        return elemwise_op(name)(*inputs)
+    apply.__name__ = name
+    apply.__doc__ = f"Elementwise {name}, like numpy's {getattr(spec.reference, '__name__', name)}."
+    return apply
+
+
+for _name in ELEMWISE:
+    globals()[_name] = _elemwise_function(_name)
+del _name
+
+# Theano's names for some rows.
+abs_ = globals()["abs"]
+sgn = globals()["sign"]
+floor_div = int_div                                   # noqa: F821 (made above)
+inv = reciprocal                                      # noqa: F821
+where = switch                                        # noqa: F821
+and_ = bitwise_and                                    # noqa: F821
+or_ = bitwise_or                                      # noqa: F821
+xor = bitwise_xor                                     # noqa: F821
+
+
+def invert(x):
+    """Bitwise not; logical not for bool."""
+    x = as_tensor_variable(x)
+    return elemwise_op("logical_not" if x.dtype == "bool" else "invert")(x)
+
+
+def round(x, mode=None):
+    """Round half to even (NumPy's rule) or, with mode='half_away_from_zero', like C."""
+    mode = mode or "half_to_even"
+    if mode not in ("half_to_even", "half_away_from_zero"):
+        raise ValueError(f"round: unknown mode {mode!r}")
+    return elemwise_op(f"round_{mode}")(x)
+
+
+def iround(x, mode=None):
+    return cast(round(x, mode), "int64")
+
+
+def cast(x, dtype):
+    """Convert ``x`` to ``dtype`` (floats to ints truncate, as in NumPy)."""
+    from ..config import config
+    x = as_tensor_variable(x)
+    dtype = config.floatX if dtype == "floatX" else np.dtype(dtype).name
+    return x if x.dtype == dtype else elemwise_op("identity", dtype)(x)
+
+
+def add(*terms):
+    """Sum of any number of tensors."""
+    return functools.reduce(elemwise_op("add"), terms)
+
+
+def mul(*factors):
+    """Product of any number of tensors."""
+    return functools.reduce(elemwise_op("mul"), factors)
+
+
+def clip(x, low, high):
+    return elemwise_op("clip")(x, low, high)
+
+
+def maximum(x, y):
+    return elemwise_op("maximum")(x, y)
+
+
+def minimum(x, y):
+    return elemwise_op("minimum")(x, y)
+
+
+def true_div(x, y):
+    return elemwise_op("true_div")(x, y)
+
+
+def divmod(x, y):
+    return int_div(x, y), mod(x, y)                   # noqa: F821
+
+
+# ---------------------------------------------------------------------------
+# Reductions
+# ---------------------------------------------------------------------------
+
+
+def normalize_axis(axis, ndim):
+    """None, an int or a sequence of ints (negative allowed) -> sorted tuple."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        a = int(a)
+        if not -ndim <= a < builtins.max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+            raise ValueError(f"axis {a} is out of bounds for a tensor of {ndim} dimensions")
+        out.append(a % ndim if ndim else 0)
+    if len(set(out)) != len(out):
+        raise ValueError(f"repeated axis in {axis}")
+    return tuple(sorted(a for a in out if ndim))
+
+
+def _sum_dtype(dtype):
+    if dtype == "bool" or dtype.startswith("int"):
+        return "int64"
+    if dtype.startswith("uint"):
+        return "uint64"
+    return dtype
+
+
+class Reduce(Op):
+    """Reduce over ``axis`` with sum, prod, max, min, all or any."""
+
+    __props__ = ("op", "axis", "dtype")
+
+    def __init__(self, op, axis, dtype=None):
+        self.op, self.axis, self.dtype = op, tuple(axis), dtype
+
+    def __str__(self):
+        return f"{self.op.capitalize()}{{axis={list(self.axis)}}}"
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        if builtins.any(a >= x.ndim for a in self.axis):
+            raise ValueError(f"{self}: axis out of range for {x} with {x.ndim} dimensions")
+        if self.op in ("all", "any"):
+            dtype = "bool"
+        elif self.op in ("sum", "prod"):
+            dtype = self.dtype or _sum_dtype(x.dtype)
+        else:
+            dtype = x.dtype
+        shape = tuple(s for a, s in enumerate(x.type.shape) if a not in self.axis)
+        return Apply(self, [x], [TensorType(dtype, shape=shape)()])
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = kernels.reduce(self.op, inputs[0], self.axis,
+                                              out_dtype=node.outputs[0].dtype)
+
+    def reference(self, node, x):
+        fn = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min,
+              "all": np.all, "any": np.any}[self.op]
+        return (np.asarray(fn(x, axis=self.axis), dtype=node.outputs[0].dtype),)
+
+    def grad(self, inputs, output_grads):
+        (x,), (g,) = inputs, output_grads
+        if self.op in ("all", "any") or not x.dtype.startswith("float"):
+            return [None]
+        from .basic import alloc
+        g_wide = alloc(_keepdims(g, x, self.axis), *x.shape)
+        if self.op == "sum":
+            return [cast(g_wide, x.dtype)]
+        out_wide = _keepdims(self(x), x, self.axis)
+        if self.op in ("max", "min"):
+            return [g_wide * eq(x, out_wide)]                     # noqa: F821
+        return [_prod_grad(x, g_wide, out_wide, self.axis)]
+
+    def infer_shape(self, node, input_shapes):
+        return [tuple(s for a, s in enumerate(input_shapes[0]) if a not in self.axis)]
+
+
+def _keepdims(reduced, x, axis):
+    """Re-insert the reduced axes as broadcastable ones."""
+    order, k = [], 0
+    for a in range(x.ndim):
+        if a in axis:
+            order.append("x")
+        else:
+            order.append(k)
+            k += 1
+    return DimShuffle(reduced.ndim, order)(reduced)
+
+
+def _prod_grad(x, g, prod_wide, axis):
+    """d prod / dx_i is the product of the others, also where some x are zero."""
+    is_zero = eq(x, 0)                                            # noqa: F821
+    zeros = _keepdims(sum(is_zero, axis=axis), x, axis)
+    prod_nonzero = _keepdims(prod(switch(is_zero, 1, x), axis=axis), x, axis)  # noqa: F821
+    no_zero = prod_wide / switch(is_zero, 1, x)                               # noqa: F821
+    one_zero = switch(is_zero, prod_nonzero, 0)                               # noqa: F821
+    return g * switch(eq(zeros, 0), no_zero, switch(eq(zeros, 1), one_zero, 0))  # noqa: F821
+
+
+def _reduction(op_name, doc):
+    def reduce(x, axis=None, keepdims=False, dtype=None, acc_dtype=None):
+        x = as_tensor_variable(x)
+        axes = normalize_axis(axis, x.ndim)
+        out = Reduce(op_name, axes, dtype and np.dtype(dtype).name)(x)
+        return _keepdims(out, x, axes) if keepdims else out
+    reduce.__name__ = op_name
+    reduce.__doc__ = doc
+    return reduce
+
+
+sum = _reduction("sum", "Sum over axis (None: all); ints sum in int64, like NumPy.")
+prod = _reduction("prod", "Product over axis (None: all).")
+max = _reduction("max", "Maximum over axis (None: all); nan propagates.")
+min = _reduction("min", "Minimum over axis (None: all); nan propagates.")
+all = _reduction("all", "True where every element over axis is non-zero.")
+any = _reduction("any", "True where some element over axis is non-zero.")
+
+
+class Argmax(Op):
+    """Index of the first maximum (or minimum) along one axis, or of the flattened array."""
+
+    __props__ = ("op", "axis")
+
+    def __init__(self, op, axis):
+        self.op, self.axis = op, axis
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        shape = () if self.axis is None else \
+            tuple(s for a, s in enumerate(x.type.shape) if a != self.axis)
+        return Apply(self, [x], [TensorType("int64", shape=shape)()])
+
+    def perform(self, node, inputs, output_storage):
+        axes = None if self.axis is None else (self.axis,)
+        output_storage[0][0] = kernels.reduce(self.op, inputs[0], axes)
+
+    def reference(self, node, x):
+        fn = np.argmax if self.op == "argmax" else np.argmin
+        return (np.asarray(fn(x, axis=self.axis), dtype="int64"),)
+
+    def grad(self, inputs, output_grads):
+        return [None]
+
+    def infer_shape(self, node, input_shapes):
+        if self.axis is None:
+            return [()]
+        return [tuple(s for a, s in enumerate(input_shapes[0]) if a != self.axis)]
+
+
+def _arg_reduction(op_name):
+    def arg(x, axis=None, keepdims=False):
+        x = as_tensor_variable(x)
+        if axis is not None:
+            (axis,) = normalize_axis(axis, x.ndim) or (None,)
+            if x.ndim == 0:
+                axis = None
+        out = Argmax(op_name, axis)(x)
+        if keepdims:
+            out = _keepdims(out, x, tuple(range(x.ndim)) if axis is None else (axis,))
+        return out
+    arg.__name__ = op_name
+    arg.__doc__ = f"Index of the first {op_name[3:]}imum along axis (None: flattened)."
+    return arg
+
+
+argmax = _arg_reduction("argmax")
+argmin = _arg_reduction("argmin")
+
+
+def max_and_argmax(x, axis=None):
+    return max(x, axis), argmax(x, axis)
+
+
+def _reduced_count(x, axes):
+    count = 1
+    for a in axes:
+        count = count * x.shape[a]
+    return count
+
+
+def mean(x, axis=None, keepdims=False, dtype=None, acc_dtype=None):
+    """Arithmetic mean; integer inputs give float64, as in Theano and NumPy."""
+    x = as_tensor_variable(x)
+    axes = normalize_axis(axis, x.ndim)
+    out_dtype = dtype or ("float64" if not x.dtype.startswith("float") else x.dtype)
+    total = sum(x, axes, keepdims=keepdims, dtype=out_dtype)
+    return true_div(total, cast(_reduced_count(x, axes), out_dtype))
+
+
+def var(x, axis=None, ddof=0, keepdims=False, corrected=False):
+    """Variance (ddof: delta degrees of freedom; corrected=True means ddof=1)."""
+    x = as_tensor_variable(x)
+    axes = normalize_axis(axis, x.ndim)
+    if corrected:
+        ddof = 1
+    centred = x - mean(x, axes, keepdims=True)
+    dtype = centred.dtype
+    total = sum(sqr(centred), axes, keepdims=keepdims)                   # noqa: F821
+    return true_div(total, cast(_reduced_count(x, axes) - ddof, dtype))
+
+
+def std(x, axis=None, ddof=0, keepdims=False, corrected=False):
+    return sqrt(var(x, axis, ddof, keepdims, corrected))                # noqa: F821
+
+
+# ---------------------------------------------------------------------------
+# Products
+# ---------------------------------------------------------------------------
+
+
+class Dot(Op):
+    """Matrix and vector products (ndim 1 or 2), through BLAS for floats."""
+
+    __props__ = ()
+
+    def make_node(self, a, b):
+        a, b = as_tensor_variable(a), as_tensor_variable(b)
+        if a.ndim not in (1, 2) or b.ndim not in (1, 2):
+            raise TypeError(f"Dot takes vectors and matrices, got {a.ndim}-d and {b.ndim}-d")
+        ka, kb = a.type.shape[-1], b.type.shape[0]
+        if ka is not None and kb is not None and ka != kb:
+            raise ValueError(f"dot: shapes {a.type.shape} and {b.type.shape} are not "
+                             f"aligned: {ka} (last axis of {a}) != {kb} (first axis of {b})")
+        shape = a.type.shape[:-1] + b.type.shape[1:]
+        return Apply(self, [a, b], [TensorType(upcast(a.dtype, b.dtype), shape=shape)()])
+
+    def perform(self, node, inputs, output_storage):
+        a, b = inputs
+        if a.shape[-1] != b.shape[0]:
+            raise ValueError(f"shapes {a.shape} and {b.shape} not aligned: "
+                             f"{a.shape[-1]} (dim {a.ndim - 1}) != {b.shape[0]} (dim 0)")
+        dtype = node.outputs[0].type.numpy_dtype
+        output_storage[0][0] = kernels.dot(a.astype(dtype, copy=False),
+                                           b.astype(dtype, copy=False))
+
+    def reference(self, node, a, b):
+        return (np.asarray(np.dot(a, b), dtype=node.outputs[0].dtype),)
+
+    def grad(self, inputs, output_grads):
+        (a, b), (g,) = inputs, output_grads
+        if a.ndim == 1 and b.ndim == 1:
+            ga, gb = g * b, g * a
+        elif a.ndim == 2 and b.ndim == 1:
+            ga, gb = outer(g, b), dot(a.T, g)
+        elif a.ndim == 1:
+            ga, gb = dot(b, g), outer(a, g)
+        else:
+            ga, gb = dot(g, b.T), dot(a.T, g)
+        return [cast(ga, a.dtype), cast(gb, b.dtype)]
+
+    def infer_shape(self, node, input_shapes):
+        sa, sb = input_shapes
+        return [tuple(sa[:-1]) + tuple(sb[1:])]
+
+
+_dot = Dot()
+
+
+def dot(a, b):
+    """NumPy's dot: scalars multiply, vectors and matrices contract, higher
+    ranks contract the last axis of ``a`` with the second-to-last of ``b``."""
+    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    if a.ndim <= 2 and b.ndim <= 2:
+        return _dot(a, b)
+    return tensordot(a, b, [[a.ndim - 1], [builtins.max(0, b.ndim - 2)]])
+
+
+def tensordot(a, b, axes=2):
+    """Contract ``axes`` of a with those of b, by reshaping to one matrix product."""
+    from .basic import reshape
+    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    if isinstance(axes, int):
+        axes = [list(range(a.ndim - axes, a.ndim)), list(range(axes))]
+    a_axes = [x % a.ndim for x in np.atleast_1d(axes[0])]
+    b_axes = [x % b.ndim for x in np.atleast_1d(axes[1])]
+    a_free = [x for x in range(a.ndim) if x not in a_axes]
+    b_free = [x for x in range(b.ndim) if x not in b_axes]
+    at = a.dimshuffle(a_free + a_axes)
+    bt = b.dimshuffle(b_axes + b_free)
+    k = _reduced_count(a, a_axes)
+    a2 = reshape(at, (-1, k))
+    b2 = reshape(bt, (k, -1))
+    out_shape = [a.shape[x] for x in a_free] + [b.shape[x] for x in b_free]
+    return reshape(_dot(a2, b2), out_shape, ndim=len(out_shape))
+
+
+def outer(x, y):
+    """Outer product of two vectors."""
+    x, y = as_tensor_variable(x), as_tensor_variable(y)
+    return _dot(x.dimshuffle(0, "x"), y.dimshuffle("x", 0))
+
+
+class BatchedMatmul(Op):
+    """``a @ b`` for stacks of matrices with the same leading (batch) axes."""
+
+    __props__ = ()
+
+    def make_node(self, a, b):
+        a, b = as_tensor_variable(a), as_tensor_variable(b)
+        if a.ndim != b.ndim or a.ndim < 3:
+            raise TypeError("BatchedMatmul takes two tensors of the same rank >= 3")
+        batch = broadcast_batch(a.type.shape[:-2], b.type.shape[:-2])
+        shape = batch + (a.type.shape[-2], b.type.shape[-1])
+        return Apply(self, [a, b], [TensorType(upcast(a.dtype, b.dtype), shape=shape)()])
+
+    def perform(self, node, inputs, output_storage):
+        a, b = inputs
+        if a.shape[-1] != b.shape[-2]:
+            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} not aligned")
+        dtype = node.outputs[0].type.numpy_dtype
+        a = a.astype(dtype, copy=False)
+        b = b.astype(dtype, copy=False)
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        a = np.broadcast_to(a, batch + a.shape[-2:])
+        b = np.broadcast_to(b, batch + b.shape[-2:])
+        out = np.empty(batch + (a.shape[-2], b.shape[-1]), dtype=dtype)
+        for index in np.ndindex(*batch):
+            out[index] = kernels.dot(a[index], b[index])
+        output_storage[0][0] = out
+
+    def reference(self, node, a, b):
+        return (np.matmul(a, b).astype(node.outputs[0].dtype),)
+
+    def grad(self, inputs, output_grads):
+        from .elemwise import sum_to_shape_of
+        (a, b), (g,) = inputs, output_grads
+        swap = list(range(a.ndim - 2)) + [a.ndim - 1, a.ndim - 2]
+        ga = self(g, b.dimshuffle(swap))
+        gb = self(a.dimshuffle(swap), g)
+        return [sum_to_shape_of(ga, a), sum_to_shape_of(gb, b)]
+
+
+def broadcast_batch(sa, sb):
+    out = []
+    for x, y in zip(sa, sb):
+        if x is not None and y is not None and x != y and 1 not in (x, y):
+            raise ValueError(f"matmul: batch shapes {sa} and {sb} do not broadcast")
+        out.append(y if x == 1 else x if y == 1 else (x if x is not None else y))
+    return tuple(out)
+
+
+def matmul(a, b):
+    """NumPy's ``a @ b``: vectors are promoted, leading axes are batches."""
+    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError("matmul: scalars are not allowed, use *")
+    if a.ndim <= 2 and b.ndim <= 2:
+        return _dot(a, b)
+    squeeze = []
+    if a.ndim == 1:
+        a = a.dimshuffle("x", 0)
+        squeeze.append(-2)
+    if b.ndim == 1:
+        b = b.dimshuffle(0, "x")
+        squeeze.append(-1)
+    ndim = builtins.max(a.ndim, b.ndim)
+    a = a.dimshuffle(["x"] * (ndim - a.ndim) + list(range(a.ndim)))
+    b = b.dimshuffle(["x"] * (ndim - b.ndim) + list(range(b.ndim)))
+    out = BatchedMatmul()(a, b)
+    if squeeze:
+        keep = [i for i in range(out.ndim) if i - out.ndim not in squeeze]
+        out = out.dimshuffle(keep)
+    return out
+
+
+# The row functions made above, listed for readers and linters.
+__all__ = list(ELEMWISE) + [
+    "abs_", "sgn", "floor_div", "inv", "where", "and_", "or_", "xor", "invert", "round",
+    "iround", "cast", "add", "mul", "clip", "maximum", "minimum", "true_div", "divmod",
+    "sum", "prod", "max", "min", "all", "any", "argmax", "argmin", "max_and_argmax",
+    "mean", "var", "std", "dot", "tensordot", "outer", "matmul", "normalize_axis",
+    "Reduce", "Argmax", "Dot", "BatchedMatmul", "elemwise_op"]

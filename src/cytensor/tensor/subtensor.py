@@ -1,0 +1,315 @@
+"""Basic indexing (``x[1:, ::-1, i]``), its in-place counterparts and SpecifyShape."""
+import numpy as np
+
+from .. import kernels
+from ..graph import Apply, Constant, Op, Variable
+from .type import TensorType, as_tensor_variable
+
+
+class Slot(int):
+    """Marks an index component given by the op's k-th symbolic input."""
+
+    def __repr__(self):
+        return f"${int(self)}"
+
+
+def _split_index(x, index):
+    """Turn a Python index into (template, symbolic inputs, new axes positions).
+
+    A template entry is an int, a Slot, or ('slice', start, stop, step) whose
+    parts are None, ints or Slots.  Ellipsis becomes full slices; None
+    (newaxis) is returned separately and applied with a DimShuffle.
+    """
+    if not isinstance(index, tuple):
+        index = (index,)
+    n_real = sum(1 for i in index if i is not None and i is not Ellipsis)
+    if n_real > x.ndim:
+        raise IndexError(f"too many indices for {x}: it has {x.ndim} dimensions, "
+                         f"got {n_real} indices")
+    expanded = []
+    for i in index:
+        if i is Ellipsis:
+            expanded.extend([slice(None)] * (x.ndim - n_real))
+        else:
+            expanded.append(i)
+    if Ellipsis not in index:
+        expanded.extend([slice(None)] * (x.ndim - n_real))
+    template, inputs, newaxes = [], [], []
+
+    def part(v):
+        if v is None or isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+            return None if v is None else int(v)
+        if isinstance(v, Constant) and v.data.ndim == 0 and v.dtype[0] in "iu":
+            return int(v.data)
+        v = as_tensor_variable(v)
+        if v.ndim != 0 or v.dtype[0] not in "iu":
+            raise IndexError(f"index {v} of type {v.type} is not an integer scalar; "
+                             "advanced indexing takes integer or boolean arrays")
+        inputs.append(v)
+        return Slot(len(inputs) - 1)
+
+    out_axis = 0
+    for i in expanded:
+        if i is None:
+            newaxes.append(out_axis)
+            out_axis += 1
+        elif isinstance(i, slice):
+            template.append(("slice", part(i.start), part(i.stop), part(i.step)))
+            out_axis += 1
+        else:
+            template.append(part(i))
+    return tuple(template), inputs, newaxes
+
+
+def is_basic_index(index):
+    """True if ``index`` uses only ints, scalars, slices, None and Ellipsis."""
+    items = index if isinstance(index, tuple) else (index,)
+    for i in items:
+        if isinstance(i, (list, np.ndarray)) or isinstance(i, bool):
+            return False
+        if isinstance(i, Variable) and (i.ndim != 0 or i.dtype == "bool"):
+            return False
+    return True
+
+
+def _numpy_index(template, values):
+    def part(v):
+        return int(values[v]) if isinstance(v, Slot) else v
+    return tuple(slice(part(t[1]), part(t[2]), part(t[3])) if isinstance(t, tuple)
+                 else part(t) for t in template)
+
+
+def _template_str(template):
+    def part(v):
+        return "" if v is None else repr(v)
+
+    def entry(t):
+        if not isinstance(t, tuple):
+            return repr(t)
+        text = f"{part(t[1])}:{part(t[2])}"
+        return text + (f":{part(t[3])}" if t[3] is not None else "")
+    return ", ".join(entry(t) for t in template)
+
+
+def _out_static_shape(template, shape):
+    out = []
+    for t, n in zip(template, shape):
+        if not isinstance(t, tuple):
+            continue
+        parts = t[1:]
+        if parts == (None, None, None):
+            out.append(n)
+        elif n is not None and not any(isinstance(p, Slot) for p in parts):
+            out.append(len(range(*slice(*parts).indices(n))))
+        else:
+            out.append(None)
+    return tuple(out)
+
+
+class Subtensor(Op):
+    """``x[index]`` with ints and slices: a view of the input."""
+
+    __props__ = ("template",)
+    view_map = {0: [0]}
+
+    def __init__(self, template):
+        self.template = template
+
+    def __str__(self):
+        return f"Subtensor{{{_template_str(self.template)}}}"
+
+    def make_node(self, x, *index_inputs):
+        x = as_tensor_variable(x)
+        index_inputs = [as_tensor_variable(i) for i in index_inputs]
+        shape = _out_static_shape(self.template, x.type.shape)
+        return Apply(self, [x] + index_inputs, [TensorType(x.dtype, shape=shape)()])
+
+    def perform(self, node, inputs, output_storage):
+        x, values = inputs[0], inputs[1:]
+        index = _numpy_index(self.template, values)
+        try:
+            output_storage[0][0] = np.asarray(x[index])
+            if output_storage[0][0].base is None:          # 0-d result: keep it a view
+                output_storage[0][0] = x[index + (None,)].reshape(())
+        except IndexError as e:
+            raise IndexError(f"{e} (indexing an array of shape {x.shape} with "
+                             f"[{_template_str(self.template)}], index values "
+                             f"{[int(v) for v in values]})") from None
+
+    def reference(self, node, x, *values):
+        return (np.array(x[_numpy_index(self.template, values)]),)
+
+    def grad(self, inputs, output_grads):
+        from .basic import zeros_like
+        x, index_inputs = inputs[0], inputs[1:]
+        (g,) = output_grads
+        if not x.dtype.startswith("float"):
+            return [None] * len(inputs)
+        gx = IncSubtensor(self.template)(zeros_like(x), g, *index_inputs)
+        return [gx] + [None] * len(index_inputs)
+
+    def infer_shape(self, node, input_shapes):
+        from .math import maximum
+        xshape, values = input_shapes[0], node.inputs[1:]
+        out = []
+        for t, n in zip(self.template, xshape):
+            if not isinstance(t, tuple):
+                continue
+            start, stop, step = [values[p] if isinstance(p, Slot) else p for p in t[1:]]
+            if (start, stop, step) == (None, None, None):
+                out.append(n)
+            elif step is None or (isinstance(step, int) and step == 1):
+                start = 0 if start is None else start
+                stop = n if stop is None else stop
+                out.append(maximum(_clamp(stop, n) - _clamp(start, n), 0))
+            else:
+                raise NotImplementedError("strided slice lengths are computed at run time")
+        return [tuple(out)]
+
+
+def _clamp(i, n):
+    """A Python-style slice bound clamped into [0, n]."""
+    from .math import clip, switch
+    return clip(switch(i < 0, i + n, i), 0, n) if not isinstance(i, int) else \
+        (clip(i + n, 0, n) if i < 0 else clip(i, 0, n))
+
+
+class IncSubtensor(Op):
+    """``x`` with ``x[index]`` increased by (or, with set_instead_of_inc, set to) ``y``."""
+
+    __props__ = ("template", "set_instead_of_inc")
+
+    def __init__(self, template, set_instead_of_inc=False):
+        self.template = template
+        self.set_instead_of_inc = set_instead_of_inc
+
+    def __str__(self):
+        kind = "Set" if self.set_instead_of_inc else "Inc"
+        return f"{kind}Subtensor{{{_template_str(self.template)}}}"
+
+    def make_node(self, x, y, *index_inputs):
+        x, y = as_tensor_variable(x), as_tensor_variable(y)
+        index_inputs = [as_tensor_variable(i) for i in index_inputs]
+        target_ndim = len(_out_static_shape(self.template, x.type.shape))
+        if y.ndim > target_ndim:
+            raise ValueError(f"{self}: the value {y} has {y.ndim} dimensions, more than "
+                             f"the {target_ndim} of the indexed part of {x}")
+        return Apply(self, [x, y] + index_inputs, [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        x, y, values = inputs[0], inputs[1], inputs[2:]
+        out = x.copy()
+        view = out[_numpy_index(self.template, values)]
+        if np.ndim(view) == 0 and not isinstance(view, np.ndarray):
+            view = out[_numpy_index(self.template, values) + (None,)].reshape(())
+        if self.set_instead_of_inc:
+            kernels.copy_into(view, y)
+        else:
+            kernels.elemwise(_ADD_CODE, 3, [view, y], [view.dtype], _compute(view.dtype),
+                             outputs=[view], out_shape=view.shape)
+        output_storage[0][0] = out
+
+    def reference(self, node, x, y, *values):
+        out = x.copy()
+        index = _numpy_index(self.template, values)
+        if self.set_instead_of_inc:
+            out[index] = y
+        else:
+            out[index] += y
+        return (out,)
+
+    def grad(self, inputs, output_grads):
+        from .elemwise import sum_to_shape_of
+        x, y, index_inputs = inputs[0], inputs[1], inputs[2:]
+        (g,) = output_grads
+        gx = IncSubtensor(self.template, True)(g, 0, *index_inputs) \
+            if self.set_instead_of_inc else g
+        gy = Subtensor(self.template)(g, *index_inputs)
+        if gy.ndim > y.ndim:
+            from .math import sum as tsum
+            gy = tsum(gy, axis=list(range(gy.ndim - y.ndim)))
+        gy = sum_to_shape_of(gy, y) if y.dtype.startswith("float") else None
+        return [gx, gy] + [None] * len(index_inputs)
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+
+_ADD_CODE = np.array([[kernels.OPCODES["add"], 2, 0, 1, -1]], dtype=np.int32)
+
+
+def _compute(dtype):
+    return np.dtype("float64" if dtype.kind == "f" and dtype.itemsize == 8 else
+                    "float32" if dtype.kind == "f" else "int64")
+
+
+def subtensor(x, index):
+    """``x[index]`` for basic indices (ints, slices, None, Ellipsis)."""
+    x = as_tensor_variable(x)
+    template, inputs, newaxes = _split_index(x, index)
+    out = Subtensor(template)(x, *inputs)
+    if newaxes:
+        order = list(range(out.ndim))
+        for pos in newaxes:
+            order.insert(pos, "x")
+        out = out.dimshuffle(order)
+    return out
+
+
+def _inc_or_set(x, y, set_instead_of_inc):
+    """x's owner must be a (basic) Subtensor: ``inc_subtensor(x[2:], y)``."""
+    node = x.owner
+    if node is not None and isinstance(node.op, Subtensor):
+        base, index_inputs = node.inputs[0], node.inputs[1:]
+        return IncSubtensor(node.op.template, set_instead_of_inc)(base, y, *index_inputs)
+    if node is not None and hasattr(node.op, "inc_subtensor"):
+        return node.op.inc_subtensor(node, y, set_instead_of_inc)
+    raise TypeError(f"{'set' if set_instead_of_inc else 'inc'}_subtensor needs an indexed "
+                    f"variable like x[1:3], got {x}")
+
+
+def inc_subtensor(x, y):
+    """The whole tensor that ``x`` indexes, with that part increased by ``y``."""
+    return _inc_or_set(x, y, False)
+
+
+def set_subtensor(x, y):
+    """The whole tensor that ``x`` indexes, with that part replaced by ``y``."""
+    return _inc_or_set(x, y, True)
+
+
+class SpecifyShape(Op):
+    """Declare a static shape, checked when the function runs."""
+
+    __props__ = ("shape",)
+    view_map = {0: [0]}
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        if len(self.shape) != x.ndim:
+            raise ValueError(f"specify_shape: {x} has {x.ndim} dims, shape {self.shape} "
+                             f"has {len(self.shape)}")
+        return Apply(self, [x], [TensorType(x.dtype, shape=self.shape)()])
+
+    def perform(self, node, inputs, output_storage):
+        (x,) = inputs
+        if any(s is not None and s != n for s, n in zip(self.shape, x.shape)):
+            raise ValueError(f"{node.inputs[0]} has shape {x.shape}, but was declared "
+                             f"to have shape {self.shape}")
+        output_storage[0][0] = x.view()
+
+    def reference(self, node, x):
+        return (x,)
+
+    def grad(self, inputs, output_grads):
+        return list(output_grads)
+
+    def infer_shape(self, node, input_shapes):
+        return [tuple(s if s is not None else d for s, d in zip(self.shape, input_shapes[0]))]
+
+
+def specify_shape(x, shape):
+    return SpecifyShape(tuple(None if s is None else int(s) for s in shape))(x)

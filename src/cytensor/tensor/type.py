@@ -1,0 +1,230 @@
+"""Tensor types: a dtype plus a static shape (None where unknown).
+
+``broadcastable`` is Theano's view of the same thing: ``True`` where the
+static length is 1.  A dimension declared non-broadcastable never
+broadcasts at run time; that is what lets gradients know which axes to sum.
+"""
+import numpy as np
+
+from ..config import config
+from ..graph import Constant, Type, Variable
+from .variable import TensorOperators
+
+ALL_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16",
+              "uint32", "uint64", "float16", "float32", "float64",
+              "complex64", "complex128")
+FLOAT_DTYPES = ("float16", "float32", "float64")
+INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+DISCRETE_DTYPES = ("bool",) + INT_DTYPES
+
+
+def upcast(*dtypes):
+    """The dtype NumPy gives when arrays of these dtypes meet."""
+    return np.result_type(*[np.dtype(d) for d in dtypes]).name
+
+
+def upcast_to_float(dtype):
+    """Theano's rule for ops like exp and true_div on integers."""
+    if dtype in FLOAT_DTYPES:
+        return dtype
+    if dtype in ("bool", "int8", "uint8", "int16", "uint16"):
+        return "float32"
+    return "float64"
+
+
+class TensorType(Type):
+    """The type of an n-dimensional array of one dtype.
+
+    ``TensorType('float32', (False, True))`` (Theano's broadcastable form) and
+    ``TensorType('float32', shape=(None, 1))`` mean the same.
+    """
+
+    def __init__(self, dtype, broadcastable=None, shape=None):
+        if dtype == "floatX":
+            dtype = config.floatX
+        dtype = np.dtype(dtype).name
+        if dtype not in ALL_DTYPES:
+            raise TypeError(f"unsupported dtype {dtype!r}")
+        if shape is None:
+            if broadcastable is None:
+                raise TypeError("TensorType needs broadcastable or shape")
+            shape = tuple(1 if b else None for b in broadcastable)
+        self.dtype = dtype
+        self.shape = tuple(None if s is None else int(s) for s in shape)
+        self.numpy_dtype = np.dtype(dtype)
+
+    @property
+    def broadcastable(self):
+        return tuple(s == 1 for s in self.shape)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def clone(self, dtype=None, shape=None):
+        return TensorType(dtype or self.dtype, shape=self.shape if shape is None else shape)
+
+    def filter(self, value, strict=False, allow_downcast=None):
+        """Convert ``value`` to an array of this type or explain why not.
+
+        strict: only an ndarray of exactly this dtype.  allow_downcast: True
+        casts whatever NumPy can; None casts Python scalars and float64 data
+        into floatX only; False refuses any cast that can lose information.
+        """
+        if type(value) is np.ndarray and value.dtype == self.numpy_dtype:
+            data = value
+        elif strict:
+            raise TypeError(f"expected a numpy.ndarray of dtype {self.dtype}, "
+                            f"got {type(value).__name__}"
+                            + (f" of dtype {value.dtype}" if hasattr(value, "dtype") else ""))
+        else:
+            data = self._cast(value, allow_downcast)
+        if data.ndim != self.ndim:
+            raise TypeError(f"expected {self.ndim} dimensions, got {data.ndim} "
+                            f"(shape {data.shape})")
+        for axis, (want, got) in enumerate(zip(self.shape, data.shape)):
+            if want is not None and want != got:
+                raise TypeError(f"dimension {axis} must have length {want} "
+                                f"(static shape {self.shape}), got shape {data.shape}")
+        return data
+
+    def _cast(self, value, allow_downcast):
+        is_python_scalar = isinstance(value, (bool, int, float, complex))
+        data = np.asarray(value)
+        if data.dtype == self.numpy_dtype:
+            return data
+        if data.dtype == object:
+            raise TypeError(f"cannot convert {type(value).__name__} to a {self.dtype} array")
+        if allow_downcast:
+            return data.astype(self.numpy_dtype)
+        if np.can_cast(data.dtype, self.numpy_dtype, "safe"):
+            return data.astype(self.numpy_dtype)
+        if allow_downcast is None:
+            if is_python_scalar:
+                converted = data.astype(self.numpy_dtype)
+                if converted == data or self.dtype in FLOAT_DTYPES:
+                    return converted
+            elif data.dtype == np.float64 and self.dtype == config.floatX:
+                return data.astype(self.numpy_dtype)
+        raise TypeError(
+            f"cannot convert {data.dtype} data to {self.dtype} without losing "
+            f"information; cast it first (e.g. .astype('{self.dtype}')) or pass "
+            f"allow_input_downcast=True to function()")
+
+    def value_zeros(self, shape):
+        return np.zeros(shape, dtype=self.numpy_dtype)
+
+    def make_variable(self, name=None):
+        return TensorVariable(self, name=name)
+
+    def __eq__(self, other):
+        return (type(other) is TensorType and self.dtype == other.dtype
+                and self.shape == other.shape)
+
+    def __hash__(self):
+        return hash((TensorType, self.dtype, self.shape))
+
+    def is_super(self, other):
+        """True if every value of ``other`` is a value of this type."""
+        return (isinstance(other, TensorType) and self.dtype == other.dtype
+                and self.ndim == other.ndim
+                and all(s is None or s == o for s, o in zip(self.shape, other.shape)))
+
+    def __str__(self):
+        names = {0: "Scalar", 1: "Vector", 2: "Matrix"}
+        kind = names.get(self.ndim, f"{self.ndim}D")
+        if any(s is not None for s in self.shape):
+            shape = ", ".join("?" if s is None else str(s) for s in self.shape)
+            return f"Tensor{{{self.dtype}, ({shape})}}"
+        return f"{kind}({self.dtype})"
+
+    __repr__ = __str__
+
+
+class TensorVariable(TensorOperators, Variable):
+    """A symbolic array.  The operators come from ``tensor/variable.py``."""
+
+    @property
+    def dtype(self):
+        return self.type.dtype
+
+    @property
+    def ndim(self):
+        return self.type.ndim
+
+    @property
+    def broadcastable(self):
+        return self.type.broadcastable
+
+
+class TensorConstant(Constant, TensorVariable):
+    """A constant array in a graph."""
+
+    def __init__(self, type, data, name=None):
+        Constant.__init__(self, type, data, name)
+        self.data.setflags(write=False)
+
+    def clone(self):
+        return TensorConstant(self.type, self.data, self.name)
+
+
+def _smallest_int(low, high):
+    for dtype in ("int8", "int16", "int32", "int64"):
+        info = np.iinfo(dtype)
+        if info.min <= low and high <= info.max:
+            return dtype
+    return "uint64" if low >= 0 else "int64"
+
+
+def scalar_dtype(value):
+    """The dtype Python data gets in a graph (Theano's autocasting).
+
+    Integers take the smallest int type that holds them; floats take floatX
+    when floatX is float32, otherwise the smallest float type that holds
+    them exactly.  NumPy data keeps its dtype.
+    """
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.dtype.name
+    data = np.asarray(value)
+    if data.dtype.kind in "iu":
+        return _smallest_int(int(data.min()), int(data.max())) if data.size else "int8"
+    if data.dtype.kind == "f":
+        if config.floatX == "float32" or config.cast_policy == "numpy+floatX":
+            return config.floatX
+        exact = np.array_equal(data.astype(np.float32), data, equal_nan=True)
+        return "float32" if exact and data.ndim == 0 else "float64"
+    return data.dtype.name
+
+
+def constant(x, name=None, ndim=None, dtype=None):
+    """A TensorConstant holding ``x`` (Theano's ``T.constant``)."""
+    if isinstance(x, TensorConstant) and dtype is None and ndim is None:
+        return x
+    data = np.array(x, dtype=dtype or scalar_dtype(x))
+    if ndim is not None:
+        if data.ndim > ndim:
+            raise ValueError(f"constant {x!r} has {data.ndim} dimensions, more than {ndim}")
+        data = data.reshape((1,) * (ndim - data.ndim) + data.shape)
+    ttype = TensorType(data.dtype.name, shape=tuple(1 if s == 1 else None for s in data.shape))
+    return TensorConstant(ttype, data, name=name)
+
+
+def as_tensor_variable(x, name=None, ndim=None, dtype=None):
+    """Return ``x`` as a TensorVariable, wrapping Python and NumPy data as constants."""
+    if isinstance(x, Variable):
+        if not isinstance(x.type, TensorType):
+            raise TypeError(f"{x} of type {x.type} is not a tensor")
+        if ndim is not None and x.ndim != ndim:
+            raise ValueError(f"{x} has {x.ndim} dimensions, expected {ndim}")
+        return x
+    if hasattr(x, "outputs") and hasattr(x, "op"):      # an Apply node
+        if len(x.outputs) != 1:
+            raise TypeError(f"{x} has several outputs; pick one")
+        return x.outputs[0]
+    if isinstance(x, (list, tuple)) and any(isinstance(e, Variable) for e in x):
+        from .basic import stack
+        return stack([as_tensor_variable(e) for e in x])
+    try:
+        return constant(x, name=name, ndim=ndim, dtype=dtype)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"cannot convert {x!r} to a tensor variable: {e}") from None
