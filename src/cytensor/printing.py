@@ -199,7 +199,7 @@ def _formulas(outputs):
             try:
                 memo[out] = _format_node(node, out, args)
             except Exception:
-                memo[out] = _call(str(node.op), args, node, out)
+                memo[out] = _call(_op_name(node.op), args, node, out)
     for out in outputs:
         get(out)
     return memo
@@ -208,8 +208,12 @@ def _formulas(outputs):
 def _leaf(var):
     """A graph input: its name, a constant's value, else its type ``<Matrix(float64)>``."""
     text = str(var)
-    if isinstance(var, Constant) and var.name is None and text.startswith("-"):
-        return text, _neg_precedence()          # -1.0 binds like unary minus
+    if isinstance(var, Constant) and var.name is None:
+        data = var.data
+        if getattr(data, "ndim", 0) > 0 and data.size == 1:
+            text = str(data.reshape(()))        # [[2]] broadcasts like 2: print 2
+        if text.startswith("-"):
+            return text, _neg_precedence()      # -1.0 binds like unary minus
     return text, ATOM
 
 
@@ -234,10 +238,17 @@ def _postfix(arg, suffix):
     return _wrap(arg, arg[1] < ATOM) + suffix, ATOM
 
 
+def _op_name(op):
+    try:
+        return str(op)
+    except Exception:
+        return type(op).__name__
+
+
 def _format_node(node, out, args):
     formatter = _FORMATTERS.get(type(node.op).__name__)
     if formatter is None:
-        return _call(str(node.op), args, node, out)
+        return _call(_op_name(node.op), args, node, out)
     return formatter(node, out, args)
 
 
@@ -404,6 +415,16 @@ def _heat(fraction):
     return f"#FF{level:02X}{level:02X}"
 
 
+def _variable_color(var, is_output):
+    if is_output:
+        return OUTPUT_COLOR
+    if isinstance(var, Constant):
+        return CONSTANT_COLOR
+    if hasattr(var, "get_value") and var.owner is None:      # a shared variable
+        return SHARED_COLOR
+    return INPUT_COLOR if var.owner is None else VARIABLE_COLOR
+
+
 def graph_to_dot(fct, compact=True, with_ids=False, high_contrast=True,
                  var_with_name_simple=False, profile_colors=None):
     """The Graphviz DOT text that pydotprint renders (useful on its own)."""
@@ -446,24 +467,12 @@ def graph_to_dot(fct, compact=True, with_ids=False, high_contrast=True,
         return not compact or var.name is not None
 
     lines = ["digraph G {", "  node [shape=ellipse, fontsize=10];", "  edge [fontsize=9];"]
-    variables = []
-    for var in inputs + [i for node in order for i in node.inputs] + \
-            [o for node in order for o in node.outputs] + outputs:
+    candidates = inputs + [v for node in order for v in node.inputs + node.outputs] + outputs
+    for var in candidates:
         if var not in ids and drawn(var):
-            variables.append(var)
-            dot_id(var, "v")
-    for var in variables:
-        if var in output_set:
-            color = OUTPUT_COLOR
-        elif isinstance(var, Constant):
-            color = CONSTANT_COLOR
-        elif type(var).__name__.endswith("SharedVariable"):
-            color = SHARED_COLOR
-        elif var.owner is None:
-            color = INPUT_COLOR
-        else:
-            color = VARIABLE_COLOR
-        lines.append(f"  {ids[var]}{_dot_attrs(label=var_label(var), **style(color))};")
+            color = _variable_color(var, var in output_set)
+            attrs = _dot_attrs(label=var_label(var), **style(color))
+            lines.append(f"  {dot_id(var, 'v')}{attrs};")
 
     for k, node in enumerate(order):
         label = str(node.op)
@@ -474,7 +483,8 @@ def graph_to_dot(fct, compact=True, with_ids=False, high_contrast=True,
             color = _heat(share)
         if with_ids:
             label += f"\nid={k}"
-        lines.append(f"  {dot_id(node, 'n')}{_dot_attrs(label=label, shape='box', **style(color))};")
+        attrs = _dot_attrs(label=label, shape="box", **style(color))
+        lines.append(f"  {dot_id(node, 'n')}{attrs};")
 
     for node in order:
         many = len(node.inputs) > 1

@@ -323,6 +323,40 @@ cdef int _run(int opc, int tc, cnp.ndarray x, cyt_intp no, cyt_intp so, cyt_intp
             free(part)
         return 0
     # ---------------------------------------------------- column mode
+    if (par and no < nt and nr >= 4 * nt and ni <= 65536 and opc != CYT_RED_ARGMAX
+            and opc != CYT_RED_ARGMIN):
+        # few outer slices: split the reduced rows into chunks (each thread
+        # streams contiguous rows into its own full-width accumulator), then
+        # combine the partial accumulators with a column reduction of them.
+        nchunk = 2 * nt
+        clen = (nr + nchunk - 1) // nchunk
+        nchunk = (nr + clen - 1) // clen
+        part = <char *>malloc(no * nchunk * ni * rsz + 16)
+        acc = <char *>malloc(ni * 16 + 16)
+        if part == NULL or acc == NULL:
+            free(part)
+            free(acc)
+            raise MemoryError()
+        ctk = rc if (opc == CYT_RED_SUM or opc == CYT_RED_PROD) else tc
+        if tc == 11:
+            ctk = 11
+        if opc == CYT_RED_ALL or opc == CYT_RED_ANY:
+            ctk = CYT_BOOL
+        with nogil:
+            for t in prange(no * nchunk, num_threads=nt, schedule='static'):
+                c0 = (t % nchunk) * clen
+                c1 = c0 + clen
+                if c1 > nr:
+                    c1 = nr
+                cyt_red_cols(opc, tc, xp + (t // nchunk) * so + c0 * sr, c1 - c0, sr, ni, si,
+                             part + t * ni * rsz, NULL)
+            for o in range(no):
+                cyt_red_cols(opc, ctk, part + o * nchunk * ni * rsz, nchunk, ni * rsz, ni, rsz,
+                             acc, NULL)
+                cyt_convert(acc, rsz, rc, op + o * ni * osz, osz, oc, ni)
+        free(part)
+        free(acc)
+        return 0
     if par:
         tw = (ni + nt - 1) // nt
         tw = (tw + 15) & ~(<cyt_intp>15)

@@ -106,11 +106,19 @@ def _lowered(name, dtype, compute_dtype, dst, args):
 class Elemwise(Op):
     """Apply an elementwise program to inputs broadcast against each other."""
 
-    __props__ = ("program",)
+    __props__ = ("program", "inplace")
 
-    def __init__(self, program):
+    def __init__(self, program, inplace=None):
         self.program = program
+        self.inplace = inplace          # index of the input the output overwrites
+        self.destroy_map = {} if inplace is None else {0: [inplace]}
         self._kernels = {}
+
+    def __getstate__(self):
+        return {"program": self.program, "inplace": self.inplace}
+
+    def __setstate__(self, state):
+        self.__init__(state["program"], state["inplace"])
 
     @classmethod
     def from_row(cls, name, dtype=None):
@@ -127,10 +135,13 @@ class Elemwise(Op):
 
     def __str__(self):
         instr = self.program.instructions
+        suffix = "" if self.inplace is None else f",inplace={self.inplace}"
         if len(instr) == 1:
             name, _, dtype = instr[0]
-            return f"Cast{{{dtype}}}" if name == "identity" and dtype else f"Elemwise{{{name}}}"
-        return f"Composite{{{self.program}}}"
+            if name == "identity" and dtype:
+                return f"Cast{{{dtype}{suffix}}}"
+            return f"Elemwise{{{name}{suffix}}}"
+        return f"Composite{{{self.program}{suffix}}}"
 
     def make_node(self, *inputs):
         inputs = [as_tensor_variable(x) for x in inputs]
@@ -170,7 +181,10 @@ class Elemwise(Op):
     def perform(self, node, inputs, output_storage):
         code, n_regs, out_dtypes, compute = self._kernel(node)
         shape = runtime_broadcast_shape(node, inputs)
-        previous = [cell[0] for cell in output_storage]
+        if self.inplace is not None:
+            previous = [inputs[self.inplace]]
+        else:
+            previous = [cell[0] for cell in output_storage]
         reuse = all(p is not None and p.shape == shape for p in previous)
         outputs = kernels.elemwise(code, n_regs, inputs, out_dtypes, compute,
                                    outputs=previous if reuse else None, out_shape=shape)

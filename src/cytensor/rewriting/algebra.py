@@ -1,0 +1,272 @@
+"""Algebraic rewrites: canonicalise, stabilise, specialise.
+
+Each rule looks at one node and returns replacements for its outputs, or
+None.  A replacement must have the same dtype and number of dimensions;
+where a rewrite would lose a broadcast (``x * 1`` with a larger ``1``) or
+hide a nan (``x - x`` for floats), it does not apply.
+"""
+import numpy as np
+
+from ..graph import Constant
+from ..tensor import basic as tb
+from ..tensor import math as tm
+from ..tensor.elemwise import DimShuffle, Elemwise
+from ..tensor.math import Dot, Reduce
+from .engine import register
+
+
+def row_name(var):
+    """The table row computing ``var`` (single-op Elemwise), else None."""
+    node = var.owner
+    if node is not None and isinstance(node.op, Elemwise) and node.op.scalar_op is not None:
+        return node.op.scalar_op.name
+    return None
+
+
+def scalar_value(var):
+    """The value of a constant whose elements are all equal (seen through
+    DimShuffles), else None."""
+    while var.owner is not None and isinstance(var.owner.op, DimShuffle):
+        var = var.owner.inputs[0]
+    if isinstance(var, Constant):
+        data = var.data
+        if data.size and np.all(data == data.flat[0]):
+            return data.flat[0]
+    return None
+
+
+def same_type(new, old):
+    """``new`` as a replacement of ``old``: cast if needed; None if it would
+    lose broadcasting."""
+    if new.type.broadcastable != old.type.broadcastable and \
+            any(bn and not bo for bn, bo in zip(new.type.broadcastable, old.type.broadcastable)):
+        return None
+    return tm.cast(new, old.dtype) if new.dtype != old.dtype else new
+
+
+def _args(var):
+    return var.owner.inputs
+
+
+# ---------------------------------------------------------------------------
+# Canonicalise
+# ---------------------------------------------------------------------------
+
+
+@register("canonicalize", "fast_compile")
+def remove_identity(fgraph, node):
+    """x * 1, 1 * x, x + 0, 0 + x, x - 0, x / 1, x ** 1  ->  x."""
+    name = row_name(node.outputs[0])
+    neutral = {"mul": 1, "add": 0, "sub": 0, "true_div": 1, "pow": 1}
+    if name not in neutral:
+        return None
+    a, b = node.inputs
+    out = node.outputs[0]
+    if scalar_value(b) == neutral[name] and scalar_value(b) is not None:
+        return [same_type(a, out)] if same_type(a, out) is not None else None
+    if name in ("mul", "add") and scalar_value(a) == neutral[name] and \
+            scalar_value(a) is not None:
+        return [same_type(b, out)] if same_type(b, out) is not None else None
+    return None
+
+
+@register("canonicalize", "fast_compile")
+def double_negation(fgraph, node):
+    """--x -> x."""
+    if row_name(node.outputs[0]) == "neg" and row_name(node.inputs[0]) == "neg":
+        return [node.inputs[0].owner.inputs[0]]
+    return None
+
+
+@register("canonicalize")
+def subtract_self(fgraph, node):
+    """x - x -> 0 for integers (for floats, nan - nan and inf - inf are nan)."""
+    if row_name(node.outputs[0]) != "sub":
+        return None
+    a, b = node.inputs
+    out = node.outputs[0]
+    if a is b and out.dtype[0] in "iub":
+        return [tb.zeros_like(a, dtype=out.dtype)]
+    return None
+
+
+@register("canonicalize", "fast_compile")
+def merge_dimshuffles(fgraph, node):
+    """A DimShuffle of a DimShuffle is one DimShuffle; an identity one is nothing."""
+    if not isinstance(node.op, DimShuffle):
+        return None
+    x = node.inputs[0]
+    order = node.op.new_order
+    if order == tuple(range(x.ndim)):
+        return [x]
+    inner = x.owner
+    if inner is not None and isinstance(inner.op, DimShuffle):
+        composed = [("x" if a == "x" else inner.op.new_order[a]) for a in order]
+        base = inner.inputs[0]
+        return [DimShuffle(base.ndim, composed)(base)]
+    return None
+
+
+@register("canonicalize", "fast_compile")
+def shape_from_inputs(fgraph, node):
+    """Shape_i(x) -> a length computed from x's inputs' shapes, without computing x."""
+    op = node.op
+    if isinstance(op, tb.Shape_i):
+        x = node.inputs[0]
+        static = x.type.shape[op.i]
+        if static is not None:
+            return [tb.constant(static, dtype="int64")]
+        if x.owner is None:
+            return None
+        try:
+            shapes = x.owner.op.infer_shape(x.owner, [tb.shape_tuple(i) for i in
+                                                      x.owner.inputs])
+        except NotImplementedError:
+            return None
+        length = shapes[x.index][op.i]
+        length = tm.cast(length, "int64") if not isinstance(length, int) else \
+            tb.constant(length, dtype="int64")
+        if length.owner is not None and length.owner.op == op and \
+                length.owner.inputs[0] is x:
+            return None
+        return [length]
+    return None
+
+
+@register("canonicalize", "fast_compile")
+def shape_to_lengths(fgraph, node):
+    """Shape(x) -> MakeVector(Shape_i(x)...), Shape(x)[i] -> Shape_i(x)."""
+    op = node.op
+    if isinstance(op, tb.Shape):
+        x = node.inputs[0]
+        return [tb.MakeVector("int64")(*tb.shape_tuple(x))] if x.ndim else None
+    from ..tensor.subtensor import Subtensor
+    if isinstance(op, Subtensor) and len(node.inputs) == 1:
+        vec = node.inputs[0]
+        (index,) = op.template if len(op.template) == 1 else (None,)
+        if isinstance(index, int) and vec.owner is not None and \
+                isinstance(vec.owner.op, tb.MakeVector):
+            return [vec.owner.inputs[index]]
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Stabilise: same value, fewer rounding errors and overflows
+# ---------------------------------------------------------------------------
+
+
+@register("stabilize")
+def log1p_from_log(fgraph, node):
+    """log(1 + x) -> log1p(x)."""
+    if row_name(node.outputs[0]) != "log" or row_name(node.inputs[0]) != "add":
+        return None
+    a, b = _args(node.inputs[0])
+    for one, x in ((a, b), (b, a)):
+        if scalar_value(one) == 1 and scalar_value(one) is not None:
+            return [same_type(tm.log1p(x), node.outputs[0])]
+    return None
+
+
+@register("stabilize")
+def expm1_from_exp(fgraph, node):
+    """exp(x) - 1 -> expm1(x)."""
+    if row_name(node.outputs[0]) != "sub":
+        return None
+    a, b = node.inputs
+    if row_name(a) == "exp" and scalar_value(b) == 1 and scalar_value(b) is not None:
+        return [same_type(tm.expm1(_args(a)[0]), node.outputs[0])]
+    return None
+
+
+@register("stabilize")
+def log_of_exp(fgraph, node):
+    """log(exp(x)) -> x."""
+    if row_name(node.outputs[0]) == "log" and row_name(node.inputs[0]) == "exp":
+        return [same_type(_args(node.inputs[0])[0], node.outputs[0])]
+    return None
+
+
+@register("stabilize")
+def log_of_sigmoid(fgraph, node):
+    """log(sigmoid(x)) -> -softplus(-x); log(1 - sigmoid(x)) -> -softplus(x)."""
+    if row_name(node.outputs[0]) != "log":
+        return None
+    inner = node.inputs[0]
+    if row_name(inner) == "sigmoid":
+        return [same_type(-tm.softplus(-_args(inner)[0]), node.outputs[0])]
+    if row_name(inner) == "sub":
+        one, s = _args(inner)
+        if scalar_value(one) == 1 and row_name(s) == "sigmoid":
+            return [same_type(-tm.softplus(_args(s)[0]), node.outputs[0])]
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Specialise: cheaper operations for the same value
+# ---------------------------------------------------------------------------
+
+
+@register("specialize")
+def specialize_pow(fgraph, node):
+    """x ** 2 -> sqr(x), x ** 0.5 -> sqrt(x), x ** -1 -> 1/x."""
+    if row_name(node.outputs[0]) != "pow":
+        return None
+    x, p = node.inputs
+    value = scalar_value(p)
+    out = node.outputs[0]
+    if value is None or (p.ndim > x.ndim) or \
+            any(bp is False and bx for bp, bx in zip(p.broadcastable, x.broadcastable)):
+        return None
+    replacement = {2: tm.sqr, 0.5: tm.sqrt, -1: tm.reciprocal}.get(float(value))
+    if replacement is None:
+        return None
+    if replacement is tm.sqr or out.dtype.startswith("float"):
+        new = replacement(tm.cast(x, out.dtype))
+        return [same_type(new, out)]
+    return None
+
+
+@register("specialize")
+def dot_of_transposes(fgraph, node):
+    """dot(a.T, b.T) -> dot(b, a).T: one transpose instead of two."""
+    if not isinstance(node.op, Dot):
+        return None
+    a, b = node.inputs
+    if a.ndim == 2 and b.ndim == 2 and _is_transpose(a) and _is_transpose(b):
+        return [tb.transpose(tm.dot(_args(b)[0], _args(a)[0]))]
+    return None
+
+
+def _is_transpose(v):
+    return v.owner is not None and isinstance(v.owner.op, DimShuffle) and \
+        v.owner.op.new_order == (1, 0)
+
+
+@register("specialize")
+def sum_of_alloc(fgraph, node):
+    """sum(alloc(c, *shape)) over all axes -> c * prod(shape), for a scalar c."""
+    if not isinstance(node.op, Reduce) or node.op.op != "sum":
+        return None
+    x = node.inputs[0]
+    if x.owner is None or not isinstance(x.owner.op, tb.Alloc):
+        return None
+    value, lengths = x.owner.inputs[0], x.owner.inputs[1:]
+    if value.ndim != 0 or len(node.op.axis) != x.ndim:
+        return None
+    count = tm.mul(*[tm.cast(n, node.outputs[0].dtype) for n in lengths]) if lengths \
+        else tb.constant(1, dtype=node.outputs[0].dtype)
+    return [same_type(tm.cast(value, node.outputs[0].dtype) * count, node.outputs[0])]
+
+
+@register("specialize")
+def mul_by_minus_one(fgraph, node):
+    """x * -1 -> -x."""
+    if row_name(node.outputs[0]) != "mul":
+        return None
+    a, b = node.inputs
+    for c, x in ((b, a), (a, b)):
+        if scalar_value(c) == -1 and scalar_value(c) is not None:
+            new = same_type(tm.neg(x), node.outputs[0])
+            if new is not None:
+                return [new]
+    return None

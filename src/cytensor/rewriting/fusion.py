@@ -1,0 +1,88 @@
+"""Elementwise fusion: a connected group of Elemwise nodes becomes one node.
+
+The fused node runs one register program (see tensor/elemwise.py): the
+kernel reads each input once and writes each output once, keeping every
+intermediate in a cache-sized block buffer.  A group grows from a node
+towards its inputs, taking in an input's producer when that producer is an
+Elemwise of the same output shape whose results are used only inside the
+group (otherwise its result is needed elsewhere anyway, and recomputing it
+would cost more than reading it).
+"""
+from ..tensor.elemwise import Elemwise, Program
+from .engine import register
+
+MAX_INPUTS = 24          # registers are kernel block buffers: keep them few
+
+
+def _fusable(node):
+    return node is not None and isinstance(node.op, Elemwise)
+
+
+@register("fusion", whole_graph=True)
+def fuse_elemwise(fgraph):
+    """Replace each maximal group of Elemwise nodes by one fused Elemwise."""
+    changed = False
+    for node in reversed(fgraph.toposort()):
+        if not _fusable(node) or not any(o in fgraph.clients for o in node.outputs):
+            continue
+        group = _grow_group(fgraph, node)
+        if len(group) < 2:
+            continue
+        _replace_group(fgraph, group, node)
+        changed = True
+    return changed
+
+
+def _grow_group(fgraph, root):
+    """Nodes to fuse with ``root``: Elemwise producers used only by the group."""
+    group = [root]
+    members = {root}
+    frontier = [root]
+    shape = root.outputs[0].type.broadcastable
+    while frontier:
+        node = frontier.pop()
+        for inp in node.inputs:
+            producer = inp.owner
+            if not _fusable(producer) or producer in members:
+                continue
+            if producer.outputs[0].type.broadcastable != shape:
+                continue
+            readers = [c for o in producer.outputs for c, _ in fgraph.clients.get(o, [])]
+            if any(r == "output" or r not in members for r in readers):
+                continue
+            n_inputs = len({i for n in members | {producer} for i in n.inputs} -
+                           {o for n in members | {producer} for o in n.outputs})
+            if n_inputs > MAX_INPUTS:
+                continue
+            members.add(producer)
+            group.append(producer)
+            frontier.append(producer)
+    return group
+
+
+def _replace_group(fgraph, group, root):
+    """Build the group's program and swap the fused node in."""
+    members = set(group)
+    order = [n for n in fgraph.toposort() if n in members]
+    produced = {o for n in order for o in n.outputs}
+    inputs = []
+    for n in order:
+        for i in n.inputs:
+            if i not in produced and i not in inputs:
+                inputs.append(i)
+    register_of = {v: k for k, v in enumerate(inputs)}
+    instructions = []
+    for n in order:
+        sub = n.op.program
+        local = [register_of[i] for i in n.inputs]
+        dtypes = n.op._register_dtypes([i.dtype for i in n.inputs])
+        for name, srcs, _ in sub.instructions:
+            local.append(len(inputs) + len(instructions))
+            instructions.append((name, tuple(local[s] for s in srcs),
+                                 dtypes[len(local) - 1]))
+        for out, reg in zip(n.outputs, sub.outputs):
+            register_of[out] = local[reg]
+    program = Program(len(inputs), instructions, [register_of[o] for o in root.outputs])
+    fused = Elemwise(program).make_node(*inputs)
+    for old, new in zip(root.outputs, fused.outputs):
+        fgraph.replace(old, new, reason="fuse_elemwise")

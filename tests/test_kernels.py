@@ -1,0 +1,632 @@
+"""Tests of cytensor.kernels against NumPy references."""
+import numpy as np
+import pytest
+
+try:
+    import scipy.special as sps
+except ImportError:  # pragma: no cover
+    sps = None
+
+K = pytest.importorskip("cytensor.kernels")
+
+RTOL = {np.float32: 1e-6, np.float64: 1e-12}
+SPECIALS = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1.0, -1.0, 0.5, -0.5, 2.5, -2.5, 1.5]
+
+
+def prog(instrs, nin, nout):
+    return K.compile_program(instrs, nin, nout)
+
+
+def run1(op, *arrays, ct=np.float64, out_dtype=None):
+    nin = len(arrays)
+    code, nreg = prog([(op, nin) + tuple(range(nin))], nin, 1)
+    return K.elemwise(code, nreg, list(arrays), [out_dtype or ct], ct)[0]
+
+
+def float_data(dt, n=64, lo=-4.0, hi=4.0, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(lo, hi, n)
+    return np.concatenate([x, SPECIALS]).astype(dt)
+
+
+def check(res, ref, dt):
+    ref = np.asarray(ref)
+    assert res.shape == ref.shape
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(res, ref.astype(res.dtype), rtol=RTOL.get(dt, 0),
+                                   atol=RTOL.get(dt, 0), equal_nan=True)
+
+
+def _round_away(x):
+    return np.copysign(np.floor(np.abs(x) + 0.5), x)
+
+
+def _sigmoid(x):
+    if sps is not None:
+        return sps.expit(x)
+    return 1 / (1 + np.exp(-x))
+
+
+UNARY = {
+    "identity": lambda x: x, "neg": np.negative, "abs": np.abs, "sign": np.sign,
+    "exp": np.exp, "exp2": np.exp2, "expm1": np.expm1, "log": np.log, "log2": np.log2,
+    "log10": np.log10, "log1p": np.log1p, "sqrt": np.sqrt, "sqr": np.square,
+    "reciprocal": lambda x: 1 / x, "sin": np.sin, "cos": np.cos, "tan": np.tan,
+    "arcsin": np.arcsin, "arccos": np.arccos, "arctan": np.arctan, "sinh": np.sinh,
+    "cosh": np.cosh, "tanh": np.tanh, "arcsinh": np.arcsinh, "arccosh": np.arccosh,
+    "arctanh": np.arctanh, "floor": np.floor, "ceil": np.ceil, "trunc": np.trunc,
+    "round_half_to_even": np.rint, "round_half_away_from_zero": _round_away,
+    "isnan": np.isnan, "isinf": np.isinf, "isfinite": np.isfinite,
+    "logical_not": np.logical_not, "invert": np.logical_not, "sigmoid": _sigmoid,
+    "softplus": lambda x: np.logaddexp(0, x), "relu": lambda x: np.where(x < 0, 0, x),
+}
+if sps is not None:
+    UNARY["erf"] = sps.erf
+    UNARY["erfc"] = sps.erfc
+
+BINARY = {
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "true_div": np.true_divide,
+    "int_div": np.floor_divide, "mod": np.mod, "pow": np.power, "arctan2": np.arctan2,
+    "maximum": np.maximum, "minimum": np.minimum, "lt": np.less, "gt": np.greater,
+    "le": np.less_equal, "ge": np.greater_equal, "eq": np.equal, "neq": np.not_equal,
+    "logical_and": np.logical_and, "logical_or": np.logical_or,
+    "logical_xor": np.logical_xor, "bitwise_and": np.logical_and,
+    "bitwise_or": np.logical_or, "bitwise_xor": np.logical_xor, "hypot": np.hypot,
+    "copysign": np.copysign,
+}
+INT_BINARY = dict(BINARY, bitwise_and=np.bitwise_and, bitwise_or=np.bitwise_or,
+                  bitwise_xor=np.bitwise_xor)
+for _name in ("true_div", "arctan2", "hypot", "copysign"):
+    INT_BINARY.pop(_name)
+INT_UNARY = {"identity": lambda x: x, "neg": np.negative, "abs": np.abs, "sign": np.sign,
+             "sqr": np.square, "logical_not": np.logical_not, "invert": np.invert}
+
+
+def test_tables():
+    assert set(UNARY) | {"erf", "erfc"} <= set(K.OPCODES)
+    assert set(BINARY) <= set(K.OPCODES)
+    assert {"switch", "clip"} <= set(K.OPCODES)
+    assert set(K.REDUCE_OPS) == {"sum", "prod", "max", "min", "all", "any", "argmax", "argmin"}
+    assert K.OPCODE_ARITY["add"] == 2 and K.OPCODE_ARITY["exp"] == 1
+    assert K.OPCODE_ARITY["switch"] == 3
+    assert isinstance(K.openmp_enabled(), bool)
+    assert K.get_num_threads() >= 1
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("op", sorted(UNARY))
+def test_unary_float(op, dt):
+    x = float_data(dt)
+    if op in ("arccosh",):
+        x = np.concatenate([x, np.abs(x) + 1]).astype(dt)
+    with np.errstate(all="ignore"):
+        ref = UNARY[op](x.astype(np.float64) if op in ("sigmoid", "erf", "erfc") else x)
+    res = run1(op, x, ct=dt, out_dtype=dt)
+    check(res, np.asarray(ref).astype(dt), dt)
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("op", sorted(BINARY))
+def test_binary_float(op, dt):
+    x = float_data(dt, seed=1)
+    y = float_data(dt, seed=2)[::-1].copy()
+    # all pairs of special values too
+    sx, sy = np.meshgrid(np.array(SPECIALS, dt), np.array(SPECIALS, dt))
+    x = np.concatenate([x, sx.ravel()])
+    y = np.concatenate([y, sy.ravel()])
+    with np.errstate(all="ignore"):
+        ref = BINARY[op](x, y)
+    res = run1(op, x, y, ct=dt, out_dtype=dt)
+    check(res, np.asarray(ref).astype(dt), dt)
+
+
+@pytest.mark.parametrize("op", sorted(INT_BINARY))
+def test_binary_int(op):
+    rng = np.random.default_rng(3)
+    x = rng.integers(-50, 50, 200).astype(np.int64)
+    y = rng.integers(-7, 8, 200).astype(np.int64)
+    if op == "pow":
+        y = np.abs(y)
+    with np.errstate(all="ignore"):
+        ref = INT_BINARY[op](x, y)
+        if op in ("int_div", "mod"):
+            ref = np.where(y == 0, 0, ref)
+    res = run1(op, x, y, ct=np.int64, out_dtype=np.int64)
+    np.testing.assert_array_equal(res, np.asarray(ref).astype(np.int64))
+
+
+def test_int_edge_cases():
+    imin = np.iinfo(np.int64).min
+    x = np.array([imin, imin, 7, -7, 7, -7, 0, 5], dtype=np.int64)
+    y = np.array([-1, 0, 0, 2, -2, -2, 0, 3], dtype=np.int64)
+    d = run1("int_div", x, y, ct=np.int64)
+    m = run1("mod", x, y, ct=np.int64)
+    assert d[0] == imin and d[1] == 0 and d[2] == 0
+    np.testing.assert_array_equal(d[3:6], np.floor_divide(x[3:6], y[3:6]))
+    np.testing.assert_array_equal(m[3:6], np.mod(x[3:6], y[3:6]))
+    assert m[0] == 0 and m[1] == 0
+    p = run1("pow", np.array([2, 1, -1, -1, 3, 0], np.int64),
+             np.array([-1, -5, -3, -4, 4, 0], np.int64), ct=np.int64)
+    np.testing.assert_array_equal(p, [0, 1, -1, 1, 81, 1])
+    n = run1("neg", np.array([imin], np.int64), ct=np.int64)
+    assert n[0] == imin
+
+
+@pytest.mark.parametrize("op", sorted(INT_UNARY))
+@pytest.mark.parametrize("dt", [np.int64, np.int32, np.bool_])
+def test_unary_int(op, dt):
+    x = np.array([-5, -1, 0, 1, 2, 100], dtype=np.int64).astype(dt)
+    if dt == np.bool_ and op == "invert":
+        ref = np.invert(x.astype(np.int64))
+    else:
+        ref = INT_UNARY[op](x.astype(np.int64))
+    res = run1(op, x, ct=np.int64, out_dtype=np.int64)
+    np.testing.assert_array_equal(res, ref)
+
+
+def test_invalid_for_int():
+    for op in ("exp", "log", "true_div", "sin", "isnan"):
+        code, nreg = prog([(op, 1, 0)] if K.OPCODE_ARITY[op] == 1 else [(op, 2, 0, 1)],
+                          K.OPCODE_ARITY[op], 1)
+        with pytest.raises(ValueError):
+            K.elemwise(code, nreg, [np.ones(3, np.int64)] * K.OPCODE_ARITY[op], [np.int64],
+                       np.int64)
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64, np.int64])
+def test_ternary(dt):
+    rng = np.random.default_rng(4)
+    c = (rng.integers(0, 2, 50)).astype(dt)
+    a = rng.integers(-10, 10, 50).astype(dt)
+    b = rng.integers(-10, 10, 50).astype(dt)
+    np.testing.assert_array_equal(run1("switch", c, a, b, ct=dt), np.where(c != 0, a, b))
+    lo = np.minimum(a, b)
+    hi = np.maximum(a, b)
+    np.testing.assert_array_equal(run1("clip", c * 7 - 3, lo, hi, ct=dt),
+                                  np.clip(c * 7 - 3, lo, hi))
+    if dt != np.int64:
+        x = np.array([np.nan, -np.inf, np.inf, 0.5], dt)
+        np.testing.assert_array_equal(
+            run1("clip", x, np.zeros(4, dt), np.ones(4, dt), ct=dt),
+            np.clip(x, 0, 1))
+
+
+def _shape_cases():
+    rng = np.random.default_rng(5)
+    base = rng.standard_normal((6, 10))
+    big = rng.standard_normal(100003)
+    return {
+        "0d": (np.array(1.5), np.array(-2.0)),
+        "empty": (np.ones((0, 3)), np.ones((0, 3))),
+        "1": (np.ones(1), np.full(1, 3.0)),
+        "7": (rng.standard_normal(7), rng.standard_normal(7)),
+        "3x5": (rng.standard_normal((3, 5)), rng.standard_normal((3, 5))),
+        "bcast_col_row": (rng.standard_normal((3, 1)), rng.standard_normal((1, 5))),
+        "bcast_row": (rng.standard_normal(5), rng.standard_normal((3, 5))),
+        "bcast_0d": (np.array(2.0), rng.standard_normal((4, 3))),
+        "step2": (base[::2], base[1::2]),
+        "negstride": (base[::-1, ::-1], base),
+        "fortran": (np.asfortranarray(base), base.T.copy().T),
+        "transposed": (base.T, base.T),
+        "colslice": (base[:, 3], base[:, 4]),
+        "big": (big, big[::-1]),
+        "big_bcast": (rng.standard_normal((317, 1)), rng.standard_normal((1, 331))),
+        "big_strided": (np.repeat(big, 2)[::2], big),
+    }
+
+
+SHAPE_CASES = _shape_cases()
+
+
+@pytest.mark.parametrize("case", sorted(SHAPE_CASES))
+@pytest.mark.parametrize("dt", [np.float64, np.float32, np.int64, np.int32, np.bool_])
+def test_shapes_dtypes(case, dt):
+    a, b = SHAPE_CASES[case]
+    if dt in (np.int64, np.int32):
+        a, b = (a * 10).astype(dt), (b * 10).astype(dt)
+    else:
+        a, b = a.astype(dt), b.astype(dt)
+    if np.dtype(dt).kind == "f":
+        ct = dt
+    elif dt == np.bool_:
+        ct = np.float64
+    else:
+        ct = np.int64
+    code, nreg = prog([("mul", 3, 0, 1), ("add", 2, 3, 0)], 2, 1)
+    res = K.elemwise(code, nreg, [a, b], [ct], ct)[0]
+    ref = (a.astype(ct) * b.astype(ct) + a.astype(ct))
+    assert res.shape == np.broadcast_shapes(a.shape, b.shape)
+    assert res.flags.c_contiguous
+    check(res, ref, ct)
+    if np.dtype(ct).kind == "f":
+        code, nreg = prog([("exp", 2, 0), ("sub", 2, 2, 1)], 2, 1)
+        res = K.elemwise(code, nreg, [a, b], [ct], ct)[0]
+        with np.errstate(all="ignore"):
+            check(res, np.exp(a.astype(ct)) - b.astype(ct), ct)
+
+
+def test_specials_in_strided_inputs():
+    x = np.array(SPECIALS * 3)[::-3]
+    res = run1("log1p", x)
+    with np.errstate(all="ignore"):
+        check(res, np.log1p(x), np.float64)
+
+
+@pytest.mark.parametrize("odt", [np.bool_, np.int8, np.uint8, np.int32, np.int64, np.uint64,
+                                 np.float32, np.float64])
+def test_output_conversion(odt):
+    x = np.array([-3.7, -0.5, 0.0, -0.0, 0.5, 2.9, 100.2, 7.0])
+    res = run1("identity", x, ct=np.float64, out_dtype=odt)
+    assert res.dtype == odt
+    if odt == np.uint64 or odt == np.uint8:
+        x = np.abs(x)
+        res = run1("identity", x, ct=np.float64, out_dtype=odt)
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(res, x.astype(odt))
+
+
+def test_nan_to_int_does_not_crash():
+    x = np.array([np.nan, np.inf, -np.inf, 1e300])
+    for odt in (np.int8, np.int32, np.int64, np.uint64, np.bool_):
+        res = run1("identity", x, out_dtype=odt)
+        assert res.shape == (4,)
+    assert list(run1("identity", x, out_dtype=np.bool_)) == [True] * 4
+
+
+@pytest.mark.parametrize("idt", [np.bool_, np.int8, np.uint16, np.int32, np.uint32, np.int64,
+                                 np.uint64, np.float32])
+def test_input_conversion(idt):
+    x = np.array([0, 1, 2, 3, 250], dtype=np.int64).astype(idt)
+    res = run1("sqr", x, ct=np.float64)
+    np.testing.assert_array_equal(res, np.square(x.astype(np.float64)))
+
+
+def test_multi_instruction_and_outputs():
+    rng = np.random.default_rng(6)
+    a, b = rng.uniform(0.5, 1.5, 1000), rng.standard_normal(1000)
+    c = rng.uniform(0.1, 2, 1000)
+    code, nreg = prog([("exp", 5, 0), ("mul", 5, 5, 1), ("log", 6, 2), ("sqr", 6, 6),
+                       ("add", 3, 5, 6), ("mul", 4, 3, 3), ("sub", 4, 4, 3)], 3, 2)
+    o1, o2 = K.elemwise(code, nreg, [a, b, c], [np.float64, np.float32], np.float64)
+    ref = np.exp(a) * b + np.log(c) ** 2
+    check(o1, ref, np.float64)
+    assert o2.dtype == np.float32
+    np.testing.assert_allclose(o2, (ref * ref - ref).astype(np.float32), rtol=1e-6)
+    # fast path: same program
+    p1, p2 = np.empty(1000), np.empty(1000)
+    K.elemwise_contiguous(code, nreg, [a, b, c], [p1, p2])
+    check(p1, ref, np.float64)
+    check(p2, ref * ref - ref, np.float64)
+
+
+@pytest.mark.parametrize("n", [10, 5000, 100003])
+@pytest.mark.parametrize("dt", [np.float32, np.float64, np.int64])
+def test_fast_path(n, dt):
+    a = (np.arange(n) % 13).astype(dt)
+    b = np.ones(n, dt)
+    o = np.empty(n, dt)
+    code, nreg = prog([("add", 3, 0, 1), ("mul", 2, 3, 3)], 2, 1)
+    assert K.elemwise_contiguous(code, nreg, [a, b], [o]) == [o]
+    np.testing.assert_array_equal(o, (a + b) * (a + b))
+    with pytest.raises(ValueError):
+        K.elemwise_contiguous(code, nreg, [a, b[:-1]], [o])
+    with pytest.raises(ValueError):
+        K.elemwise_contiguous(code, nreg, [a[::-1], b], [o])
+    with pytest.raises(ValueError):
+        K.elemwise_contiguous(code, nreg, [a.astype(np.int8), b], [o])
+
+
+@pytest.mark.parametrize("n", [11, 100003])
+def test_inplace_alias(n):
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal(n)
+    b = rng.standard_normal(n)
+    # out aliases input exactly; program reads the input after writing the output
+    code, nreg = prog([("add", 2, 0, 0), ("add", 2, 2, 0), ("mul", 3, 2, 1)], 2, 1)
+    code2, nreg2 = prog([("add", 1, 0, 0), ("add", 1, 1, 0)], 1, 1)
+    x = a.copy()
+    K.elemwise(code2, nreg2, [x], [np.float64], np.float64, outputs=[x])
+    np.testing.assert_allclose(x, 3 * a, rtol=1e-15)
+    x = a.copy()
+    K.elemwise(code, nreg, [x, b], [np.float64], np.float64, outputs=[x])
+    np.testing.assert_allclose(x, (a + a) + a, rtol=1e-15)
+    # partial overlap: out = x[1:], input x[:-1]
+    x = a.copy()
+    code3, nreg3 = prog([("mul", 1, 0, 0)], 1, 1)
+    K.elemwise(code3, nreg3, [x[:-1]], [np.float64], np.float64, outputs=[x[1:]])
+    np.testing.assert_allclose(x[1:], a[:-1] ** 2)
+    # reversed view of the same memory
+    x = a.copy()
+    K.elemwise(code3, nreg3, [x[::-1]], [np.float64], np.float64, outputs=[x])
+    np.testing.assert_allclose(x, a[::-1] ** 2)
+    # broadcast input sharing memory with the output
+    m = rng.standard_normal((50, 50))
+    m2 = m.copy()
+    code4, nreg4 = prog([("sub", 2, 0, 1)], 2, 1)
+    K.elemwise(code4, nreg4, [m, m[0]], [np.float64], np.float64, outputs=[m])
+    np.testing.assert_allclose(m, m2 - m2[0])
+
+
+def test_preallocated_strided_outputs():
+    a = np.arange(12.0).reshape(3, 4)
+    out = np.zeros((4, 3)).T
+    code, nreg = prog([("neg", 1, 0)], 1, 1)
+    res = K.elemwise(code, nreg, [a], [np.float64], np.float64, outputs=[out])
+    assert res[0] is out
+    np.testing.assert_array_equal(out, -a)
+    out2 = np.zeros((3, 8), np.int32)[:, ::2]
+    K.elemwise(code, nreg, [a], [np.int32], np.float64, outputs=[out2])
+    np.testing.assert_array_equal(out2, -a)
+
+
+def test_errors():
+    code, nreg = prog([("add", 2, 0, 1)], 2, 1)
+    with pytest.raises(ValueError, match=r"\(3,\).*\(4,\)|broadcast"):
+        K.elemwise(code, nreg, [np.ones(3), np.ones(4)], [np.float64], np.float64)
+    bad = np.array([[999, 2, 0, 1, -1]], np.int32)
+    with pytest.raises(ValueError):
+        K.elemwise(bad, 3, [np.ones(3), np.ones(3)], [np.float64], np.float64)
+    bad = np.array([[K.OPCODES["add"], 7, 0, 1, -1]], np.int32)
+    with pytest.raises(ValueError):
+        K.elemwise(bad, 3, [np.ones(3), np.ones(3)], [np.float64], np.float64)
+    bad = np.array([[K.OPCODES["add"], 0, 0, 1, -1]], np.int32)   # writes an input
+    with pytest.raises(ValueError):
+        K.elemwise(bad, 3, [np.ones(3), np.ones(3)], [np.float64], np.float64)
+    with pytest.raises(ValueError):
+        K.elemwise(code, nreg, [np.ones(3), np.ones(3)], [np.float64], np.float64,
+                   outputs=[np.ones(4)])
+    with pytest.raises(ValueError):
+        K.elemwise(code, nreg, [np.ones(3), np.ones(3)], [np.float64], np.complex128)
+    with pytest.raises(ValueError):
+        K.elemwise(code, nreg, [np.ones((2, 3)), np.ones(3)], [np.float64], np.float64,
+                   out_shape=(3,))
+    with pytest.raises(ValueError):
+        K.elemwise(code, 1, [np.ones(3), np.ones(3)], [np.float64], np.float64)
+
+
+def test_threads_consistent():
+    n0 = K.get_num_threads()
+    x = np.random.default_rng(8).standard_normal(200001)
+    code, nreg = prog([("tanh", 1, 0)], 1, 1)
+    try:
+        K.set_num_threads(1)
+        r1 = K.elemwise(code, nreg, [x], [np.float64], np.float64)[0]
+        s1 = K.reduce("sum", x, None)
+        K.set_num_threads(2)
+        r2 = K.elemwise(code, nreg, [x], [np.float64], np.float64)[0]
+        s2 = K.reduce("sum", x, None)
+    finally:
+        K.set_num_threads(n0)
+    np.testing.assert_array_equal(r1, r2)
+    np.testing.assert_allclose(s1, s2, rtol=1e-12)
+    with pytest.raises(ValueError):
+        K.set_num_threads(0)
+
+
+# ------------------------------------------------------------------ copy_into
+def test_copy_into():
+    rng = np.random.default_rng(9)
+    src = rng.standard_normal((5, 1)) * 10
+    dst = np.zeros((5, 4), np.int32)
+    K.copy_into(dst, src)
+    np.testing.assert_array_equal(dst, np.broadcast_to(src, (5, 4)).astype(np.int32))
+    dst = np.zeros((4, 5), np.bool_).T
+    K.copy_into(dst, src)
+    np.testing.assert_array_equal(dst, np.broadcast_to(src != 0, (5, 4)))
+    big = rng.integers(-2**62, 2**62, 300001)
+    d = np.empty_like(big)
+    K.copy_into(d, big[::-1])
+    np.testing.assert_array_equal(d, big[::-1])          # exact, no float round trip
+    x = np.arange(10.0)
+    K.copy_into(x[1:], x[:-1])
+    np.testing.assert_array_equal(x, [0, 0, 1, 2, 3, 4, 5, 6, 7, 8])
+    with pytest.raises(ValueError):
+        K.copy_into(np.zeros(3), np.zeros(4))
+
+
+# ------------------------------------------------------------------ reductions
+def _ref_reduce(op, x, axes, keepdims):
+    f = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min, "all": np.all,
+         "any": np.any}[op]
+    return f(x, axis=axes, keepdims=keepdims)
+
+
+AXES3 = [(), (0,), (1,), (2,), (0, 1), (0, 2), (1, 2), (0, 1, 2), None]
+
+
+@pytest.mark.parametrize("dt", [np.float64, np.float32, np.int32, np.int64, np.uint8, np.bool_])
+@pytest.mark.parametrize("op", ["sum", "prod", "max", "min", "all", "any"])
+def test_reduce_axes(op, dt):
+    rng = np.random.default_rng(10)
+    base = rng.uniform(-2, 2, (4, 5, 6))
+    if dt == np.uint8 or dt == np.bool_:
+        base = np.abs(base)
+    x0 = (base * (3 if np.dtype(dt).kind in "iub" else 1)).astype(dt)
+    for x in (x0, x0.transpose(2, 0, 1), x0[::2, ::-1, 1::2], np.asfortranarray(x0)):
+        for axes in AXES3:
+            for keepdims in (False, True):
+                res = K.reduce(op, x, axes, keepdims=keepdims)
+                ref = _ref_reduce(op, x, axes, keepdims)
+                assert res.shape == ref.shape, (op, axes, keepdims)
+                assert res.dtype == ref.dtype, (op, dt, res.dtype, ref.dtype)
+                if np.dtype(dt).kind == "f":
+                    np.testing.assert_allclose(res, ref, rtol=RTOL[dt] * 10,
+                                               atol=RTOL[dt] * 10)
+                else:
+                    np.testing.assert_array_equal(res, ref)
+
+
+@pytest.mark.parametrize("dt", [np.float64, np.float32])
+def test_reduce_nan_and_specials(dt):
+    x = np.array([[1.0, np.nan, 3.0], [-np.inf, 2.0, np.inf], [0.0, -0.0, 5.0]], dt)
+    for op in ("sum", "prod", "max", "min", "all", "any"):
+        for axes in ((0,), (1,), None):
+            with np.errstate(all="ignore"):
+                ref = _ref_reduce(op, x, axes, False)
+            np.testing.assert_allclose(K.reduce(op, x, axes), ref, equal_nan=True)
+    for op, f in (("argmax", np.argmax), ("argmin", np.argmin)):
+        for axis in (0, 1, None):
+            np.testing.assert_array_equal(K.reduce(op, x, None if axis is None else (axis,)),
+                                          f(x, axis=axis))
+
+
+def test_reduce_large_parallel():
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((301, 407))
+    for op in ("sum", "max", "min", "prod", "any"):
+        for axes in ((0,), (1,), None, (0, 1)):
+            ref = _ref_reduce(op, x if op != "prod" else x / 1.1 + 1, axes, False)
+            res = K.reduce(op, x if op != "prod" else x / 1.1 + 1, axes)
+            np.testing.assert_allclose(res, ref, rtol=1e-10)
+    v = rng.standard_normal(1_000_003)
+    np.testing.assert_allclose(K.reduce("sum", v, None), v.sum(), rtol=1e-12)
+    np.testing.assert_allclose(K.reduce("max", v[::-3], (0,)), v[::-3].max())
+    v[777777] = np.nan
+    assert np.isnan(K.reduce("max", v, None))
+    assert K.reduce("argmax", v, None) == 777777
+    assert K.reduce("argmin", x, (0,)).tolist() == np.argmin(x, axis=0).tolist()
+    assert K.reduce("argmax", x.T, (1,)).tolist() == np.argmax(x.T, axis=1).tolist()
+
+
+def test_argmax_ties_and_nan():
+    x = np.array([[1, 3, 3, 2], [5, 5, 1, 5]], np.int64)
+    for axis in (0, 1, None):
+        ax = None if axis is None else (axis,)
+        np.testing.assert_array_equal(K.reduce("argmax", x, ax), np.argmax(x, axis=axis))
+        np.testing.assert_array_equal(K.reduce("argmin", x, ax), np.argmin(x, axis=axis))
+    y = np.array([1.0, np.nan, 7.0, np.nan])
+    assert K.reduce("argmax", y, None) == 1 and K.reduce("argmin", y, None) == 1
+    r = K.reduce("argmax", x, (1,), keepdims=True)
+    assert r.shape == (2, 1) and r.dtype == np.int64
+    with pytest.raises(ValueError):
+        K.reduce("argmax", np.ones((2, 3)), (0, 1))
+
+
+def test_reduce_empty_and_0d():
+    e = np.ones((0, 3))
+    np.testing.assert_array_equal(K.reduce("sum", e, (0,)), np.zeros(3))
+    np.testing.assert_array_equal(K.reduce("prod", e, (0,)), np.ones(3))
+    assert K.reduce("sum", e, None) == 0
+    assert K.reduce("sum", e, (1,)).shape == (0,)
+    assert K.reduce("max", e, (1,)).shape == (0,)
+    np.testing.assert_array_equal(K.reduce("all", e, (0,)), np.ones(3, bool))
+    with pytest.raises(ValueError, match="zero-size array"):
+        K.reduce("max", e, (0,))
+    with pytest.raises(ValueError):
+        K.reduce("argmax", e, (0,))
+    z = np.array(2.5)
+    assert K.reduce("sum", z, None) == 2.5 and K.reduce("sum", z, ()).shape == ()
+    assert K.reduce("max", z, None) == 2.5
+    assert K.reduce("argmax", z, None) == 0
+    assert K.reduce("sum", np.ones((2, 3), np.int32), ()).dtype == np.int64
+
+
+def test_reduce_dtypes_out_acc():
+    x = np.full(10000, 0.1, np.float32)
+    r64 = K.reduce("sum", x, None)
+    assert r64.dtype == np.float32
+    np.testing.assert_allclose(r64, 1000.0, rtol=1e-6)
+    r32 = K.reduce("sum", x, None, acc_dtype=np.float32)
+    assert r32.dtype == np.float32
+    assert K.reduce("sum", x, None, out_dtype=np.float64).dtype == np.float64
+    assert K.reduce("sum", np.ones(3, np.uint8), None).dtype == np.uint64
+    assert K.reduce("sum", np.ones(3, np.bool_), None).dtype == np.int64
+    out = np.empty(5, np.float32)
+    y = np.random.default_rng(12).standard_normal((4, 5))
+    assert K.reduce("sum", y, (0,), out=out) is out
+    np.testing.assert_allclose(out, y.sum(0), rtol=1e-6)
+    with pytest.raises(ValueError):
+        K.reduce("sum", y, (0,), out=np.empty(4))
+    with pytest.raises(ValueError):
+        K.reduce("median", y, (0,))
+    with pytest.raises(ValueError):
+        K.reduce("sum", y, (2,))
+    big = np.array([2**62, 2**62, 2**62], np.int64)
+    assert K.reduce("sum", big, None) == np.sum(big)      # wraps like numpy
+
+
+# ------------------------------------------------------------------ dot / gemm
+def _operands(dt):
+    rng = np.random.default_rng(13)
+    m = rng.standard_normal((7, 5)).astype(dt)
+    n = rng.standard_normal((5, 6)).astype(dt)
+    return {
+        0: [np.array(1.5, dt)],
+        1: [rng.standard_normal(5).astype(dt), rng.standard_normal(10).astype(dt)[::2],
+            rng.standard_normal(5).astype(dt)[::-1]],
+        2: [m, np.asfortranarray(m), m.T.copy().T, rng.standard_normal((7, 10)).astype(dt)[:, ::2],
+            rng.standard_normal((5, 7)).astype(dt).T, m[::-1]],
+        "n": [n, np.asfortranarray(n), n[:, ::-1], rng.standard_normal((6, 5)).astype(dt).T],
+    }
+
+
+@pytest.mark.parametrize("dt", [np.float64, np.float32, np.int64])
+def test_dot_all_ndims(dt):
+    ops = _operands(dt)
+    rt = 1e-5 if dt == np.float32 else 1e-12
+    pairs = []
+    for a in ops[2]:
+        for b in ops["n"] + ops[1][:1] + ops[0]:
+            pairs.append((a, b if b.ndim != 1 else b))
+    for a in ops[1]:
+        for b in ops[1] + ops["n"] + ops[0]:
+            pairs.append((a, b))
+    for b in ops[1] + ops[2] + ops[0]:
+        pairs.append((ops[0][0], b))
+    for a, b in pairs:
+        if a.ndim == 2 and b.ndim == 1 and a.shape[1] != b.shape[0]:
+            continue
+        if a.ndim == 1 and b.ndim == 2 and a.shape[0] != b.shape[0]:
+            continue
+        if a.ndim == 2 and b.ndim == 2 and a.shape[1] != b.shape[0]:
+            continue
+        res = K.dot(a, b)
+        ref = np.dot(a, b)
+        assert res.shape == np.shape(ref)
+        np.testing.assert_allclose(res, ref, rtol=rt, atol=rt)
+
+
+def test_dot_out_and_errors():
+    rng = np.random.default_rng(14)
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
+    out = np.empty((3, 2))
+    assert K.dot(a, b, out=out) is out
+    np.testing.assert_allclose(out, a @ b)
+    out = np.empty((2, 3)).T
+    K.dot(a, b, out=out)
+    np.testing.assert_allclose(out, a @ b)
+    with pytest.raises(ValueError):
+        K.dot(a, a)
+    with pytest.raises(ValueError):
+        K.dot(np.ones(3), np.ones(4))
+    assert K.dot(np.ones((3, 0)), np.ones((0, 2))).tolist() == [[0, 0]] * 3
+    np.testing.assert_allclose(K.dot(a.astype(np.float32), b), np.dot(a.astype(np.float32), b))
+    s = K.dot(np.arange(3.0), np.arange(3.0))
+    assert s == 5.0
+
+
+@pytest.mark.parametrize("dt", [np.float64, np.float32])
+def test_gemm(dt):
+    rng = np.random.default_rng(15)
+    rt = 1e-5 if dt == np.float32 else 1e-12
+    a = rng.standard_normal((6, 4)).astype(dt)
+    b = rng.standard_normal((4, 5)).astype(dt)
+    for c0 in (rng.standard_normal((6, 5)).astype(dt),
+               np.asfortranarray(rng.standard_normal((6, 5)).astype(dt)),
+               rng.standard_normal((6, 10)).astype(dt)[:, ::2]):
+        for aa, bb in ((a, b), (a.T.copy().T, np.asfortranarray(b)), (a[::-1], b[:, ::-1])):
+            c = c0.copy() if c0.flags.c_contiguous or c0.flags.f_contiguous else c0
+            ref = 0.5 * (aa @ bb) + 2.0 * c
+            assert K.gemm(0.5, aa, bb, 2.0, c) is c
+            np.testing.assert_allclose(c, ref, rtol=rt, atol=rt)
+    c = np.full((6, 5), np.nan, dt)
+    K.gemm(1.0, a, b, 0.0, c)
+    np.testing.assert_allclose(c, a @ b, rtol=rt, atol=rt)
+    sq = rng.standard_normal((4, 4)).astype(dt)
+    ref = sq @ sq + sq
+    K.gemm(1.0, sq, sq, 1.0, sq)          # aliasing
+    np.testing.assert_allclose(sq, ref, rtol=rt * 10, atol=rt * 10)
+    with pytest.raises(ValueError):
+        K.gemm(1.0, a, a, 0.0, c)
+    with pytest.raises(TypeError):
+        K.gemm(1.0, a.astype(np.float64 if dt == np.float32 else np.float32), b, 0.0, c)
