@@ -72,11 +72,11 @@ def draw(rng, row, dtype, shape, position):
     """Values for input ``position`` of ``row``: mostly inside the row's domain."""
     if dtype == "bool":
         return rng.random(shape) < 0.5
-    if dtype.startswith("int"):
+    if np.dtype(dtype).kind in "iu":
         if row.name == "pow":
             low, high = (-3, 4) if position == 0 else (0, 5)
         else:
-            low, high = -6, 7
+            low, high = (0, 13) if dtype.startswith("u") else (-6, 7)
         return rng.integers(low, high, size=shape).astype(dtype)
     low, high = row.domain
     if row.name == "switch" and position == 0:

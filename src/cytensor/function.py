@@ -218,6 +218,7 @@ class Function:
         self.profile = None
         self._single = single
         self._ins = ins
+        self._n_inputs = len(ins)
         self._input_cells = [schedule.cells[i.variable] for i in ins]
         self._checks = [_input_check(i, k, allow_input_downcast, name)
                         for k, i in enumerate(ins)]
@@ -250,7 +251,7 @@ class Function:
 
     # --- calling --------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if kwargs or len(args) != len(self._ins):
+        if kwargs or len(args) != self._n_inputs:
             args = self._bind(args, kwargs)
         if self.trust_input:
             for cell, value in zip(self._input_cells, args):
@@ -258,21 +259,15 @@ class Function:
         else:
             for cell, check, value in zip(self._input_cells, self._checks, args):
                 cell[0] = check(value)
-        if self.profile is not None:
+        if self.profile is None:
+            self.schedule.run()
+        else:
             start = time.perf_counter()
             self.schedule.run_profiled(self.profile)
-        else:
-            self.schedule.run()
-        results = []
-        for cell, must_copy, borrow in self._outputs:
-            value = cell[0]
-            if must_copy or (not borrow and value.base is not None):
-                value = value.copy()
-            results.append(value)
-        new_values = [cell[0].copy() if must_copy or cell[0].base is not None else cell[0]
-                      for _, cell, must_copy in self._updates]
-        for (container, _, _), value in zip(self._updates, new_values):
-            container[0] = value
+        results = [cell[0].copy() if must_copy or (not borrow and cell[0].base is not None)
+                   else cell[0] for cell, must_copy, borrow in self._outputs]
+        if self._updates:
+            self._write_updates()
         for cell in self._computed_cells:
             cell[0] = None
         if self._gc:
@@ -280,6 +275,13 @@ class Function:
         if self.profile is not None:
             self.profile.record_call(time.perf_counter() - start)
         return results[0] if self._single else results
+
+    def _write_updates(self):
+        """All new values are taken before any is written: updates see old values."""
+        new_values = [cell[0].copy() if must_copy or cell[0].base is not None else cell[0]
+                      for _, cell, must_copy in self._updates]
+        for (container, _, _), value in zip(self._updates, new_values):
+            container[0] = value
 
     def _bind(self, args, kwargs):
         n = len(self._ins)

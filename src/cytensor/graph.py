@@ -200,6 +200,17 @@ class Op:
         """
         self.reference_perform(node, inputs, output_storage)
 
+    def make_thunk(self, node, input_cells, output_cells):
+        """A closure computing ``node`` from its storage cells (the linker's unit).
+
+        Ops with a hot path override this to do their per-call work up front.
+        """
+        perform = self.perform
+
+        def thunk():
+            perform(node, [c[0] for c in input_cells], output_cells)
+        return thunk
+
     def reference(self, node, *inputs):
         """The NumPy definition of the op: returns a tuple of outputs."""
         raise NotImplementedError(f"{self} has no NumPy reference")

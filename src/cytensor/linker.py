@@ -47,10 +47,11 @@ class Schedule:
     def _thunk(self, node, linker):
         ins = [self.cells[v] for v in node.inputs]
         outs = [self.cells[v] for v in node.outputs]
-        perform = node.op.perform if linker == "cy" else node.op.reference_perform
-
-        def thunk():
-            perform(node, [c[0] for c in ins], outs)
+        if linker == "cy":
+            thunk = node.op.make_thunk(node, ins, outs)
+        else:
+            def thunk():
+                node.op.reference_perform(node, [c[0] for c in ins], outs)
         thunk.node = node
         return thunk
 

@@ -53,27 +53,6 @@ static void RC(cyt_red_row_, NM)(int op, const char *x, cyt_intp n, cyt_intp s, 
     case CYT_RED_MAX: case CYT_RED_MIN: {
         T m = LDX(x);
         int nanf = 0;
-#if ISF
-        if (contig && n >= 16) {
-            /* 8 lanes of nan-sticky max/min (cmp + blend, SLP-vectorised) */
-            T mm[8];
-            int k;
-            for (k = 0; k < 8; k++) mm[k] = xp[0];
-            if (op == CYT_RED_MAX) {
-                for (i = 0; i + 8 <= n; i += 8)
-                    for (k = 0; k < 8; k++) { const T v = xp[i + k]; mm[k] = (v > mm[k] || v != v) ? v : mm[k]; }
-                for (; i < n; i++) { const T v = xp[i]; mm[0] = (v > mm[0] || v != v) ? v : mm[0]; }
-                for (k = 1; k < 8; k++) mm[0] = (mm[k] > mm[0] || mm[k] != mm[k]) ? mm[k] : mm[0];
-            } else {
-                for (i = 0; i + 8 <= n; i += 8)
-                    for (k = 0; k < 8; k++) { const T v = xp[i + k]; mm[k] = (v < mm[k] || v != v) ? v : mm[k]; }
-                for (; i < n; i++) { const T v = xp[i]; mm[0] = (v < mm[0] || v != v) ? v : mm[0]; }
-                for (k = 1; k < 8; k++) mm[0] = (mm[k] < mm[0] || mm[k] != mm[k]) ? mm[k] : mm[0];
-            }
-            *(T *)res = mm[0];
-            break;
-        }
-#endif
         if (op == CYT_RED_MAX) {
             if (contig) {
                 CYT_SIMD_RED2(max, m, |, nanf) for (i = 0; i < n; i++) {

@@ -35,11 +35,13 @@ class Program:
     def __hash__(self):
         return hash(self._key)
 
-    def kernel_code(self, compute_dtype):
+    def kernel_code(self, compute_dtype, register_dtypes=None):
         """Lower to the kernel's form: rows [opcode, dst, a, b, c].
 
         Kernel registers: inputs, then outputs, then temporaries (reused
-        once their last reader has run).
+        once their last reader has run).  register_dtypes (the dtype of each
+        program register) lets ops on integers and bools be lowered to the
+        opcodes that mean the same for them.
         """
         n_in, n_out = self.n_inputs, len(self.outputs)
         last_use = {}
@@ -60,6 +62,8 @@ class Program:
                 dst = free.pop()
             else:
                 dst, n_regs = n_regs, n_regs + 1
+            if register_dtypes is not None:
+                name, srcs = _discrete_opcode(name, srcs, register_dtypes)
             args = [home[s] for s in srcs] + [-1] * (3 - len(srcs))
             code.extend(_lowered(name, dtype, compute_dtype, dst, args))
             home[reg] = dst
@@ -86,6 +90,30 @@ def compute_dtype(dtypes):
     if "float64" in floats or (floats and dtypes & {"int32", "uint32", "int64", "uint64"}):
         return "float64"
     return "float32" if floats else "int64"
+
+
+_ON_DISCRETE = {
+    # rounding an integer or a bool changes nothing
+    "floor": "identity", "ceil": "identity", "trunc": "identity",
+    "round_half_to_even": "identity", "round_half_away_from_zero": "identity",
+    # an integer is never nan or inf: x != x is False, x == x is True
+    "isnan": "neq", "isinf": "neq", "isfinite": "eq",
+}
+_ON_BOOL = {"invert": "logical_not", "bitwise_and": "logical_and",
+            "bitwise_or": "logical_or", "bitwise_xor": "logical_xor"}
+
+
+def _discrete_opcode(name, srcs, register_dtypes):
+    """(opcode, sources) computing row ``name`` on integer/bool sources:
+    registers hold int64 or floats, so e.g. ~True must be a logical not."""
+    src_dtypes = [register_dtypes[s] for s in srcs]
+    if not src_dtypes or any(d[0] in "fc" for d in src_dtypes):
+        return name, srcs
+    if all(d == "bool" for d in src_dtypes) and name in _ON_BOOL:
+        return _ON_BOOL[name], srcs
+    if name in ("isnan", "isinf", "isfinite"):
+        return _ON_DISCRETE[name], (srcs[0], srcs[0])
+    return _ON_DISCRETE.get(name, name), srcs
 
 
 def _lowered(name, dtype, compute_dtype, dst, args):
@@ -173,7 +201,7 @@ class Elemwise(Op):
         if key not in self._kernels:
             out_dtypes = [o.dtype for o in node.outputs]
             compute = compute_dtype(self._register_dtypes(key))
-            code, n_regs = self.program.kernel_code(compute)
+            code, n_regs = self.program.kernel_code(compute, self._register_dtypes(key))
             self._kernels[key] = (code, n_regs, [np.dtype(d) for d in out_dtypes],
                                   np.dtype(compute))
         return self._kernels[key]
@@ -191,13 +219,40 @@ class Elemwise(Op):
         for cell, out in zip(output_storage, outputs):
             cell[0] = out
 
+    def make_thunk(self, node, input_cells, output_cells):
+        """Hot path: same-shape C-contiguous inputs of the compute dtype go
+        straight to the contiguous kernel; anything else takes ``perform``."""
+        general = super().make_thunk(node, input_cells, output_cells)
+        code, n_regs, out_dtypes, compute = self._kernel(node)
+        if len(node.outputs) != 1 or self.inplace is not None or out_dtypes[0] != compute \
+                or any(i.type.numpy_dtype != compute for i in node.inputs):
+            return general
+        (out_cell,) = output_cells
+        run_contiguous, empty = kernels.elemwise_contiguous, np.empty
+
+        def thunk():
+            inputs = [c[0] for c in input_cells]
+            shape = inputs[0].shape
+            out = out_cell[0]
+            if out is None or out.shape != shape:
+                out = empty(shape, compute)
+            try:
+                run_contiguous(code, n_regs, inputs, [out])
+            except ValueError:          # strided or broadcasting inputs
+                return general()
+            out_cell[0] = out
+        return thunk
+
     def reference(self, node, *inputs):
         runtime_broadcast_shape(node, inputs)
         dtypes = self._register_dtypes([x.dtype.name for x in inputs])
         regs = list(inputs)
         for name, srcs, _ in self.program.instructions:
+            args = [regs[s] for s in srcs]
+            if ELEMWISE[name].dtype == "float":       # exp(int) is exp of the float
+                args = [a.astype(dtypes[len(regs)], copy=False) for a in args]
             with np.errstate(all="ignore"):
-                value = ELEMWISE[name].reference(*[regs[s] for s in srcs])
+                value = ELEMWISE[name].reference(*args)
             regs.append(np.asarray(value).astype(dtypes[len(regs)], copy=False))
         return tuple(np.array(regs[r], dtype=dtypes[r]) for r in self.program.outputs)
 

@@ -86,6 +86,15 @@ def _mod(x, y):
         return np.mod(x, y)
 
 
+def _round_half_away_from_zero(x):
+    """C's round(): exact (floor(x + 0.5) is not: 0.49999997 + 0.5 rounds up)
+    and keeps the sign of zero."""
+    if x.dtype.kind not in "fc":
+        return x.copy()
+    r = np.trunc(x)
+    return np.where(np.abs(x - r) >= 0.5, r + np.sign(x), r).astype(x.dtype)
+
+
 def _softplus(x):
     return np.logaddexp(0, x).astype(x.dtype)
 
@@ -150,9 +159,7 @@ ROWS = [
     _row("ceil", 1, np.ceil, "same", None),
     _row("trunc", 1, np.trunc, "same", None),
     _row("round_half_to_even", 1, np.rint, "same", None),
-    _row("round_half_away_from_zero", 1,
-         lambda x: np.where(x >= 0, np.floor(x + 0.5), np.ceil(x - 0.5)).astype(x.dtype),
-         "same", None),
+    _row("round_half_away_from_zero", 1, _round_half_away_from_zero, "same", None),
     # --- comparisons and logic (bool results, no gradient) -------------------
     _row("lt", 2, np.less, "bool", None, "<", 5),
     _row("gt", 2, np.greater, "bool", None, ">", 5),
@@ -167,9 +174,9 @@ ROWS = [
     _row("logical_and", 2, np.logical_and, "bool", None),
     _row("logical_or", 2, np.logical_or, "bool", None),
     _row("logical_xor", 2, np.logical_xor, "bool", None),
-    _row("bitwise_and", 2, np.bitwise_and, "upcast", None, "&", 3),
-    _row("bitwise_or", 2, np.bitwise_or, "upcast", None, "|", 1),
-    _row("bitwise_xor", 2, np.bitwise_xor, "upcast", None, "^", 2),
+    _row("bitwise_and", 2, np.bitwise_and, "upcast", None, "&", 8),
+    _row("bitwise_or", 2, np.bitwise_or, "upcast", None, "|", 6),
+    _row("bitwise_xor", 2, np.bitwise_xor, "upcast", None, "^", 7),
     _row("invert", 1, np.invert, "same", None, "~", 30),
     # --- selection and copying -----------------------------------------------
     _row("switch", 3, lambda c, a, b: np.where(c, a, b), "last_two",
