@@ -120,7 +120,7 @@ DIRECTIVES = dict(language_level=3, boundscheck=False, wraparound=False, cdivisi
                   initializedcheck=False, nonecheck=False)
 
 extensions = cythonize(
-    [_ext("_elemwise"), _ext("_reduce"), _ext("_blas")],
+    [_ext("_elemwise"), _ext("_reduce"), _ext("_blas"), _ext("_nnet")],
     compiler_directives=DIRECTIVES,
     include_path=[KDIR],
     quiet=True,

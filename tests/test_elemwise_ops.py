@@ -215,7 +215,7 @@ def check_result(got, want, row, label):
         np.testing.assert_array_equal(got, want, err_msg=label)
 
 
-def run_and_check(row, vars_, arrays, label):
+def run_and_check(row, vars_, arrays, label, modes=MODES):
     out = elemwise_op(row.name)(*vars_)
     want = expected(row, arrays, out.dtype)
     want_shape = np.broadcast_shapes(*[a.shape for a in arrays])
@@ -224,7 +224,7 @@ def run_and_check(row, vars_, arrays, label):
     for axis, s in enumerate(out.type.shape):
         assert s is None or s == want_shape[axis], (label, out.type)
     copies = [a.copy() for a in arrays]
-    for mode_name, mode in MODES.items():
+    for mode_name, mode in modes.items():
         f = theano.function(vars_, out, mode=mode)
         got = f(*arrays)
         check_result(got, want, row, f"{label} [{mode_name}]")
@@ -254,7 +254,9 @@ def test_row_against_numpy(name, dtype):
         if row.arity == 1 and layout in ("col_row", "vec_mat", "mat_vec"):
             continue
         vars_, arrays = make_case(layout, row, dtypes, rng)
-        run_and_check(row, vars_, arrays, f"{name} {dtype} {layout}")
+        # The references need no big arrays: those test the kernels' parallel path.
+        modes = {"cy": None} if layout.startswith("large") else MODES
+        run_and_check(row, vars_, arrays, f"{name} {dtype} {layout}", modes)
 
 
 @pytest.mark.parametrize("name,dtype", [(r.name, d) for r in ROWS if r.name not in BITWISE

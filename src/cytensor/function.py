@@ -64,12 +64,16 @@ class FunctionMaker:
 
     def __init__(self, fgraph, mode, inputs, outputs, trace):
         self.fgraph, self.mode, self.inputs, self.outputs = fgraph, mode, inputs, outputs
-        self.rewrites_applied = trace.entries
+        self.trace = trace
+
+    def print_rewrites(self, file=None):
+        """Every rewrite applied while compiling, each node before and after."""
+        self.trace.show(file)
 
 
 def function(inputs, outputs=None, updates=None, givens=None, allow_input_downcast=None,
              mode=None, profile=None, name=None, on_unused_input=None,
-             no_default_updates=False, accept_inplace=False, rebuild_strict=True):
+             no_default_updates=False):
     """Compile the graph from ``inputs`` to ``outputs`` into a callable.
 
     inputs: list of variables (or In). outputs: a variable (the call returns
@@ -80,11 +84,13 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
     allow_input_downcast: True casts inputs to the declared dtype; None
     allows Python scalars and float64 data into floatX; False is strict.
     mode: None, 'FAST_RUN', 'FAST_COMPILE' or a Mode. profile: True or a
-    ProfileStats to collect timings in.
+    ProfileStats to collect timings in.  no_default_updates: skip the
+    updates shared variables ask for (``default_update``, as random streams do).
     """
     definition = dict(inputs=inputs, outputs=outputs, updates=updates, givens=givens,
                       allow_input_downcast=allow_input_downcast, mode=mode,
-                      profile=profile, name=name, on_unused_input=on_unused_input)
+                      profile=profile, name=name, on_unused_input=on_unused_input,
+                      no_default_updates=no_default_updates)
     if not isinstance(inputs, (list, tuple)):
         raise TypeError("function() inputs must be a list (or tuple) of variables, even "
                         f"for one input: function([x], ...), got {type(inputs).__name__}")
@@ -103,17 +109,20 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
         o.variable = as_tensor_variable(o.variable)
 
     update_pairs = _normalise_updates(updates)
+    if not no_default_updates:
+        update_pairs += _default_updates([o.variable for o in outs] +
+                                         [u for _, u in update_pairs], update_pairs)
     replace = _normalise_givens(givens)
 
     # Copy the graph (givens substituted) so that rewrites cannot touch the user's.
     targets = [o.variable for o in outs] + [u for _, u in update_pairs]
-    fgraph = FunctionGraph(in_vars, targets, replace=replace)
+    trace = Trace(config.optimizer_verbose)
+    fgraph = FunctionGraph(in_vars, targets, replace=replace, trace=trace)
     _check_inputs(fgraph, in_vars, on_unused_input or config.on_unused_input, targets)
 
     mode = get_mode(mode)
-    trace = Trace(config.optimizer_verbose)
     start = time.perf_counter()
-    rewrite_graph(fgraph, mode.rewrites(), trace)
+    rewrite_graph(fgraph, mode.rewrites())
     rewrite_time = time.perf_counter() - start
     schedule = Schedule(fgraph, mode.linker)
 
@@ -166,6 +175,19 @@ def _normalise_updates(updates):
             expr = specify_shape(expr, var.type.shape)
         out.append((var, expr))
     return out
+
+
+def _default_updates(targets, update_pairs):
+    """Updates that shared variables ask for themselves (``var.default_update``),
+    e.g. the state of a random stream, for those the graph uses and the
+    caller did not update."""
+    updated = {var for var, _ in update_pairs}
+    pairs = []
+    for var in graph_inputs(targets):
+        update = getattr(var, "default_update", None)
+        if isinstance(var, SharedVariable) and update is not None and var not in updated:
+            pairs.extend(_normalise_updates([(var, update)]))
+    return pairs
 
 
 def _normalise_givens(givens):

@@ -273,6 +273,7 @@ cdef int _run(int opc, int tc, cnp.ndarray x, cyt_intp no, cyt_intp so, cyt_intp
     cdef char *buf
     cdef bint par = nt > 1 and total >= PAR_MIN
     cdef int ctk
+    cdef int nerr = 0
     if ni == 1 or (si != tsz and (sr == tsz or sr == -tsz or ni < 8)):
         # ------------------------------------------------ row mode
         ntask = no * ni
@@ -380,6 +381,8 @@ cdef int _run(int opc, int tc, cnp.ndarray x, cyt_intp no, cyt_intp so, cyt_intp
                                  buf + tw * 8)
                     cyt_convert(buf, rsz, rc, op + (o * ni + j) * osz, osz, oc, w)
                     free(buf)
+                else:
+                    nerr += 1
         else:
             buf = <char *>malloc(tw * 16 + 16)
             if buf != NULL:
@@ -393,4 +396,8 @@ cdef int _run(int opc, int tc, cnp.ndarray x, cyt_intp no, cyt_intp so, cyt_intp
                                  buf + tw * 8)
                     cyt_convert(buf, rsz, rc, op + (o * ni + j) * osz, osz, oc, w)
                 free(buf)
+            else:
+                nerr = 1
+    if nerr:
+        raise MemoryError("cytensor reduce: out of memory")
     return 0

@@ -63,22 +63,27 @@ def selected(optimizer, including=(), excluding=()):
 
 
 class Trace:
-    """Records (and with optimizer_verbose prints) every rewrite applied."""
+    """Records (and with ``verbose`` prints) every replacement rewrites make."""
 
-    def __init__(self, verbose, stream=None):
+    def __init__(self, verbose=False, stream=None):
         self.verbose, self.stream, self.entries = verbose, stream, []
 
-    def __call__(self, rewrite, node, new_outputs):
+    def __call__(self, reason, old, new):
         from ..printing import pp
-        before = ", ".join(pp(o) for o in node.outputs)
-        after = ", ".join(pp(o) for o in new_outputs)
-        self.entries.append((rewrite.name, before, after))
+        before, after = pp(old), pp(new)
+        if before == after:
+            before, after = f"{before} ({old.type})", f"{after} ({new.type})"
+        self.entries.append((reason, before, after))
         if self.verbose:
-            print(f"rewrite {rewrite.name} ({rewrite.phase}): {before}  ->  {after}",
-                  file=self.stream or sys.stdout)
+            print(f"rewrite {reason}: {before}  ->  {after}", file=self.stream or sys.stdout)
+
+    def show(self, file=None):
+        """Print every rewrite applied, in order: what each node became."""
+        for reason, before, after in self.entries:
+            print(f"{reason}: {before}  ->  {after}", file=file or sys.stdout)
 
 
-def rewrite_graph(fgraph, rewrites, trace=None):
+def rewrite_graph(fgraph, rewrites):
     """Apply ``rewrites`` to ``fgraph`` phase by phase, each to a fixed point."""
     for phase in PHASES:
         phase_rewrites = [r for r in rewrites if r.phase == phase]
@@ -91,15 +96,12 @@ def rewrite_graph(fgraph, rewrites, trace=None):
                     changed |= bool(rewrite.rule(fgraph))
                     continue
                 for node in fgraph.toposort():
-                    if node.outputs[0] not in fgraph.clients and \
-                            not any(o in fgraph.clients for o in node.outputs):
+                    if not any(o in fgraph.clients for o in node.outputs):
                         continue            # removed by an earlier rewrite in this sweep
                     new = rewrite.rule(fgraph, node)
-                    if new is None or new is False:
+                    if new is None:
                         continue
                     _check(rewrite, node, new)
-                    if trace is not None:
-                        trace(rewrite, node, new)
                     for old, var in zip(node.outputs, new):
                         if var is not None:
                             fgraph.replace(old, var, reason=rewrite.name)

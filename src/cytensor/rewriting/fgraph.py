@@ -12,11 +12,12 @@ class FunctionGraph:
     rewrites make.
     """
 
-    def __init__(self, inputs, outputs, replace=None, clone=True):
+    def __init__(self, inputs, outputs, replace=None, clone=True, trace=None):
         if clone:
             outputs, _ = clone_replace(outputs, replace, rebuild_all=True)
         self.inputs = list(inputs)
         self.outputs = list(outputs)
+        self.trace = trace            # called as trace(reason, old, new) on each replace
         self._clients = None
 
     @property
@@ -41,6 +42,10 @@ class FunctionGraph:
         if old.type != new.type and not _compatible(old.type, new.type):
             raise TypeError(f"rewrite {reason}: cannot replace {old} of type {old.type} "
                             f"by {new} of type {new.type}")
+        if self.trace is not None:
+            self.trace(reason, old, new)
+        if new.owner is not None and not hasattr(new.owner.tag, "rewrite"):
+            new.owner.tag.rewrite = reason          # which rewrite made this node
         for client, i in self.clients.get(old, []):
             if client == "output":
                 self.outputs[i] = new

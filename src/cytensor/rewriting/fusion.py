@@ -9,6 +9,7 @@ group (otherwise its result is needed elsewhere anyway, and recomputing it
 would cost more than reading it).
 """
 from ..tensor.elemwise import Elemwise, Program
+from ..tensor.math import FusedReduce, Reduce
 from .engine import register
 
 MAX_INPUTS = 24          # registers are kernel block buffers: keep them few
@@ -86,3 +87,24 @@ def _replace_group(fgraph, group, root):
     fused = Elemwise(program).make_node(*inputs)
     for old, new in zip(root.outputs, fused.outputs):
         fgraph.replace(old, new, reason="fuse_elemwise")
+
+
+@register("fusion", "optional", whole_graph=True)     # until kernels.elemwise_reduce lands
+def fuse_reduction(fgraph):
+    """sum/prod/max/min of an Elemwise read by nothing else -> one FusedReduce."""
+    changed = False
+    for node in fgraph.toposort():
+        if not isinstance(node.op, Reduce) or node.op.op not in ("sum", "prod", "max", "min"):
+            continue
+        x = node.inputs[0]
+        producer = x.owner
+        if not _fusable(producer) or len(producer.outputs) != 1 or \
+                producer.op.inplace is not None or x.ndim == 0:
+            continue
+        if [c for c, _ in fgraph.clients.get(x, [])] != [node]:
+            continue
+        fused = FusedReduce(producer.op.program, node.op.op, node.op.axis,
+                            node.outputs[0].dtype).make_node(*producer.inputs)
+        fgraph.replace(node.outputs[0], fused.outputs[0], reason="fuse_reduction")
+        changed = True
+    return changed

@@ -253,7 +253,7 @@ class Elemwise(Op):
                 args = [a.astype(dtypes[len(regs)], copy=False) for a in args]
             with np.errstate(all="ignore"):
                 value = ELEMWISE[name].reference(*args)
-            regs.append(np.asarray(value).astype(dtypes[len(regs)], copy=False))
+                regs.append(np.asarray(value).astype(dtypes[len(regs)], copy=False))
         return tuple(np.array(regs[r], dtype=dtypes[r]) for r in self.program.outputs)
 
     # --- symbolic -------------------------------------------------------------

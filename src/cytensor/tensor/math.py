@@ -183,6 +183,51 @@ class Reduce(Op):
         return [tuple(s for a, s in enumerate(input_shapes[0]) if a not in self.axis)]
 
 
+class FusedReduce(Op):
+    """A reduction of an elementwise program, computed without materialising it.
+
+    Made by the fusion rewrite from ``Reduce(Elemwise(...))``: the kernel runs
+    the program block by block and folds each block into the reduction, so
+    ``((a - b) ** 2).sum(axis)`` reads a and b once and allocates only the
+    result.
+    """
+
+    __props__ = ("program", "op", "axis", "dtype")
+
+    def __init__(self, program, op, axis, dtype):
+        self.program, self.op, self.axis, self.dtype = program, op, tuple(axis), dtype
+
+    def __str__(self):
+        return f"{self.op.capitalize()}{{axis={list(self.axis)}}}[{self.program}]"
+
+    def make_node(self, *inputs):
+        elementwise = Elemwise(self.program).make_node(*inputs)
+        x = elementwise.outputs[0]
+        shape = tuple(s for a, s in enumerate(x.type.shape) if a not in self.axis)
+        return Apply(self, elementwise.inputs, [TensorType(self.dtype, shape=shape)()])
+
+    def _elemwise_node(self, node):
+        return Elemwise(self.program).make_node(*node.inputs)
+
+    def perform(self, node, inputs, output_storage):
+        elementwise = self._elemwise_node(node)
+        code, n_regs, _, compute = elementwise.op._kernel(elementwise)
+        output_storage[0][0] = kernels.elemwise_reduce(
+            code, n_regs, list(inputs), self.op, self.axis,
+            node.outputs[0].type.numpy_dtype, compute)
+
+    def reference(self, node, *inputs):
+        elementwise = self._elemwise_node(node)
+        (value,) = elementwise.op.reference(elementwise, *inputs)
+        reduce = Reduce(self.op, self.axis, self.dtype)
+        return reduce.reference(reduce.make_node(elementwise.outputs[0]), value)
+
+    def infer_shape(self, node, input_shapes):
+        elementwise = self._elemwise_node(node)
+        (shape,) = elementwise.op.infer_shape(elementwise, input_shapes)
+        return [tuple(s for a, s in enumerate(shape) if a not in self.axis)]
+
+
 def _keepdims(reduced, x, axis):
     """Re-insert the reduced axes as broadcastable ones."""
     order, k = [], 0
