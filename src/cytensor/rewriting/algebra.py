@@ -244,15 +244,16 @@ def _is_transpose(v):
 
 @register("specialize")
 def sum_of_alloc(fgraph, node):
-    """sum(alloc(c, *shape)) over all axes -> c * prod(shape), for a scalar c."""
+    """sum(alloc(c, *shape)) over all axes -> c * prod(shape), for a single value c."""
     if not isinstance(node.op, Reduce) or node.op.op != "sum":
         return None
     x = node.inputs[0]
     if x.owner is None or not isinstance(x.owner.op, tb.Alloc):
         return None
     value, lengths = x.owner.inputs[0], x.owner.inputs[1:]
-    if value.ndim != 0 or len(node.op.axis) != x.ndim:
+    if any(s != 1 for s in value.type.shape) or len(node.op.axis) != x.ndim:
         return None
+    value = DimShuffle(value.ndim, [])(value) if value.ndim else value
     count = tm.mul(*[tm.cast(n, node.outputs[0].dtype) for n in lengths]) if lengths \
         else tb.constant(1, dtype=node.outputs[0].dtype)
     return [same_type(tm.cast(value, node.outputs[0].dtype) * count, node.outputs[0])]

@@ -66,10 +66,8 @@ def _plural(single):
 
 
 for _kind in list(_KINDS) + ["row", "col"]:
+    _kinds = "matrices" if _kind == "matrix" else _kind + "s"
     for _prefix in _PREFIXES:
-        _single = globals().get(_prefix + _kind)
-        if _single is not None and _prefix:
-            globals()[_prefix + _kind + "s"] = _plural(_single)
-    globals()[_kind + "s"] = _plural(globals()[_kind])
+        globals()[_prefix + _kinds] = _plural(globals()[_prefix + _kind])
 
-del _kind, _ndim, _prefix, _dtype, _single
+del _kind, _kinds, _ndim, _prefix, _dtype

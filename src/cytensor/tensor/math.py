@@ -117,7 +117,8 @@ def normalize_axis(axis, ndim):
     out = []
     for a in axes:
         a = int(a)
-        if not -ndim <= a < builtins.max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+        # A scalar takes axis 0 or -1 (Theano's convention): it reduces nothing.
+        if not (-ndim <= a < ndim if ndim else a in (0, -1)):
             raise ValueError(f"axis {a} is out of bounds for a tensor of {ndim} dimensions")
         out.append(a % ndim if ndim else 0)
     if len(set(out)) != len(out):
