@@ -150,6 +150,44 @@ def shape_to_lengths(fgraph, node):
     return None
 
 
+@register("canonicalize")
+def reduce_over_length_one(fgraph, node):
+    """sum/prod/max/min over axes of length 1 only drop those axes."""
+    if not isinstance(node.op, Reduce) or node.op.op not in ("sum", "prod", "max", "min"):
+        return None
+    x = node.inputs[0]
+    if not node.op.axis or any(x.type.shape[a] != 1 for a in node.op.axis):
+        return None
+    kept = [a for a in range(x.ndim) if a not in node.op.axis]
+    return [tm.cast(DimShuffle(x.ndim, kept)(x), node.outputs[0].dtype)]
+
+
+@register("canonicalize")
+def alloc_into_elemwise(fgraph, node):
+    """Elemwise(alloc(v, *shape), y) -> Elemwise(v, y) when y already has the
+    output's full shape: broadcasting does the allocation's work for free."""
+    if not isinstance(node.op, Elemwise):
+        return None
+    out = node.outputs[0]
+    full = [i for i in node.inputs if i.type.broadcastable == out.type.broadcastable and
+            not (i.owner is not None and isinstance(i.owner.op, tb.Alloc))]
+    if not full:
+        return None
+    changed, inputs = False, []
+    for i in node.inputs:
+        if i.owner is not None and isinstance(i.owner.op, tb.Alloc):
+            value = i.owner.inputs[0]
+            value = value.dimshuffle(["x"] * (i.ndim - value.ndim) + list(range(value.ndim)))
+            inputs.append(value)
+            changed = True
+        else:
+            inputs.append(i)
+    if not changed:
+        return None
+    new = node.op.make_node(*inputs)
+    return new.outputs
+
+
 # ---------------------------------------------------------------------------
 # Stabilise: same value, fewer rounding errors and overflows
 # ---------------------------------------------------------------------------

@@ -63,41 +63,56 @@ def selected(optimizer, including=(), excluding=()):
 
 
 class Trace:
-    """Records (and with ``verbose`` prints) every replacement rewrites make."""
+    """Records every replacement rewrites make; prints each one when ``verbose``.
+
+    Formulas are printed when the trace is shown (or at once when verbose):
+    pretty-printing every replacement would slow every compilation down.
+    """
 
     def __init__(self, verbose=False, stream=None):
         self.verbose, self.stream, self.entries = verbose, stream, []
 
     def __call__(self, reason, old, new):
+        entry = (reason, old, new) if not self.verbose else self._format(reason, old, new)
+        self.entries.append(entry)
+        if self.verbose:
+            print(f"rewrite {entry[0]}: {entry[1]}  ->  {entry[2]}",
+                  file=self.stream or sys.stdout)
+
+    @staticmethod
+    def _format(reason, old, new):
         from ..printing import pp
+        if isinstance(old, str):
+            return reason, old, new
         before, after = pp(old), pp(new)
         if before == after:
             before, after = f"{before} ({old.type})", f"{after} ({new.type})"
-        self.entries.append((reason, before, after))
-        if self.verbose:
-            print(f"rewrite {reason}: {before}  ->  {after}", file=self.stream or sys.stdout)
+        return reason, before, after
 
     def show(self, file=None):
         """Print every rewrite applied, in order: what each node became."""
-        for reason, before, after in self.entries:
+        for entry in self.entries:
+            reason, before, after = self._format(*entry)
             print(f"{reason}: {before}  ->  {after}", file=file or sys.stdout)
 
 
 def rewrite_graph(fgraph, rewrites):
-    """Apply ``rewrites`` to ``fgraph`` phase by phase, each to a fixed point."""
+    """Apply ``rewrites`` to ``fgraph`` phase by phase, each to a fixed point.
+
+    A sweep offers every node, in order, to each node rule of the phase
+    (the first that fires replaces it), then runs the whole-graph rules.
+    """
     for phase in PHASES:
-        phase_rewrites = [r for r in rewrites if r.phase == phase]
-        if not phase_rewrites:
+        node_rules = [r for r in rewrites if r.phase == phase and not r.whole_graph]
+        graph_rules = [r for r in rewrites if r.phase == phase and r.whole_graph]
+        if not node_rules and not graph_rules:
             continue
         for _ in range(MAX_SWEEPS):
             changed = False
-            for rewrite in phase_rewrites:
-                if rewrite.whole_graph:
-                    changed |= bool(rewrite.rule(fgraph))
-                    continue
-                for node in fgraph.toposort():
+            for node in fgraph.toposort() if node_rules else ():
+                for rewrite in node_rules:
                     if not any(o in fgraph.clients for o in node.outputs):
-                        continue            # removed by an earlier rewrite in this sweep
+                        break               # replaced by an earlier rewrite in this sweep
                     new = rewrite.rule(fgraph, node)
                     if new is None:
                         continue
@@ -106,6 +121,9 @@ def rewrite_graph(fgraph, rewrites):
                         if var is not None:
                             fgraph.replace(old, var, reason=rewrite.name)
                     changed = True
+                    break
+            for rewrite in graph_rules:
+                changed |= bool(rewrite.rule(fgraph))
             if not changed:
                 break
     return fgraph
