@@ -8,7 +8,7 @@ is itself a graph, so it can be differentiated again.
 """
 import numpy as np
 
-from .graph import Apply, Op, Variable, ancestors, toposort
+from .graph import Apply, Constant, Op, Variable, ancestors, graph_inputs, toposort
 from .tensor.type import TensorType, as_tensor_variable
 
 
@@ -129,10 +129,11 @@ def _total(terms):
 
 
 def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise"):
-    """d expression[i] / d wrt, one grad per element of a vector ``expression``.
+    """d expression[i] / d wrt: row i is the gradient of element i.
 
-    The vector's length must be known when the graph is built (a static
-    shape); each row is an ordinary gradient graph.
+    With a static length the rows are unrolled into one graph; otherwise
+    one gradient graph of a symbolic index ``i`` is evaluated for each i
+    when the function runs (MapOverIndex), as Theano's scan did.
     """
     from .tensor.basic import stack
     expression = as_tensor_variable(expression)
@@ -141,22 +142,72 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
     if expression.ndim == 0:
         rows = grad(expression, wrt_list, consider_constant, disconnected_inputs)
         return rows[0] if single else rows
-    if expression.ndim != 1 or expression.type.shape[0] is None:
-        flat = expression.flatten()
-        length = flat.type.shape[0]
-        if length is None:
-            raise ValueError(
-                f"jacobian: the length of {expression} is unknown when the graph is "
-                "built; give it a static shape (e.g. T.specify_shape(x, (3,)))")
-        expression = flat
+    if expression.ndim != 1:
+        expression = expression.flatten()
     length = expression.type.shape[0]
-    per_wrt = [[] for _ in wrt_list]
-    for i in range(length):
-        row = grad(expression[i], wrt_list, consider_constant, disconnected_inputs)
-        for k, g in enumerate(row):
-            per_wrt[k].append(g)
-    out = [stack(rows) for rows in per_wrt]
+    if length is None:
+        from .tensor.type import TensorType
+        index = TensorType("int64", shape=())("i")
+        bodies = grad(expression[index], wrt_list, consider_constant, disconnected_inputs)
+        out = [MapOverIndex(index, body)(expression.shape[0]) for body in bodies]
+    else:
+        per_wrt = zip(*[grad(expression[i], wrt_list, consider_constant, disconnected_inputs)
+                        for i in range(length)])
+        out = [stack(list(rows)) for rows in per_wrt]
     return out[0] if single else out
+
+
+class MapOverIndex(Op):
+    """Evaluate ``body`` (a graph of the scalar ``index``) for index = 0..n-1
+    and stack the results.  The body's other free variables become inputs."""
+
+    def __init__(self, index, body):
+        from .sharedvalue import SharedVariable
+        self.index, self.body = index, body
+        self.free = [v for v in graph_inputs([body]) if v is not index and
+                     not isinstance(v, (Constant, SharedVariable))]
+        self._functions = {}
+
+    __eq__, __hash__ = object.__eq__, object.__hash__   # each map is its own computation
+
+    def __getstate__(self):
+        return {"index": self.index, "body": self.body}
+
+    def __setstate__(self, state):
+        self.__init__(state["index"], state["body"])
+
+    def __str__(self):
+        return "MapOverIndex"
+
+    def make_node(self, n, *unused):
+        from .tensor.type import TensorType
+        n = as_tensor_variable(n)
+        out = TensorType(self.body.dtype, shape=(None,) + self.body.type.shape)()
+        return Apply(self, [n] + self.free, [out])
+
+    def _run(self, linker, n, values):
+        from .function import function
+        from .mode import Mode
+        if linker not in self._functions:
+            self._functions[linker] = function([self.index] + self.free, self.body,
+                                               mode=Mode(linker=linker),
+                                               on_unused_input="ignore")
+        fn = self._functions[linker]
+        rows = [fn(i, *values) for i in range(int(n))]
+        if rows:
+            return np.stack(rows)
+        return np.zeros((0,) + tuple(s or 0 for s in self.body.type.shape),
+                        dtype=self.body.dtype)
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = self._run("cy", inputs[0], inputs[1:])
+
+    def reference(self, node, n, *values):
+        return (self._run("py", n, values),)
+
+    def grad(self, inputs, output_grads):
+        raise NotImplementedError("MapOverIndex (a jacobian of unknown length) has no "
+                                  "gradient; give the expression a static length")
 
 
 def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
@@ -286,9 +337,13 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
         numeric = numeric_grad(lambda *xs: f_cost(*xs, d), work, eps)
         for i, (s, n) in enumerate(zip(symbolic, numeric)):
             s = np.asarray(s, dtype="float64")
+            if s.shape != n.shape:
+                raise GradientError(
+                    f"verify_grad: the gradient w.r.t. input {i} has shape {s.shape}, "
+                    f"but the input has shape {n.shape}")
             err = np.abs(s - n)
             tol = abs_tol + rel_tol * np.abs(n)
-            if s.shape != n.shape or np.any(~(err <= tol)):
+            if np.any(~(err <= tol)):
                 worst = np.unravel_index(np.argmax(err - tol), err.shape) if err.size else ()
                 raise GradientError(
                     f"verify_grad: gradient w.r.t. input {i} (shape {pt[i].shape}) "

@@ -16,14 +16,8 @@ from .basic import (ARange, Alloc, Join, MakeVector, Reshape, Shape, Shape_i,  #
 from .elemwise import DimShuffle, Elemwise                        # noqa: F401
 from .subtensor import (IncSubtensor, SpecifyShape, Subtensor,     # noqa: F401
                         inc_subtensor, set_subtensor, specify_shape)
-
-
-def _constructor(ndim, dtype, shape=None):
-    shape = shape or (None,) * ndim
-
-    def make(name=None, dtype=dtype, shape=shape):
-        return TensorType(dtype or config.floatX, shape=shape)(name)
-    return make
+from .advanced import AdvancedIncSubtensor, AdvancedSubtensor, take  # noqa: F401
+from . import nnet, random, shared_randomstreams, signal           # noqa: F401,E402
 
 
 def tensor(dtype=None, shape=None, name=None, broadcastable=None):
@@ -37,20 +31,30 @@ def tensor(dtype=None, shape=None, name=None, broadcastable=None):
     return TensorType(dtype or config.floatX, broadcastable=broadcastable, shape=shape)(name)
 
 
-_KINDS = {"scalar": 0, "vector": 1, "matrix": 2, "tensor3": 3, "tensor4": 4,
-          "tensor5": 5, "tensor6": 6, "tensor7": 7}
-_PREFIXES = {"": None, "b": "int8", "w": "int16", "i": "int32", "l": "int64",
-             "f": "float32", "d": "float64", "c": "complex64", "z": "complex128"}
+_KINDS = {"scalar": (), "vector": (None,), "matrix": (None, None), "row": (1, None),
+          "col": (None, 1), "tensor3": (None,) * 3, "tensor4": (None,) * 4,
+          "tensor5": (None,) * 5, "tensor6": (None,) * 6, "tensor7": (None,) * 7}
+_DTYPES = {"b": "int8", "w": "int16", "i": "int32", "l": "int64", "f": "float32",
+           "d": "float64", "c": "complex64", "z": "complex128"}
 
-for _kind, _ndim in _KINDS.items():
-    for _prefix, _dtype in _PREFIXES.items():
-        globals()[_prefix + _kind] = _constructor(_ndim, _dtype)
-row = _constructor(2, None, (1, None))
-col = _constructor(2, None, (None, 1))
-for _prefix, _dtype in _PREFIXES.items():
-    if _prefix:
-        globals()[_prefix + "row"] = _constructor(2, _dtype, (1, None))
-        globals()[_prefix + "col"] = _constructor(2, _dtype, (None, 1))
+
+from ..gradient import grad, hessian, jacobian                   # noqa: E402,F401  (T.grad)
+
+
+def _floatx_constructor(kind, shape):
+    def make(name=None, dtype=None, shape=shape):
+        return TensorType(dtype or config.floatX, shape=shape)(name)
+    make.__name__ = kind
+    make.__doc__ = f"A symbolic {kind} of ``dtype`` (floatX by default)."
+    return make
+
+
+# T.matrix('x') takes floatX; T.dmatrix is a TensorType, and calling it makes
+# a variable of that type, as in Theano (so ``T.dmatrix('x').type is T.dmatrix``).
+for _kind, _shape in _KINDS.items():
+    globals()[_kind] = _floatx_constructor(_kind, _shape)
+    for _prefix, _dtype in _DTYPES.items():
+        globals()[_prefix + _kind] = TensorType(_dtype, shape=_shape)
 
 
 def _plural(single):
@@ -65,9 +69,9 @@ def _plural(single):
     return many
 
 
-for _kind in list(_KINDS) + ["row", "col"]:
+for _kind in _KINDS:
     _kinds = "matrices" if _kind == "matrix" else _kind + "s"
-    for _prefix in _PREFIXES:
+    for _prefix in [""] + list(_DTYPES):
         globals()[_prefix + _kinds] = _plural(globals()[_prefix + _kind])
 
-del _kind, _kinds, _ndim, _prefix, _dtype
+del _kind, _kinds, _shape, _prefix, _dtype
