@@ -85,7 +85,7 @@ class Trace:
         if isinstance(old, str):
             return reason, old, new
         before, after = pp(old), pp(new)
-        if before == after:
+        if before == after:       # the difference is in the types (or it is a merge)
             before, after = f"{before} ({old.type})", f"{after} ({new.type})"
         return reason, before, after
 
