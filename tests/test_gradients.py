@@ -139,6 +139,25 @@ def test_prod_gradient_with_zeros():
     np.testing.assert_allclose(g(np.array([2.0, 5.0, 3.0])), [15.0, 6.0, 10.0])
 
 
+def test_prod_second_derivative_with_zeros():
+    p = T.dvector()
+    H = theano.function([p], hessian(T.prod(p), p))
+
+    def exact(a):
+        n = len(a)
+        return np.array([[0.0 if i == j else np.prod(np.delete(a, [i, j]))
+                          for j in range(n)] for i in range(n)])
+    for a in ([2.0, 0.0, 3.0], [0.0, 0.0, 3.0], [0.0, 0.0, 0.0], [2.0, 5.0, 3.0],
+              [1.5, 0.0, 0.0, 2.0], [0.0, 4.0]):
+        a = np.array(a)
+        np.testing.assert_allclose(H(a), exact(a), atol=1e-14, err_msg=str(a))
+    a = np.array([[2.0, 0.0, 3.0], [0.0, 0.0, 1.5], [1.0, 2.0, 0.5]])
+    for axis in (None, 0, 1):
+        verify_grad(lambda x: grad(T.prod(x, axis=axis).sum(), x), [a])
+    f = T.fvector()
+    assert grad(T.prod(f), f).dtype == "float32"
+
+
 def test_max_gradient_goes_to_the_maximum():
     x = T.dmatrix()
     g = theano.function([x], grad(T.max(x, axis=1).sum(), x))

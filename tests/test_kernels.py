@@ -630,3 +630,269 @@ def test_gemm(dt):
         K.gemm(1.0, a, a, 0.0, c)
     with pytest.raises(TypeError):
         K.gemm(1.0, a.astype(np.float64 if dt == np.float32 else np.float32), b, 0.0, c)
+
+
+# ------------------------------------------------- fast path: scalar inputs
+@pytest.mark.parametrize("n", [10, 5000, 100003])
+@pytest.mark.parametrize("dt", [np.float32, np.float64, np.int64])
+def test_fast_path_scalar_inputs(n, dt):
+    a = (np.arange(n) % 13).astype(dt)
+    o = np.empty(n, dt)
+    code, nreg = prog([("add", 4, 0, 1), ("mul", 3, 4, 2)], 3, 1)
+    for one, two in [(np.array(1, dt), np.array(2, dt)),          # 0-d
+                     (np.ones(1, dt), np.full((1,), 2, dt))]:      # shape (1,)
+        assert K.elemwise_contiguous(code, nreg, [a, one, two], [o]) == [o]
+        np.testing.assert_array_equal(o, (a + 1) * 2)
+        # scalar first
+        K.elemwise_contiguous(code, nreg, [one, a, two], [o])
+        np.testing.assert_array_equal(o, (a + 1) * 2)
+    # 2-d output, (1, 1) scalar
+    a2 = a[: (n // 5) * 5].reshape(-1, 5)
+    o2 = np.empty_like(a2)
+    K.elemwise_contiguous(code, nreg, [a2, np.ones((1, 1), dt), np.array(2, dt)], [o2])
+    np.testing.assert_array_equal(o2, (a2 + 1) * 2)
+    # every input a scalar
+    code1, nreg1 = prog([("add", 2, 0, 1)], 2, 1)
+    K.elemwise_contiguous(code1, nreg1, [np.array(3, dt), np.array(4, dt)], [o])
+    assert (o == 7).all()
+    # still rejected: wrong dtype, too many dims, non-broadcast shapes, 2 elements
+    with pytest.raises(ValueError):
+        K.elemwise_contiguous(code1, nreg1, [a, np.array(1, np.int8)], [o])
+    with pytest.raises(ValueError):
+        K.elemwise_contiguous(code1, nreg1, [a, np.ones((1, 1), dt)], [o])
+    with pytest.raises(ValueError):
+        K.elemwise_contiguous(code1, nreg1, [a, np.ones(2, dt)], [o])
+    with pytest.raises(ValueError):
+        K.elemwise_contiguous(code1, nreg1, [a, np.ones(n, dt)], [np.empty(1, dt)])
+
+
+def test_fast_path_scalar_size_edge():
+    code, nreg = prog([("add", 2, 0, 1)], 2, 1)
+    # empty output with a scalar input
+    o = np.empty(0)
+    K.elemwise_contiguous(code, nreg, [np.empty(0), np.array(1.0)], [o])
+    # one-element output: scalar of fewer dims
+    o = np.empty((1, 1))
+    K.elemwise_contiguous(code, nreg, [np.full((1, 1), 2.0), np.array(1.0)], [o])
+    assert o[0, 0] == 3.0
+
+
+# ---------------------------------------------------------- elemwise_reduce
+def _fr_ref(fn, arrays, op, axes, ct, out_dt, keepdims=False):
+    vals = fn(*[np.asarray(x).astype(ct) for x in arrays]).astype(ct)
+    if op in ("sum", "prod"):
+        vals = vals.astype(np.float64 if np.dtype(ct).kind == "f" else np.int64)
+    ax = tuple(axes) if isinstance(axes, list) else axes
+    with np.errstate(all="ignore"):
+        r = getattr(np, op)(vals, axis=ax, keepdims=keepdims)
+        return np.asarray(r).astype(out_dt)
+
+
+FR_PROGS = {
+    # name: (instructions, nin, numpy function)
+    "sqdiff": ([("sub", 3, 0, 1), ("mul", 2, 3, 3)], 2, lambda a, b: (a - b) * (a - b)),
+    "expsub": ([("sub", 2, 0, 1), ("exp", 2, 2)], 2, lambda x, m: np.exp(x - m)),
+    "ident": ([("identity", 1, 0)], 1, lambda x: x),
+    "muladd": ([("mul", 4, 0, 1), ("add", 3, 4, 2)], 3, lambda a, b, c: a * b + c),
+}
+
+FR_CASES = [
+    # (shapes of the inputs, axes)
+    ([(), ()], None),
+    ([(), ()], ()),
+    ([(7,), (7,)], 0),
+    ([(7,), ()], None),
+    ([(3, 5), (3, 5)], 1),
+    ([(3, 5), (3, 5)], 0),
+    ([(3, 5), (3, 5)], (0, 1)),
+    ([(3, 5), (3, 5)], ()),
+    ([(3, 1), (1, 5)], 0),
+    ([(3, 1), (1, 5)], 1),
+    ([(5,), (3, 5)], 0),
+    ([(4, 1), (4, 6)], 1),          # row max broadcast per row (softmax)
+    ([(2, 3, 4), (2, 3, 4)], 1),
+    ([(2, 3, 4), (2, 3, 4)], (0, 2)),
+    ([(2, 3, 4), (3, 1)], (2,)),
+    ([(2, 3, 4), (4,)], -1),
+    ([(1, 3, 1), (1, 3, 1)], (0, 2)),
+    ([(37, 300), (37, 300)], 1),
+    ([(37, 300), (37, 300)], 0),
+    ([(3, 40000), (3, 1)], 1),      # few long rows: split over threads
+    ([(40000, 3), (40000, 3)], 0),  # narrow columns, many rows per block
+    ([(300, 5000), (300, 5000)], 0),  # column tiles
+    ([(300, 5000), (300, 5000)], 1),
+    ([(120, 130, 7), (120, 130, 7)], 1),
+    ([(100003,), (100003,)], None),
+]
+
+
+def _fr_make(shape, dt, seed, layout):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-2, 2, shape)
+    if dt == np.int64 or np.dtype(dt).kind in "iu":
+        x = np.round(x * 3)
+    x = x.astype(dt)
+    if layout == "F":
+        x = np.asfortranarray(x)
+    elif layout == "neg" and x.ndim:
+        x = np.ascontiguousarray(np.flip(x))[tuple(slice(None, None, -1) for _ in shape)]
+    elif layout == "strided" and x.ndim:
+        big = np.zeros(tuple(2 * s for s in shape), dt)
+        big[tuple(slice(None, None, 2) for _ in shape)] = x
+        x = big[tuple(slice(None, None, 2) for _ in shape)]
+    return x
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "neg", "strided"])
+@pytest.mark.parametrize("case", range(len(FR_CASES)))
+def test_elemwise_reduce_shapes(case, layout):
+    shapes, axes = FR_CASES[case]
+    name = "sqdiff" if case % 2 else "expsub"
+    instrs, nin, fn = FR_PROGS[name]
+    arrays = [_fr_make(s, np.float64, i + case, layout) for i, s in enumerate(shapes)]
+    code, nreg = prog(instrs, nin, 1)
+    for op in ("sum", "max", "min", "prod"):
+        for keepdims in (False, True):
+            res = K.elemwise_reduce(code, nreg, arrays, op, axes, np.float64, np.float64,
+                                    keepdims=keepdims)
+            ref = _fr_ref(fn, arrays, op, axes, np.float64, np.float64, keepdims)
+            assert res.shape == ref.shape, (res.shape, ref.shape)
+            assert res.dtype == np.float64
+            np.testing.assert_allclose(res, ref, rtol=1e-11, atol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize("ct,in_dt,out_dt", [
+    (np.float32, np.float32, np.float32), (np.float32, np.float64, np.float64),
+    (np.float64, np.int32, np.float64), (np.int64, np.int64, np.int64),
+    (np.int64, np.int8, np.int32), (np.float64, np.float32, np.float32),
+    (np.int64, np.bool_, np.int64), (np.float64, np.float64, np.int64)])
+@pytest.mark.parametrize("shapes,axes", [([(9, 11), (9, 11), (11,)], 1),
+                                         ([(9, 11), (9, 11), (9, 1)], 0),
+                                         ([(50, 2000), (50, 2000), ()], None),
+                                         ([(2000, 50), (1, 50), (2000, 1)], (0,))])
+def test_elemwise_reduce_dtypes(ct, in_dt, out_dt, shapes, axes):
+    instrs, nin, fn = FR_PROGS["muladd"]
+    arrays = [_fr_make(s, in_dt, i, "C") for i, s in enumerate(shapes)]
+    if in_dt == np.bool_:
+        arrays = [(_fr_make(s, np.float64, i, "C") > 0) for i, s in enumerate(shapes)]
+    code, nreg = prog(instrs, nin, 1)
+    for op in ("sum", "max", "min"):
+        res = K.elemwise_reduce(code, nreg, arrays, op, axes, out_dt, ct)
+        ref = _fr_ref(fn, arrays, op, axes, ct, out_dt)
+        assert res.dtype == np.dtype(out_dt)
+        if np.dtype(out_dt).kind == "f":
+            tol = 1e-6 if np.dtype(out_dt) == np.float32 or ct == np.float32 else 1e-12
+            np.testing.assert_allclose(res, ref, rtol=tol, atol=tol)
+        else:
+            np.testing.assert_array_equal(res, ref)
+
+
+def test_elemwise_reduce_float32_accumulates_in_float64():
+    x = np.full(1 << 20, 0.1, np.float32)
+    code, nreg = prog([("identity", 1, 0)], 1, 1)
+    res = K.elemwise_reduce(code, nreg, [x], "sum", None, np.float64, np.float32)
+    assert res == np.sum(x.astype(np.float64))
+
+
+@pytest.mark.parametrize("shape,axes", [((5, 7), 1), ((5, 7), 0), ((5, 7), None),
+                                        ((3, 40000), 1), ((40000, 3), 0),
+                                        ((300, 5000), 0)])
+def test_elemwise_reduce_nan(shape, axes):
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-1, 1, shape)
+    x.flat[rng.integers(0, x.size, 3)] = np.nan
+    x.flat[rng.integers(0, x.size, 3)] = np.inf
+    x.flat[rng.integers(0, x.size, 3)] = -np.inf
+    y = rng.uniform(-1, 1, shape)
+    instrs, nin, fn = FR_PROGS["muladd"]
+    code, nreg = prog(instrs, nin, 1)
+    for op in ("sum", "max", "min"):
+        res = K.elemwise_reduce(code, nreg, [x, y, y], op, axes, np.float64, np.float64)
+        ref = _fr_ref(fn, [x, y, y], op, axes, np.float64, np.float64)
+        np.testing.assert_allclose(res, ref, rtol=1e-12, atol=1e-11, equal_nan=True)
+
+
+def test_elemwise_reduce_empty_and_errors():
+    code, nreg = prog([("sub", 3, 0, 1), ("mul", 2, 3, 3)], 2, 1)
+    e = np.empty((0, 3))
+    assert K.elemwise_reduce(code, nreg, [e, e], "sum", 0, np.float64, np.float64).tolist() \
+        == [0.0, 0.0, 0.0]
+    assert K.elemwise_reduce(code, nreg, [e, e], "prod", 0, np.float64, np.float64).tolist() \
+        == [1.0, 1.0, 1.0]
+    assert K.elemwise_reduce(code, nreg, [e, e], "sum", 1, np.float64, np.float64).shape \
+        == (0,)
+    assert K.elemwise_reduce(code, nreg, [e, e], "max", 1, np.float64, np.float64).shape \
+        == (0,)
+    r = K.elemwise_reduce(code, nreg, [e, e], "sum", None, np.float32, np.float64,
+                          keepdims=True)
+    assert r.shape == (1, 1) and r.dtype == np.float32 and r[0, 0] == 0
+    with pytest.raises(ValueError, match="zero-size"):
+        K.elemwise_reduce(code, nreg, [e, e], "max", 0, np.float64, np.float64)
+    a = np.ones((3, 4))
+    with pytest.raises(ValueError):
+        K.elemwise_reduce(code, nreg, [a, np.ones((3, 5))], "sum", 0, np.float64, np.float64)
+    with pytest.raises(ValueError):
+        K.elemwise_reduce(code, nreg, [a, a], "sum", 2, np.float64, np.float64)
+    with pytest.raises(ValueError):
+        K.elemwise_reduce(code, nreg, [a, a], "sum", (0, -2), np.float64, np.float64)
+    with pytest.raises(ValueError):
+        K.elemwise_reduce(code, nreg, [a, a], "argmax", 0, np.float64, np.float64)
+    with pytest.raises(ValueError):
+        K.elemwise_reduce(code, nreg, [a, a], "sum", 0, np.float64, np.complex128)
+    with pytest.raises(ValueError):
+        K.elemwise_reduce(code, nreg, [a, a], "sum", 0, np.float64, np.float64 if False
+                          else np.int32)
+    bad, nb = prog([("exp", 2, 0)], 1, 1)
+    with pytest.raises(ValueError):
+        K.elemwise_reduce(bad, nb, [a.astype(np.int64)], "sum", 0, np.int64, np.int64)
+    nowrite, nn = prog([("sub", 3, 0, 1)], 2, 1)
+    with pytest.raises(ValueError, match="never writes"):
+        K.elemwise_reduce(nowrite, nn, [a, a], "sum", 0, np.float64, np.float64)
+
+
+def test_elemwise_reduce_threads_and_tuning_consistent():
+    rng = np.random.default_rng(5)
+    a, b = rng.random((64, 3000)), rng.random((64, 3000))
+    code, nreg = prog([("sub", 3, 0, 1), ("mul", 2, 3, 3)], 2, 1)
+    ref = {ax: ((a - b) ** 2).sum(axis=ax) for ax in (0, 1, None)}
+    old = K.get_num_threads()
+    old_tuning = K._elemwise._set_tuning()
+    try:
+        for nt in (1, 2, 3):
+            K.set_num_threads(nt)
+            for block, par_min in ((16, 1), (1000, 1), (4096, 32768)):
+                K._elemwise._set_tuning(block=block, par_min=par_min)
+                for ax in (0, 1, None):
+                    res = K.elemwise_reduce(code, nreg, [a, b], "sum", ax, np.float64,
+                                            np.float64)
+                    np.testing.assert_allclose(res, ref[ax], rtol=1e-12)
+    finally:
+        K.set_num_threads(old)
+        K._elemwise._set_tuning(*old_tuning)
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("op", ["max", "min"])
+def test_row_maxmin_simd_nan_positions(dt, op):
+    # the vectorised row max/min (4 accumulators of 2 or 4 lanes + nan mask):
+    # every length around the unroll width, nan / inf at every position
+    f = getattr(np, op)
+    rng = np.random.default_rng(7)
+    for n in list(range(1, 40)) + [63, 64, 65, 1000, 1025]:
+        x = rng.uniform(-5, 5, n).astype(dt)
+        np.testing.assert_array_equal(K.reduce(op, x, (0,)), f(x))
+        for pos in sorted({0, n // 2, n - 1, min(n - 1, 8), min(n - 1, 17)}):
+            for special in (np.nan, np.inf, -np.inf):
+                y = x.copy()
+                y[pos] = special
+                res = K.reduce(op, y, (0,))
+                np.testing.assert_array_equal(res, f(y))
+                assert res.dtype == dt
+        y = np.full(n, -np.inf if op == "max" else np.inf, dt)
+        np.testing.assert_array_equal(K.reduce(op, y, (0,)), f(y))
+    # rows of a matrix, nan in some rows only
+    X = rng.uniform(-1, 1, (50, 37)).astype(dt)
+    X[3, 36] = np.nan
+    X[10, 0] = np.nan
+    X[20, 17] = np.nan
+    np.testing.assert_array_equal(K.reduce(op, X, (1,)), f(X, axis=1))

@@ -12,7 +12,7 @@ import os
 import shlex
 
 _FLOAT_DTYPES = ("float64", "float32")
-_MODES = ("FAST_RUN", "FAST_COMPILE")
+_MODES = ("FAST_RUN", "FAST_COMPILE", "DebugMode", "DEBUG_MODE", "NanGuardMode")
 
 
 def _choice(*options):
@@ -69,7 +69,12 @@ FLAGS = {
     "profile": (False, _bool, "profile every compiled function"),
     "profile_memory": (False, _bool, "with profile, also record peak memory"),
     "profile_optimizer": (False, _bool, "with profile, time the rewrites"),
-    "print_global_stats": (False, _bool, "print profiles at interpreter exit"),
+    "print_global_stats": (False, _bool,
+                           "print profiles, and their sum, at interpreter exit"),
+    "profiling__n_apply": (20, _int, "nodes listed in a profile summary"),
+    "profiling__n_ops": (20, _int, "ops and op classes listed in a profile summary"),
+    "profiling__destination": ("stderr", _str,
+                               "where profiles print at exit: stderr, stdout or a file"),
     "compute_test_value": ("off", _choice("off", "ignore", "warn", "raise", "pdb"),
                            "compute tag.test_value while the graph is built"),
     "exception_verbosity": ("low", _choice("low", "high"),
@@ -82,7 +87,12 @@ FLAGS = {
     "pydotprint_format": ("png", _str, "default picture format of pydotprint"),
     "device": ("cpu", _str, "array backend: 'cpu' or a registered backend name"),
     "DebugMode__check_preallocated_output": (True, _bool,
-                                             "DebugMode checks kernels against references"),
+                                             "DebugMode also runs each kernel over stale "
+                                             "output buffers filled with garbage"),
+    "DebugMode__check_rewrites": (True, _bool,
+                                  "DebugMode also runs the unrewritten graph and compares"),
+    "NanGuardMode__nan_is_error": (True, _bool, "NanGuardMode flags nan"),
+    "NanGuardMode__inf_is_error": (True, _bool, "NanGuardMode flags inf"),
     "NanGuardMode__big_is_error": (True, _bool, "NanGuardMode flags huge values"),
 }
 

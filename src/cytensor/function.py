@@ -14,9 +14,8 @@ import numpy as np
 
 from .config import config
 from .graph import Constant, Variable, ancestors, graph_inputs
-from .linker import Schedule
 from .mode import get_mode
-from .rewriting import FunctionGraph, Trace, rewrite_graph
+from .rewriting import FunctionGraph, Trace
 from .sharedvalue import SharedVariable
 from .tensor.subtensor import specify_shape
 from .tensor.type import as_tensor_variable
@@ -122,15 +121,15 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
 
     mode = get_mode(mode)
     start = time.perf_counter()
-    rewrite_graph(fgraph, mode.rewrites())
+    mode.rewrite(fgraph)
     rewrite_time = time.perf_counter() - start
-    schedule = Schedule(fgraph, mode.linker)
+    schedule = mode.link(fgraph)
 
-    fn = Function(schedule, ins, outs, [s for s, _ in update_pairs], single,
-                  allow_input_downcast, name)
+    profile = config.profile if profile is None else profile
+    fn = (ProfiledFunction if profile else Function)(
+        schedule, ins, outs, [s for s, _ in update_pairs], single, allow_input_downcast, name)
     fn.maker = FunctionMaker(fgraph, mode, ins, outs, trace)
     fn.definition = definition
-    profile = config.profile if profile is None else profile
     if profile:
         from .profiling import ProfileStats
         fn.profile = profile if isinstance(profile, ProfileStats) else ProfileStats(name)
@@ -166,11 +165,18 @@ def _normalise_updates(updates):
             raise ValueError(f"shared variable {var} is updated twice")
         seen.add(var)
         expr = as_tensor_variable(expr)
-        if expr.dtype != var.dtype or expr.ndim != var.ndim:
+        if expr.ndim != var.ndim:
             raise TypeError(
-                f"the update of shared variable {var} must have its type {var.type}, but the "
-                f"expression {expr} has type {expr.type}; cast it, e.g. "
-                f"(expr).astype('{var.dtype}'), or make the shared variable of that type")
+                f"the update of shared variable {var} ({var.type}) is {expr} ({expr.type}), "
+                f"which has {expr.ndim} dimensions instead of {var.ndim}: an update must "
+                "have its shared variable's type; check the expression (a missing sum or "
+                "dimshuffle?) or create the shared variable with that shape")
+        if expr.dtype != var.dtype:
+            raise TypeError(
+                f"the update of shared variable {var} ({var.type}) is {expr} ({expr.type}), "
+                f"of dtype {expr.dtype} instead of {var.dtype}; cast it with "
+                f"T.cast(expr, '{var.dtype}'), or keep every term of it {var.dtype} (a "
+                "float64 constant or learning rate upcasts float32 expressions)")
         if any(s is not None and e != s for s, e in zip(var.type.shape, expr.type.shape)):
             expr = specify_shape(expr, var.type.shape)
         out.append((var, expr))
@@ -284,7 +290,6 @@ class Function:
         if self.profile is None:
             self.schedule.run()
         else:
-            start = time.perf_counter()
             self.schedule.run_profiled(self.profile)
         results = [cell[0].copy() if must_copy or (not borrow and cell[0].base is not None)
                    else cell[0] for cell, must_copy, borrow in self._outputs]
@@ -294,8 +299,6 @@ class Function:
             cell[0] = None
         if self._gc:
             self.schedule.clear_intermediates()
-        if self.profile is not None:
-            self.profile.record_call(time.perf_counter() - start)
         return results[0] if self._single else results
 
     def _write_updates(self):
@@ -339,6 +342,17 @@ class Function:
 
     def __repr__(self):
         return f"<{self._label()}: {len(self.schedule.nodes)} nodes>"
+
+
+class ProfiledFunction(Function):
+    """A Function with ``profile=True``: each whole call is timed too, so the
+    profile can tell the schedule's time from the call's Python overhead."""
+
+    def __call__(self, *args, **kwargs):
+        start = time.perf_counter()
+        result = Function.__call__(self, *args, **kwargs)
+        self.profile.record_call(time.perf_counter() - start)
+        return result
 
 
 _MISSING = object()

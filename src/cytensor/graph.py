@@ -152,13 +152,15 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 def user_trace():
     """(file, line, function) of the frames outside cytensor that led here:
-    where the user built a node.  Source text is read only when reported."""
+    where the user built a node.  Source text is read only when reported.
+    An op's own ``make_node`` is skipped even when it is defined outside
+    cytensor: the line that applied the op is the one to show."""
     limit = config.traceback__limit
     frames = []
     frame = sys._getframe(1)
     while frame is not None and (limit < 0 or len(frames) < limit):
         code = frame.f_code
-        if not code.co_filename.startswith(_PACKAGE_DIR):
+        if not code.co_filename.startswith(_PACKAGE_DIR) and code.co_name != "make_node":
             frames.append((code.co_filename, frame.f_lineno, code.co_name))
         frame = frame.f_back
     frames.reverse()

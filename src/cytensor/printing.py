@@ -62,7 +62,7 @@ def _char_id(n):
 
 
 def debugprint(obj, file=None, ids="CHAR", print_type=False, depth=-1,
-               print_storage=False, done=None):
+               print_storage=False, done=None, print_rewrites=False):
     """Print the graph of ``obj`` as an indented tree, one variable a line.
 
     A computed variable prints as ``Elemwise{add} [id A] 'name'`` with its
@@ -75,6 +75,9 @@ def debugprint(obj, file=None, ids="CHAR", print_type=False, depth=-1,
     depth: how many levels to print (-1: all).  done: a dict shared between
     calls so that several graphs are printed with the same ids.
     print_storage: for a Function, show the value each variable's cell holds.
+    print_rewrites: for a Function or FunctionGraph, name the rewrite that
+    made each node (``by fuse_elemwise``); nodes without a name are the ones
+    your code built.
     file: None prints to stdout; 'str' returns the text; a stream is written
     to and returned.
     """
@@ -117,6 +120,8 @@ def debugprint(obj, file=None, ids="CHAR", print_type=False, depth=-1,
         text = prefix + " ".join(parts)
         if node in position:
             text += f"   {position[node]}"
+            if print_rewrites and getattr(node.tag, "rewrite", None):
+                text += f"   by {node.tag.rewrite}"
         if print_storage and cells is not None and var in cells:
             text += f"   {_short(cells[var][0])}"
         return text
@@ -426,8 +431,10 @@ def _variable_color(var, is_output):
 
 
 def graph_to_dot(fct, compact=True, with_ids=False, high_contrast=True,
-                 var_with_name_simple=False, profile_colors=None):
+                 var_with_name_simple=False, profile_colors=None, rewritten=True):
     """The Graphviz DOT text that pydotprint renders (useful on its own)."""
+    if not rewritten and hasattr(fct, "definition"):
+        fct = before_rewrites(fct)
     outputs, order, _ = _graph_of(fct)
     if order is None:
         order = toposort(outputs)
@@ -507,9 +514,17 @@ def graph_to_dot(fct, compact=True, with_ids=False, high_contrast=True,
     return "\n".join(lines) + "\n"
 
 
+def before_rewrites(fn):
+    """The compiled Function ``fn`` compiled again without rewrites: its
+    ``maker.fgraph`` is the graph the rewrites started from."""
+    from .function import function
+    from .mode import Mode
+    return function(**dict(fn.definition, mode=Mode(optimizer=None), profile=False))
+
+
 def pydotprint(fct, outfile=None, format=None, compact=True, with_ids=False,
                high_contrast=True, print_output_file=True, return_image=False,
-               var_with_name_simple=False, profile_colors=None):
+               var_with_name_simple=False, profile_colors=None, rewritten=True):
     """Draw the graph of ``fct`` with Graphviz's ``dot`` program.
 
     fct: a Variable, list of Variables, FunctionGraph or compiled Function
@@ -525,6 +540,8 @@ def pydotprint(fct, outfile=None, format=None, compact=True, with_ids=False,
     return_image: return the picture's bytes instead of writing a file.
     profile_colors: {node: fraction of time} or a ProfileStats; shades
     nodes from white to red.  A profiled Function is shaded by its profile.
+    rewritten: False draws a Function's graph as it was before the rewrites
+    (givens substituted, updates included), to set beside the default.
     """
     if format is None:
         ext = os.path.splitext(outfile)[1].lstrip(".").lower() if outfile else ""
@@ -537,7 +554,7 @@ def pydotprint(fct, outfile=None, format=None, compact=True, with_ids=False,
     text = graph_to_dot(fct, compact=compact, with_ids=with_ids,
                         high_contrast=high_contrast,
                         var_with_name_simple=var_with_name_simple,
-                        profile_colors=profile_colors)
+                        profile_colors=profile_colors, rewritten=rewritten)
     if outfile is None:
         outfile = f"cytensor.pydotprint.{format}"
     outfile = os.path.abspath(outfile)

@@ -16,7 +16,8 @@ import numpy as np
 
 from cytensor.kernels import _blas, _elemwise, _reduce
 from cytensor.kernels._elemwise import (DTYPES, INT_OPCODES, OPCODE_ARITY, OPCODES,
-                                        copy_into, dtype_code, elemwise_contiguous)
+                                        FUSED_REDUCE_OPS, copy_into, dtype_code,
+                                        elemwise_contiguous)
 from cytensor.kernels._reduce import REDUCE_OPS
 from cytensor.kernels._blas import dot, gemm
 
@@ -27,6 +28,7 @@ except ImportError:  # pragma: no cover - built without setup.py
 
 __all__ = ["OPCODES", "OPCODE_ARITY", "INT_OPCODES", "REDUCE_OPS", "openmp_enabled",
            "get_num_threads", "set_num_threads", "elemwise", "elemwise_contiguous", "reduce",
+           "elemwise_reduce", "FUSED_REDUCE_OPS",
            "dot", "gemm", "copy_into", "compile_program", "build_config"]
 
 
@@ -81,6 +83,36 @@ def elemwise(code, n_registers, inputs, out_dtypes, compute_dtype, outputs=None,
     """
     return _elemwise.elemwise(code, n_registers, inputs, out_dtypes, compute_dtype,
                               outputs, out_shape)
+
+
+def elemwise_reduce(code, n_registers, inputs, op, axes, out_dtype, compute_dtype,
+                    keepdims=False):
+    """Evaluate a one-output register program and reduce its output on the fly.
+
+    The program has the format of ``elemwise`` (registers ``0..nin-1`` the
+    inputs, register ``nin`` the single output, the rest temporaries).  It runs
+    block by block and each block of its output is folded straight into the
+    result, so e.g. ``((a - b) ** 2).sum(axis)`` never materialises the
+    elementwise result: extra memory is the reduced output, per-thread block
+    buffers and, when few output elements are split over threads, one partial
+    result per chunk.
+
+    inputs: as in ``elemwise`` (any supported dtypes and strides, broadcasting).
+    op: 'sum', 'prod', 'max' or 'min' (see ``FUSED_REDUCE_OPS``); sum/prod
+        accumulate in float64 for float registers and int64 (wrapping) for int64
+        registers; max/min keep the register type and propagate nan.
+    axes: int or tuple of ints (negative allowed) over the broadcast shape, or
+        None for all axes.
+    out_dtype: dtype of the result (converted from the accumulator like
+        ``astype``); compute_dtype: float32, float64 or int64.
+    keepdims: keep reduced axes with size 1.
+
+    Empty reductions give 0 (sum) / 1 (prod) and raise ValueError for max/min
+    like NumPy.  Raises ValueError for bad shapes, axes, opcodes or a program
+    that never writes its output register.
+    """
+    return _elemwise.elemwise_reduce(code, n_registers, inputs, op, axes, out_dtype,
+                                     compute_dtype, keepdims)
 
 
 def reduce(op, x, axes, keepdims=False, out=None, acc_dtype=None, out_dtype=None):

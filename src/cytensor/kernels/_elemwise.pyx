@@ -7,6 +7,8 @@ to vectorise when a register is both read and written); this module prepares
 operands (broadcasting, dimension collapsing, aliasing), and runs blocks of
 the flattened iteration space over OpenMP threads with ``prange``.
 """
+import operator
+
 import numpy as np
 cimport cython
 cimport numpy as cnp
@@ -45,6 +47,14 @@ cdef extern from "vm_ops.h" nogil:
     int cyt_omp_max_threads()
     void cyt_omp_set_threads(int n)
     int cyt_have_openmp()
+
+cdef extern from "fused_red.h" nogil:
+    enum:
+        CYT_RED_SUM, CYT_RED_PROD, CYT_RED_MAX, CYT_RED_MIN
+    int cyt_fr_acc_code(int op, int ct)
+    void cyt_fr_init(int op, int act, char *acc, cyt_intp n)
+    void cyt_fr_fold_cols(int op, int st, int act, char *dst, const char *src, cyt_intp n)
+    void cyt_fr_fold_row(int op, int ct, int act, char *dst, const char *src, cyt_intp n)
 
 # ---------------------------------------------------------------- tables
 OPCODES = {
@@ -587,20 +597,25 @@ cdef cyt_intp SMALL_MAX = 4096
 
 
 cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, list outputs):
-    """Hot path: every input and output is a C-contiguous, aligned, native array of
-    the same shape and the same dtype (float32, float64 or int64: the compute
-    dtype); outputs are preallocated and must not overlap the inputs.  Raises
+    """Hot path: every output and every full-size input is a C-contiguous, aligned,
+    native array of the same shape and the same dtype (float32, float64 or int64:
+    the compute dtype); an input may instead hold ONE element (0-d, or any shape of
+    size 1 and no more dimensions than the outputs) of that dtype: it is broadcast
+    as a scalar.  Outputs are preallocated and must not overlap the inputs.  Raises
     ValueError when a precondition is violated (never crashes)."""
     global _scratch, _scratch_size
-    cdef int nin = len(inputs), nout = len(outputs), k, d, ct, nd, nops
+    cdef int nin = len(inputs), nout = len(outputs), k, d, ct, nd, nops, nsc = 0
     cdef cnp.ndarray a, o0
     cdef cyt_intp size, need
     cdef char *R[64]
     cdef char **Rp
     cdef VMPlan plan
     cdef int ninstr
+    cdef bint scal[64]
     if nout < 1:
         raise ValueError("at least one output is needed")
+    if nin > 64:
+        raise ValueError("elemwise_contiguous: too many inputs")
     o0 = <cnp.ndarray?>outputs[0]
     ct = _code_of(o0)
     if ct != CYT_F64 and ct != CYT_F32 and ct != CYT_I64:
@@ -611,21 +626,38 @@ cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, l
     for k in range(nops):
         a = <cnp.ndarray?>(inputs[k] if k < nin else outputs[k - nin])
         if (_code_of(a) != ct or not cnp.PyArray_IS_C_CONTIGUOUS(a)
-                or not cnp.PyArray_ISALIGNED(a) or cnp.PyArray_ISBYTESWAPPED(a)
-                or cnp.PyArray_NDIM(a) != nd):
+                or not cnp.PyArray_ISALIGNED(a) or cnp.PyArray_ISBYTESWAPPED(a)):
             raise ValueError("elemwise_contiguous: operands must be C-contiguous arrays of "
-                             "one dtype and one shape")
-        for d in range(nd):
-            if cnp.PyArray_DIM(a, d) != cnp.PyArray_DIM(o0, d):
-                raise ValueError("elemwise_contiguous: operand shapes differ")
-        if k >= nin and not cnp.PyArray_ISWRITEABLE(a):
-            raise ValueError("elemwise_contiguous: output is read-only")
+                             "one dtype")
+        if k < nin:
+            scal[k] = False
+            if cnp.PyArray_NDIM(a) != nd:
+                if cnp.PyArray_SIZE(a) != 1 or cnp.PyArray_NDIM(a) > nd:
+                    raise ValueError("elemwise_contiguous: operand shapes differ")
+                scal[k] = True
+                nsc += 1
+                continue
+            for d in range(nd):
+                if cnp.PyArray_DIM(a, d) != cnp.PyArray_DIM(o0, d):
+                    if cnp.PyArray_SIZE(a) != 1:
+                        raise ValueError("elemwise_contiguous: operand shapes differ")
+                    scal[k] = True
+                    nsc += 1
+                    break
+        else:
+            if cnp.PyArray_NDIM(a) != nd:
+                raise ValueError("elemwise_contiguous: output shapes differ")
+            for d in range(nd):
+                if cnp.PyArray_DIM(a, d) != cnp.PyArray_DIM(o0, d):
+                    raise ValueError("elemwise_contiguous: output shapes differ")
+            if not cnp.PyArray_ISWRITEABLE(a):
+                raise ValueError("elemwise_contiguous: output is read-only")
     ninstr = _check_code(code, nin, nout, n_registers, ct)
     if size == 0:
         return outputs
     cdef int csz = cyt_dt_size[ct]
     if size <= SMALL_MAX and n_registers <= 64:
-        # serial, GIL held: module scratch buffer for temporaries
+        # serial, GIL held: module scratch buffer for temporaries (and scalar inputs)
         need = n_registers * size * csz + 64
         if need > _scratch_size:
             free(_scratch)
@@ -636,6 +668,12 @@ cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, l
             _scratch_size = need
         for k in range(nin):
             R[k] = <char *>cnp.PyArray_DATA(<cnp.ndarray>inputs[k])
+        if nsc:
+            for k in range(nin):
+                if scal[k]:
+                    R[k] = _scratch + k * size * csz
+                    cyt_convert(<char *>cnp.PyArray_DATA(<cnp.ndarray>inputs[k]), 0, ct,
+                                R[k], csz, ct, size)
         for k in range(nout):
             R[nin + k] = <char *>cnp.PyArray_DATA(<cnp.ndarray>outputs[k])
         for k in range(nops, n_registers):
@@ -653,8 +691,12 @@ cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, l
         a = <cnp.ndarray>(inputs[k] if k < nin else outputs[k - nin])
         plan.data[k] = <char *>cnp.PyArray_DATA(a)
         plan.dt[k] = ct
-        plan.kind[k] = KIND_DIRECT
-        plan.strides[k * 64] = csz
+        if k < nin and scal[k]:
+            plan.kind[k] = KIND_SCALAR
+            plan.strides[k * 64] = 0
+        else:
+            plan.kind[k] = KIND_DIRECT
+            plan.strides[k * 64] = csz
     plan.nd = 1
     plan.shape[0] = size
     plan.size = size
@@ -745,3 +787,374 @@ def copy_into(dst, src):
             cyt_copy_nd(p.dst, p.dt, p.strides, p.src, p.st, p.strides + 64, p.shape, p.nd,
                         0, p.size)
     return dst
+
+
+# ------------------------------------------------------- elemwise_reduce
+FUSED_REDUCE_OPS = {'sum': CYT_RED_SUM, 'prod': CYT_RED_PROD, 'max': CYT_RED_MAX,
+                    'min': CYT_RED_MIN}
+_FR_NP_NAMES = {CYT_RED_MAX: 'maximum', CYT_RED_MIN: 'minimum'}
+
+cdef enum:
+    FR_ROWGROUP = 0     # whole rows per task, reduced axis innermost
+    FR_ROWCHUNK = 1     # few long rows: pieces of rows per task, partials combined
+    FR_COLS = 2         # kept axis innermost: column tiles (x row chunks) per task
+
+cdef struct FRPlan:
+    int mode
+    int op
+    int act             # accumulator dtype code
+    int asz
+    cyt_intp Ko         # iteration space (Ko, R, Ki): outer kept, reduced, inner kept
+    cyt_intp R
+    cyt_intp Ki
+    cyt_intp nchunk     # row chunks (partials: chunk 0 -> acc, chunk c -> part[c-1])
+    cyt_intp clen       # elements (ROWCHUNK) or rows (COLS) per chunk
+    cyt_intp tw         # COLS: tile width
+    cyt_intp ntiles
+    cyt_intp rb         # COLS: reduced rows per VM block (only when tw == Ki)
+    cyt_intp rpt        # ROWGROUP: rows per task
+    char *acc
+    char *part
+
+
+cdef char *_fr_eval(VMPlan *p, char **R, char *tb, cyt_intp start, cyt_intp n) noexcept nogil:
+    """Run the program on flat range [start, start+n); returns the output register."""
+    cdef int k
+    cdef cyt_intp bstride = BLOCK * p.csz
+    for k in range(p.nin):
+        if p.kind[k] == KIND_DIRECT:
+            R[k] = p.data[k] + start * p.csz
+        elif p.kind[k] == KIND_GENERAL:
+            R[k] = tb + k * bstride
+            cyt_walk(p.data[k], p.dt[k], p.strides + k * 64, p.shape, p.nd, start, n,
+                     R[k], p.ct, 0)
+    R[p.nin] = tb + p.nin * bstride
+    cyt_vm_run(p.ct, R, p.code, p.ninstr, n)
+    return R[p.nin]
+
+
+cdef void _fr_rows(VMPlan *p, FRPlan *f, char **R, char *tb, cyt_intp f0, cyt_intp f1,
+                   char *dst, cyt_intp row0) noexcept nogil:
+    """Fold flat range [f0, f1) (Ki == 1) into dst[row - row0]."""
+    cdef cyt_intp pos = f0, n, q, e, row, end
+    cdef char *out
+    while pos < f1:
+        n = f1 - pos
+        if n > BLOCK:
+            n = BLOCK
+        out = _fr_eval(p, R, tb, pos, n)
+        q = pos
+        end = pos + n
+        while q < end:
+            row = q // f.R
+            e = (row + 1) * f.R
+            if e > end:
+                e = end
+            cyt_fr_fold_row(f.op, p.ct, f.act, dst + (row - row0) * f.asz,
+                            out + (q - pos) * p.csz, e - q)
+            q = e
+        pos = end
+
+
+cdef void _fr_task(VMPlan *p, FRPlan *f, char **R, char *tb, cyt_intp t) noexcept nogil:
+    cdef cyt_intp r0, r1, c, row, tile, o, j0, w, nr, s, start
+    cdef char *dst
+    cdef char *out
+    if f.mode == FR_ROWGROUP:
+        r0 = t * f.rpt
+        r1 = r0 + f.rpt
+        if r1 > f.Ko:
+            r1 = f.Ko
+        cyt_fr_init(f.op, f.act, f.acc + r0 * f.asz, r1 - r0)
+        _fr_rows(p, f, R, tb, r0 * f.R, r1 * f.R, f.acc, 0)
+    elif f.mode == FR_ROWCHUNK:
+        row = t // f.nchunk
+        c = t % f.nchunk
+        r0 = c * f.clen
+        r1 = r0 + f.clen
+        if r1 > f.R:
+            r1 = f.R
+        if c == 0:
+            dst = f.acc + row * f.asz
+        else:
+            dst = f.part + ((c - 1) * f.Ko + row) * f.asz
+        cyt_fr_init(f.op, f.act, dst, 1)
+        if r0 < r1:
+            _fr_rows(p, f, R, tb, row * f.R + r0, row * f.R + r1, dst, row)
+    else:
+        c = t % f.nchunk
+        tile = (t // f.nchunk) % f.ntiles
+        o = t // (f.nchunk * f.ntiles)
+        j0 = tile * f.tw
+        w = f.Ki - j0
+        if w > f.tw:
+            w = f.tw
+        r0 = c * f.clen
+        r1 = r0 + f.clen
+        if r1 > f.R:
+            r1 = f.R
+        if c == 0:
+            dst = f.acc
+        else:
+            dst = f.part + (c - 1) * f.Ko * f.Ki * f.asz
+        dst = dst + (o * f.Ki + j0) * f.asz
+        cyt_fr_init(f.op, f.act, dst, w)
+        while r0 < r1:
+            nr = f.rb
+            if nr > r1 - r0:
+                nr = r1 - r0
+            start = (o * f.R + r0) * f.Ki + j0
+            out = _fr_eval(p, R, tb, start, nr * w)
+            for s in range(nr):
+                cyt_fr_fold_cols(f.op, p.ct, f.act, dst, out + s * w * p.csz, w)
+            r0 += nr
+
+
+cdef int _fr_run(VMPlan *p, FRPlan *f, cyt_intp ntasks, bint par) noexcept nogil:
+    cdef cyt_intp t, c, blen
+    cdef char *tb
+    cdef char **R
+    cdef int nt = _nthreads
+    cdef int nerr = 0
+    blen = BLOCK if p.size > BLOCK else p.size
+    if par:
+        with parallel(num_threads=nt):
+            tb = <char *>malloc(p.nreg * BLOCK * p.csz + 64)
+            R = <char **>malloc(p.nreg * sizeof(char *) + 8)
+            if tb != NULL and R != NULL:
+                _init_thread(p, R, tb, blen)
+            for t in prange(ntasks, schedule='static'):
+                if tb == NULL or R == NULL:
+                    nerr += 1
+                else:
+                    _fr_task(p, f, R, tb, t)
+            free(tb)
+            free(R)
+    else:
+        tb = <char *>malloc(p.nreg * BLOCK * p.csz + 64)
+        R = <char **>malloc(p.nreg * sizeof(char *) + 8)
+        if tb == NULL or R == NULL:
+            nerr = 1
+        else:
+            _init_thread(p, R, tb, blen)
+            for t in range(ntasks):
+                _fr_task(p, f, R, tb, t)
+        free(tb)
+        free(R)
+    if nerr:
+        return -1
+    for c in range(1, f.nchunk):
+        if f.mode == FR_ROWCHUNK:
+            cyt_fr_fold_cols(f.op, f.act, f.act, f.acc, f.part + (c - 1) * f.Ko * f.asz, f.Ko)
+        elif f.mode == FR_COLS:
+            cyt_fr_fold_cols(f.op, f.act, f.act, f.acc,
+                             f.part + (c - 1) * f.Ko * f.Ki * f.asz, f.Ko * f.Ki)
+    return 0
+
+
+@cython.wraparound(True)
+@cython.boundscheck(True)
+def elemwise_reduce(code, n_registers, inputs, op, axes, out_dtype, compute_dtype,
+                    keepdims=False):
+    """Evaluate a one-output register program and reduce its output on the fly
+    (see cytensor.kernels.elemwise_reduce)."""
+    cdef int ct = _compute_code(compute_dtype)
+    cdef int nin = len(inputs), nreg = n_registers, k, d, nd, rc, opc, nt = _nthreads
+    cdef cnp.ndarray codea, a, acc
+    cdef VMPlan plan
+    cdef FRPlan f
+    cdef cyt_intp cshape[64]
+    cdef cyt_intp bstr[64]
+    cdef cyt_intp ntasks, base, Kt, Rt, size
+    cdef bint par
+    try:
+        opc = FUSED_REDUCE_OPS[op]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown fused reduction {op!r}; expected one of "
+                         f"{sorted(FUSED_REDUCE_OPS)}")
+    codea = np.ascontiguousarray(code, dtype=np.int32)
+    if codea.ndim == 1 and codea.shape[0] == 5:
+        codea = codea.reshape(1, 5)
+    _check_code(codea, nin, 1, nreg, ct)
+    if not (codea[:, 1] == nin).any():
+        raise ValueError(f"the program never writes its output register {nin}")
+    odt = np.dtype(out_dtype)
+    dtype_code(odt)
+    ins = [_as_usable(x) for x in inputs]
+    shape = _broadcast(ins, None)
+    nd = len(shape)
+    if nd > 63:
+        raise ValueError("too many dimensions")
+    # axes
+    if axes is None:
+        ax = tuple(range(nd))
+    else:
+        if isinstance(axes, (int, np.integer)):
+            axes = (axes,)
+        axl = []
+        for v in axes:
+            v = operator.index(v)
+            if v < -nd or v >= nd:
+                raise ValueError(f"axis {v} is out of bounds for array of dimension {nd}")
+            if v < 0:
+                v += nd
+            if v in axl:
+                raise ValueError("duplicate value in 'axis'")
+            axl.append(v)
+        ax = tuple(sorted(axl))
+    if keepdims:
+        final_shape = tuple(1 if d in ax else shape[d] for d in range(nd))
+    else:
+        final_shape = tuple(shape[d] for d in range(nd) if d not in ax)
+    Kt = 1
+    Rt = 1
+    for d in range(nd):
+        if d in ax:
+            Rt *= shape[d]
+        else:
+            Kt *= shape[d]
+    if Kt == 0:
+        return np.empty(final_shape, dtype=odt)
+    if Rt == 0:
+        if opc == CYT_RED_SUM:
+            return np.zeros(final_shape, dtype=odt)
+        if opc == CYT_RED_PROD:
+            return np.ones(final_shape, dtype=odt)
+        raise ValueError(f"zero-size array to reduction operation {_FR_NP_NAMES[opc]} "
+                         "which has no identity")
+    # order the iteration space as (outer kept, reduced, inner kept), each group by
+    # decreasing stride of the reference operand (the input with most non-broadcast dims)
+    for d in range(nd):
+        cshape[d] = shape[d]
+    strl = []
+    for a in ins:
+        _bstrides(a, nd, cshape, bstr)
+        strl.append([bstr[d] for d in range(nd)])
+    dims = [d for d in range(nd) if shape[d] != 1]
+    ref = None
+    best = -1
+    for st in strl:
+        cnt = sum(1 for d in dims if st[d] != 0)
+        if cnt > best:
+            best = cnt
+            ref = st
+    key = {}
+    for d in dims:
+        key[d] = abs(ref[d]) if ref[d] != 0 else max(abs(st[d]) for st in strl)
+    order = sorted(dims, key=lambda d: -key[d])
+    redpos = [i for i, d in enumerate(order) if d in ax]
+    if redpos:
+        last = redpos[-1]
+        outer = [d for d in order[:last + 1] if d not in ax]
+        red = [d for d in order if d in ax]
+        inner = order[last + 1:]
+    else:
+        outer, red, inner = [], [], order
+    perm = outer + red + inner
+    f.Ko = 1
+    f.R = 1
+    f.Ki = 1
+    for d in outer:
+        f.Ko *= shape[d]
+    for d in red:
+        f.R *= shape[d]
+    for d in inner:
+        f.Ki *= shape[d]
+    size = f.Ko * f.R * f.Ki
+    f.op = opc
+    f.act = cyt_fr_acc_code(opc, ct)
+    f.asz = cyt_dt_size[f.act]
+    acc_np = DTYPES[f.act]
+    acc = np.empty([shape[d] for d in outer + inner], dtype=acc_np)
+    # plan
+    nops = nin + 1
+    plan.data = <char **>malloc(nops * sizeof(char *))
+    plan.dt = <int *>malloc(nops * sizeof(int))
+    plan.kind = <int *>malloc(nops * sizeof(int))
+    plan.strides = <cyt_intp *>malloc(nops * 64 * sizeof(cyt_intp))
+    f.part = NULL
+    if plan.data == NULL or plan.dt == NULL or plan.kind == NULL or plan.strides == NULL:
+        free(plan.data); free(plan.dt); free(plan.kind); free(plan.strides)
+        raise MemoryError()
+    try:
+        nd = len(perm)
+        for d in range(nd):
+            cshape[d] = shape[perm[d]]
+        for k in range(nops):
+            for d in range(nd):
+                plan.strides[k * 64 + d] = strl[k][perm[d]] if k < nin else 0
+            if k < nin:
+                a = ins[k]
+                plan.data[k] = <char *>cnp.PyArray_DATA(a)
+                plan.dt[k] = _code_of(a)
+            else:
+                plan.data[k] = NULL
+                plan.dt[k] = ct
+        plan.nd = _collapse(nops, nd, cshape, plan.strides)
+        for d in range(plan.nd):
+            plan.shape[d] = cshape[d]
+        plan.size = size
+        plan.nin = nin
+        plan.nout = 1
+        plan.nreg = nreg
+        plan.ct = ct
+        plan.csz = cyt_dt_size[ct]
+        plan.ninstr = <int>cnp.PyArray_DIM(codea, 0)
+        plan.code = <const int32_t *>cnp.PyArray_DATA(codea)
+        for k in range(nin):
+            plan.kind[k] = _classify(&plan, k)
+        plan.kind[nin] = KIND_GENERAL
+        # work split
+        par = nt > 1 and size >= PAR_MIN
+        f.nchunk = 1
+        f.clen = f.R
+        f.tw = f.Ki
+        f.ntiles = 1
+        f.rb = 1
+        f.rpt = 1
+        if f.Ki == 1:
+            f.rpt = BLOCK // f.R if f.R < BLOCK else 1
+            ntasks = (f.Ko + f.rpt - 1) // f.rpt
+            if par and ntasks < 4 * nt and f.R >= 2 * BLOCK:
+                f.mode = FR_ROWCHUNK
+                f.nchunk = (4 * nt + f.Ko - 1) // f.Ko
+                f.clen = (f.R + f.nchunk - 1) // f.nchunk
+                f.clen = (f.clen + 15) & ~(<cyt_intp>15)
+                f.nchunk = (f.R + f.clen - 1) // f.clen
+                ntasks = f.Ko * f.nchunk
+            else:
+                f.mode = FR_ROWGROUP
+        else:
+            f.mode = FR_COLS
+            f.tw = f.Ki if f.Ki <= BLOCK else BLOCK
+            f.ntiles = (f.Ki + f.tw - 1) // f.tw
+            if f.tw == f.Ki and 2 * f.Ki <= BLOCK:
+                f.rb = BLOCK // f.Ki
+            base = f.Ko * f.ntiles
+            if par and base < 4 * nt and f.R >= 2:
+                f.nchunk = (4 * nt + base - 1) // base
+                if f.nchunk > f.R:
+                    f.nchunk = f.R
+                f.clen = (f.R + f.nchunk - 1) // f.nchunk
+                f.nchunk = (f.R + f.clen - 1) // f.clen
+            ntasks = base * f.nchunk
+        par = par and ntasks >= 2
+        if f.nchunk > 1:
+            f.part = <char *>malloc((f.nchunk - 1) * f.Ko * f.Ki * f.asz + 16)
+            if f.part == NULL:
+                raise MemoryError()
+        f.acc = <char *>cnp.PyArray_DATA(acc)
+        with nogil:
+            rc = _fr_run(&plan, &f, ntasks, par)
+    finally:
+        free(plan.data); free(plan.dt); free(plan.kind); free(plan.strides); free(f.part)
+    if rc != 0:
+        raise MemoryError("cytensor elemwise_reduce: out of memory for block buffers")
+    kept = [d for d in dims if d not in ax]
+    pk = outer + inner
+    if pk == kept and acc_np == odt:
+        res = acc
+    else:
+        res = np.empty([shape[d] for d in kept], dtype=odt)
+        copy_into(res.transpose([kept.index(d) for d in pk]), acc)
+    return res.reshape(final_shape)

@@ -269,33 +269,31 @@ def col2im(const real[:, ::1] cols, real[:, :, :, ::1] dx, Py_ssize_t n0, Py_ssi
 
 # ---------------------------------------------------------------------------
 # Pooling over the last two axes of (B, H, W); windows (wh, ww), strides
-# (sh, sw), padding (ph, pw).  A window covers padded rows [y0, y0 + wh)
-# clipped to the padded image; it reads the real pixels inside it.
+# (sh, sw), padding (ph, pw).  Window (oy, ox) covers rows [ys, ye) of the
+# image padded on each side (coordinates of the unpadded image, so ys may be
+# negative), ye clipped to the padded image; it reads the real pixels
+# [y0, y1) x [x0, x1) inside it.  (Written out in each loop body: values set
+# through pointers would be shared between OpenMP threads.)
 # ---------------------------------------------------------------------------
-
-cdef inline void _window(Py_ssize_t o, int s, int w, int p, Py_ssize_t n,
-                         Py_ssize_t *lo, Py_ssize_t *hi, Py_ssize_t *plen) noexcept nogil:
-    cdef Py_ssize_t start = o * s - p
-    cdef Py_ssize_t end = start + w
-    if end > n + p:
-        end = n + p
-    plen[0] = end - start
-    lo[0] = start if start > 0 else 0
-    hi[0] = end if end < n else n
-
 
 def pool2d(const real[:, :, ::1] x, real[:, :, ::1] out, int wh, int ww, int sh, int sw,
            int ph, int pw, int mode, int nthreads):
     cdef Py_ssize_t B = x.shape[0], H = x.shape[1], W = x.shape[2]
     cdef Py_ssize_t OH = out.shape[1], OW = out.shape[2]
-    cdef Py_ssize_t b, oy, ox, y, xx, y0, y1, x0, x1, ly, lx
+    cdef Py_ssize_t b, oy, ox, y, xx, ys, ye, xs, xe, y0, y1, x0, x1
     cdef real acc
     for b in prange(B, nogil=True, schedule='static',
                     num_threads=_threads(B * H * W, nthreads)):
         for oy in range(OH):
-            _window(oy, sh, wh, ph, H, &y0, &y1, &ly)
+            ys = oy * sh - ph
+            ye = min(ys + wh, H + ph)
+            y0 = max(ys, 0)
+            y1 = min(ye, H)
             for ox in range(OW):
-                _window(ox, sw, ww, pw, W, &x0, &x1, &lx)
+                xs = ox * sw - pw
+                xe = min(xs + ww, W + pw)
+                x0 = max(xs, 0)
+                x1 = min(xe, W)
                 if mode == 0:
                     acc = -INFINITY
                     for y in range(y0, y1):
@@ -308,7 +306,7 @@ def pool2d(const real[:, :, ::1] x, real[:, :, ::1] out, int wh, int ww, int sh,
                         for xx in range(x0, x1):
                             acc = acc + x[b, y, xx]
                     if mode == 2:
-                        acc = acc / (ly * lx)
+                        acc = acc / ((ye - ys) * (xe - xs))
                     elif mode == 3:
                         acc = acc / ((y1 - y0) * (x1 - x0))
                 out[b, oy, ox] = acc
@@ -321,15 +319,21 @@ def pool2d_grad(const real[:, :, ::1] x, const real[:, :, ::1] out,
     receives the window's gradient (Theano's rule for ties)."""
     cdef Py_ssize_t B = x.shape[0], H = x.shape[1], W = x.shape[2]
     cdef Py_ssize_t OH = gz.shape[1], OW = gz.shape[2]
-    cdef Py_ssize_t b, oy, ox, y, xx, y0, y1, x0, x1, ly, lx
+    cdef Py_ssize_t b, oy, ox, y, xx, ys, ye, xs, xe, y0, y1, x0, x1
     cdef real g
     for b in prange(B, nogil=True, schedule='static',
                     num_threads=_threads(B * H * W, nthreads)):
         memset(&gx[b, 0, 0], 0, H * W * sizeof(real))
         for oy in range(OH):
-            _window(oy, sh, wh, ph, H, &y0, &y1, &ly)
+            ys = oy * sh - ph
+            ye = min(ys + wh, H + ph)
+            y0 = max(ys, 0)
+            y1 = min(ye, H)
             for ox in range(OW):
-                _window(ox, sw, ww, pw, W, &x0, &x1, &lx)
+                xs = ox * sw - pw
+                xe = min(xs + ww, W + pw)
+                x0 = max(xs, 0)
+                x1 = min(xe, W)
                 g = gz[b, oy, ox]
                 if mode == 0:
                     for y in range(y0, y1):
@@ -338,7 +342,7 @@ def pool2d_grad(const real[:, :, ::1] x, const real[:, :, ::1] out,
                                 gx[b, y, xx] += g
                     continue
                 if mode == 2:
-                    g = g / (ly * lx)
+                    g = g / ((ye - ys) * (xe - xs))
                 elif mode == 3:
                     g = g / ((y1 - y0) * (x1 - x0))
                 for y in range(y0, y1):

@@ -13,6 +13,79 @@ enum { CYT_RED_SUM = 0, CYT_RED_PROD, CYT_RED_MAX, CYT_RED_MIN, CYT_RED_ALL, CYT
 #define CYT_SIMD_RED(OP, V) CYT_PRAGMA(omp simd reduction(OP:V))
 #define CYT_SIMD_RED2(OP, V, OP2, V2) CYT_PRAGMA(omp simd reduction(OP:V) reduction(OP2:V2))
 
+/* ---- vectorised nan-propagating row max/min (contiguous float/double) ----
+ * Without -ffast-math GCC does not vectorise `m = v > m ? v : m` with a nan
+ * flag well, and one accumulator is latency-bound.  SSE2 (always there on
+ * x86-64): four independent MAXPD/MINPD accumulators plus an "unordered" mask
+ * (CMPUNORD of pairs of loaded vectors is true where either lane is nan),
+ * OR-ed over the row; any nan -> result nan, like NumPy.  MAXPD(a, v) returns
+ * v when a lane is nan, so the accumulators themselves may hold nan
+ * transiently: only the mask decides. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define CYT_VMM_BODY(VT, LD, MX, UN, OR, MASK, W, T, GT)                                  \
+    cyt_intp i = 0;                                                                     \
+    T m = x[0];                                                                         \
+    int nanf = 0;                                                                       \
+    if (n >= 4 * W) {                                                                   \
+        VT a0 = LD(x), a1 = LD(x + W), a2 = LD(x + 2 * W), a3 = LD(x + 3 * W);          \
+        VT un = OR(UN(a0, a1), UN(a2, a3));                                             \
+        T l[W];                                                                         \
+        int k;                                                                          \
+        for (i = 4 * W; i + 4 * W <= n; i += 4 * W) {                                   \
+            const VT v0 = LD(x + i), v1 = LD(x + i + W), v2 = LD(x + i + 2 * W),        \
+                     v3 = LD(x + i + 3 * W);                                            \
+            un = OR(un, OR(UN(v0, v1), UN(v2, v3)));                                    \
+            a0 = MX(a0, v0); a1 = MX(a1, v1); a2 = MX(a2, v2); a3 = MX(a3, v3);         \
+        }                                                                               \
+        a0 = MX(MX(a0, a1), MX(a2, a3));                                                \
+        nanf = MASK(un) != 0;                                                           \
+        memcpy(l, &a0, sizeof(l));                                                      \
+        m = l[0];                                                                       \
+        for (k = 1; k < W; k++) m = (l[k] GT m) ? l[k] : m;                             \
+    }                                                                                   \
+    for (; i < n; i++) { const T v = x[i]; m = (v GT m) ? v : m; nanf |= (v != v); }    \
+    return nanf ? (T)NAN : m;
+
+static double cyt_vmax_d(const double *x, cyt_intp n) {
+    CYT_VMM_BODY(__m128d, _mm_loadu_pd, _mm_max_pd, _mm_cmpunord_pd, _mm_or_pd,
+                 _mm_movemask_pd, 2, double, >)
+}
+static double cyt_vmin_d(const double *x, cyt_intp n) {
+    CYT_VMM_BODY(__m128d, _mm_loadu_pd, _mm_min_pd, _mm_cmpunord_pd, _mm_or_pd,
+                 _mm_movemask_pd, 2, double, <)
+}
+static float cyt_vmax_f(const float *x, cyt_intp n) {
+    CYT_VMM_BODY(__m128, _mm_loadu_ps, _mm_max_ps, _mm_cmpunord_ps, _mm_or_ps,
+                 _mm_movemask_ps, 4, float, >)
+}
+static float cyt_vmin_f(const float *x, cyt_intp n) {
+    CYT_VMM_BODY(__m128, _mm_loadu_ps, _mm_min_ps, _mm_cmpunord_ps, _mm_or_ps,
+                 _mm_movemask_ps, 4, float, <)
+}
+#undef CYT_VMM_BODY
+#else
+/* portable: four scalar accumulators and a separate nan flag */
+#define CYT_VMM_BODY(T, GT)                                                             \
+    cyt_intp i;                                                                         \
+    T m0 = x[0], m1 = x[0], m2 = x[0], m3 = x[0];                                       \
+    int nanf = 0;                                                                       \
+    for (i = 0; i + 4 <= n; i += 4) {                                                   \
+        const T v0 = x[i], v1 = x[i + 1], v2 = x[i + 2], v3 = x[i + 3];                 \
+        m0 = (v0 GT m0) ? v0 : m0; m1 = (v1 GT m1) ? v1 : m1;                           \
+        m2 = (v2 GT m2) ? v2 : m2; m3 = (v3 GT m3) ? v3 : m3;                           \
+        nanf |= (v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3);                      \
+    }                                                                                   \
+    for (; i < n; i++) { const T v = x[i]; m0 = (v GT m0) ? v : m0; nanf |= (v != v); } \
+    m0 = (m1 GT m0) ? m1 : m0; m2 = (m3 GT m2) ? m3 : m2; m0 = (m2 GT m0) ? m2 : m0;    \
+    return nanf ? (T)NAN : m0;
+static double cyt_vmax_d(const double *x, cyt_intp n) { CYT_VMM_BODY(double, >) }
+static double cyt_vmin_d(const double *x, cyt_intp n) { CYT_VMM_BODY(double, <) }
+static float cyt_vmax_f(const float *x, cyt_intp n) { CYT_VMM_BODY(float, >) }
+static float cyt_vmin_f(const float *x, cyt_intp n) { CYT_VMM_BODY(float, <) }
+#undef CYT_VMM_BODY
+#endif
+
 #define NM b
 #define T uint8_t
 #define LDV(v) ((v) != 0)

@@ -53,6 +53,17 @@ static void RC(cyt_red_row_, NM)(int op, const char *x, cyt_intp n, cyt_intp s, 
     case CYT_RED_MAX: case CYT_RED_MIN: {
         T m = LDX(x);
         int nanf = 0;
+#if ISF
+        if (contig && n > 0) {
+            if (sizeof(T) == sizeof(double))
+                *(T *)res = (T)(op == CYT_RED_MAX ? cyt_vmax_d((const double *)xp, n)
+                                                  : cyt_vmin_d((const double *)xp, n));
+            else
+                *(T *)res = (T)(op == CYT_RED_MAX ? cyt_vmax_f((const float *)xp, n)
+                                                  : cyt_vmin_f((const float *)xp, n));
+            break;
+        }
+#endif
         if (op == CYT_RED_MAX) {
             if (contig) {
                 CYT_SIMD_RED2(max, m, |, nanf) for (i = 0; i < n; i++) {

@@ -2,3 +2,4 @@
 from .engine import PHASES, REGISTRY, Rewrite, Trace, register, rewrite_graph, selected  # noqa: F401
 from .fgraph import FunctionGraph                                                        # noqa: F401
 from . import basic, algebra, fusion, inplace                                            # noqa: F401,E402
+from . import nnet                                                                       # noqa: F401,E402

@@ -46,6 +46,8 @@ class FunctionGraph:
             self.trace(reason, old, new)
         if new.owner is not None and not hasattr(new.owner.tag, "rewrite"):
             new.owner.tag.rewrite = reason          # which rewrite made this node
+            if old.owner is not None and new not in self.clients:
+                new.owner.tag.trace = old.owner.tag.trace   # errors point at the user's line
         for client, i in self.clients.get(old, []):
             if client == "output":
                 self.outputs[i] = new

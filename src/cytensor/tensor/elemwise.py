@@ -299,9 +299,7 @@ def broadcast_static_shape(inputs, op):
         lengths = {x.type.shape[axis] for x in inputs} - {1}
         known = lengths - {None}
         if len(known) > 1:
-            desc = ", ".join(f"{x} with shape {x.type.shape}" for x in inputs)
-            raise ValueError(f"{op}: inputs cannot broadcast along axis {axis}: {desc}. "
-                             "Their lengths along that axis must be equal or 1.")
+            raise ValueError(_broadcast_error(inputs, axis, op))
         if known:
             shape.append(known.pop())
         elif None in lengths:
@@ -309,6 +307,25 @@ def broadcast_static_shape(inputs, op):
         else:
             shape.append(1)
     return tuple(shape)
+
+
+def _broadcast_error(inputs, axis, op):
+    """One sentence naming the operands as the user wrote them, and the fix."""
+    def as_written(x):          # undo the leading broadcast axes make_node added
+        node = x.owner
+        if node is not None and isinstance(node.op, DimShuffle) and \
+                node.op.new_order == ("x",) * (x.ndim - node.op.input_ndim) + \
+                tuple(range(node.op.input_ndim)):
+            return node.inputs[0]
+        return x
+    operands = " and ".join(f"{as_written(x)} (static shape {as_written(x).type.shape})"
+                            for x in inputs)
+    lengths = " and ".join(str(x.type.shape[axis]) for x in inputs
+                           if x.type.shape[axis] not in (None, 1))
+    return (f"{op}: cannot broadcast {operands}: aligned from the last axis, as NumPy "
+            f"does, their lengths {lengths} differ along axis {axis} of the result, and "
+            "each must be equal or 1. Fix the shapes, or make the axes line up with "
+            "dimshuffle/reshape (e.g. x.dimshuffle(0, 'x', 1)).")
 
 
 def runtime_broadcast_shape(node, inputs):

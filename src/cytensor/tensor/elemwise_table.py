@@ -53,7 +53,9 @@ def _maximum_grad(inputs, out, g):
 
 def _clip_grad(inputs, out, g):
     x, low, high = inputs
-    return [g * ((x >= low) & (x <= high)), g * (x < low), g * (x > high)]
+    # With low > high, np.clip gives high everywhere.
+    return [g * ((x >= low) & (x <= high)), g * ((x < low) & (low <= high)),
+            g * ((x > high) | (low > high))]
 
 
 def _arctan2_grad(inputs, out, g):
@@ -95,6 +97,18 @@ def _round_half_away_from_zero(x):
     return np.where(np.abs(x - r) >= 0.5, r + np.sign(x), r).astype(x.dtype)
 
 
+def _pow(x, y):
+    """np.power, with integer negative powers defined as the kernels do:
+    1/x**n truncated towards zero (so 0 except for x = 1 and x = -1; 0 for x = 0)."""
+    if np.result_type(x, y).kind not in "iub" or not np.any(y < 0):
+        return np.power(x, y)
+    negative = y < 0
+    out = np.power(x, np.where(negative, 0, y).astype(np.result_type(y)))
+    odd = np.abs(y) % 2 == 1
+    inverse = np.where(x == 1, 1, np.where(x == -1, np.where(odd, -1, 1), 0))
+    return np.where(negative, inverse, out).astype(out.dtype)
+
+
 def _softplus(x):
     return np.logaddexp(0, x).astype(x.dtype)
 
@@ -108,7 +122,7 @@ ROWS = [
          lambda i, o, g: [g / i[1], -g * o / i[1]], "/", 20, (0.5, 3.0)),
     _row("int_div", 2, _int_div, "upcast", None, "//", 20, (0.5, 3.0)),
     _row("mod", 2, _mod, "upcast", _mod_grad, "%", 20, (0.5, 3.0)),
-    _row("pow", 2, np.power, "upcast", _pow_grad, "**", 40, (0.5, 2.0)),
+    _row("pow", 2, _pow, "upcast", _pow_grad, "**", 40, (0.5, 2.0)),
     _row("neg", 1, np.negative, "same", lambda i, o, g: [-g], "-", 30),
     _row("abs", 1, np.abs, "same", lambda i, o, g: [g * tm.sgn(i[0])]),
     _row("sign", 1, _sign, "same", None),
@@ -130,6 +144,7 @@ ROWS = [
     _row("log1p", 1, np.log1p, "float", lambda i, o, g: [g / (1 + i[0])], domain=(0.0, 3.0)),
     _row("sigmoid", 1, scipy.special.expit, "float", lambda i, o, g: [g * o * (1 - o)]),
     _row("softplus", 1, _softplus, "float", lambda i, o, g: [g * tm.sigmoid(i[0])]),
+    _row("relu", 1, lambda x: np.maximum(x, 0), "float", lambda i, o, g: [g * (i[0] > 0)]),
     _row("erf", 1, scipy.special.erf, "float",
          lambda i, o, g: [g * _TWO_OVER_SQRT_PI * tm.exp(-i[0] * i[0])]),
     _row("erfc", 1, scipy.special.erfc, "float",

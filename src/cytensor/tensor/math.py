@@ -242,13 +242,23 @@ def _keepdims(reduced, x, axis):
 
 
 def _prod_grad(x, g, prod_wide, axis):
-    """d prod / dx_i is the product of the others, also where some x are zero."""
+    """d prod / dx_i is the product of the others, also where some x are zero.
+
+    Written so that its own gradient (the second derivative) is right at the
+    zeros too: where the product of the others is 0 because of a zero x_z,
+    the formula carries x_z (zero_sum) instead of a constant 0.
+    """
     is_zero = eq(x, 0)                                            # noqa: F821
+    x_safe = switch(is_zero, 1, x)                                # noqa: F821
     zeros = _keepdims(sum(is_zero, axis=axis), x, axis)
-    prod_nonzero = _keepdims(prod(switch(is_zero, 1, x), axis=axis), x, axis)  # noqa: F821
-    no_zero = prod_wide / switch(is_zero, 1, x)                               # noqa: F821
-    one_zero = switch(is_zero, prod_nonzero, 0)                               # noqa: F821
-    return g * switch(eq(zeros, 0), no_zero, switch(eq(zeros, 1), one_zero, 0))  # noqa: F821
+    prod_nonzero = _keepdims(prod(x_safe, axis=axis), x, axis)
+    zero_sum = _keepdims(sum(switch(is_zero, x, 0), axis=axis), x, axis)      # noqa: F821
+    no_zero = prod_wide / x_safe
+    one_zero = switch(is_zero, prod_nonzero, zero_sum * prod_nonzero / x_safe)  # noqa: F821
+    two_zeros = switch(is_zero, (zero_sum - x) * prod_nonzero, 0)              # noqa: F821
+    return g * switch(eq(zeros, 0), no_zero,                                    # noqa: F821
+                      switch(eq(zeros, 1), one_zero,                            # noqa: F821
+                             switch(eq(zeros, 2), two_zeros, 0)))               # noqa: F821
 
 
 def _reduction(op_name, doc):

@@ -194,6 +194,9 @@ class IncSubtensor(Op):
         if y.ndim > target_ndim:
             raise ValueError(f"{self}: the value {y} has {y.ndim} dimensions, more than "
                              f"the {target_ndim} of the indexed part of {x}")
+        if not self.set_instead_of_inc and not np.can_cast(y.dtype, x.dtype, "same_kind"):
+            raise TypeError(f"{self}: cannot add {y} of dtype {y.dtype} to a part of {x} "
+                            f"of dtype {x.dtype}; cast it first, e.g. .astype('{x.dtype}')")
         return Apply(self, [x, y] + index_inputs, [x.type()])
 
     def perform(self, node, inputs, output_storage):
@@ -202,6 +205,7 @@ class IncSubtensor(Op):
         view = out[_numpy_index(self.template, values)]
         if np.ndim(view) == 0 and not isinstance(view, np.ndarray):
             view = out[_numpy_index(self.template, values) + (None,)].reshape(())
+        _check_value_shape(node, view.shape, y)
         if self.set_instead_of_inc:
             kernels.copy_into(view, y)
         else:
@@ -212,6 +216,7 @@ class IncSubtensor(Op):
     def reference(self, node, x, y, *values):
         out = x.copy()
         index = _numpy_index(self.template, values)
+        _check_value_shape(node, np.shape(out[index]), y)
         if self.set_instead_of_inc:
             out[index] = y
         else:
@@ -233,6 +238,23 @@ class IncSubtensor(Op):
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
+
+
+def _check_value_shape(node, target_shape, y):
+    """The value fills the indexed part, broadcasting only along the axes its
+    type declares broadcastable (as Elemwise does): the gradient sums over
+    exactly those axes."""
+    var = node.inputs[1]
+    offset = len(target_shape) - y.ndim
+    for axis, n in enumerate(y.shape):
+        want = target_shape[offset + axis]
+        if n == want or (n == 1 and var.type.broadcastable[axis]):
+            continue
+        hint = ("; its type does not declare that axis broadcastable: use T.addbroadcast, "
+                "T.row/T.col or shape=(..., 1, ...)" if n == 1 else "")
+        raise ValueError(f"{node.op}: the value {var} of shape {y.shape} does not fit the "
+                         f"indexed part of shape {tuple(target_shape)} along axis {axis}"
+                         + hint)
 
 
 _ADD_CODE = np.array([[kernels.OPCODES["add"], 2, 0, 1, -1]], dtype=np.int32)

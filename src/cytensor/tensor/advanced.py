@@ -1,0 +1,276 @@
+"""Advanced indexing: integer arrays and boolean masks, as in NumPy.
+
+``p[T.arange(n), y]``, ``x[idx]``, ``x[mask]``, ``set_subtensor(x[idx], v)``
+and ``inc_subtensor(x[idx], v)`` (repeated indices accumulate).  The common
+case, index arrays on the leading axes followed by full slices, becomes a
+list of rows of ``x`` seen as a matrix, and runs on the row kernels of
+kernels/_nnet.pyx after the indices are checked; other layouts use NumPy's
+own advanced indexing.
+"""
+import numpy as np
+
+from .. import kernels
+from ..graph import Apply, Op, Variable
+from ..kernels import _nnet
+from .type import TensorType, as_tensor_variable
+
+
+def _split(x, index):
+    """A Python index -> (template, index variables).
+
+    Template entries: ('slice', start, stop, step) with constant parts, or
+    ('array', k) for the k-th index variable (an integer or boolean tensor,
+    or an integer scalar, which NumPy treats as a 0-d array here).
+    """
+    index = index if isinstance(index, tuple) else (index,)
+    if any(i is None for i in index):
+        raise IndexError("newaxis (None) cannot be mixed with advanced indexing; "
+                         "index first, then use dimshuffle")
+    consumed = sum(_axes_taken(i) for i in index if i is not Ellipsis)
+    if consumed > x.ndim:
+        raise IndexError(f"too many indices for {x}: it has {x.ndim} dimensions, the index "
+                         f"uses {consumed}")
+    template, inputs = [], []
+    for i in index:
+        if i is Ellipsis:
+            template.extend([("slice", None, None, None)] * (x.ndim - consumed))
+        elif isinstance(i, slice):
+            parts = (i.start, i.stop, i.step)
+            if any(p is not None and not isinstance(p, (int, np.integer)) for p in parts):
+                raise IndexError("slices mixed with advanced indices must have constant "
+                                 f"bounds, got {i}")
+            template.append(("slice",) + tuple(None if p is None else int(p) for p in parts))
+        else:
+            v = as_tensor_variable(i)
+            if v.dtype != "bool" and v.dtype[0] not in "iu":
+                raise IndexError(f"index {v} of type {v.type} is neither an integer nor a "
+                                 "boolean tensor")
+            inputs.append(v)
+            template.append(("array", len(inputs) - 1))
+    return tuple(template), inputs
+
+
+def _axes_taken(i):
+    if isinstance(i, (slice, int, np.integer)):
+        return 1
+    if isinstance(i, Variable) and i.dtype == "bool":
+        return i.ndim
+    if isinstance(i, (list, np.ndarray)) and np.asarray(i).dtype == bool:
+        return np.asarray(i).ndim
+    return 1
+
+
+def _static_shape(template, x, indices):
+    """Output shape by NumPy's rules, None where only the run knows."""
+    out, adv_at, adv_ndim, axis, last_adv = [], None, 0, 0, None
+    separated = False
+    for pos, entry in enumerate(template):
+        if entry[0] == "slice":
+            n = x.type.shape[axis]
+            parts = entry[1:]
+            out.append(n if parts == (None, None, None) or n is None else
+                       len(range(*slice(*parts).indices(n))))
+            axis += 1
+            continue
+        v = indices[entry[1]]
+        if adv_at is None:
+            adv_at = len(out)
+        elif last_adv != pos - 1:
+            separated = True
+        last_adv = pos
+        adv_ndim = max(adv_ndim, 1 if v.dtype == "bool" else v.ndim)
+        axis += v.ndim if v.dtype == "bool" else 1
+    out.extend(x.type.shape[axis:])
+    if adv_at is None:
+        return tuple(out)
+    adv = [None] * adv_ndim
+    at = 0 if separated else adv_at
+    return tuple(out[:at] + adv + out[at:])
+
+
+def _numpy_index(template, values):
+    return tuple(slice(*entry[1:]) if entry[0] == "slice" else
+                 (values[entry[1]] if values[entry[1]].dtype == bool
+                  else values[entry[1]].astype(np.intp, copy=False))
+                 for entry in template)
+
+
+def _leading_rows(x, index):
+    """For index arrays on the leading axes followed by full slices: the
+    checked row numbers of x seen as a (leading, rest) matrix, and their
+    shape.  None for any other layout."""
+    arrays, axis = [], 0
+    for k, item in enumerate(index):
+        if isinstance(item, slice):
+            if any(not isinstance(s, slice) or s != slice(None) for s in index[k:]):
+                return None
+            break
+        if item.dtype == bool:
+            if item.shape != x.shape[axis:axis + item.ndim]:
+                return None                      # NumPy raises the right error
+            arrays.extend(np.nonzero(item))
+            axis += item.ndim
+        else:
+            arrays.append(item)
+            axis += 1
+    if not arrays:
+        return None
+    arrays = np.broadcast_arrays(*arrays)
+    rows = np.zeros(arrays[0].shape, dtype=np.intp)
+    for a, arr in enumerate(arrays):
+        idx = np.array(arr, dtype=np.intp).reshape(-1)
+        bad = _nnet.normalize_index(idx, x.shape[a])
+        if bad >= 0:
+            raise IndexError(f"index {arr.reshape(-1)[bad]} is out of bounds for axis {a} "
+                             f"with size {x.shape[a]} (indexing an array of shape {x.shape})")
+        rows = rows * x.shape[a] + idx.reshape(rows.shape)
+    return rows.reshape(-1), arrays[0].shape, axis
+
+
+def _as_byte_rows(a, n_rows):
+    """A C-contiguous array as (n_rows, bytes per row) uint8 (a view)."""
+    return a.reshape(n_rows, -1).view(np.uint8) if a.size else \
+        np.zeros((n_rows, 0), np.uint8)
+
+
+class AdvancedSubtensor(Op):
+    """``x[index]`` where the index holds integer or boolean arrays."""
+
+    __props__ = ("template",)
+
+    def __init__(self, template):
+        self.template = template
+
+    def make_node(self, x, *indices):
+        x = as_tensor_variable(x)
+        indices = [as_tensor_variable(i) for i in indices]
+        shape = _static_shape(self.template, x, indices)
+        return Apply(self, [x] + indices, [TensorType(x.dtype, shape=shape)()])
+
+    def perform(self, node, inputs, output_storage):
+        x, values = inputs[0], inputs[1:]
+        index = _numpy_index(self.template, values)
+        found = _leading_rows(x, index) if x.size else None
+        if found is None:
+            output_storage[0][0] = np.array(x[index])
+            return
+        rows, shape, axis = found
+        n_lead = int(np.prod(x.shape[:axis]))
+        src = _as_byte_rows(np.ascontiguousarray(x), n_lead)
+        out = np.empty(shape + x.shape[axis:], dtype=x.dtype)
+        _nnet.take_rows(src, rows, _as_byte_rows(out, len(rows)), kernels.get_num_threads())
+        output_storage[0][0] = out
+
+    def reference(self, node, x, *values):
+        return (np.array(x[_numpy_index(self.template, values)]),)
+
+    def grad(self, inputs, output_grads):
+        from .basic import zeros_like
+        x, indices = inputs[0], inputs[1:]
+        (g,) = output_grads
+        if not x.dtype.startswith("float"):
+            return [None] * len(inputs)
+        return [AdvancedIncSubtensor(self.template)(zeros_like(x), g, *indices)] + \
+            [None] * len(indices)
+
+    def inc_subtensor(self, node, y, set_instead_of_inc):
+        """What ``inc_subtensor(x[idx], y)`` / ``set_subtensor`` build for this index."""
+        return AdvancedIncSubtensor(self.template, set_instead_of_inc)(
+            node.inputs[0], y, *node.inputs[1:])
+
+
+class AdvancedIncSubtensor(Op):
+    """``x`` with ``x[index]`` increased by ``y`` (every repeated index adds)
+    or, with ``set_instead_of_inc``, replaced by ``y``."""
+
+    __props__ = ("template", "set_instead_of_inc")
+
+    def __init__(self, template, set_instead_of_inc=False):
+        self.template = template
+        self.set_instead_of_inc = set_instead_of_inc
+
+    def __str__(self):
+        kind = "Set" if self.set_instead_of_inc else "Inc"
+        return f"Advanced{kind}Subtensor"
+
+    def make_node(self, x, y, *indices):
+        x, y = as_tensor_variable(x), as_tensor_variable(y)
+        indices = [as_tensor_variable(i) for i in indices]
+        target = _static_shape(self.template, x, indices)
+        if y.ndim > len(target):
+            raise ValueError(f"{self}: the value {y} has {y.ndim} dimensions, more than the "
+                             f"{len(target)} of the indexed part of {x}")
+        return Apply(self, [x, y] + indices, [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        x, y, values = inputs[0], inputs[1], inputs[2:]
+        out = np.array(x, order="C")
+        index = _numpy_index(self.template, values)
+        found = _leading_rows(x, index) if x.size else None
+        if found is None:
+            if self.set_instead_of_inc:
+                out[index] = y
+            else:
+                np.add.at(out, index, y)
+            output_storage[0][0] = out
+            return
+        rows, shape, axis = found
+        n_lead = int(np.prod(x.shape[:axis]))
+        try:
+            values_ = np.ascontiguousarray(np.broadcast_to(y, shape + x.shape[axis:]),
+                                           dtype=x.dtype)
+        except ValueError:
+            raise ValueError(f"{self}: cannot broadcast the value of shape {np.shape(y)} to "
+                             f"the indexed part of shape {shape + x.shape[axis:]}") from None
+        if self.set_instead_of_inc:
+            _nnet.put_rows(_as_byte_rows(out, n_lead), rows, _as_byte_rows(values_, len(rows)))
+        elif x.dtype.name in ("float32", "float64", "int32", "int64", "uint8") and out.size:
+            _nnet.add_rows(out.reshape(n_lead, -1), rows, values_.reshape(len(rows), -1),
+                           kernels.get_num_threads())
+        else:
+            np.add.at(out.reshape(n_lead, -1), rows, values_.reshape(len(rows), -1))
+        output_storage[0][0] = out
+
+    def reference(self, node, x, y, *values):
+        out = x.copy()
+        index = _numpy_index(self.template, values)
+        if self.set_instead_of_inc:
+            out[index] = y
+        else:
+            np.add.at(out, index, y)
+        return (out,)
+
+    def grad(self, inputs, output_grads):
+        from .elemwise import sum_to_shape_of
+        from .math import sum as tsum
+        x, y, indices = inputs[0], inputs[1], inputs[2:]
+        (g,) = output_grads
+        gx = AdvancedIncSubtensor(self.template, True)(g, 0, *indices) \
+            if self.set_instead_of_inc else g
+        gy = AdvancedSubtensor(self.template)(g, *indices)
+        if gy.ndim > y.ndim:
+            gy = tsum(gy, axis=list(range(gy.ndim - y.ndim)))
+        gy = sum_to_shape_of(gy, y) if y.dtype.startswith("float") else None
+        return [gx, gy] + [None] * len(indices)
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+
+def advanced_subtensor(x, index):
+    """``x[index]`` for an index holding integer or boolean arrays."""
+    x = as_tensor_variable(x)
+    template, indices = _split(x, index)
+    return AdvancedSubtensor(template)(x, *indices)
+
+
+def take(a, indices, axis=None, mode="raise"):
+    """Elements of ``a`` at ``indices`` along ``axis`` (NumPy's take; None:
+    of the flattened array)."""
+    if mode != "raise":
+        raise NotImplementedError("take: only mode='raise' is supported")
+    a = as_tensor_variable(a)
+    if axis is None:
+        return advanced_subtensor(a.flatten(), (indices,))
+    axis = axis % a.ndim
+    return advanced_subtensor(a, (slice(None),) * axis + (indices,))

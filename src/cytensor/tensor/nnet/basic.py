@@ -1,0 +1,426 @@
+"""Activations, softmax, crossentropies and one_hot (Theano's ``T.nnet`` names).
+
+Activations that are elementwise are built from rows of the elementwise
+table, so they fuse with their neighbours into one kernel pass.  Softmax
+and the crossentropies with integer labels are ops of their own: they work
+on whole rows, and their kernels (kernels/_nnet.pyx) keep them stable.
+"""
+import numpy as np
+
+from ... import kernels
+from ...kernels import _nnet
+from ...graph import Apply, Constant, Op
+from .. import math as tm
+from ..type import FLOAT_DTYPES, TensorType, as_tensor_variable, constant, upcast_to_float
+
+# ---------------------------------------------------------------------------
+# Helpers shared by the nnet ops
+# ---------------------------------------------------------------------------
+
+
+def output_buffer(cell, shape, dtype):
+    """The array this node produced last call, if it fits; else a new one."""
+    out = cell[0]
+    if out is None or out.shape != shape or out.dtype != dtype:
+        out = np.empty(shape, dtype=dtype)
+    return out
+
+
+def as_float(x):
+    """``x`` as a float tensor (ints become floats as exp(int) does)."""
+    x = as_tensor_variable(x)
+    return x if x.dtype in FLOAT_DTYPES else tm.cast(x, upcast_to_float(x.dtype))
+
+
+def _const(value, like):
+    """A Python number as a constant of ``like``'s dtype (no upcasting)."""
+    return constant(value, dtype=like.dtype)
+
+
+def labels_as_index(y, n_classes, what, given):
+    """Integer labels as an intp array, or ValueError naming the first bad one."""
+    y = np.ascontiguousarray(y, dtype=np.intp)
+    bad = _nnet.first_bad_label(y, n_classes)
+    if bad >= 0:
+        raise ValueError(f"{what}: label {y[bad]} at position {bad} is out of range for "
+                         f"{n_classes} classes (valid labels are 0..{n_classes - 1}; {given})")
+    return y
+
+
+def _check_rows(what, p, y):
+    if p.ndim != 2 or y.ndim != 1 or p.shape[0] != y.shape[0]:
+        raise ValueError(f"{what}: expected a (n, classes) matrix and n labels, given "
+                         f"shapes {p.shape} and {y.shape}")
+
+
+# ---------------------------------------------------------------------------
+# Elementwise activations
+# ---------------------------------------------------------------------------
+
+sigmoid = tm.sigmoid
+softplus = tm.softplus
+
+
+def relu(x, alpha=0):
+    """max(x, 0); with ``alpha``, the leaky form x if x > 0 else alpha * x."""
+    x = as_tensor_variable(x)
+    if isinstance(alpha, (int, float)) and alpha == 0:
+        return tm.relu(x) if x.dtype in FLOAT_DTYPES else tm.maximum(x, _const(0, x))
+    alpha = _const(alpha, x) if isinstance(alpha, (int, float)) else as_tensor_variable(alpha)
+    # Theano's formula: one fused pass, and the gradient follows from it.
+    half = _const(0.5, x)
+    return half * (1 + alpha) * x + half * (1 - alpha) * abs(x)
+
+
+def elu(x, alpha=1.0):
+    """x if x > 0 else alpha * (exp(x) - 1)."""
+    x = as_float(x)
+    return tm.switch(x > 0, x, _const(alpha, x) * tm.expm1(x))
+
+
+def hard_sigmoid(x):
+    """clip(0.2 * x + 0.5, 0, 1): a cheap piecewise-linear sigmoid."""
+    x = as_float(x)
+    return tm.clip(x * _const(0.2, x) + _const(0.5, x), _const(0, x), _const(1, x))
+
+
+def ultra_fast_sigmoid(x):
+    """Theano's piecewise approximation of sigmoid (error below 0.03)."""
+    x = as_float(x)
+    h = x * _const(0.5, x)
+    a = abs(h)
+    z = tm.switch(a < _const(1.7, x), _const(1.5, x) * a / (_const(1, x) + a),
+                  tm.switch(a < _const(3, x),
+                            _const(0.935409070603099, x)
+                            + _const(0.0458812946797165, x) * (a - _const(1.7, x)),
+                            _const(0.99505475368673, x)))
+    return _const(0.5, x) * (tm.sgn(h) * z + _const(1, x))
+
+
+def binary_crossentropy(output, target):
+    """-(target * log(output) + (1 - target) * log(1 - output)), elementwise."""
+    output, target = as_float(output), as_tensor_variable(target)
+    one = _const(1, output)
+    return -(target * tm.log(output) + (one - target) * tm.log(one - output))
+
+
+def sigmoid_binary_crossentropy(output, target):
+    """binary_crossentropy(sigmoid(output), target) without overflow: output
+    is the pre-sigmoid activation."""
+    output, target = as_float(output), as_tensor_variable(target)
+    return target * softplus(-output) + (_const(1, output) - target) * softplus(output)
+
+
+# ---------------------------------------------------------------------------
+# Softmax and log-softmax
+# ---------------------------------------------------------------------------
+
+
+def _rows(x, axis):
+    """x with ``axis`` moved last, as a C-contiguous matrix of rows."""
+    moved = np.moveaxis(x, axis, -1)
+    return np.ascontiguousarray(moved.reshape(-1, x.shape[axis]) if x.ndim else
+                                moved.reshape(1, 1))
+
+
+def _unrows(rows, x, axis):
+    if x.ndim == 0:
+        return rows.reshape(())
+    moved_shape = np.moveaxis(np.empty(x.shape, dtype=bool), axis, -1).shape
+    return np.moveaxis(rows.reshape(moved_shape), -1, axis)
+
+
+class Softmax(Op):
+    """exp(x) / sum(exp(x)) along ``axis`` (log=True: the log of that, computed
+    as x - max - log(sum(exp(x - max))), which never gives -inf for finite x)."""
+
+    __props__ = ("axis", "log")
+
+    def __init__(self, axis=-1, log=False):
+        self.axis, self.log = axis, log
+
+    def __str__(self):
+        return f"{'LogSoftmax' if self.log else 'Softmax'}{{axis={self.axis}}}"
+
+    def make_node(self, x):
+        x = as_float(x)
+        if x.ndim and not -x.ndim <= self.axis < x.ndim:
+            raise ValueError(f"{self}: axis {self.axis} out of range for {x} with "
+                             f"{x.ndim} dimensions")
+        return Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        (x,) = inputs
+        if x.ndim == 2 and self.axis in (1, -1) and x.flags.c_contiguous:
+            out = output_buffer(output_storage[0], x.shape, x.dtype)
+            _nnet.softmax(x, out, self.log, kernels.get_num_threads())
+        else:
+            rows = _rows(x, self.axis)
+            out_rows = np.empty_like(rows)
+            _nnet.softmax(rows, out_rows, self.log, kernels.get_num_threads())
+            out = np.ascontiguousarray(_unrows(out_rows, x, self.axis))
+        output_storage[0][0] = out
+
+    def reference(self, node, x):
+        axis = self.axis if x.ndim else None
+        shifted = x - np.max(x, axis=axis, keepdims=True)
+        lse = np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        return ((shifted - lse) if self.log else np.exp(shifted - lse),)
+
+    def grad(self, inputs, output_grads):
+        (x,), (g,) = inputs, output_grads
+        return [SoftmaxGrad(self.axis, self.log)(g, self(x))]
+
+    def infer_shape(self, node, input_shapes):
+        return input_shapes
+
+
+class SoftmaxGrad(Op):
+    """The gradient of Softmax given its output gradient ``dy`` and its output."""
+
+    __props__ = ("axis", "log")
+
+    def __init__(self, axis=-1, log=False):
+        self.axis, self.log = axis, log
+
+    def make_node(self, dy, y):
+        dy, y = as_tensor_variable(dy), as_tensor_variable(y)
+        return Apply(self, [dy, y], [y.type()])
+
+    def perform(self, node, inputs, output_storage):
+        dy, y = inputs
+        dy = dy.astype(y.dtype, copy=False)
+        rows_dy, rows_y = _rows(dy, self.axis), _rows(y, self.axis)
+        out = np.empty_like(rows_y)
+        _nnet.softmax_grad(rows_dy, rows_y, out, self.log, kernels.get_num_threads())
+        output_storage[0][0] = np.ascontiguousarray(_unrows(out, y, self.axis))
+
+    def reference(self, node, dy, y):
+        axis = self.axis if y.ndim else None
+        if self.log:
+            return (dy - np.exp(y) * np.sum(dy, axis=axis, keepdims=True),)
+        return (y * (dy - np.sum(dy * y, axis=axis, keepdims=True)),)
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[1]]
+
+
+def softmax(x, axis=-1):
+    """Softmax along ``axis`` (the last one by default, the rows of a matrix)."""
+    return Softmax(axis, False)(x)
+
+
+def log_softmax(x, axis=-1):
+    """log(softmax(x)), computed stably."""
+    return Softmax(axis, True)(x)
+
+
+def softmax_with_bias(x, b):
+    """Theano's softmax(x + b) for a matrix x and a bias vector b."""
+    return softmax(as_tensor_variable(x) + b)
+
+
+# ---------------------------------------------------------------------------
+# Crossentropy with integer labels
+# ---------------------------------------------------------------------------
+
+
+class CrossentropyCategorical1Hot(Op):
+    """-log(p[i, y[i]]) for each row of the probabilities ``p``."""
+
+    def make_node(self, p, y):
+        p, y = as_float(p), as_tensor_variable(y)
+        if p.ndim != 2 or y.ndim != 1 or y.dtype[0] not in "iu":
+            raise TypeError(f"categorical_crossentropy with integer labels takes a matrix "
+                            f"and an integer vector, got {p.type} and {y.type}")
+        return Apply(self, [p, y], [TensorType(p.dtype, shape=(p.type.shape[0],))()])
+
+    def perform(self, node, inputs, output_storage):
+        p, y = inputs
+        _check_rows("categorical_crossentropy", p, y)
+        y = labels_as_index(y, p.shape[1], "categorical_crossentropy",
+                            f"coding_dist of shape {p.shape}")
+        out = output_buffer(output_storage[0], y.shape, p.dtype)
+        _nnet.crossentropy_1hot(np.ascontiguousarray(p), y, out)
+        output_storage[0][0] = out
+
+    def reference(self, node, p, y):
+        _check_rows("categorical_crossentropy", p, y)
+        labels_as_index(y, p.shape[1], "categorical_crossentropy", f"shape {p.shape}")
+        return (-np.log(p[np.arange(len(y)), y]),)
+
+    def grad(self, inputs, output_grads):
+        (p, y), (g,) = inputs, output_grads
+        return [CrossentropyCategorical1HotGrad()(g, p, y), None]
+
+    def infer_shape(self, node, input_shapes):
+        return [(input_shapes[0][0],)]
+
+
+class CrossentropyCategorical1HotGrad(Op):
+    """d/dp of sum(g * crossentropy): -g[i] / p[i, y[i]] at the labels."""
+
+    def make_node(self, g, p, y):
+        g, p, y = map(as_tensor_variable, (g, p, y))
+        return Apply(self, [g, p, y], [p.type()])
+
+    def perform(self, node, inputs, output_storage):
+        g, p, y = inputs
+        y = labels_as_index(y, p.shape[1], "categorical_crossentropy gradient",
+                            f"shape {p.shape}")
+        out = output_buffer(output_storage[0], p.shape, p.dtype)
+        _nnet.crossentropy_1hot_grad(np.ascontiguousarray(g, dtype=p.dtype),
+                                     np.ascontiguousarray(p), y, out)
+        output_storage[0][0] = out
+
+    def reference(self, node, g, p, y):
+        out = np.zeros_like(p)
+        rows = np.arange(len(y))
+        out[rows, y] = -g / p[rows, y]
+        return (out,)
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[1]]
+
+
+class CrossentropySoftmax1Hot(Op):
+    """(crossentropy(softmax(x), y), softmax(x)) in one pass over the rows.
+
+    The rewrite in rewriting/nnet.py puts it in place of softmax followed
+    by crossentropy: the loss is logsumexp(x) - x[y], finite where
+    -log(softmax) would overflow to inf.
+    """
+
+    def make_node(self, x, y):
+        x, y = as_float(x), as_tensor_variable(y)
+        if x.ndim != 2 or y.ndim != 1 or y.dtype[0] not in "iu":
+            raise TypeError(f"crossentropy_softmax_1hot takes a matrix and an integer "
+                            f"vector, got {x.type} and {y.type}")
+        nll = TensorType(x.dtype, shape=(x.type.shape[0],))()
+        return Apply(self, [x, y], [nll, x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        x, y = inputs
+        _check_rows("categorical_crossentropy(softmax)", x, y)
+        y = labels_as_index(y, x.shape[1], "categorical_crossentropy(softmax)",
+                            f"activations of shape {x.shape}")
+        nll = output_buffer(output_storage[0], y.shape, x.dtype)
+        sm = output_buffer(output_storage[1], x.shape, x.dtype)
+        _nnet.softmax_crossentropy_1hot(np.ascontiguousarray(x), y, nll, sm,
+                                        kernels.get_num_threads())
+        output_storage[0][0], output_storage[1][0] = nll, sm
+
+    def reference(self, node, x, y):
+        _check_rows("categorical_crossentropy(softmax)", x, y)
+        labels_as_index(y, x.shape[1], "categorical_crossentropy(softmax)", "")
+        (lsm,) = Softmax(-1, True).reference(None, x)
+        return (-lsm[np.arange(len(y)), y], np.exp(lsm))
+
+    def grad(self, inputs, output_grads):
+        (x, y), (g_nll, g_sm) = inputs, output_grads
+        _, sm = self(x, y)
+        return [CrossentropySoftmax1HotDx()(g_nll, sm, y) + SoftmaxGrad()(g_sm, sm), None]
+
+    def infer_shape(self, node, input_shapes):
+        return [(input_shapes[0][0],), input_shapes[0]]
+
+
+class CrossentropySoftmax1HotDx(Op):
+    """d/dx of sum(g * crossentropy(softmax(x), y)) = g[i] * (softmax(x)[i] - onehot(y[i]))."""
+
+    def make_node(self, g, sm, y):
+        g, sm, y = map(as_tensor_variable, (g, sm, y))
+        return Apply(self, [g, sm, y], [sm.type()])
+
+    def perform(self, node, inputs, output_storage):
+        g, sm, y = inputs
+        y = labels_as_index(y, sm.shape[1], "categorical_crossentropy(softmax) gradient",
+                            f"shape {sm.shape}")
+        out = output_buffer(output_storage[0], sm.shape, sm.dtype)
+        _nnet.softmax_crossentropy_1hot_dx(np.ascontiguousarray(g, dtype=sm.dtype),
+                                           np.ascontiguousarray(sm), y, out,
+                                           kernels.get_num_threads())
+        output_storage[0][0] = out
+
+    def reference(self, node, g, sm, y):
+        out = sm * g[:, None]
+        out[np.arange(len(y)), y] -= g
+        return (out,)
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[1]]
+
+
+crossentropy_categorical_1hot = CrossentropyCategorical1Hot()
+
+
+def crossentropy_softmax_1hot(x, y):
+    """Theano's fused op: (crossentropy(softmax(x), y), softmax(x))."""
+    return CrossentropySoftmax1Hot()(x, y)
+
+
+def categorical_crossentropy(coding_dist, true_dist):
+    """-sum(true_dist * log(coding_dist)) per row; ``true_dist`` is either a
+    distribution per row (same shape) or an integer label per row."""
+    coding_dist, true_dist = as_float(coding_dist), as_tensor_variable(true_dist)
+    if true_dist.ndim == coding_dist.ndim:
+        return -tm.sum(true_dist * tm.log(coding_dist), axis=-1)
+    if true_dist.ndim == coding_dist.ndim - 1:
+        return crossentropy_categorical_1hot(coding_dist, true_dist)
+    raise TypeError(f"categorical_crossentropy: true_dist must be a matrix like "
+                    f"coding_dist {coding_dist.type} or an integer vector, got {true_dist.type}")
+
+
+# ---------------------------------------------------------------------------
+# one_hot
+# ---------------------------------------------------------------------------
+
+
+class OneHot(Op):
+    """An (n, n_classes) matrix with a 1 at each row's label."""
+
+    __props__ = ("dtype",)
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def make_node(self, y, n_classes):
+        y, n_classes = as_tensor_variable(y), as_tensor_variable(n_classes)
+        if y.ndim != 1 or y.dtype[0] not in "iu" or n_classes.ndim != 0:
+            raise TypeError(f"one_hot takes an integer vector and a number of classes, "
+                            f"got {y.type} and {n_classes.type}")
+        static = int(n_classes.data) if isinstance(n_classes, Constant) else None
+        out = TensorType(self.dtype, shape=(y.type.shape[0], static))()
+        return Apply(self, [y, n_classes], [out])
+
+    def perform(self, node, inputs, output_storage):
+        y, n = inputs[0], int(inputs[1])
+        y = labels_as_index(y, n, "one_hot", f"{n} classes")
+        out = np.empty((len(y), n), dtype=self.dtype)
+        flat = out.view(np.uint8) if self.dtype == "bool" else out
+        if flat.dtype.name in ("float32", "float64", "int32", "int64", "uint8"):
+            _nnet.one_hot(y, flat)
+        else:
+            out[...] = 0
+            out[np.arange(len(y)), y] = 1
+        output_storage[0][0] = out
+
+    def reference(self, node, y, n):
+        labels_as_index(y, int(n), "one_hot", f"{int(n)} classes")
+        return (np.eye(int(n), dtype=self.dtype)[y],)
+
+    def grad(self, inputs, output_grads):
+        return [None, None]
+
+    def infer_shape(self, node, input_shapes):
+        return [(input_shapes[0][0], node.inputs[1])]
+
+
+def one_hot(y, n_classes, dtype=None):
+    """Rows of zeros with a one at each label (Theano's ``to_one_hot``)."""
+    from ...config import config
+    return OneHot(np.dtype(dtype or config.floatX).name)(y, n_classes)
+
+
+to_one_hot = one_hot
+logsoftmax = log_softmax

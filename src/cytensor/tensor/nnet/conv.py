@@ -1,0 +1,323 @@
+"""2-D convolution of (batch, channels, rows, cols) images, as Theano defines it.
+
+Three ops share one geometry: ``Conv2d`` (the layer), ``Conv2dGradWeights``
+and ``Conv2dGradInputs`` (its gradients); each one's gradient is made of
+the other two.  All three lower the convolution to a matrix product: the
+kernel ``im2col`` copies every filter-sized patch of a chunk of images into
+one column of a matrix, and one BLAS product with the (filters, patch)
+matrix gives every output pixel of the chunk.  ``col2im`` scatters columns
+back for the gradient with respect to the images.
+
+``filter_flip=True`` (Theano's default) is a true convolution: the filters
+are flipped before the patches are multiplied.  ``filter_flip=False`` is
+the cross-correlation most other frameworks call convolution.
+"""
+import numpy as np
+
+from ... import kernels
+from ...graph import Apply, Op
+from ...kernels import _nnet
+from ..subtensor import specify_shape
+from ..type import TensorType, as_tensor_variable, upcast
+from .basic import as_float, output_buffer
+
+COLS_LIMIT = 1 << 22          # elements of the im2col matrix of one chunk of images
+
+
+def _pair(v, what):
+    pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
+    if len(pair) != 2 or not all(isinstance(p, (int, np.integer)) for p in pair):
+        raise ValueError(f"conv2d: {what} must be an int or a pair of ints, got {v!r}")
+    return tuple(int(p) for p in pair)
+
+
+def _normal_border(border_mode):
+    if isinstance(border_mode, str):
+        if border_mode not in ("valid", "full", "half"):
+            raise ValueError(f"conv2d: border_mode must be 'valid', 'full', 'half', an int "
+                             f"or a pair of ints, got {border_mode!r}")
+        return border_mode
+    pad = _pair(border_mode, "border_mode")
+    if min(pad) < 0:
+        raise ValueError(f"conv2d: padding must not be negative, got {pad}")
+    return pad
+
+
+class _ConvGeometry(Op):
+    """What the three convolution ops share: their parameters and shapes."""
+
+    __props__ = ("border_mode", "subsample", "filter_dilation", "filter_flip")
+
+    def __init__(self, border_mode="valid", subsample=(1, 1), filter_dilation=(1, 1),
+                 filter_flip=True):
+        self.border_mode = _normal_border(border_mode)
+        self.subsample = _pair(subsample, "subsample")
+        self.filter_dilation = _pair(filter_dilation, "filter_dilation")
+        self.filter_flip = bool(filter_flip)
+        if min(self.subsample) < 1 or min(self.filter_dilation) < 1:
+            raise ValueError(f"conv2d: subsample and filter_dilation must be >= 1, got "
+                             f"{self.subsample} and {self.filter_dilation}")
+
+    def padding(self, kh, kw):
+        """(pad rows, pad cols) for filters of kh x kw."""
+        dh, dw = self.filter_dilation
+        if self.border_mode == "valid":
+            return 0, 0
+        if self.border_mode == "full":
+            return dh * (kh - 1), dw * (kw - 1)
+        if self.border_mode == "half":
+            return dh * (kh // 2), dw * (kw // 2)
+        return self.border_mode
+
+    def out_length(self, n, k, pad, stride, dilation):
+        """Output length along one axis (works on ints and symbolic scalars)."""
+        return (n + 2 * pad - dilation * (k - 1) - 1) // stride + 1
+
+    def geometry(self, x_shape, w_shape, layer):
+        """Check that images and filters fit; return the im2col parameters."""
+        if len(x_shape) != 4 or len(w_shape) != 4:
+            raise ValueError(f"{layer}: expected images (batch, channels, rows, cols) and "
+                             f"filters (filters, channels, rows, cols), given shapes "
+                             f"{tuple(x_shape)} and {tuple(w_shape)}")
+        n, c, h, w = x_shape
+        f, c2, kh, kw = w_shape
+        if c != c2:
+            raise ValueError(f"{layer}: images of shape {tuple(x_shape)} have {c} channels "
+                             f"but filters of shape {tuple(w_shape)} expect {c2}: expected "
+                             f"images of shape (batch, {c2}, rows, cols)")
+        ph, pw = self.padding(kh, kw)
+        (sh, sw), (dh, dw) = self.subsample, self.filter_dilation
+        oh = self.out_length(h, kh, ph, sh, dh)
+        ow = self.out_length(w, kw, pw, sw, dw)
+        if oh < 1 or ow < 1 or kh < 1 or kw < 1:
+            raise ValueError(
+                f"{layer}: images of shape {tuple(x_shape)} are smaller than the filters "
+                f"of shape {tuple(w_shape)} (dilation {self.filter_dilation}, padding "
+                f"{(ph, pw)}): expected rows >= {dh * (kh - 1) + 1 - 2 * ph} and cols >= "
+                f"{dw * (kw - 1) + 1 - 2 * pw}")
+        return dict(c=c, kh=kh, kw=kw, sh=sh, sw=sw, ph=ph, pw=pw, dh=dh, dw=dw, oh=oh, ow=ow)
+
+    def filter_matrix(self, w):
+        """Filters as a C-contiguous (filters, channels*rows*cols) matrix."""
+        if self.filter_flip:
+            w = w[:, :, ::-1, ::-1]
+        return np.ascontiguousarray(w).reshape(w.shape[0], -1)
+
+    def chunks(self, n, g):
+        """Ranges of images whose im2col matrix fits COLS_LIMIT."""
+        per_image = g["c"] * g["kh"] * g["kw"] * g["oh"] * g["ow"]
+        step = max(1, COLS_LIMIT // max(1, per_image))
+        return [(n0, min(step, n - n0)) for n0 in range(0, n, step)]
+
+    def im2col(self, x, n0, nc, g):
+        cols = np.empty((x.shape[1] * g["kh"] * g["kw"], nc * g["oh"] * g["ow"]), x.dtype)
+        _nnet.im2col(x, cols, n0, nc, g["kh"], g["kw"], g["sh"], g["sw"], g["ph"], g["pw"],
+                     g["dh"], g["dw"], g["oh"], g["ow"], kernels.get_num_threads())
+        return cols
+
+    def __str__(self):
+        flip = "" if self.filter_flip else ",corr"
+        return (f"{type(self).__name__}{{{self.border_mode},s={self.subsample},"
+                f"d={self.filter_dilation}{flip}}}")
+
+
+def _grad_rows(gy, n0, nc):
+    """Output gradients of images [n0, n0+nc) as an (filters, nc*pixels) matrix."""
+    n, f = gy.shape[:2]
+    return np.ascontiguousarray(gy[n0:n0 + nc].reshape(nc, f, -1).transpose(1, 0, 2)) \
+        .reshape(f, -1)
+
+
+def _contiguous(a, dtype):
+    return np.ascontiguousarray(a, dtype=dtype)
+
+
+class Conv2d(_ConvGeometry):
+    """The convolution layer: images (n, c, h, w), filters (f, c, kh, kw) -> (n, f, oh, ow)."""
+
+    def make_node(self, x, w):
+        x, w = as_float(x), as_float(w)
+        if x.ndim != 4 or w.ndim != 4:
+            raise TypeError(f"conv2d: images and filters must be 4-D, got {x.type} and "
+                            f"{w.type}")
+        dtype = upcast(x.dtype, w.dtype)
+        shape = [x.type.shape[0], w.type.shape[0], None, None]
+        for axis in (2, 3):
+            n, k = x.type.shape[axis], w.type.shape[axis]
+            if n is not None and k is not None:
+                pad = self.padding(w.type.shape[2], w.type.shape[3])[axis - 2]
+                shape[axis] = self.out_length(n, k, pad, self.subsample[axis - 2],
+                                              self.filter_dilation[axis - 2])
+        return Apply(self, [x, w], [TensorType(dtype, shape=shape)()])
+
+    def perform(self, node, inputs, output_storage):
+        dtype = node.outputs[0].dtype
+        x, w = _contiguous(inputs[0], dtype), _contiguous(inputs[1], dtype)
+        g = self.geometry(x.shape, w.shape, "conv2d")
+        wm = self.filter_matrix(w)
+        n, f, pixels = x.shape[0], w.shape[0], g["oh"] * g["ow"]
+        out = output_buffer(output_storage[0], (n, f, g["oh"], g["ow"]), dtype)
+        for n0, nc in self.chunks(n, g):
+            product = kernels.dot(wm, self.im2col(x, n0, nc, g))
+            out[n0:n0 + nc] = product.reshape(f, nc, g["oh"], g["ow"]).transpose(1, 0, 2, 3)
+        output_storage[0][0] = out
+
+    def reference(self, node, x, w):
+        g = self.geometry(x.shape, w.shape, "conv2d")
+        if self.filter_flip:
+            w = w[:, :, ::-1, ::-1]
+        xp = np.pad(x, ((0, 0), (0, 0), (g["ph"],) * 2, (g["pw"],) * 2))
+        out = np.zeros((x.shape[0], w.shape[0], g["oh"], g["ow"]), node.outputs[0].dtype)
+        for i in range(g["kh"]):
+            for j in range(g["kw"]):
+                r, c = i * g["dh"], j * g["dw"]
+                patch = xp[:, :, r:r + g["sh"] * (g["oh"] - 1) + 1:g["sh"],
+                           c:c + g["sw"] * (g["ow"] - 1) + 1:g["sw"]]
+                out += np.einsum("nchw,fc->nfhw", patch, w[:, :, i, j])
+        return (out,)
+
+    def grad(self, inputs, output_grads):
+        (x, w), (gy,) = inputs, output_grads
+        props = self._props()
+        return [Conv2dGradInputs(*props)(w, gy, x.shape),
+                Conv2dGradWeights(*props)(x, gy, w.shape)]
+
+    def infer_shape(self, node, input_shapes):
+        (n, _, h, wd), (f, _, kh, kw) = input_shapes
+        ph, pw = self.padding(kh, kw)
+        (sh, sw), (dh, dw) = self.subsample, self.filter_dilation
+        return [(n, f, self.out_length(h, kh, ph, sh, dh), self.out_length(wd, kw, pw, sw, dw))]
+
+
+class Conv2dGradWeights(_ConvGeometry):
+    """d cost / d filters, from the images and d cost / d output."""
+
+    def make_node(self, x, gy, w_shape):
+        x, gy, w_shape = as_tensor_variable(x), as_tensor_variable(gy), \
+            as_tensor_variable(w_shape)
+        shape = (gy.type.shape[1], x.type.shape[1], None, None)
+        return Apply(self, [x, gy, w_shape], [TensorType(gy.dtype, shape=shape)()])
+
+    def perform(self, node, inputs, output_storage):
+        dtype = node.outputs[0].dtype
+        x, gy = _contiguous(inputs[0], dtype), _contiguous(inputs[1], dtype)
+        w_shape = tuple(int(s) for s in inputs[2])
+        g = self.geometry(x.shape, w_shape, "conv2d gradient (filters)")
+        self._check_gy(gy, (x.shape[0], w_shape[0], g["oh"], g["ow"]))
+        gw = np.zeros((w_shape[0], int(np.prod(w_shape[1:]))), dtype)
+        for n0, nc in self.chunks(x.shape[0], g):
+            kernels.gemm(1.0, _grad_rows(gy, n0, nc), self.im2col(x, n0, nc, g).T, 1.0, gw)
+        gw = gw.reshape(w_shape)
+        output_storage[0][0] = np.ascontiguousarray(gw[:, :, ::-1, ::-1]) \
+            if self.filter_flip else gw
+
+    def reference(self, node, x, gy, w_shape):
+        w_shape = tuple(int(s) for s in w_shape)
+        g = self.geometry(x.shape, w_shape, "conv2d gradient (filters)")
+        xp = np.pad(x, ((0, 0), (0, 0), (g["ph"],) * 2, (g["pw"],) * 2))
+        gw = np.zeros(w_shape, node.outputs[0].dtype)
+        for i in range(g["kh"]):
+            for j in range(g["kw"]):
+                r, c = i * g["dh"], j * g["dw"]
+                patch = xp[:, :, r:r + g["sh"] * (g["oh"] - 1) + 1:g["sh"],
+                           c:c + g["sw"] * (g["ow"] - 1) + 1:g["sw"]]
+                gw[:, :, i, j] = np.einsum("nchw,nfhw->fc", patch, gy)
+        return (gw[:, :, ::-1, ::-1].copy() if self.filter_flip else gw,)
+
+    def _check_gy(self, gy, expected):
+        if gy.shape != expected:
+            raise ValueError(f"conv2d gradient: the output gradient has shape {gy.shape}, "
+                             f"expected {expected}")
+
+    def grad(self, inputs, output_grads):
+        (x, gy, _), (g,) = inputs, output_grads
+        props = self._props()
+        return [Conv2dGradInputs(*props)(g, gy, x.shape), Conv2d(*props)(x, g), None]
+
+    def infer_shape(self, node, input_shapes):
+        return [tuple(node.inputs[2][i] for i in range(4))]
+
+
+class Conv2dGradInputs(_ConvGeometry):
+    """d cost / d images, from the filters and d cost / d output."""
+
+    def make_node(self, w, gy, x_shape):
+        w, gy, x_shape = as_tensor_variable(w), as_tensor_variable(gy), \
+            as_tensor_variable(x_shape)
+        shape = (gy.type.shape[0], w.type.shape[1], None, None)
+        return Apply(self, [w, gy, x_shape], [TensorType(gy.dtype, shape=shape)()])
+
+    def perform(self, node, inputs, output_storage):
+        dtype = node.outputs[0].dtype
+        w, gy = _contiguous(inputs[0], dtype), _contiguous(inputs[1], dtype)
+        x_shape = tuple(int(s) for s in inputs[2])
+        g = self.geometry(x_shape, w.shape, "conv2d gradient (images)")
+        Conv2dGradWeights._check_gy(self, gy, (x_shape[0], w.shape[0], g["oh"], g["ow"]))
+        wm_t = self.filter_matrix(w).T
+        gx = output_buffer(output_storage[0], x_shape, dtype)
+        for n0, nc in self.chunks(x_shape[0], g):
+            cols = kernels.dot(wm_t, _grad_rows(gy, n0, nc))
+            _nnet.col2im(cols, gx, n0, nc, g["kh"], g["kw"], g["sh"], g["sw"], g["ph"],
+                         g["pw"], g["dh"], g["dw"], g["oh"], g["ow"],
+                         kernels.get_num_threads())
+        output_storage[0][0] = gx
+
+    def reference(self, node, w, gy, x_shape):
+        x_shape = tuple(int(s) for s in x_shape)
+        g = self.geometry(x_shape, w.shape, "conv2d gradient (images)")
+        if self.filter_flip:
+            w = w[:, :, ::-1, ::-1]
+        ph, pw = g["ph"], g["pw"]
+        gxp = np.zeros((x_shape[0], x_shape[1], x_shape[2] + 2 * ph, x_shape[3] + 2 * pw),
+                       node.outputs[0].dtype)
+        for i in range(g["kh"]):
+            for j in range(g["kw"]):
+                r, c = i * g["dh"], j * g["dw"]
+                gxp[:, :, r:r + g["sh"] * (g["oh"] - 1) + 1:g["sh"],
+                    c:c + g["sw"] * (g["ow"] - 1) + 1:g["sw"]] += \
+                    np.einsum("nfhw,fc->nchw", gy, w[:, :, i, j])
+        return (gxp[:, :, ph:ph + x_shape[2], pw:pw + x_shape[3]].copy(),)
+
+    def grad(self, inputs, output_grads):
+        (w, gy, _), (g,) = inputs, output_grads
+        props = self._props()
+        return [Conv2dGradWeights(*props)(g, gy, w.shape), Conv2d(*props)(g, w), None]
+
+    def infer_shape(self, node, input_shapes):
+        return [tuple(node.inputs[2][i] for i in range(4))]
+
+
+def _hint(v, shape):
+    """Theano's input_shape/filter_shape hints, checked when the function runs."""
+    if shape is None:
+        return v
+    shape = tuple(None if s is None else int(s) for s in shape)
+    if len(shape) != v.ndim:
+        raise ValueError(f"conv2d: shape hint {shape} does not have {v.ndim} entries")
+    return specify_shape(v, shape)
+
+
+def conv2d(input, filters, input_shape=None, filter_shape=None, border_mode="valid",
+           subsample=(1, 1), filter_flip=True, image_shape=None, filter_dilation=(1, 1),
+           num_groups=1, unshared=False):
+    """Theano's ``T.nnet.conv2d``: (batch, channels, rows, cols) images with
+    (filters, channels, rows, cols) filters.
+
+    border_mode: 'valid' (no padding), 'full' (pad filter size - 1), 'half'
+    (pad filter size // 2: same size for odd filters and stride 1), or an int
+    / pair of ints (explicit padding).  subsample: strides.  filter_flip:
+    True convolves (flips the filters), False cross-correlates.
+    """
+    if num_groups != 1 or unshared:
+        raise NotImplementedError("conv2d: grouped and unshared convolutions are not "
+                                  "supported")
+    input = _hint(as_float(input), input_shape if input_shape is not None else image_shape)
+    filters = _hint(as_float(filters), filter_shape)
+    return Conv2d(border_mode, subsample, filter_dilation, filter_flip)(input, filters)
+
+
+def conv2d_grad_wrt_inputs(output_grad, filters, input_shape, border_mode="valid",
+                           subsample=(1, 1), filter_flip=True, filter_dilation=(1, 1)):
+    """The transposed convolution (Theano's name): images from output gradients."""
+    return Conv2dGradInputs(border_mode, subsample, filter_dilation, filter_flip)(
+        filters, output_grad, as_tensor_variable(input_shape))

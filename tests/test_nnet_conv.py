@@ -1,0 +1,148 @@
+"""conv2d and pool_2d: kernels against NumPy references, gradients, bad shapes."""
+import numpy as np
+import pytest
+
+import cytensor as theano
+import cytensor.tensor as T
+from cytensor.gradient import verify_grad
+from cytensor.tensor.nnet import conv
+from cytensor.tensor.signal import pool
+from cytensor.tensor.signal.pool import pool_2d
+
+RNG = np.random.default_rng(0)
+PY = theano.Mode(linker="py")
+X = RNG.standard_normal((2, 3, 7, 6))       # odd sizes on purpose
+W = RNG.standard_normal((4, 3, 3, 2))
+
+
+def check(build, *values, dtype="float64"):
+    """Kernels == NumPy references, and verify_grad passes (in float64)."""
+    inputs = [T.tensor(dtype, shape=(None,) * v.ndim) for v in values]
+    values = [v.astype(dtype) for v in values]
+    out = build(*inputs)
+    got = theano.function(inputs, out)(*values)
+    want = theano.function(inputs, out, mode=PY)(*values)
+    assert got.dtype == dtype and got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    if dtype == "float64":
+        verify_grad(build, values)
+    return got
+
+
+@pytest.mark.parametrize("border_mode", ["valid", "full", "half", 1, (2, 0)])
+@pytest.mark.parametrize("subsample", [(1, 1), (2, 1)])
+@pytest.mark.parametrize("dilation", [(1, 1), (2, 1)])
+@pytest.mark.parametrize("flip", [True, False])
+def test_conv2d(border_mode, subsample, dilation, flip):
+    check(lambda x, w: T.nnet.conv2d(x, w, border_mode=border_mode, subsample=subsample,
+                                     filter_dilation=dilation, filter_flip=flip), X, W)
+
+
+def test_conv2d_float32_and_values():
+    out = check(lambda x, w: T.nnet.conv2d(x, w), X, W, dtype="float32")
+    # filter_flip=True is a true convolution: compare one pixel by hand
+    expected = np.sum(X[0, :, 0:3, 0:2] * W[1, :, ::-1, ::-1])
+    np.testing.assert_allclose(out[0, 1, 0, 0], expected, rtol=1e-5)
+
+
+def test_conv2d_gradients_of_gradients():
+    props = ("half", (2, 1), (1, 1), True)
+    gy = RNG.standard_normal((2, 4, 4, 7))
+    check(lambda w, g: conv.Conv2dGradInputs(*props)(w, g, X.shape), W, gy)
+    check(lambda x, g: conv.Conv2dGradWeights(*props)(x, g, W.shape), X, gy)
+
+
+def test_old_conv_module_and_shape_hints():
+    x, w = T.tensor4(), T.tensor4()
+    f = theano.function([x, w], conv.conv2d(x, w, image_shape=(2, 3, 7, 6),
+                                            filter_shape=(4, 3, 3, 2), border_mode="full"))
+    assert f(X, W).shape == (2, 4, 9, 7)
+    with pytest.raises(ValueError, match=r"declared to have shape \(2, 3, 7, 6\)"):
+        f(X[:1], W)
+
+
+def test_conv2d_static_shape():
+    x = T.tensor("float64", shape=(None, 1, 28, 28))
+    w = T.tensor("float64", shape=(20, 1, 5, 5))
+    assert T.nnet.conv2d(x, w).type.shape == (None, 20, 24, 24)
+    assert T.nnet.conv2d(x, w, border_mode="half", subsample=2).type.shape == (None, 20, 14, 14)
+
+
+@pytest.mark.parametrize("images, filters, message", [
+    ((2, 2, 7, 6), (4, 3, 3, 2), r"images of shape \(2, 2, 7, 6\) have 2 channels but filters of shape \(4, 3, 3, 2\) "
+                                 r"expect 3: expected images of shape \(batch, 3, rows, cols\)"),
+    ((2, 3, 2, 6), (4, 3, 3, 2), r"images of shape \(2, 3, 2, 6\) are smaller than the "
+                                 r"filters of shape \(4, 3, 3, 2\).*expected rows >= 3"),
+])
+def test_conv2d_bad_shapes_name_the_layer(images, filters, message):
+    x, w = T.tensor4(), T.tensor4()
+    f = theano.function([x, w], T.nnet.conv2d(x, w))
+    with pytest.raises(ValueError, match="conv2d: " + message):
+        f(np.zeros(images), np.zeros(filters))
+
+
+def test_conv2d_bad_arguments():
+    with pytest.raises(ValueError, match="border_mode"):
+        T.nnet.conv2d(T.tensor4(), T.tensor4(), border_mode="same")
+    with pytest.raises(TypeError, match="must be 4-D"):
+        T.nnet.conv2d(T.matrix(), T.tensor4())
+
+
+POOLS = [(True, None, (0, 0)), (False, None, (0, 0)), (True, (1, 2), (1, 1)),
+         (False, (1, 1), (0, 0))]
+
+
+@pytest.mark.parametrize("mode", ["max", "sum", "average_inc_pad", "average_exc_pad"])
+@pytest.mark.parametrize("ignore_border, stride, pad", POOLS)
+def test_pool_2d(mode, ignore_border, stride, pad):
+    check(lambda x: pool_2d(x, (2, 3), ignore_border=ignore_border, stride=stride, pad=pad,
+                            mode=mode), X)
+
+
+def test_pool_values_and_other_ranks():
+    v = np.arange(16.0).reshape(4, 4)
+    x = T.dmatrix()
+    np.testing.assert_array_equal(theano.function([x], pool_2d(x, (2, 2)))(v),
+                                  [[5, 7], [13, 15]])
+    np.testing.assert_array_equal(
+        theano.function([x], pool_2d(x, (3, 3), ignore_border=False))(v), [[10, 11], [14, 15]])
+    np.testing.assert_allclose(
+        theano.function([x], pool_2d(x, (2, 2), mode="average_exc_pad"))(v),
+        [[2.5, 4.5], [10.5, 12.5]])
+    check(lambda x: pool_2d(x, (2, 2), ignore_border=True), RNG.standard_normal((3, 2, 2, 5, 4)),
+          dtype="float32")
+    assert pool.max_pool_2d(T.tensor4(), (2, 2), ignore_border=True).ndim == 4
+
+
+def test_average_pool_gradient_of_gradient():
+    p = pool.PoolGrad((2, 2), True, None, (0, 0), "average_inc_pad")
+    gz = RNG.standard_normal((2, 3, 3, 3))
+    check(lambda g: p(X, np.zeros_like(gz), g), gz)
+
+
+def test_pool_bad_shapes_name_the_layer():
+    x = T.tensor4()
+    f = theano.function([x], pool_2d(x, (3, 3), ignore_border=True))
+    with pytest.raises(ValueError, match=r"pool_2d: input of shape \(1, 1, 2, 5\) is smaller "
+                                         r"than the pooling window \(3, 3\).*rows >= 3"):
+        f(np.zeros((1, 1, 2, 5)))
+    with pytest.raises(NotImplementedError, match="ignore_border=True"):
+        pool_2d(x, (2, 2), pad=(1, 1))
+    with pytest.raises(ValueError, match="mode"):
+        pool_2d(x, (2, 2), mode="median")
+
+
+def test_lenet_layer_trains():
+    """conv + tanh + max pool + dense, one gradient step lowers the loss."""
+    x, y = T.tensor4(), T.lvector()
+    w = theano.shared(RNG.standard_normal((4, 1, 3, 3)) * 0.3)
+    v = theano.shared(RNG.standard_normal((4 * 3 * 3, 3)) * 0.3)
+    h = pool_2d(T.tanh(T.nnet.conv2d(x, w)), (2, 2), ignore_border=True).flatten(2)
+    loss = T.nnet.categorical_crossentropy(T.nnet.softmax(T.dot(h, v)), y).mean()
+    gw, gv = theano.grad(loss, [w, v])
+    step = theano.function([x, y], loss, updates=[(w, w - 0.5 * gw), (v, v - 0.5 * gv)])
+    xv, yv = RNG.standard_normal((8, 1, 8, 8)), RNG.integers(0, 3, 8)
+    first = step(xv, yv)
+    for _ in range(20):
+        last = step(xv, yv)
+    assert last < first
