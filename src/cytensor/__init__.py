@@ -24,6 +24,7 @@ from .sharedvalue import SharedVariable, shared              # noqa: F401
 from .gradient import grad                                   # noqa: F401
 from . import gradient                                       # noqa: F401
 from .mode import Mode                                       # noqa: F401
+from .debugmode import DebugMode, NanGuardMode               # noqa: F401
 from .function import In, Out, function                      # noqa: F401
 from .profiling import ProfileStats                          # noqa: F401
 from . import printing                                       # noqa: F401

@@ -68,7 +68,6 @@ FLAGS = {
     "openmp_threads": (0, _int, "threads for kernels (0: OpenMP's default)"),
     "profile": (False, _bool, "profile every compiled function"),
     "profile_memory": (False, _bool, "with profile, also record peak memory"),
-    "profile_optimizer": (False, _bool, "with profile, time the rewrites"),
     "print_global_stats": (False, _bool,
                            "print profiles, and their sum, at interpreter exit"),
     "profiling__n_apply": (20, _int, "nodes listed in a profile summary"),

@@ -220,12 +220,16 @@ class Elemwise(Op):
             cell[0] = out
 
     def make_thunk(self, node, input_cells, output_cells):
-        """Hot path: same-shape C-contiguous inputs of the compute dtype go
-        straight to the contiguous kernel; anything else takes ``perform``."""
+        """Hot path: when every input has the output's shape or one element,
+        C-contiguous arrays of the compute dtype go straight to the contiguous
+        kernel; anything else takes ``perform``."""
         general = super().make_thunk(node, input_cells, output_cells)
         code, n_regs, out_dtypes, compute = self._kernel(node)
+        pattern = node.outputs[0].type.broadcastable
         if len(node.outputs) != 1 or self.inplace is not None or out_dtypes[0] != compute \
-                or any(i.type.numpy_dtype != compute for i in node.inputs):
+                or any(i.type.numpy_dtype != compute or
+                       (i.type.broadcastable != pattern and not all(i.type.broadcastable))
+                       for i in node.inputs):
             return general
         (out_cell,) = output_cells
         run_contiguous, empty = kernels.elemwise_contiguous, np.empty
@@ -330,26 +334,30 @@ def _broadcast_error(inputs, axis, op):
 
 def runtime_broadcast_shape(node, inputs):
     """Shape of the outputs; a length-1 axis broadcasts only if declared so."""
-    shape = inputs[0].shape
-    if all(x.shape == shape for x in inputs):
-        return shape
-    out = []
-    for axis in range(len(shape)):
-        lengths = {x.shape[axis] for x in inputs}
-        length = max(lengths)
-        if len(lengths - {1}) > 1:
-            shapes = " ".join(str(x.shape) for x in inputs)
-            raise ValueError(f"operands could not be broadcast together with shapes {shapes}")
-        if length != 1:
-            for x, var in zip(inputs, node.inputs):
-                if x.shape[axis] == 1 and not var.type.broadcastable[axis]:
-                    raise ValueError(
-                        f"input {var} has length 1 along axis {axis} but its type "
-                        f"{var.type} does not declare that axis broadcastable, and the "
-                        f"other inputs have length {length}; declare it with "
-                        f"T.row/T.col, shape=(..., 1, ...) or T.addbroadcast")
-        out.append(0 if 0 in lengths else length)
-    return tuple(out)
+    first = inputs[0].shape
+    for x in inputs:
+        if x.shape != first:
+            break
+    else:
+        return first
+    shapes = [x.shape for x in inputs]
+    out = tuple(0 if 0 in lengths else max(lengths) for lengths in zip(*shapes))
+    for shape, var in zip(shapes, node.inputs):
+        if shape == out:
+            continue
+        for axis, (n, m) in enumerate(zip(shape, out)):
+            if n == m:
+                continue
+            if n != 1:
+                raise ValueError("operands could not be broadcast together with shapes "
+                                 + " ".join(map(str, shapes)))
+            if var.type.shape[axis] != 1:
+                raise ValueError(
+                    f"input {var} has length 1 along axis {axis} but its type "
+                    f"{var.type} does not declare that axis broadcastable, and the "
+                    f"other inputs have length {m}; declare it with "
+                    f"T.row/T.col, shape=(..., 1, ...) or T.addbroadcast")
+    return out
 
 
 class DimShuffle(Op):
