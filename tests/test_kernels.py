@@ -10,6 +10,20 @@ except ImportError:  # pragma: no cover
 K = pytest.importorskip("cytensor.kernels")
 
 RTOL = {np.float32: 1e-6, np.float64: 1e-12}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _parallel_thresholds():
+    """The tests size their arrays against the spin-waiting thresholds (elemwise
+    32768, reduce 65536 elements) so that they reach the parallel code paths
+    whatever OMP_WAIT_POLICY says (passive waiting raises the defaults)."""
+    block, e_min = K._elemwise._set_tuning()
+    r_min = K._reduce._set_tuning()
+    K._elemwise._set_tuning(par_min=32768)
+    K._reduce._set_tuning(par_min=65536)
+    yield
+    K._elemwise._set_tuning(block=block, par_min=e_min)
+    K._reduce._set_tuning(par_min=r_min)
 SPECIALS = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1.0, -1.0, 0.5, -0.5, 2.5, -2.5, 1.5]
 
 
@@ -868,7 +882,7 @@ def test_elemwise_reduce_threads_and_tuning_consistent():
                     np.testing.assert_allclose(res, ref[ax], rtol=1e-12)
     finally:
         K.set_num_threads(old)
-        K._elemwise._set_tuning(*old_tuning)
+        K._elemwise._set_tuning(block=old_tuning[0], par_min=old_tuning[1])
 
 
 @pytest.mark.parametrize("dt", [np.float32, np.float64])

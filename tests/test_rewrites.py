@@ -249,15 +249,31 @@ def test_inplace_only_on_dead_intermediates():
     np.testing.assert_allclose(f(data), ref)                  # and again, reusing buffers
 
 
-def test_inputs_and_shared_values_are_never_overwritten():
+def test_inputs_and_read_only_shared_values_are_never_overwritten():
     w = shared(np.ones(3), name="w")
     x = T.dvector("x")
-    f = function([x], (w * 2 + x) * 3, updates=[(w, w + 1)])
+    f = function([x], (w * 2 + x) * 3)
     data = np.zeros(3)
     kept = w.get_value(borrow=True)
     f(data)
     np.testing.assert_array_equal(data, 0)
     np.testing.assert_array_equal(kept, 1)
+
+
+def test_updates_write_in_place_into_the_shared_array():
+    w = shared(np.ones(3), name="w")
+    x = T.dvector("x")
+    step = function([x], [], updates=[(w, w - 0.5 * x)])
+    assert any(isinstance(op, Elemwise) and op.inplace is not None for op in ops(step))
+    copy, borrowed = w.get_value(), w.get_value(borrow=True)
+    step(np.ones(3))
+    np.testing.assert_array_equal(w.get_value(), 0.5)
+    np.testing.assert_array_equal(copy, 1)              # a copy never changes
+    assert w.get_value(borrow=True) is borrowed         # same storage, as in Theano
+    # Not in place when the old value is still needed: returned, or read later.
+    keep = function([x], w, updates=[(w, w - 0.5 * x)])
+    np.testing.assert_array_equal(keep(np.ones(3)), 0.5)
+    np.testing.assert_array_equal(w.get_value(), 0.0)
 
 
 def test_returned_arrays_are_not_reused():

@@ -182,12 +182,13 @@ class _ComparingSchedule(Schedule):
         self.mode = mode
 
     def run(self):
-        inputs = [_copy(self.cells[var][0]) for var in self.fgraph.inputs]
-        super().run()
+        # The graph before rewrites runs first: the rewritten one may update
+        # shared values in place, and both must see the values before the call.
         original = self.unrewritten
-        for var, value in zip(original.fgraph.inputs, inputs):
-            original.cells[var][0] = value
+        for var in original.fgraph.inputs:
+            original.cells[var][0] = _copy(self.cells[var][0])
         original.run()
+        super().run()
         for k, (new, old) in enumerate(zip(self.fgraph.outputs, original.fgraph.outputs)):
             got, expected = self.cells[new][0], original.cells[old][0]
             if not self.mode._close(got, expected, new.type.dtype):
@@ -273,7 +274,7 @@ def diff_report(expected, got, rtol, atol, names=("expected", "got"), n_shown=5)
             relative = error[worst] / abs(a[worst]) if a[worst] else np.inf
         lines.append(f"  largest difference {error[worst]:.6g} (relative {relative:.3g}) "
                      f"at index {tuple(map(int, worst))}")
-        for index in list(zip(*np.nonzero(bad)))[:n_shown]:
+        for index in np.argwhere(bad)[:n_shown]:
             index = tuple(map(int, index))
             lines.append(f"    at {index}: {names[0]} {expected[index]}, "
                          f"{names[1]} {got[index]}")

@@ -117,6 +117,7 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
     targets = [o.variable for o in outs] + [u for _, u in update_pairs]
     trace = Trace(config.optimizer_verbose)
     fgraph = FunctionGraph(in_vars, targets, replace=replace, trace=trace)
+    fgraph.updated = {len(outs) + k: var for k, (var, _) in enumerate(update_pairs)}
     _check_inputs(fgraph, in_vars, on_unused_input or config.on_unused_input, targets)
 
     mode = get_mode(mode)

@@ -8,6 +8,7 @@ operands (broadcasting, dimension collapsing, aliasing), and runs blocks of
 the flattened iteration space over OpenMP threads with ``prange``.
 """
 import operator
+import os as _os
 
 import numpy as np
 cimport cython
@@ -106,7 +107,14 @@ cdef void _init_typenums():
 _init_typenums()
 
 cdef int _nthreads = cyt_omp_max_threads()
-cdef cyt_intp PAR_MIN = 32768      # elements: below this, run serially
+# Elements below which a kernel runs serially.  Measured on the 2-core dev box:
+# with spinning OpenMP workers (OMP_WAIT_POLICY=active/unset) a parallel region
+# costs ~2 us and 2 threads win from ~32K elements; with passive waiting
+# (cytensor's default, see cytensor/__init__.py) every region has to wake a
+# sleeping worker (~60 us), and 2 threads win only from ~100K elements for
+# transcendental programs and ~500K for memory-bound ones.
+PASSIVE_WAIT = _os.environ.get("OMP_WAIT_POLICY", "").strip().upper() == "PASSIVE"
+cdef cyt_intp PAR_MIN = 262144 if PASSIVE_WAIT else 32768
 cdef cyt_intp BLOCK = 4096         # elements per VM block
 
 

@@ -11,6 +11,8 @@ spread over threads.  Typed loops live in red_ops.h.
 """
 # (bounds/wraparound checks stay on here: this module is Python-level glue
 #  around the C loops in red_ops.h / BLAS, and indexes Python sequences.)
+import os as _os
+
 import numpy as np
 cimport numpy as cnp
 from libc.stdlib cimport malloc, free
@@ -44,7 +46,10 @@ REDUCE_OPS = {'sum': CYT_RED_SUM, 'prod': CYT_RED_PROD, 'max': CYT_RED_MAX,
 _NP_NAMES = {CYT_RED_MAX: 'maximum', CYT_RED_MIN: 'minimum'}
 
 cdef int _nthreads = cyt_omp_max_threads()
-cdef cyt_intp PAR_MIN = 65536
+# serial below this many elements; higher with passive OpenMP waiting (each
+# parallel region then wakes a sleeping worker, ~60 us): see _elemwise.PAR_MIN
+PASSIVE_WAIT = _os.environ.get("OMP_WAIT_POLICY", "").strip().upper() == "PASSIVE"
+cdef cyt_intp PAR_MIN = 1048576 if PASSIVE_WAIT else 65536
 
 
 def _set_num_threads(int n):

@@ -18,6 +18,7 @@ class FunctionGraph:
         self.inputs = list(inputs)
         self.outputs = list(outputs)
         self.trace = trace            # called as trace(reason, old, new) on each replace
+        self.updated = {}             # output position -> the shared variable it updates
         self._clients = None
 
     @property

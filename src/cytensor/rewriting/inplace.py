@@ -6,6 +6,10 @@ input, a constant or a shared value), is not a view of other storage, has
 the output's dtype and broadcast pattern, and the node is its last reader.
 The output must not be a function output: returned arrays and new shared
 values are never storage that a node will write into again.
+
+One exception is the point of the second rule: an update ``W <- W - lr * g``
+may compute the new value straight into W's own array, when nothing read
+later needs the old value.
 """
 from ..tensor.elemwise import Elemwise
 from .engine import register
@@ -25,15 +29,46 @@ def memory_roots(order):
     return root
 
 
+def _last_readers(order, root):
+    last_reader = {}
+    for position, node in enumerate(order):
+        for inp in node.inputs:
+            last_reader[root.get(inp, inp)] = position
+    return last_reader
+
+
+@register("inplace", whole_graph=True)
+def shared_update_inplace(fgraph):
+    """W <- f(W, ...) elementwise: write f's result over W's current value."""
+    order = fgraph.toposort()
+    position = {node: k for k, node in enumerate(order)}
+    root = memory_roots(order)
+    last_reader = _last_readers(order, root)
+    returned = {root.get(o, o) for k, o in enumerate(fgraph.outputs) if k not in fgraph.updated}
+    changed = False
+    for k, shared in fgraph.updated.items():
+        out = fgraph.outputs[k]
+        node = out.owner
+        if (node is None or not isinstance(node.op, Elemwise) or node.op.inplace is not None
+                or len(node.outputs) != 1 or shared not in node.inputs
+                or shared in returned or fgraph.outputs.count(out) > 1
+                or last_reader.get(shared) != position[node]
+                or shared.type.broadcastable != out.type.broadcastable
+                or shared.dtype != out.dtype):
+            continue
+        new = Elemwise(node.op.program, inplace=node.inputs.index(shared))
+        fgraph.replace(out, new.make_node(*node.inputs).outputs[0],
+                       reason="shared_update_inplace")
+        changed = True
+    return changed
+
+
 @register("inplace", whole_graph=True)
 def elemwise_inplace(fgraph):
     """Make Elemwise nodes overwrite a dead input instead of allocating."""
     order = fgraph.toposort()
     root = memory_roots(order)
-    last_reader = {}
-    for position, node in enumerate(order):
-        for inp in node.inputs:
-            last_reader[root.get(inp, inp)] = position
+    last_reader = _last_readers(order, root)
     kept = {root.get(o, o) for o in fgraph.outputs}
     changed = False
     for position, node in enumerate(order):

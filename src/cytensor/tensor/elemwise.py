@@ -210,7 +210,8 @@ class Elemwise(Op):
         code, n_regs, out_dtypes, compute = self._kernel(node)
         shape = runtime_broadcast_shape(node, inputs)
         if self.inplace is not None:
-            previous = [inputs[self.inplace]]
+            target = inputs[self.inplace]
+            previous = [target if target.flags.writeable else None]
         else:
             previous = [cell[0] for cell in output_storage]
         reuse = all(p is not None and p.shape == shape for p in previous)
@@ -226,23 +227,28 @@ class Elemwise(Op):
         general = super().make_thunk(node, input_cells, output_cells)
         code, n_regs, out_dtypes, compute = self._kernel(node)
         pattern = node.outputs[0].type.broadcastable
-        if len(node.outputs) != 1 or self.inplace is not None or out_dtypes[0] != compute \
+        if len(node.outputs) != 1 or out_dtypes[0] != compute \
                 or any(i.type.numpy_dtype != compute or
                        (i.type.broadcastable != pattern and not all(i.type.broadcastable))
                        for i in node.inputs):
             return general
         (out_cell,) = output_cells
+        full = next((k for k, i in enumerate(node.inputs) if i.type.broadcastable == pattern), 0)
+        inplace = self.inplace
         run_contiguous, empty = kernels.elemwise_contiguous, np.empty
 
         def thunk():
             inputs = [c[0] for c in input_cells]
-            shape = inputs[0].shape
-            out = out_cell[0]
-            if out is None or out.shape != shape:
-                out = empty(shape, compute)
+            if inplace is None:
+                out = out_cell[0]
+                shape = inputs[full].shape
+                if out is None or out.shape != shape:
+                    out = empty(shape, compute)
+            else:
+                out = inputs[inplace]
             try:
                 run_contiguous(code, n_regs, inputs, [out])
-            except ValueError:          # strided or broadcasting inputs
+            except ValueError:          # strided, broadcasting or read-only operands
                 return general()
             out_cell[0] = out
         return thunk
