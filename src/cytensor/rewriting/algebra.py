@@ -309,3 +309,26 @@ def mul_by_minus_one(fgraph, node):
             if new is not None:
                 return [new]
     return None
+
+
+@register("specialize")
+def constants_in_output_dtype(fgraph, node):
+    """x + 1 with x float64: store the 1 as float64, not int8, so the kernel
+    reads every operand in the dtype it computes in (its fastest path)."""
+    if not isinstance(node.op, Elemwise) or len(node.outputs) != 1:
+        return None
+    dtype = node.outputs[0].dtype
+    if not dtype.startswith("float"):
+        return None
+    inputs, changed = [], False
+    for i in node.inputs:
+        if isinstance(i, Constant) and i.dtype != dtype:
+            data = i.data.astype(dtype)
+            if np.array_equal(data, i.data, equal_nan=True):
+                i = tb.constant(data)
+                changed = True
+        inputs.append(i)
+    if not changed:
+        return None
+    new = node.op.make_node(*inputs)
+    return new.outputs if new.outputs[0].type == node.outputs[0].type else None

@@ -89,7 +89,7 @@ def _replace_group(fgraph, group, root):
         fgraph.replace(old, new, reason="fuse_elemwise")
 
 
-@register("fusion", "optional", whole_graph=True)     # until kernels.elemwise_reduce lands
+@register("fusion", whole_graph=True)
 def fuse_reduction(fgraph):
     """sum/prod/max/min of an Elemwise read by nothing else -> one FusedReduce."""
     changed = False
