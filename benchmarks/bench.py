@@ -41,7 +41,11 @@ torch = optional("torch")
 
 
 def median_time(fn, inputs, repeat, number=1):
-    """Median seconds per call over ``repeat`` rounds, alternating input sets."""
+    """Median seconds per call over ``repeat`` rounds, alternating input sets.
+
+    Starts with a pause: the thread pools of the previous peer (JAX, PyTorch)
+    spin for a while after their last call and would steal the cores."""
+    time.sleep(0.5)
     fn(*inputs[0])
     times = []
     for r in range(repeat):
