@@ -12,6 +12,7 @@ import numpy as np
 from .. import kernels
 from ..graph import Apply, Op, Variable
 from ..kernels import _nnet
+from .subtensor import inc_subtensor_grad
 from .type import TensorType, as_tensor_variable
 
 
@@ -241,17 +242,8 @@ class AdvancedIncSubtensor(Op):
         return (out,)
 
     def grad(self, inputs, output_grads):
-        from .elemwise import sum_to_shape_of
-        from .math import sum as tsum
-        x, y, indices = inputs[0], inputs[1], inputs[2:]
-        (g,) = output_grads
-        gx = AdvancedIncSubtensor(self.template, True)(g, 0, *indices) \
-            if self.set_instead_of_inc else g
-        gy = AdvancedSubtensor(self.template)(g, *indices)
-        if gy.ndim > y.ndim:
-            gy = tsum(gy, axis=list(range(gy.ndim - y.ndim)))
-        gy = sum_to_shape_of(gy, y) if y.dtype.startswith("float") else None
-        return [gx, gy] + [None] * len(indices)
+        return inc_subtensor_grad(self, AdvancedSubtensor(self.template), inputs,
+                                  output_grads)
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]

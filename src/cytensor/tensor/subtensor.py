@@ -224,20 +224,25 @@ class IncSubtensor(Op):
         return (out,)
 
     def grad(self, inputs, output_grads):
-        from .elemwise import sum_to_shape_of
-        x, y, index_inputs = inputs[0], inputs[1], inputs[2:]
-        (g,) = output_grads
-        gx = IncSubtensor(self.template, True)(g, 0, *index_inputs) \
-            if self.set_instead_of_inc else g
-        gy = Subtensor(self.template)(g, *index_inputs)
-        if gy.ndim > y.ndim:
-            from .math import sum as tsum
-            gy = tsum(gy, axis=list(range(gy.ndim - y.ndim)))
-        gy = sum_to_shape_of(gy, y) if y.dtype.startswith("float") else None
-        return [gx, gy] + [None] * len(index_inputs)
+        return inc_subtensor_grad(self, Subtensor(self.template), inputs, output_grads)
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
+
+
+def inc_subtensor_grad(op, read, inputs, output_grads):
+    """Gradients of x with x[index] increased (or set) by y, for basic and
+    advanced indexing alike: ``read`` is the op that reads x[index]."""
+    from .elemwise import sum_to_shape_of
+    from .math import sum as tsum
+    x, y, index_inputs = inputs[0], inputs[1], inputs[2:]
+    (g,) = output_grads
+    gx = type(op)(op.template, True)(g, 0, *index_inputs) if op.set_instead_of_inc else g
+    gy = read(g, *index_inputs)
+    if gy.ndim > y.ndim:
+        gy = tsum(gy, axis=list(range(gy.ndim - y.ndim)))
+    gy = sum_to_shape_of(gy, y) if y.dtype.startswith("float") else None
+    return [gx, gy] + [None] * len(index_inputs)
 
 
 def _check_value_shape(node, target_shape, y):
