@@ -8,7 +8,6 @@ schedule, writes the updates and returns fresh output arrays.
 """
 import time
 import warnings
-from collections import OrderedDict
 
 import numpy as np
 
@@ -150,9 +149,6 @@ def _input_variable(v, position):
 def _normalise_updates(updates):
     if updates is None:
         return []
-    if isinstance(updates, dict) and not isinstance(updates, OrderedDict) and len(updates) > 1:
-        warnings.warn("updates given as a plain dict: their order is the dict's order; "
-                      "pass a list of pairs or an OrderedDict", stacklevel=3)
     pairs = list(updates.items()) if isinstance(updates, dict) else list(updates)
     out, seen = [], set()
     for pair in pairs:

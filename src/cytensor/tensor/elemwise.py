@@ -412,7 +412,7 @@ class DimShuffle(Op):
         return (y.reshape([1 if a == "x" else x.shape[a] for a in self.new_order]),)
 
     def grad(self, inputs, output_grads):
-        (x,), (g,) = inputs, output_grads
+        (g,) = output_grads
         kept = [a for a in self.new_order if a != "x"]
         # Drop the inserted axes, then put the kept axes back in input order,
         # re-inserting the dropped (length-1) ones.

@@ -235,7 +235,7 @@ def inc_subtensor_grad(op, read, inputs, output_grads):
     advanced indexing alike: ``read`` is the op that reads x[index]."""
     from .elemwise import sum_to_shape_of
     from .math import sum as tsum
-    x, y, index_inputs = inputs[0], inputs[1], inputs[2:]
+    y, index_inputs = inputs[1], inputs[2:]
     (g,) = output_grads
     gx = type(op)(op.template, True)(g, 0, *index_inputs) if op.set_instead_of_inc else g
     gy = read(g, *index_inputs)
