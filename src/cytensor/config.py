@@ -81,10 +81,7 @@ FLAGS = {
     "traceback__limit": (8, _int, "stack frames kept for each node's creation site"),
     "cast_policy": ("custom", _choice("custom", "numpy+floatX"),
                     "how Python scalars are typed in graphs"),
-    "warn_float64": ("ignore", _choice("ignore", "warn", "raise"),
-                     "what to do when a float64 variable is created"),
     "pydotprint_format": ("png", _str, "default picture format of pydotprint"),
-    "device": ("cpu", _str, "array backend: 'cpu' or a registered backend name"),
     "DebugMode__check_preallocated_output": (True, _bool,
                                              "DebugMode also runs each kernel over stale "
                                              "output buffers filled with garbage"),
