@@ -111,7 +111,7 @@ def rewrite_graph(fgraph, rewrites):
             changed = False
             for node in fgraph.toposort() if node_rules else ():
                 for rewrite in node_rules:
-                    if not any(o in fgraph.clients for o in node.outputs):
+                    if node not in fgraph.nodes:
                         break               # replaced by an earlier rewrite in this sweep
                     new = rewrite.rule(fgraph, node)
                     if new is None:

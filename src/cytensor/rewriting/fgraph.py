@@ -9,7 +9,9 @@ class FunctionGraph:
     ``clients[var]`` lists the (node, input position) pairs that read var;
     an output of the graph has the client ('output', position).  ``replace``
     redirects every client of one variable to another: the one edit that
-    rewrites make.
+    rewrites make.  The client lists are kept up to date as edits happen:
+    nodes a replacement brings in are added, and nodes nobody reads any more
+    are pruned, so ``node in fgraph.nodes`` says whether a node still counts.
     """
 
     def __init__(self, inputs, outputs, replace=None, clone=True, trace=None):
@@ -19,19 +21,11 @@ class FunctionGraph:
         self.outputs = list(outputs)
         self.trace = trace            # called as trace(reason, old, new) on each replace
         self.updated = {}             # output position -> the shared variable it updates
-        self._clients = None
-
-    @property
-    def clients(self):
-        """Rebuilt after each edit: graphs here are small, edits are few."""
-        if self._clients is None:
-            self._clients = {}
-            for node in self.toposort():
-                for i, inp in enumerate(node.inputs):
-                    self._clients.setdefault(inp, []).append((node, i))
-            for i, out in enumerate(self.outputs):
-                self._clients.setdefault(out, []).append(("output", i))
-        return self._clients
+        self.clients, self.nodes = {}, set()
+        for var in self.outputs:
+            self._import(var)
+        for i, out in enumerate(self.outputs):
+            self.clients.setdefault(out, []).append(("output", i))
 
     def toposort(self):
         return toposort(self.outputs)
@@ -49,12 +43,45 @@ class FunctionGraph:
             new.owner.tag.rewrite = reason          # which rewrite made this node
             if old.owner is not None and new not in self.clients:
                 new.owner.tag.trace = old.owner.tag.trace   # errors point at the user's line
-        for client, i in self.clients.get(old, []):
+        readers = self.clients.pop(old, [])
+        for client, i in readers:
             if client == "output":
                 self.outputs[i] = new
             else:
                 client.inputs[i] = new
-        self._clients = None
+        self._import(new)
+        self.clients.setdefault(new, []).extend(readers)
+        self._prune(old.owner)
+
+    def _import(self, var):
+        """Register the nodes computing ``var`` that the graph does not have yet."""
+        stack = [var.owner]
+        while stack:
+            node = stack.pop()
+            if node is None or node in self.nodes:
+                continue
+            self.nodes.add(node)
+            for i, inp in enumerate(node.inputs):
+                self.clients.setdefault(inp, []).append((node, i))
+                stack.append(inp.owner)
+
+    def _prune(self, node):
+        """Drop ``node`` if nothing reads its outputs, and then its inputs' producers."""
+        stack = [node]
+        while stack:
+            node = stack.pop()
+            if node is None or node not in self.nodes or \
+                    any(self.clients.get(o) for o in node.outputs):
+                continue
+            self.nodes.discard(node)
+            for out in node.outputs:
+                self.clients.pop(out, None)
+            for i, inp in enumerate(node.inputs):
+                readers = self.clients.get(inp, [])
+                readers.remove((node, i))
+                if not readers:
+                    del self.clients[inp]
+                    stack.append(inp.owner)
 
     def __str__(self):
         from ..printing import debugprint

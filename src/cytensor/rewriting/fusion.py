@@ -24,7 +24,7 @@ def fuse_elemwise(fgraph):
     """Replace each maximal group of Elemwise nodes by one fused Elemwise."""
     changed = False
     for node in reversed(fgraph.toposort()):
-        if not _fusable(node) or not any(o in fgraph.clients for o in node.outputs):
+        if not _fusable(node) or node not in fgraph.nodes:
             continue
         group = _grow_group(fgraph, node)
         if len(group) < 2:
