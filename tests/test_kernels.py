@@ -910,3 +910,83 @@ def test_row_maxmin_simd_nan_positions(dt, op):
     X[10, 0] = np.nan
     X[20, 17] = np.nan
     np.testing.assert_array_equal(K.reduce(op, X, (1,)), f(X, axis=1))
+
+
+# --- lean entry points of the ops' hot paths ------------------------------
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("m, n", [(32, 100), (300, 257)])      # small and blocked paths
+def test_elemwise_contiguous_row_inputs(dt, m, n):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((m, n)).astype(dt)
+    for row in (rng.standard_normal((1, n)).astype(dt), rng.standard_normal(n).astype(dt)):
+        s = np.asarray(rng.standard_normal(), dt).reshape(1, 1)
+        code, nreg = prog([("add", 4, 0, 1), ("tanh", 4, 4), ("mul", 3, 4, 2)], 3, 1)
+        out = np.empty((m, n), dt)
+        K.elemwise_contiguous(code, nreg, [x, row, s], [out])
+        want = (np.tanh(x + row) * s).astype(dt)
+        np.testing.assert_allclose(out, want, rtol=RTOL[dt] * 10, atol=RTOL[dt] * 10)
+
+
+def test_elemwise_contiguous_row_inputs_rejected():
+    code, nreg = prog([("add", 2, 0, 1)], 2, 1)
+    x = np.ones((40, 50))
+    with pytest.raises(ValueError):            # a column is not a row
+        K.elemwise_contiguous(code, nreg, [x, np.ones((40, 1))], [np.empty((40, 50))])
+    with pytest.raises(ValueError):            # rows of two lengths
+        code3, nreg3 = prog([("add", 3, 0, 1), ("add", 3, 3, 2)], 3, 1)
+        K.elemwise_contiguous(code3, nreg3, [np.ones((2, 3, 50)), np.ones((1, 1, 50)),
+                                             np.ones((1, 3, 50))], [np.empty((2, 3, 50))])
+    big = np.ones((400, 500))
+    with pytest.raises(ValueError):            # a row read while the output is written
+        K.elemwise_contiguous(code, nreg, [big, big[3]], [big])
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_dot_matrices_layouts(dt):
+    from cytensor.kernels._blas import dot_matrices
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal((7, 5)).astype(dt)
+    b = rng.standard_normal((5, 9)).astype(dt)
+    for aa in (a, np.asfortranarray(a), a.T.copy().T):
+        for bb in (b, np.asfortranarray(b), b[:, :].T.copy().T):
+            np.testing.assert_allclose(dot_matrices(aa, bb, None), a @ b, rtol=RTOL[dt] * 100)
+    out = np.empty((7, 9), dt)
+    assert dot_matrices(a, b, out) is out
+    assert dot_matrices(a, b, np.empty((9, 7), dt)) is not None        # unusable out
+    assert dot_matrices(a[:, ::2], b[::2], None) is None                # no unit stride
+    assert dot_matrices(a.astype(int), b.astype(int), None) is None
+    assert dot_matrices(a, b.astype(np.float64 if dt == np.float32 else np.float32),
+                        None) is None
+    assert dot_matrices(a[0], b, None) is None
+    assert dot_matrices(a, np.empty((5, 0), dt), None) is None
+    with pytest.raises(ValueError, match="not aligned"):
+        dot_matrices(a, a, None)
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, r0, r1", [((32, 100), 0, 1), ((32,), 0, 1), ((4, 5, 6), 1, 3),
+                                           ((300, 400), 1, 2), ((3, 1, 5), 0, 2),
+                                           ((700, 300), 0, 2)])
+def test_reduce_c_contiguous_matches_reduce(dt, shape, r0, r1):
+    from cytensor.kernels._reduce import REDUCE_OPS, reduce_c_contiguous
+    x = np.random.default_rng(7).standard_normal(shape).astype(dt)
+    axes = tuple(range(r0, r1))
+    for op in ("sum", "prod", "max", "min", "all", "any"):
+        out_dt = np.bool_ if op in ("all", "any") else dt
+        got = reduce_c_contiguous(REDUCE_OPS[op], x, r0, r1, np.dtype(out_dt).num)
+        want = K.reduce(op, x, axes, out_dtype=out_dt)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
+
+
+def test_reduce_c_contiguous_declines():
+    from cytensor.kernels._reduce import REDUCE_OPS, reduce_c_contiguous
+    s = REDUCE_OPS["sum"]
+    x = np.ones((4, 6))
+    assert reduce_c_contiguous(s, x[:, ::2], 0, 1, x.dtype.num) is None
+    assert reduce_c_contiguous(s, x.astype(int), 0, 1, x.dtype.num) is None
+    assert reduce_c_contiguous(s, np.ones((0, 3)), 0, 1, x.dtype.num) is None
+    assert reduce_c_contiguous(s, x, 1, 3, x.dtype.num) is None
+    assert reduce_c_contiguous(REDUCE_OPS["argmax"], x, 0, 1, 7) is None
+    assert reduce_c_contiguous(s, [1.0, 2.0], 0, 1, x.dtype.num) is None

@@ -177,3 +177,34 @@ def test_batch_normalization_running_averages():
     f(v)
     np.testing.assert_allclose(rm.get_value(), 0.5 * v.mean(0))
     np.testing.assert_allclose(rv.get_value(), 0.5 + 0.5 * v.var(0, ddof=1))
+
+
+@pytest.mark.parametrize("ydt", ["int32", "int64", "uint8"])
+@pytest.mark.parametrize("xdt", ["float32", "float64"])
+def test_softmax_crossentropy_hot_path_label_dtypes(xdt, ydt):
+    rng = np.random.default_rng(8)
+    x, y = T.matrix(dtype=xdt), T.vector(dtype=ydt)
+    xv = rng.standard_normal((6, 4)).astype(xdt)
+    yv = np.array([0, 3, 1, 2, 3, 0], ydt)
+    loss = T.mean(T.nnet.categorical_crossentropy(T.nnet.softmax(x), y))
+    outs = [loss, theano.grad(loss, x)]
+    got = theano.function([x, y], outs)(xv, yv)
+    want = theano.function([x, y], outs, mode=theano.Mode(linker="py"))(xv, yv)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-5)
+    bad = yv.copy()
+    bad[4] = 4
+    with pytest.raises(ValueError, match=r"label 4 at position 4 is out of range"):
+        theano.function([x, y], outs)(xv, bad)
+
+
+def test_dimshuffle_and_shape_cast_hot_paths():
+    x = T.dmatrix()
+    v = np.arange(6.0).reshape(2, 3)
+    f = theano.function([x], [x.T, x.dimshuffle("x", 0, "x", 1), x.dimshuffle(1, "x", 0),
+                              T.cast(x.shape[0], "float32") / 4])
+    t, a, b, c = f(v)
+    np.testing.assert_array_equal(t, v.T)
+    np.testing.assert_array_equal(a, v[None, :, None, :])
+    np.testing.assert_array_equal(b, v.T[:, None, :])
+    assert c.dtype == np.float32 and c == 0.5

@@ -146,3 +146,56 @@ def test_lenet_layer_trains():
     for _ in range(20):
         last = step(xv, yv)
     assert last < first
+
+
+# --- hot paths: image-by-image convolution, lean pooling loops -------------
+
+def _conv_pair(x, w, **kw):
+    xs, ws = T.tensor4(dtype=x.dtype), T.tensor4(dtype=x.dtype)
+    y = T.nnet.conv2d(xs, ws, **kw)
+    gy = T.tensor4(dtype=x.dtype)
+    cost = (y * gy).sum()
+    outs = [y, theano.grad(cost, ws), theano.grad(cost, xs)]
+    return (theano.function([xs, ws], y),
+            theano.function([xs, ws, gy], outs),
+            theano.function([xs, ws, gy], outs, mode=PY))
+
+
+@pytest.mark.parametrize("shape_x, shape_w, kw", [
+    ((64, 1, 28, 28), (20, 1, 5, 5), {}),                        # D3: threads, one block
+    ((9, 3, 12, 11), (6, 3, 3, 3), dict(border_mode="full", subsample=(2, 3))),
+    ((5, 2, 10, 9), (4, 2, 3, 2), dict(border_mode=(2, 1), filter_dilation=(2, 2))),
+    ((3, 16, 9, 9), (64, 16, 3, 3), dict(border_mode="half")),     # large: chunked BLAS
+])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_conv2d_hot_paths_match_references(shape_x, shape_w, kw, dtype):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(shape_x).astype(dtype)
+    w = rng.standard_normal(shape_w).astype(dtype)
+    forward, fast, ref = _conv_pair(x, w, **kw)
+    gy = rng.standard_normal(forward(x, w).shape).astype(dtype)
+    tol = dict(rtol=2e-4, atol=2e-4) if dtype == "float32" else dict(rtol=1e-10, atol=1e-10)
+    for got, want in zip(fast(x, w, gy), ref(x, w, gy)):
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, want, **tol)
+
+
+@pytest.mark.parametrize("ws, stride, shape", [
+    ((2, 2), None, (3, 4, 8, 6)),          # the 2x2 loops, whole image covered
+    ((2, 2), None, (3, 4, 9, 7)),          # an uncovered last row and column
+    ((3, 2), (4, 3), (2, 3, 11, 10)),      # gaps between the windows
+    ((2, 3), (1, 2), (2, 3, 7, 8)),        # overlapping rows: the general loops
+])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_max_pool_fast_loops_ties_and_inf(ws, stride, shape, dtype):
+    rng = np.random.default_rng(4)
+    v = rng.integers(-3, 3, shape).astype(dtype)          # many ties
+    v.flat[5::23] = -np.inf
+    x, g = T.tensor4(dtype=dtype), T.tensor4(dtype=dtype)
+    y = pool_2d(x, ws, ignore_border=True, stride=stride)
+    outs = [y, theano.grad((y * g).sum(), x)]
+    fast = theano.function([x, g], outs)
+    ref = theano.function([x, g], outs, mode=PY)
+    gz = rng.standard_normal(theano.function([x], y)(v).shape).astype(dtype)
+    for got, want in zip(fast(v, gz), ref(v, gz)):
+        np.testing.assert_array_equal(got, want)

@@ -272,3 +272,86 @@ cdef _deliver(res, out):
         return res
     np.copyto(out, res, casting='unsafe')
     return out
+
+
+# ------------------------------------------------------------------ lean path
+cdef inline int _layout(cnp.ndarray a, int *ld) noexcept:
+    """1 for row-major (unit column stride), 0 for column-major, -1 otherwise;
+    ld gets the leading dimension BLAS needs."""
+    cdef Py_ssize_t r = cnp.PyArray_DIM(a, 0), c = cnp.PyArray_DIM(a, 1)
+    cdef Py_ssize_t isz = cnp.PyArray_ITEMSIZE(a)
+    cdef Py_ssize_t s0 = cnp.PyArray_STRIDE(a, 0), s1 = cnp.PyArray_STRIDE(a, 1)
+    if s0 % isz or s1 % isz:
+        return -1
+    s0 //= isz
+    s1 //= isz
+    if (c == 1 or s1 == 1) and (r == 1 or s0 >= max(1, c)):
+        ld[0] = <int>(s0 if r > 1 else max(1, c))
+        return 1
+    if (r == 1 or s0 == 1) and (c == 1 or s1 >= max(1, r)):
+        ld[0] = <int>(s1 if c > 1 else max(1, r))
+        return 0
+    return -1
+
+
+cpdef object dot_matrices(object a_, object b_, object out):
+    """Lean matrix @ matrix through ?gemm, for the Dot op's hot path.
+
+    a, b: 2-D arrays of one native float dtype (float32/float64), aligned, each
+    with a unit stride; ``out``: None or an array the result may be written to
+    (used when it is a C-contiguous, writeable (m, n) array of that dtype that
+    shares no memory with a or b).  Returns the result, or None when a
+    precondition does not hold (the caller then takes the general path).
+    Raises ValueError for misaligned inner dimensions."""
+    if type(a_) is not np.ndarray or type(b_) is not np.ndarray:
+        return None
+    cdef cnp.ndarray a = <cnp.ndarray>a_, b = <cnp.ndarray>b_
+    cdef int tn = cnp.PyArray_TYPE(a)
+    cdef Py_ssize_t m, k, n
+    cdef int lda = 0, ldb = 0, ra, rb
+    cdef cnp.ndarray c
+    cdef cnp.npy_intp dims[2]
+    cdef char ta, tb
+    cdef bint dbl
+    if cnp.PyArray_NDIM(a) != 2 or cnp.PyArray_NDIM(b) != 2 or cnp.PyArray_TYPE(b) != tn \
+            or (tn != cnp.NPY_FLOAT32 and tn != cnp.NPY_FLOAT64):
+        return None
+    if not cnp.PyArray_ISALIGNED(a) or not cnp.PyArray_ISALIGNED(b) \
+            or cnp.PyArray_ISBYTESWAPPED(a) or cnp.PyArray_ISBYTESWAPPED(b):
+        return None
+    m = cnp.PyArray_DIM(a, 0)
+    k = cnp.PyArray_DIM(a, 1)
+    n = cnp.PyArray_DIM(b, 1)
+    if cnp.PyArray_DIM(b, 0) != k:
+        raise ValueError(f"shapes {(<object>a).shape} and {(<object>b).shape} not aligned: "
+                         f"{k} (dim 1) != {cnp.PyArray_DIM(b, 0)} (dim 0)")
+    if m == 0 or n == 0 or k == 0 or m > INT_MAX or n > INT_MAX or k > INT_MAX:
+        return None
+    ra = _layout(a, &lda)
+    rb = _layout(b, &ldb)
+    if ra < 0 or rb < 0:
+        return None
+    if (abs(cnp.PyArray_STRIDE(a, 0)) > INT_MAX or abs(cnp.PyArray_STRIDE(a, 1)) > INT_MAX
+            or abs(cnp.PyArray_STRIDE(b, 0)) > INT_MAX or abs(cnp.PyArray_STRIDE(b, 1)) > INT_MAX):
+        return None
+    c = None
+    if out is not None and type(out) is np.ndarray:
+        c = <cnp.ndarray>out
+        if (cnp.PyArray_TYPE(c) != tn or cnp.PyArray_NDIM(c) != 2
+                or cnp.PyArray_DIM(c, 0) != m or cnp.PyArray_DIM(c, 1) != n
+                or not cnp.PyArray_IS_C_CONTIGUOUS(c) or not cnp.PyArray_ISWRITEABLE(c)
+                or not cnp.PyArray_ISALIGNED(c) or cnp.PyArray_ISBYTESWAPPED(c)
+                or _overlap(c, a) or _overlap(c, b)):
+            c = None
+    if c is None:
+        dims[0] = m
+        dims[1] = n
+        c = cnp.PyArray_EMPTY(2, dims, tn, 0)
+    dbl = tn == cnp.NPY_FLOAT64
+    # C (row-major, m x n): as column-major C^T = B^T A^T
+    tb = b'N' if rb else b'T'
+    ta = b'N' if ra else b'T'
+    with nogil:
+        _gemm(dbl, tb, ta, <int>n, <int>m, <int>k, 1.0, <char *>cnp.PyArray_DATA(b), ldb,
+              <char *>cnp.PyArray_DATA(a), lda, 0.0, <char *>cnp.PyArray_DATA(c), <int>n)
+    return c

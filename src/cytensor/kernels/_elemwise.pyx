@@ -14,6 +14,7 @@ import numpy as np
 cimport cython
 cimport numpy as cnp
 from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy
 from libc.stdint cimport int32_t, int64_t
 from cython.parallel cimport prange, parallel
 
@@ -111,10 +112,12 @@ cdef int _nthreads = cyt_omp_max_threads()
 # with spinning OpenMP workers (OMP_WAIT_POLICY=active/unset) a parallel region
 # costs ~2 us and 2 threads win from ~32K elements; with passive waiting
 # (cytensor's default, see cytensor/__init__.py) every region has to wake a
-# sleeping worker (~60 us), and 2 threads win only from ~100K elements for
-# transcendental programs and ~500K for memory-bound ones.
+# sleeping worker (~60 us), and 2 threads win only from ~400K float32 elements
+# for transcendental programs (with the AVX-512/AVX2 clones of the
+# interpreter, see vecmath.h) and ~700K for memory-bound ones: a 392K-element
+# SGD update took 81 us serial and 113 us on 2 threads.
 PASSIVE_WAIT = _os.environ.get("OMP_WAIT_POLICY", "").strip().upper() == "PASSIVE"
-cdef cyt_intp PAR_MIN = 262144 if PASSIVE_WAIT else 32768
+cdef cyt_intp PAR_MIN = 524288 if PASSIVE_WAIT else 32768
 cdef cyt_intp BLOCK = 4096         # elements per VM block
 
 
@@ -609,8 +612,11 @@ cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, l
     native array of the same shape and the same dtype (float32, float64 or int64:
     the compute dtype); an input may instead hold ONE element (0-d, or any shape of
     size 1 and no more dimensions than the outputs) of that dtype: it is broadcast
-    as a scalar.  Outputs are preallocated and must not overlap the inputs.  Raises
-    ValueError when a precondition is violated (never crashes)."""
+    as a scalar; or it may be a ROW: C-contiguous, its trailing axes equal to the
+    outputs' and its leading axes of length 1 (or absent), like (1, n) or (n,) for
+    (m, n) outputs: it is repeated over the leading axes (all rows have one length).
+    Outputs are preallocated and must not overlap the inputs.  Raises ValueError when
+    a precondition is violated (never crashes)."""
     global _scratch, _scratch_size
     cdef int nin = len(inputs), nout = len(outputs), k, d, ct, nd, nops, nsc = 0
     cdef cnp.ndarray a, o0
@@ -620,6 +626,9 @@ cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, l
     cdef VMPlan plan
     cdef int ninstr
     cdef bint scal[64]
+    cdef bint row[64]
+    cdef cyt_intp rlen = 0, rl, t, lo, hi, olo, ohi
+    cdef int nrow = 0, off, j
     if nout < 1:
         raise ValueError("at least one output is needed")
     if nin > 64:
@@ -639,19 +648,35 @@ cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, l
                              "one dtype")
         if k < nin:
             scal[k] = False
-            if cnp.PyArray_NDIM(a) != nd:
-                if cnp.PyArray_SIZE(a) != 1 or cnp.PyArray_NDIM(a) > nd:
-                    raise ValueError("elemwise_contiguous: operand shapes differ")
+            row[k] = False
+            if cnp.PyArray_NDIM(a) > nd:
+                raise ValueError("elemwise_contiguous: operand shapes differ")
+            if cnp.PyArray_SIZE(a) == 1 and size != 1:
                 scal[k] = True
                 nsc += 1
                 continue
-            for d in range(nd):
-                if cnp.PyArray_DIM(a, d) != cnp.PyArray_DIM(o0, d):
-                    if cnp.PyArray_SIZE(a) != 1:
-                        raise ValueError("elemwise_contiguous: operand shapes differ")
-                    scal[k] = True
-                    nsc += 1
-                    break
+            off = nd - cnp.PyArray_NDIM(a)
+            j = 0                       # leading axes of length 1
+            while j < cnp.PyArray_NDIM(a) and cnp.PyArray_DIM(a, j) == 1:
+                j += 1
+            for d in range(j, cnp.PyArray_NDIM(a)):
+                if cnp.PyArray_DIM(a, d) != cnp.PyArray_DIM(o0, off + d):
+                    if cnp.PyArray_SIZE(a) == 1:
+                        scal[k] = True
+                        break
+                    raise ValueError("elemwise_contiguous: operand shapes differ")
+            if scal[k]:
+                nsc += 1
+                continue
+            rl = cnp.PyArray_SIZE(a)
+            if rl != size:
+                if rlen != 0 and rl != rlen:
+                    raise ValueError("elemwise_contiguous: rows of different lengths")
+                if rl == 0:
+                    raise ValueError("elemwise_contiguous: operand shapes differ")
+                rlen = rl
+                row[k] = True
+                nrow += 1
         else:
             if cnp.PyArray_NDIM(a) != nd:
                 raise ValueError("elemwise_contiguous: output shapes differ")
@@ -682,12 +707,30 @@ cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, l
                     R[k] = _scratch + k * size * csz
                     cyt_convert(<char *>cnp.PyArray_DATA(<cnp.ndarray>inputs[k]), 0, ct,
                                 R[k], csz, ct, size)
+        if nrow:
+            for k in range(nin):
+                if row[k]:
+                    R[k] = _scratch + k * size * csz
+                    for t in range(size // rlen):
+                        memcpy(R[k] + t * rlen * csz,
+                               <char *>cnp.PyArray_DATA(<cnp.ndarray>inputs[k]), rlen * csz)
         for k in range(nout):
             R[nin + k] = <char *>cnp.PyArray_DATA(<cnp.ndarray>outputs[k])
         for k in range(nops, n_registers):
             R[k] = _scratch + k * size * csz
         cyt_vm_run(ct, R, <const int32_t *>cnp.PyArray_DATA(code), ninstr, size)
         return outputs
+    if nrow:
+        # rows are read while the outputs are written: they must not overlap
+        for k in range(nin):
+            if row[k]:
+                lo = <cyt_intp>cnp.PyArray_DATA(<cnp.ndarray>inputs[k])
+                hi = lo + rlen * csz
+                for j in range(nout):
+                    olo = <cyt_intp>cnp.PyArray_DATA(<cnp.ndarray>outputs[j])
+                    ohi = olo + size * csz
+                    if lo < ohi and olo < hi:
+                        raise ValueError("elemwise_contiguous: a row input overlaps an output")
     plan.data = <char **>malloc(nops * sizeof(char *))
     plan.dt = <int *>malloc(nops * sizeof(int))
     plan.kind = <int *>malloc(nops * sizeof(int))
@@ -702,11 +745,23 @@ cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, l
         if k < nin and scal[k]:
             plan.kind[k] = KIND_SCALAR
             plan.strides[k * 64] = 0
+            plan.strides[k * 64 + 1] = 0
+        elif k < nin and row[k]:
+            # walked as (size / rlen, rlen) with stride 0 over the rows
+            plan.kind[k] = KIND_GENERAL
+            plan.strides[k * 64] = 0
+            plan.strides[k * 64 + 1] = csz
         else:
             plan.kind[k] = KIND_DIRECT
-            plan.strides[k * 64] = csz
-    plan.nd = 1
-    plan.shape[0] = size
+            plan.strides[k * 64] = (rlen if nrow else 1) * csz
+            plan.strides[k * 64 + 1] = csz
+    if nrow:
+        plan.nd = 2
+        plan.shape[0] = size // rlen
+        plan.shape[1] = rlen
+    else:
+        plan.nd = 1
+        plan.shape[0] = size
     plan.size = size
     plan.nin = nin
     plan.nout = nout

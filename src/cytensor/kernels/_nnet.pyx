@@ -16,6 +16,10 @@ any ``nogil`` loop reads memory through them.  Loops over rows, images or
 """
 from libc.string cimport memcpy, memset
 from cython.parallel cimport prange
+cimport numpy as cnp
+import numpy as np
+
+cnp.import_array()
 
 cdef extern from "vecmath.h" nogil:
     double exp(double)
@@ -36,6 +40,12 @@ ctypedef fused number:
     unsigned char
 
 cdef Py_ssize_t PAR_MIN = 32768          # elements below which loops stay serial
+# Lean memory-bound loops (pooling inside the image): with passive OpenMP
+# waiting (cytensor's default) waking a second thread costs more than it saves
+# below a few million elements on a 2-core machine.
+import os as _os
+cdef Py_ssize_t PAR_MIN_LEAN = (4194304 if _os.environ.get("OMP_WAIT_POLICY", "").strip()
+                                .upper() == "PASSIVE" else 65536)
 
 POOL_MAX, POOL_SUM, POOL_AVG_INC, POOL_AVG_EXC = 0, 1, 2, 3
 
@@ -276,12 +286,89 @@ def col2im(const real[:, ::1] cols, real[:, :, :, ::1] dx, Py_ssize_t n0, Py_ssi
 # through pointers would be shared between OpenMP threads.)
 # ---------------------------------------------------------------------------
 
+cdef inline void _max_pool_inside(const real *x, real *out, Py_ssize_t W, Py_ssize_t OH,
+                                  Py_ssize_t OW, int wh, int ww, int sh, int sw) noexcept nogil:
+    """Max pooling of one image whose windows all lie inside it (same result as
+    the general loop: -inf start, NaN never wins a comparison)."""
+    cdef Py_ssize_t oy, ox, i, j
+    cdef const real *r0
+    cdef const real *r1
+    cdef real a, v
+    if wh == 2 and ww == 2 and sw == 2:
+        for oy in range(OH):
+            r0 = x + oy * sh * W
+            r1 = r0 + W
+            for ox in range(OW):
+                a = -INFINITY
+                v = r0[2 * ox]
+                a = v if v > a else a
+                v = r0[2 * ox + 1]
+                a = v if v > a else a
+                v = r1[2 * ox]
+                a = v if v > a else a
+                v = r1[2 * ox + 1]
+                a = v if v > a else a
+                out[oy * OW + ox] = a
+        return
+    for oy in range(OH):
+        for ox in range(OW):
+            a = -INFINITY
+            for i in range(wh):
+                r0 = x + (oy * sh + i) * W + ox * sw
+                for j in range(ww):
+                    v = r0[j]
+                    a = v if v > a else a
+            out[oy * OW + ox] = a
+
+
+cdef inline void _max_pool_grad_disjoint(const real *x, const real *out, const real *gz,
+                                         real *gx, Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH,
+                                         Py_ssize_t OW, int wh, int ww, int sh,
+                                         int sw) noexcept nogil:
+    """Gradient of max pooling for one image whose windows are inside it and
+    disjoint: every input equal to its window's maximum gets the window's
+    gradient, every other pixel 0."""
+    cdef Py_ssize_t oy, ox, i, j
+    cdef const real *xr
+    cdef real *gr
+    cdef real m, g
+    if sh != wh or sw != ww or OH * sh != H or OW * sw != W:
+        memset(gx, 0, H * W * sizeof(real))     # pixels outside every window
+    if wh == 2 and ww == 2 and sw == 2:
+        for oy in range(OH):
+            for i in range(2):
+                xr = x + (oy * sh + i) * W
+                gr = gx + (oy * sh + i) * W
+                for ox in range(OW):
+                    m = out[oy * OW + ox]
+                    g = gz[oy * OW + ox]
+                    gr[2 * ox] = g if xr[2 * ox] == m else 0
+                    gr[2 * ox + 1] = g if xr[2 * ox + 1] == m else 0
+        return
+    for oy in range(OH):
+        for i in range(wh):
+            xr = x + (oy * sh + i) * W
+            gr = gx + (oy * sh + i) * W
+            for ox in range(OW):
+                m = out[oy * OW + ox]
+                g = gz[oy * OW + ox]
+                for j in range(ww):
+                    gr[ox * sw + j] = g if xr[ox * sw + j] == m else 0
+
+
 def pool2d(const real[:, :, ::1] x, real[:, :, ::1] out, int wh, int ww, int sh, int sw,
            int ph, int pw, int mode, int nthreads):
     cdef Py_ssize_t B = x.shape[0], H = x.shape[1], W = x.shape[2]
     cdef Py_ssize_t OH = out.shape[1], OW = out.shape[2]
     cdef Py_ssize_t b, oy, ox, y, xx, ys, ye, xs, xe, y0, y1, x0, x1
     cdef real acc
+    if mode == 0 and ph == 0 and pw == 0 and OH > 0 and OW > 0 \
+            and (OH - 1) * sh + wh <= H and (OW - 1) * sw + ww <= W:
+        # every window lies inside the image: no clipping, lean loops
+        for b in prange(B, nogil=True, schedule='static',
+                        num_threads=nthreads if B * H * W >= PAR_MIN_LEAN else 1):
+            _max_pool_inside(&x[b, 0, 0], &out[b, 0, 0], W, OH, OW, wh, ww, sh, sw)
+        return
     for b in prange(B, nogil=True, schedule='static',
                     num_threads=_threads(B * H * W, nthreads)):
         for oy in range(OH):
@@ -321,6 +408,15 @@ def pool2d_grad(const real[:, :, ::1] x, const real[:, :, ::1] out,
     cdef Py_ssize_t OH = gz.shape[1], OW = gz.shape[2]
     cdef Py_ssize_t b, oy, ox, y, xx, ys, ye, xs, xe, y0, y1, x0, x1
     cdef real g
+    if mode == 0 and ph == 0 and pw == 0 and sh >= wh and sw >= ww and OH > 0 and OW > 0 \
+            and (OH - 1) * sh + wh <= H and (OW - 1) * sw + ww <= W:
+        # windows inside the image and not overlapping: each input pixel gets
+        # the gradient of at most one window, written without accumulating
+        for b in prange(B, nogil=True, schedule='static',
+                        num_threads=nthreads if B * H * W >= PAR_MIN_LEAN else 1):
+            _max_pool_grad_disjoint(&x[b, 0, 0], &out[b, 0, 0], &gz[b, 0, 0], &gx[b, 0, 0],
+                                    H, W, OH, OW, wh, ww, sh, sw)
+        return
     for b in prange(B, nogil=True, schedule='static',
                     num_threads=_threads(B * H * W, nthreads)):
         memset(&gx[b, 0, 0], 0, H * W * sizeof(real))
@@ -387,3 +483,374 @@ def add_rows(number[:, ::1] x, const Py_ssize_t[::1] idx, const number[:, ::1] y
         for i in range(k):
             for j in range(c * chunk, min(m, (c + 1) * chunk)):
                 x[idx[i], j] = x[idx[i], j] + y[i, j]
+
+
+# ---------------------------------------------------------------------------
+# Convolution image by image: each OpenMP thread copies the patches of one
+# image into its own small im2col buffer (it stays in cache) and hands them to
+# BLAS.  The column blocks are small enough that OpenBLAS runs each product
+# in the calling thread (m*n*k below its multithreading threshold), so the
+# threads never wait on one another.
+# ---------------------------------------------------------------------------
+
+from scipy.linalg.cython_blas cimport sgemm, dgemm
+from cython.parallel cimport parallel, threadid
+from libc.stdlib cimport malloc, free
+
+cdef Py_ssize_t BLAS_SERIAL_MNK = 200000     # below OpenBLAS's threading threshold (262144)
+cdef Py_ssize_t DIRECT_COLS_MAX = 1 << 20    # elements of one image's im2col buffer
+
+
+cdef inline void _gemm_cm(char ta, char tb, int m, int n, int k, real alpha, const real *a,
+                          int lda, const real *b, int ldb, real beta, real *c,
+                          int ldc) noexcept nogil:
+    """Column-major C = alpha * op(A) op(B) + beta * C through BLAS."""
+    if real is float:
+        sgemm(&ta, &tb, &m, &n, &k, &alpha, <float *>a, &lda, <float *>b, &ldb, &beta,
+              c, &ldc)
+    else:
+        dgemm(&ta, &tb, &m, &n, &k, &alpha, <double *>a, &lda, <double *>b, &ldb, &beta,
+              c, &ldc)
+
+
+cdef void _im2col_one(const real *x, real *cols, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                      int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw,
+                      Py_ssize_t oh, Py_ssize_t ow) noexcept nogil:
+    """cols (C*kh*kw, oh*ow) = the patches of one image x (C, H, W)."""
+    cdef Py_ssize_t c, ki, kj, oy, ox, iy, ix, lo, hi, P = oh * ow
+    cdef real *dst
+    cdef const real *src
+    for c in range(C):
+        for ki in range(kh):
+            for kj in range(kw):
+                dst = cols + ((c * kh + ki) * kw + kj) * P
+                # output columns whose input column ix = ox*sw - pw + kj*dw is in [0, W)
+                lo = pw - kj * dw
+                lo = (lo + sw - 1) // sw if lo > 0 else 0
+                hi = W - 1 + pw - kj * dw
+                hi = hi // sw + 1 if hi >= 0 else 0
+                if hi > ow:
+                    hi = ow
+                if lo > hi:
+                    lo = hi
+                for oy in range(oh):
+                    iy = oy * sh - ph + ki * dh
+                    if iy < 0 or iy >= H:
+                        memset(dst + oy * ow, 0, ow * sizeof(real))
+                        continue
+                    src = x + (c * H + iy) * W
+                    for ox in range(lo):
+                        dst[oy * ow + ox] = 0
+                    if sw == 1:
+                        memcpy(dst + oy * ow + lo, src + lo + kj * dw - pw,
+                               (hi - lo) * sizeof(real))
+                    else:
+                        for ox in range(lo, hi):
+                            dst[oy * ow + ox] = src[ox * sw + kj * dw - pw]
+                    for ox in range(hi, ow):
+                        dst[oy * ow + ox] = 0
+
+
+def conv_direct_ok(Py_ssize_t F, Py_ssize_t K, Py_ssize_t P):
+    """True when conv2d_images / conv2d_images_grad_weights suit a layer with F
+    filters of K = channels*rows*cols weights and P output pixels per image:
+    column blocks of at least 64 pixels (or the whole image) stay below
+    OpenBLAS's threading threshold, the per-thread im2col buffer of one image
+    (K x P) stays small, and the sizes fit BLAS's int."""
+    if F < 1 or K < 1 or P < 1 or F * K > 2147483647 or K * P > DIRECT_COLS_MAX:
+        return False
+    return F * K * min(P, 64) <= BLAS_SERIAL_MNK
+
+
+cdef Py_ssize_t _block(Py_ssize_t F, Py_ssize_t K, Py_ssize_t P):
+    cdef Py_ssize_t pb = BLAS_SERIAL_MNK // (F * K)
+    if pb < 1:
+        pb = 1
+    if pb >= P:
+        return P
+    # equal blocks, each <= pb
+    return (P + (P + pb - 1) // pb - 1) // ((P + pb - 1) // pb)
+
+
+def conv2d_images(const real[:, :, :, ::1] x, const real[:, ::1] wm, real[:, :, ::1] out,
+                  int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw,
+                  int oh, int ow, int nthreads):
+    """out[n] (F, oh*ow) = wm (F, C*kh*kw) @ im2col(x[n]), images on threads.
+    The caller checks the geometry and conv_direct_ok(F, C*kh*kw, oh*ow)."""
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t F = wm.shape[0], K = wm.shape[1], P = <Py_ssize_t>oh * ow
+    cdef Py_ssize_t n, p0, pb
+    cdef int nt = nthreads if N * F * K * P >= 4 * PAR_MIN * 32 and N > 1 else 1
+    cdef real *cols
+    cdef int err = 0
+    if N == 0:
+        return
+    if K != C * kh * kw or out.shape[0] != N or out.shape[1] != F or out.shape[2] != P:
+        raise ValueError("conv2d_images: shapes do not match")
+    pb = _block(F, K, P)
+    with nogil, parallel(num_threads=nt):
+        cols = <real *>malloc(K * P * sizeof(real) + 64)
+        for n in prange(N, schedule='static'):
+            if cols == NULL:
+                err += 1
+            else:
+                _im2col_one(&x[n, 0, 0, 0], cols, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw,
+                            oh, ow)
+                p0 = 0
+                while p0 < P:
+                    _gemm_cm(c'N', c'N', <int>min(pb, P - p0), <int>F, <int>K, 1, cols + p0,
+                             <int>P, &wm[0, 0], <int>K, 0, &out[n, 0, p0], <int>P)
+                    p0 = p0 + pb
+        free(cols)
+    if err:
+        raise MemoryError("conv2d: out of memory for the im2col buffers")
+
+
+def conv2d_images_grad_weights(const real[:, :, :, ::1] x, const real[:, :, ::1] gy,
+                               real[:, :, ::1] partial, int kh, int kw, int sh, int sw,
+                               int ph, int pw, int dh, int dw, int oh, int ow, int nthreads):
+    """partial[t] (F, C*kh*kw) = the sum, over the images thread t handles, of
+    gy[n] (F, oh*ow) @ im2col(x[n]).T; the caller sums partial over t.
+    partial has shape (nthreads, F, K) and is overwritten."""
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t F = gy.shape[1], K = partial.shape[2], P = <Py_ssize_t>oh * ow
+    cdef Py_ssize_t n, p0, pb
+    cdef int nt = nthreads if N * F * K * P >= 4 * PAR_MIN * 32 and N > 1 else 1
+    cdef int t
+    cdef real *cols
+    cdef int err = 0
+    if K != C * kh * kw or gy.shape[0] != N or gy.shape[2] != P or partial.shape[1] != F \
+            or partial.shape[0] < nt:
+        raise ValueError("conv2d_images_grad_weights: shapes do not match")
+    memset(&partial[0, 0, 0], 0, partial.shape[0] * F * K * sizeof(real))
+    if N == 0:
+        return
+    pb = _block(F, K, P)
+    with nogil, parallel(num_threads=nt):
+        cols = <real *>malloc(K * P * sizeof(real) + 64)
+        t = threadid()
+        for n in prange(N, schedule='static'):
+            if cols == NULL:
+                err += 1
+            else:
+                _im2col_one(&x[n, 0, 0, 0], cols, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw,
+                            oh, ow)
+                p0 = 0
+                while p0 < P:
+                    # gw^T (K x F, col-major) += cols[:, blk] (K x pb) @ gy[n][:, blk]^T
+                    _gemm_cm(c'T', c'N', <int>K, <int>F, <int>min(pb, P - p0), 1,
+                             cols + p0, <int>P, &gy[n, 0, p0], <int>P, 1,
+                             &partial[t, 0, 0], <int>K)
+                    p0 = p0 + pb
+        free(cols)
+    if err:
+        raise MemoryError("conv2d: out of memory for the im2col buffers")
+
+
+
+# ---------------------------------------------------------------------------
+# Lean entry points for the crossentropy ops' hot paths: plain arrays in,
+# their types and shapes checked here with the GIL (labels included), the
+# loops of softmax_crossentropy_1hot / _dx run on raw pointers.  Each returns
+# 0 when done and 1 when a precondition does not hold (other dtypes or
+# layouts, bad shapes or labels): the op then takes its general path, which
+# gives the error messages.
+# ---------------------------------------------------------------------------
+
+cdef inline Py_ssize_t _lab(const char *yp, bint y64, Py_ssize_t i) noexcept nogil:
+    if y64:
+        return (<const long long *>yp)[i]
+    return (<const int *>yp)[i]
+
+
+cdef int _labels_ok(cnp.ndarray y, Py_ssize_t rows, Py_ssize_t n, bint *y64):
+    cdef const char *yp
+    cdef Py_ssize_t i, v
+    if cnp.PyArray_NDIM(y) != 1 or cnp.PyArray_DIM(y, 0) != rows \
+            or not cnp.PyArray_IS_C_CONTIGUOUS(y) or not cnp.PyArray_ISALIGNED(y) \
+            or cnp.PyArray_ISBYTESWAPPED(y):
+        return 0
+    if not cnp.PyArray_ISSIGNED(y):
+        return 0
+    if cnp.PyArray_ITEMSIZE(y) == 4 and sizeof(int) == 4:
+        y64[0] = False
+    elif cnp.PyArray_ITEMSIZE(y) == 8 and sizeof(long long) == 8:
+        y64[0] = True
+    else:
+        return 0
+    yp = <const char *>cnp.PyArray_DATA(y)
+    for i in range(rows):
+        v = _lab(yp, y64[0], i)
+        if v < 0 or v >= n:
+            return 0
+    return 1
+
+
+cdef inline bint _plain(object a, int tn, int nd):
+    cdef cnp.ndarray b
+    if type(a) is not np.ndarray:
+        return False
+    b = <cnp.ndarray>a
+    return (cnp.PyArray_TYPE(b) == tn and cnp.PyArray_NDIM(b) == nd
+            and cnp.PyArray_IS_C_CONTIGUOUS(b) and cnp.PyArray_ISALIGNED(b)
+            and not cnp.PyArray_ISBYTESWAPPED(b))
+
+
+cdef void _sxent_rows(const real *x, real *sm, real *nll, const char *yp, bint y64,
+                      Py_ssize_t rows, Py_ssize_t n, int nt) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef double lse
+    for i in prange(rows, schedule='static', num_threads=nt):
+        lse = _softmax_row(x + i * n, sm + i * n, n, False)
+        nll[i] = <real>(lse - x[i * n + _lab(yp, y64, i)])
+
+
+cdef void _sxent_dx_rows(const real *g, const real *sm, real *out, const char *yp, bint y64,
+                         Py_ssize_t rows, Py_ssize_t n, int nt) noexcept nogil:
+    cdef Py_ssize_t i, j, c
+    for i in prange(rows, schedule='static', num_threads=nt):
+        for j in range(n):
+            out[i * n + j] = g[i] * sm[i * n + j]
+        c = i * n + _lab(yp, y64, i)
+        out[c] = out[c] - g[i]
+
+
+cdef inline bint _overlaps(object a, object b):
+    """Whether two C-contiguous arrays share memory (their extents meet)."""
+    cdef char *pa = <char *>cnp.PyArray_DATA(<cnp.ndarray>a)
+    cdef char *pb = <char *>cnp.PyArray_DATA(<cnp.ndarray>b)
+    return (pa < pb + cnp.PyArray_NBYTES(<cnp.ndarray>b)
+            and pb < pa + cnp.PyArray_NBYTES(<cnp.ndarray>a))
+
+
+cpdef int softmax_crossentropy_1hot_fast(object x, object y, object nll, object sm,
+                                         int nthreads):
+    """nll, sm = crossentropy(softmax(x), y), softmax(x): x (rows, n) float32 or
+    float64, y int32/int64 labels in [0, n), nll (rows,) and sm (rows, n) of x's
+    dtype, all C-contiguous.  Returns 0 when done, 1 when not applicable."""
+    cdef int tn
+    cdef Py_ssize_t rows, n
+    cdef bint y64 = False
+    if type(x) is not np.ndarray:
+        return 1
+    tn = cnp.PyArray_TYPE(<cnp.ndarray>x)
+    if (tn != cnp.NPY_FLOAT32 and tn != cnp.NPY_FLOAT64) or not _plain(x, tn, 2) \
+            or not _plain(nll, tn, 1) or not _plain(sm, tn, 2) or type(y) is not np.ndarray:
+        return 1
+    rows = cnp.PyArray_DIM(<cnp.ndarray>x, 0)
+    n = cnp.PyArray_DIM(<cnp.ndarray>x, 1)
+    if rows == 0 or n == 0 or cnp.PyArray_DIM(<cnp.ndarray>sm, 0) != rows \
+            or cnp.PyArray_DIM(<cnp.ndarray>sm, 1) != n \
+            or cnp.PyArray_DIM(<cnp.ndarray>nll, 0) != rows \
+            or not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>sm) \
+            or not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>nll) \
+            or not _labels_ok(<cnp.ndarray>y, rows, n, &y64) \
+            or _overlaps(x, sm) or _overlaps(x, nll) or _overlaps(sm, nll):
+        return 1
+    cdef const char *yp = <const char *>cnp.PyArray_DATA(<cnp.ndarray>y)
+    cdef int nt = _threads(rows * n, nthreads)
+    cdef char *xp = <char *>cnp.PyArray_DATA(<cnp.ndarray>x)
+    cdef char *sp = <char *>cnp.PyArray_DATA(<cnp.ndarray>sm)
+    cdef char *lp = <char *>cnp.PyArray_DATA(<cnp.ndarray>nll)
+    with nogil:
+        if tn == cnp.NPY_FLOAT32:
+            _sxent_rows(<const float *>xp, <float *>sp, <float *>lp, yp, y64, rows, n, nt)
+        else:
+            _sxent_rows(<const double *>xp, <double *>sp, <double *>lp, yp, y64, rows, n, nt)
+    return 0
+
+
+cpdef int softmax_crossentropy_1hot_dx_fast(object g, object sm, object y, object out,
+                                            int nthreads):
+    """out = g[:, None] * (sm - onehot(y)): sm (rows, n) float32/float64, g (rows,)
+    and out (rows, n) of its dtype, y int32/int64 labels in [0, n), all
+    C-contiguous.  Returns 0 when done, 1 when not applicable."""
+    cdef int tn
+    cdef Py_ssize_t rows, n
+    cdef bint y64 = False
+    if type(sm) is not np.ndarray:
+        return 1
+    tn = cnp.PyArray_TYPE(<cnp.ndarray>sm)
+    if (tn != cnp.NPY_FLOAT32 and tn != cnp.NPY_FLOAT64) or not _plain(sm, tn, 2) \
+            or not _plain(g, tn, 1) or not _plain(out, tn, 2) or type(y) is not np.ndarray:
+        return 1
+    rows = cnp.PyArray_DIM(<cnp.ndarray>sm, 0)
+    n = cnp.PyArray_DIM(<cnp.ndarray>sm, 1)
+    if rows == 0 or n == 0 or cnp.PyArray_DIM(<cnp.ndarray>g, 0) != rows \
+            or cnp.PyArray_DIM(<cnp.ndarray>out, 0) != rows \
+            or cnp.PyArray_DIM(<cnp.ndarray>out, 1) != n \
+            or not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>out) \
+            or not _labels_ok(<cnp.ndarray>y, rows, n, &y64) \
+            or _overlaps(out, sm) or _overlaps(out, g):
+        return 1
+    cdef const char *yp = <const char *>cnp.PyArray_DATA(<cnp.ndarray>y)
+    cdef int nt = _threads(rows * n, nthreads)
+    cdef char *gp = <char *>cnp.PyArray_DATA(<cnp.ndarray>g)
+    cdef char *sp = <char *>cnp.PyArray_DATA(<cnp.ndarray>sm)
+    cdef char *op = <char *>cnp.PyArray_DATA(<cnp.ndarray>out)
+    with nogil:
+        if tn == cnp.NPY_FLOAT32:
+            _sxent_dx_rows(<const float *>gp, <const float *>sp, <float *>op, yp, y64, rows,
+                           n, nt)
+        else:
+            _sxent_dx_rows(<const double *>gp, <const double *>sp, <double *>op, yp, y64,
+                           rows, n, nt)
+    return 0
+
+
+cdef void _col2im_one(const real *cols, real *dx, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                      int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw,
+                      Py_ssize_t oh, Py_ssize_t ow) noexcept nogil:
+    """dx (C, H, W) = the columns of one image summed back at their pixels."""
+    cdef Py_ssize_t c, ki, kj, oy, ox, iy, ix, P = oh * ow
+    cdef const real *src
+    cdef real *dst
+    memset(dx, 0, C * H * W * sizeof(real))
+    for c in range(C):
+        for ki in range(kh):
+            for kj in range(kw):
+                src = cols + ((c * kh + ki) * kw + kj) * P
+                for oy in range(oh):
+                    iy = oy * sh - ph + ki * dh
+                    if iy < 0 or iy >= H:
+                        continue
+                    dst = dx + (c * H + iy) * W
+                    for ox in range(ow):
+                        ix = ox * sw - pw + kj * dw
+                        if ix >= 0 and ix < W:
+                            dst[ix] += src[oy * ow + ox]
+
+
+def conv2d_images_grad_inputs(const real[:, ::1] wm, const real[:, :, ::1] gy,
+                              real[:, :, :, ::1] dx, int kh, int kw, int sh, int sw,
+                              int ph, int pw, int dh, int dw, int oh, int ow, int nthreads):
+    """dx[n] = col2im(wm.T (K, F) @ gy[n] (F, oh*ow)), images on threads.  The
+    caller checks the geometry and conv_direct_ok(F, K, oh*ow)."""
+    cdef Py_ssize_t N = dx.shape[0], C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
+    cdef Py_ssize_t F = wm.shape[0], K = wm.shape[1], P = <Py_ssize_t>oh * ow
+    cdef Py_ssize_t n, p0, pb
+    cdef int nt = nthreads if N * F * K * P >= 4 * PAR_MIN * 32 and N > 1 else 1
+    cdef real *cols
+    cdef int err = 0
+    if K != C * kh * kw or gy.shape[0] != N or gy.shape[1] != F or gy.shape[2] != P:
+        raise ValueError("conv2d_images_grad_inputs: shapes do not match")
+    if N == 0:
+        return
+    pb = _block(F, K, P)
+    with nogil, parallel(num_threads=nt):
+        cols = <real *>malloc(K * P * sizeof(real) + 64)
+        for n in prange(N, schedule='static'):
+            if cols == NULL:
+                err += 1
+            else:
+                p0 = 0
+                while p0 < P:
+                    # cols^T (pb x K, col-major) = gy[n][:, blk]^T (pb x F) @ wm (F x K)
+                    _gemm_cm(c'N', c'T', <int>min(pb, P - p0), <int>K, <int>F, 1,
+                             &gy[n, 0, p0], <int>P, &wm[0, 0], <int>K, 0, cols + p0, <int>P)
+                    p0 = p0 + pb
+                _col2im_one(cols, &dx[n, 0, 0, 0], C, H, W, kh, kw, sh, sw, ph, pw, dh, dw,
+                            oh, ow)
+        free(cols)
+    if err:
+        raise MemoryError("conv2d: out of memory for the im2col buffers")

@@ -406,3 +406,46 @@ cdef int _run(int opc, int tc, cnp.ndarray x, cyt_intp no, cyt_intp so, cyt_intp
     if nerr:
         raise MemoryError("cytensor reduce: out of memory")
     return 0
+
+
+# ------------------------------------------------------------------ lean path
+cpdef object reduce_c_contiguous(int opc, object x_, int r0, int r1, int out_typenum):
+    """Lean path for the Reduce op: sum/prod/max/min/all/any of a C-contiguous,
+    aligned, native float32/float64 array over its axes [r0, r1) (keepdims=False),
+    the result of numpy type number ``out_typenum``.  Same kernels and results
+    as ``reduce``; returns None when a precondition does not hold (empty
+    arrays, other dtypes or layouts, bad axes) so the caller takes ``reduce``."""
+    cdef cnp.ndarray x, res
+    cdef int nd, d, tn, k
+    cdef cyt_intp no = 1, nr = 1, ni = 1, isz
+    cdef cnp.npy_intp dims[64]
+    if type(x_) is not np.ndarray or opc == CYT_RED_ARGMAX or opc == CYT_RED_ARGMIN:
+        return None
+    x = <cnp.ndarray>x_
+    nd = cnp.PyArray_NDIM(x)
+    tn = cnp.PyArray_TYPE(x)
+    if (tn != cnp.NPY_FLOAT32 and tn != cnp.NPY_FLOAT64) or r0 < 0 or r1 <= r0 or r1 > nd \
+            or nd > 64 or not cnp.PyArray_IS_C_CONTIGUOUS(x) or not cnp.PyArray_ISALIGNED(x) \
+            or cnp.PyArray_ISBYTESWAPPED(x):
+        return None
+    if out_typenum != cnp.NPY_FLOAT32 and out_typenum != cnp.NPY_FLOAT64 \
+            and not (out_typenum == cnp.NPY_BOOL and (opc == CYT_RED_ALL or opc == CYT_RED_ANY)):
+        return None
+    k = 0
+    for d in range(nd):
+        if d < r0:
+            no *= cnp.PyArray_DIM(x, d)
+        elif d < r1:
+            nr *= cnp.PyArray_DIM(x, d)
+            continue
+        else:
+            ni *= cnp.PyArray_DIM(x, d)
+        dims[k] = cnp.PyArray_DIM(x, d)
+        k += 1
+    if no * ni == 0 or nr == 0:
+        return None
+    res = cnp.PyArray_EMPTY(k, dims, out_typenum, 0)
+    isz = cnp.PyArray_ITEMSIZE(x)
+    _run(opc, CYT_F32 if tn == cnp.NPY_FLOAT32 else CYT_F64, x, no, nr * ni * isz, nr,
+         ni * isz, ni, isz, res)
+    return res

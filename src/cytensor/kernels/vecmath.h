@@ -51,6 +51,21 @@ CYT_SIMD_DECL2(atan2)
 CYT_SIMD_DECL2(hypot)
 #endif /* CYT_HAVE_MVEC */
 
+/* Wider SIMD without -march: the elementwise interpreter is compiled for
+ * AVX-512 and AVX2 as well as the baseline, and the loader picks the widest
+ * the CPU has (GCC target_clones, an ifunc); the wider clones call libmvec's
+ * wider variants (_ZGVeN16v_tanhf ...: tanhf over 737K floats took 0.85 ms
+ * with SSE, 0.53 ms with AVX2 and 0.31 ms with AVX-512 on one EPYC core). */
+#if defined(CYT_HAVE_MVEC) && defined(__GNUC__) && !defined(__clang__) && \
+    defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define CYT_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+#endif
+#ifndef CYT_SIMD_CLONES
+#define CYT_SIMD_CLONES
+#endif
+
 /* `#pragma omp simd` from macros (Cython cannot emit pragmas). */
 #define CYT_SIMD _Pragma("omp simd")
 

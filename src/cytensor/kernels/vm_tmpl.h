@@ -11,7 +11,7 @@
 #define MAXNAN(x, y) (((x) >= (y) || (x) != (x)) ? (x) : (y))
 #define MINNAN(x, y) (((x) <= (y) || (x) != (x)) ? (x) : (y))
 
-static int VCAT(cyt_vm_, CYT_SFX)(char **Rc, const int32_t *code, int ninstr, cyt_intp n) {
+CYT_SIMD_CLONES static int VCAT(cyt_vm_, CYT_SFX)(char **Rc, const int32_t *code, int ninstr, cyt_intp n) {
     T_ **R = (T_ **)Rc;
     int k;
     for (k = 0; k < ninstr; k++) {

@@ -227,10 +227,24 @@ class Elemwise(Op):
         general = super().make_thunk(node, input_cells, output_cells)
         code, n_regs, out_dtypes, compute = self._kernel(node)
         pattern = node.outputs[0].type.broadcastable
+        def row_like(bc):
+            """(True, ..., True, pattern's tail): repeated over the leading axes."""
+            j = 0
+            while j < len(bc) and bc[j]:
+                j += 1
+            return tuple(bc[j:]) == tuple(pattern[len(pattern) - len(bc) + j:])
+
+        if len(node.inputs) == 1 and len(node.outputs) == 1 and node.inputs[0].ndim == 0 \
+                and len(self.program.instructions) == 1 \
+                and self.program.instructions[0][0] == "identity" \
+                and node.inputs[0].dtype[0] in "iub" and node.outputs[0].dtype[0] == "f":
+            return self._small_int_cast_thunk(node, input_cells, output_cells, general)
         if len(node.outputs) != 1 or out_dtypes[0] != compute \
                 or any(i.type.numpy_dtype != compute or
-                       (i.type.broadcastable != pattern and not all(i.type.broadcastable))
-                       for i in node.inputs):
+                       (i.type.broadcastable != pattern and not all(i.type.broadcastable)
+                        and not row_like(i.type.broadcastable))
+                       for i in node.inputs) \
+                or not any(i.type.broadcastable == pattern for i in node.inputs):
             return general
         (out_cell,) = output_cells
         full = next((k for k, i in enumerate(node.inputs) if i.type.broadcastable == pattern), 0)
@@ -251,6 +265,26 @@ class Elemwise(Op):
             except ValueError:          # strided, broadcasting or read-only operands
                 return general()
             out_cell[0] = out
+        return thunk
+
+    @staticmethod
+    def _small_int_cast_thunk(node, input_cells, output_cells, general):
+        """A 0-d integer cast to float (a shape becoming a float, as in mean):
+        exact in every dtype below 2**24, so NumPy's conversion is the kernel's."""
+        (x_cell,), (out_cell,) = input_cells, output_cells
+        dtype = np.dtype(node.outputs[0].dtype)
+        ndarray = np.ndarray
+
+        array = np.array
+
+        def thunk():
+            x = x_cell[0]
+            if type(x) is not ndarray or x.ndim != 0:
+                return general()
+            v = x.item()
+            if not -16777216 <= v <= 16777216:
+                return general()
+            out_cell[0] = array(v, dtype)
         return thunk
 
     def reference(self, node, *inputs):
@@ -399,6 +433,35 @@ class DimShuffle(Op):
                                  f"(type {x.type})")
         shape = tuple(1 if a == "x" else x.type.shape[a] for a in self.new_order)
         return Apply(self, [x], [TensorType(x.dtype, shape=shape)()])
+
+    def make_thunk(self, node, input_cells, output_cells):
+        """Hot path: a pure transposition, or new axes inserted without moving
+        the others, is one NumPy call with everything worked out up front."""
+        general = super().make_thunk(node, input_cells, output_cells)
+        kept = [a for a in self.new_order if a != "x"]
+        if self.dropped:
+            return general
+        (x_cell,), (out_cell,) = input_cells, output_cells
+        ndim = self.input_ndim
+        if "x" not in self.new_order:
+            perm = tuple(kept)
+
+            def thunk():
+                x = x_cell[0]
+                if type(x) is not np.ndarray or x.ndim != ndim:
+                    return general()
+                out_cell[0] = x.transpose(perm)
+            return thunk
+        if kept != sorted(kept):
+            return general
+        index = tuple(None if a == "x" else slice(None) for a in self.new_order)
+
+        def thunk():
+            x = x_cell[0]
+            if type(x) is not np.ndarray or x.ndim != ndim:
+                return general()
+            out_cell[0] = x[index]
+        return thunk
 
     def perform(self, node, inputs, output_storage):
         (x,) = inputs

@@ -162,6 +162,28 @@ class Reduce(Op):
         output_storage[0][0] = kernels.reduce(self.op, inputs[0], self.axis,
                                               out_dtype=node.outputs[0].dtype)
 
+    def make_thunk(self, node, input_cells, output_cells):
+        """Hot path: a C-contiguous float array reduced over a run of
+        consecutive axes goes straight to the kernel (kernels._reduce.
+        reduce_c_contiguous, the same loops as kernels.reduce)."""
+        general = super().make_thunk(node, input_cells, output_cells)
+        axes = sorted(set(self.axis))
+        if self.op not in ("sum", "prod", "max", "min", "all", "any") or not axes \
+                or axes != list(range(axes[0], axes[-1] + 1)) \
+                or node.inputs[0].dtype not in ("float32", "float64"):
+            return general
+        from ..kernels._reduce import REDUCE_OPS, reduce_c_contiguous
+        opc, r0, r1 = REDUCE_OPS[self.op], axes[0], axes[-1] + 1
+        out_num = np.dtype(node.outputs[0].dtype).num
+        (x_cell,), (out_cell,) = input_cells, output_cells
+
+        def thunk():
+            res = reduce_c_contiguous(opc, x_cell[0], r0, r1, out_num)
+            if res is None:
+                return general()
+            out_cell[0] = res
+        return thunk
+
     def reference(self, node, x):
         fn = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min,
               "all": np.all, "any": np.any}[self.op]
@@ -396,6 +418,25 @@ class Dot(Op):
         dtype = node.outputs[0].type.numpy_dtype
         output_storage[0][0] = kernels.dot(a.astype(dtype, copy=False),
                                            b.astype(dtype, copy=False))
+
+    def make_thunk(self, node, input_cells, output_cells):
+        """Hot path: two matrices of the output's float dtype go straight to
+        BLAS (kernels._blas.dot_matrices); anything else takes ``perform``."""
+        general = super().make_thunk(node, input_cells, output_cells)
+        a_var, b_var = node.inputs
+        dtype = node.outputs[0].dtype
+        if a_var.ndim != 2 or b_var.ndim != 2 or dtype not in ("float32", "float64") \
+                or a_var.dtype != dtype or b_var.dtype != dtype:
+            return general
+        from ..kernels._blas import dot_matrices
+        (a_cell, b_cell), (out_cell,) = input_cells, output_cells
+
+        def thunk():
+            res = dot_matrices(a_cell[0], b_cell[0], out_cell[0])
+            if res is None:
+                return general()
+            out_cell[0] = res
+        return thunk
 
     def reference(self, node, a, b):
         return (np.asarray(np.dot(a, b), dtype=node.outputs[0].dtype),)

@@ -310,6 +310,30 @@ class CrossentropySoftmax1Hot(Op):
                                         kernels.get_num_threads())
         output_storage[0][0], output_storage[1][0] = nll, sm
 
+    def make_thunk(self, node, input_cells, output_cells):
+        """Hot path: contiguous float activations and int32/int64 labels go
+        straight to the kernel; anything else (errors included) takes perform."""
+        general = super().make_thunk(node, input_cells, output_cells)
+        (x_cell, y_cell), (nll_cell, sm_cell) = input_cells, output_cells
+        dtype = np.dtype(node.outputs[0].dtype)
+        fast, empty, nthreads = _nnet.softmax_crossentropy_1hot_fast, np.empty, \
+            kernels.get_num_threads
+
+        def thunk():
+            x, y = x_cell[0], y_cell[0]
+            shape = getattr(x, "shape", None)
+            if shape is None or len(shape) != 2:
+                return general()
+            nll, sm = nll_cell[0], sm_cell[0]
+            if nll is None or nll.shape != shape[:1] or nll.dtype != dtype:
+                nll = empty(shape[:1], dtype)
+            if sm is None or sm.shape != shape or sm.dtype != dtype:
+                sm = empty(shape, dtype)
+            if fast(x, y, nll, sm, nthreads()):
+                return general()
+            nll_cell[0], sm_cell[0] = nll, sm
+        return thunk
+
     def reference(self, node, x, y):
         _check_rows("categorical_crossentropy(softmax)", x, y)
         labels_as_index(y, x.shape[1], "categorical_crossentropy(softmax)", "")
@@ -341,6 +365,28 @@ class CrossentropySoftmax1HotDx(Op):
                                            np.ascontiguousarray(sm), y, out,
                                            kernels.get_num_threads())
         output_storage[0][0] = out
+
+    def make_thunk(self, node, input_cells, output_cells):
+        """Hot path: contiguous float arrays and int32/int64 labels go straight
+        to the kernel; anything else (errors included) takes perform."""
+        general = super().make_thunk(node, input_cells, output_cells)
+        (g_cell, sm_cell, y_cell), (out_cell,) = input_cells, output_cells
+        dtype = np.dtype(node.outputs[0].dtype)
+        fast, empty, nthreads = _nnet.softmax_crossentropy_1hot_dx_fast, np.empty, \
+            kernels.get_num_threads
+
+        def thunk():
+            sm = sm_cell[0]
+            shape = getattr(sm, "shape", None)
+            if shape is None:
+                return general()
+            out = out_cell[0]
+            if out is None or out.shape != shape or out.dtype != dtype:
+                out = empty(shape, dtype)
+            if fast(g_cell[0], sm, y_cell[0], out, nthreads()):
+                return general()
+            out_cell[0] = out
+        return thunk
 
     def reference(self, node, g, sm, y):
         out = sm * g[:, None]

@@ -109,6 +109,10 @@ class _ConvGeometry(Op):
         step = max(1, COLS_LIMIT // max(1, per_image))
         return [(n0, min(step, n - n0)) for n0 in range(0, n, step)]
 
+    def _kernel_geometry(self, g):
+        return (g["kh"], g["kw"], g["sh"], g["sw"], g["ph"], g["pw"], g["dh"], g["dw"],
+                g["oh"], g["ow"], kernels.get_num_threads())
+
     def im2col(self, x, n0, nc, g):
         cols = np.empty((x.shape[1] * g["kh"] * g["kw"], nc * g["oh"] * g["ow"]), x.dtype)
         _nnet.im2col(x, cols, n0, nc, g["kh"], g["kw"], g["sh"], g["sw"], g["ph"], g["pw"],
@@ -157,6 +161,11 @@ class Conv2d(_ConvGeometry):
         wm = self.filter_matrix(w)
         n, f, pixels = x.shape[0], w.shape[0], g["oh"] * g["ow"]
         out = output_buffer(output_storage[0], (n, f, g["oh"], g["ow"]), dtype)
+        if _nnet.conv_direct_ok(f, wm.shape[1], pixels) and out.flags.c_contiguous:
+            # small layers: image by image on threads, straight into out
+            _nnet.conv2d_images(x, wm, out.reshape(n, f, pixels), *self._kernel_geometry(g))
+            output_storage[0][0] = out
+            return
         for n0, nc in self.chunks(n, g):
             product = kernels.dot(wm, self.im2col(x, n0, nc, g))
             out[n0:n0 + nc] = product.reshape(f, nc, g["oh"], g["ow"]).transpose(1, 0, 2, 3)
@@ -204,9 +213,19 @@ class Conv2dGradWeights(_ConvGeometry):
         w_shape = tuple(int(s) for s in inputs[2])
         g = self.geometry(x.shape, w_shape, "conv2d gradient (filters)")
         self._check_gy(gy, (x.shape[0], w_shape[0], g["oh"], g["ow"]))
-        gw = np.zeros((w_shape[0], int(np.prod(w_shape[1:]))), dtype)
-        for n0, nc in self.chunks(x.shape[0], g):
-            kernels.gemm(1.0, _grad_rows(gy, n0, nc), self.im2col(x, n0, nc, g).T, 1.0, gw)
+        f, k, pixels = w_shape[0], int(np.prod(w_shape[1:])), g["oh"] * g["ow"]
+        if _nnet.conv_direct_ok(f, k, pixels):
+            # small layers: image by image on threads, one partial sum per thread
+            nt = kernels.get_num_threads()
+            partial = np.empty((nt, f, k), dtype)
+            _nnet.conv2d_images_grad_weights(x, gy.reshape(x.shape[0], f, pixels), partial,
+                                             *self._kernel_geometry(g))
+            gw = partial[0] if nt == 1 else partial.sum(axis=0)
+        else:
+            gw = np.zeros((f, k), dtype)
+            for n0, nc in self.chunks(x.shape[0], g):
+                kernels.gemm(1.0, _grad_rows(gy, n0, nc), self.im2col(x, n0, nc, g).T, 1.0,
+                             gw)
         gw = gw.reshape(w_shape)
         output_storage[0][0] = np.ascontiguousarray(gw[:, :, ::-1, ::-1]) \
             if self.filter_flip else gw
@@ -253,8 +272,16 @@ class Conv2dGradInputs(_ConvGeometry):
         x_shape = tuple(int(s) for s in inputs[2])
         g = self.geometry(x_shape, w.shape, "conv2d gradient (images)")
         Conv2dGradWeights._check_gy(self, gy, (x_shape[0], w.shape[0], g["oh"], g["ow"]))
-        wm_t = self.filter_matrix(w).T
+        wm = self.filter_matrix(w)
         gx = output_buffer(output_storage[0], x_shape, dtype)
+        pixels = g["oh"] * g["ow"]
+        if _nnet.conv_direct_ok(w.shape[0], wm.shape[1], pixels) and gx.flags.c_contiguous:
+            # small layers: image by image on threads, straight into gx
+            _nnet.conv2d_images_grad_inputs(wm, gy.reshape(x_shape[0], w.shape[0], pixels),
+                                            gx, *self._kernel_geometry(g))
+            output_storage[0][0] = gx
+            return
+        wm_t = wm.T
         for n0, nc in self.chunks(x_shape[0], g):
             cols = kernels.dot(wm_t, _grad_rows(gy, n0, nc))
             _nnet.col2im(cols, gx, n0, nc, g["kh"], g["kw"], g["sh"], g["sw"], g["ph"],
