@@ -199,3 +199,18 @@ def test_max_pool_fast_loops_ties_and_inf(ws, stride, shape, dtype):
     gz = rng.standard_normal(theano.function([x], y)(v).shape).astype(dtype)
     for got, want in zip(fast(v, gz), ref(v, gz)):
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("ws, stride, pad", [((2, 2), None, (0, 0)),     # the lean loops
+                                             ((3, 2), (1, 2), (0, 0)),
+                                             ((2, 2), None, (1, 1))])    # the general loop
+def test_max_pool_propagates_nan(ws, stride, pad):
+    v = np.arange(2 * 1 * 6 * 6, dtype="float64").reshape(2, 1, 6, 6)
+    v[0, 0, 1, 1] = np.nan
+    v[1, 0, 4, 5] = np.nan
+    x = T.tensor4()
+    y = pool_2d(x, ws, ignore_border=True, stride=stride, pad=pad)
+    got = theano.function([x], y)(v)
+    want = theano.function([x], y, mode=PY)(v)
+    np.testing.assert_array_equal(got, want)
+    assert np.isnan(got).sum() == np.isnan(want).sum() > 0

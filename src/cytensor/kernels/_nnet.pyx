@@ -289,7 +289,8 @@ def col2im(const real[:, ::1] cols, real[:, :, :, ::1] dx, Py_ssize_t n0, Py_ssi
 cdef inline void _max_pool_inside(const real *x, real *out, Py_ssize_t W, Py_ssize_t OH,
                                   Py_ssize_t OW, int wh, int ww, int sh, int sw) noexcept nogil:
     """Max pooling of one image whose windows all lie inside it (same result as
-    the general loop: -inf start, NaN never wins a comparison)."""
+    the general loop: -inf start; a NaN in a window makes its maximum NaN, as
+    NumPy's max does)."""
     cdef Py_ssize_t oy, ox, i, j
     cdef const real *r0
     cdef const real *r1
@@ -301,13 +302,13 @@ cdef inline void _max_pool_inside(const real *x, real *out, Py_ssize_t W, Py_ssi
             for ox in range(OW):
                 a = -INFINITY
                 v = r0[2 * ox]
-                a = v if v > a else a
+                a = v if (v > a or v != v) else a
                 v = r0[2 * ox + 1]
-                a = v if v > a else a
+                a = v if (v > a or v != v) else a
                 v = r1[2 * ox]
-                a = v if v > a else a
+                a = v if (v > a or v != v) else a
                 v = r1[2 * ox + 1]
-                a = v if v > a else a
+                a = v if (v > a or v != v) else a
                 out[oy * OW + ox] = a
         return
     for oy in range(OH):
@@ -317,7 +318,7 @@ cdef inline void _max_pool_inside(const real *x, real *out, Py_ssize_t W, Py_ssi
                 r0 = x + (oy * sh + i) * W + ox * sw
                 for j in range(ww):
                     v = r0[j]
-                    a = v if v > a else a
+                    a = v if (v > a or v != v) else a
             out[oy * OW + ox] = a
 
 
@@ -385,7 +386,7 @@ def pool2d(const real[:, :, ::1] x, real[:, :, ::1] out, int wh, int ww, int sh,
                     acc = -INFINITY
                     for y in range(y0, y1):
                         for xx in range(x0, x1):
-                            if x[b, y, xx] > acc:
+                            if x[b, y, xx] > acc or x[b, y, xx] != x[b, y, xx]:
                                 acc = x[b, y, xx]
                 else:
                     acc = 0
