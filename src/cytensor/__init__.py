@@ -35,14 +35,14 @@ def show_config(file=None):
     """Print the version, the kernels' build (OpenMP, threads), BLAS and floatX."""
     import numpy
     import scipy
-    from .kernels import _buildinfo
+    build = kernels.build_config()
     lines = [
         f"cytensor {__version__}",
         f"  floatX: {config.floatX}   mode: {config.mode}   linker: {config.linker}",
-        f"  OpenMP: {'on' if kernels.openmp_enabled() else 'off'}, "
+        f"  OpenMP: {'on' if kernels.openmp_enabled() else 'off (kernels run serially)'}, "
         f"threads: {kernels.get_num_threads()}",
-        f"  libmvec (vector math): {'on' if _buildinfo.MVEC else 'off'}",
-        f"  compile flags: {' '.join(_buildinfo.CFLAGS)}",
+        f"  libmvec (vector math): {'on' if build['MVEC'] else 'off'}",
+        f"  compile flags: {' '.join(build['CFLAGS'] or ['unknown'])}",
         f"  BLAS: {_blas_description()} (through scipy {scipy.__version__})",
         f"  numpy {numpy.__version__}",
     ]
