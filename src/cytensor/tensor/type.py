@@ -4,6 +4,8 @@
 static length is 1.  A dimension declared non-broadcastable never
 broadcasts at run time; that is what lets gradients know which axes to sum.
 """
+import functools
+
 import numpy as np
 
 from ..config import config
@@ -32,6 +34,16 @@ def upcast_to_float(dtype):
     return "float64"
 
 
+@functools.lru_cache(maxsize=None)
+def _dtype_of(dtype):
+    """(name, numpy dtype) of a dtype given in any form NumPy accepts; cached,
+    since every node built makes types and NumPy's lookup is slow."""
+    numpy_dtype = np.dtype(dtype)
+    if numpy_dtype.name not in ALL_DTYPES:
+        raise TypeError(f"unsupported dtype {numpy_dtype.name!r}")
+    return numpy_dtype.name, numpy_dtype
+
+
 class TensorType(Type):
     """The type of an n-dimensional array of one dtype.
 
@@ -42,16 +54,13 @@ class TensorType(Type):
     def __init__(self, dtype, broadcastable=None, shape=None):
         if dtype == "floatX":
             dtype = config.floatX
-        dtype = np.dtype(dtype).name
-        if dtype not in ALL_DTYPES:
-            raise TypeError(f"unsupported dtype {dtype!r}")
+        dtype, self.numpy_dtype = _dtype_of(dtype)
         if shape is None:
             if broadcastable is None:
                 raise TypeError("TensorType needs broadcastable or shape")
             shape = tuple(1 if b else None for b in broadcastable)
         self.dtype = dtype
         self.shape = tuple(None if s is None else int(s) for s in shape)
-        self.numpy_dtype = np.dtype(dtype)
 
     @property
     def broadcastable(self):
