@@ -482,3 +482,10 @@ def test_gradient_names():
     cost = (x ** 2).sum()
     cost.name = "cost"
     assert grad(cost, x).name == "(dcost/dx)"
+
+
+def test_jacobian_of_run_time_length_follows_givens():
+    x = T.dvector("x")
+    values = theano.shared(np.array([1.0, 2.0, 3.0]))
+    J = theano.function([], jacobian(T.exp(x), x), givens={x: values})()
+    np.testing.assert_allclose(J, np.diag(np.exp([1.0, 2.0, 3.0])))

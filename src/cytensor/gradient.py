@@ -6,8 +6,11 @@ outputs (``op.grad``; elementwise ops read their rule from the table).
 Gradients reaching a variable along several paths are added.  The result
 is itself a graph, so it can be differentiated again.
 """
+import warnings
+
 import numpy as np
 
+from .config import config
 from .graph import Apply, Constant, Op, Variable, ancestors, graph_inputs, toposort
 from .tensor.type import TensorType, as_tensor_variable
 
@@ -17,14 +20,9 @@ class DisconnectedInputError(ValueError):
 
 
 def _zeros_like(v):
+    """A zero gradient for ``v``: of its dtype if float, else of floatX."""
     from .tensor.basic import zeros_like
-    dtype = v.dtype if v.dtype.startswith("float") else None
-    return zeros_like(v, dtype=dtype) if dtype else zeros_like(v, dtype=_float_x())
-
-
-def _float_x():
-    from .config import config
-    return config.floatX
+    return zeros_like(v, dtype=v.dtype if v.dtype.startswith("float") else config.floatX)
 
 
 def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
@@ -106,7 +104,6 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
                 if disconnected_inputs == "raise":
                     raise DisconnectedInputError(msg)
                 if disconnected_inputs == "warn":
-                    import warnings
                     warnings.warn(msg, stacklevel=2)
                 if return_disconnected in ("None", "disconnected"):
                     results.append(None)
@@ -146,7 +143,6 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
         expression = expression.flatten()
     length = expression.type.shape[0]
     if length is None:
-        from .tensor.type import TensorType
         index = TensorType("int64", shape=())("i")
         bodies = grad(expression[index], wrt_list, consider_constant, disconnected_inputs)
         out = [MapOverIndex(index, body)(expression.shape[0]) for body in bodies]
@@ -179,11 +175,16 @@ class MapOverIndex(Op):
     def __str__(self):
         return "MapOverIndex"
 
-    def make_node(self, n, *unused):
-        from .tensor.type import TensorType
+    def make_node(self, n, *values):
+        """Inputs: the count, then a value for each free variable of the body
+        (the free variables themselves unless a copy of the graph replaced them)."""
         n = as_tensor_variable(n)
+        values = [as_tensor_variable(v) for v in values] or self.free
+        if [v.type for v in values] != [v.type for v in self.free]:
+            raise TypeError(f"{self}: the body's free variables {self.free} cannot take "
+                            f"{values}")
         out = TensorType(self.body.dtype, shape=(None,) + self.body.type.shape)()
-        return Apply(self, [n] + self.free, [out])
+        return Apply(self, [n] + values, [out])
 
     def _run(self, linker, n, values):
         from .function import function
@@ -278,7 +279,7 @@ class GradientError(AssertionError):
 def numeric_grad(f, points, eps):
     """Central differences of the scalar function f at each point."""
     grads = []
-    for k, p in enumerate(points):
+    for p in points:
         g = np.zeros_like(p, dtype="float64")
         flat_p, flat_g = p.reshape(-1), g.reshape(-1)
         for i in range(flat_p.size):

@@ -62,10 +62,7 @@ class Variable:
         if self.name is not None:
             return self.name
         if self.owner is not None:
-            op = str(self.owner.op)
-            if len(self.owner.outputs) == 1:
-                return f"{op}.0"
-            return f"{op}.{self.index}"
+            return f"{self.owner.op}.{self.index}"
         return f"<{self.type}>"
 
     def __repr__(self):

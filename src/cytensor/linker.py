@@ -102,7 +102,7 @@ class Schedule:
 
 
 class NodeError(Exception):
-    """Marks an exception already annotated with its node."""
+    """Raised instead of an exception whose type cannot be rebuilt from a message."""
 
 
 def describe_value(value):

@@ -35,11 +35,16 @@ def scalar_value(var):
     return None
 
 
+def is_constant(var, value):
+    """Whether ``var`` is a constant whose elements all equal ``value``."""
+    found = scalar_value(var)
+    return found is not None and found == value
+
+
 def same_type(new, old):
     """``new`` as a replacement of ``old``: cast if needed; None if it would
     lose broadcasting."""
-    if new.type.broadcastable != old.type.broadcastable and \
-            any(bn and not bo for bn, bo in zip(new.type.broadcastable, old.type.broadcastable)):
+    if any(bn and not bo for bn, bo in zip(new.type.broadcastable, old.type.broadcastable)):
         return None
     return tm.cast(new, old.dtype) if new.dtype != old.dtype else new
 
@@ -62,12 +67,14 @@ def remove_identity(fgraph, node):
         return None
     a, b = node.inputs
     out = node.outputs[0]
-    if scalar_value(b) == neutral[name] and scalar_value(b) is not None:
-        return [same_type(a, out)] if same_type(a, out) is not None else None
-    if name in ("mul", "add") and scalar_value(a) == neutral[name] and \
-            scalar_value(a) is not None:
-        return [same_type(b, out)] if same_type(b, out) is not None else None
-    return None
+    if is_constant(b, neutral[name]):
+        kept = a
+    elif name in ("mul", "add") and is_constant(a, neutral[name]):
+        kept = b
+    else:
+        return None
+    kept = same_type(kept, out)
+    return [kept] if kept is not None else None
 
 
 @register("canonicalize", "fast_compile")
@@ -200,7 +207,7 @@ def log1p_from_log(fgraph, node):
         return None
     a, b = _args(node.inputs[0])
     for one, x in ((a, b), (b, a)):
-        if scalar_value(one) == 1 and scalar_value(one) is not None:
+        if is_constant(one, 1):
             return [same_type(tm.log1p(x), node.outputs[0])]
     return None
 
@@ -211,7 +218,7 @@ def expm1_from_exp(fgraph, node):
     if row_name(node.outputs[0]) != "sub":
         return None
     a, b = node.inputs
-    if row_name(a) == "exp" and scalar_value(b) == 1 and scalar_value(b) is not None:
+    if row_name(a) == "exp" and is_constant(b, 1):
         return [same_type(tm.expm1(_args(a)[0]), node.outputs[0])]
     return None
 
@@ -234,7 +241,7 @@ def log_of_sigmoid(fgraph, node):
         return [same_type(-tm.softplus(-_args(inner)[0]), node.outputs[0])]
     if row_name(inner) == "sub":
         one, s = _args(inner)
-        if scalar_value(one) == 1 and row_name(s) == "sigmoid":
+        if is_constant(one, 1) and row_name(s) == "sigmoid":
             return [same_type(-tm.softplus(_args(s)[0]), node.outputs[0])]
     return None
 
@@ -304,7 +311,7 @@ def mul_by_minus_one(fgraph, node):
         return None
     a, b = node.inputs
     for c, x in ((b, a), (a, b)):
-        if scalar_value(c) == -1 and scalar_value(c) is not None:
+        if is_constant(c, -1):
             new = same_type(tm.neg(x), node.outputs[0])
             if new is not None:
                 return [new]

@@ -1,4 +1,4 @@
-"""The rewrites every mode runs: merging equal computations and folding constants."""
+"""The rewrites fast_compile runs too: merging equal computations and folding constants."""
 from ..graph import Constant
 from .engine import register
 

@@ -114,7 +114,7 @@ def rewrite_graph(fgraph, rewrites):
                     if node not in fgraph.nodes:
                         break               # replaced by an earlier rewrite in this sweep
                     new = rewrite.rule(fgraph, node)
-                    if new is None:
+                    if new is None or all(v is None for v in new):
                         continue
                     _check(rewrite, node, new)
                     for old, var in zip(node.outputs, new):

@@ -63,6 +63,7 @@ def round(x, mode=None):
 
 
 def iround(x, mode=None):
+    """``round(x, mode)`` as int64."""
     return cast(round(x, mode), "int64")
 
 
@@ -72,6 +73,10 @@ def cast(x, dtype):
     x = as_tensor_variable(x)
     dtype = config.floatX if dtype == "floatX" else np.dtype(dtype).name
     return x if x.dtype == dtype else elemwise_op("identity", dtype)(x)
+
+
+# Rows redefined by hand: add and mul take any number of terms, the others
+# take their arguments by name too (clip(x, low=0, high=1)).
 
 
 def add(*terms):
