@@ -53,7 +53,7 @@ def _blas_description():
     try:
         from threadpoolctl import threadpool_info
         for lib in threadpool_info():
-            if lib.get("user_api") == "blas" and "scipy" in lib.get("filepath", ""):
+            if lib.get("user_api") == "blas" and "scipy.libs" in lib.get("filepath", ""):
                 return f"{lib['internal_api']} {lib.get('version')}"
     except ImportError:
         pass
