@@ -2,8 +2,8 @@
 
 Every case runs all available peers in this one process on the same inputs
 (two input sets, alternated, so nothing can cache a result), reports the
-median time of each, and the ratio cytensor / peer against the target of
-issue 3.  Run:  python benchmarks/bench.py [--quick] [--case E1 ...]
+median time of each, and the ratio cytensor / peer against the target set
+for each case (``Report.target``).  Run:  python benchmarks/bench.py [--quick] [--case E1 ...]
 
 Peers that are not installed are skipped; install them with
 ``pip install -e ".[bench]"`` (numexpr, PyTensor) plus ``pip install

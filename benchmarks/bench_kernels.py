@@ -8,6 +8,7 @@ median of several runs, and the load average is printed before and after.
     python benchmarks/bench_kernels.py            # everything
     python benchmarks/bench_kernels.py reduce     # only sections whose name matches
 """
+import contextlib
 import os
 import sys
 import timeit
@@ -29,15 +30,15 @@ def load():
         return "load ?"
 
 
+@contextlib.contextmanager
 def threads(n):
-    class _T:
-        def __enter__(self):
-            self.old = K.get_num_threads()
-            K.set_num_threads(n)
-
-        def __exit__(self, *exc):
-            K.set_num_threads(self.old)
-    return _T()
+    """Run the block with the kernels on n threads."""
+    old = K.get_num_threads()
+    K.set_num_threads(n)
+    try:
+        yield
+    finally:
+        K.set_num_threads(old)
 
 
 def bench_fused():

@@ -1,4 +1,4 @@
-"""Deep-learning benchmarks D1-D4 (issue 4), cytensor beside its peers.
+"""Deep-learning benchmarks D1-D4, cytensor beside its peers.
 
     python benchmarks/bench_nnet.py [D1 D2 D3 D4]
 

@@ -1,6 +1,6 @@
 """What profiling costs: a call with profile=True against the same call without.
 
-Issue 5 asks that profiling cost less than 2x the unprofiled call time on a
+The target: profiling costs less than 2x the unprofiled call time on a
 mid-sized graph.  The graph here is one SGD step of a two-layer perceptron
 (forward, gradient and updates: a few dozen nodes) on a batch of 64; a tiny
 ``v + w`` call is shown too, as the worst case (per-node overhead against

@@ -14,10 +14,9 @@ Opcode semantics are those of the NumPy function of the same name (see
 """
 import numpy as np
 
-from cytensor.kernels import _blas, _elemwise, _reduce
-from cytensor.kernels._elemwise import (DTYPES, INT_OPCODES, OPCODE_ARITY, OPCODES,
-                                        FUSED_REDUCE_OPS, copy_into, dtype_code,
-                                        elemwise_contiguous)
+from cytensor.kernels import _elemwise, _reduce
+from cytensor.kernels._elemwise import (INT_OPCODES, OPCODE_ARITY, OPCODES, FUSED_REDUCE_OPS,
+                                        copy_into, elemwise_contiguous)
 from cytensor.kernels._reduce import REDUCE_OPS
 from cytensor.kernels._blas import dot, gemm
 

@@ -7,7 +7,7 @@ transposes, column-major (Fortran) ones as they are, so neither is copied
 when one of its strides is 1; any other layout is copied once.
 """
 # (bounds/wraparound checks stay on here: this module is Python-level glue
-#  around the C loops in red_ops.h / BLAS, and indexes Python sequences.)
+#  around BLAS, and indexes Python sequences.)
 import numpy as np
 cimport numpy as cnp
 from scipy.linalg.cython_blas cimport dgemm, sgemm, dgemv, sgemv, ddot, sdot

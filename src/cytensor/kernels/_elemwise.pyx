@@ -184,12 +184,11 @@ cdef inline bint _usable(cnp.ndarray a):
 
 
 cdef cnp.ndarray _as_usable(x):
+    """x as an array the kernels can read: native byte order, aligned, supported
+    dtype (float16 widened to float32); copies only when needed."""
     cdef cnp.ndarray a
     if not isinstance(x, cnp.ndarray):
-        if isinstance(x, (list, tuple)) or not hasattr(x, '__array__'):
-            x = np.asarray(x)
-        else:
-            x = np.asarray(x)
+        x = np.asarray(x)
     a = <cnp.ndarray>x
     if _usable(a):
         return a

@@ -2,9 +2,10 @@
 # cython: initializedcheck=False, nonecheck=False
 """Kernels for the neural-network layer (cytensor.tensor.nnet and advanced indexing).
 
-Every function takes C-contiguous arrays whose shapes the calling op has
-already checked; indices and labels are checked here, with the GIL, before
-any ``nogil`` loop reads memory through them.  Loops over rows, images or
+Every function takes C-contiguous arrays; their shapes, the geometry
+arguments, indices and labels are checked here, with the GIL, before any
+``nogil`` loop reads memory through them (the calling ops check them too, with
+friendlier messages), so no input can crash the process.  Loops over rows, images or
 (image, channel) planes run on OpenMP threads when the work is large
 (``nthreads`` comes from cytensor.kernels.get_num_threads()).
 
@@ -50,8 +51,21 @@ cdef Py_ssize_t PAR_MIN_LEAN = (4194304 if _os.environ.get("OMP_WAIT_POLICY", ""
 POOL_MAX, POOL_SUM, POOL_AVG_INC, POOL_AVG_EXC = 0, 1, 2, 3
 
 
+cdef inline int _threads_over(Py_ssize_t work, Py_ssize_t min_work, int nthreads) noexcept nogil:
+    """nthreads when there are at least min_work elements, else 1 (never below 1:
+    OpenMP aborts the process on a thread count <= 0)."""
+    return nthreads if work >= min_work and nthreads > 1 else 1
+
+
 cdef inline int _threads(Py_ssize_t work, int nthreads) noexcept nogil:
-    return nthreads if work >= PAR_MIN else 1
+    return _threads_over(work, PAR_MIN, nthreads)
+
+
+cdef inline int _require(bint ok, str fn) except -1:
+    """ValueError unless the argument check ``ok`` holds (before any nogil loop)."""
+    if not ok:
+        raise ValueError(f"{fn}: array shapes or geometry do not match")
+    return 0
 
 
 # ---------------------------------------------------------------------------
@@ -60,11 +74,33 @@ cdef inline int _threads(Py_ssize_t work, int nthreads) noexcept nogil:
 
 def first_bad_label(const Py_ssize_t[::1] y, Py_ssize_t n):
     """Position of the first label outside [0, n), or -1 if all are valid."""
+    return _first_outside(y, n)
+
+
+cdef Py_ssize_t _first_outside(const Py_ssize_t[::1] y, Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t i
     for i in range(y.shape[0]):
         if y[i] < 0 or y[i] >= n:
             return i
     return -1
+
+
+cdef int _check_labels(const Py_ssize_t[::1] y, Py_ssize_t rows, Py_ssize_t n,
+                       str fn) except -1:
+    """ValueError unless y holds `rows` labels (or row indices), each in [0, n)."""
+    cdef Py_ssize_t bad
+    _require(y.shape[0] == rows, fn)
+    bad = _first_outside(y, n)
+    if bad >= 0:
+        raise ValueError(f"{fn}: index {y[bad]} at position {bad} is outside [0, {n})")
+    return 0
+
+
+cdef int _check_window(int sh, int sw, int ph, int pw, int dh, int dw, Py_ssize_t oh,
+                       Py_ssize_t ow, str fn) except -1:
+    """Strides and dilations >= 1, padding and output size >= 0 (what the ops allow)."""
+    return _require(sh >= 1 and sw >= 1 and dh >= 1 and dw >= 1 and ph >= 0 and pw >= 0
+                    and oh >= 0 and ow >= 0, fn)
 
 
 def normalize_index(Py_ssize_t[::1] idx, Py_ssize_t n):
@@ -134,6 +170,7 @@ cdef inline double _softmax_row(const real *x, real *out, Py_ssize_t n, bint tak
 def softmax(const real[:, ::1] x, real[:, ::1] out, bint take_log, int nthreads):
     """out[i] = softmax(x[i]) (or log_softmax), rows in parallel."""
     cdef Py_ssize_t i, rows = x.shape[0], n = x.shape[1]
+    _require(out.shape[0] == rows and out.shape[1] == n, "softmax")
     if n == 0:
         return
     for i in prange(rows, nogil=True, schedule='static',
@@ -147,6 +184,8 @@ def softmax_grad(const real[:, ::1] dy, const real[:, ::1] sm, real[:, ::1] out,
     (sm holding log-probabilities): dy - exp(sm) * sum(dy)."""
     cdef Py_ssize_t i, j, rows = dy.shape[0], n = dy.shape[1]
     cdef double s
+    _require(sm.shape[0] == rows and sm.shape[1] == n and out.shape[0] == rows
+             and out.shape[1] == n, "softmax_grad")
     for i in prange(rows, nogil=True, schedule='static',
                     num_threads=_threads(rows * n, nthreads)):
         s = 0.0
@@ -163,13 +202,14 @@ def softmax_grad(const real[:, ::1] dy, const real[:, ::1] sm, real[:, ::1] out,
 
 
 # ---------------------------------------------------------------------------
-# Categorical crossentropy with integer labels (labels checked by the caller
-# with first_bad_label)
+# Categorical crossentropy with integer labels
 # ---------------------------------------------------------------------------
 
 def crossentropy_1hot(const real[:, ::1] p, const Py_ssize_t[::1] y, real[::1] out):
     """out[i] = -log(p[i, y[i]])."""
     cdef Py_ssize_t i
+    _require(out.shape[0] == p.shape[0], "crossentropy_1hot")
+    _check_labels(y, p.shape[0], p.shape[1], "crossentropy_1hot")
     with nogil:
         for i in range(p.shape[0]):
             out[i] = -_log(p[i, y[i]])
@@ -179,6 +219,9 @@ def crossentropy_1hot_grad(const real[::1] g, const real[:, ::1] p,
                            const Py_ssize_t[::1] y, real[:, ::1] out):
     """d/dp of g . crossentropy: -g[i] / p[i, y[i]] at the labels, 0 elsewhere."""
     cdef Py_ssize_t i
+    _require(g.shape[0] == p.shape[0] and out.shape[0] == p.shape[0]
+             and out.shape[1] == p.shape[1], "crossentropy_1hot_grad")
+    _check_labels(y, p.shape[0], p.shape[1], "crossentropy_1hot_grad")
     with nogil:
         memset(&out[0, 0], 0, out.shape[0] * out.shape[1] * sizeof(real))
         for i in range(p.shape[0]):
@@ -190,6 +233,9 @@ def softmax_crossentropy_1hot(const real[:, ::1] x, const Py_ssize_t[::1] y,
     """sm = softmax(x), nll[i] = logsumexp(x[i]) - x[i, y[i]] (never inf for finite x)."""
     cdef Py_ssize_t i, rows = x.shape[0], n = x.shape[1]
     cdef double lse
+    _require(nll.shape[0] == rows and sm.shape[0] == rows and sm.shape[1] == n,
+             "softmax_crossentropy_1hot")
+    _check_labels(y, rows, n, "softmax_crossentropy_1hot")
     for i in prange(rows, nogil=True, schedule='static',
                     num_threads=_threads(rows * n, nthreads)):
         lse = _softmax_row(&x[i, 0], &sm[i, 0], n, False)
@@ -200,6 +246,9 @@ def softmax_crossentropy_1hot_dx(const real[::1] g, const real[:, ::1] sm,
                                  const Py_ssize_t[::1] y, real[:, ::1] out, int nthreads):
     """d/dx of g . crossentropy(softmax(x), y) = g[i] * (sm[i] - onehot(y[i]))."""
     cdef Py_ssize_t i, j, rows = sm.shape[0], n = sm.shape[1]
+    _require(g.shape[0] == rows and out.shape[0] == rows and out.shape[1] == n,
+             "softmax_crossentropy_1hot_dx")
+    _check_labels(y, rows, n, "softmax_crossentropy_1hot_dx")
     for i in prange(rows, nogil=True, schedule='static',
                     num_threads=_threads(rows * n, nthreads)):
         for j in range(n):
@@ -210,6 +259,7 @@ def softmax_crossentropy_1hot_dx(const real[::1] g, const real[:, ::1] sm,
 def one_hot(const Py_ssize_t[::1] y, number[:, ::1] out):
     """out = 0 except out[i, y[i]] = 1."""
     cdef Py_ssize_t i
+    _check_labels(y, out.shape[0], out.shape[1], "one_hot")
     with nogil:
         memset(&out[0, 0], 0, out.shape[0] * out.shape[1] * sizeof(number))
         for i in range(y.shape[0]):
@@ -227,9 +277,12 @@ def one_hot(const Py_ssize_t[::1] y, number[:, ::1] out):
 def im2col(const real[:, :, :, ::1] x, real[:, ::1] cols, Py_ssize_t n0, Py_ssize_t nc,
            int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw,
            int oh, int ow, int nthreads):
-    cdef Py_ssize_t C = x.shape[1], H = x.shape[2], W = x.shape[3], P = oh * ow
+    cdef Py_ssize_t C = x.shape[1], H = x.shape[2], W = x.shape[3], P = <Py_ssize_t>oh * ow
     cdef Py_ssize_t t, n, c, ki, kj, oy, ox, iy, ix, row
     cdef real *dst
+    _check_window(sh, sw, ph, pw, dh, dw, oh, ow, "im2col")
+    _require(n0 >= 0 and nc >= 0 and n0 + nc <= x.shape[0] and kh >= 0 and kw >= 0
+             and cols.shape[0] == C * kh * kw and cols.shape[1] == nc * P, "im2col")
     for t in prange(nc * C, nogil=True, schedule='static',
                     num_threads=_threads(cols.shape[0] * cols.shape[1], nthreads)):
         n = t // C
@@ -255,9 +308,12 @@ def col2im(const real[:, ::1] cols, real[:, :, :, ::1] dx, Py_ssize_t n0, Py_ssi
            int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw,
            int oh, int ow, int nthreads):
     """dx[n0:n0+nc] = the sum of the columns back at the pixels they came from."""
-    cdef Py_ssize_t C = dx.shape[1], H = dx.shape[2], W = dx.shape[3], P = oh * ow
+    cdef Py_ssize_t C = dx.shape[1], H = dx.shape[2], W = dx.shape[3], P = <Py_ssize_t>oh * ow
     cdef Py_ssize_t t, n, c, ki, kj, oy, ox, iy, ix, row
     cdef const real *src
+    _check_window(sh, sw, ph, pw, dh, dw, oh, ow, "col2im")
+    _require(n0 >= 0 and nc >= 0 and n0 + nc <= dx.shape[0] and kh >= 0 and kw >= 0
+             and cols.shape[0] == C * kh * kw and cols.shape[1] == nc * P, "col2im")
     for t in prange(nc * C, nogil=True, schedule='static',
                     num_threads=_threads(cols.shape[0] * cols.shape[1], nthreads)):
         n = t // C
@@ -363,11 +419,13 @@ def pool2d(const real[:, :, ::1] x, real[:, :, ::1] out, int wh, int ww, int sh,
     cdef Py_ssize_t OH = out.shape[1], OW = out.shape[2]
     cdef Py_ssize_t b, oy, ox, y, xx, ys, ye, xs, xe, y0, y1, x0, x1
     cdef real acc
+    _require(out.shape[0] == B and wh >= 1 and ww >= 1, "pool2d")
+    _check_window(sh, sw, ph, pw, 1, 1, OH, OW, "pool2d")
     if mode == 0 and ph == 0 and pw == 0 and OH > 0 and OW > 0 \
             and (OH - 1) * sh + wh <= H and (OW - 1) * sw + ww <= W:
         # every window lies inside the image: no clipping, lean loops
         for b in prange(B, nogil=True, schedule='static',
-                        num_threads=nthreads if B * H * W >= PAR_MIN_LEAN else 1):
+                        num_threads=_threads_over(B * H * W, PAR_MIN_LEAN, nthreads)):
             _max_pool_inside(&x[b, 0, 0], &out[b, 0, 0], W, OH, OW, wh, ww, sh, sw)
         return
     for b in prange(B, nogil=True, schedule='static',
@@ -409,12 +467,16 @@ def pool2d_grad(const real[:, :, ::1] x, const real[:, :, ::1] out,
     cdef Py_ssize_t OH = gz.shape[1], OW = gz.shape[2]
     cdef Py_ssize_t b, oy, ox, y, xx, ys, ye, xs, xe, y0, y1, x0, x1
     cdef real g
+    _require(gz.shape[0] == B and out.shape[0] == B and out.shape[1] == OH
+             and out.shape[2] == OW and gx.shape[0] == B and gx.shape[1] == H
+             and gx.shape[2] == W and wh >= 1 and ww >= 1, "pool2d_grad")
+    _check_window(sh, sw, ph, pw, 1, 1, OH, OW, "pool2d_grad")
     if mode == 0 and ph == 0 and pw == 0 and sh >= wh and sw >= ww and OH > 0 and OW > 0 \
             and (OH - 1) * sh + wh <= H and (OW - 1) * sw + ww <= W:
         # windows inside the image and not overlapping: each input pixel gets
         # the gradient of at most one window, written without accumulating
         for b in prange(B, nogil=True, schedule='static',
-                        num_threads=nthreads if B * H * W >= PAR_MIN_LEAN else 1):
+                        num_threads=_threads_over(B * H * W, PAR_MIN_LEAN, nthreads)):
             _max_pool_grad_disjoint(&x[b, 0, 0], &out[b, 0, 0], &gz[b, 0, 0], &gx[b, 0, 0],
                                     H, W, OH, OW, wh, ww, sh, sw)
         return
@@ -456,6 +518,8 @@ def pool2d_grad(const real[:, :, ::1] x, const real[:, :, ::1] out,
 def take_rows(const unsigned char[:, ::1] x, const Py_ssize_t[::1] idx,
               unsigned char[:, ::1] out, int nthreads):
     cdef Py_ssize_t i, k = idx.shape[0], m = x.shape[1]
+    _require(out.shape[0] == k and out.shape[1] == m, "take_rows")
+    _check_labels(idx, k, x.shape[0], "take_rows")
     if m == 0:
         return
     for i in prange(k, nogil=True, schedule='static', num_threads=_threads(k * m // 8, nthreads)):
@@ -466,6 +530,8 @@ def put_rows(unsigned char[:, ::1] x, const Py_ssize_t[::1] idx,
              const unsigned char[:, ::1] y):
     """x[idx[i]] = y[i]; with repeated indices the last one wins, as in NumPy."""
     cdef Py_ssize_t i, m = x.shape[1]
+    _require(y.shape[1] == m, "put_rows")
+    _check_labels(idx, y.shape[0], x.shape[0], "put_rows")
     if m == 0:
         return
     with nogil:
@@ -480,6 +546,8 @@ def add_rows(number[:, ::1] x, const Py_ssize_t[::1] idx, const number[:, ::1] y
     cdef Py_ssize_t i, j, c, k = idx.shape[0], m = x.shape[1]
     cdef int nt = _threads(k * m, nthreads)
     cdef Py_ssize_t chunk = (m + nt - 1) // nt if m else 1
+    _require(y.shape[1] == m, "add_rows")
+    _check_labels(idx, y.shape[0], x.shape[0], "add_rows")
     for c in prange(nt, nogil=True, schedule='static', num_threads=nt):
         for i in range(k):
             for j in range(c * chunk, min(m, (c + 1) * chunk)):
@@ -558,9 +626,13 @@ def conv_direct_ok(Py_ssize_t F, Py_ssize_t K, Py_ssize_t P):
     column blocks of at least 64 pixels (or the whole image) stay below
     OpenBLAS's threading threshold, the per-thread im2col buffer of one image
     (K x P) stays small, and the sizes fit BLAS's int."""
-    if F < 1 or K < 1 or P < 1 or F * K > 2147483647 or K * P > DIRECT_COLS_MAX:
-        return False
-    return F * K * min(P, 64) <= BLAS_SERIAL_MNK
+    return _direct_sizes_ok(F, K, P) and F * K * min(P, 64) <= BLAS_SERIAL_MNK
+
+
+cdef bint _direct_sizes_ok(Py_ssize_t F, Py_ssize_t K, Py_ssize_t P):
+    """Sizes the image-by-image kernels can take at all (no empty BLAS operands,
+    no int overflow, a bounded im2col buffer)."""
+    return F >= 1 and K >= 1 and P >= 1 and F * K <= 2147483647 and K * P <= DIRECT_COLS_MAX
 
 
 cdef Py_ssize_t _block(Py_ssize_t F, Py_ssize_t K, Py_ssize_t P):
@@ -581,13 +653,14 @@ def conv2d_images(const real[:, :, :, ::1] x, const real[:, ::1] wm, real[:, :, 
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t F = wm.shape[0], K = wm.shape[1], P = <Py_ssize_t>oh * ow
     cdef Py_ssize_t n, p0, pb
-    cdef int nt = nthreads if N * F * K * P >= 4 * PAR_MIN * 32 and N > 1 else 1
+    cdef int nt = _threads_over(N * F * K * P, 4 * PAR_MIN * 32, nthreads) if N > 1 else 1
     cdef real *cols
     cdef int err = 0
+    _require(K == C * kh * kw and out.shape[0] == N and out.shape[1] == F
+             and out.shape[2] == P and _direct_sizes_ok(F, K, P), "conv2d_images")
+    _check_window(sh, sw, ph, pw, dh, dw, oh, ow, "conv2d_images")
     if N == 0:
         return
-    if K != C * kh * kw or out.shape[0] != N or out.shape[1] != F or out.shape[2] != P:
-        raise ValueError("conv2d_images: shapes do not match")
     pb = _block(F, K, P)
     with nogil, parallel(num_threads=nt):
         cols = <real *>malloc(K * P * sizeof(real) + 64)
@@ -616,13 +689,14 @@ def conv2d_images_grad_weights(const real[:, :, :, ::1] x, const real[:, :, ::1]
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t F = gy.shape[1], K = partial.shape[2], P = <Py_ssize_t>oh * ow
     cdef Py_ssize_t n, p0, pb
-    cdef int nt = nthreads if N * F * K * P >= 4 * PAR_MIN * 32 and N > 1 else 1
+    cdef int nt = _threads_over(N * F * K * P, 4 * PAR_MIN * 32, nthreads) if N > 1 else 1
     cdef int t
     cdef real *cols
     cdef int err = 0
-    if K != C * kh * kw or gy.shape[0] != N or gy.shape[2] != P or partial.shape[1] != F \
-            or partial.shape[0] < nt:
-        raise ValueError("conv2d_images_grad_weights: shapes do not match")
+    _require(K == C * kh * kw and gy.shape[0] == N and gy.shape[2] == P
+             and partial.shape[1] == F and partial.shape[0] >= nt
+             and _direct_sizes_ok(F, K, P), "conv2d_images_grad_weights")
+    _check_window(sh, sw, ph, pw, dh, dw, oh, ow, "conv2d_images_grad_weights")
     memset(&partial[0, 0, 0], 0, partial.shape[0] * F * K * sizeof(real))
     if N == 0:
         return
@@ -830,11 +904,12 @@ def conv2d_images_grad_inputs(const real[:, ::1] wm, const real[:, :, ::1] gy,
     cdef Py_ssize_t N = dx.shape[0], C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
     cdef Py_ssize_t F = wm.shape[0], K = wm.shape[1], P = <Py_ssize_t>oh * ow
     cdef Py_ssize_t n, p0, pb
-    cdef int nt = nthreads if N * F * K * P >= 4 * PAR_MIN * 32 and N > 1 else 1
+    cdef int nt = _threads_over(N * F * K * P, 4 * PAR_MIN * 32, nthreads) if N > 1 else 1
     cdef real *cols
     cdef int err = 0
-    if K != C * kh * kw or gy.shape[0] != N or gy.shape[1] != F or gy.shape[2] != P:
-        raise ValueError("conv2d_images_grad_inputs: shapes do not match")
+    _require(K == C * kh * kw and gy.shape[0] == N and gy.shape[1] == F
+             and gy.shape[2] == P and _direct_sizes_ok(F, K, P), "conv2d_images_grad_inputs")
+    _check_window(sh, sw, ph, pw, dh, dw, oh, ow, "conv2d_images_grad_inputs")
     if N == 0:
         return
     pb = _block(F, K, P)

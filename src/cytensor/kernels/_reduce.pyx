@@ -10,7 +10,7 @@ rows are accumulated into a vector of column accumulators, tiles of columns
 spread over threads.  Typed loops live in red_ops.h.
 """
 # (bounds/wraparound checks stay on here: this module is Python-level glue
-#  around the C loops in red_ops.h / BLAS, and indexes Python sequences.)
+#  around the C loops in red_ops.h, and indexes Python sequences.)
 import os as _os
 
 import numpy as np
@@ -414,12 +414,13 @@ cpdef object reduce_c_contiguous(int opc, object x_, int r0, int r1, int out_typ
     aligned, native float32/float64 array over its axes [r0, r1) (keepdims=False),
     the result of numpy type number ``out_typenum``.  Same kernels and results
     as ``reduce``; returns None when a precondition does not hold (empty
-    arrays, other dtypes or layouts, bad axes) so the caller takes ``reduce``."""
+    arrays, other dtypes or layouts, bad axes, argmax/argmin or an unknown op)
+    so the caller takes ``reduce``."""
     cdef cnp.ndarray x, res
     cdef int nd, d, tn, k
     cdef cyt_intp no = 1, nr = 1, ni = 1, isz
     cdef cnp.npy_intp dims[64]
-    if type(x_) is not np.ndarray or opc == CYT_RED_ARGMAX or opc == CYT_RED_ARGMIN:
+    if type(x_) is not np.ndarray or opc < CYT_RED_SUM or opc > CYT_RED_ANY:
         return None
     x = <cnp.ndarray>x_
     nd = cnp.PyArray_NDIM(x)

@@ -20,6 +20,8 @@ static const int cyt_dt_size[CYT_NDT] = {1, 1, 2, 4, 8, 1, 2, 4, 8, 4, 8};
 #define CYT_ST_b(T, x) ((T)((x) != 0))
 #define CYT_ST_n(T, x) ((T)(x))
 
+/* The dtype list, twice: the conversion table nests one list inside the other,
+ * and a macro cannot expand inside its own expansion. */
 #define CYT_DT_LIST_A(X, ...) \
     X(__VA_ARGS__, b, uint8_t, b) X(__VA_ARGS__, i1, int8_t, n) X(__VA_ARGS__, i2, int16_t, n) \
     X(__VA_ARGS__, i4, int32_t, n) X(__VA_ARGS__, i8, int64_t, n) X(__VA_ARGS__, u1, uint8_t, n) \
@@ -102,10 +104,6 @@ static void cyt_walk(char *base, int odt, const cyt_intp *strides, const cyt_int
     }
 }
 
-#endif
-
-#ifndef CYT_COMMON_TAIL
-#define CYT_COMMON_TAIL
 /* simultaneous N-d walk over two operands (converting copy), flat C-order
  * range [start, start+len) of the iteration space. */
 static void cyt_copy_nd(char *dst, int dt, const cyt_intp *dstr, const char *src, int st,
