@@ -30,23 +30,28 @@ class UnusedInputError(ValueError):
 
 class In:
     """A function input with options: a default ``value``, a keyword ``name``,
-    ``strict`` typing, ``allow_downcast``, and Theano's ``update`` for it."""
+    ``strict`` typing and ``allow_downcast``.
+
+    Inputs are never written to, so Theano's ``mutable`` and ``borrow``
+    change nothing here; its ``update`` (state kept in an input) is done with
+    a shared variable and ``updates`` instead.
+    """
 
     def __init__(self, variable, name=None, value=None, update=None, mutable=False,
-                 strict=False, allow_downcast=None, borrow=False, implicit=False):
+                 strict=False, allow_downcast=None, borrow=False):
         if not isinstance(variable, Variable):
             raise TypeError(f"In() wraps a symbolic variable, got {variable!r}")
+        if update is not None:
+            raise NotImplementedError(
+                f"In({variable}, update=...): keep the state in a shared variable and "
+                "pass function(..., updates=[(state, new_value)]) instead")
+        if isinstance(value, SharedVariable):
+            raise TypeError("In(value=...) takes a value; pass shared variables in graphs")
         self.variable = variable
         self.name = name if name is not None else variable.name
         self.value = value
-        self.update = update
-        self.mutable = mutable
         self.strict = strict
         self.allow_downcast = allow_downcast
-        self.borrow = borrow
-        self.implicit = implicit
-        if isinstance(value, SharedVariable):
-            raise TypeError("In(value=...) takes a value; pass shared variables in graphs")
 
 
 class Out:
