@@ -106,8 +106,6 @@ def test_reductions_of_0d_and_empty(name):
               numpy_reduction(name, empty, 1, False))
 
 
-@pytest.mark.xfail(strict=True, reason="kernels.reduce('all'/'any') of a 0-d array returns "
-                   "a numpy.bool_ scalar, not a 0-d ndarray (src/cytensor/kernels/_reduce.pyx)")
 @pytest.mark.parametrize("name", ["all", "any"])
 def test_all_any_of_a_scalar_give_an_array(name):
     s = T.dscalar()

@@ -126,7 +126,8 @@ def reduce(op, x, axes, keepdims=False, out=None, acc_dtype=None, out_dtype=None
     all/any return bool.  argmax/argmin take one axis or None (flattened) and
     return int64 (first occurrence; nan wins like NumPy).
     """
-    return _reduce.reduce(op, x, axes, keepdims, out, acc_dtype, out_dtype)
+    result = _reduce.reduce(op, x, axes, keepdims, out, acc_dtype, out_dtype)
+    return result if type(result) is np.ndarray else np.asarray(result)
 
 
 def compile_program(instructions, n_inputs, n_outputs):
