@@ -17,19 +17,33 @@ cnp.import_array()
 cdef long INT_MAX = 2147483647
 
 
+cdef inline int _layout_of(Py_ssize_t r, Py_ssize_t c, Py_ssize_t isz, Py_ssize_t s0,
+                           Py_ssize_t s1, Py_ssize_t *ld) noexcept:
+    """The one row/column-major test for an (r, c) matrix of itemsize isz and
+    byte strides (s0, s1): 1 for row-major (unit column stride), 0 for
+    column-major, -1 for neither; ld gets the leading dimension BLAS needs."""
+    if s0 % isz or s1 % isz:
+        return -1
+    s0 //= isz
+    s1 //= isz
+    if (c == 1 or s1 == 1) and (r == 1 or s0 >= max(1, c)):
+        ld[0] = s0 if r > 1 else max(1, c)
+        return 1
+    if (r == 1 or s0 == 1) and (c == 1 or s1 >= max(1, r)):
+        ld[0] = s1 if c > 1 else max(1, r)
+        return 0
+    return -1
+
+
 cdef tuple _mat(a):
     """(array, rowmajor, ld) describing 2-D a for BLAS, copying if needed."""
-    cdef long r = a.shape[0], c = a.shape[1], isz = a.itemsize
-    cdef long s0 = a.strides[0], s1 = a.strides[1], e0, e1
-    if s0 % isz == 0 and s1 % isz == 0:
-        e0 = s0 // isz
-        e1 = s1 // isz
-        if (c == 1 or e1 == 1) and (r == 1 or e0 >= max(1, c)):
-            return a, True, (e0 if r > 1 else max(1, c))
-        if (r == 1 or e0 == 1) and (c == 1 or e1 >= max(1, r)):
-            return a, False, (e1 if c > 1 else max(1, r))
+    cdef Py_ssize_t ld
+    cdef int row = _layout_of(a.shape[0], a.shape[1], a.itemsize, a.strides[0], a.strides[1],
+                              &ld)
+    if row >= 0:
+        return a, row == 1, ld
     a = np.ascontiguousarray(a)
-    return a, True, max(1, c)
+    return a, True, max(1, a.shape[1])
 
 
 cdef tuple _vec(v):
@@ -108,17 +122,8 @@ cdef _gemm_into(double alpha, a, b, double beta, c):
 
 
 cdef bint _blas_layout_ok(c):
-    cdef long r = c.shape[0], cc = c.shape[1], isz = c.itemsize
-    cdef long s0 = c.strides[0], s1 = c.strides[1]
-    if s0 % isz or s1 % isz:
-        return False
-    s0 //= isz
-    s1 //= isz
-    if (cc == 1 or s1 == 1) and (r == 1 or s0 >= max(1, cc)):
-        return True
-    if (r == 1 or s0 == 1) and (cc == 1 or s1 >= max(1, r)):
-        return True
-    return False
+    cdef Py_ssize_t ld
+    return _layout_of(c.shape[0], c.shape[1], c.itemsize, c.strides[0], c.strides[1], &ld) >= 0
 
 
 def gemm(alpha, a, b, beta, c):
@@ -276,22 +281,14 @@ cdef _deliver(res, out):
 
 # ------------------------------------------------------------------ lean path
 cdef inline int _layout(cnp.ndarray a, int *ld) noexcept:
-    """1 for row-major (unit column stride), 0 for column-major, -1 otherwise;
-    ld gets the leading dimension BLAS needs."""
-    cdef Py_ssize_t r = cnp.PyArray_DIM(a, 0), c = cnp.PyArray_DIM(a, 1)
-    cdef Py_ssize_t isz = cnp.PyArray_ITEMSIZE(a)
-    cdef Py_ssize_t s0 = cnp.PyArray_STRIDE(a, 0), s1 = cnp.PyArray_STRIDE(a, 1)
-    if s0 % isz or s1 % isz:
-        return -1
-    s0 //= isz
-    s1 //= isz
-    if (c == 1 or s1 == 1) and (r == 1 or s0 >= max(1, c)):
-        ld[0] = <int>(s0 if r > 1 else max(1, c))
-        return 1
-    if (r == 1 or s0 == 1) and (c == 1 or s1 >= max(1, r)):
-        ld[0] = <int>(s1 if c > 1 else max(1, r))
-        return 0
-    return -1
+    """_layout_of for an ndarray, ld narrowed to BLAS's int."""
+    cdef Py_ssize_t l
+    cdef int row = _layout_of(cnp.PyArray_DIM(a, 0), cnp.PyArray_DIM(a, 1),
+                              cnp.PyArray_ITEMSIZE(a), cnp.PyArray_STRIDE(a, 0),
+                              cnp.PyArray_STRIDE(a, 1), &l)
+    if row >= 0:
+        ld[0] = <int>l
+    return row
 
 
 cpdef object dot_matrices(object a_, object b_, object out):

@@ -256,7 +256,27 @@ cdef struct VMPlan:
     cyt_intp *strides      # nops rows of 64
 
 
-cdef int _run_block(VMPlan *p, char **R, char *tb, cyt_intp start, cyt_intp n) noexcept nogil:
+cdef int _plan_alloc(VMPlan *p, int nops) except -1:
+    """Allocate the plan's per-operand arrays (nops operands); MemoryError if short."""
+    p.data = <char **>malloc(nops * sizeof(char *))
+    p.dt = <int *>malloc(nops * sizeof(int))
+    p.kind = <int *>malloc(nops * sizeof(int))
+    p.strides = <cyt_intp *>malloc(nops * 64 * sizeof(cyt_intp))
+    if p.data == NULL or p.dt == NULL or p.kind == NULL or p.strides == NULL:
+        _plan_free(p)
+        raise MemoryError()
+    return 0
+
+
+cdef void _plan_free(VMPlan *p) noexcept:
+    free(p.data); free(p.dt); free(p.kind); free(p.strides)
+
+
+cdef inline void _load_inputs(VMPlan *p, char **R, char *tb, cyt_intp start,
+                              cyt_intp n) noexcept nogil:
+    """Point the input registers at flat range [start, start+n): direct inputs
+    in place, general ones walked into their block buffer (scalar ones were
+    filled once by _init_thread)."""
     cdef int k
     cdef cyt_intp bstride = BLOCK * p.csz
     for k in range(p.nin):
@@ -266,6 +286,12 @@ cdef int _run_block(VMPlan *p, char **R, char *tb, cyt_intp start, cyt_intp n) n
             R[k] = tb + k * bstride
             cyt_walk(p.data[k], p.dt[k], p.strides + k * 64, p.shape, p.nd, start, n,
                      R[k], p.ct, 0)
+
+
+cdef int _run_block(VMPlan *p, char **R, char *tb, cyt_intp start, cyt_intp n) noexcept nogil:
+    cdef int k
+    cdef cyt_intp bstride = BLOCK * p.csz
+    _load_inputs(p, R, tb, start, n)
     for k in range(p.nin, p.nin + p.nout):
         if p.kind[k] == KIND_DIRECT:
             R[k] = p.data[k] + start * p.csz
@@ -289,6 +315,21 @@ cdef void _init_thread(VMPlan *p, char **R, char *tb, cyt_intp blen) noexcept no
             cyt_convert(p.data[k], 0, p.dt[k], tb + k * bstride, p.csz, p.ct, blen)
 
 
+cdef inline char *_block_buffer(VMPlan *p) noexcept nogil:
+    """One thread's block buffer: BLOCK elements per register (free it)."""
+    return <char *>malloc(p.nreg * BLOCK * p.csz + 64)
+
+
+cdef inline char **_thread_regs(VMPlan *p, char *tb, cyt_intp blen) noexcept nogil:
+    """One thread's register table over its block buffer tb, set up by
+    _init_thread; NULL (or tb NULL) if memory ran out.  Free it and tb.
+    (Callers assign tb and R themselves: OpenMP keeps them thread-private.)"""
+    cdef char **R = <char **>malloc(p.nreg * sizeof(char *) + 8)
+    if tb != NULL and R != NULL:
+        _init_thread(p, R, tb, blen)
+    return R
+
+
 cdef int _run_plan(VMPlan *p) noexcept nogil:
     """Run the plan over all blocks; returns 0, or -1 if memory ran out."""
     cdef cyt_intp nblocks = (p.size + BLOCK - 1) // BLOCK
@@ -300,10 +341,8 @@ cdef int _run_plan(VMPlan *p) noexcept nogil:
     blen = BLOCK if p.size > BLOCK else p.size
     if nt > 1 and p.size >= PAR_MIN and nblocks > 1:
         with parallel(num_threads=nt):
-            tb = <char *>malloc(p.nreg * BLOCK * p.csz + 64)
-            R = <char **>malloc(p.nreg * sizeof(char *) + 8)
-            if tb != NULL and R != NULL:
-                _init_thread(p, R, tb, blen)
+            tb = _block_buffer(p)
+            R = _thread_regs(p, tb, blen)
             for b in prange(nblocks, schedule='static'):
                 if tb == NULL or R == NULL:
                     nerr += 1
@@ -316,13 +355,12 @@ cdef int _run_plan(VMPlan *p) noexcept nogil:
             free(tb)
             free(R)
     else:
-        tb = <char *>malloc(p.nreg * BLOCK * p.csz + 64)
-        R = <char **>malloc(p.nreg * sizeof(char *) + 8)
+        tb = _block_buffer(p)
+        R = _thread_regs(p, tb, blen)
         if tb == NULL or R == NULL:
             free(tb)
             free(R)
             return -1
-        _init_thread(p, R, tb, blen)
         for b in range(nblocks):
             start = b * BLOCK
             n = p.size - start
@@ -554,13 +592,7 @@ def elemwise(code, n_registers, inputs, out_dtypes, compute_dtype, outputs=None,
     if size == 0:
         return _finish(user_outs, outs)
     nops = nin + nout
-    plan.data = <char **>malloc(nops * sizeof(char *))
-    plan.dt = <int *>malloc(nops * sizeof(int))
-    plan.kind = <int *>malloc(nops * sizeof(int))
-    plan.strides = <cyt_intp *>malloc(nops * 64 * sizeof(cyt_intp))
-    if plan.data == NULL or plan.dt == NULL or plan.kind == NULL or plan.strides == NULL:
-        free(plan.data); free(plan.dt); free(plan.kind); free(plan.strides)
-        raise MemoryError()
+    _plan_alloc(&plan, nops)
     try:
         for k in range(nops):
             a = ins[k] if k < nin else outs[k - nin]
@@ -585,7 +617,7 @@ def elemwise(code, n_registers, inputs, out_dtypes, compute_dtype, outputs=None,
         with nogil:
             rc = _run_plan(&plan)
     finally:
-        free(plan.data); free(plan.dt); free(plan.kind); free(plan.strides)
+        _plan_free(&plan)
     if rc != 0:
         raise MemoryError("cytensor elemwise: out of memory for block buffers")
     return _finish(user_outs, outs)
@@ -730,13 +762,7 @@ cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, l
                     ohi = olo + size * csz
                     if lo < ohi and olo < hi:
                         raise ValueError("elemwise_contiguous: a row input overlaps an output")
-    plan.data = <char **>malloc(nops * sizeof(char *))
-    plan.dt = <int *>malloc(nops * sizeof(int))
-    plan.kind = <int *>malloc(nops * sizeof(int))
-    plan.strides = <cyt_intp *>malloc(nops * 64 * sizeof(cyt_intp))
-    if plan.data == NULL or plan.dt == NULL or plan.kind == NULL or plan.strides == NULL:
-        free(plan.data); free(plan.dt); free(plan.kind); free(plan.strides)
-        raise MemoryError()
+    _plan_alloc(&plan, nops)
     for k in range(nops):
         a = <cnp.ndarray>(inputs[k] if k < nin else outputs[k - nin])
         plan.data[k] = <char *>cnp.PyArray_DATA(a)
@@ -771,7 +797,7 @@ cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, l
     plan.code = <const int32_t *>cnp.PyArray_DATA(code)
     with nogil:
         k = _run_plan(&plan)
-    free(plan.data); free(plan.dt); free(plan.kind); free(plan.strides)
+    _plan_free(&plan)
     if k != 0:
         raise MemoryError("cytensor elemwise: out of memory for block buffers")
     return outputs
@@ -881,15 +907,8 @@ cdef struct FRPlan:
 
 cdef char *_fr_eval(VMPlan *p, char **R, char *tb, cyt_intp start, cyt_intp n) noexcept nogil:
     """Run the program on flat range [start, start+n); returns the output register."""
-    cdef int k
     cdef cyt_intp bstride = BLOCK * p.csz
-    for k in range(p.nin):
-        if p.kind[k] == KIND_DIRECT:
-            R[k] = p.data[k] + start * p.csz
-        elif p.kind[k] == KIND_GENERAL:
-            R[k] = tb + k * bstride
-            cyt_walk(p.data[k], p.dt[k], p.strides + k * 64, p.shape, p.nd, start, n,
-                     R[k], p.ct, 0)
+    _load_inputs(p, R, tb, start, n)
     R[p.nin] = tb + p.nin * bstride
     cyt_vm_run(p.ct, R, p.code, p.ninstr, n)
     return R[p.nin]
@@ -981,10 +1000,8 @@ cdef int _fr_run(VMPlan *p, FRPlan *f, cyt_intp ntasks, bint par) noexcept nogil
     blen = BLOCK if p.size > BLOCK else p.size
     if par:
         with parallel(num_threads=nt):
-            tb = <char *>malloc(p.nreg * BLOCK * p.csz + 64)
-            R = <char **>malloc(p.nreg * sizeof(char *) + 8)
-            if tb != NULL and R != NULL:
-                _init_thread(p, R, tb, blen)
+            tb = _block_buffer(p)
+            R = _thread_regs(p, tb, blen)
             for t in prange(ntasks, schedule='static'):
                 if tb == NULL or R == NULL:
                     nerr += 1
@@ -993,12 +1010,11 @@ cdef int _fr_run(VMPlan *p, FRPlan *f, cyt_intp ntasks, bint par) noexcept nogil
             free(tb)
             free(R)
     else:
-        tb = <char *>malloc(p.nreg * BLOCK * p.csz + 64)
-        R = <char **>malloc(p.nreg * sizeof(char *) + 8)
+        tb = _block_buffer(p)
+        R = _thread_regs(p, tb, blen)
         if tb == NULL or R == NULL:
             nerr = 1
         else:
-            _init_thread(p, R, tb, blen)
             for t in range(ntasks):
                 _fr_task(p, f, R, tb, t)
         free(tb)
@@ -1130,14 +1146,8 @@ def elemwise_reduce(code, n_registers, inputs, op, axes, out_dtype, compute_dtyp
     acc = np.empty([shape[d] for d in outer + inner], dtype=acc_np)
     # plan
     nops = nin + 1
-    plan.data = <char **>malloc(nops * sizeof(char *))
-    plan.dt = <int *>malloc(nops * sizeof(int))
-    plan.kind = <int *>malloc(nops * sizeof(int))
-    plan.strides = <cyt_intp *>malloc(nops * 64 * sizeof(cyt_intp))
     f.part = NULL
-    if plan.data == NULL or plan.dt == NULL or plan.kind == NULL or plan.strides == NULL:
-        free(plan.data); free(plan.dt); free(plan.kind); free(plan.strides)
-        raise MemoryError()
+    _plan_alloc(&plan, nops)
     try:
         nd = len(perm)
         for d in range(nd):
@@ -1209,7 +1219,7 @@ def elemwise_reduce(code, n_registers, inputs, op, axes, out_dtype, compute_dtyp
         with nogil:
             rc = _fr_run(&plan, &f, ntasks, par)
     finally:
-        free(plan.data); free(plan.dt); free(plan.kind); free(plan.strides); free(f.part)
+        _plan_free(&plan); free(f.part)
     if rc != 0:
         raise MemoryError("cytensor elemwise_reduce: out of memory for block buffers")
     kept = [d for d in dims if d not in ax]

@@ -620,6 +620,29 @@ cdef void _im2col_one(const real *x, real *cols, Py_ssize_t C, Py_ssize_t H, Py_
                         dst[oy * ow + ox] = 0
 
 
+cdef void _col2im_one(const real *cols, real *dx, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                      int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw,
+                      Py_ssize_t oh, Py_ssize_t ow) noexcept nogil:
+    """dx (C, H, W) = the columns of one image summed back at their pixels."""
+    cdef Py_ssize_t c, ki, kj, oy, ox, iy, ix, P = oh * ow
+    cdef const real *src
+    cdef real *dst
+    memset(dx, 0, C * H * W * sizeof(real))
+    for c in range(C):
+        for ki in range(kh):
+            for kj in range(kw):
+                src = cols + ((c * kh + ki) * kw + kj) * P
+                for oy in range(oh):
+                    iy = oy * sh - ph + ki * dh
+                    if iy < 0 or iy >= H:
+                        continue
+                    dst = dx + (c * H + iy) * W
+                    for ox in range(ow):
+                        ix = ox * sw - pw + kj * dw
+                        if ix >= 0 and ix < W:
+                            dst[ix] += src[oy * ow + ox]
+
+
 def conv_direct_ok(Py_ssize_t F, Py_ssize_t K, Py_ssize_t P):
     """True when conv2d_images / conv2d_images_grad_weights suit a layer with F
     filters of K = channels*rows*cols weights and P output pixels per image:
@@ -645,6 +668,11 @@ cdef Py_ssize_t _block(Py_ssize_t F, Py_ssize_t K, Py_ssize_t P):
     return (P + (P + pb - 1) // pb - 1) // ((P + pb - 1) // pb)
 
 
+cdef inline int _image_threads(Py_ssize_t N, Py_ssize_t work_per_image, int nthreads):
+    """Threads for N images of work_per_image (F*K*P) multiply-adds each."""
+    return _threads_over(N * work_per_image, 4 * PAR_MIN * 32, nthreads) if N > 1 else 1
+
+
 def conv2d_images(const real[:, :, :, ::1] x, const real[:, ::1] wm, real[:, :, ::1] out,
                   int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw,
                   int oh, int ow, int nthreads):
@@ -653,7 +681,7 @@ def conv2d_images(const real[:, :, :, ::1] x, const real[:, ::1] wm, real[:, :, 
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t F = wm.shape[0], K = wm.shape[1], P = <Py_ssize_t>oh * ow
     cdef Py_ssize_t n, p0, pb
-    cdef int nt = _threads_over(N * F * K * P, 4 * PAR_MIN * 32, nthreads) if N > 1 else 1
+    cdef int nt = _image_threads(N, F * K * P, nthreads)
     cdef real *cols
     cdef int err = 0
     _require(K == C * kh * kw and out.shape[0] == N and out.shape[1] == F
@@ -689,7 +717,7 @@ def conv2d_images_grad_weights(const real[:, :, :, ::1] x, const real[:, :, ::1]
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t F = gy.shape[1], K = partial.shape[2], P = <Py_ssize_t>oh * ow
     cdef Py_ssize_t n, p0, pb
-    cdef int nt = _threads_over(N * F * K * P, 4 * PAR_MIN * 32, nthreads) if N > 1 else 1
+    cdef int nt = _image_threads(N, F * K * P, nthreads)
     cdef int t
     cdef real *cols
     cdef int err = 0
@@ -721,6 +749,41 @@ def conv2d_images_grad_weights(const real[:, :, :, ::1] x, const real[:, :, ::1]
     if err:
         raise MemoryError("conv2d: out of memory for the im2col buffers")
 
+
+def conv2d_images_grad_inputs(const real[:, ::1] wm, const real[:, :, ::1] gy,
+                              real[:, :, :, ::1] dx, int kh, int kw, int sh, int sw,
+                              int ph, int pw, int dh, int dw, int oh, int ow, int nthreads):
+    """dx[n] = col2im(wm.T (K, F) @ gy[n] (F, oh*ow)), images on threads.  The
+    caller checks the geometry and conv_direct_ok(F, K, oh*ow)."""
+    cdef Py_ssize_t N = dx.shape[0], C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
+    cdef Py_ssize_t F = wm.shape[0], K = wm.shape[1], P = <Py_ssize_t>oh * ow
+    cdef Py_ssize_t n, p0, pb
+    cdef int nt = _image_threads(N, F * K * P, nthreads)
+    cdef real *cols
+    cdef int err = 0
+    _require(K == C * kh * kw and gy.shape[0] == N and gy.shape[1] == F
+             and gy.shape[2] == P and _direct_sizes_ok(F, K, P), "conv2d_images_grad_inputs")
+    _check_window(sh, sw, ph, pw, dh, dw, oh, ow, "conv2d_images_grad_inputs")
+    if N == 0:
+        return
+    pb = _block(F, K, P)
+    with nogil, parallel(num_threads=nt):
+        cols = <real *>malloc(K * P * sizeof(real) + 64)
+        for n in prange(N, schedule='static'):
+            if cols == NULL:
+                err += 1
+            else:
+                p0 = 0
+                while p0 < P:
+                    # cols^T (pb x K, col-major) = gy[n][:, blk]^T (pb x F) @ wm (F x K)
+                    _gemm_cm(c'N', c'T', <int>min(pb, P - p0), <int>K, <int>F, 1,
+                             &gy[n, 0, p0], <int>P, &wm[0, 0], <int>K, 0, cols + p0, <int>P)
+                    p0 = p0 + pb
+                _col2im_one(cols, &dx[n, 0, 0, 0], C, H, W, kh, kw, sh, sw, ph, pw, dh, dw,
+                            oh, ow)
+        free(cols)
+    if err:
+        raise MemoryError("conv2d: out of memory for the im2col buffers")
 
 
 # ---------------------------------------------------------------------------
@@ -771,6 +834,18 @@ cdef inline bint _plain(object a, int tn, int nd):
             and not cnp.PyArray_ISBYTESWAPPED(b))
 
 
+cdef inline int _plain_float(object a, int nd):
+    """a's type number when it is a plain (_plain) float32 or float64 array of nd
+    dimensions, else -1."""
+    cdef int tn
+    if type(a) is not np.ndarray:
+        return -1
+    tn = cnp.PyArray_TYPE(<cnp.ndarray>a)
+    if (tn != cnp.NPY_FLOAT32 and tn != cnp.NPY_FLOAT64) or not _plain(a, tn, nd):
+        return -1
+    return tn
+
+
 cdef void _sxent_rows(const real *x, real *sm, real *nll, const char *yp, bint y64,
                       Py_ssize_t rows, Py_ssize_t n, int nt) noexcept nogil:
     cdef Py_ssize_t i
@@ -803,14 +878,11 @@ cpdef int softmax_crossentropy_1hot_fast(object x, object y, object nll, object 
     """nll, sm = crossentropy(softmax(x), y), softmax(x): x (rows, n) float32 or
     float64, y int32/int64 labels in [0, n), nll (rows,) and sm (rows, n) of x's
     dtype, all C-contiguous.  Returns 0 when done, 1 when not applicable."""
-    cdef int tn
+    cdef int tn = _plain_float(x, 2)
     cdef Py_ssize_t rows, n
     cdef bint y64 = False
-    if type(x) is not np.ndarray:
-        return 1
-    tn = cnp.PyArray_TYPE(<cnp.ndarray>x)
-    if (tn != cnp.NPY_FLOAT32 and tn != cnp.NPY_FLOAT64) or not _plain(x, tn, 2) \
-            or not _plain(nll, tn, 1) or not _plain(sm, tn, 2) or type(y) is not np.ndarray:
+    if tn < 0 or not _plain(nll, tn, 1) or not _plain(sm, tn, 2) \
+            or type(y) is not np.ndarray:
         return 1
     rows = cnp.PyArray_DIM(<cnp.ndarray>x, 0)
     n = cnp.PyArray_DIM(<cnp.ndarray>x, 1)
@@ -840,14 +912,11 @@ cpdef int softmax_crossentropy_1hot_dx_fast(object g, object sm, object y, objec
     """out = g[:, None] * (sm - onehot(y)): sm (rows, n) float32/float64, g (rows,)
     and out (rows, n) of its dtype, y int32/int64 labels in [0, n), all
     C-contiguous.  Returns 0 when done, 1 when not applicable."""
-    cdef int tn
+    cdef int tn = _plain_float(sm, 2)
     cdef Py_ssize_t rows, n
     cdef bint y64 = False
-    if type(sm) is not np.ndarray:
-        return 1
-    tn = cnp.PyArray_TYPE(<cnp.ndarray>sm)
-    if (tn != cnp.NPY_FLOAT32 and tn != cnp.NPY_FLOAT64) or not _plain(sm, tn, 2) \
-            or not _plain(g, tn, 1) or not _plain(out, tn, 2) or type(y) is not np.ndarray:
+    if tn < 0 or not _plain(g, tn, 1) or not _plain(out, tn, 2) \
+            or type(y) is not np.ndarray:
         return 1
     rows = cnp.PyArray_DIM(<cnp.ndarray>sm, 0)
     n = cnp.PyArray_DIM(<cnp.ndarray>sm, 1)
@@ -871,62 +940,3 @@ cpdef int softmax_crossentropy_1hot_dx_fast(object g, object sm, object y, objec
             _sxent_dx_rows(<const double *>gp, <const double *>sp, <double *>op, yp, y64,
                            rows, n, nt)
     return 0
-
-
-cdef void _col2im_one(const real *cols, real *dx, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
-                      int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw,
-                      Py_ssize_t oh, Py_ssize_t ow) noexcept nogil:
-    """dx (C, H, W) = the columns of one image summed back at their pixels."""
-    cdef Py_ssize_t c, ki, kj, oy, ox, iy, ix, P = oh * ow
-    cdef const real *src
-    cdef real *dst
-    memset(dx, 0, C * H * W * sizeof(real))
-    for c in range(C):
-        for ki in range(kh):
-            for kj in range(kw):
-                src = cols + ((c * kh + ki) * kw + kj) * P
-                for oy in range(oh):
-                    iy = oy * sh - ph + ki * dh
-                    if iy < 0 or iy >= H:
-                        continue
-                    dst = dx + (c * H + iy) * W
-                    for ox in range(ow):
-                        ix = ox * sw - pw + kj * dw
-                        if ix >= 0 and ix < W:
-                            dst[ix] += src[oy * ow + ox]
-
-
-def conv2d_images_grad_inputs(const real[:, ::1] wm, const real[:, :, ::1] gy,
-                              real[:, :, :, ::1] dx, int kh, int kw, int sh, int sw,
-                              int ph, int pw, int dh, int dw, int oh, int ow, int nthreads):
-    """dx[n] = col2im(wm.T (K, F) @ gy[n] (F, oh*ow)), images on threads.  The
-    caller checks the geometry and conv_direct_ok(F, K, oh*ow)."""
-    cdef Py_ssize_t N = dx.shape[0], C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
-    cdef Py_ssize_t F = wm.shape[0], K = wm.shape[1], P = <Py_ssize_t>oh * ow
-    cdef Py_ssize_t n, p0, pb
-    cdef int nt = _threads_over(N * F * K * P, 4 * PAR_MIN * 32, nthreads) if N > 1 else 1
-    cdef real *cols
-    cdef int err = 0
-    _require(K == C * kh * kw and gy.shape[0] == N and gy.shape[1] == F
-             and gy.shape[2] == P and _direct_sizes_ok(F, K, P), "conv2d_images_grad_inputs")
-    _check_window(sh, sw, ph, pw, dh, dw, oh, ow, "conv2d_images_grad_inputs")
-    if N == 0:
-        return
-    pb = _block(F, K, P)
-    with nogil, parallel(num_threads=nt):
-        cols = <real *>malloc(K * P * sizeof(real) + 64)
-        for n in prange(N, schedule='static'):
-            if cols == NULL:
-                err += 1
-            else:
-                p0 = 0
-                while p0 < P:
-                    # cols^T (pb x K, col-major) = gy[n][:, blk]^T (pb x F) @ wm (F x K)
-                    _gemm_cm(c'N', c'T', <int>min(pb, P - p0), <int>K, <int>F, 1,
-                             &gy[n, 0, p0], <int>P, &wm[0, 0], <int>K, 0, cols + p0, <int>P)
-                    p0 = p0 + pb
-                _col2im_one(cols, &dx[n, 0, 0, 0], C, H, W, kh, kw, sh, sw, ph, pw, dh, dw,
-                            oh, ow)
-        free(cols)
-    if err:
-        raise MemoryError("conv2d: out of memory for the im2col buffers")

@@ -45,6 +45,11 @@ REDUCE_OPS = {'sum': CYT_RED_SUM, 'prod': CYT_RED_PROD, 'max': CYT_RED_MAX,
               'argmax': CYT_RED_ARGMAX, 'argmin': CYT_RED_ARGMIN}
 _NP_NAMES = {CYT_RED_MAX: 'maximum', CYT_RED_MIN: 'minimum'}
 
+# kernel index past the dtype codes: float32 input with a float32 accumulator
+# (red_ops.h), used as tc when acc_dtype asks for float32 sums of float32
+cdef enum:
+    TC_F32_ACC_F32 = 11
+
 cdef int _nthreads = cyt_omp_max_threads()
 # serial below this many elements; higher with passive OpenMP waiting (each
 # parallel region then wakes a sleeping worker, ~60 us): see _elemwise.PAR_MIN
@@ -207,7 +212,7 @@ cdef object _reduce(int opc, op, x, tuple axes, bint is_arg, bint axis_none, acc
     if (opc == CYT_RED_SUM or opc == CYT_RED_PROD) and acc_dtype is not None:
         ad = np.dtype(acc_dtype)
         if ad == np.float32 and x.dtype == np.float32:
-            tc = 11
+            tc = TC_F32_ACC_F32
         elif DTYPES[_acc_code(tc)] != ad:
             x = x.astype(ad)
             tc = _dtype_code(ad)
@@ -227,16 +232,16 @@ cdef object _reduce(int opc, op, x, tuple axes, bint is_arg, bint axis_none, acc
         # reduce the last run first (keeping dims), then the rest
         r0, r1 = runs[-1]
         if opc == CYT_RED_SUM or opc == CYT_RED_PROD:
-            mid_dtype = np.dtype(np.float32) if tc == 11 else DTYPES[_acc_code(tc)]
+            mid_dtype = np.dtype(np.float32) if tc == TC_F32_ACC_F32 else DTYPES[_acc_code(tc)]
         elif opc == CYT_RED_ALL or opc == CYT_RED_ANY:
             mid_dtype = np.dtype(np.bool_)
         else:
             mid_dtype = x.dtype
         mid = _reduce(opc, op, x, tuple(range(r0, r1)), False, False,
-                      'float32' if tc == 11 else None, mid_dtype)
+                      'float32' if tc == TC_F32_ACC_F32 else None, mid_dtype)
         mid = mid.reshape(shape[:r0] + (1,) * (r1 - r0) + shape[r1:])
         rest = tuple(a for a in axes if a < r0)
-        return _reduce(opc, op, mid, rest, False, False, 'float32' if tc == 11 else None,
+        return _reduce(opc, op, mid, rest, False, False, 'float32' if tc == TC_F32_ACC_F32 else None,
                        res_dtype).reshape(kept_shape)
     r0, r1 = runs[0]
     g_out = _merge(shape, strides, 0, r0)
@@ -253,7 +258,7 @@ cdef object _reduce(int opc, op, x, tuple axes, bint is_arg, bint axis_none, acc
 cdef int _res_code(int opc, int tc):
     """dtype code of the values the kernels produce"""
     if opc == CYT_RED_SUM or opc == CYT_RED_PROD:
-        return CYT_F32 if tc == 11 else _acc_code(tc)
+        return CYT_F32 if tc == TC_F32_ACC_F32 else _acc_code(tc)
     if opc == CYT_RED_MAX or opc == CYT_RED_MIN:
         return tc
     if opc == CYT_RED_ALL or opc == CYT_RED_ANY:
@@ -261,11 +266,20 @@ cdef int _res_code(int opc, int tc):
     return CYT_I64
 
 
+cdef int _combine_code(int opc, int tc, int rc) noexcept:
+    """kernel index that combines the partial results (dtype code rc) of chunks"""
+    if opc == CYT_RED_ALL or opc == CYT_RED_ANY:
+        return CYT_BOOL
+    if tc == TC_F32_ACC_F32:
+        return TC_F32_ACC_F32
+    return rc if (opc == CYT_RED_SUM or opc == CYT_RED_PROD) else tc
+
+
 cdef int _run(int opc, int tc, cnp.ndarray x, cyt_intp no, cyt_intp so, cyt_intp nr,
               cyt_intp sr, cyt_intp ni, cyt_intp si, cnp.ndarray res) except -1:
     cdef int rc = _res_code(opc, tc)
     cdef int rsz = cyt_dt_size[rc]
-    cdef int tsz = cyt_dt_size[CYT_F32 if tc == 11 else tc]
+    cdef int tsz = cyt_dt_size[CYT_F32 if tc == TC_F32_ACC_F32 else tc]
     cdef int oc = _dtype_code(res.dtype)
     cdef int osz = cyt_dt_size[oc]
     cdef char *xp = <char *>cnp.PyArray_DATA(x)
@@ -296,11 +310,7 @@ cdef int _run(int opc, int tc, cnp.ndarray x, cyt_intp no, cyt_intp so, cyt_intp
                 part = <char *>malloc(ntask * nchunk * 8 + 8)
                 if part == NULL:
                     raise MemoryError()
-                ctk = rc if (opc == CYT_RED_SUM or opc == CYT_RED_PROD) else tc
-                if tc == 11:
-                    ctk = 11
-                if opc == CYT_RED_ALL or opc == CYT_RED_ANY:
-                    ctk = CYT_BOOL
+                ctk = _combine_code(opc, tc, rc)
                 with nogil:
                     for t in prange(ntask * nchunk, num_threads=nt, schedule='static'):
                         c0 = (t % nchunk) * clen
@@ -343,11 +353,7 @@ cdef int _run(int opc, int tc, cnp.ndarray x, cyt_intp no, cyt_intp so, cyt_intp
             free(part)
             free(acc)
             raise MemoryError()
-        ctk = rc if (opc == CYT_RED_SUM or opc == CYT_RED_PROD) else tc
-        if tc == 11:
-            ctk = 11
-        if opc == CYT_RED_ALL or opc == CYT_RED_ANY:
-            ctk = CYT_BOOL
+        ctk = _combine_code(opc, tc, rc)
         with nogil:
             for t in prange(no * nchunk, num_threads=nt, schedule='static'):
                 c0 = (t % nchunk) * clen

@@ -12,7 +12,7 @@ import numpy as np
 from .. import kernels
 from ..graph import Apply, Op, Variable
 from ..kernels import _nnet
-from .subtensor import inc_subtensor_grad
+from .subtensor import IncSubtensorBase, inc_subtensor_grad
 from .type import TensorType, as_tensor_variable
 
 
@@ -180,19 +180,12 @@ class AdvancedSubtensor(Op):
             node.inputs[0], y, *node.inputs[1:])
 
 
-class AdvancedIncSubtensor(Op):
+class AdvancedIncSubtensor(IncSubtensorBase):
     """``x`` with ``x[index]`` increased by ``y`` (every repeated index adds)
     or, with ``set_instead_of_inc``, replaced by ``y``."""
 
-    __props__ = ("template", "set_instead_of_inc")
-
-    def __init__(self, template, set_instead_of_inc=False):
-        self.template = template
-        self.set_instead_of_inc = set_instead_of_inc
-
     def __str__(self):
-        kind = "Set" if self.set_instead_of_inc else "Inc"
-        return f"Advanced{kind}Subtensor"
+        return f"Advanced{self.kind}Subtensor"
 
     def make_node(self, x, y, *indices):
         x, y = as_tensor_variable(x), as_tensor_variable(y)
@@ -244,9 +237,6 @@ class AdvancedIncSubtensor(Op):
     def grad(self, inputs, output_grads):
         return inc_subtensor_grad(self, AdvancedSubtensor(self.template), inputs,
                                   output_grads)
-
-    def infer_shape(self, node, input_shapes):
-        return [input_shapes[0]]
 
 
 def advanced_subtensor(x, index):

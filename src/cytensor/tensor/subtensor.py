@@ -174,8 +174,10 @@ def _clamp(i, n):
         (clip(i + n, 0, n) if i < 0 else clip(i, 0, n))
 
 
-class IncSubtensor(Op):
-    """``x`` with ``x[index]`` increased by (or, with set_instead_of_inc, set to) ``y``."""
+class IncSubtensorBase(Op):
+    """What IncSubtensor and advanced.AdvancedIncSubtensor share: an index
+    template and whether ``y`` is added at ``x[index]`` or replaces it; the
+    result has ``x``'s shape."""
 
     __props__ = ("template", "set_instead_of_inc")
 
@@ -183,9 +185,20 @@ class IncSubtensor(Op):
         self.template = template
         self.set_instead_of_inc = set_instead_of_inc
 
+    @property
+    def kind(self):
+        """"Set" or "Inc", for the op's name."""
+        return "Set" if self.set_instead_of_inc else "Inc"
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+
+class IncSubtensor(IncSubtensorBase):
+    """``x`` with ``x[index]`` increased by (or, with set_instead_of_inc, set to) ``y``."""
+
     def __str__(self):
-        kind = "Set" if self.set_instead_of_inc else "Inc"
-        return f"{kind}Subtensor{{{_template_str(self.template)}}}"
+        return f"{self.kind}Subtensor{{{_template_str(self.template)}}}"
 
     def make_node(self, x, y, *index_inputs):
         x, y = as_tensor_variable(x), as_tensor_variable(y)
@@ -225,9 +238,6 @@ class IncSubtensor(Op):
 
     def grad(self, inputs, output_grads):
         return inc_subtensor_grad(self, Subtensor(self.template), inputs, output_grads)
-
-    def infer_shape(self, node, input_shapes):
-        return [input_shapes[0]]
 
 
 def inc_subtensor_grad(op, read, inputs, output_grads):
