@@ -181,9 +181,7 @@ def draw_graph(fn, path):
     try:
         theano.printing.pydotprint(fn, outfile=path, print_output_file=False)
     except (OSError, RuntimeError) as e:
-        path = os.path.splitext(path)[0] + ".dot"
-        theano.printing.pydotprint(fn, outfile=path, format="dot", print_output_file=False)
-        print(f"(Graphviz unavailable: {e}; wrote {path})")
+        print(f"(Graphviz unavailable: {e})")
 
 
 def plot(histories, path):
@@ -236,8 +234,9 @@ def main(argv=None):
     print(f"\ntest accuracy (seed {args.seed}), {time.perf_counter() - start:.1f} s in all:")
     for name, acc in results.items():
         print(f"  {name:>6}: {acc:.4f}")
-    print(f"pictures in {args.out}/: learning_curves.png, " +
-          ", ".join(f"graph_{n}.png" for n in names))
+    pictures = sorted(f for f in os.listdir(args.out)
+                      if f == "learning_curves.png" or f.startswith("graph_"))
+    print(f"pictures in {args.out}/: {', '.join(pictures)}")
     return results
 
 
