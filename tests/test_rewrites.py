@@ -283,3 +283,31 @@ def test_returned_arrays_are_not_reused():
     second = f(np.ones(3))
     np.testing.assert_array_equal(first, 2)
     assert not np.shares_memory(first, second)
+
+
+def test_sgd_step_becomes_one_inplace_gemm():
+    rng = np.random.default_rng(0)
+    w = shared(rng.standard_normal((4, 3)), name="w")
+    a, b = T.dmatrices("a", "b")
+    step = function([a, b], [], updates=[(w, w - 0.1 * T.dot(a, b))])
+    (op,) = [op for op in ops(step) if type(op).__name__ == "Gemm"]
+    assert op.inplace
+    A, B = rng.standard_normal((4, 5)), rng.standard_normal((5, 3))
+    want = w.get_value() - 0.1 * A @ B
+    step(A, B)
+    np.testing.assert_allclose(w.get_value(), want, rtol=1e-14)
+    # Not in place when the function also returns the old value.
+    keep = function([a, b], w, updates=[(w, w - 0.1 * T.dot(a, b))])
+    assert not any(type(op).__name__ == "Gemm" and op.inplace for op in ops(keep))
+    old = w.get_value()
+    np.testing.assert_array_equal(keep(A, B), old)
+    np.testing.assert_allclose(w.get_value(), old - 0.1 * A @ B, rtol=1e-14)
+    # A plain expression is a Gemm too, writing into a fresh array.
+    c = T.dmatrix("c")
+    f = function([a, b, c], c - 2 * T.dot(a, b))
+    C = rng.standard_normal((4, 3))
+    before = C.copy()
+    np.testing.assert_allclose(f(A, B, C), C - 2 * A @ B, rtol=1e-14)
+    np.testing.assert_array_equal(C, before)            # the input is not overwritten
+    debug = function([a, b, c], c - 2 * T.dot(a, b), mode="DebugMode")
+    np.testing.assert_allclose(debug(A, B, C), C - 2 * A @ B, rtol=1e-14)

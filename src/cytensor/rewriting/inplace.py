@@ -12,6 +12,7 @@ may compute the new value straight into W's own array, when nothing read
 later needs the old value.
 """
 from ..tensor.elemwise import Elemwise
+from ..tensor.math import Gemm
 from .engine import register
 
 
@@ -39,7 +40,8 @@ def _last_readers(order, root):
 
 @register("inplace", whole_graph=True)
 def shared_update_inplace(fgraph):
-    """W <- f(W, ...) elementwise: write f's result over W's current value."""
+    """W <- f(W, ...) elementwise (or W - lr * dot(A, B) as a Gemm): write the
+    result over W's current value."""
     order = fgraph.toposort()
     position = {node: k for k, node in enumerate(order)}
     root = memory_roots(order)
@@ -49,14 +51,16 @@ def shared_update_inplace(fgraph):
     for k, shared in fgraph.updated.items():
         out = fgraph.outputs[k]
         node = out.owner
-        if (node is None or not isinstance(node.op, Elemwise) or node.op.inplace is not None
-                or len(node.outputs) != 1 or shared not in node.inputs
+        if (node is None or not isinstance(node.op, (Elemwise, Gemm))
+                or node.op.inplace not in (None, False) or len(node.outputs) != 1 or shared not in node.inputs
+                or (isinstance(node.op, Gemm) and node.inputs[0] is not shared)
                 or shared in returned or fgraph.outputs.count(out) > 1
                 or last_reader.get(shared) != position[node]
                 or shared.type.broadcastable != out.type.broadcastable
                 or shared.dtype != out.dtype):
             continue
-        new = Elemwise(node.op.program, inplace=node.inputs.index(shared))
+        new = Gemm(inplace=True) if isinstance(node.op, Gemm) else \
+            Elemwise(node.op.program, inplace=node.inputs.index(shared))
         fgraph.replace(out, new.make_node(*node.inputs).outputs[0],
                        reason="shared_update_inplace")
         changed = True

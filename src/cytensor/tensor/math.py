@@ -466,6 +466,50 @@ class Dot(Op):
 _dot = Dot()
 
 
+class Gemm(Op):
+    """``beta * C + alpha * dot(A, B)`` in one BLAS call.
+
+    Made by a rewrite from ``C - lr * dot(A, B)`` (an SGD step); with
+    ``inplace`` the result is written over C, which the in-place phase
+    allows when C's old value is dead (a shared variable being updated).
+    """
+
+    __props__ = ("inplace",)
+
+    def __init__(self, inplace=False):
+        self.inplace = inplace
+        self.destroy_map = {0: [0]} if inplace else {}
+
+    def __str__(self):
+        return "Gemm{inplace}" if self.inplace else "Gemm"
+
+    def make_node(self, C, alpha, A, B, beta):
+        C, alpha, A, B, beta = map(as_tensor_variable, (C, alpha, A, B, beta))
+        if not (C.ndim == A.ndim == B.ndim == 2) or alpha.ndim or beta.ndim:
+            raise TypeError(f"Gemm takes matrices C, A, B and scalars alpha, beta, got "
+                            f"{C.type}, {alpha.type}, {A.type}, {B.type}, {beta.type}")
+        if not (C.dtype == A.dtype == B.dtype) or C.dtype not in ("float32", "float64"):
+            raise TypeError(f"Gemm: C, A and B must share float32 or float64, got "
+                            f"{C.dtype}, {A.dtype}, {B.dtype}")
+        return Apply(self, [C, alpha, A, B, beta], [C.type()])
+
+    def perform(self, node, inputs, output_storage):
+        C, alpha, A, B, beta = inputs
+        if A.shape[1] != B.shape[0] or C.shape != (A.shape[0], B.shape[1]):
+            raise ValueError(f"Gemm: shapes {A.shape} @ {B.shape} do not give {C.shape}")
+        out = C if self.inplace and C.flags.writeable else C.copy()
+        output_storage[0][0] = kernels.gemm(alpha, A, B, beta, out)
+
+    def reference(self, node, C, alpha, A, B, beta):
+        return ((beta * C + alpha * np.dot(A, B)).astype(C.dtype),)
+
+    def grad(self, inputs, output_grads):
+        raise NotImplementedError("Gemm is made by rewrites, after gradients are taken")
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+
 def dot(a, b):
     """NumPy's dot: scalars multiply, vectors and matrices contract, higher
     ranks contract the last axis of ``a`` with the second-to-last of ``b``."""
@@ -581,4 +625,4 @@ __all__ = list(ELEMWISE) + [
     "iround", "cast", "add", "mul", "clip", "maximum", "minimum", "true_div", "divmod",
     "sum", "prod", "max", "min", "all", "any", "argmax", "argmin", "max_and_argmax",
     "mean", "var", "std", "dot", "tensordot", "outer", "matmul", "normalize_axis",
-    "Reduce", "Argmax", "Dot", "BatchedMatmul", "elemwise_op"]
+    "Reduce", "Argmax", "Dot", "Gemm", "BatchedMatmul", "elemwise_op"]
