@@ -291,15 +291,17 @@ cdef inline int _layout(cnp.ndarray a, int *ld) noexcept:
     return row
 
 
-cpdef object dot_matrices(object a_, object b_, object out):
-    """Lean matrix @ matrix through ?gemm, for the Dot op's hot path.
+cpdef object dot_matrices(object a_, object b_, object out, double alpha=1.0,
+                          double beta=0.0):
+    """Lean ``alpha * a @ b + beta * out`` through ?gemm, for the hot paths of
+    the Dot and Gemm ops.
 
     a, b: 2-D arrays of one native float dtype (float32/float64), aligned, each
     with a unit stride; ``out``: None or an array the result may be written to
     (used when it is a C-contiguous, writeable (m, n) array of that dtype that
-    shares no memory with a or b).  Returns the result, or None when a
-    precondition does not hold (the caller then takes the general path).
-    Raises ValueError for misaligned inner dimensions."""
+    shares no memory with a or b; required when beta != 0).  Returns the
+    result, or None when a precondition does not hold (the caller then takes
+    the general path).  Raises ValueError for misaligned inner dimensions."""
     if type(a_) is not np.ndarray or type(b_) is not np.ndarray:
         return None
     cdef cnp.ndarray a = <cnp.ndarray>a_, b = <cnp.ndarray>b_
@@ -341,6 +343,8 @@ cpdef object dot_matrices(object a_, object b_, object out):
                 or _overlap(c, a) or _overlap(c, b)):
             c = None
     if c is None:
+        if beta != 0.0:
+            return None
         dims[0] = m
         dims[1] = n
         c = cnp.PyArray_EMPTY(2, dims, tn, 0)
@@ -349,6 +353,6 @@ cpdef object dot_matrices(object a_, object b_, object out):
     tb = b'N' if rb else b'T'
     ta = b'N' if ra else b'T'
     with nogil:
-        _gemm(dbl, tb, ta, <int>n, <int>m, <int>k, 1.0, <char *>cnp.PyArray_DATA(b), ldb,
-              <char *>cnp.PyArray_DATA(a), lda, 0.0, <char *>cnp.PyArray_DATA(c), <int>n)
+        _gemm(dbl, tb, ta, <int>n, <int>m, <int>k, alpha, <char *>cnp.PyArray_DATA(b), ldb,
+              <char *>cnp.PyArray_DATA(a), lda, beta, <char *>cnp.PyArray_DATA(c), <int>n)
     return c
