@@ -311,3 +311,19 @@ def test_sgd_step_becomes_one_inplace_gemm():
     np.testing.assert_array_equal(C, before)            # the input is not overwritten
     debug = function([a, b, c], c - 2 * T.dot(a, b), mode="DebugMode")
     np.testing.assert_allclose(debug(A, B, C), C - 2 * A @ B, rtol=1e-14)
+
+
+@pytest.mark.parametrize("n", [4, 300])
+def test_inplace_update_that_reads_a_view_of_itself(n):
+    rng = np.random.default_rng(n)
+    start = rng.random((n, n))
+    w = shared(start.copy())
+    function([], [], updates=[(w, w + w.T)])()
+    np.testing.assert_allclose(w.get_value(), start + start.T)
+    v = shared(start.copy())
+    function([], [], updates=[(v, v * 2 - v[::-1])])()
+    np.testing.assert_allclose(v.get_value(), start * 2 - start[::-1])
+    u = shared(start.copy())
+    a = T.dmatrix("a")
+    function([a], [], updates=[(u, u - 0.5 * T.dot(u.T, a))])(start)
+    np.testing.assert_allclose(u.get_value(), start - 0.5 * start.T @ start)
