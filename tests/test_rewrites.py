@@ -10,7 +10,7 @@ from cytensor import function, shared
 from cytensor.mode import Mode
 from cytensor.rewriting import REGISTRY
 from cytensor.tensor.elemwise import DimShuffle, Elemwise
-from cytensor.tensor.math import Dot, FusedReduce, Reduce
+from cytensor.tensor.math import Dot, Reduce
 
 NO_FUSION = Mode().excluding("fusion", "inplace")
 

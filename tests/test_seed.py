@@ -1,6 +1,4 @@
 """The listings of the seed document, run as written (with floatX=float32, as the book)."""
-import os
-
 import numpy
 import pytest
 

@@ -1,6 +1,5 @@
 """The basics of Theano's tutorial, as it writes them, with cytensor imported as theano."""
 import numpy
-import pytest
 
 import cytensor as theano
 import cytensor.tensor as T
