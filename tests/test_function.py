@@ -44,6 +44,37 @@ def test_outputs_are_fresh_arrays():
     np.testing.assert_array_equal(f(v)[2], v + 1)
 
 
+def test_large_outputs_are_reused_only_once_dropped():
+    """An output of at least RECYCLE_MIN_BYTES is written again into the array
+    the last call returned, but only when the caller no longer holds it (nor a
+    view of it): nothing the caller can see ever changes."""
+    x = T.dvector("x")
+    f = function([x], [T.exp(x) * 2, x.sum()])
+    n = 300000                                  # 2.4 MB
+    v, w = np.linspace(0, 1, n), np.linspace(1, 2, n)
+    first, _ = f(v)
+    kept = first.copy()
+    second, _ = f(w)                            # `first` still held: a new array
+    assert not np.shares_memory(first, second)
+    np.testing.assert_array_equal(first, kept)
+    address = second.ctypes.data
+    view = second[:5]
+    del second
+    third, _ = f(v)                             # a view still held: a new array
+    assert third.ctypes.data != address and not np.shares_memory(third, view)
+    np.testing.assert_allclose(view, np.exp(w[:5]) * 2)
+    address = third.ctypes.data
+    del third, view
+    fourth, total = f(w)                        # dropped: written in place
+    assert fourth.ctypes.data == address
+    np.testing.assert_allclose(fourth, np.exp(w) * 2)
+    fourth.flags.writeable = False
+    del fourth
+    np.testing.assert_allclose(f(v)[0], np.exp(v) * 2)     # read-only: not reused
+    np.testing.assert_allclose(f(v[:10])[0], np.exp(v[:10]) * 2)   # new shape
+    np.testing.assert_allclose(f(w)[0], np.exp(w) * 2)
+
+
 def test_borrowed_output_may_alias():
     x = T.dvector("x")
     f = function([x], Out(x * 2, borrow=True))

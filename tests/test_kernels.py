@@ -17,7 +17,7 @@ def _parallel_thresholds():
     """The tests size their arrays against the spin-waiting thresholds (elemwise
     32768, reduce 65536 elements) so that they reach the parallel code paths
     whatever OMP_WAIT_POLICY says (passive waiting raises the defaults)."""
-    block, e_min = K._elemwise._set_tuning()
+    block, e_min, _ = K._elemwise._set_tuning()
     r_min = K._reduce._set_tuning()
     K._elemwise._set_tuning(par_min=32768)
     K._reduce._set_tuning(par_min=65536)
@@ -882,7 +882,37 @@ def test_elemwise_reduce_threads_and_tuning_consistent():
                     np.testing.assert_allclose(res, ref[ax], rtol=1e-12)
     finally:
         K.set_num_threads(old)
-        K._elemwise._set_tuning(block=old_tuning[0], par_min=old_tuning[1])
+        K._elemwise._set_tuning(*old_tuning)
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_streamed_outputs_equal_cached_stores(dt):
+    """Outputs streamed to memory (cyt_stream_copy) hold what ordinary stores
+    write: every start alignment, partial last blocks, two outputs, an output
+    written in place over its input, on 1 and 2 threads."""
+    rng = np.random.default_rng(11)
+    code, nreg = prog([("exp", 2, 0, -1), ("mul", 2, 2, 1), ("add", 3, 0, 1)], 2, 2)
+    old_threads, old_tuning = K.get_num_threads(), K._elemwise._set_tuning()
+    try:
+        for nt in (1, 2):
+            K.set_num_threads(nt)
+            for n in (1, 7, 4096, 4096 * 3 + 5, 40001):
+                for offset in (0, 1, 3):
+                    a, b = (rng.standard_normal(n + offset).astype(dt)[offset:]
+                            for _ in range(2))
+                    expect = [np.exp(a) * b, a + b]
+                    K._elemwise._set_tuning(stream_min=0, par_min=1)
+                    outs = [np.full(n + offset, np.nan, dt)[offset:] for _ in range(2)]
+                    got = K.elemwise(code, nreg, [a, b], [dt, dt], dt, outputs=outs)
+                    for g, e in zip(got, expect):
+                        np.testing.assert_allclose(g, e, rtol=RTOL[dt])
+                    inplace, _ = prog([("exp", 1, 0, -1)], 1, 1)
+                    x = a.copy()
+                    K.elemwise_contiguous(inplace, 2, [x], [x])
+                    np.testing.assert_allclose(x, np.exp(a), rtol=RTOL[dt])
+    finally:
+        K.set_num_threads(old_threads)
+        K._elemwise._set_tuning(*old_tuning)
 
 
 @pytest.mark.parametrize("dt", [np.float32, np.float64])

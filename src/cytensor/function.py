@@ -6,6 +6,7 @@ changes), rewrite the copy, link it into a schedule of kernel thunks, and
 wrap that in a ``Function`` whose ``__call__`` checks the inputs, runs the
 schedule, writes the updates and returns fresh output arrays.
 """
+import sys
 import time
 import warnings
 
@@ -17,7 +18,21 @@ from .mode import get_mode
 from .rewriting import FunctionGraph, Trace
 from .sharedvalue import SharedVariable
 from .tensor.subtensor import specify_shape
-from .tensor.type import as_tensor_variable
+from .tensor.type import TensorType, as_tensor_variable
+
+
+# Outputs at least this large are kept after a call and written into again by
+# the next call once the caller has dropped them.  A fresh array this size
+# comes from the OS, which zeroes every page on first touch: 3 ms of a 15 ms
+# exp(a)*b + log(c)**2 over 10^7 doubles on 2 cores.
+RECYCLE_MIN_BYTES = 1 << 20
+
+
+def _refs(holder):
+    return sys.getrefcount(holder[1])
+
+
+_ONLY_HOLDER = _refs([None, object()])   # _refs when nothing but holder refers to it
 
 
 class MissingInputError(ValueError):
@@ -278,6 +293,11 @@ class Function:
             seen.add(var)
         self._computed_cells = [schedule.cells[v] for v in set(graph_outs) if v in computed]
         self._gc = config.allow_gc
+        # outputs whose arrays may be reused once dropped; [cell, array] kept from the last call
+        self._recyclable = [(k, cell) for k, ((cell, must_copy, _), var)
+                            in enumerate(zip(self._outputs, graph_outs))
+                            if not must_copy and isinstance(var.type, TensorType)]
+        self._kept = []
 
     # --- calling --------------------------------------------------------------
     def __call__(self, *args, **kwargs):
@@ -289,12 +309,18 @@ class Function:
         else:
             for cell, check, value in zip(self._input_cells, self._checks, args):
                 cell[0] = check(value)
+        if self._kept:
+            self._reuse_dropped_outputs()
         if self.profile is None:
             self.schedule.run()
         else:
             self.schedule.run_profiled(self.profile)
         results = [cell[0].copy() if must_copy or (not borrow and cell[0].base is not None)
                    else cell[0] for cell, must_copy, borrow in self._outputs]
+        for k, cell in self._recyclable:
+            r = results[k]
+            if r.nbytes >= RECYCLE_MIN_BYTES and r is cell[0] and r.base is None:
+                self._kept.append([cell, r])
         if self._updates:
             self._write_updates()
         for cell in self._computed_cells:
@@ -302,6 +328,16 @@ class Function:
         if self._gc:
             self.schedule.clear_intermediates()
         return results[0] if self._single else results
+
+    def _reuse_dropped_outputs(self):
+        """Give the kernels back the large arrays the last call returned and
+        the caller has dropped since (nothing else refers to them), to write
+        this call's outputs into: a kernel writes into its output cell's array
+        when the shape fits, as it does for intermediates."""
+        for holder in self._kept:
+            if _refs(holder) == _ONLY_HOLDER and holder[1].flags.writeable:
+                holder[0][0] = holder[1]
+        self._kept = []
 
     def _write_updates(self):
         """All new values are taken before any is written: updates see old values."""

@@ -7,11 +7,18 @@
 #define S1(EXPR) { for (i = 0; i < n; i++) { const T_ x = a[i]; d[i] = (EXPR); } } break;
 #define L2(EXPR) { CYT_SIMD for (i = 0; i < n; i++) { const T_ x = a[i], y = b[i]; d[i] = (EXPR); } } break;
 #define S2(EXPR) { for (i = 0; i < n; i++) { const T_ x = a[i], y = b[i]; d[i] = (EXPR); } } break;
+/* libm loops: in chunks, each chunk first prefetching (see cyt_prefetch) */
+#define CHUNKED(...) { cyt_intp j, e; for (j = 0; j < n; j = e) {                            \
+    e = j + CYT_PF_CHUNK < n ? j + CYT_PF_CHUNK : n; cyt_pf_step(pf);                        \
+    CYT_SIMD for (i = j; i < e; i++) { __VA_ARGS__ } } } break;
+#define M1(EXPR) CHUNKED(const T_ x = a[i]; d[i] = (EXPR);)
+#define M2(EXPR) CHUNKED(const T_ x = a[i], y = b[i]; d[i] = (EXPR);)
 #define L3(EXPR) { CYT_SIMD for (i = 0; i < n; i++) { const T_ x = a[i], y = b[i], z = c3[i]; d[i] = (EXPR); } } break;
 #define MAXNAN(x, y) (((x) >= (y) || (x) != (x)) ? (x) : (y))
 #define MINNAN(x, y) (((x) <= (y) || (x) != (x)) ? (x) : (y))
 
-CYT_SIMD_CLONES static int VCAT(cyt_vm_, CYT_SFX)(char **Rc, const int32_t *code, int ninstr, cyt_intp n) {
+CYT_SIMD_CLONES static int VCAT(cyt_vm_, CYT_SFX)(char **Rc, const int32_t *code, int ninstr, cyt_intp n,
+                                                  cyt_prefetch *pf) {
     T_ **R = (T_ **)Rc;
     int k;
     for (k = 0; k < ninstr; k++) {
@@ -26,28 +33,28 @@ CYT_SIMD_CLONES static int VCAT(cyt_vm_, CYT_SFX)(char **Rc, const int32_t *code
         case OP_NEG: L1(-x)
         case OP_ABS: L1(CYT_M(fabs)(x))
         case OP_SIGN: L1(x > 0 ? (T_)1 : (x < 0 ? (T_)-1 : (x == 0 ? (T_)0 : x)))
-        case OP_EXP: L1(CYT_M(exp)(x))
-        case OP_EXP2: L1(CYT_M(exp2)(x))
-        case OP_EXPM1: L1(CYT_M(expm1)(x))
-        case OP_LOG: L1(CYT_M(log)(x))
-        case OP_LOG2: L1(CYT_M(log2)(x))
-        case OP_LOG10: L1(CYT_M(log10)(x))
-        case OP_LOG1P: L1(CYT_M(log1p)(x))
+        case OP_EXP: M1(CYT_M(exp)(x))
+        case OP_EXP2: M1(CYT_M(exp2)(x))
+        case OP_EXPM1: M1(CYT_M(expm1)(x))
+        case OP_LOG: M1(CYT_M(log)(x))
+        case OP_LOG2: M1(CYT_M(log2)(x))
+        case OP_LOG10: M1(CYT_M(log10)(x))
+        case OP_LOG1P: M1(CYT_M(log1p)(x))
         case OP_SQRT: L1(CYT_M(sqrt)(x))
         case OP_SQR: L1(x * x)
         case OP_RECIPROCAL: L1((T_)1 / x)
-        case OP_SIN: L1(CYT_M(sin)(x))
-        case OP_COS: L1(CYT_M(cos)(x))
-        case OP_TAN: L1(CYT_M(tan)(x))
-        case OP_ARCSIN: L1(CYT_M(asin)(x))
-        case OP_ARCCOS: L1(CYT_M(acos)(x))
-        case OP_ARCTAN: L1(CYT_M(atan)(x))
-        case OP_SINH: L1(CYT_M(sinh)(x))
-        case OP_COSH: L1(CYT_M(cosh)(x))
-        case OP_TANH: L1(CYT_M(tanh)(x))
-        case OP_ARCSINH: L1(CYT_M(asinh)(x))
-        case OP_ARCCOSH: L1(CYT_M(acosh)(x))
-        case OP_ARCTANH: L1(CYT_M(atanh)(x))
+        case OP_SIN: M1(CYT_M(sin)(x))
+        case OP_COS: M1(CYT_M(cos)(x))
+        case OP_TAN: M1(CYT_M(tan)(x))
+        case OP_ARCSIN: M1(CYT_M(asin)(x))
+        case OP_ARCCOS: M1(CYT_M(acos)(x))
+        case OP_ARCTAN: M1(CYT_M(atan)(x))
+        case OP_SINH: M1(CYT_M(sinh)(x))
+        case OP_COSH: M1(CYT_M(cosh)(x))
+        case OP_TANH: M1(CYT_M(tanh)(x))
+        case OP_ARCSINH: M1(CYT_M(asinh)(x))
+        case OP_ARCCOSH: M1(CYT_M(acosh)(x))
+        case OP_ARCTANH: M1(CYT_M(atanh)(x))
         case OP_FLOOR: L1(CYT_M(floor)(x))
         case OP_CEIL: L1(CYT_M(ceil)(x))
         case OP_TRUNC: L1(CYT_M(trunc)(x))
@@ -58,24 +65,18 @@ CYT_SIMD_CLONES static int VCAT(cyt_vm_, CYT_SFX)(char **Rc, const int32_t *code
         case OP_ISFINITE: L1((T_)(x - x == 0))
         case OP_LOGICAL_NOT: L1((T_)(x == 0))
         case OP_INVERT: L1((T_)(x == 0))
-        case OP_SIGMOID: {
-            CYT_SIMD for (i = 0; i < n; i++) {
-                const T_ x = a[i];
-                const T_ e = CYT_M(exp)(-CYT_M(fabs)(x));
-                const T_ r = (T_)1 / ((T_)1 + e);
-                d[i] = x >= 0 ? r : e * r;
-            }
-        } break;
-        case OP_SOFTPLUS: {
-            CYT_SIMD for (i = 0; i < n; i++) {
-                const T_ x = a[i];
-                const T_ e = CYT_M(exp)(x);
-                const T_ l = CYT_M(log1p)(e);
-                d[i] = x > 30 ? x : (x < -30 ? e : l);
-            }
-        } break;
-        case OP_ERF: L1(CYT_M(erf)(x))
-        case OP_ERFC: L1(CYT_M(erfc)(x))
+        case OP_SIGMOID: CHUNKED(
+            const T_ x = a[i];
+            const T_ e = CYT_M(exp)(-CYT_M(fabs)(x));
+            const T_ r = (T_)1 / ((T_)1 + e);
+            d[i] = x >= 0 ? r : e * r;)
+        case OP_SOFTPLUS: CHUNKED(
+            const T_ x = a[i];
+            const T_ e = CYT_M(exp)(x);
+            const T_ l = CYT_M(log1p)(e);
+            d[i] = x > 30 ? x : (x < -30 ? e : l);)
+        case OP_ERF: M1(CYT_M(erf)(x))
+        case OP_ERFC: M1(CYT_M(erfc)(x))
         case OP_RELU: L1(x < 0 ? (T_)0 : x)
         case OP_ADD: L2(x + y)
         case OP_SUB: L2(x - y)
@@ -83,8 +84,8 @@ CYT_SIMD_CLONES static int VCAT(cyt_vm_, CYT_SFX)(char **Rc, const int32_t *code
         case OP_TRUE_DIV: L2(x / y)
         case OP_INT_DIV: S2(VCAT(cyt_floordiv_, CYT_SFX)(x, y))
         case OP_MOD: S2(VCAT(cyt_mod_, CYT_SFX)(x, y))
-        case OP_POW: L2(CYT_M(pow)(x, y))
-        case OP_ARCTAN2: L2(CYT_M(atan2)(x, y))
+        case OP_POW: M2(CYT_M(pow)(x, y))
+        case OP_ARCTAN2: M2(CYT_M(atan2)(x, y))
         case OP_MAXIMUM: L2(MAXNAN(x, y))
         case OP_MINIMUM: L2(MINNAN(x, y))
         case OP_LT: L2((T_)(x < y))
@@ -96,7 +97,7 @@ CYT_SIMD_CLONES static int VCAT(cyt_vm_, CYT_SFX)(char **Rc, const int32_t *code
         case OP_LOGICAL_AND: case OP_BITWISE_AND: L2((T_)((x != 0) & (y != 0)))
         case OP_LOGICAL_OR: case OP_BITWISE_OR: L2((T_)((x != 0) | (y != 0)))
         case OP_LOGICAL_XOR: case OP_BITWISE_XOR: L2((T_)((x != 0) ^ (y != 0)))
-        case OP_HYPOT: L2(CYT_M(hypot)(x, y))
+        case OP_HYPOT: M2(CYT_M(hypot)(x, y))
         case OP_COPYSIGN: L2(CYT_M(copysign)(x, y))
         case OP_SWITCH: L3(x != 0 ? y : z)
         case OP_CLIP: L3(MINNAN(MAXNAN(x, y), z))
@@ -110,6 +111,9 @@ CYT_SIMD_CLONES static int VCAT(cyt_vm_, CYT_SFX)(char **Rc, const int32_t *code
 #undef L2
 #undef S2
 #undef L3
+#undef CHUNKED
+#undef M1
+#undef M2
 #undef MAXNAN
 #undef MINNAN
 #undef T_
