@@ -484,6 +484,24 @@ def test_reduce_nan_and_specials(dt):
                                           f(x, axis=axis))
 
 
+@pytest.mark.parametrize("dt", [np.float64, np.float32, np.int8, np.int64, np.uint8, np.bool_])
+def test_column_sums_in_four_row_passes(dt):
+    """Column sums add four rows a pass, then the rest one at a time: every
+    remainder, nan/inf for floats, and int64 sums that wrap as NumPy's do."""
+    rng = np.random.default_rng(12)
+    for nr in range(1, 10):
+        x = rng.uniform(-100, 100, (nr, 37))
+        if np.dtype(dt).kind == "f":
+            x[nr // 2, 3], x[0, 5], x[nr - 1, 6] = np.nan, np.inf, -np.inf
+        x = np.abs(x).astype(dt) if dt in (np.uint8, np.bool_) else x.astype(dt)
+        if dt == np.int64:
+            x[:, 0] = np.iinfo(np.int64).max
+        with np.errstate(all="ignore"):      # floats accumulate in float64
+            ref = x.sum(axis=0, dtype=np.float64 if dt == np.float32 else None)
+        np.testing.assert_allclose(K.reduce("sum", x, (0,)), ref,
+                                   rtol=RTOL.get(dt, 0), equal_nan=True)
+
+
 def test_reduce_large_parallel():
     rng = np.random.default_rng(11)
     x = rng.standard_normal((301, 407))

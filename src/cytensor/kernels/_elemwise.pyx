@@ -367,12 +367,15 @@ cdef int _run_plan(VMPlan *p) noexcept nogil:
     cdef int nt = _nthreads
     cdef int nerr = 0
     cdef bint stream = p.size * p.csz >= STREAM_MIN
+    # 8 runs of consecutive blocks a thread, handed out as threads come free:
+    # a thread on a busy core takes fewer instead of holding up the call.
+    cdef cyt_intp chunk = nblocks // (8 * nt) if nblocks >= 16 * nt else 1
     blen = BLOCK if p.size > BLOCK else p.size
     if nt > 1 and p.size >= PAR_MIN and nblocks > 1:
         with parallel(num_threads=nt):
             tb = _block_buffer(p)
             R = _thread_regs(p, tb, blen)
-            for b in prange(nblocks, schedule='static'):
+            for b in prange(nblocks, schedule='dynamic', chunksize=chunk):
                 if tb == NULL or R == NULL:
                     nerr += 1
                 else:

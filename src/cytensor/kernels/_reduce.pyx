@@ -275,6 +275,13 @@ cdef int _combine_code(int opc, int tc, int rc) noexcept:
     return rc if (opc == CYT_RED_SUM or opc == CYT_RED_PROD) else tc
 
 
+cdef inline cyt_intp _chunk(cyt_intp ntask, int nt) noexcept nogil:
+    """Tasks per chunk of a dynamic schedule: 8 chunks a thread.  A thread on a
+    busy core takes fewer chunks instead of holding up the others."""
+    cdef cyt_intp c = ntask // (8 * nt)
+    return c if c > 1 else 1
+
+
 cdef int _run(int opc, int tc, cnp.ndarray x, cyt_intp no, cyt_intp so, cyt_intp nr,
               cyt_intp sr, cyt_intp ni, cyt_intp si, cnp.ndarray res) except -1:
     cdef int rc = _res_code(opc, tc)
@@ -293,6 +300,7 @@ cdef int _run(int opc, int tc, cnp.ndarray x, cyt_intp no, cyt_intp so, cyt_intp
     cdef bint par = nt > 1 and total >= PAR_MIN
     cdef int ctk
     cdef int nerr = 0
+    cdef cyt_intp chunk
     if ni == 1 or (si != tsz and (sr == tsz or sr == -tsz or ni < 8)):
         # ------------------------------------------------ row mode
         ntask = no * ni
@@ -324,8 +332,9 @@ cdef int _run(int opc, int tc, cnp.ndarray x, cyt_intp no, cyt_intp so, cyt_intp
                         cyt_red_row(opc, ctk, part + t * nchunk * rsz, nchunk, rsz,
                                     acc + t * rsz)
             elif par and ntask >= 2:
+                chunk = _chunk(ntask, nt)
                 with nogil:
-                    for t in prange(ntask, num_threads=nt, schedule='static'):
+                    for t in prange(ntask, num_threads=nt, schedule='dynamic', chunksize=chunk):
                         cyt_red_row(opc, tc, xp + (t // ni) * so + (t % ni) * si, nr, sr,
                                     acc + t * rsz)
             else:
@@ -344,7 +353,7 @@ cdef int _run(int opc, int tc, cnp.ndarray x, cyt_intp no, cyt_intp so, cyt_intp
         # few outer slices: split the reduced rows into chunks (each thread
         # streams contiguous rows into its own full-width accumulator), then
         # combine the partial accumulators with a column reduction of them.
-        nchunk = 2 * nt
+        nchunk = 8 * nt
         clen = (nr + nchunk - 1) // nchunk
         nchunk = (nr + clen - 1) // clen
         part = <char *>malloc(no * nchunk * ni * rsz + 16)
@@ -355,7 +364,7 @@ cdef int _run(int opc, int tc, cnp.ndarray x, cyt_intp no, cyt_intp so, cyt_intp
             raise MemoryError()
         ctk = _combine_code(opc, tc, rc)
         with nogil:
-            for t in prange(no * nchunk, num_threads=nt, schedule='static'):
+            for t in prange(no * nchunk, num_threads=nt, schedule='dynamic'):
                 c0 = (t % nchunk) * clen
                 c1 = c0 + clen
                 if c1 > nr:
