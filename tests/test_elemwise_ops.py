@@ -335,17 +335,38 @@ print('ok')
     assert proc.returncode == 0 and "ok" in proc.stdout, (proc.returncode, proc.stderr)
 
 
-@pytest.mark.xfail(strict=True, reason="kernel registers are int64: uint64 values >= 2**63 "
-                   "wrap, so comparisons, //, %, max/min and casts of them are wrong "
-                   "(no uint64 compute dtype in src/cytensor/kernels)")
 def test_uint64_values_above_int64_range():
+    """uint64 programs run on uint64 registers: comparisons, //, %, max/min,
+    casts, powers and reductions of values >= 2**63 agree with NumPy."""
     u, w = T.vector(dtype="uint64"), T.vector(dtype="uint64")
-    a = np.array([2**64 - 1, 2**63 + 5, 3], dtype="uint64")
-    b = np.array([2**63, 7, 2**64 - 2], dtype="uint64")
-    f = theano.function([u, w], [u > w, u // w, u % w, T.maximum(u, w), T.cast(u, "float64")])
-    for got, want in zip(f(a, b), [a > b, a // b, a % b, np.maximum(a, b), a.astype("float64")]):
-        assert got.dtype == want.dtype
-        np.testing.assert_array_equal(got, want)
+    a = np.array([2**64 - 1, 2**63 + 5, 3, 0, 2**63], dtype="uint64")
+    b = np.array([2**63, 7, 2**64 - 2, 0, 2**63], dtype="uint64")
+    two, three = T.cast(2, "uint64"), T.cast(3, "uint64")
+    outs = [u > w, u // w, u % w, T.maximum(u, w), T.minimum(u, w), T.cast(u, "float64"),
+            T.cast(u, "int64"), abs(u), T.sgn(u), T.eq(u, w), (u + w) * three - w,
+            u ** three, T.max(u), T.min(u * three), (u // two).max(), T.sum(u)]
+    for mode in (None, PY):
+        f = theano.function([u, w], outs, mode=mode)
+        with np.errstate(all="ignore"):
+            want = [a > b, a // b, a % b, np.maximum(a, b), np.minimum(a, b),
+                    a.astype("float64"), a.astype("int64"), a, np.sign(a), a == b,
+                    (a + b) * np.uint64(3) - b, a ** np.uint64(3), a.max(),
+                    (a * np.uint64(3)).min(), (a // np.uint64(2)).max(), a.sum()]
+        for got, expected in zip(f(a, b), want):
+            assert got.dtype == expected.dtype
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_uint64_beside_signed_integers():
+    """No one register type holds uint64 and int64 values: such a program
+    runs in NumPy, with NumPy's answers."""
+    u, v = T.vector(dtype="uint64"), T.vector(dtype="int64")
+    a = np.array([2**64 - 1, 2**63, 3], dtype="uint64")
+    b = np.array([-1, 5, 3], dtype="int64")
+    f = theano.function([u, v], [T.cast(u, "int64") > v, T.lt(T.cast(v, "uint64"), u)])
+    got = f(a, b)
+    np.testing.assert_array_equal(got[0], a.astype("int64") > b)
+    np.testing.assert_array_equal(got[1], b.astype("uint64") < a)
 
 
 def test_integer_negative_powers():

@@ -149,6 +149,27 @@ def test_binary_int(op):
     np.testing.assert_array_equal(res, np.asarray(ref).astype(np.int64))
 
 
+@pytest.mark.parametrize("op", sorted(set(INT_BINARY) | set(INT_UNARY)))
+def test_uint64_registers(op):
+    """uint64 registers: every integer opcode on values across the whole
+    uint64 range (>= 2**63 included) against NumPy; // and % by 0 give 0."""
+    rng = np.random.default_rng(4)
+    top = np.array([2**64 - 1, 2**63, 2**63 - 1, 2**63 + 12345, 0, 1, 7], np.uint64)
+    x = np.concatenate([top, rng.integers(0, 2**64 - 1, 50, dtype=np.uint64, endpoint=True)])
+    y = np.concatenate([top[::-1], np.zeros(3, np.uint64),
+                        rng.integers(0, 2**64 - 1, 47, dtype=np.uint64)])
+    if op == "pow":
+        y = y % np.uint64(70)
+    table = INT_BINARY if op in INT_BINARY else INT_UNARY
+    args = (x, y) if op in INT_BINARY else (x,)
+    with np.errstate(all="ignore"):
+        ref = np.asarray(table[op](*args))
+        if op in ("int_div", "mod"):
+            ref = np.where(y == 0, 0, ref)
+    res = run1(op, *args, ct=np.uint64, out_dtype=np.uint64)
+    np.testing.assert_array_equal(res, ref.astype(np.uint64))
+
+
 def test_int_edge_cases():
     imin = np.iinfo(np.int64).min
     x = np.array([imin, imin, 7, -7, 7, -7, 0, 5], dtype=np.int64)

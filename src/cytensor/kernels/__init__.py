@@ -70,7 +70,7 @@ def elemwise(code, n_registers, inputs, out_dtypes, compute_dtype, outputs=None,
     inputs: arrays of any supported dtype (bool, int8..64, uint8..64, float32,
         float64), any strides, shapes broadcasting together NumPy-style.
     out_dtypes: one dtype per output.
-    compute_dtype: float32, float64 or int64 -- the type of every register;
+    compute_dtype: float32, float64, int64 or uint64 -- the type of every register;
         inputs are converted on load, outputs on store (float->bool is x != 0,
         float->int truncates like ``astype``).
     outputs: optional preallocated outputs (exact shape and dtype, any

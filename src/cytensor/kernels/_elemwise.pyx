@@ -189,7 +189,9 @@ cdef int _compute_code(compute_dtype) except -1:
         return CYT_F32
     if d == np.int64:
         return CYT_I64
-    raise ValueError(f"compute_dtype must be float32, float64 or int64, got {d}")
+    if d == np.uint64:
+        return CYT_U64
+    raise ValueError(f"compute_dtype must be float32, float64, int64 or uint64, got {d}")
 
 
 cdef inline bint _usable(cnp.ndarray a):
@@ -231,8 +233,9 @@ cdef int _check_code(cnp.ndarray code, int nin, int nout, int nreg, int ct) exce
         ar = cyt_op_arity(op)
         if ar == 0:
             raise ValueError(f"unknown elementwise opcode {op} in instruction {k}")
-        if ct == CYT_I64 and not cyt_op_valid_int(op):
-            raise ValueError(f"opcode '{OPCODE_NAMES[op]}' is not valid for int64 compute dtype")
+        if (ct == CYT_I64 or ct == CYT_U64) and not cyt_op_valid_int(op):
+            raise ValueError(f"opcode '{OPCODE_NAMES[op]}' is not valid for an integer "
+                             "compute dtype")
         r = c[5 * k + 1]
         if r < nin or r >= nreg:
             raise ValueError(f"instruction {k}: destination register {r} must be in "
@@ -698,8 +701,8 @@ cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, l
         raise ValueError("elemwise_contiguous: too many inputs")
     o0 = <cnp.ndarray?>outputs[0]
     ct = _code_of(o0)
-    if ct != CYT_F64 and ct != CYT_F32 and ct != CYT_I64:
-        raise ValueError("elemwise_contiguous: dtype must be float32, float64 or int64")
+    if ct != CYT_F64 and ct != CYT_F32 and ct != CYT_I64 and ct != CYT_U64:
+        raise ValueError("elemwise_contiguous: dtype must be float32, float64, int64 or uint64")
     nd = cnp.PyArray_NDIM(o0)
     size = cnp.PyArray_SIZE(o0)
     nops = nin + nout
@@ -1069,6 +1072,9 @@ def elemwise_reduce(code, n_registers, inputs, op, axes, out_dtype, compute_dtyp
     """Evaluate a one-output register program and reduce its output on the fly
     (see cytensor.kernels.elemwise_reduce)."""
     cdef int ct = _compute_code(compute_dtype)
+    if ct == CYT_U64:
+        raise ValueError("elemwise_reduce: compute_dtype must be float32, float64 or int64 "
+                         "(no uint64 accumulators)")
     cdef int nin = len(inputs), nreg = n_registers, k, d, nd, rc, opc, nt = _nthreads
     cdef cnp.ndarray codea, a, acc
     cdef VMPlan plan

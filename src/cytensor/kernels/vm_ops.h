@@ -68,20 +68,26 @@ static inline int64_t cyt_mod_i(int64_t a, int64_t b) {
     if (r != 0 && ((r < 0) != (b < 0))) r += b;
     return r;
 }
+static inline uint64_t cyt_pow_u(uint64_t a, uint64_t e) {
+    uint64_t r = 1;
+    while (e) {
+        if (e & 1) r *= a;
+        a *= a;
+        e >>= 1;
+    }
+    return r;
+}
 static inline int64_t cyt_pow_i(int64_t a, int64_t e) {
-    uint64_t r = 1, base = (uint64_t)a;
     if (e < 0) {
         if (a == 1) return 1;
         if (a == -1) return (e & 1) ? -1 : 1;
         return 0;
     }
-    while (e) {
-        if (e & 1) r *= base;
-        base *= base;
-        e >>= 1;
-    }
-    return (int64_t)r;
+    return (int64_t)cyt_pow_u((uint64_t)a, (uint64_t)e);
 }
+/* unsigned: NumPy gives 0 for a division or remainder by zero */
+static inline uint64_t cyt_floordiv_u(uint64_t a, uint64_t b) { return b ? a / b : 0; }
+static inline uint64_t cyt_mod_u(uint64_t a, uint64_t b) { return b ? a % b : 0; }
 
 /* ---- prefetching the next block while this one computes ----
  * A loop of exp or log over one block is bound by arithmetic, and the
@@ -166,7 +172,7 @@ static inline cyt_prefetch *cyt_pf_plan(cyt_prefetch *pf, const int32_t *code, i
 #undef CYT_M
 #undef CYT_SFX
 
-/* ---- int64 VM ---- */
+/* ---- integer VMs (int64 and uint64 registers) ---- */
 static int cyt_op_valid_int(int op) {
     switch (op) {
     case OP_IDENTITY: case OP_NEG: case OP_ABS: case OP_SIGN: case OP_SQR: case OP_LOGICAL_NOT:
@@ -181,68 +187,37 @@ static int cyt_op_valid_int(int op) {
     }
 }
 
-#define IL1(EXPR) { CYT_SIMD for (i = 0; i < n; i++) { const int64_t x = a[i]; d[i] = (EXPR); } } break;
-#define IL2(EXPR) { CYT_SIMD for (i = 0; i < n; i++) { const int64_t x = a[i], y = b[i]; d[i] = (EXPR); } } break;
-#define IS2(EXPR) { for (i = 0; i < n; i++) { const int64_t x = a[i], y = b[i]; d[i] = (EXPR); } } break;
-#define IL3(EXPR) { CYT_SIMD for (i = 0; i < n; i++) { const int64_t x = a[i], y = b[i], z = c3[i]; d[i] = (EXPR); } } break;
 typedef uint64_t cyt_u64;
+#define IT int64_t
+#define ISFX i
+#define INT_DIV cyt_floordiv_i
+#define INT_MOD cyt_mod_i
+#define INT_POW cyt_pow_i
+#include "vm_int_tmpl.h"
+#undef IT
+#undef ISFX
+#undef INT_DIV
+#undef INT_MOD
+#undef INT_POW
+#define IT uint64_t
+#define ISFX u
+#define INT_DIV cyt_floordiv_u
+#define INT_MOD cyt_mod_u
+#define INT_POW cyt_pow_u
+#include "vm_int_tmpl.h"
+#undef IT
+#undef ISFX
+#undef INT_DIV
+#undef INT_MOD
+#undef INT_POW
 
-static int cyt_vm_i(char **Rc, const int32_t *code, int ninstr, cyt_intp n) {
-    int64_t **R = (int64_t **)Rc;
-    int k;
-    for (k = 0; k < ninstr; k++) {
-        const int32_t *c = code + 5 * k;
-        int64_t *d = R[c[1]];
-        const int64_t *a = c[2] >= 0 ? R[c[2]] : 0;
-        const int64_t *b = c[3] >= 0 ? R[c[3]] : 0;
-        const int64_t *c3 = c[4] >= 0 ? R[c[4]] : 0;
-        cyt_intp i;
-        switch (c[0]) {
-        case OP_IDENTITY: IL1(x)
-        case OP_NEG: IL1((int64_t)(0 - (cyt_u64)x))
-        case OP_ABS: IL1(x < 0 ? (int64_t)(0 - (cyt_u64)x) : x)
-        case OP_SIGN: IL1((int64_t)((x > 0) - (x < 0)))
-        case OP_SQR: IL1((int64_t)((cyt_u64)x * (cyt_u64)x))
-        case OP_LOGICAL_NOT: IL1((int64_t)(x == 0))
-        case OP_INVERT: IL1(~x)
-        case OP_ADD: IL2((int64_t)((cyt_u64)x + (cyt_u64)y))
-        case OP_SUB: IL2((int64_t)((cyt_u64)x - (cyt_u64)y))
-        case OP_MUL: IL2((int64_t)((cyt_u64)x * (cyt_u64)y))
-        case OP_INT_DIV: IS2(cyt_floordiv_i(x, y))
-        case OP_MOD: IS2(cyt_mod_i(x, y))
-        case OP_POW: IS2(cyt_pow_i(x, y))
-        case OP_MAXIMUM: IL2(x >= y ? x : y)
-        case OP_MINIMUM: IL2(x <= y ? x : y)
-        case OP_LT: IL2((int64_t)(x < y))
-        case OP_GT: IL2((int64_t)(x > y))
-        case OP_LE: IL2((int64_t)(x <= y))
-        case OP_GE: IL2((int64_t)(x >= y))
-        case OP_EQ: IL2((int64_t)(x == y))
-        case OP_NEQ: IL2((int64_t)(x != y))
-        case OP_LOGICAL_AND: IL2((int64_t)((x != 0) & (y != 0)))
-        case OP_LOGICAL_OR: IL2((int64_t)((x != 0) | (y != 0)))
-        case OP_LOGICAL_XOR: IL2((int64_t)((x != 0) ^ (y != 0)))
-        case OP_BITWISE_AND: IL2(x & y)
-        case OP_BITWISE_OR: IL2(x | y)
-        case OP_BITWISE_XOR: IL2(x ^ y)
-        case OP_SWITCH: IL3(x != 0 ? y : z)
-        case OP_CLIP: IL3(x >= y ? (x <= z ? x : z) : (y <= z ? y : z))
-        default: return -1;
-        }
-    }
-    return 0;
-}
-#undef IL1
-#undef IL2
-#undef IS2
-#undef IL3
-
-/* dispatch on compute dtype code (CYT_F32 / CYT_F64 / CYT_I64); pf (may be
+/* dispatch on compute dtype code (CYT_F32 / CYT_F64 / CYT_I64 / CYT_U64); pf (may be
  * NULL) holds the next block's inputs, to prefetch from the libm loops. */
 static inline int cyt_vm_run_pf(int ct, char **R, const int32_t *code, int ninstr, cyt_intp n,
                                 cyt_prefetch *pf) {
     if (ct == CYT_F64) return cyt_vm_d(R, code, ninstr, n, cyt_pf_plan(pf, code, ninstr, n));
     if (ct == CYT_F32) return cyt_vm_f(R, code, ninstr, n, cyt_pf_plan(pf, code, ninstr, n));
+    if (ct == CYT_U64) return cyt_vm_u(R, code, ninstr, n);
     return cyt_vm_i(R, code, ninstr, n);
 }
 static inline int cyt_vm_run(int ct, char **R, const int32_t *code, int ninstr, cyt_intp n) {

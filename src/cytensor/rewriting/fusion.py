@@ -8,6 +8,8 @@ Elemwise of the same output shape whose results are used only inside the
 group (otherwise its result is needed elsewhere anyway, and recomputing it
 would cost more than reading it).
 """
+import numpy as np
+
 from ..tensor.elemwise import Elemwise, Program
 from ..tensor.math import FusedReduce, Reduce
 from .engine import register
@@ -99,7 +101,9 @@ def fuse_reduction(fgraph):
         x = node.inputs[0]
         producer = x.owner
         if not _fusable(producer) or len(producer.outputs) != 1 or \
-                producer.op.inplace is not None or x.ndim == 0:
+                producer.op.inplace is not None or x.ndim == 0 or \
+                producer.op._kernel(producer) is None or \
+                producer.op._kernel(producer)[3] == np.uint64:   # no uint64 accumulators
             continue
         if [c for c, _ in fgraph.clients.get(x, [])] != [node]:
             continue

@@ -84,12 +84,18 @@ class Program:
 
 
 def compute_dtype(dtypes):
-    """The one dtype every register holds while a program runs."""
+    """The one dtype every register holds while a program runs, or None when
+    none holds them all: uint64 beside signed integers (no float to promote
+    them to) would need both int64 and uint64 comparisons and divisions."""
     dtypes = set(dtypes)
     floats = dtypes & {"float16", "float32", "float64"}
     if "float64" in floats or (floats and dtypes & {"int32", "uint32", "int64", "uint64"}):
         return "float64"
-    return "float32" if floats else "int64"
+    if floats:
+        return "float32"
+    if "uint64" in dtypes:
+        return None if dtypes & {"int8", "int16", "int32", "int64"} else "uint64"
+    return "int64"
 
 
 _ON_DISCRETE = {
@@ -197,16 +203,23 @@ class Elemwise(Op):
 
     # --- running --------------------------------------------------------------
     def _kernel(self, node):
+        """(code, n_registers, output dtypes, compute dtype), or None when no
+        compute dtype fits the program (see compute_dtype): NumPy runs it."""
         key = tuple(i.dtype for i in node.inputs)
         if key not in self._kernels:
             out_dtypes = [o.dtype for o in node.outputs]
             compute = compute_dtype(self._register_dtypes(key))
-            code, n_regs = self.program.kernel_code(compute, self._register_dtypes(key))
-            self._kernels[key] = (code, n_regs, [np.dtype(d) for d in out_dtypes],
-                                  np.dtype(compute))
+            if compute is None:
+                self._kernels[key] = None
+            else:
+                code, n_regs = self.program.kernel_code(compute, self._register_dtypes(key))
+                self._kernels[key] = (code, n_regs, [np.dtype(d) for d in out_dtypes],
+                                      np.dtype(compute))
         return self._kernels[key]
 
     def perform(self, node, inputs, output_storage):
+        if self._kernel(node) is None:
+            return self.reference_perform(node, inputs, output_storage)
         code, n_regs, out_dtypes, compute = self._kernel(node)
         shape = runtime_broadcast_shape(node, inputs)
         if self.inplace is not None:
@@ -225,6 +238,8 @@ class Elemwise(Op):
         C-contiguous arrays of the compute dtype go straight to the contiguous
         kernel; anything else takes ``perform``."""
         general = super().make_thunk(node, input_cells, output_cells)
+        if self._kernel(node) is None:
+            return general
         code, n_regs, out_dtypes, compute = self._kernel(node)
         pattern = node.outputs[0].type.broadcastable
         def row_like(bc):
