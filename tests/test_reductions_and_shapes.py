@@ -174,6 +174,152 @@ def test_int32_sum_does_not_overflow():
         check(run([i], T.sum(i), [big], mode), big.sum())
 
 
+# acc_dtype: the dtype sums and products accumulate in
+
+def acc_reference(name, a, axis, acc, out_dtype):
+    """What a sum/prod over ``axis`` (None: all) accumulating in ``acc`` gives;
+    Reduce.reference does the same."""
+    ufunc = np.add if name == "sum" else np.multiply
+    return np.asarray(ufunc.reduce(a, axis=axis, dtype=acc)).astype(out_dtype)
+
+
+def ones_and_a_quarter():
+    """float32 terms whose exact sum, 9999999.25, no float32 can hold."""
+    a = np.ones(10**7, dtype="float32")
+    a[-1] = 0.25
+    return a
+
+
+def test_acc_dtype_float32_sums_stay_float32():
+    x = T.fvector()
+    a = ones_and_a_quarter()
+    for mode in MODES:
+        wide, default, narrow = run([x], [T.sum(x, dtype="float64", acc_dtype="float64"),
+                                          T.sum(x, dtype="float64"),
+                                          x.sum(dtype="float64", acc_dtype="float32")],
+                                    [a], mode)
+        check(wide, np.float64(9999999.25), exact=True)
+        check(default, np.float64(9999999.25), exact=True)
+        assert narrow.dtype == np.float64
+        assert np.float32(narrow) == narrow             # rounded to float32 on the way
+        assert narrow != 9999999.25 and abs(narrow - 9999999.25) <= 1.0
+    check(run([x], T.sum(x, dtype="float64", acc_dtype="float32"), [a], PY),
+          acc_reference("sum", a, None, "float32", "float64"), exact=True)
+
+
+@pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
+@pytest.mark.parametrize("name", ["sum", "prod"])
+def test_acc_dtype_all_layouts_and_axes(name, mode):
+    rng = np.random.default_rng(21)
+    cases = [("float32", "float32"), ("float32", "float64"), ("int32", "float64"),
+             ("int8", "float32"), ("uint8", "int64"), ("bool", "float32"), ("bool", "uint64")]
+    for dtype, acc in cases:
+        x = T.tensor3(dtype=dtype)
+        a = data_for(dtype, (3, 4, 5), rng)
+        for axis in AXES:
+            out = getattr(T, name)(x, axis=axis, acc_dtype=acc)
+            f = theano.function([x], out, mode=mode)
+            want = acc_reference(name, a, T.normalize_axis(axis, 3), acc, out.dtype)
+            for label, arr in layouts(a):
+                check(f(arr), want, rtol=1e-5 if "float32" in (dtype, acc) else 1e-12)
+
+
+def test_acc_dtype_of_0d_empty_and_single_terms():
+    for mode in MODES:
+        s = T.fscalar()
+        for name in ("sum", "prod"):
+            check(run([s], getattr(T, name)(s, acc_dtype="float32"), [np.float32(2.5)], mode),
+                  np.float32(2.5))
+        m = T.imatrix()
+        empty = np.zeros((0, 3), dtype="int32")
+        check(run([m], T.sum(m, axis=0, acc_dtype="float64"), [empty], mode),
+              np.zeros(3, dtype="int64"))
+        check(run([m], T.prod(m, acc_dtype="float32"), [empty], mode), np.int64(1))
+        # A single term still rounds through the accumulator: 2**53 + 1 is no float64.
+        v = T.lvector()
+        big = np.array([2**53 + 1], dtype="int64")
+        check(run([v], T.sum(v, acc_dtype="float64"), [big], mode), np.int64(2**53))
+        check(run([v], T.sum(v), [big], mode), np.int64(2**53 + 1))
+        pair = np.array([2**53 + 1, 2], dtype="int64")
+        check(run([v], T.sum(v, acc_dtype="float64"), [pair], mode), np.int64(2**53 + 2))
+        # ... also over an axis of static length 1 (a rewrite drops such reductions)
+        row = T.TensorType("int64", shape=(1, None))()
+        check(run([row], T.sum(row, axis=0, acc_dtype="float64"), [big[None]], mode),
+              np.array([2**53], dtype="int64"))
+
+
+def test_mean_acc_dtype():
+    x = T.fvector()
+    a = ones_and_a_quarter()
+    for mode in MODES:
+        default, narrow = run([x], [T.mean(x, dtype="float64"),
+                                    x.mean(dtype="float64", acc_dtype="float32")], [a], mode)
+        check(default, np.float64(9999999.25) / a.size)
+        assert abs(narrow * a.size - 9999999.25) >= 0.25 - 1e-6
+        i = T.ivector()
+        b = np.array([2**30, 2**30, 3], dtype="int32")
+        check(run([i], T.mean(i, acc_dtype="float32"), [b], mode),
+              np.float64(np.add.reduce(b, dtype="float32")) / 3)
+    check(run([x], T.mean(x, dtype="float64", acc_dtype="float32"), [a], PY),
+          acc_reference("sum", a, None, "float32", "float64") / a.size)
+
+
+def test_acc_dtype_that_cannot_be_honoured_is_refused():
+    f32, f64, i32, i64 = T.fvector(), T.dvector(), T.ivector(), T.lvector()
+    u64 = T.vector(dtype="uint64")
+    cases = [(f64, "float32", "lose precision of the float64"),   # narrower than the input
+             (f32, "int64", "lose precision of the float32"),
+             (i64, "uint64", "lose precision of the int64"),
+             (u64, "int64", "lose precision of the uint64"),
+             (i32, "int32", "not an accumulator"),                # the kernels have no int32 one
+             (f32, "complex128", "not an accumulator"),
+             (f32, "float16", "not an accumulator"),
+             (f32, "no such dtype", "not a dtype")]
+    for x, acc, message in cases:
+        for reduction in (T.sum, T.prod, T.mean):
+            with pytest.raises(TypeError, match=f"acc_dtype.*{message}"):
+                reduction(x, acc_dtype=acc)
+    for name in ("max", "min", "all", "any"):
+        with pytest.raises(TypeError, match=f"{name} does not accumulate"):
+            getattr(T, name)(f32, acc_dtype="float64")
+    with pytest.raises(TypeError, match="lose precision"):
+        T.Reduce("sum", (0,), acc_dtype="float32")(f64)
+    from cytensor import kernels
+    with pytest.raises(ValueError, match="acc_dtype int32"):
+        kernels.reduce("sum", np.ones(3, dtype="int32"), None, acc_dtype="int32")
+
+
+def test_sums_that_differ_only_in_acc_dtype_are_not_merged():
+    x = T.fvector()
+    default, narrow, explicit = T.sum(x), T.sum(x, acc_dtype="float32"), \
+        T.sum(x, acc_dtype="float64")
+    assert str(default.owner.op) == "Sum{axis=[0]}"
+    assert str(narrow.owner.op) == "Sum{axis=[0], acc_dtype=float32}"
+    assert explicit.owner.op == default.owner.op        # float64 is the default for float32
+    assert narrow.owner.op != default.owner.op
+    assert hash(narrow.owner.op) != hash(default.owner.op)
+    f = theano.function([x], [default, narrow, explicit])
+    sums = [n for n in f.maker.fgraph.toposort() if isinstance(n.op, T.Reduce)]
+    assert {str(n.op) for n in sums} == {"Sum{axis=[0]}", "Sum{axis=[0], acc_dtype=float32}"}
+    assert len(sums) == 2
+    got = f(ones_and_a_quarter())
+    assert got[0] == got[2] == np.float32(9999999.25)
+    assert got[1].dtype == np.float32
+
+
+def test_a_sum_with_its_own_acc_dtype_is_not_fused():
+    x, y = T.fvector(), T.fvector()
+    a = ones_and_a_quarter()
+    b = np.ones_like(a)
+    f = theano.function([x, y], T.sum(x * y, dtype="float64", acc_dtype="float32"))
+    assert [type(n.op).__name__ for n in f.maker.fgraph.toposort()] == ["Elemwise", "Reduce"]
+    narrow = f(a, b)
+    assert np.float32(narrow) == narrow and narrow != 9999999.25
+    fused = theano.function([x, y], T.sum(x * y, dtype="float64"))
+    assert [type(n.op).__name__ for n in fused.maker.fgraph.toposort()] == ["FusedReduce"]
+    check(fused(a, b), np.float64(9999999.25), exact=True)
+
+
 @pytest.mark.parametrize("name", ["argmax", "argmin"])
 def test_argmax_argmin(name):
     rng = np.random.default_rng(2)

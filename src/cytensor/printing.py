@@ -350,6 +350,8 @@ def _format_reduce(node, out, args):
         text += f", axis={list(op.axis)}"
     if op.dtype is not None:
         text += f", dtype={op.dtype!r}"
+    if op.acc_dtype is not None:
+        text += f", acc_dtype={op.acc_dtype!r}"
     return f"{op.op}({text})", ATOM
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from cytensor.kernels import _elemwise, _reduce
 from cytensor.kernels._elemwise import (INT_OPCODES, OPCODE_ARITY, OPCODES, FUSED_REDUCE_OPS,
                                         copy_into, elemwise_contiguous)
-from cytensor.kernels._reduce import REDUCE_OPS
+from cytensor.kernels._reduce import ACC_DTYPES, REDUCE_OPS
 from cytensor.kernels._blas import dot, gemm
 
 try:
@@ -25,8 +25,9 @@ try:
 except ImportError:  # pragma: no cover - built without setup.py
     buildinfo = None
 
-__all__ = ["OPCODES", "OPCODE_ARITY", "INT_OPCODES", "REDUCE_OPS", "openmp_enabled",
-           "get_num_threads", "set_num_threads", "elemwise", "elemwise_contiguous", "reduce",
+__all__ = ["OPCODES", "OPCODE_ARITY", "INT_OPCODES", "REDUCE_OPS", "ACC_DTYPES",
+           "openmp_enabled", "get_num_threads", "set_num_threads", "elemwise",
+           "elemwise_contiguous", "reduce",
            "elemwise_reduce", "FUSED_REDUCE_OPS",
            "dot", "gemm", "copy_into", "compile_program", "build_config"]
 
@@ -119,9 +120,12 @@ def reduce(op, x, axes, keepdims=False, out=None, acc_dtype=None, out_dtype=None
     or None for all axes).
 
     op: 'sum', 'prod', 'max', 'min', 'all', 'any', 'argmax', 'argmin'.
-    sum/prod accumulate in float64 for float inputs (``acc_dtype='float32'``
-    keeps float32 for float32 input), int64 for signed ints and bool, uint64
-    for unsigned; the result dtype is ``out_dtype`` or NumPy's.  max/min keep
+    sum/prod accumulate in float64 for float inputs, int64 for signed ints and
+    bool, uint64 for unsigned; ``acc_dtype`` (float32, float64, int64 or
+    uint64, else ValueError) picks another accumulator, the input being
+    converted to it first, like ``np.add.reduce(x, dtype=acc_dtype)``;
+    float32 sums of float32 then stay float32.  The result dtype is
+    ``out_dtype`` or NumPy's.  max/min keep
     the dtype and propagate nan; empty reductions raise ValueError like NumPy.
     all/any return bool.  argmax/argmin take one axis or None (flattened) and
     return int64 (first occurrence; nan wins like NumPy).

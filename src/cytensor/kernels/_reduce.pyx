@@ -44,6 +44,9 @@ REDUCE_OPS = {'sum': CYT_RED_SUM, 'prod': CYT_RED_PROD, 'max': CYT_RED_MAX,
               'min': CYT_RED_MIN, 'all': CYT_RED_ALL, 'any': CYT_RED_ANY,
               'argmax': CYT_RED_ARGMAX, 'argmin': CYT_RED_ARGMIN}
 _NP_NAMES = {CYT_RED_MAX: 'maximum', CYT_RED_MIN: 'minimum'}
+# what sum/prod can accumulate in (acc_dtype): the natural accumulators, and
+# float32 for float32 sums that should stay float32
+ACC_DTYPES = ('float32', 'float64', 'int64', 'uint64')
 
 # kernel index past the dtype codes: float32 input with a float32 accumulator
 # (red_ops.h), used as tc when acc_dtype asks for float32 sums of float32
@@ -151,6 +154,9 @@ def reduce(op, x, axes, keepdims=False, out=None, acc_dtype=None, out_dtype=None
     else:
         res_dtype = np.dtype(out_dtype) if out_dtype is not None else np.dtype(np.bool_)
     _dtype_code(res_dtype)
+    if acc_dtype is not None and np.dtype(acc_dtype).name not in ACC_DTYPES:
+        raise ValueError(f"reduce: acc_dtype {np.dtype(acc_dtype).name} is not one of the "
+                         f"accumulators {ACC_DTYPES}")
     if out is not None:
         if not isinstance(out, np.ndarray):
             raise TypeError("out must be a numpy array")
@@ -200,6 +206,14 @@ cdef object _reduce(int opc, op, x, tuple axes, bint is_arg, bint axis_none, acc
         x = np.squeeze(x, axis=tuple(d for d in range(nd) if x.shape[d] == 1))
         axes = new_axes
         nd = x.ndim
+    # an accumulator other than the natural one: convert the input to it
+    # (before the shortcut below, so a one-term sum rounds through it too)
+    tc = _dtype_code(x.dtype)
+    if (opc == CYT_RED_SUM or opc == CYT_RED_PROD) and acc_dtype is not None:
+        ad = np.dtype(acc_dtype)
+        if DTYPES[_acc_code(tc)] != ad:
+            x = x.astype(ad, copy=False)
+            tc = TC_F32_ACC_F32 if ad == np.float32 else _dtype_code(ad)
     if len(axes) == 0:
         # nothing left to reduce (all reduced axes had size 1)
         if is_arg:
@@ -207,15 +221,6 @@ cdef object _reduce(int opc, op, x, tuple axes, bint is_arg, bint axis_none, acc
         if opc == CYT_RED_ALL or opc == CYT_RED_ANY:
             return (x != 0).astype(res_dtype).reshape(kept_shape)
         return np.asarray(x).astype(res_dtype).reshape(kept_shape)
-    # accumulator request other than the natural one: convert the input
-    tc = _dtype_code(x.dtype)
-    if (opc == CYT_RED_SUM or opc == CYT_RED_PROD) and acc_dtype is not None:
-        ad = np.dtype(acc_dtype)
-        if ad == np.float32 and x.dtype == np.float32:
-            tc = TC_F32_ACC_F32
-        elif DTYPES[_acc_code(tc)] != ad:
-            x = x.astype(ad)
-            tc = _dtype_code(ad)
     # split reduced axes into runs whose strides chain
     shape = x.shape
     strides = x.strides

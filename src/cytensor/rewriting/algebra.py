@@ -159,8 +159,10 @@ def shape_to_lengths(fgraph, node):
 
 @register("canonicalize")
 def reduce_over_length_one(fgraph, node):
-    """sum/prod/max/min over axes of length 1 only drop those axes."""
-    if not isinstance(node.op, Reduce) or node.op.op not in ("sum", "prod", "max", "min"):
+    """sum/prod/max/min over axes of length 1 only drop those axes (not with an
+    acc_dtype: the single term still rounds through the accumulator)."""
+    if not isinstance(node.op, Reduce) or node.op.op not in ("sum", "prod", "max", "min") \
+            or node.op.acc_dtype is not None:
         return None
     x = node.inputs[0]
     if not node.op.axis or any(x.type.shape[a] != 1 for a in node.op.axis):
@@ -289,8 +291,9 @@ def _is_transpose(v):
 
 @register("specialize")
 def sum_of_alloc(fgraph, node):
-    """sum(alloc(c, *shape)) over all axes -> c * prod(shape), for a single value c."""
-    if not isinstance(node.op, Reduce) or node.op.op != "sum":
+    """sum(alloc(c, *shape)) over all axes -> c * prod(shape), for a single value c
+    (not with an acc_dtype, whose rounding the product would not have)."""
+    if not isinstance(node.op, Reduce) or node.op.op != "sum" or node.op.acc_dtype is not None:
         return None
     x = node.inputs[0]
     if x.owner is None or not isinstance(x.owner.op, tb.Alloc):

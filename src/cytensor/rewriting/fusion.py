@@ -93,10 +93,15 @@ def _replace_group(fgraph, group, root):
 
 @register("fusion", whole_graph=True)
 def fuse_reduction(fgraph):
-    """sum/prod/max/min of an Elemwise read by nothing else -> one FusedReduce."""
+    """sum/prod/max/min of an Elemwise read by nothing else -> one FusedReduce.
+
+    A sum or product with its own acc_dtype stays as it is: the fused kernel
+    accumulates only in its default dtypes.
+    """
     changed = False
     for node in fgraph.toposort():
-        if not isinstance(node.op, Reduce) or node.op.op not in ("sum", "prod", "max", "min"):
+        if not isinstance(node.op, Reduce) or node.op.op not in ("sum", "prod", "max", "min") \
+                or node.op.acc_dtype is not None:
             continue
         x = node.inputs[0]
         producer = x.owner

@@ -8,7 +8,7 @@ from .. import kernels
 from ..graph import Apply, Op
 from .elemwise import DimShuffle, Elemwise
 from .elemwise_table import ELEMWISE
-from .type import TensorType, as_tensor_variable, upcast
+from .type import DISCRETE_DTYPES, FLOAT_DTYPES, TensorType, as_tensor_variable, upcast
 
 # ---------------------------------------------------------------------------
 # Elementwise functions, one per table row
@@ -139,21 +139,60 @@ def _sum_dtype(dtype):
     return dtype
 
 
+def _default_acc_dtype(dtype):
+    """The accumulator of sum/prod when acc_dtype is not given: float64 for
+    floats, so that float32 sums keep their digits; int64/uint64 for integers."""
+    return "float64" if dtype in FLOAT_DTYPES else _sum_dtype(dtype)
+
+
+def _checked_acc_dtype(op, x_dtype, acc_dtype):
+    """The acc_dtype a reduction ``op`` of ``x_dtype`` input stores: None for
+    the default accumulator, else the dtype's name.
+
+    As in Theano, the accumulator may not lose precision of the input (a float
+    accumulator for integer or bool input is allowed); it must also be one the
+    kernels have.  Anything else raises TypeError here, at graph-build time.
+    """
+    if acc_dtype is None:
+        return None
+    if op not in ("sum", "prod"):
+        raise TypeError(f"{op} does not accumulate: acc_dtype applies to sum, prod and mean")
+    try:
+        acc = np.dtype(acc_dtype).name
+    except TypeError:
+        raise TypeError(f"{op}: acc_dtype={acc_dtype!r} is not a dtype") from None
+    if acc not in kernels.ACC_DTYPES:
+        raise TypeError(f"{op}: acc_dtype={acc} is not an accumulator the kernels have "
+                        f"(one of {', '.join(kernels.ACC_DTYPES)})")
+    float_for_discrete = acc in FLOAT_DTYPES and x_dtype in DISCRETE_DTYPES
+    if acc != upcast(x_dtype, acc) and not float_for_discrete:
+        raise TypeError(f"{op}: acc_dtype={acc} would lose precision of the {x_dtype} input; "
+                        "leave acc_dtype out (dtype= sets the result's), or cast the input")
+    return None if acc == _default_acc_dtype(x_dtype) else acc
+
+
 class Reduce(Op):
-    """Reduce over ``axis`` with sum, prod, max, min, all or any."""
+    """Reduce over ``axis`` with sum, prod, max, min, all or any.
 
-    __props__ = ("op", "axis", "dtype")
+    ``acc_dtype`` (sum and prod only) is the dtype the terms are accumulated
+    in, None for the default one (``_default_acc_dtype``); ``dtype`` is that
+    of the result.
+    """
 
-    def __init__(self, op, axis, dtype=None):
-        self.op, self.axis, self.dtype = op, tuple(axis), dtype
+    __props__ = ("op", "axis", "dtype", "acc_dtype")
+
+    def __init__(self, op, axis, dtype=None, acc_dtype=None):
+        self.op, self.axis, self.dtype, self.acc_dtype = op, tuple(axis), dtype, acc_dtype
 
     def __str__(self):
-        return f"{self.op.capitalize()}{{axis={list(self.axis)}}}"
+        acc = f", acc_dtype={self.acc_dtype}" if self.acc_dtype is not None else ""
+        return f"{self.op.capitalize()}{{axis={list(self.axis)}{acc}}}"
 
     def make_node(self, x):
         x = as_tensor_variable(x)
         if builtins.any(a >= x.ndim for a in self.axis):
             raise ValueError(f"{self}: axis out of range for {x} with {x.ndim} dimensions")
+        _checked_acc_dtype(self.op, x.dtype, self.acc_dtype)
         if self.op in ("all", "any"):
             dtype = "bool"
         elif self.op in ("sum", "prod"):
@@ -165,15 +204,18 @@ class Reduce(Op):
 
     def perform(self, node, inputs, output_storage):
         output_storage[0][0] = kernels.reduce(self.op, inputs[0], self.axis,
+                                              acc_dtype=self.acc_dtype,
                                               out_dtype=node.outputs[0].dtype)
 
     def make_thunk(self, node, input_cells, output_cells):
         """Hot path: a C-contiguous float array reduced over a run of
         consecutive axes goes straight to the kernel (kernels._reduce.
-        reduce_c_contiguous, the same loops as kernels.reduce)."""
+        reduce_c_contiguous, the same loops as kernels.reduce, with the
+        default accumulator)."""
         general = super().make_thunk(node, input_cells, output_cells)
         axes = sorted(set(self.axis))
         if self.op not in ("sum", "prod", "max", "min", "all", "any") or not axes \
+                or self.acc_dtype is not None \
                 or axes != list(range(axes[0], axes[-1] + 1)) \
                 or node.inputs[0].dtype not in ("float32", "float64"):
             return general
@@ -190,9 +232,13 @@ class Reduce(Op):
         return thunk
 
     def reference(self, node, x):
-        fn = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min,
-              "all": np.all, "any": np.any}[self.op]
-        return (np.asarray(fn(x, axis=self.axis), dtype=node.outputs[0].dtype),)
+        out_dtype = node.outputs[0].dtype
+        if self.op in ("sum", "prod"):
+            ufunc = np.add if self.op == "sum" else np.multiply
+            acc = self.acc_dtype or _default_acc_dtype(node.inputs[0].dtype)
+            return (np.asarray(ufunc.reduce(x, axis=self.axis, dtype=acc)).astype(out_dtype),)
+        fn = {"max": np.max, "min": np.min, "all": np.all, "any": np.any}[self.op]
+        return (np.asarray(fn(x, axis=self.axis), dtype=out_dtype),)
 
     def grad(self, inputs, output_grads):
         (x,), (g,) = inputs, output_grads
@@ -247,7 +293,7 @@ class FusedReduce(Op):
     def reference(self, node, *inputs):
         elementwise = self._elemwise_node(node)
         (value,) = elementwise.op.reference(elementwise, *inputs)
-        reduce = Reduce(self.op, self.axis, self.dtype)
+        reduce = Reduce(self.op, self.axis, self.dtype)     # the kernel's default accumulator
         return reduce.reference(reduce.make_node(elementwise.outputs[0]), value)
 
     def infer_shape(self, node, input_shapes):
@@ -292,15 +338,18 @@ def _reduction(op_name, doc):
     def reduce(x, axis=None, keepdims=False, dtype=None, acc_dtype=None):
         x = as_tensor_variable(x)
         axes = normalize_axis(axis, x.ndim)
-        out = Reduce(op_name, axes, dtype and np.dtype(dtype).name)(x)
+        acc_dtype = _checked_acc_dtype(op_name, x.dtype, acc_dtype)
+        out = Reduce(op_name, axes, dtype and np.dtype(dtype).name, acc_dtype)(x)
         return _keepdims(out, x, axes) if keepdims else out
     reduce.__name__ = op_name
     reduce.__doc__ = doc
     return reduce
 
 
-sum = _reduction("sum", "Sum over axis (None: all); ints sum in int64, like NumPy.")
-prod = _reduction("prod", "Product over axis (None: all).")
+_ACC_DOC = ("  acc_dtype: the dtype the terms accumulate in (default: float64 for floats, "
+            "int64/uint64 for integers); dtype: that of the result.")
+sum = _reduction("sum", "Sum over axis (None: all); ints sum in int64, like NumPy." + _ACC_DOC)
+prod = _reduction("prod", "Product over axis (None: all)." + _ACC_DOC)
 max = _reduction("max", "Maximum over axis (None: all); nan propagates.")
 min = _reduction("min", "Minimum over axis (None: all); nan propagates.")
 all = _reduction("all", "True where every element over axis is non-zero.")
@@ -370,11 +419,12 @@ def _reduced_count(x, axes):
 
 
 def mean(x, axis=None, keepdims=False, dtype=None, acc_dtype=None):
-    """Arithmetic mean; integer inputs give float64, as in Theano and NumPy."""
+    """Arithmetic mean; integer inputs give float64, as in Theano and NumPy.
+    acc_dtype is that of the inner sum (see ``sum``)."""
     x = as_tensor_variable(x)
     axes = normalize_axis(axis, x.ndim)
     out_dtype = dtype or ("float64" if not x.dtype.startswith("float") else x.dtype)
-    total = sum(x, axes, keepdims=keepdims, dtype=out_dtype)
+    total = sum(x, axes, keepdims=keepdims, dtype=out_dtype, acc_dtype=acc_dtype)
     return true_div(total, cast(_reduced_count(x, axes), out_dtype))
 
 

@@ -108,13 +108,13 @@ class TensorOperators:
         return math.cast(self, dtype)
 
     def sum(self, axis=None, dtype=None, keepdims=False, acc_dtype=None):
-        return math.sum(self, axis=axis, dtype=dtype, keepdims=keepdims)
+        return math.sum(self, axis=axis, dtype=dtype, keepdims=keepdims, acc_dtype=acc_dtype)
 
     def prod(self, axis=None, dtype=None, keepdims=False, acc_dtype=None):
-        return math.prod(self, axis=axis, dtype=dtype, keepdims=keepdims)
+        return math.prod(self, axis=axis, dtype=dtype, keepdims=keepdims, acc_dtype=acc_dtype)
 
     def mean(self, axis=None, dtype=None, keepdims=False, acc_dtype=None):
-        return math.mean(self, axis=axis, dtype=dtype, keepdims=keepdims)
+        return math.mean(self, axis=axis, dtype=dtype, keepdims=keepdims, acc_dtype=acc_dtype)
 
     def var(self, axis=None, ddof=0, keepdims=False, corrected=False):
         return math.var(self, axis=axis, ddof=ddof, keepdims=keepdims, corrected=corrected)
