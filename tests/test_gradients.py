@@ -105,6 +105,36 @@ def test_verify_grad_catches_a_wrong_gradient():
         verify_grad(BadSquare(), [np.array([1.0, 2.0])])
 
 
+def check_times_three(**options):
+    """verify_grad of x * 3 for float32 x, tolerances tight enough to see the
+    rounding of a float32 projected cost.  Step and points are multiples of
+    1/8, so the inputs and x * 3 hold them exactly: with a float64 projection
+    the finite differences are exact up to float64 rounding."""
+    x = (np.random.default_rng(7).integers(8, 800, size=1000) / 8).astype("float32")
+    verify_grad(lambda v: v * 3, [x], eps=0.5, abs_tol=1e-6, rel_tol=1e-6,
+                rng=np.random.default_rng(3), **options)
+
+
+def test_verify_grad_out_type_is_the_dtype_of_the_projected_cost():
+    check_times_three()
+    check_times_three(out_type="float64")
+    with pytest.raises(GradientError, match="input 0"):
+        check_times_three(out_type="float32")
+    with pytest.raises(TypeError, match="out_type must be one of"):
+        check_times_three(out_type="complex128")
+
+
+def test_verify_grad_cast_to_output_type_projects_in_the_output_dtype():
+    check_times_three(cast_to_output_type=False)
+    with pytest.raises(GradientError, match="input 0"):
+        check_times_three(cast_to_output_type=True)
+    # a float64 output: its own dtype is float64 already
+    verify_grad(lambda v: v * 3, [np.linspace(1.0, 100.0, 1000)], eps=0.5, abs_tol=1e-9,
+                rel_tol=1e-9, rng=np.random.default_rng(3), cast_to_output_type=True)
+    with pytest.raises(ValueError, match="give one of them"):
+        check_times_three(out_type="float64", cast_to_output_type=True)
+
+
 # ---------------------------------------------------------------------------
 # Reductions
 # ---------------------------------------------------------------------------

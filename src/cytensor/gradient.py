@@ -12,7 +12,7 @@ import numpy as np
 
 from .config import config
 from .graph import Apply, Constant, Op, Variable, ancestors, graph_inputs, toposort
-from .tensor.type import TensorType, as_tensor_variable
+from .tensor.type import FLOAT_DTYPES, TensorType, as_tensor_variable
 
 
 class DisconnectedInputError(ValueError):
@@ -294,6 +294,20 @@ def numeric_grad(f, points, eps):
     return grads
 
 
+def _projection_dtype(out, out_type, cast_to_output_type):
+    """verify_grad's projection dtype, from its two options that can set it."""
+    if out_type is not None and cast_to_output_type:
+        raise ValueError("verify_grad: out_type and cast_to_output_type both set the "
+                         "dtype of the random projection; give one of them")
+    if cast_to_output_type:
+        return out.dtype if out.dtype in FLOAT_DTYPES else "float64"
+    dtype = "float64" if out_type is None else np.dtype(out_type).name
+    if dtype not in FLOAT_DTYPES:
+        raise TypeError(f"verify_grad: out_type must be one of {', '.join(FLOAT_DTYPES)}, "
+                        f"got {dtype} (the kernels have no complex arithmetic)")
+    return dtype
+
+
 def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=None,
                 rel_tol=None, mode=None, cast_to_output_type=False):
     """Check the symbolic gradient of ``fun`` at the points ``pt`` numerically.
@@ -302,6 +316,12 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
     output is projected on a random direction to get a scalar, whose
     gradient is compared with central finite differences.  Raises
     GradientError naming the input and the worst element on mismatch.
+
+    out_type: dtype of the random projection, and so of the scalar cost the
+        finite differences are taken of.  The default, float64, adds no
+        rounding of its own; 'float32' checks at float32 precision.
+    cast_to_output_type: as in Theano, give the projection the output's own
+        dtype (float32 for a float32 function) instead of float64.
     """
     from .function import function
     rng = rng if rng is not None else np.random.default_rng(42)
@@ -320,10 +340,11 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
     inputs = [TensorType(p.dtype.name, shape=(None,) * p.ndim)(f"input{i}")
               for i, p in enumerate(pt)]
     out = as_tensor_variable(fun(*inputs))
+    projection_dtype = _projection_dtype(out, out_type, cast_to_output_type)
     for _ in range(n_tests):
-        direction = TensorType("float64", shape=(None,) * out.ndim)("direction")
+        direction = TensorType(projection_dtype, shape=(None,) * out.ndim)("direction")
         cost = (out * direction).sum() if out.ndim else out * direction
-        cost = cost.astype("float64")
+        cost = cost.astype(projection_dtype)
         grads = grad(cost, inputs, disconnected_inputs="ignore")
         f_cost = function(inputs + [direction], cost, mode=mode,
                           allow_input_downcast=True, on_unused_input="ignore")
