@@ -903,3 +903,12 @@ def test_odd_input_arrays():
         for a, b in cases:
             for got, w in zip(f(a, b), want(np.asarray(a, "float64"), np.asarray(b, "float64"))):
                 check(got, w)
+
+
+def test_max_min_all_any_refuse_a_dtype():
+    """Only sum and prod take dtype=; the others would have ignored it."""
+    x = T.dmatrix("x")
+    for reduction in (T.max, T.min, T.all, T.any):
+        with pytest.raises(TypeError, match="cast the result"):
+            reduction(x, axis=0, dtype="float32")
+    assert T.sum(x, dtype="float32").dtype == "float32"

@@ -338,6 +338,9 @@ def _reduction(op_name, doc):
     def reduce(x, axis=None, keepdims=False, dtype=None, acc_dtype=None):
         x = as_tensor_variable(x)
         axes = normalize_axis(axis, x.ndim)
+        if dtype is not None and op_name not in ("sum", "prod"):
+            gives = "bool" if op_name in ("all", "any") else f"the input's dtype, {x.dtype}"
+            raise TypeError(f"{op_name} gives {gives}, not dtype={dtype!r}: cast the result")
         acc_dtype = _checked_acc_dtype(op_name, x.dtype, acc_dtype)
         out = Reduce(op_name, axes, dtype and np.dtype(dtype).name, acc_dtype)(x)
         return _keepdims(out, x, axes) if keepdims else out
