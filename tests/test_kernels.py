@@ -523,6 +523,12 @@ def test_column_sums_in_four_row_passes(dt):
                                    rtol=RTOL.get(dt, 0), equal_nan=True)
 
 
+def test_reduce_acc_dtype_only_for_sum_and_prod():
+    for op in ("max", "min", "all", "any", "argmax"):
+        with pytest.raises(ValueError, match="does not accumulate"):
+            K.reduce(op, np.ones(3), None, acc_dtype=np.float64)
+
+
 def test_reduce_large_parallel():
     rng = np.random.default_rng(11)
     x = rng.standard_normal((301, 407))

@@ -154,6 +154,8 @@ def reduce(op, x, axes, keepdims=False, out=None, acc_dtype=None, out_dtype=None
     else:
         res_dtype = np.dtype(out_dtype) if out_dtype is not None else np.dtype(np.bool_)
     _dtype_code(res_dtype)
+    if acc_dtype is not None and opc != CYT_RED_SUM and opc != CYT_RED_PROD:
+        raise ValueError(f"reduce: {op} does not accumulate; acc_dtype is for sum and prod")
     if acc_dtype is not None and np.dtype(acc_dtype).name not in ACC_DTYPES:
         raise ValueError(f"reduce: acc_dtype {np.dtype(acc_dtype).name} is not one of the "
                          f"accumulators {ACC_DTYPES}")
