@@ -201,6 +201,112 @@ def test_average_pool_gradient_of_gradient():
     check(lambda g: p(X, np.zeros_like(gz), g), gz)
 
 
+# --- second derivative of max pooling -------------------------------------
+
+def max_pooled(x, ignore_border, stride, pad):
+    v = T.tensor(x.dtype, shape=(None,) * x.ndim)
+    return theano.function([v], pool_2d(v, (2, 3), ignore_border=ignore_border, stride=stride,
+                                        pad=pad))(x)
+
+
+@pytest.mark.parametrize("ignore_border, stride, pad", POOLS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_max_pool_grad_grad_kernel_matches_reference(ignore_border, stride, pad, dtype):
+    rng = np.random.default_rng(5)
+    x = rng.integers(-2, 2, (2, 3, 7, 6)).astype(dtype)          # many ties
+    out = max_pooled(x, ignore_border, stride, pad)
+    ggx = rng.standard_normal(x.shape).astype(dtype)
+    op = pool.MaxPoolGradGrad((2, 3), ignore_border, stride, pad)
+    xs, outs, ggs = (T.tensor(dtype, shape=(None,) * 4) for _ in range(3))
+    y = op(xs, outs, ggs)
+    got = theano.function([xs, outs, ggs], y)(x, out, ggx)
+    want = theano.function([xs, outs, ggs], y, mode=PY)(x, out, ggx)
+    assert got.dtype == dtype and got.shape == out.shape
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
+def test_max_pool_grad_grad_sums_over_ties():
+    """The exact transpose of PoolGrad, which sends a window's gradient to each
+    pixel equal to its maximum."""
+    x, ggx = np.array([[1.0, 1.0], [0.0, 1.0]]), np.array([[1.0, 2.0], [3.0, 4.0]])
+    op = pool.MaxPoolGradGrad((2, 2), True)
+    got = theano.function([], op(x, np.array([[1.0]]), ggx))()
+    np.testing.assert_array_equal(got, [[7.0]])
+
+
+@pytest.mark.parametrize("ignore_border, stride, pad", POOLS)
+def test_max_pool_gradient_of_gradient(ignore_border, stride, pad):
+    """verify_grad of PoolGrad (max) w.r.t. the output gradient: MaxPoolGradGrad;
+    and of MaxPoolGradGrad w.r.t. its input: PoolGrad again."""
+    props = ((2, 3), ignore_border, stride, pad, "max")
+    out = max_pooled(X, ignore_border, stride, pad)
+    gz = RNG.standard_normal(out.shape)
+    check(lambda g: pool.PoolGrad(*props)(X, out, g), gz)
+    check(lambda g: pool.MaxPoolGradGrad(*props)(X, out, g), RNG.standard_normal(X.shape))
+
+
+def hessian_vector(x, v, ignore_border, stride, pad):
+    """H v of sum(max_pool(tanh(x))**2), written as grad(grad(cost) . v)."""
+    y = pool_2d(T.tanh(x), (2, 3), ignore_border=ignore_border, stride=stride, pad=pad)
+    return theano.grad((theano.grad((y ** 2).sum(), x) * v).sum(), x)
+
+
+@pytest.mark.parametrize("ignore_border, stride, pad", POOLS)
+def test_max_pool_hessian_vector_product(ignore_border, stride, pad):
+    v = RNG.standard_normal(X.shape)
+    # The gradient of x -> grad(cost) . v (finite differences) is H v.
+    verify_grad(lambda x: (theano.grad(
+        (pool_2d(T.tanh(x), (2, 3), ignore_border=ignore_border, stride=stride,
+                 pad=pad) ** 2).sum(), x) * v).sum(), [X])
+    xs, vs = T.tensor4(), T.tensor4()
+    hv = hessian_vector(xs, vs, ignore_border, stride, pad)
+    got = theano.function([xs, vs], hv)(X, v)
+    want = theano.function([xs, vs], hv, mode=PY)(X, v)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert np.abs(got).max() > 0
+
+
+def test_max_pool_second_derivative_bad_shapes():
+    op = pool.MaxPoolGradGrad((2, 2), True)
+    xs, outs, ggs = T.tensor4(), T.tensor4(), T.tensor4()
+    f = theano.function([xs, outs, ggs], op(xs, outs, ggs))
+    x = np.zeros((1, 2, 4, 4))
+    with pytest.raises(ValueError, match=r"gradient of the input gradient of shape "
+                                         r"\(1, 2, 4, 5\) for input of shape \(1, 2, 4, 4\)"):
+        f(x, np.zeros((1, 2, 2, 2)), np.zeros((1, 2, 4, 5)))
+    with pytest.raises(ValueError, match=r"pooled output of shape \(1, 2, 3, 2\) .* "
+                                         r"expected \(1, 2, 2, 2\)"):
+        f(x, np.zeros((1, 2, 3, 2)), x)
+    with pytest.raises(ValueError, match="mode must be 'max'"):
+        pool.MaxPoolGradGrad((2, 2), True, mode="sum")
+
+
+def test_input_gradient_penalty_trains_through_grouped_conv_and_max_pool():
+    """Double backpropagation: the loss adds the squared norm of its gradient
+    w.r.t. the images, so the filters' gradient runs through the gradient of
+    PoolGrad (MaxPoolGradGrad) and of the convolution's gradient ops."""
+    xv, target = RNG.standard_normal((6, 2, 8, 8)), RNG.standard_normal((6, 3))
+    v = theano.shared(RNG.standard_normal((4 * 3 * 3, 3)) * 0.3)
+
+    def penalty_of(w, x):
+        h = pool_2d(T.tanh(T.nnet.conv2d(x, w, num_groups=2)), (2, 2), ignore_border=True)
+        loss = ((T.dot(h.flatten(2), v) - target) ** 2).mean()
+        return loss + 10.0 * (theano.grad(loss, x) ** 2).sum()
+
+    w0 = RNG.standard_normal((4, 1, 3, 3)) * 0.3
+    verify_grad(penalty_of, [w0, xv])
+    w, x = theano.shared(w0.copy()), T.tensor4()
+    cost = penalty_of(w, x)
+    gw = theano.grad(cost, w)
+    np.testing.assert_allclose(theano.function([x], gw)(xv),
+                               theano.function([x], gw, mode=PY)(xv), rtol=1e-10, atol=1e-12)
+    step = theano.function([x], cost, updates=[(w, w - 0.05 * gw)])
+    first = step(xv)
+    for _ in range(10):
+        last = step(xv)
+    assert last < first
+
+
 # --- hot paths: image-by-image convolution, lean pooling loops -------------
 
 def _conv_pair(x, w, **kw):

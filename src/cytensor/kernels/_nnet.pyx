@@ -12,7 +12,8 @@ friendlier messages), so no input can crash the process.  Loops over rows, image
 * softmax / log_softmax over the rows of a matrix, and their gradients;
 * categorical crossentropy with integer labels, alone and fused with softmax;
 * im2col / col2im for convolution (the products go to BLAS, never here);
-* direct 2-D pooling (max, sum, average with or without padding) and its gradient;
+* direct 2-D pooling (max, sum, average with or without padding), its gradient
+  and the gradient of max pooling's gradient;
 * row gather / scatter(-add) for advanced indexing, and one_hot.
 """
 from libc.string cimport memcpy, memset
@@ -507,6 +508,37 @@ def pool2d_grad(const real[:, :, ::1] x, const real[:, :, ::1] out,
                 for y in range(y0, y1):
                     for xx in range(x0, x1):
                         gx[b, y, xx] += g
+
+
+def pool2d_max_grad_grad(const real[:, :, ::1] x, const real[:, :, ::1] out,
+                         const real[:, :, ::1] ggx, real[:, :, ::1] ggz, int wh, int ww,
+                         int sh, int sw, int ph, int pw, int nthreads):
+    """Gradient of max pooling's gradient with respect to the output gradient:
+    ggz[b, oy, ox] = the sum of ggx over the pixels of window (oy, ox) equal to
+    its maximum.  pool2d_grad sends each window's gradient to exactly those
+    pixels, so this is its transpose (ties included)."""
+    cdef Py_ssize_t B = x.shape[0], H = x.shape[1], W = x.shape[2]
+    cdef Py_ssize_t OH = out.shape[1], OW = out.shape[2]
+    cdef Py_ssize_t b, oy, ox, y, xx, y0, y1, x0, x1
+    cdef real acc
+    _require(out.shape[0] == B and ggz.shape[0] == B and ggz.shape[1] == OH
+             and ggz.shape[2] == OW and ggx.shape[0] == B and ggx.shape[1] == H
+             and ggx.shape[2] == W and wh >= 1 and ww >= 1, "pool2d_max_grad_grad")
+    _check_window(sh, sw, ph, pw, 1, 1, OH, OW, "pool2d_max_grad_grad")
+    for b in prange(B, nogil=True, schedule='static',
+                    num_threads=_threads(B * H * W, nthreads)):
+        for oy in range(OH):
+            y0 = max(oy * sh - ph, 0)
+            y1 = min(oy * sh - ph + wh, H)
+            for ox in range(OW):
+                x0 = max(ox * sw - pw, 0)
+                x1 = min(ox * sw - pw + ww, W)
+                acc = 0
+                for y in range(y0, y1):
+                    for xx in range(x0, x1):
+                        if x[b, y, xx] == out[b, oy, ox]:
+                            acc = acc + ggx[b, y, xx]
+                ggz[b, oy, ox] = acc
 
 
 # ---------------------------------------------------------------------------
