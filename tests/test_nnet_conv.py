@@ -45,11 +45,92 @@ def test_conv2d_float32_and_values():
     np.testing.assert_allclose(out[0, 1, 0, 0], expected, rtol=1e-5)
 
 
-def test_conv2d_gradients_of_gradients():
-    props = ("half", (2, 1), (1, 1), True)
-    gy = RNG.standard_normal((2, 4, 4, 7))
-    check(lambda w, g: conv.Conv2dGradInputs(*props)(w, g, X.shape), W, gy)
-    check(lambda x, g: conv.Conv2dGradWeights(*props)(x, g, W.shape), X, gy)
+@pytest.mark.parametrize("groups", [1, 3])
+def test_conv2d_gradients_of_gradients(groups):
+    props = ("half", (2, 1), (1, 1), True, groups)
+    w = RNG.standard_normal((6, 3 // groups, 3, 2))
+    gy = RNG.standard_normal((2, 6, 4, 7))
+    check(lambda w, g: conv.Conv2dGradInputs(*props)(w, g, X.shape), w, gy)
+    check(lambda x, g: conv.Conv2dGradWeights(*props)(x, g, w.shape), X, gy)
+
+
+# --- grouped convolution ----------------------------------------------------
+
+XG = RNG.standard_normal((2, 6, 7, 5))      # 6 channels: 2 groups of 3 or 3 groups of 2
+WG = {2: RNG.standard_normal((4, 3, 3, 2)), 3: RNG.standard_normal((6, 2, 2, 3))}
+
+
+def per_group_conv2d(x, w, groups, **kw):
+    """The NumPy references of ungrouped convolutions, one per group, stacked."""
+    xs, ws = T.tensor4(dtype=x.dtype), T.tensor4(dtype=x.dtype)
+    f = theano.function([xs, ws], T.nnet.conv2d(xs, ws, **kw), mode=PY)
+    c, k = x.shape[1] // groups, w.shape[0] // groups
+    return np.concatenate([f(x[:, g * c:(g + 1) * c], w[g * k:(g + 1) * k])
+                           for g in range(groups)], axis=1)
+
+
+@pytest.mark.parametrize("border_mode", ["valid", "full", "half", 1, (2, 0)])
+@pytest.mark.parametrize("groups, subsample, dilation, flip", [
+    (2, (1, 1), (1, 1), True), (3, (2, 1), (1, 2), False), (2, (1, 3), (2, 1), True)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_grouped_conv2d_matches_per_group_convs(border_mode, groups, subsample, dilation,
+                                                flip, dtype):
+    kw = dict(border_mode=border_mode, subsample=subsample, filter_dilation=dilation,
+              filter_flip=flip)
+    got = check(lambda x, w: T.nnet.conv2d(x, w, num_groups=groups, **kw), XG, WG[groups],
+                dtype=dtype)
+    want = per_group_conv2d(XG.astype(dtype), WG[groups].astype(dtype), groups, **kw)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_grouped_conv2d_one_filter_per_channel():
+    """num_groups = channels (depthwise): each output channel sees one input channel."""
+    w = RNG.standard_normal((6, 1, 3, 3))
+    got = theano.function([], T.nnet.conv2d(XG, w, num_groups=6, filter_flip=False))()
+    want = [[[[np.sum(XG[n, c, i:i + 3, j:j + 3] * w[c, 0]) for j in range(3)]
+              for i in range(5)] for c in range(6)] for n in range(2)]
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_one_group_is_the_plain_convolution():
+    assert conv.Conv2d() == conv.Conv2d(num_groups=1)
+    assert "groups" not in str(conv.Conv2d()) and "groups=2" in str(conv.Conv2d(num_groups=2))
+    x, w = T.tensor4(), T.tensor4()
+    assert T.nnet.conv2d(x, w, num_groups=1).owner.op == T.nnet.conv2d(x, w).owner.op
+
+
+def test_grouped_conv2d_static_shapes():
+    x = T.tensor("float64", shape=(None, 6, 28, 28))
+    w = T.tensor("float64", shape=(20, 3, 5, 5))
+    y = T.nnet.conv2d(x, w, num_groups=2)
+    assert y.type.shape == (None, 20, 24, 24)
+    gx, gw = theano.grad(y.sum(), [x, w])
+    assert gx.type.shape[1] == 6 and gw.type.shape[1] == 3
+
+
+@pytest.mark.parametrize("images, filters, groups, message", [
+    ((2, 6, 7, 5), (5, 3, 3, 2), 2, r"filters of shape \(5, 3, 3, 2\): 5 filters cannot be "
+                                    r"split into num_groups=2 groups"),
+    ((2, 6, 7, 5), (4, 2, 3, 2), 2, r"images of shape \(2, 6, 7, 5\) have 6 channels but "
+                                    r"filters of shape \(4, 2, 3, 2\) expect 4 \(2 groups of "
+                                    r"2\): expected images of shape \(batch, 4, rows, cols\)"),
+])
+def test_grouped_conv2d_bad_group_counts(images, filters, groups, message):
+    x, w = T.tensor4(), T.tensor4()
+    f = theano.function([x, w], T.nnet.conv2d(x, w, num_groups=groups))
+    with pytest.raises(ValueError, match="conv2d: " + message):
+        f(np.zeros(images), np.zeros(filters))
+    with pytest.raises(ValueError, match="conv2d: " + message):    # static shapes: at once
+        T.nnet.conv2d(T.tensor("float64", shape=images), T.tensor("float64", shape=filters),
+                      num_groups=groups)
+
+
+def test_conv2d_bad_group_arguments():
+    for groups in (0, -2, 1.5):
+        with pytest.raises(ValueError, match="num_groups must be an int >= 1"):
+            T.nnet.conv2d(T.tensor4(), T.tensor4(), num_groups=groups)
+    with pytest.raises(NotImplementedError, match="unshared=True .* not implemented"):
+        T.nnet.conv2d(T.tensor4(), T.tensor4(), unshared=True)
 
 
 def test_old_conv_module_and_shape_hints():
@@ -120,31 +201,109 @@ def test_average_pool_gradient_of_gradient():
     check(lambda g: p(X, np.zeros_like(gz), g), gz)
 
 
-def test_pool_bad_shapes_name_the_layer():
-    x = T.tensor4()
-    f = theano.function([x], pool_2d(x, (3, 3), ignore_border=True))
-    with pytest.raises(ValueError, match=r"pool_2d: input of shape \(1, 1, 2, 5\) is smaller "
-                                         r"than the pooling window \(3, 3\).*rows >= 3"):
-        f(np.zeros((1, 1, 2, 5)))
-    with pytest.raises(NotImplementedError, match="ignore_border=True"):
-        pool_2d(x, (2, 2), pad=(1, 1))
-    with pytest.raises(ValueError, match="mode"):
-        pool_2d(x, (2, 2), mode="median")
+# --- second derivative of max pooling -------------------------------------
+
+def max_pooled(x, ignore_border, stride, pad):
+    v = T.tensor(x.dtype, shape=(None,) * x.ndim)
+    return theano.function([v], pool_2d(v, (2, 3), ignore_border=ignore_border, stride=stride,
+                                        pad=pad))(x)
 
 
-def test_lenet_layer_trains():
-    """conv + tanh + max pool + dense, one gradient step lowers the loss."""
-    x, y = T.tensor4(), T.lvector()
-    w = theano.shared(RNG.standard_normal((4, 1, 3, 3)) * 0.3)
+@pytest.mark.parametrize("ignore_border, stride, pad", POOLS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_max_pool_grad_grad_kernel_matches_reference(ignore_border, stride, pad, dtype):
+    rng = np.random.default_rng(5)
+    x = rng.integers(-2, 2, (2, 3, 7, 6)).astype(dtype)          # many ties
+    out = max_pooled(x, ignore_border, stride, pad)
+    ggx = rng.standard_normal(x.shape).astype(dtype)
+    op = pool.MaxPoolGradGrad((2, 3), ignore_border, stride, pad)
+    xs, outs, ggs = (T.tensor(dtype, shape=(None,) * 4) for _ in range(3))
+    y = op(xs, outs, ggs)
+    got = theano.function([xs, outs, ggs], y)(x, out, ggx)
+    want = theano.function([xs, outs, ggs], y, mode=PY)(x, out, ggx)
+    assert got.dtype == dtype and got.shape == out.shape
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
+def test_max_pool_grad_grad_sums_over_ties():
+    """The exact transpose of PoolGrad, which sends a window's gradient to each
+    pixel equal to its maximum."""
+    x, ggx = np.array([[1.0, 1.0], [0.0, 1.0]]), np.array([[1.0, 2.0], [3.0, 4.0]])
+    op = pool.MaxPoolGradGrad((2, 2), True)
+    got = theano.function([], op(x, np.array([[1.0]]), ggx))()
+    np.testing.assert_array_equal(got, [[7.0]])
+
+
+@pytest.mark.parametrize("ignore_border, stride, pad", POOLS)
+def test_max_pool_gradient_of_gradient(ignore_border, stride, pad):
+    """verify_grad of PoolGrad (max) w.r.t. the output gradient: MaxPoolGradGrad;
+    and of MaxPoolGradGrad w.r.t. its input: PoolGrad again."""
+    props = ((2, 3), ignore_border, stride, pad, "max")
+    out = max_pooled(X, ignore_border, stride, pad)
+    gz = RNG.standard_normal(out.shape)
+    check(lambda g: pool.PoolGrad(*props)(X, out, g), gz)
+    check(lambda g: pool.MaxPoolGradGrad(*props)(X, out, g), RNG.standard_normal(X.shape))
+
+
+def hessian_vector(x, v, ignore_border, stride, pad):
+    """H v of sum(max_pool(tanh(x))**2), written as grad(grad(cost) . v)."""
+    y = pool_2d(T.tanh(x), (2, 3), ignore_border=ignore_border, stride=stride, pad=pad)
+    return theano.grad((theano.grad((y ** 2).sum(), x) * v).sum(), x)
+
+
+@pytest.mark.parametrize("ignore_border, stride, pad", POOLS)
+def test_max_pool_hessian_vector_product(ignore_border, stride, pad):
+    v = RNG.standard_normal(X.shape)
+    # The gradient of x -> grad(cost) . v (finite differences) is H v.
+    verify_grad(lambda x: (theano.grad(
+        (pool_2d(T.tanh(x), (2, 3), ignore_border=ignore_border, stride=stride,
+                 pad=pad) ** 2).sum(), x) * v).sum(), [X])
+    xs, vs = T.tensor4(), T.tensor4()
+    hv = hessian_vector(xs, vs, ignore_border, stride, pad)
+    got = theano.function([xs, vs], hv)(X, v)
+    want = theano.function([xs, vs], hv, mode=PY)(X, v)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert np.abs(got).max() > 0
+
+
+def test_max_pool_second_derivative_bad_shapes():
+    op = pool.MaxPoolGradGrad((2, 2), True)
+    xs, outs, ggs = T.tensor4(), T.tensor4(), T.tensor4()
+    f = theano.function([xs, outs, ggs], op(xs, outs, ggs))
+    x = np.zeros((1, 2, 4, 4))
+    with pytest.raises(ValueError, match=r"gradient of the input gradient of shape "
+                                         r"\(1, 2, 4, 5\) for input of shape \(1, 2, 4, 4\)"):
+        f(x, np.zeros((1, 2, 2, 2)), np.zeros((1, 2, 4, 5)))
+    with pytest.raises(ValueError, match=r"pooled output of shape \(1, 2, 3, 2\) .* "
+                                         r"expected \(1, 2, 2, 2\)"):
+        f(x, np.zeros((1, 2, 3, 2)), x)
+    with pytest.raises(ValueError, match="mode must be 'max'"):
+        pool.MaxPoolGradGrad((2, 2), True, mode="sum")
+
+
+def test_input_gradient_penalty_trains_through_grouped_conv_and_max_pool():
+    """Double backpropagation: the loss adds the squared norm of its gradient
+    w.r.t. the images, so the filters' gradient runs through the gradient of
+    PoolGrad (MaxPoolGradGrad) and of the convolution's gradient ops."""
+    xv, target = RNG.standard_normal((6, 2, 8, 8)), RNG.standard_normal((6, 3))
     v = theano.shared(RNG.standard_normal((4 * 3 * 3, 3)) * 0.3)
-    h = pool_2d(T.tanh(T.nnet.conv2d(x, w)), (2, 2), ignore_border=True).flatten(2)
-    loss = T.nnet.categorical_crossentropy(T.nnet.softmax(T.dot(h, v)), y).mean()
-    gw, gv = theano.grad(loss, [w, v])
-    step = theano.function([x, y], loss, updates=[(w, w - 0.5 * gw), (v, v - 0.5 * gv)])
-    xv, yv = RNG.standard_normal((8, 1, 8, 8)), RNG.integers(0, 3, 8)
-    first = step(xv, yv)
-    for _ in range(20):
-        last = step(xv, yv)
+
+    def penalty_of(w, x):
+        h = pool_2d(T.tanh(T.nnet.conv2d(x, w, num_groups=2)), (2, 2), ignore_border=True)
+        loss = ((T.dot(h.flatten(2), v) - target) ** 2).mean()
+        return loss + 10.0 * (theano.grad(loss, x) ** 2).sum()
+
+    w0 = RNG.standard_normal((4, 1, 3, 3)) * 0.3
+    verify_grad(penalty_of, [w0, xv])
+    w, x = theano.shared(w0.copy()), T.tensor4()
+    cost = penalty_of(w, x)
+    gw = theano.grad(cost, w)
+    np.testing.assert_allclose(theano.function([x], gw)(xv),
+                               theano.function([x], gw, mode=PY)(xv), rtol=1e-10, atol=1e-12)
+    step = theano.function([x], cost, updates=[(w, w - 0.05 * gw)])
+    first = step(xv)
+    for _ in range(10):
+        last = step(xv)
     assert last < first
 
 
@@ -166,6 +325,8 @@ def _conv_pair(x, w, **kw):
     ((9, 3, 12, 11), (6, 3, 3, 3), dict(border_mode="full", subsample=(2, 3))),
     ((5, 2, 10, 9), (4, 2, 3, 2), dict(border_mode=(2, 1), filter_dilation=(2, 2))),
     ((3, 16, 9, 9), (64, 16, 3, 3), dict(border_mode="half")),     # large: chunked BLAS
+    ((4, 6, 10, 9), (6, 2, 3, 3), dict(num_groups=3, subsample=(2, 1))),
+    ((2, 64, 12, 12), (256, 16, 3, 3), dict(num_groups=4, border_mode="half")),  # chunked
 ])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_conv2d_hot_paths_match_references(shape_x, shape_w, kw, dtype):

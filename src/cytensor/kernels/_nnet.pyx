@@ -12,7 +12,8 @@ friendlier messages), so no input can crash the process.  Loops over rows, image
 * softmax / log_softmax over the rows of a matrix, and their gradients;
 * categorical crossentropy with integer labels, alone and fused with softmax;
 * im2col / col2im for convolution (the products go to BLAS, never here);
-* direct 2-D pooling (max, sum, average with or without padding) and its gradient;
+* direct 2-D pooling (max, sum, average with or without padding), its gradient
+  and the gradient of max pooling's gradient;
 * row gather / scatter(-add) for advanced indexing, and one_hot.
 """
 from libc.string cimport memcpy, memset
@@ -509,6 +510,37 @@ def pool2d_grad(const real[:, :, ::1] x, const real[:, :, ::1] out,
                         gx[b, y, xx] += g
 
 
+def pool2d_max_grad_grad(const real[:, :, ::1] x, const real[:, :, ::1] out,
+                         const real[:, :, ::1] ggx, real[:, :, ::1] ggz, int wh, int ww,
+                         int sh, int sw, int ph, int pw, int nthreads):
+    """Gradient of max pooling's gradient with respect to the output gradient:
+    ggz[b, oy, ox] = the sum of ggx over the pixels of window (oy, ox) equal to
+    its maximum.  pool2d_grad sends each window's gradient to exactly those
+    pixels, so this is its transpose (ties included)."""
+    cdef Py_ssize_t B = x.shape[0], H = x.shape[1], W = x.shape[2]
+    cdef Py_ssize_t OH = out.shape[1], OW = out.shape[2]
+    cdef Py_ssize_t b, oy, ox, y, xx, y0, y1, x0, x1
+    cdef real acc
+    _require(out.shape[0] == B and ggz.shape[0] == B and ggz.shape[1] == OH
+             and ggz.shape[2] == OW and ggx.shape[0] == B and ggx.shape[1] == H
+             and ggx.shape[2] == W and wh >= 1 and ww >= 1, "pool2d_max_grad_grad")
+    _check_window(sh, sw, ph, pw, 1, 1, OH, OW, "pool2d_max_grad_grad")
+    for b in prange(B, nogil=True, schedule='static',
+                    num_threads=_threads(B * H * W, nthreads)):
+        for oy in range(OH):
+            y0 = max(oy * sh - ph, 0)
+            y1 = min(oy * sh - ph + wh, H)
+            for ox in range(OW):
+                x0 = max(ox * sw - pw, 0)
+                x1 = min(ox * sw - pw + ww, W)
+                acc = 0
+                for y in range(y0, y1):
+                    for xx in range(x0, x1):
+                        if x[b, y, xx] == out[b, oy, ox]:
+                            acc = acc + ggx[b, y, xx]
+                ggz[b, oy, ox] = acc
+
+
 # ---------------------------------------------------------------------------
 # Advanced indexing on rows: out[i] = x[idx[i]], and x[idx[i]] (+)= y[i].
 # Rows are bytes (any dtype) for gathers and sets; adding needs the dtype.
@@ -560,6 +592,11 @@ def add_rows(number[:, ::1] x, const Py_ssize_t[::1] idx, const number[:, ::1] y
 # BLAS.  The column blocks are small enough that OpenBLAS runs each product
 # in the calling thread (m*n*k below its multithreading threshold), so the
 # threads never wait on one another.
+#
+# Grouped convolution (G groups): image channels [g*C/G, (g+1)*C/G) meet
+# only filters [g*F/G, (g+1)*F/G), whose rows in wm hold C/G channels each.
+# A work item is one (image, group) pair; it offsets the pointers into x,
+# wm and out to its group and runs the same im2col and product on it.
 # ---------------------------------------------------------------------------
 
 from scipy.linalg.cython_blas cimport sgemm, dgemm
@@ -645,7 +682,7 @@ cdef void _col2im_one(const real *cols, real *dx, Py_ssize_t C, Py_ssize_t H, Py
 
 def conv_direct_ok(Py_ssize_t F, Py_ssize_t K, Py_ssize_t P):
     """True when conv2d_images / conv2d_images_grad_weights suit a layer with F
-    filters of K = channels*rows*cols weights and P output pixels per image:
+    filters per group of K = channels*rows*cols weights and P output pixels per image:
     column blocks of at least 64 pixels (or the whole image) stay below
     OpenBLAS's threading threshold, the per-thread im2col buffer of one image
     (K x P) stays small, and the sizes fit BLAS's int."""
@@ -669,39 +706,51 @@ cdef Py_ssize_t _block(Py_ssize_t F, Py_ssize_t K, Py_ssize_t P):
 
 
 cdef inline int _image_threads(Py_ssize_t N, Py_ssize_t work_per_image, int nthreads):
-    """Threads for N images of work_per_image (F*K*P) multiply-adds each."""
+    """Threads for N work items of work_per_image (F*K*P) multiply-adds each."""
     return _threads_over(N * work_per_image, 4 * PAR_MIN * 32, nthreads) if N > 1 else 1
 
 
+cdef int _check_groups(Py_ssize_t C, Py_ssize_t F, Py_ssize_t K, int G, int kh, int kw,
+                       str fn) except -1:
+    """G >= 1 divides the C channels and F filters; K = C/G * kh*kw."""
+    return _require(G >= 1 and C % G == 0 and F % G == 0 and K == C // G * kh * kw, fn)
+
+
 def conv2d_images(const real[:, :, :, ::1] x, const real[:, ::1] wm, real[:, :, ::1] out,
-                  int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw,
+                  int groups, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw,
                   int oh, int ow, int nthreads):
-    """out[n] (F, oh*ow) = wm (F, C*kh*kw) @ im2col(x[n]), images on threads.
-    The caller checks the geometry and conv_direct_ok(F, C*kh*kw, oh*ow)."""
+    """out[n] (F, oh*ow) = wm (F, C/G*kh*kw) @ im2col(x[n]) group by group,
+    (image, group) pairs on threads.  The caller checks the geometry and
+    conv_direct_ok(F/G, C/G*kh*kw, oh*ow)."""
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t F = wm.shape[0], K = wm.shape[1], P = <Py_ssize_t>oh * ow
-    cdef Py_ssize_t n, p0, pb
-    cdef int nt = _image_threads(N, F * K * P, nthreads)
+    cdef Py_ssize_t t, n, g, p0, pb, Cg, Fg
     cdef real *cols
     cdef int err = 0
-    _require(K == C * kh * kw and out.shape[0] == N and out.shape[1] == F
-             and out.shape[2] == P and _direct_sizes_ok(F, K, P), "conv2d_images")
+    _check_groups(C, F, K, groups, kh, kw, "conv2d_images")
+    Cg, Fg = C // groups, F // groups
+    _require(out.shape[0] == N and out.shape[1] == F and out.shape[2] == P
+             and _direct_sizes_ok(Fg, K, P), "conv2d_images")
     _check_window(sh, sw, ph, pw, dh, dw, oh, ow, "conv2d_images")
     if N == 0:
         return
-    pb = _block(F, K, P)
+    cdef int nt = _image_threads(N * groups, Fg * K * P, nthreads)
+    pb = _block(Fg, K, P)
     with nogil, parallel(num_threads=nt):
         cols = <real *>malloc(K * P * sizeof(real) + 64)
-        for n in prange(N, schedule='static'):
+        for t in prange(N * groups, schedule='static'):
             if cols == NULL:
                 err += 1
             else:
-                _im2col_one(&x[n, 0, 0, 0], cols, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw,
-                            oh, ow)
+                n = t // groups
+                g = t % groups
+                _im2col_one(&x[n, g * Cg, 0, 0], cols, Cg, H, W, kh, kw, sh, sw, ph, pw,
+                            dh, dw, oh, ow)
                 p0 = 0
                 while p0 < P:
-                    _gemm_cm(c'N', c'N', <int>min(pb, P - p0), <int>F, <int>K, 1, cols + p0,
-                             <int>P, &wm[0, 0], <int>K, 0, &out[n, 0, p0], <int>P)
+                    _gemm_cm(c'N', c'N', <int>min(pb, P - p0), <int>Fg, <int>K, 1,
+                             cols + p0, <int>P, &wm[g * Fg, 0], <int>K, 0,
+                             &out[n, g * Fg, p0], <int>P)
                     p0 = p0 + pb
         free(cols)
     if err:
@@ -709,41 +758,47 @@ def conv2d_images(const real[:, :, :, ::1] x, const real[:, ::1] wm, real[:, :, 
 
 
 def conv2d_images_grad_weights(const real[:, :, :, ::1] x, const real[:, :, ::1] gy,
-                               real[:, :, ::1] partial, int kh, int kw, int sh, int sw,
-                               int ph, int pw, int dh, int dw, int oh, int ow, int nthreads):
-    """partial[t] (F, C*kh*kw) = the sum, over the images thread t handles, of
-    gy[n] (F, oh*ow) @ im2col(x[n]).T; the caller sums partial over t.
-    partial has shape (nthreads, F, K) and is overwritten."""
+                               real[:, :, ::1] partial, int groups, int kh, int kw, int sh,
+                               int sw, int ph, int pw, int dh, int dw, int oh, int ow,
+                               int nthreads):
+    """partial[t] (F, C/G*kh*kw) = the sum, over the (image, group) pairs thread
+    t handles, of gy[n] (group's F/G rows, oh*ow) @ im2col(x[n] group's
+    channels).T; the caller sums partial over t.  partial has shape
+    (nthreads, F, K) and is overwritten."""
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t F = gy.shape[1], K = partial.shape[2], P = <Py_ssize_t>oh * ow
-    cdef Py_ssize_t n, p0, pb
-    cdef int nt = _image_threads(N, F * K * P, nthreads)
+    cdef Py_ssize_t s, n, g, p0, pb, Cg, Fg
     cdef int t
     cdef real *cols
     cdef int err = 0
-    _require(K == C * kh * kw and gy.shape[0] == N and gy.shape[2] == P
-             and partial.shape[1] == F and partial.shape[0] >= nt
-             and _direct_sizes_ok(F, K, P), "conv2d_images_grad_weights")
+    _check_groups(C, F, K, groups, kh, kw, "conv2d_images_grad_weights")
+    Cg, Fg = C // groups, F // groups
+    cdef int nt = _image_threads(N * groups, Fg * K * P, nthreads)
+    _require(gy.shape[0] == N and gy.shape[2] == P and partial.shape[1] == F
+             and partial.shape[0] >= nt and _direct_sizes_ok(Fg, K, P),
+             "conv2d_images_grad_weights")
     _check_window(sh, sw, ph, pw, dh, dw, oh, ow, "conv2d_images_grad_weights")
     memset(&partial[0, 0, 0], 0, partial.shape[0] * F * K * sizeof(real))
     if N == 0:
         return
-    pb = _block(F, K, P)
+    pb = _block(Fg, K, P)
     with nogil, parallel(num_threads=nt):
         cols = <real *>malloc(K * P * sizeof(real) + 64)
         t = threadid()
-        for n in prange(N, schedule='static'):
+        for s in prange(N * groups, schedule='static'):
             if cols == NULL:
                 err += 1
             else:
-                _im2col_one(&x[n, 0, 0, 0], cols, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw,
-                            oh, ow)
+                n = s // groups
+                g = s % groups
+                _im2col_one(&x[n, g * Cg, 0, 0], cols, Cg, H, W, kh, kw, sh, sw, ph, pw,
+                            dh, dw, oh, ow)
                 p0 = 0
                 while p0 < P:
-                    # gw^T (K x F, col-major) += cols[:, blk] (K x pb) @ gy[n][:, blk]^T
-                    _gemm_cm(c'T', c'N', <int>K, <int>F, <int>min(pb, P - p0), 1,
-                             cols + p0, <int>P, &gy[n, 0, p0], <int>P, 1,
-                             &partial[t, 0, 0], <int>K)
+                    # gw^T (K x Fg, col-major) += cols[:, blk] (K x pb) @ gy[n][g][:, blk]^T
+                    _gemm_cm(c'T', c'N', <int>K, <int>Fg, <int>min(pb, P - p0), 1,
+                             cols + p0, <int>P, &gy[n, g * Fg, p0], <int>P, 1,
+                             &partial[t, g * Fg, 0], <int>K)
                     p0 = p0 + pb
         free(cols)
     if err:
@@ -751,36 +806,43 @@ def conv2d_images_grad_weights(const real[:, :, :, ::1] x, const real[:, :, ::1]
 
 
 def conv2d_images_grad_inputs(const real[:, ::1] wm, const real[:, :, ::1] gy,
-                              real[:, :, :, ::1] dx, int kh, int kw, int sh, int sw,
-                              int ph, int pw, int dh, int dw, int oh, int ow, int nthreads):
-    """dx[n] = col2im(wm.T (K, F) @ gy[n] (F, oh*ow)), images on threads.  The
-    caller checks the geometry and conv_direct_ok(F, K, oh*ow)."""
+                              real[:, :, :, ::1] dx, int groups, int kh, int kw, int sh,
+                              int sw, int ph, int pw, int dh, int dw, int oh, int ow,
+                              int nthreads):
+    """dx[n] group's channels = col2im(wm group's rows.T (K, F/G) @ gy[n] group's
+    rows (F/G, oh*ow)), (image, group) pairs on threads.  The caller checks
+    the geometry and conv_direct_ok(F/G, K, oh*ow)."""
     cdef Py_ssize_t N = dx.shape[0], C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
     cdef Py_ssize_t F = wm.shape[0], K = wm.shape[1], P = <Py_ssize_t>oh * ow
-    cdef Py_ssize_t n, p0, pb
-    cdef int nt = _image_threads(N, F * K * P, nthreads)
+    cdef Py_ssize_t t, n, g, p0, pb, Cg, Fg
     cdef real *cols
     cdef int err = 0
-    _require(K == C * kh * kw and gy.shape[0] == N and gy.shape[1] == F
-             and gy.shape[2] == P and _direct_sizes_ok(F, K, P), "conv2d_images_grad_inputs")
+    _check_groups(C, F, K, groups, kh, kw, "conv2d_images_grad_inputs")
+    Cg, Fg = C // groups, F // groups
+    _require(gy.shape[0] == N and gy.shape[1] == F and gy.shape[2] == P
+             and _direct_sizes_ok(Fg, K, P), "conv2d_images_grad_inputs")
     _check_window(sh, sw, ph, pw, dh, dw, oh, ow, "conv2d_images_grad_inputs")
     if N == 0:
         return
-    pb = _block(F, K, P)
+    cdef int nt = _image_threads(N * groups, Fg * K * P, nthreads)
+    pb = _block(Fg, K, P)
     with nogil, parallel(num_threads=nt):
         cols = <real *>malloc(K * P * sizeof(real) + 64)
-        for n in prange(N, schedule='static'):
+        for t in prange(N * groups, schedule='static'):
             if cols == NULL:
                 err += 1
             else:
+                n = t // groups
+                g = t % groups
                 p0 = 0
                 while p0 < P:
-                    # cols^T (pb x K, col-major) = gy[n][:, blk]^T (pb x F) @ wm (F x K)
-                    _gemm_cm(c'N', c'T', <int>min(pb, P - p0), <int>K, <int>F, 1,
-                             &gy[n, 0, p0], <int>P, &wm[0, 0], <int>K, 0, cols + p0, <int>P)
+                    # cols^T (pb x K, col-major) = gy[n][g][:, blk]^T (pb x Fg) @ wm[g] (Fg x K)
+                    _gemm_cm(c'N', c'T', <int>min(pb, P - p0), <int>K, <int>Fg, 1,
+                             &gy[n, g * Fg, p0], <int>P, &wm[g * Fg, 0], <int>K, 0,
+                             cols + p0, <int>P)
                     p0 = p0 + pb
-                _col2im_one(cols, &dx[n, 0, 0, 0], C, H, W, kh, kw, sh, sw, ph, pw, dh, dw,
-                            oh, ow)
+                _col2im_one(cols, &dx[n, g * Cg, 0, 0], Cg, H, W, kh, kw, sh, sw, ph, pw,
+                            dh, dw, oh, ow)
         free(cols)
     if err:
         raise MemoryError("conv2d: out of memory for the im2col buffers")

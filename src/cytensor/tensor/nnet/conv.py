@@ -11,6 +11,12 @@ back for the gradient with respect to the images.
 ``filter_flip=True`` (Theano's default) is a true convolution: the filters
 are flipped before the patches are multiplied.  ``filter_flip=False`` is
 the cross-correlation most other frameworks call convolution.
+
+``num_groups=G`` splits the C image channels and the F filters into G
+groups: filters [g*F/G, (g+1)*F/G) see only channels [g*C/G, (g+1)*C/G),
+so filters have shape (F, C/G, rows, cols).  im2col keeps each channel's
+rows together, so a group's patches are a block of rows of the im2col
+matrix and its product is one BLAS call on that block.
 """
 import numpy as np
 
@@ -46,10 +52,10 @@ def _normal_border(border_mode):
 class _ConvGeometry(Op):
     """What the three convolution ops share: their parameters and shapes."""
 
-    __props__ = ("border_mode", "subsample", "filter_dilation", "filter_flip")
+    __props__ = ("border_mode", "subsample", "filter_dilation", "filter_flip", "num_groups")
 
     def __init__(self, border_mode="valid", subsample=(1, 1), filter_dilation=(1, 1),
-                 filter_flip=True):
+                 filter_flip=True, num_groups=1):
         self.border_mode = _normal_border(border_mode)
         self.subsample = _pair(subsample, "subsample")
         self.filter_dilation = _pair(filter_dilation, "filter_dilation")
@@ -57,6 +63,9 @@ class _ConvGeometry(Op):
         if min(self.subsample) < 1 or min(self.filter_dilation) < 1:
             raise ValueError(f"conv2d: subsample and filter_dilation must be >= 1, got "
                              f"{self.subsample} and {self.filter_dilation}")
+        if not isinstance(num_groups, (int, np.integer)) or num_groups < 1:
+            raise ValueError(f"conv2d: num_groups must be an int >= 1, got {num_groups!r}")
+        self.num_groups = int(num_groups)
 
     def padding(self, kh, kw):
         """(pad rows, pad cols) for filters of kh x kw."""
@@ -73,18 +82,29 @@ class _ConvGeometry(Op):
         """Output length along one axis (works on ints and symbolic scalars)."""
         return (n + 2 * pad - dilation * (k - 1) - 1) // stride + 1
 
+    def check_channels(self, x_shape, w_shape, layer):
+        """ValueError unless the images' channels and the filters fit the groups
+        (entries None, unknown until the function runs, are not checked)."""
+        (c, f), (cg, groups) = (x_shape[1], w_shape[0]), (w_shape[1], self.num_groups)
+        if f is not None and f % groups:
+            raise ValueError(f"{layer}: filters of shape {tuple(w_shape)}: {f} filters "
+                             f"cannot be split into num_groups={groups} groups")
+        if c is not None and cg is not None and c != cg * groups:
+            split = f" ({groups} groups of {cg})" if groups > 1 else ""
+            raise ValueError(f"{layer}: images of shape {tuple(x_shape)} have {c} channels "
+                             f"but filters of shape {tuple(w_shape)} expect {cg * groups}"
+                             f"{split}: expected images of shape (batch, {cg * groups}, "
+                             f"rows, cols)")
+
     def geometry(self, x_shape, w_shape, layer):
         """Check that images and filters fit; return the im2col parameters."""
         if len(x_shape) != 4 or len(w_shape) != 4:
             raise ValueError(f"{layer}: expected images (batch, channels, rows, cols) and "
                              f"filters (filters, channels, rows, cols), given shapes "
                              f"{tuple(x_shape)} and {tuple(w_shape)}")
+        self.check_channels(x_shape, w_shape, layer)
         n, c, h, w = x_shape
-        f, c2, kh, kw = w_shape
-        if c != c2:
-            raise ValueError(f"{layer}: images of shape {tuple(x_shape)} have {c} channels "
-                             f"but filters of shape {tuple(w_shape)} expect {c2}: expected "
-                             f"images of shape (batch, {c2}, rows, cols)")
+        kh, kw = w_shape[2:]
         ph, pw = self.padding(kh, kw)
         (sh, sw), (dh, dw) = self.subsample, self.filter_dilation
         oh = self.out_length(h, kh, ph, sh, dh)
@@ -98,10 +118,21 @@ class _ConvGeometry(Op):
         return dict(c=c, kh=kh, kw=kw, sh=sh, sw=sw, ph=ph, pw=pw, dh=dh, dw=dw, oh=oh, ow=ow)
 
     def filter_matrix(self, w):
-        """Filters as a C-contiguous (filters, channels*rows*cols) matrix."""
+        """Filters as a C-contiguous (filters, channels per group*rows*cols) matrix."""
         if self.filter_flip:
             w = w[:, :, ::-1, ::-1]
         return np.ascontiguousarray(w).reshape(w.shape[0], -1)
+
+    def group_rows(self, f, k):
+        """Per group: (its rows of the (f, k) filter matrix, its rows of im2col)."""
+        fg = f // self.num_groups
+        return [(slice(g * fg, (g + 1) * fg), slice(g * k, (g + 1) * k))
+                for g in range(self.num_groups)]
+
+    def by_group(self, a, axis):
+        """a with its channel (or filter) axis split into (groups, per group),
+        for the references' einsums."""
+        return a.reshape(a.shape[:axis] + (self.num_groups, -1) + a.shape[axis + 1:])
 
     def chunks(self, n, g):
         """Ranges of images whose im2col matrix fits COLS_LIMIT."""
@@ -110,8 +141,8 @@ class _ConvGeometry(Op):
         return [(n0, min(step, n - n0)) for n0 in range(0, n, step)]
 
     def _kernel_geometry(self, g):
-        return (g["kh"], g["kw"], g["sh"], g["sw"], g["ph"], g["pw"], g["dh"], g["dw"],
-                g["oh"], g["ow"], kernels.get_num_threads())
+        return (self.num_groups, g["kh"], g["kw"], g["sh"], g["sw"], g["ph"], g["pw"],
+                g["dh"], g["dw"], g["oh"], g["ow"], kernels.get_num_threads())
 
     def im2col(self, x, n0, nc, g):
         cols = np.empty((x.shape[1] * g["kh"] * g["kw"], nc * g["oh"] * g["ow"]), x.dtype)
@@ -121,8 +152,9 @@ class _ConvGeometry(Op):
 
     def __str__(self):
         flip = "" if self.filter_flip else ",corr"
+        groups = f",groups={self.num_groups}" if self.num_groups > 1 else ""
         return (f"{type(self).__name__}{{{self.border_mode},s={self.subsample},"
-                f"d={self.filter_dilation}{flip}}}")
+                f"d={self.filter_dilation}{flip}{groups}}}")
 
 
 def _grad_rows(gy, n0, nc):
@@ -137,13 +169,15 @@ def _contiguous(a, dtype):
 
 
 class Conv2d(_ConvGeometry):
-    """The convolution layer: images (n, c, h, w), filters (f, c, kh, kw) -> (n, f, oh, ow)."""
+    """The convolution layer: images (n, c, h, w), filters (f, c/groups, kh, kw)
+    -> (n, f, oh, ow)."""
 
     def make_node(self, x, w):
         x, w = as_float(x), as_float(w)
         if x.ndim != 4 or w.ndim != 4:
             raise TypeError(f"conv2d: images and filters must be 4-D, got {x.type} and "
                             f"{w.type}")
+        self.check_channels(x.type.shape, w.type.shape, "conv2d")
         dtype = upcast(x.dtype, w.dtype)
         shape = [x.type.shape[0], w.type.shape[0], None, None]
         for axis in (2, 3):
@@ -161,13 +195,17 @@ class Conv2d(_ConvGeometry):
         wm = self.filter_matrix(w)
         n, f, pixels = x.shape[0], w.shape[0], g["oh"] * g["ow"]
         out = output_buffer(output_storage[0], (n, f, g["oh"], g["ow"]), dtype)
-        if _nnet.conv_direct_ok(f, wm.shape[1], pixels) and out.flags.c_contiguous:
+        if _nnet.conv_direct_ok(f // self.num_groups, wm.shape[1], pixels) \
+                and out.flags.c_contiguous:
             # small layers: image by image on threads, straight into out
             _nnet.conv2d_images(x, wm, out.reshape(n, f, pixels), *self._kernel_geometry(g))
             output_storage[0][0] = out
             return
         for n0, nc in self.chunks(n, g):
-            product = kernels.dot(wm, self.im2col(x, n0, nc, g))
+            cols = self.im2col(x, n0, nc, g)
+            product = np.empty((f, cols.shape[1]), dtype)
+            for filters, patches in self.group_rows(f, wm.shape[1]):
+                kernels.dot(wm[filters], cols[patches], out=product[filters])
             out[n0:n0 + nc] = product.reshape(f, nc, g["oh"], g["ow"]).transpose(1, 0, 2, 3)
         output_storage[0][0] = out
 
@@ -182,7 +220,8 @@ class Conv2d(_ConvGeometry):
                 r, c = i * g["dh"], j * g["dw"]
                 patch = xp[:, :, r:r + g["sh"] * (g["oh"] - 1) + 1:g["sh"],
                            c:c + g["sw"] * (g["ow"] - 1) + 1:g["sw"]]
-                out += np.einsum("nchw,fc->nfhw", patch, w[:, :, i, j])
+                out += np.einsum("ngchw,gfc->ngfhw", self.by_group(patch, 1),
+                                 self.by_group(w[:, :, i, j], 0)).reshape(out.shape)
         return (out,)
 
     def grad(self, inputs, output_grads):
@@ -204,7 +243,8 @@ class Conv2dGradWeights(_ConvGeometry):
     def make_node(self, x, gy, w_shape):
         x, gy, w_shape = as_tensor_variable(x), as_tensor_variable(gy), \
             as_tensor_variable(w_shape)
-        shape = (gy.type.shape[1], x.type.shape[1], None, None)
+        c = x.type.shape[1]
+        shape = (gy.type.shape[1], None if c is None else c // self.num_groups, None, None)
         return Apply(self, [x, gy, w_shape], [TensorType(gy.dtype, shape=shape)()])
 
     def perform(self, node, inputs, output_storage):
@@ -214,7 +254,7 @@ class Conv2dGradWeights(_ConvGeometry):
         g = self.geometry(x.shape, w_shape, "conv2d gradient (filters)")
         self._check_gy(gy, (x.shape[0], w_shape[0], g["oh"], g["ow"]))
         f, k, pixels = w_shape[0], int(np.prod(w_shape[1:])), g["oh"] * g["ow"]
-        if _nnet.conv_direct_ok(f, k, pixels):
+        if _nnet.conv_direct_ok(f // self.num_groups, k, pixels):
             # small layers: image by image on threads, one partial sum per thread
             nt = kernels.get_num_threads()
             partial = np.empty((nt, f, k), dtype)
@@ -224,8 +264,9 @@ class Conv2dGradWeights(_ConvGeometry):
         else:
             gw = np.zeros((f, k), dtype)
             for n0, nc in self.chunks(x.shape[0], g):
-                kernels.gemm(1.0, _grad_rows(gy, n0, nc), self.im2col(x, n0, nc, g).T, 1.0,
-                             gw)
+                rows, cols = _grad_rows(gy, n0, nc), self.im2col(x, n0, nc, g)
+                for filters, patches in self.group_rows(f, k):
+                    kernels.gemm(1.0, rows[filters], cols[patches].T, 1.0, gw[filters])
         gw = gw.reshape(w_shape)
         output_storage[0][0] = np.ascontiguousarray(gw[:, :, ::-1, ::-1]) \
             if self.filter_flip else gw
@@ -240,7 +281,8 @@ class Conv2dGradWeights(_ConvGeometry):
                 r, c = i * g["dh"], j * g["dw"]
                 patch = xp[:, :, r:r + g["sh"] * (g["oh"] - 1) + 1:g["sh"],
                            c:c + g["sw"] * (g["ow"] - 1) + 1:g["sw"]]
-                gw[:, :, i, j] = np.einsum("nchw,nfhw->fc", patch, gy)
+                gw[:, :, i, j] = np.einsum("ngchw,ngfhw->gfc", self.by_group(patch, 1),
+                                           self.by_group(gy, 1)).reshape(gw.shape[:2])
         return (gw[:, :, ::-1, ::-1].copy() if self.filter_flip else gw,)
 
     def _check_gy(self, gy, expected):
@@ -263,7 +305,8 @@ class Conv2dGradInputs(_ConvGeometry):
     def make_node(self, w, gy, x_shape):
         w, gy, x_shape = as_tensor_variable(w), as_tensor_variable(gy), \
             as_tensor_variable(x_shape)
-        shape = (gy.type.shape[0], w.type.shape[1], None, None)
+        c = w.type.shape[1]
+        shape = (gy.type.shape[0], None if c is None else c * self.num_groups, None, None)
         return Apply(self, [w, gy, x_shape], [TensorType(gy.dtype, shape=shape)()])
 
     def perform(self, node, inputs, output_storage):
@@ -274,16 +317,18 @@ class Conv2dGradInputs(_ConvGeometry):
         Conv2dGradWeights._check_gy(self, gy, (x_shape[0], w.shape[0], g["oh"], g["ow"]))
         wm = self.filter_matrix(w)
         gx = output_buffer(output_storage[0], x_shape, dtype)
-        pixels = g["oh"] * g["ow"]
-        if _nnet.conv_direct_ok(w.shape[0], wm.shape[1], pixels) and gx.flags.c_contiguous:
+        f, k, pixels = w.shape[0], wm.shape[1], g["oh"] * g["ow"]
+        if _nnet.conv_direct_ok(f // self.num_groups, k, pixels) and gx.flags.c_contiguous:
             # small layers: image by image on threads, straight into gx
-            _nnet.conv2d_images_grad_inputs(wm, gy.reshape(x_shape[0], w.shape[0], pixels),
+            _nnet.conv2d_images_grad_inputs(wm, gy.reshape(x_shape[0], f, pixels),
                                             gx, *self._kernel_geometry(g))
             output_storage[0][0] = gx
             return
-        wm_t = wm.T
         for n0, nc in self.chunks(x_shape[0], g):
-            cols = kernels.dot(wm_t, _grad_rows(gy, n0, nc))
+            rows = _grad_rows(gy, n0, nc)
+            cols = np.empty((k * self.num_groups, rows.shape[1]), dtype)
+            for filters, patches in self.group_rows(f, k):
+                kernels.dot(wm[filters].T, rows[filters], out=cols[patches])
             _nnet.col2im(cols, gx, n0, nc, g["kh"], g["kw"], g["sh"], g["sw"], g["ph"],
                          g["pw"], g["dh"], g["dw"], g["oh"], g["ow"],
                          kernels.get_num_threads())
@@ -302,7 +347,9 @@ class Conv2dGradInputs(_ConvGeometry):
                 r, c = i * g["dh"], j * g["dw"]
                 gxp[:, :, r:r + g["sh"] * (g["oh"] - 1) + 1:g["sh"],
                     c:c + g["sw"] * (g["ow"] - 1) + 1:g["sw"]] += \
-                    np.einsum("nfhw,fc->nchw", gy, w[:, :, i, j])
+                    np.einsum("ngfhw,gfc->ngchw", self.by_group(gy, 1),
+                              self.by_group(w[:, :, i, j], 0)).reshape(
+                                  gy.shape[0], x_shape[1], g["oh"], g["ow"])
         return (gxp[:, :, ph:ph + x_shape[2], pw:pw + x_shape[3]].copy(),)
 
     def grad(self, inputs, output_grads):
@@ -328,23 +375,28 @@ def conv2d(input, filters, input_shape=None, filter_shape=None, border_mode="val
            subsample=(1, 1), filter_flip=True, image_shape=None, filter_dilation=(1, 1),
            num_groups=1, unshared=False):
     """Theano's ``T.nnet.conv2d``: (batch, channels, rows, cols) images with
-    (filters, channels, rows, cols) filters.
+    (filters, channels // num_groups, rows, cols) filters.
 
     border_mode: 'valid' (no padding), 'full' (pad filter size - 1), 'half'
     (pad filter size // 2: same size for odd filters and stride 1), or an int
     / pair of ints (explicit padding).  subsample: strides.  filter_flip:
-    True convolves (flips the filters), False cross-correlates.
+    True convolves (flips the filters), False cross-correlates.  num_groups:
+    split channels and filters into that many independent groups (both
+    counts must divide by it).  unshared (locally connected filters, one set
+    per output pixel) is not implemented.
     """
-    if num_groups != 1 or unshared:
-        raise NotImplementedError("conv2d: grouped and unshared convolutions are not "
-                                  "supported")
+    if unshared:
+        raise NotImplementedError("conv2d: unshared=True (locally connected filters, one "
+                                  "set per output pixel) is not implemented")
     input = _hint(as_float(input), input_shape if input_shape is not None else image_shape)
     filters = _hint(as_float(filters), filter_shape)
-    return Conv2d(border_mode, subsample, filter_dilation, filter_flip)(input, filters)
+    return Conv2d(border_mode, subsample, filter_dilation, filter_flip, num_groups)(
+        input, filters)
 
 
 def conv2d_grad_wrt_inputs(output_grad, filters, input_shape, border_mode="valid",
-                           subsample=(1, 1), filter_flip=True, filter_dilation=(1, 1)):
+                           subsample=(1, 1), filter_flip=True, filter_dilation=(1, 1),
+                           num_groups=1):
     """The transposed convolution (Theano's name): images from output gradients."""
-    return Conv2dGradInputs(border_mode, subsample, filter_dilation, filter_flip)(
+    return Conv2dGradInputs(border_mode, subsample, filter_dilation, filter_flip, num_groups)(
         filters, output_grad, as_tensor_variable(input_shape))

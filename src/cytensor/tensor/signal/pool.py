@@ -6,6 +6,12 @@ partial windows are kept (and padding is not allowed, as in Theano).
 Modes: 'max', 'sum', 'average_inc_pad' (divide by the window size, padding
 included) and 'average_exc_pad' (divide by the number of real pixels).
 The kernels (kernels/_nnet.pyx) loop over windows directly: no im2col.
+
+Second derivatives: the gradient (``PoolGrad``) is linear in the output
+gradient, so its own gradient is that linear map transposed: pooling again
+for sum and average, ``MaxPoolGradGrad`` for max (each window collects
+from the pixels equal to its maximum).  With respect to the input and the
+pooled output the gradient is piecewise constant: zero, as in Theano.
 """
 import numpy as np
 
@@ -75,9 +81,20 @@ class _PoolParams(Op):
                              f"{self.ws[1] - 2 * self.pad[1]}")
         return np.ascontiguousarray(x).reshape(-1, rows, cols)
 
-    def kernel_args(self):
+    def pooled_shape(self, x, layer, **pooled):
+        """The shape x pools to; ValueError naming any of the ``pooled`` arrays
+        that has another shape."""
+        expected = x.shape[:-2] + self.out_shape(x.shape)
+        for name, a in pooled.items():
+            if a.shape != expected:
+                raise ValueError(f"{layer}: {name.replace('_', ' ')} of shape {a.shape} "
+                                 f"for input of shape {x.shape}: expected {expected}")
+        return expected
+
+    def window_args(self):
+        """Window, stride and padding as the kernels take them."""
         return (self.ws[0], self.ws[1], self.stride[0], self.stride[1], self.pad[0],
-                self.pad[1], MODES[self.mode], kernels.get_num_threads())
+                self.pad[1])
 
     def windows(self, x):
         """For the references: yield (index, window slice) over the padded input."""
@@ -112,7 +129,8 @@ class Pool(_PoolParams):
         imgs = self.images(x, "pool_2d")
         shape = x.shape[:-2] + self.out_shape(x.shape)
         out = output_buffer(output_storage[0], shape, x.dtype)
-        _nnet.pool2d(imgs, out.reshape((-1,) + shape[-2:]), *self.kernel_args())
+        _nnet.pool2d(imgs, out.reshape((-1,) + shape[-2:]), *self.window_args(),
+                     MODES[self.mode], kernels.get_num_threads())
         output_storage[0][0] = out
 
     def reference(self, node, x):
@@ -152,14 +170,13 @@ class PoolGrad(_PoolParams):
     def perform(self, node, inputs, output_storage):
         x, out, gz = inputs
         imgs = self.images(x, "pool_2d gradient")
-        expected = x.shape[:-2] + self.out_shape(x.shape)
-        if gz.shape != expected or out.shape != expected:
-            raise ValueError(f"pool_2d gradient: output gradient of shape {gz.shape} for "
-                             f"input of shape {x.shape}: expected {expected}")
+        expected = self.pooled_shape(x, "pool_2d gradient", output_gradient=gz,
+                                     pooled_output=out)
         gz = np.ascontiguousarray(gz, dtype=x.dtype).reshape((-1,) + expected[-2:])
         out = np.ascontiguousarray(out).reshape(gz.shape)
         gx = output_buffer(output_storage[0], x.shape, x.dtype)
-        _nnet.pool2d_grad(imgs, out, gz, gx.reshape(imgs.shape), *self.kernel_args())
+        _nnet.pool2d_grad(imgs, out, gz, gx.reshape(imgs.shape), *self.window_args(),
+                          MODES[self.mode], kernels.get_num_threads())
         output_storage[0][0] = gx
 
     def reference(self, node, x, out, gz):
@@ -179,13 +196,61 @@ class PoolGrad(_PoolParams):
         x, out, gz = inputs
         (g,) = output_grads
         if self.mode == "max":
-            raise NotImplementedError("the second derivative of max pooling is not "
-                                      "implemented")
+            return [None, None, MaxPoolGradGrad(*self._props())(x, out, g)]
         # Average and sum pooling are linear: the gradient's gradient pools g.
         return [None, None, Pool(*self._props())(g)]
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
+
+
+class MaxPoolGradGrad(_PoolParams):
+    """The gradient of max pooling's PoolGrad with respect to its output
+    gradient, from the input x, the pooled output and ggx (shaped like x):
+    each window sums ggx over all its pixels equal to its maximum, ties
+    included, the exact transpose of PoolGrad's rule (Theano's
+    DownsampleFactorMaxGradGrad)."""
+
+    def __init__(self, ws, ignore_border=False, stride=None, pad=(0, 0), mode="max"):
+        super().__init__(ws, ignore_border, stride, pad, mode)
+        if self.mode != "max":
+            raise ValueError(f"MaxPoolGradGrad: mode must be 'max', got {mode!r}")
+
+    def make_node(self, x, out, ggx):
+        x, out, ggx = map(as_tensor_variable, (x, out, ggx))
+        return Apply(self, [x, out, ggx], [TensorType(x.dtype, shape=out.type.shape)()])
+
+    def perform(self, node, inputs, output_storage):
+        x, out, ggx = inputs
+        imgs = self.images(x, "max pool second derivative")
+        expected = self.pooled_shape(x, "max pool second derivative", pooled_output=out)
+        if ggx.shape != x.shape:
+            raise ValueError(f"max pool second derivative: gradient of the input gradient "
+                             f"of shape {ggx.shape} for input of shape {x.shape}: expected "
+                             f"{x.shape}")
+        ggx = np.ascontiguousarray(ggx, dtype=x.dtype).reshape(imgs.shape)
+        out = np.ascontiguousarray(out, dtype=x.dtype).reshape((-1,) + expected[-2:])
+        ggz = output_buffer(output_storage[0], expected, x.dtype)
+        _nnet.pool2d_max_grad_grad(imgs, out, ggx, ggz.reshape(out.shape),
+                                   *self.window_args(), kernels.get_num_threads())
+        output_storage[0][0] = ggz
+
+    def reference(self, node, x, out, ggx):
+        ggz = np.zeros(self.pooled_shape(x, "max pool second derivative", pooled_output=out),
+                       x.dtype)
+        for (i, j), (rows, cols), _ in self.windows(x):
+            at_max = x[..., rows, cols] == out[..., i, j][..., None, None]
+            ggz[..., i, j] = (ggx[..., rows, cols] * at_max).sum(axis=(-2, -1))
+        return (ggz,)
+
+    def grad(self, inputs, output_grads):
+        x, out, _ = inputs
+        (g,) = output_grads
+        # Linear in ggx: its transpose is PoolGrad's max rule again.
+        return [None, None, PoolGrad(*self._props())(x, out, g)]
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[1]]
 
 
 def pool_2d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0), mode="max",
