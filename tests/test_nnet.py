@@ -208,3 +208,51 @@ def test_dimshuffle_and_shape_cast_hot_paths():
     np.testing.assert_array_equal(a, v[None, :, None, :])
     np.testing.assert_array_equal(b, v.T[:, None, :])
     assert c.dtype == np.float32 and c == 0.5
+
+
+# ---------------------------------------------------------------------------
+# Second derivatives: the gradient ops have gradients of their own
+# ---------------------------------------------------------------------------
+
+def test_gradient_ops_have_gradients():
+    from cytensor.tensor.nnet.basic import (CrossentropyCategorical1HotGrad,
+                                            CrossentropySoftmax1HotDx, SoftmaxGrad)
+    rng = np.random.default_rng(21)
+    x = rng.standard_normal((3, 5))
+    sm = np.exp(x) / np.exp(x).sum(axis=1, keepdims=True)
+    labels = T.constant(np.array([1, 4, 0]))
+    for axis in (-1, 0):
+        verify_grad(lambda dy, y: SoftmaxGrad(axis)(dy, y), [rng.standard_normal((3, 5)), sm])
+        verify_grad(lambda dy, y: SoftmaxGrad(axis, True)(dy, y),
+                    [rng.standard_normal((3, 5)), np.log(sm)])
+    verify_grad(lambda g, s: CrossentropySoftmax1HotDx()(g, s, labels),
+                [rng.standard_normal(3), sm])
+    verify_grad(lambda g, p: CrossentropyCategorical1HotGrad()(g, p, labels),
+                [rng.standard_normal(3), sm + 0.1])
+
+
+@pytest.mark.parametrize("loss", ["softmax then crossentropy", "fused op", "log_softmax"])
+def test_hessian_of_softmax_crossentropy(loss):
+    """The Hessian of a classifier's loss with respect to its bias, against
+    finite differences of the gradient (and its known closed form)."""
+    rng = np.random.default_rng(22)
+    xv, yv = rng.standard_normal((4, 3)), np.array([2, 0, 1, 2])
+    x, b, y = T.dmatrix("x"), T.dvector("b"), T.lvector("y")
+    z = x + b
+    if loss == "softmax then crossentropy":
+        cost = T.nnet.categorical_crossentropy(T.nnet.softmax(z), y).mean()
+    elif loss == "fused op":
+        cost = T.nnet.crossentropy_softmax_1hot(z, y)[0].mean()
+    else:
+        cost = -(T.nnet.log_softmax(z) * T.nnet.one_hot(y, 3)).sum(axis=1).mean()
+    f_grad = theano.function([x, b, y], T.grad(cost, b))
+    f_hess = theano.function([x, b, y], T.hessian(cost, b))
+    bv = rng.standard_normal(3)
+    eps = 1e-6
+    numeric = np.array([(f_grad(xv, bv + eps * e, yv) - f_grad(xv, bv - eps * e, yv)) / (2 * eps)
+                        for e in np.eye(3)])
+    hess = f_hess(xv, bv, yv)
+    np.testing.assert_allclose(hess, numeric, atol=1e-7)
+    p = np.exp(xv + bv) / np.exp(xv + bv).sum(axis=1, keepdims=True)
+    closed_form = np.mean([np.diag(r) - np.outer(r, r) for r in p], axis=0)
+    np.testing.assert_allclose(hess, closed_form, atol=1e-10)

@@ -201,6 +201,18 @@ class SoftmaxGrad(Op):
             return (dy - np.exp(y) * np.sum(dy, axis=axis, keepdims=True),)
         return (y * (dy - np.sum(dy * y, axis=axis, keepdims=True)),)
 
+    def grad(self, inputs, output_grads):
+        """Second derivatives of softmax: the op is linear in dy (its own
+        transpose), and a product in y."""
+        (dy, y), (g,) = inputs, output_grads
+
+        def total(v):
+            return tm.sum(v, axis=self.axis if y.ndim else None, keepdims=True)
+        if self.log:            # dy - exp(y) * total(dy)
+            return [g - total(g * tm.exp(y)), -g * tm.exp(y) * total(dy)]
+        # y * (dy - total(dy * y))
+        return [SoftmaxGrad(self.axis)(g, y), g * (dy - total(dy * y)) - dy * total(g * y)]
+
     def infer_shape(self, node, input_shapes):
         return [input_shapes[1]]
 
@@ -278,6 +290,13 @@ class CrossentropyCategorical1HotGrad(Op):
         rows = np.arange(len(y))
         out[rows, y] = -g / p[rows, y]
         return (out,)
+
+    def grad(self, inputs, output_grads):
+        """Only p[i, y[i]] matters: out[i, y[i]] = -g[i] / p[i, y[i]]."""
+        (g, p, y), (gout,) = inputs, output_grads
+        at_label = one_hot(y, p.shape[1], p.dtype)
+        p_y, gout_y = tm.sum(p * at_label, axis=1), tm.sum(gout * at_label, axis=1)
+        return [-gout_y / p_y, at_label * (gout_y * g / tm.sqr(p_y)).dimshuffle(0, "x"), None]
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[1]]
@@ -392,6 +411,12 @@ class CrossentropySoftmax1HotDx(Op):
         out = sm * g[:, None]
         out[np.arange(len(y)), y] -= g
         return (out,)
+
+    def grad(self, inputs, output_grads):
+        """Linear in g and in sm: out = g[:, None] * (sm - one_hot(y))."""
+        (g, sm, y), (gout,) = inputs, output_grads
+        residual = sm - one_hot(y, sm.shape[1], sm.dtype)
+        return [tm.sum(gout * residual, axis=1), gout * g.dimshuffle(0, "x"), None]
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[1]]
