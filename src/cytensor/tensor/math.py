@@ -236,7 +236,9 @@ class Reduce(Op):
         if self.op in ("sum", "prod"):
             ufunc = np.add if self.op == "sum" else np.multiply
             acc = self.acc_dtype or _default_acc_dtype(node.inputs[0].dtype)
-            return (np.asarray(ufunc.reduce(x, axis=self.axis, dtype=acc)).astype(out_dtype),)
+            with np.errstate(all="ignore"):        # inf - inf is nan, as in the kernel
+                total = ufunc.reduce(x, axis=self.axis, dtype=acc)
+            return (np.asarray(total).astype(out_dtype),)
         fn = {"max": np.max, "min": np.min, "all": np.all, "any": np.any}[self.op]
         return (np.asarray(fn(x, axis=self.axis), dtype=out_dtype),)
 
