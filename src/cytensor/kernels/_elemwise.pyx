@@ -306,6 +306,16 @@ cdef inline void _load_inputs(VMPlan *p, char **R, char *tb, cyt_intp start,
                      R[k], p.ct, 0)
 
 
+cdef inline void _next_block(VMPlan *p, cyt_prefetch *pf, cyt_intp start,
+                             cyt_intp end) noexcept nogil:
+    """Point pf at the direct inputs' block from flat index start (none past end)."""
+    cdef int k
+    cyt_pf_init(pf, (BLOCK if end - start > BLOCK else end - start) * p.csz)
+    for k in range(p.nin):
+        if p.kind[k] == KIND_DIRECT:
+            cyt_pf_add(pf, p.data[k] + start * p.csz)
+
+
 cdef int _run_block(VMPlan *p, char **R, char *tb, cyt_intp start, cyt_intp n,
                     bint stream) noexcept nogil:
     """One block: direct inputs of the next block are prefetched from the libm
@@ -313,12 +323,8 @@ cdef int _run_block(VMPlan *p, char **R, char *tb, cyt_intp start, cyt_intp n,
     computed in the block buffer and streamed out; other outputs are walked out."""
     cdef int k
     cdef cyt_intp bstride = BLOCK * p.csz
-    cdef cyt_intp after = start + n
     cdef cyt_prefetch pf
-    cyt_pf_init(&pf, (BLOCK if p.size - after > BLOCK else p.size - after) * p.csz)
-    for k in range(p.nin):
-        if p.kind[k] == KIND_DIRECT:
-            cyt_pf_add(&pf, p.data[k] + after * p.csz)
+    _next_block(p, &pf, start + n, p.size)
     _load_inputs(p, R, tb, start, n)
     for k in range(p.nin, p.nin + p.nout):
         if p.kind[k] == KIND_DIRECT and not stream:
@@ -940,12 +946,17 @@ cdef struct FRPlan:
     char *part
 
 
-cdef char *_fr_eval(VMPlan *p, char **R, char *tb, cyt_intp start, cyt_intp n) noexcept nogil:
-    """Run the program on flat range [start, start+n); returns the output register."""
+cdef char *_fr_eval(VMPlan *p, char **R, char *tb, cyt_intp start, cyt_intp n,
+                    cyt_intp end) noexcept nogil:
+    """Run the program on flat range [start, start+n), prefetching what
+    follows up to ``end`` (the thread's range goes on there); returns the
+    output register."""
     cdef cyt_intp bstride = BLOCK * p.csz
+    cdef cyt_prefetch pf
+    _next_block(p, &pf, start + n, end)
     _load_inputs(p, R, tb, start, n)
     R[p.nin] = tb + p.nin * bstride
-    cyt_vm_run(p.ct, R, p.code, p.ninstr, n)
+    cyt_vm_run_pf(p.ct, R, p.code, p.ninstr, n, &pf)
     return R[p.nin]
 
 
@@ -958,7 +969,7 @@ cdef void _fr_rows(VMPlan *p, FRPlan *f, char **R, char *tb, cyt_intp f0, cyt_in
         n = f1 - pos
         if n > BLOCK:
             n = BLOCK
-        out = _fr_eval(p, R, tb, pos, n)
+        out = _fr_eval(p, R, tb, pos, n, f1)
         q = pos
         end = pos + n
         while q < end:
@@ -1020,7 +1031,7 @@ cdef void _fr_task(VMPlan *p, FRPlan *f, char **R, char *tb, cyt_intp t) noexcep
             if nr > r1 - r0:
                 nr = r1 - r0
             start = (o * f.R + r0) * f.Ki + j0
-            out = _fr_eval(p, R, tb, start, nr * w)
+            out = _fr_eval(p, R, tb, start, nr * w, start + nr * w)   # tiles: nothing to prefetch
             for s in range(nr):
                 cyt_fr_fold_cols(f.op, p.ct, f.act, dst, out + s * w * p.csz, w)
             r0 += nr
