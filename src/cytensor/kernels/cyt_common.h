@@ -140,7 +140,6 @@ static void cyt_copy_nd(char *dst, int dt, const cyt_intp *dstr, const char *src
     }
 }
 
-/* OpenMP shims (so the .pyx files build without omp.h) */
 /* Copy n bytes to dst with non-temporal (streaming) stores where x86 has them.
  * An ordinary store first reads the destination line into cache; for an
  * output larger than the caches that read is wasted memory traffic (a fifth
@@ -166,6 +165,7 @@ static inline void cyt_stream_copy(char *dst, const char *src, cyt_intp n) {
 }
 #endif
 
+/* OpenMP shims (so the .pyx files build without omp.h) */
 #ifdef _OPENMP
 #include <omp.h>
 static inline int cyt_omp_max_threads(void) { return omp_get_max_threads(); }

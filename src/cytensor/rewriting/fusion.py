@@ -106,9 +106,10 @@ def fuse_reduction(fgraph):
         x = node.inputs[0]
         producer = x.owner
         if not _fusable(producer) or len(producer.outputs) != 1 or \
-                producer.op.inplace is not None or x.ndim == 0 or \
-                producer.op._kernel(producer) is None or \
-                producer.op._kernel(producer)[3] == np.uint64:   # no uint64 accumulators
+                producer.op.inplace is not None or x.ndim == 0:
+            continue
+        kernel = producer.op._kernel(producer)
+        if kernel is None or kernel[3] == np.uint64:    # the fused kernel: no uint64 registers
             continue
         if [c for c, _ in fgraph.clients.get(x, [])] != [node]:
             continue
