@@ -70,6 +70,19 @@ def test_gradients():
     verify_grad(lambda p: T.take(p, [3, 1, 3], axis=1), [P])
 
 
+@pytest.mark.parametrize("mode", ["wrap", "clip"])
+def test_take_wrap_and_clip(mode):
+    """Out-of-range indices, as NumPy's take: modulo the length, or clipped."""
+    x, i = T.dmatrix("x"), T.lvector("i")
+    idx = np.array([0, 5, -7, 13, 3])
+    for axis in (None, 0, 1):
+        f = theano.function([x, i], T.take(x, i, axis=axis, mode=mode))
+        np.testing.assert_array_equal(f(P, idx), np.take(P, idx, axis=axis, mode=mode))
+    verify_grad(lambda p: T.take(p, idx, axis=1, mode=mode), [P])
+    with pytest.raises(ValueError, match="mode must be"):
+        T.take(x, i, mode="bogus")
+
+
 def test_take():
     x = T.dmatrix()
     np.testing.assert_array_equal(theano.function([x], T.take(x, [1, 3]))(P),

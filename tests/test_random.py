@@ -62,6 +62,18 @@ def test_theano_random_streams():
     assert len(srng.updates()) == 4
 
 
+def test_theano_permutation_with_a_size():
+    """RandomStreams.permutation(size, n): a shuffled range(n) for each index
+    of size, new ones each call."""
+    srng = RandomStreams(5)
+    f = theano.function([], srng.permutation(size=(4, 2), n=6))
+    first, second = f(), f()
+    assert first.shape == (4, 2, 6) and first.dtype == np.int64
+    for rows in (first, second):
+        assert (np.sort(rows, axis=-1) == np.arange(6)).all()
+    assert not (first == second).all()
+
+
 def test_bad_parameters_raise():
     srng = RandomStream(0)
     with pytest.raises(ValueError, match="random normal"):

@@ -248,11 +248,18 @@ def advanced_subtensor(x, index):
 
 def take(a, indices, axis=None, mode="raise"):
     """Elements of ``a`` at ``indices`` along ``axis`` (NumPy's take; None:
-    of the flattened array)."""
-    if mode != "raise":
-        raise NotImplementedError("take: only mode='raise' is supported")
-    a = as_tensor_variable(a)
+    of the flattened array).  An index out of range is an error with
+    mode='raise', taken modulo the length with 'wrap', moved to the nearest
+    end with 'clip'."""
+    from .math import clip
+    if mode not in ("raise", "wrap", "clip"):
+        raise ValueError(f"take: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
+    a, indices = as_tensor_variable(a), as_tensor_variable(indices)
     if axis is None:
-        return advanced_subtensor(a.flatten(), (indices,))
+        a, axis = a.flatten(), 0
     axis = axis % a.ndim
+    if mode == "wrap":
+        indices = indices % a.shape[axis]
+    elif mode == "clip":
+        indices = clip(indices, 0, a.shape[axis] - 1)
     return advanced_subtensor(a, (slice(None),) * axis + (indices,))

@@ -52,6 +52,9 @@ DISTRIBUTIONS = {
     "choice": lambda rng, size, a, replace, *p: rng.choice(_int_or_array(a), size,
                                                            bool(replace), p[0] if p else None),
     "permutation": lambda rng, size, x: rng.permutation(_int_or_array(x)),
+    # Theano's permutation(size, n): one shuffled range(n) for each index of size
+    "permutations": lambda rng, size, n: rng.permuted(
+        np.tile(np.arange(int(n)), (size or ()) + (1,)), axis=-1),
 }
 
 
@@ -134,6 +137,8 @@ class RandomStream:
             ndim = len(static)
         if dist == "permutation":
             ndim = max(1, params[0].ndim)
+        elif dist == "permutations":
+            ndim += 1
         state = shared(state_from_seed(self._seeds.spawn(1)[0]), name="rng_state")
         next_state, value = RandomVariable(dist, np.dtype(dtype).name, ndim)(
             state, size_vec, *params)

@@ -28,7 +28,8 @@ class RandomStreams(RandomStream):
         return super().choice(a, size, replace, p, dtype)
 
     def permutation(self, size=(), n=1, ndim=None, dtype="int64"):
-        if size not in ((), None):
-            raise NotImplementedError("permutation: only size=() (one permutation) is "
-                                      "supported")
-        return super().permutation(n, dtype)
+        """Shuffled range(n): one (size=()), or one for each index of ``size``
+        (shape size + (n,))."""
+        if size in ((), None):
+            return super().permutation(n, dtype)
+        return self.gen("permutations", size, dtype, n)
