@@ -412,12 +412,11 @@ class ARange(Op):
         return Apply(self, [start, stop, step], [TensorType(self.dtype, shape=(None,))()])
 
     def perform(self, node, inputs, output_storage):
-        start, stop, step = inputs
-        if step == 0:
-            raise ValueError("arange: step must not be zero")
-        output_storage[0][0] = np.arange(start, stop, step, dtype=self.dtype)
+        output_storage[0][0] = self.reference(node, *inputs)[0]
 
     def reference(self, node, start, stop, step):
+        if step == 0:
+            raise ValueError("arange: step must not be zero")
         return (np.arange(start, stop, step, dtype=self.dtype),)
 
     def grad(self, inputs, output_grads):
