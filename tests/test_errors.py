@@ -84,3 +84,15 @@ def test_update_of_another_type():
     with pytest.raises(TypeError, match=r"of dtype float64 instead of float32; cast it "
                                         r"with T.cast\(expr, 'float32'\)"):
         theano.function([v], updates=[(f32, f32 - v)])
+
+
+def test_a_variable_is_true_but_a_symbolic_condition_cannot_be_tested():
+    W = theano.shared(np.zeros(3), "W")
+    x = T.vector("x")
+    assert W and x and not (not W)        # Theano code asks `if not W:` for "not given"
+    with pytest.raises(TypeError, match=r"truth value of symbolic .* use T.switch"):
+        if x > 0:
+            pass
+    a, b, c = T.scalars("a", "b", "c")
+    with pytest.raises(TypeError, match=r"truth value of symbolic"):
+        a < b < c

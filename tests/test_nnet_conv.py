@@ -195,6 +195,15 @@ def test_pool_values_and_other_ranks():
     assert pool.max_pool_2d(T.tensor4(), (2, 2), ignore_border=True).ndim == 4
 
 
+def test_downsample_is_theano_0_7s_name_for_max_pooling():
+    from cytensor.tensor.signal import downsample
+    images = np.arange(32.0).reshape(1, 2, 4, 4)
+    x = T.tensor4()
+    pooled = downsample.max_pool_2d(input=x, ds=(2, 2), ignore_border=True)
+    np.testing.assert_array_equal(theano.function([x], pooled)(images),
+                                  images[..., 1::2, 1::2])
+
+
 def test_average_pool_gradient_of_gradient():
     p = pool.PoolGrad((2, 2), True, None, (0, 0), "average_inc_pad")
     gz = RNG.standard_normal((2, 3, 3, 3))

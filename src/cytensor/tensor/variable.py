@@ -26,10 +26,14 @@ def _binary(fn_name, reflected=False):
 class TensorOperators:
     """Mixed into TensorVariable (and so into constants and shared tensors)."""
 
-    # Truth testing a symbolic value is always a mistake (``if x > 0:``).
+    # As in Theano, a variable is true (``if not W:`` asks whether one was
+    # given), but a symbolic condition cannot be tested: ``if x > 0:`` and
+    # ``a < b < c`` are mistakes, since the value is unknown until a call.
     def __bool__(self):
-        raise TypeError(f"the truth value of symbolic {self} is unknown until a function "
-                        "runs; use T.switch(cond, a, b) for a symbolic choice")
+        if self.dtype == "bool":
+            raise TypeError(f"the truth value of symbolic {self} is unknown until a "
+                            "function runs; use T.switch(cond, a, b) for a symbolic choice")
+        return True
 
     def __iter__(self):
         if self.ndim == 0 or self.type.shape[0] is None:
