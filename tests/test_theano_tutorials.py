@@ -415,3 +415,18 @@ def test_SdA(floatX):
     assert numpy.mean(test_score()) < 0.5
     for param in sda.params:
         assert param.get_value(borrow=True).dtype == floatX
+
+
+def test_conditions_page_switch_and_ifelse():
+    from cytensor.ifelse import ifelse
+    a, b = T.scalars('a', 'b')
+    x, y = T.matrices('x', 'y')
+    z_switch = T.switch(T.lt(a, b), T.mean(x), T.mean(y))
+    z_lazy = ifelse(T.lt(a, b), T.mean(x), T.mean(y))
+    f_switch = theano.function([a, b, x, y], z_switch, mode=theano.Mode(linker='vm'))
+    f_lazyifelse = theano.function([a, b, x, y], z_lazy, mode=theano.Mode(linker='vm'))
+    val1, val2 = 0., 1.
+    big_mat1, big_mat2 = numpy.ones((100, 100)), numpy.zeros((100, 100))
+    assert f_switch(val1, val2, big_mat1, big_mat2) == 1.0
+    assert f_lazyifelse(val1, val2, big_mat1, big_mat2) == 1.0
+    assert f_lazyifelse(val2, val1, big_mat1, big_mat2) == 0.0
