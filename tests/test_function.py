@@ -101,6 +101,13 @@ def test_logistic_and_default_arguments():
         function([x, y], x + y)(np.ones((1, 1)))
 
 
+def test_param_is_theanos_older_in():
+    x, corruption = T.dscalars("x", "corruption")
+    f = function([x, theano.Param(corruption, default=0.2)], x * corruption)
+    assert f(10) == 2.0
+    assert f(10, corruption=0.5) == 5.0
+
+
 def test_accumulator_and_updates_use_old_values():
     state = shared(0)
     inc = T.iscalar("inc")
@@ -120,6 +127,24 @@ def test_accumulator_and_updates_use_old_values():
     swap = function([], [], updates=OrderedDict([(a, b), (b, a)]))
     swap()
     assert a.get_value() == 2.0 and b.get_value() == 1.0
+
+
+def test_copy_with_swapped_state_or_without_updates():
+    state = shared(0)
+    inc = T.iscalar("inc")
+    accumulator = function([inc], state, updates=[(state, state + inc)], name="acc")
+    accumulator(10)
+    new_state = shared(0)
+    new_accumulator = accumulator.copy(swap={state: new_state})
+    assert new_accumulator(100) == 0
+    assert new_state.get_value() == 100 and state.get_value() == 10
+    assert new_accumulator.name == "acc"
+    null_accumulator = accumulator.copy(delete_updates=True)
+    assert null_accumulator(9000) == 10 and state.get_value() == 10
+    with pytest.raises(TypeError, match=r"cannot be swapped for .* of another type"):
+        accumulator.copy(swap={state: shared(0.0)})
+    with pytest.raises(TypeError, match=r"swap pairs shared variables"):
+        accumulator.copy(swap={state: inc})
 
 
 def test_update_type_mismatch_names_shared_variable():

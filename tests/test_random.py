@@ -62,6 +62,25 @@ def test_theano_random_streams():
     assert len(srng.updates()) == 4
 
 
+def test_rng_state_of_a_variable_reseeds_saves_and_restores():
+    srng = RandomStreams(seed=234)
+    rv_u = srng.uniform((2, 2))
+    f = theano.function([], rv_u)
+    rng_val = rv_u.rng.get_value(borrow=True)
+    rng_val.seed(89234)
+    rv_u.rng.set_value(rng_val, borrow=True)
+    first = f()
+    rv_u.rng.get_value(borrow=True).seed(89234)     # borrowed: reseeds in place
+    np.testing.assert_array_equal(f(), first)
+    saved = rv_u.rng.get_value().get_state()
+    v1 = f()
+    rng = rv_u.rng.get_value(borrow=True)
+    rng.set_state(saved)
+    rv_u.rng.set_value(rng, borrow=True)
+    np.testing.assert_array_equal(f(), v1)
+    assert not np.array_equal(f(), v1)
+
+
 def test_theano_permutation_with_a_size():
     """RandomStreams.permutation(size, n): a shuffled range(n) for each index
     of size, new ones each call."""

@@ -25,7 +25,7 @@ from .gradient import grad                                   # noqa: F401
 from . import gradient                                       # noqa: F401
 from .mode import Mode                                       # noqa: F401
 from .debugmode import DebugMode, NanGuardMode               # noqa: F401
-from .function import In, Out, function                      # noqa: F401
+from .function import In, Out, Param, function               # noqa: F401
 from .profiling import ProfileStats                          # noqa: F401
 from . import printing                                       # noqa: F401
 from .printing import pp                                     # noqa: F401

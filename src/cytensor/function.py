@@ -69,6 +69,14 @@ class In:
         self.allow_downcast = allow_downcast
 
 
+def Param(variable, default=None, name=None, mutable=False, strict=False,
+          allow_downcast=None):
+    """Theano 0.7's name for In, whose ``default`` is In's ``value``:
+    ``theano.Param(corruption_level, default=0.2)``."""
+    return In(variable, name=name, value=default, mutable=mutable, strict=strict,
+              allow_downcast=allow_downcast)
+
+
 class Out:
     """A function output; ``borrow=True`` may return internal storage (no copy)."""
 
@@ -369,6 +377,38 @@ class Function:
 
     def _label(self):
         return f"cytensor function {self.name!r}" if self.name else "cytensor function"
+
+    # --- copying ------------------------------------------------------------
+    def copy(self, share_memory=False, swap=None, delete_updates=False, name=None,
+             profile=None):
+        """The same function compiled again (Theano's ``f.copy()``), e.g. to run
+        it on other state: ``swap={shared: other_shared}`` reads and updates
+        ``other_shared`` instead; ``delete_updates=True`` writes no updates.
+
+        share_memory is accepted for Theano's signature only: a compiled
+        function keeps no state of its own besides its shared variables.
+        """
+        definition = dict(self.definition, name=name or self.name,
+                          profile=profile or self.definition["profile"])
+        swap = dict(swap or {})
+        for old, new in swap.items():
+            if not isinstance(old, SharedVariable) or not isinstance(new, SharedVariable):
+                raise TypeError(f"copy(swap=...): swap pairs shared variables, got {old!r}: "
+                                f"{new!r}")
+            if old.type != new.type:
+                raise TypeError(f"copy(swap=...): {old} ({old.type}) cannot be swapped for "
+                                f"{new} ({new.type}) of another type")
+        if delete_updates:    # the copy keeps the inputs, even those only updates used
+            definition.update(updates=None, no_default_updates=True, on_unused_input="ignore")
+        elif swap:
+            definition["updates"] = [(swap.get(var, var), expr) for var, expr
+                                     in _normalise_updates(self.definition["updates"])]
+        if swap:
+            definition["givens"] = list(_normalise_givens(definition["givens"]).items()) \
+                + list(swap.items())
+        fn = function(**definition)
+        fn.trust_input = self.trust_input
+        return fn
 
     # --- inspection and pickling ---------------------------------------------
     @property

@@ -3,11 +3,12 @@
 A random variable's generator state lives in a shared variable (a short
 uint64 array holding NumPy's PCG64 state).  The op drawing the numbers
 takes the state as an input and returns the next state with the sample;
-the stream sets the state's ``default_update`` to that next state, so every
-function using the variable advances the state on every call (a dropout
-mask changes call after call) unless it is compiled with
+the stream sets the state's ``default_update`` to that next state, so
+every function using the variable advances the state on every call (a
+dropout mask changes call after call) unless it is compiled with
 ``no_default_updates=True``.  Seeding the stream again restarts every
-state, so runs are reproducible.
+state, so runs are reproducible.  As in Theano, ``rv.rng`` is the state's
+shared variable.
 
 The draws themselves are NumPy's Generator methods (compiled C).
 """
@@ -15,7 +16,7 @@ import numpy as np
 
 from ..config import config
 from ..graph import Apply, Op
-from ..sharedvalue import shared
+from ..sharedvalue import TensorSharedVariable
 from .basic import as_shape_vector
 from .type import TensorType, as_tensor_variable
 
@@ -42,6 +43,29 @@ def _generator(array):
                      "state": {"state": (a[0] << 64) | a[1], "inc": (a[2] << 64) | a[3]},
                      "has_uint32": a[4], "uinteger": a[5]}
     return _GENERATOR
+
+
+class GeneratorState(np.ndarray):
+    """A state array as ``rv.rng.get_value()`` gives it, with the methods of
+    Theano's NumPy RandomState that the tutorials call on it: ``seed`` to
+    reseed, ``get_state``/``set_state`` to save and restore.  With
+    ``get_value(borrow=True)`` they change the shared state itself."""
+
+    def seed(self, seed=None):
+        self[:] = state_from_seed(seed)
+
+    def get_state(self):
+        return np.array(self)
+
+    def set_state(self, state):
+        self[:] = state
+
+
+class GeneratorStateSharedVariable(TensorSharedVariable):
+    """The shared variable holding a random variable's state (``rv.rng``)."""
+
+    def get_value(self, borrow=False, return_internal_type=False):
+        return super().get_value(borrow, return_internal_type).view(GeneratorState)
 
 
 DISTRIBUTIONS = {
@@ -139,10 +163,13 @@ class RandomStream:
             ndim = max(1, params[0].ndim)
         elif dist == "permutations":
             ndim += 1
-        state = shared(state_from_seed(self._seeds.spawn(1)[0]), name="rng_state")
+        state = GeneratorStateSharedVariable(TensorType("uint64", shape=(None,)),
+                                             state_from_seed(self._seeds.spawn(1)[0]),
+                                             name="rng_state", borrow=True)
         next_state, value = RandomVariable(dist, np.dtype(dtype).name, ndim)(
             state, size_vec, *params)
         state.default_update = next_state
+        value.rng = state                 # Theano's rv.rng
         self.state_updates.append((state, next_state))
         return value
 
