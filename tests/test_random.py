@@ -81,6 +81,19 @@ def test_rng_state_of_a_variable_reseeds_saves_and_restores():
     assert not np.array_equal(f(), v1)
 
 
+def test_mrg_random_streams_take_p_before_n():
+    from cytensor.sandbox.rng_mrg import MRG_RandomStreams
+    srng = MRG_RandomStreams(seed=1)
+    mask = srng.binomial((1000,), 0.25, dtype="float32")
+    u = srng.uniform((3, 2), nstreams=4)
+    m, v = theano.function([], [mask, u])()
+    assert m.dtype == "float32" and set(np.unique(m)) == {0.0, 1.0}
+    assert 0.15 < m.mean() < 0.35
+    assert v.shape == (3, 2)
+    with pytest.raises(TypeError, match="give the probability p"):
+        srng.binomial((2,))
+
+
 def test_theano_permutation_with_a_size():
     """RandomStreams.permutation(size, n): a shuffled range(n) for each index
     of size, new ones each call."""

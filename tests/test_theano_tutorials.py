@@ -1,13 +1,16 @@
 """The deeplearning.net tutorials' models (logistic_sgd, mlp, convolutional_mlp,
 dA, SdA), re-typed with the same Theano calls, trained a few minibatches on
 small synthetic data: Theano code must run unchanged after ``import cytensor
-as theano``.
+as theano``.  The documentation's tutorial pages are tested next to the
+features they use (test_tutorial, test_function, test_random, test_ifelse);
+the conditions page is here.
 """
 import numpy
 import pytest
 
 import cytensor as theano
 import cytensor.tensor as T
+from cytensor.sandbox.rng_mrg import MRG_RandomStreams
 from cytensor.tensor.nnet import conv, conv2d
 from cytensor.tensor.shared_randomstreams import RandomStreams
 from cytensor.tensor.signal import downsample, pool
@@ -190,8 +193,8 @@ class SdA(object):
         self.dA_layers = []
         self.params = []
         self.n_layers = len(hidden_layers_sizes)
-        if not theano_rng:
-            theano_rng = RandomStreams(numpy_rng.randint(2 ** 30))
+        if not theano_rng:                 # the later SdA.py's generator
+            theano_rng = MRG_RandomStreams(numpy_rng.randint(2 ** 30))
         self.x = T.matrix('x')
         self.y = T.ivector('y')
         for i in range(self.n_layers):

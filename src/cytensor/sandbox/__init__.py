@@ -1,0 +1,1 @@
+"""Theano's ``theano.sandbox``: only ``rng_mrg``, which later tutorials import."""
