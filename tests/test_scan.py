@@ -54,14 +54,15 @@ def numpy_rnn(x, h0, W, U, b):
 
 
 def rnn_weights(rng, n_in=3, n_hidden=4):
-    return (rng.normal(size=(n_in, n_hidden)) * 0.5, rng.normal(size=(n_hidden, n_hidden)) * 0.5,
+    return (rng.normal(size=(n_in, n_hidden)) * 0.5,
+            rng.normal(size=(n_hidden, n_hidden)) * 0.5,
             rng.normal(size=n_hidden) * 0.1)
 
 
 def test_rnn_forward_with_shared_weights():
     rng = np.random.default_rng(1)
     W_value, U_value, b_value = rnn_weights(rng)
-    W, U, b = theano.shared(W_value, "W"), theano.shared(U_value, "U"), theano.shared(b_value, "b")
+    W, U, b = [theano.shared(v, name) for v, name in zip((W_value, U_value, b_value), "WUb")]
     x, h0 = T.dmatrix("x"), T.dvector("h0")
     h, _ = theano.scan(lambda x_t, h_prev: T.tanh(T.dot(x_t, W) + T.dot(h_prev, U) + b),
                        sequences=x, outputs_info=h0)

@@ -26,8 +26,13 @@ from collections import OrderedDict
 
 import numpy as np
 
+from . import gradient
 from .config import config
-from .graph import Apply, Constant, Op, Variable, ancestors, clone_replace, graph_inputs
+from .graph import Apply, Constant, Op, ancestors, clone_replace, graph_inputs
+from .tensor.basic import Shape_i, concatenate, shape_padleft, zeros_like
+from .tensor.math import cast, minimum
+from .tensor.random import RandomVariable
+from .tensor.subtensor import inc_subtensor, set_subtensor
 from .tensor.type import TensorType, as_tensor_variable
 
 
@@ -46,12 +51,13 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     n_steps: the number of steps (an int or a symbolic integer scalar);
         default: the length of the shortest sequence.
     go_backwards: iterate the sequences from their end.
-    mode: how to compile one step (default: config.mode).
+    mode: how to compile one step (default: config.mode; the op cannot see the
+        mode of the function it ends up in).
     strict: raise if fn uses a variable it was not given.
     Returns (outputs, updates): outputs has one tensor per output of fn, of
     shape (n_steps,) + the shape one step returns; updates is empty.
     """
-    where = f"scan {name!r}" if name else "scan"
+    where = _label(name)
     if truncate_gradient != -1:
         raise NotImplementedError(
             f"{where}: truncate_gradient={truncate_gradient} is not supported; only "
@@ -62,7 +68,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     outputs_info = [_normalise_output_info(info, i, where)
                     for i, info in enumerate(_as_list(outputs_info))]
     state_inner = [[_step_placeholder(initial, per_tap_axis=taps != (-1,),
-                                      label=f"{initial.name or 'y'}[t{k:+d}]")
+                                      label=f"{initial.name}[t{k:+d}]")
                     for k in taps] for initial, taps in outputs_info]
     nonseq_values = [as_tensor_variable(v) for v in _as_list(non_sequences)]
     nonseq_inner = [v if isinstance(v, Constant) else v.type(v.name) for v in nonseq_values]
@@ -83,8 +89,9 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
 
     # Variables fn used without receiving them become inputs as well.
     placeholders = [v for v in inner_args if not isinstance(v, Constant)]
+    received = set(placeholders)
     implicit = [v for v in graph_inputs(outputs)
-                if v.owner is None and not isinstance(v, Constant) and v not in placeholders]
+                if v.owner is None and not isinstance(v, Constant) and v not in received]
     if strict and implicit:
         raise ValueError(f"{where}: strict=True, but fn uses {', '.join(map(str, implicit))} "
                          "without receiving it; pass it in non_sequences")
@@ -104,6 +111,20 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
 # ---------------------------------------------------------------------------
 # scan(): from the user's arguments to the op's inputs
 # ---------------------------------------------------------------------------
+
+def _label(name):
+    """How errors name a scan: 'scan', or "scan 'rnn'" when it has a name."""
+    return f"scan {name!r}" if name else "scan"
+
+
+def _groups(items, *sizes):
+    """``items`` cut into consecutive groups of ``sizes``, then the rest."""
+    groups, start = [], 0
+    for size in sizes:
+        groups.append(list(items[start:start + size]))
+        start += size
+    return groups + [list(items[start:])]
+
 
 def _as_list(x):
     if x is None:
@@ -151,7 +172,6 @@ def _sequence_slices(sequences, go_backwards, where):
 
 def _number_of_steps(n_steps, sequences, where):
     """n_steps as an int64 scalar; by default the shortest sequence's length."""
-    from .tensor.math import cast, minimum
     if n_steps is None:
         if not sequences:
             raise ValueError(f"{where}: give sequences or n_steps, so that the number of "
@@ -197,7 +217,6 @@ def _normalise_output_info(info, i, where):
 def _initial_rows(initial, taps):
     """The op's initial buffer rows: the state with an axis added for taps [-1],
     else the first L values (L the farthest tap back)."""
-    from .tensor.basic import shape_padleft
     if taps == (-1,):
         return shape_padleft(initial)
     return initial[:-min(taps)]
@@ -228,7 +247,6 @@ def _step_outputs(result, where):
 
 
 def _check_no_random(outputs, inner_args, where):
-    from .tensor.random import RandomVariable
     for var in ancestors(outputs, blockers=inner_args):
         if var.owner is not None and isinstance(var.owner.op, RandomVariable):
             raise NotImplementedError(
@@ -285,13 +303,11 @@ class Scan(Op):
     def __str__(self):
         return f"Scan{{{self.name}}}" if self.name else "Scan"
 
-    def _where(self):
-        return f"scan {self.name!r}" if self.name else "scan"
-
     def _split(self, inputs):
         """(n_steps, sequences, initial rows, non-sequences) of the outer inputs."""
-        s, r = self.n_sequences, len(self.recurrent)
-        return inputs[0], inputs[1:1 + s], inputs[1 + s:1 + s + r], inputs[1 + s + r:]
+        (n_steps,), seqs, initials, nonseqs = _groups(inputs, 1, self.n_sequences,
+                                                      len(self.recurrent))
+        return n_steps, seqs, initials, nonseqs
 
     def make_node(self, n_steps, *inputs):
         n_steps = as_tensor_variable(n_steps)
@@ -324,8 +340,8 @@ class Scan(Op):
             mode = get_mode(self.mode)
             if linker == "py":
                 mode = Mode(linker="py", optimizer=mode.optimizer)
-            step = function(self.inner_inputs, [Out(o, borrow=True) for o in self.inner_outputs],
-                            mode=mode, on_unused_input="ignore",
+            outputs = [Out(o, borrow=True) for o in self.inner_outputs]   # copied by _loop
+            step = function(self.inner_inputs, outputs, mode=mode, on_unused_input="ignore",
                             name=f"{self} step")
             step.trust_input = True        # perform passes arrays of the right types
             self._functions[linker] = step
@@ -345,7 +361,7 @@ class Scan(Op):
         initial rows, which later steps read through the taps."""
         n_steps, seqs, initials, nonseqs = self._split(inputs)
         n = int(n_steps)
-        where = self._where()
+        where = _label(self.name)
         if n <= 0:
             raise ValueError(f"{where}: the number of steps is {n}; scan needs at least "
                              "one step (are the sequences empty, or shorter than their "
@@ -384,7 +400,6 @@ class Scan(Op):
             output_storage[i][0] = buffer[self.lags[i]:]
 
     def infer_shape(self, node, input_shapes):
-        from .tensor.basic import Shape_i
         n_steps, _, initial_shapes, _ = self._split(input_shapes)
         initial_shapes = dict(zip(self.recurrent, initial_shapes))
         shapes = []
@@ -409,14 +424,11 @@ class Scan(Op):
         row is complete at step t and joins the gradient of step t's output.
         After step 0 the window holds the gradient of the initial rows.
         """
-        from .gradient import grad
-        from .tensor.basic import concatenate, zeros_like
-        from .tensor.math import cast
-        from .tensor.subtensor import inc_subtensor, set_subtensor
         n, seqs, initials, nonseqs = self._split(inputs)
         results = self.make_node(*inputs).outputs
-        is_float = [o.dtype.startswith("float") for o in self.inner_outputs]
-        windowed = [i for i in self.recurrent if is_float[i]]
+        differentiable = [i for i, o in enumerate(self.inner_outputs)
+                          if o.dtype.startswith("float")]
+        windowed = [i for i in self.recurrent if i in differentiable]
         initial_of = dict(zip(self.recurrent, initials))
         float_seqs = [j for j, s in enumerate(seqs) if s.dtype.startswith("float")]
         float_nonseqs = [m for m, v in enumerate(nonseqs) if v.dtype.startswith("float")]
@@ -424,22 +436,18 @@ class Scan(Op):
         # Forward step t's past outputs: rows t + L + k of initial rows ++ results.
         past = [concatenate([initial_of[i], results[i]])[self.lags[i] + k:][:n]
                 for i in self.recurrent for k in self.output_taps[i]]
-        n_seq, n_past, n_cot = len(seqs), len(past), sum(is_float)
-        n_win = len(windowed)
 
         def backward_step(*args):
-            seq_rows, past_rows = args[:n_seq], args[n_seq:n_seq + n_past]
-            cotangents = args[n_seq + n_past:n_seq + n_past + n_cot]
-            windows = args[n_seq + n_past + n_cot:n_seq + n_past + n_cot + n_win]
-            nonseq_values = args[n_seq + n_past + n_cot + n_win:]
+            seq_rows, past_rows, cotangents, windows, nonseq_values = _groups(
+                args, len(seqs), len(past), len(differentiable), len(windowed))
             outs, _ = clone_replace(self.inner_outputs, dict(zip(
-                self.inner_inputs, list(seq_rows) + list(past_rows) + list(nonseq_values))))
+                self.inner_inputs, seq_rows + past_rows + nonseq_values)))
             window_of = dict(zip(windowed, windows))
-            known = {}
-            for i, g in zip([i for i in range(len(outs)) if is_float[i]], cotangents):
+            known = {}                   # gradient reaching each inner output
+            for i, g in zip(differentiable, cotangents):
                 if i in window_of:
                     g = g + window_of[i][-1]
-                g = _cast_like(cast, g, outs[i])
+                g = _cast_like(g, outs[i])
                 known[outs[i]] = known[outs[i]] + g if outs[i] in known else g
             tap_rows = iter(past_rows)
             tap_of = {(i, k): next(tap_rows) for i in self.recurrent
@@ -447,20 +455,21 @@ class Scan(Op):
             wrt = ([seq_rows[j] for j in float_seqs]
                    + [tap_of[i, k] for i in windowed for k in self.output_taps[i]]
                    + [nonseq_values[m] for m in float_nonseqs])
-            grads = iter(grad(None, wrt, known_grads=known, disconnected_inputs="ignore"))
+            grads = iter(gradient.grad(None, wrt, known_grads=known,
+                                       disconnected_inputs="ignore"))
             seq_grads = [next(grads) for _ in float_seqs]
             new_windows = []
-            for i in windowed:
-                win = windows[windowed.index(i)]
+            for i, win in zip(windowed, windows):
+                # Rows move one step back in time; tap k of this step lands on row L + k.
                 shifted = set_subtensor(zeros_like(win)[1:], win[:-1])
                 for k in self.output_taps[i]:
-                    row = self.lags[i] + k
-                    shifted = inc_subtensor(shifted[row], _cast_like(cast, next(grads), win))
+                    shifted = inc_subtensor(shifted[self.lags[i] + k],
+                                            _cast_like(next(grads), win))
                 new_windows.append(shifted)
             nonseq_grads = [next(grads) for _ in float_nonseqs]
             return new_windows + seq_grads + nonseq_grads
 
-        cotangent_seqs = [g for g, f in zip(output_grads, is_float) if f]
+        cotangent_seqs = [output_grads[i] for i in differentiable]
         backward, _ = scan(
             backward_step,
             sequences=[s[:n] for s in seqs] + past + cotangent_seqs,
@@ -483,5 +492,5 @@ class Scan(Op):
         return input_grads
 
 
-def _cast_like(cast, value, like):
+def _cast_like(value, like):
     return value if value.dtype == like.dtype else cast(value, like.dtype)
