@@ -205,6 +205,14 @@ def implicit_rnn_graph(x, h0, W, U, b):
     return theano.scan(step, sequences=x, outputs_info=h0)[0]
 
 
+def mixed_outputs_graph(x, h0):
+    """A float state, an int counter and an output not fed back; only two carry gradient."""
+    (h, _, tripled), _ = theano.scan(
+        lambda x_t, h, count: [T.tanh(x_t * h + 0.1), count + 1, 3 * x_t], sequences=x,
+        outputs_info=[h0, T.constant(np.int64(0)), None])
+    return 2 * h + tripled
+
+
 RNG = np.random.default_rng(3)
 GRAD_CASES = {
     "cumsum": (cumsum_graph, [RNG.normal(size=5)]),
@@ -216,6 +224,8 @@ GRAD_CASES = {
     "taps_-2_-1": (fibonacci_like_graph, [np.array([0.5, 1.0]), np.array(0.7)]),
     "sequence_taps_-1_0_1": (neighbours_graph, [RNG.normal(size=6)]),
     "go_backwards": (backwards_graph, [RNG.normal(size=5), np.array(0.3)]),
+    "int_output_beside_float_ones": (mixed_outputs_graph, [RNG.normal(size=5),
+                                                           np.array(0.4)]),
 }
 
 
