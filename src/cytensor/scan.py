@@ -423,6 +423,8 @@ class Scan(Op):
         later steps sent to the L values before step t's; the window's last
         row is complete at step t and joins the gradient of step t's output.
         After step 0 the window holds the gradient of the initial rows.
+        The non-sequences' gradients are one output row per step, summed
+        after the loop: simple, but it holds n_steps copies of each weight.
         """
         n, seqs, initials, nonseqs = self._split(inputs)
         results = self.make_node(*inputs).outputs
