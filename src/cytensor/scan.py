@@ -1,0 +1,498 @@
+"""scan: loops inside the graph (Theano's ``theano.scan``).
+
+How it works, in three parts:
+
+1. ``scan()`` calls the user's ``fn`` once, on placeholder variables that
+   stand for one step's values: a sequence element ``x[t + k]`` for each tap
+   ``k``, a past output ``y[t + k]`` for each (negative) output tap, and each
+   non-sequence.  What ``fn`` returns is the *inner graph* of one step.
+   Variables that ``fn`` uses without receiving them (shared weights, outer
+   symbolic variables) are found in that graph and become inputs too.
+
+2. The ``Scan`` op runs the inner graph ``n_steps`` times.  Sequences reach
+   it already sliced, one plain sequence per tap (``x[1:]`` for tap +1...),
+   and already reversed for ``go_backwards``, so step t reads element t of
+   each.  A fed-back output lives in a buffer holding its initial values
+   followed by the values of every step; tap k at step t reads the buffer
+   ``L + k`` rows after row t, L being the number of initial rows.
+
+3. The gradient (backpropagation through time) is another scan, going
+   backwards over the steps.  Each backward step differentiates the inner
+   graph of one forward step, and carries, for each fed-back output, a
+   window of the gradients that later steps sent to the last L values of
+   that output.
+"""
+from collections import OrderedDict
+
+import numpy as np
+
+from . import gradient
+from .config import config
+from .graph import Apply, Constant, Op, ancestors, clone_replace, graph_inputs
+from .tensor.basic import Shape_i, concatenate, shape_padleft, zeros_like
+from .tensor.math import cast, minimum
+from .tensor.random import RandomVariable
+from .tensor.subtensor import inc_subtensor, set_subtensor
+from .tensor.type import TensorType, as_tensor_variable
+
+
+def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None,
+         truncate_gradient=-1, go_backwards=False, mode=None, name=None, strict=False,
+         return_list=False):
+    """Apply ``fn`` step by step over ``sequences``, feeding outputs back.
+
+    fn is called as fn(*sequence taps, *output taps, *non_sequences).
+    sequences: tensors iterated over their first axis, or
+        ``dict(input=x, taps=[-1, 0, 1])`` to see several elements per step.
+    outputs_info: one entry per output of fn: None (not fed back), an initial
+        state (fn sees the previous output), or ``dict(initial=x0, taps=[-2,
+        -1])``, x0 then holding the needed past values along its first axis.
+    non_sequences: values every step sees whole.
+    n_steps: the number of steps (an int or a symbolic integer scalar);
+        default: the length of the shortest sequence.
+    go_backwards: iterate the sequences from their end.
+    mode: how to compile one step (default: config.mode; the op cannot see the
+        mode of the function it ends up in).
+    strict: raise if fn uses a variable it was not given.
+    Returns (outputs, updates): outputs has one tensor per output of fn, of
+    shape (n_steps,) + the shape one step returns; updates is empty.
+    """
+    where = _label(name)
+    if truncate_gradient != -1:
+        raise NotImplementedError(
+            f"{where}: truncate_gradient={truncate_gradient} is not supported; only "
+            "truncate_gradient=-1 (backpropagation through every step)")
+
+    seq_outer, seq_inner = _sequence_slices(_as_list(sequences), go_backwards, where)
+    n = _number_of_steps(n_steps, seq_outer, where)
+    outputs_info = [_normalise_output_info(info, i, where)
+                    for i, info in enumerate(_as_list(outputs_info))]
+    state_inner = [[_step_placeholder(initial, per_tap_axis=taps != (-1,),
+                                      label=f"{initial.name}[t{k:+d}]")
+                    for k in taps] for initial, taps in outputs_info]
+    nonseq_values = [as_tensor_variable(v) for v in _as_list(non_sequences)]
+    nonseq_inner = [v if isinstance(v, Constant) else v.type(v.name) for v in nonseq_values]
+
+    inner_args = seq_inner + [v for taps in state_inner for v in taps] + nonseq_inner
+    with config.change_flags(compute_test_value="off"):
+        outputs = _step_outputs(fn(*inner_args), where)
+    if not outputs_info:
+        outputs_info = [(None, ())] * len(outputs)
+    if len(outputs) != len(outputs_info):
+        raise ValueError(f"{where}: fn returned {len(outputs)} outputs but outputs_info has "
+                         f"{len(outputs_info)} entries; give one entry per output (None "
+                         "for an output that is not fed back)")
+    _check_no_random(outputs, inner_args, where)
+    for i, (out, (initial, taps)) in enumerate(zip(outputs, outputs_info)):
+        if taps:
+            _check_state_type(out, initial, taps, i, where)
+
+    # Variables fn used without receiving them become inputs as well.
+    placeholders = [v for v in inner_args if not isinstance(v, Constant)]
+    received = set(placeholders)
+    implicit = [v for v in graph_inputs(outputs)
+                if v.owner is None and not isinstance(v, Constant) and v not in received]
+    if strict and implicit:
+        raise ValueError(f"{where}: strict=True, but fn uses {', '.join(map(str, implicit))} "
+                         "without receiving it; pass it in non_sequences")
+    implicit_inner = [v.type(v.name) for v in implicit]
+    outputs, _ = clone_replace(outputs, dict(zip(implicit, implicit_inner)))
+
+    nonseq_outer = [v for v in nonseq_values if not isinstance(v, Constant)] + implicit
+    op = Scan(placeholders + implicit_inner, outputs, n_sequences=len(seq_inner),
+              output_taps=[taps for _, taps in outputs_info], name=name, mode=mode)
+    initial_outer = [_initial_rows(initial, taps) for initial, taps in outputs_info if taps]
+    results = op(n, *seq_outer, *initial_outer, *nonseq_outer)   # computes test values
+    if not isinstance(results, list):
+        results = [results]
+    return (results[0] if len(results) == 1 and not return_list else results), OrderedDict()
+
+
+# ---------------------------------------------------------------------------
+# scan(): from the user's arguments to the op's inputs
+# ---------------------------------------------------------------------------
+
+def _label(name):
+    """How errors name a scan: 'scan', or "scan 'rnn'" when it has a name."""
+    return f"scan {name!r}" if name else "scan"
+
+
+def _groups(items, *sizes):
+    """``items`` cut into consecutive groups of ``sizes``, then the rest."""
+    groups, start = [], 0
+    for size in sizes:
+        groups.append(list(items[start:start + size]))
+        start += size
+    return groups + [list(items[start:])]
+
+
+def _as_list(x):
+    if x is None:
+        return []
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _taps(taps, default):
+    if taps is None:
+        return default
+    return tuple(_as_list(taps))
+
+
+def _step_placeholder(var, per_tap_axis, label):
+    """A variable standing for one step's value of ``var`` (its first axis dropped
+    when ``var`` holds one value per step)."""
+    shape = var.type.shape[1:] if per_tap_axis else var.type.shape
+    return TensorType(var.dtype, shape=shape)(label if var.name else None)
+
+
+def _sequence_slices(sequences, go_backwards, where):
+    """One outer sequence per tap, each read at index t by step t, and the
+    placeholders fn receives for them."""
+    outer, inner = [], []
+    for j, seq in enumerate(sequences):
+        if isinstance(seq, dict):
+            if "input" not in seq:
+                raise ValueError(f"{where}: sequences[{j}] is a dict without 'input'")
+            x, taps = as_tensor_variable(seq["input"]), _taps(seq.get("taps"), (0,))
+        else:
+            x, taps = as_tensor_variable(seq), (0,)
+        if x.ndim == 0:
+            raise ValueError(f"{where}: sequences[{j}] ({x}) is a scalar; a sequence is "
+                             "iterated over its first axis")
+        if not taps or not all(isinstance(k, (int, np.integer)) for k in taps):
+            raise ValueError(f"{where}: sequences[{j}] taps must be integers, got {taps}")
+        lo, hi = min(taps), max(taps)
+        for k in taps:
+            k = int(k)
+            part = x if lo == hi else x[k - lo:] if k == hi else x[k - lo:k - hi]
+            outer.append(part[::-1] if go_backwards else part)
+            inner.append(_step_placeholder(x, True, f"{x.name}[t{k:+d}]"))
+    return outer, inner
+
+
+def _number_of_steps(n_steps, sequences, where):
+    """n_steps as an int64 scalar; by default the shortest sequence's length."""
+    if n_steps is None:
+        if not sequences:
+            raise ValueError(f"{where}: give sequences or n_steps, so that the number of "
+                             "steps is known")
+        n = sequences[0].shape[0]
+        for seq in sequences[1:]:
+            n = minimum(n, seq.shape[0])
+        return n
+    if isinstance(n_steps, (int, np.integer)) and n_steps <= 0:
+        raise ValueError(f"{where}: n_steps is {n_steps}; scan needs at least one step")
+    n = as_tensor_variable(n_steps)
+    if n.ndim != 0 or not n.dtype.startswith(("int", "uint")):
+        raise TypeError(f"{where}: n_steps must be an integer scalar, got {n} of type "
+                        f"{n.type}")
+    return cast(n, "int64")
+
+
+def _normalise_output_info(info, i, where):
+    """(initial value, taps) for one output; taps () if it is not fed back."""
+    if info is None:
+        return None, ()
+    if isinstance(info, dict):
+        initial = info.get("initial")
+        taps = _taps(info.get("taps", (-1,)), ()) if initial is not None else ()
+        if initial is None:
+            return None, ()
+    else:
+        initial, taps = info, (-1,)
+    initial = as_tensor_variable(initial)
+    if not taps:
+        return None, ()
+    if not all(isinstance(k, (int, np.integer)) and k < 0 for k in taps):
+        raise ValueError(f"{where}: outputs_info[{i}] taps must be negative integers (past "
+                         f"outputs), got {list(taps)}")
+    taps = tuple(int(k) for k in taps)
+    if taps != (-1,) and initial.ndim == 0:
+        raise ValueError(f"{where}: outputs_info[{i}] has taps {list(taps)}, so its initial "
+                         f"value must hold {-min(taps)} past values along its first axis; "
+                         f"{initial} is a scalar")
+    return initial, taps
+
+
+def _initial_rows(initial, taps):
+    """The op's initial buffer rows: the state with an axis added for taps [-1],
+    else the first L values (L the farthest tap back)."""
+    if taps == (-1,):
+        return shape_padleft(initial)
+    return initial[:-min(taps)]
+
+
+def _step_outputs(result, where):
+    """fn's outputs as a list of tensors; updates are refused."""
+    updates = None
+    if isinstance(result, dict):
+        result, updates = [], result
+    elif isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict):
+        result, updates = result
+    elif isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], dict):
+        updates, result = result
+    if updates:
+        raise NotImplementedError(
+            f"{where}: fn returned updates (for {', '.join(map(str, updates))}); updates "
+            "made inside scan are not supported")
+    outputs = []
+    for k, out in enumerate(_as_list(result)):
+        try:
+            outputs.append(as_tensor_variable(out))
+        except (TypeError, ValueError):
+            raise TypeError(f"{where}: fn's output {k} is {out!r}, not a tensor") from None
+    if not outputs:
+        raise ValueError(f"{where}: fn returned no output")
+    return outputs
+
+
+def _check_no_random(outputs, inner_args, where):
+    for var in ancestors(outputs, blockers=inner_args):
+        if var.owner is not None and isinstance(var.owner.op, RandomVariable):
+            raise NotImplementedError(
+                f"{where}: fn draws random numbers ({var.owner.op}); random streams inside "
+                "scan are not supported. Draw all the steps' numbers outside scan and pass "
+                "them as a sequence")
+
+
+def _check_state_type(out, initial, taps, i, where):
+    state_ndim = initial.ndim - (taps != (-1,))
+    if out.dtype != initial.dtype or out.ndim != state_ndim:
+        raise TypeError(
+            f"{where}: output {i} of fn is {out.type} but its initial state "
+            f"(outputs_info[{i}]) {initial} is {initial.type}"
+            + (" with one past value per row" if taps != (-1,) else "")
+            + f"; a fed-back output must keep the type of its initial state. Cast the "
+            f"initial state (T.cast(x0, '{out.dtype}')) or the output, e.g. a float64 "
+            "constant in fn upcasts a float32 state")
+
+
+# ---------------------------------------------------------------------------
+# The op
+# ---------------------------------------------------------------------------
+
+class Scan(Op):
+    """Run an inner graph once per step.
+
+    Inner inputs: one per sequence tap, one per tap of each fed-back output,
+    then the non-sequences.  Outer inputs: n_steps, the sequences (one per
+    tap, step t reads row t), the initial rows of each fed-back output, the
+    non-sequences.  output_taps: for each output, its (negative) taps, or ()
+    when it is not fed back.
+    """
+
+    def __init__(self, inner_inputs, inner_outputs, n_sequences, output_taps, name=None,
+                 mode=None):
+        self.inner_inputs, self.inner_outputs = list(inner_inputs), list(inner_outputs)
+        self.n_sequences = n_sequences
+        self.output_taps = [tuple(taps) for taps in output_taps]
+        self.lags = [-min(taps) if taps else 0 for taps in self.output_taps]
+        self.recurrent = [i for i, taps in enumerate(self.output_taps) if taps]
+        self.n_state_taps = sum(len(taps) for taps in self.output_taps)
+        self.name, self.mode = name, mode
+        self._functions = {}
+
+    __eq__, __hash__ = object.__eq__, object.__hash__   # each scan is its own computation
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k != "_functions"}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state, _functions={})
+
+    def __str__(self):
+        return f"Scan{{{self.name}}}" if self.name else "Scan"
+
+    def _split(self, inputs):
+        """(n_steps, sequences, initial rows, non-sequences) of the outer inputs."""
+        (n_steps,), seqs, initials, nonseqs = _groups(inputs, 1, self.n_sequences,
+                                                      len(self.recurrent))
+        return n_steps, seqs, initials, nonseqs
+
+    def make_node(self, n_steps, *inputs):
+        n_steps = as_tensor_variable(n_steps)
+        inputs = [as_tensor_variable(v) for v in inputs]
+        expected = len(self.recurrent) + len(self.inner_inputs) - self.n_state_taps
+        if len(inputs) != expected:
+            raise TypeError(f"{self}: expected {expected} inputs after n_steps, got "
+                            f"{len(inputs)}")
+        _, seqs, initials, nonseqs = self._split([n_steps] + inputs)
+        inner_nonseqs = self.inner_inputs[self.n_sequences + self.n_state_taps:]
+        wanted = ([(v.dtype, v.ndim + 1) for v in self.inner_inputs[:self.n_sequences]]
+                  + [(self.inner_outputs[i].dtype, self.inner_outputs[i].ndim + 1)
+                     for i in self.recurrent]
+                  + [(v.dtype, v.ndim) for v in inner_nonseqs])
+        for k, (var, (dtype, ndim)) in enumerate(zip(seqs + initials + nonseqs, wanted)):
+            if (var.dtype, var.ndim) != (dtype, ndim):
+                raise TypeError(f"{self}: input {k + 1} ({var}) is {var.type}; the inner "
+                                f"graph needs dtype {dtype} with {ndim} dimensions")
+        outputs = [TensorType(o.dtype, shape=(None,) + o.type.shape)()
+                   for o in self.inner_outputs]
+        return Apply(self, [n_steps] + inputs, outputs)
+
+    # --- running ---------------------------------------------------------------
+    def _function(self, linker):
+        """The compiled step (once per linker): 'cy' in the scan's mode, 'py' for
+        the NumPy reference."""
+        if linker not in self._functions:
+            from .function import Out, function
+            from .mode import Mode, get_mode
+            mode = get_mode(self.mode)
+            if linker == "py":
+                mode = Mode(linker="py", optimizer=mode.optimizer)
+            outputs = [Out(o, borrow=True) for o in self.inner_outputs]   # copied by _loop
+            step = function(self.inner_inputs, outputs, mode=mode, on_unused_input="ignore",
+                            name=f"{self} step")
+            step.trust_input = True        # perform passes arrays of the right types
+            self._functions[linker] = step
+        return self._functions[linker]
+
+    def perform(self, node, inputs, output_storage):
+        self._loop(self._function("cy"), inputs, output_storage)
+
+    def reference(self, node, *inputs):
+        storage = [[None] for _ in node.outputs]
+        self._loop(self._function("py"), list(inputs), storage)
+        return tuple(cell[0] for cell in storage)
+
+    def _loop(self, step, inputs, output_storage):
+        """Call ``step`` n_steps times, writing each result into its row of a
+        preallocated buffer; a fed-back output's buffer starts with its
+        initial rows, which later steps read through the taps."""
+        n_steps, seqs, initials, nonseqs = self._split(inputs)
+        n = int(n_steps)
+        where = _label(self.name)
+        if n <= 0:
+            raise ValueError(f"{where}: the number of steps is {n}; scan needs at least "
+                             "one step (are the sequences empty, or shorter than their "
+                             "taps need?)")
+        for j, seq in enumerate(seqs):
+            if seq.shape[0] < n:
+                raise ValueError(f"{where}: sequence input {j} has {seq.shape[0]} usable "
+                                 f"elements but scan runs {n} steps; the sequences are "
+                                 "shorter than n_steps")
+        buffers = [None] * len(self.inner_outputs)
+        for i, initial in zip(self.recurrent, initials):
+            lag = self.lags[i]
+            if initial.shape[0] != lag:
+                raise ValueError(f"{where}: output {i} has taps {list(self.output_taps[i])}, "
+                                 f"so its initial value needs {lag} rows along its first "
+                                 f"axis; it has {initial.shape[0]}")
+            buffers[i] = np.empty((lag + n,) + initial.shape[1:], dtype=initial.dtype)
+            buffers[i][:lag] = initial
+        nonseqs = list(nonseqs)
+        for t in range(n):
+            args = [seq[t, ...] for seq in seqs]
+            for i in self.recurrent:
+                args.extend(buffers[i][self.lags[i] + t + k, ...] for k in self.output_taps[i])
+            values = step(*(args + nonseqs))
+            for i, value in enumerate(values):
+                if buffers[i] is None:
+                    buffers[i] = np.empty((n,) + value.shape, dtype=value.dtype)
+                row = buffers[i][self.lags[i] + t, ...]     # a view, even when 0-d
+                if value.shape != row.shape:
+                    raise ValueError(
+                        f"{where}: at step {t}, output {i} of fn has shape {value.shape}, "
+                        f"but {'its initial state' if self.lags[i] else 'step 0'} gave "
+                        f"shape {row.shape}; every step must return the same shape")
+                row[...] = value
+        for i, buffer in enumerate(buffers):
+            output_storage[i][0] = buffer[self.lags[i]:]
+
+    def infer_shape(self, node, input_shapes):
+        n_steps, _, initial_shapes, _ = self._split(input_shapes)
+        initial_shapes = dict(zip(self.recurrent, initial_shapes))
+        shapes = []
+        for i, (inner, outer) in enumerate(zip(self.inner_outputs, node.outputs)):
+            if i in initial_shapes:
+                step_shape = tuple(initial_shapes[i][1:])
+            else:
+                step_shape = tuple(s if s is not None else Shape_i(a + 1)(outer)
+                                   for a, s in enumerate(inner.type.shape))
+            shapes.append((node.inputs[0],) + step_shape)
+        return shapes
+
+    # --- gradient ----------------------------------------------------------------
+    def grad(self, inputs, output_grads):
+        """Backpropagation through time: a scan over the steps in reverse.
+
+        Backward step t gets forward step t's inputs (sequence rows, past
+        outputs read from the forward results, non-sequences) and the
+        gradients reaching its outputs, and differentiates the inner graph.
+        For each fed-back output it carries a window of L gradients, those
+        later steps sent to the L values before step t's; the window's last
+        row is complete at step t and joins the gradient of step t's output.
+        After step 0 the window holds the gradient of the initial rows.
+        The non-sequences' gradients are one output row per step, summed
+        after the loop: simple, but it holds n_steps copies of each weight.
+        """
+        n, seqs, initials, nonseqs = self._split(inputs)
+        results = self.make_node(*inputs).outputs
+        differentiable = [i for i, o in enumerate(self.inner_outputs)
+                          if o.dtype.startswith("float")]
+        windowed = [i for i in self.recurrent if i in differentiable]
+        initial_of = dict(zip(self.recurrent, initials))
+        float_seqs = [j for j, s in enumerate(seqs) if s.dtype.startswith("float")]
+        float_nonseqs = [m for m, v in enumerate(nonseqs) if v.dtype.startswith("float")]
+
+        # Forward step t's past outputs: rows t + L + k of initial rows ++ results.
+        past = [concatenate([initial_of[i], results[i]])[self.lags[i] + k:][:n]
+                for i in self.recurrent for k in self.output_taps[i]]
+
+        def backward_step(*args):
+            seq_rows, past_rows, cotangents, windows, nonseq_values = _groups(
+                args, len(seqs), len(past), len(differentiable), len(windowed))
+            outs, _ = clone_replace(self.inner_outputs, dict(zip(
+                self.inner_inputs, seq_rows + past_rows + nonseq_values)))
+            window_of = dict(zip(windowed, windows))
+            known = {}                   # gradient reaching each inner output
+            for i, g in zip(differentiable, cotangents):
+                if i in window_of:
+                    g = g + window_of[i][-1]
+                g = _cast_like(g, outs[i])
+                known[outs[i]] = known[outs[i]] + g if outs[i] in known else g
+            tap_rows = iter(past_rows)
+            tap_of = {(i, k): next(tap_rows) for i in self.recurrent
+                      for k in self.output_taps[i]}
+            wrt = ([seq_rows[j] for j in float_seqs]
+                   + [tap_of[i, k] for i in windowed for k in self.output_taps[i]]
+                   + [nonseq_values[m] for m in float_nonseqs])
+            grads = iter(gradient.grad(None, wrt, known_grads=known,
+                                       disconnected_inputs="ignore"))
+            seq_grads = [next(grads) for _ in float_seqs]
+            new_windows = []
+            for i, win in zip(windowed, windows):
+                # Rows move one step back in time; tap k of this step lands on row L + k.
+                shifted = set_subtensor(zeros_like(win)[1:], win[:-1])
+                for k in self.output_taps[i]:
+                    shifted = inc_subtensor(shifted[self.lags[i] + k],
+                                            _cast_like(next(grads), win))
+                new_windows.append(shifted)
+            nonseq_grads = [next(grads) for _ in float_nonseqs]
+            return new_windows + seq_grads + nonseq_grads
+
+        cotangent_seqs = [output_grads[i] for i in differentiable]
+        backward, _ = scan(
+            backward_step,
+            sequences=[s[:n] for s in seqs] + past + cotangent_seqs,
+            outputs_info=[zeros_like(initial_of[i]) for i in windowed]
+            + [None] * (len(float_seqs) + len(float_nonseqs)),
+            non_sequences=list(nonseqs), n_steps=n, go_backwards=True,
+            mode=self.mode, name=f"grad_of_{self.name or 'scan'}", return_list=True)
+        backward = iter(backward)
+
+        input_grads = [None] * len(inputs)
+        first_initial = 1 + len(seqs)
+        for i in windowed:
+            input_grads[first_initial + self.recurrent.index(i)] = next(backward)[-1]
+        for j in float_seqs:
+            rows = next(backward)[::-1]
+            input_grads[1 + j] = inc_subtensor(zeros_like(seqs[j])[:n], rows)
+        first_nonseq = first_initial + len(initials)
+        for m in float_nonseqs:
+            input_grads[first_nonseq + m] = next(backward).sum(axis=0)
+        return input_grads
+
+
+def _cast_like(value, like):
+    return value if value.dtype == like.dtype else cast(value, like.dtype)

@@ -1,0 +1,350 @@
+"""scan: Theano's tutorial loops checked against NumPy, the gradient (backpropagation
+through time) checked against finite differences, the errors, and a small RNN trained."""
+import numpy as np
+import pytest
+
+import cytensor as theano
+import cytensor.tensor as T
+from cytensor.debugmode import DebugMode
+from cytensor.gradient import verify_grad
+from cytensor.scan import Scan
+from cytensor.tensor.shared_randomstreams import RandomStreams
+
+
+def zero():
+    """A float64 0 to start a sum from (the literal 0.0 makes a float32 constant)."""
+    return T.constant(np.float64(0))
+
+
+# ---------------------------------------------------------------------------
+# The tutorial's loops
+# ---------------------------------------------------------------------------
+
+def test_power_by_repeated_multiplication():
+    k, A = T.iscalar("k"), T.dvector("A")
+    result, updates = theano.scan(lambda prior, A: prior * A, outputs_info=T.ones_like(A),
+                                  non_sequences=A, n_steps=k)
+    power = theano.function([A, k], result[-1], updates=updates)
+    np.testing.assert_allclose(power(np.arange(10.0), 3), np.arange(10.0) ** 3)
+    assert updates == {}
+
+
+def test_polynomial_with_sequences_and_non_sequences():
+    coefficients, x = T.dvector("coefficients"), T.dscalar("x")
+    components, _ = theano.scan(lambda c, power, x: c * x ** power,
+                                sequences=[coefficients, T.arange(10)], non_sequences=x)
+    polynomial = theano.function([coefficients, x], components.sum())
+    c = np.array([1.0, 0.0, 2.0])        # the shorter sequence sets the number of steps
+    assert polynomial(c, 3.0) == pytest.approx(1 + 2 * 9)
+
+
+def test_cumulative_sum():
+    x = T.dvector("x")
+    sums, _ = theano.scan(lambda x_t, total: total + x_t, sequences=x, outputs_info=zero())
+    a = np.random.default_rng(0).normal(size=7)
+    np.testing.assert_allclose(theano.function([x], sums)(a), np.cumsum(a))
+
+
+def numpy_rnn(x, h0, W, U, b):
+    h, out = h0, []
+    for x_t in x:
+        h = np.tanh(x_t @ W + h @ U + b)
+        out.append(h)
+    return np.array(out)
+
+
+def rnn_weights(rng, n_in=3, n_hidden=4):
+    return (rng.normal(size=(n_in, n_hidden)) * 0.5,
+            rng.normal(size=(n_hidden, n_hidden)) * 0.5,
+            rng.normal(size=n_hidden) * 0.1)
+
+
+def test_rnn_forward_with_shared_weights():
+    rng = np.random.default_rng(1)
+    W_value, U_value, b_value = rnn_weights(rng)
+    W, U, b = [theano.shared(v, name) for v, name in zip((W_value, U_value, b_value), "WUb")]
+    x, h0 = T.dmatrix("x"), T.dvector("h0")
+    h, _ = theano.scan(lambda x_t, h_prev: T.tanh(T.dot(x_t, W) + T.dot(h_prev, U) + b),
+                       sequences=x, outputs_info=h0)
+    xs, h0_value = rng.normal(size=(6, 3)), rng.normal(size=4)
+    np.testing.assert_allclose(theano.function([x, h0], h)(xs, h0_value),
+                               numpy_rnn(xs, h0_value, W_value, U_value, b_value))
+
+
+def test_fibonacci_with_taps():
+    f0 = T.dvector("f0")
+    fib, _ = theano.scan(lambda f_tm2, f_tm1: f_tm2 + f_tm1,
+                         outputs_info=dict(initial=f0, taps=[-2, -1]), n_steps=8)
+    np.testing.assert_array_equal(theano.function([f0], fib)(np.array([0.0, 1.0])),
+                                  [1, 2, 3, 5, 8, 13, 21, 34])
+
+
+# ---------------------------------------------------------------------------
+# Arguments
+# ---------------------------------------------------------------------------
+
+def test_n_steps_alone_may_be_symbolic():
+    n = T.lscalar("n")
+    counts, _ = theano.scan(lambda c: c + 1, outputs_info=T.constant(np.int64(0)), n_steps=n)
+    np.testing.assert_array_equal(theano.function([n], counts)(4), [1, 2, 3, 4])
+
+
+def test_sequence_taps_see_neighbours():
+    x = T.dvector("x")
+    y, _ = theano.scan(lambda before, now, after: before - 2 * now + after,
+                       sequences=dict(input=x, taps=[-1, 0, 1]))
+    a = np.arange(6.0) ** 2
+    np.testing.assert_allclose(theano.function([x], y)(a), a[:-2] - 2 * a[1:-1] + a[2:])
+
+
+def test_go_backwards_iterates_from_the_end():
+    x = T.dvector("x")
+    sums, _ = theano.scan(lambda x_t, total: total + x_t, sequences=x, outputs_info=zero(),
+                          go_backwards=True)
+    a = np.arange(1.0, 5.0)
+    np.testing.assert_allclose(theano.function([x], sums)(a), np.cumsum(a[::-1]))
+    last_two, _ = theano.scan(lambda x_t: x_t, sequences=x, go_backwards=True, n_steps=2)
+    np.testing.assert_allclose(theano.function([x], last_two)(a), [4.0, 3.0])
+
+
+def test_several_outputs_some_not_fed_back():
+    x = T.dvector("x")
+    (doubled, sums), _ = theano.scan(lambda x_t, total: [2 * x_t, total + x_t], sequences=x,
+                                     outputs_info=[None, zero()])
+    f = theano.function([x], [doubled, sums])
+    a = np.arange(4.0)
+    np.testing.assert_allclose(f(a)[0], 2 * a)
+    np.testing.assert_allclose(f(a)[1], np.cumsum(a))
+
+
+def test_return_list_and_outer_variables_used_implicitly():
+    x, scale = T.dvector("x"), T.dscalar("scale")
+    outputs, _ = theano.scan(lambda x_t: x_t * scale, sequences=x, return_list=True)
+    assert isinstance(outputs, list) and len(outputs) == 1
+    np.testing.assert_allclose(theano.function([x, scale], outputs[0])(np.arange(3.0), 2.0),
+                               [0.0, 2.0, 4.0])
+
+
+def test_matrix_states_and_float32():
+    x = T.ftensor3("x")
+    total, _ = theano.scan(lambda x_t, acc: acc + x_t, sequences=x,
+                           outputs_info=T.zeros_like(x[0]))
+    a = np.random.default_rng(2).normal(size=(3, 2, 2)).astype("float32")
+    result = theano.function([x], total)(a)
+    assert result.dtype == np.float32
+    np.testing.assert_allclose(result, np.cumsum(a, axis=0), rtol=1e-6)
+
+
+def test_debugmode_and_the_numpy_reference_agree_with_the_kernels():
+    x, h0 = T.dvector("x"), T.dscalar("h0")
+    h, _ = theano.scan(lambda x_t, h: T.tanh(x_t + 0.5 * h), sequences=x, outputs_info=h0)
+    outputs = [h] + T.grad(h.sum(), [x, h0])
+    a = np.linspace(-1, 1, 5)
+    expected = theano.function([x, h0], outputs)(a, 0.2)
+    for mode in (DebugMode(), theano.Mode(linker="py")):
+        for got, want in zip(theano.function([x, h0], outputs, mode=mode)(a, 0.2), expected):
+            np.testing.assert_allclose(got, want)
+
+
+def test_shape_is_known_without_running_the_loop():
+    """(steps,) + the initial state's shape; a non-fed-back output's step shape
+    is known only once a step has run."""
+    x, h0 = T.dmatrix("x"), T.dvector("h0")
+    y, _ = theano.scan(lambda x_t, h: h + x_t, sequences=x, outputs_info=h0)
+    f = theano.function([x, h0], y.shape)
+    np.testing.assert_array_equal(f(np.ones((5, 3)), np.ones(3)), [5, 3])
+    assert not any(isinstance(n.op, Scan) for n in f.maker.fgraph.toposort())
+
+
+def test_printing_shows_the_named_scan():
+    x = T.dvector("x")
+    y, _ = theano.scan(lambda x_t: x_t * 2, sequences=x, name="double")
+    assert "Scan{double}" in theano.printing.debugprint(y, file="str")
+    assert theano.pp(y).startswith("Scan{double}(")
+
+
+def test_test_values_flow_through_scan():
+    x = T.dvector("x")
+    x.tag.test_value = np.arange(3.0)
+    with theano.change_flags(compute_test_value="raise"):
+        y, _ = theano.scan(lambda x_t: x_t * 2, sequences=x)
+    np.testing.assert_allclose(y.tag.test_value, [0.0, 2.0, 4.0])
+
+
+# ---------------------------------------------------------------------------
+# Gradients: backpropagation through time
+# ---------------------------------------------------------------------------
+
+def cumsum_graph(x):
+    return theano.scan(lambda x_t, total: total + x_t, sequences=x, outputs_info=zero())[0]
+
+
+def rnn_graph(x, h0, W, U, b):
+    step = lambda x_t, h_prev, W, U, b: T.tanh(T.dot(x_t, W) + T.dot(h_prev, U) + b)  # noqa
+    return theano.scan(step, sequences=x, outputs_info=h0, non_sequences=[W, U, b])[0]
+
+
+def fibonacci_like_graph(f0, a):
+    return theano.scan(lambda f_tm2, f_tm1, a: a * f_tm2 + f_tm1, non_sequences=a,
+                       outputs_info=dict(initial=f0, taps=[-2, -1]), n_steps=6)[0]
+
+
+def neighbours_graph(x):
+    return theano.scan(lambda before, now, after: before * now - T.sin(after),
+                       sequences=dict(input=x, taps=[-1, 0, 1]))[0]
+
+
+def backwards_graph(x, h0):
+    return theano.scan(lambda x_t, h: T.tanh(x_t + 0.5 * h), sequences=x, outputs_info=h0,
+                       go_backwards=True)[0]
+
+
+def implicit_rnn_graph(x, h0, W, U, b):
+    """The RNN with its weights used inside fn without being passed in."""
+    step = lambda x_t, h_prev: T.tanh(T.dot(x_t, W) + T.dot(h_prev, U) + b)  # noqa
+    return theano.scan(step, sequences=x, outputs_info=h0)[0]
+
+
+def mixed_outputs_graph(x, h0):
+    """A float state, an int counter and an output not fed back; only two carry gradient."""
+    (h, _, tripled), _ = theano.scan(
+        lambda x_t, h, count: [T.tanh(x_t * h + 0.1), count + 1, 3 * x_t], sequences=x,
+        outputs_info=[h0, T.constant(np.int64(0)), None])
+    return 2 * h + tripled
+
+
+RNG = np.random.default_rng(3)
+GRAD_CASES = {
+    "cumsum": (cumsum_graph, [RNG.normal(size=5)]),
+    "rnn_non_sequences": (rnn_graph, [RNG.normal(size=(5, 3)), RNG.normal(size=4),
+                                      *rnn_weights(RNG)]),
+    "rnn_implicit_outer_variables": (implicit_rnn_graph,
+                                     [RNG.normal(size=(5, 3)), RNG.normal(size=4),
+                                      *rnn_weights(RNG)]),
+    "taps_-2_-1": (fibonacci_like_graph, [np.array([0.5, 1.0]), np.array(0.7)]),
+    "sequence_taps_-1_0_1": (neighbours_graph, [RNG.normal(size=6)]),
+    "go_backwards": (backwards_graph, [RNG.normal(size=5), np.array(0.3)]),
+    "int_output_beside_float_ones": (mixed_outputs_graph, [RNG.normal(size=5),
+                                                           np.array(0.4)]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GRAD_CASES))
+def test_verify_grad(case):
+    graph, pt = GRAD_CASES[case]
+    verify_grad(graph, pt, rng=np.random.default_rng(4))
+
+
+def test_gradient_of_shared_weights_matches_finite_differences():
+    rng = np.random.default_rng(5)
+    shared = [theano.shared(v, name) for v, name in zip(rnn_weights(rng), "WUb")]
+    x, h0 = T.dmatrix("x"), T.dvector("h0")
+    h = implicit_rnn_graph(x, h0, *shared)
+    cost = (h[-1] ** 2).sum() + h.mean()
+    f_cost = theano.function([x, h0], cost)
+    f_grads = theano.function([x, h0], T.grad(cost, shared))
+    xs, h0_value = rng.normal(size=(4, 3)), rng.normal(size=4)
+    eps = 1e-6
+    for var, symbolic in zip(shared, f_grads(xs, h0_value)):
+        value = var.get_value()
+        numeric = np.zeros_like(value)
+        for i in np.ndindex(value.shape):
+            for sign in (1, -1):
+                moved = value.copy()
+                moved[i] += sign * eps
+                var.set_value(moved)
+                numeric[i] += sign * f_cost(xs, h0_value) / (2 * eps)
+        var.set_value(value)
+        np.testing.assert_allclose(symbolic, numeric, rtol=1e-5, atol=1e-7)
+
+
+def test_gradient_of_a_sequence_longer_than_the_steps_is_zero_past_them():
+    x = T.dvector("x")
+    y, _ = theano.scan(lambda x_t: x_t ** 2, sequences=x, n_steps=2)
+    g = theano.function([x], T.grad(y.sum(), x))(np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(g, [2.0, 4.0, 0.0])
+
+
+def test_training_a_small_rnn_reduces_its_loss():
+    rng = np.random.default_rng(6)
+    params = [theano.shared(v, name) for v, name in zip(rnn_weights(rng, 2, 5), "WUb")]
+    readout = theano.shared(rng.normal(size=5) * 0.5, "readout")
+    x, target = T.dmatrix("x"), T.dvector("target")
+    h = implicit_rnn_graph(x, T.zeros((5,), dtype="float64"), *params)
+    loss = ((T.dot(h, readout) - target) ** 2).mean()
+    everything = params + [readout]
+    train = theano.function([x, target], loss, updates=[
+        (p, p - 0.1 * g) for p, g in zip(everything, T.grad(loss, everything))])
+    xs = rng.normal(size=(8, 2))
+    ys = np.cumsum(xs[:, 0]) * 0.3            # a target that needs memory
+    losses = [float(train(xs, ys)) for _ in range(30)]
+    assert losses[-1] < 0.5 * losses[0]
+
+
+# ---------------------------------------------------------------------------
+# Errors name scan
+# ---------------------------------------------------------------------------
+
+def test_output_dtype_must_match_the_initial_state():
+    x0 = T.fscalar("x0")
+    with pytest.raises(TypeError, match=r"scan 'grow': output 0 of fn is .*float64.* "
+                                        r"initial state .*float32"):
+        theano.scan(lambda x: x * np.float64(2), outputs_info=x0, n_steps=3, name="grow")
+
+
+def test_output_shape_must_stay_the_same():
+    v = T.dvector("v")
+    y, _ = theano.scan(lambda acc: T.concatenate([acc, acc]), outputs_info=v, n_steps=2)
+    with pytest.raises(ValueError, match="scan: at step 0, output 0 of fn has shape"):
+        theano.function([v], y)(np.ones(2))
+
+
+def test_zero_steps_is_refused():
+    x = T.dvector("x")
+    y, _ = theano.scan(lambda x_t: x_t * 2, sequences=x)
+    with pytest.raises(ValueError, match="scan: the number of steps is 0"):
+        theano.function([x], y)(np.zeros(0))
+    with pytest.raises(ValueError, match="scan: n_steps is 0"):
+        theano.scan(lambda x_t: x_t, sequences=x, n_steps=0)
+
+
+def test_sequences_shorter_than_n_steps():
+    x = T.dvector("x")
+    y, _ = theano.scan(lambda x_t: x_t * 2, sequences=x, n_steps=5, name="short")
+    with pytest.raises(ValueError, match="scan 'short': sequence input 0 has 3 usable"):
+        theano.function([x], y)(np.ones(3))
+
+
+def test_argument_errors():
+    x = T.dvector("x")
+    with pytest.raises(ValueError, match="give sequences or n_steps"):
+        theano.scan(lambda: x)
+    with pytest.raises(ValueError, match="fn returned 2 outputs but outputs_info has 1"):
+        theano.scan(lambda x_t, a: [x_t, a], sequences=x, outputs_info=[zero()])
+    with pytest.raises(ValueError, match=r"outputs_info\[0\] taps must be negative"):
+        theano.scan(lambda a: a, outputs_info=dict(initial=x, taps=[1]), n_steps=2)
+    with pytest.raises(ValueError, match=r"sequences\[0\] .* is a scalar"):
+        theano.scan(lambda a: a, sequences=T.dscalar("s"))
+    with pytest.raises(TypeError, match="n_steps must be an integer scalar"):
+        theano.scan(lambda a: a, sequences=x, n_steps=T.dscalar("n"))
+
+
+def test_strict_refuses_variables_not_passed_in():
+    W = theano.shared(np.ones(2), "W")
+    with pytest.raises(ValueError, match="strict=True, but fn uses W"):
+        theano.scan(lambda x_t: x_t * W, sequences=T.dmatrix("x"), strict=True)
+
+
+def test_random_streams_and_updates_are_refused():
+    x = T.dvector("x")
+    srng = RandomStreams(1)
+    with pytest.raises(NotImplementedError, match="scan: fn draws random numbers"):
+        theano.scan(lambda x_t: x_t * srng.normal(()), sequences=x)
+    counter = theano.shared(np.int64(0), "counter")
+    with pytest.raises(NotImplementedError, match="scan: fn returned updates"):
+        theano.scan(lambda x_t: (x_t, {counter: counter + 1}), sequences=x)
+
+
+def test_truncate_gradient_is_not_supported():
+    with pytest.raises(NotImplementedError, match="truncate_gradient=3"):
+        theano.scan(lambda x_t: x_t, sequences=T.dvector("x"), truncate_gradient=3)
