@@ -5,10 +5,10 @@
 branches are whole values and may differ in shape.  Several values can be
 chosen at once: ``ifelse(cond, [a1, a2], [b1, b2])``.
 
-Theano evaluates only the branch taken.  This linker runs every node of the
-graph, so both branches are computed and one is dropped: the results are
-Theano's, the time saving is not (and an error in the branch not taken is
-still raised).
+Only the branch taken is computed, as in Theano: the linker (linker.py,
+``lazy_branches``) moves the nodes that only one branch needs into the
+IfElse's thunk, which runs them after the condition has picked a side.
+This op itself just returns the values of the side picked.
 """
 import numpy as np
 

@@ -10,6 +10,10 @@ thunks in order.
 
 Debugging modes change only how a thunk is made: ``wrap_thunk`` lets
 NanGuardMode and DebugMode put checks around every node's kernel.
+
+``ifelse`` is lazy, as in Theano: the nodes that only one branch of an
+IfElse needs leave the flat schedule and run inside the IfElse's thunk,
+after its condition has picked the branch (``lazy_branches``).
 """
 import time
 
@@ -24,6 +28,8 @@ class Schedule:
     wrap_thunk(node, thunk, input_cells, output_cells) -> thunk, if given,
     replaces each node's thunk by one that checks it.
     """
+
+    profiling = None        # the ProfileStats of a run_profiled call in progress
 
     def __init__(self, fgraph, linker="cy", wrap_thunk=None):
         self.fgraph = fgraph
@@ -43,7 +49,10 @@ class Schedule:
         # The cells whose values a call brings in: what decides every shape.
         self.leaf_cells = [cell for var, cell in self.cells.items()
                            if var.owner is None and not isinstance(var, Constant)]
-        self.thunks = [self._thunk(node, linker, wrap_thunk) for node in self.nodes]
+        lazy = lazy_branches(fgraph, self.nodes)
+        self.branch_nodes = {n for sides in lazy.values() for side in sides for n in side}
+        self.thunks = [self._lazy_thunk(node, lazy, linker, wrap_thunk)
+                       for node in self.nodes if node not in self.branch_nodes]
 
     @staticmethod
     def _leaf_cell(var):
@@ -67,6 +76,33 @@ class Schedule:
         thunk.node = node
         return thunk
 
+    def _lazy_thunk(self, node, lazy, linker, wrap_thunk):
+        """The node's thunk; for an IfElse with lazy branches, one that first
+        runs the nodes of the branch its condition picks."""
+        thunk = self._thunk(node, linker, wrap_thunk)
+        if node not in lazy:
+            return thunk
+        sides = [[self._lazy_thunk(n, lazy, linker, wrap_thunk) for n in side]
+                 for side in lazy[node]]
+        condition = self.cells[node.inputs[0]]
+
+        def ifelse_thunk():
+            stats = self.profiling
+            for inner in sides[0 if condition[0] else 1]:
+                start = time.perf_counter()
+                try:
+                    inner()
+                except Exception as exc:
+                    raise_with_node(inner.node, self, exc)
+                if stats is not None:     # the branch's nodes are timed on their own
+                    spent = time.perf_counter() - start
+                    stats.node_time[inner.node] += spent
+                    stats.node_time[node] -= spent
+                    stats.branch_calls[inner.node] += 1
+            thunk()
+        ifelse_thunk.node = node
+        return ifelse_thunk
+
     def run(self):
         thunk = None
         try:
@@ -85,6 +121,7 @@ class Schedule:
         node_time = stats.node_time
         thunk = None
         start = timer()
+        self.profiling = stats
         try:
             for thunk in self.thunks:
                 t0 = timer()
@@ -92,6 +129,8 @@ class Schedule:
                 node_time[thunk.node] += timer() - t0
         except Exception as exc:
             raise_with_node(thunk.node, self, exc)
+        finally:
+            self.profiling = None
         stats.record_run(self, timer() - start)
 
     def clear_intermediates(self):
@@ -99,6 +138,60 @@ class Schedule:
         for node in self.nodes:
             for var in node.outputs:
                 self.cells[var][0] = None
+
+
+def lazy_branches(fgraph, nodes):
+    """{IfElse node: (then nodes, else nodes)}, each in schedule order: the
+    nodes whose results reach nothing but that side of that IfElse.
+
+    ``nodes`` is the schedule order.  A node is claimed by the first IfElse
+    (in that order) whose side it feeds alone; an IfElse inside a branch is
+    claimed with it and stays lazy within it.
+    """
+    from .ifelse import IfElse
+    owner = {}                  # claimed node -> (IfElse, side)
+    position = {node: k for k, node in enumerate(nodes)}
+    lazy = {}
+
+    def runs_inside(client, ifelse, side):
+        """Whether ``client`` runs inside (ifelse, side), maybe within inner ifelses."""
+        while client in owner:
+            if owner[client] == (ifelse, side):
+                return True
+            client = owner[client][0]
+        return False
+
+    for ifelse in nodes:
+        if not isinstance(ifelse.op, IfElse):
+            continue
+        n = ifelse.op.n_outs
+        claimed = ([], [])
+        for side, first in ((0, 1), (1, 1 + n)):
+            inputs = range(first, first + n)
+            candidates = sorted({a for k in inputs for a in _ancestor_nodes(ifelse.inputs[k])},
+                                key=position.get, reverse=True)
+            for node in candidates:
+                if node in owner:
+                    continue
+                if all(client != "output" and
+                       ((client is ifelse and k in inputs) or runs_inside(client, ifelse, side))
+                       for out in node.outputs for client, k in fgraph.clients.get(out, [])):
+                    owner[node] = (ifelse, side)
+                    claimed[side].append(node)
+        if claimed[0] or claimed[1]:
+            lazy[ifelse] = tuple(sorted(c, key=position.get) for c in claimed)
+    return lazy
+
+
+def _ancestor_nodes(var):
+    """The nodes var is computed from (var's owner included)."""
+    seen, stack = set(), [var]
+    while stack:
+        v = stack.pop()
+        if v.owner is not None and v.owner not in seen:
+            seen.add(v.owner)
+            stack.extend(v.owner.inputs)
+    return seen
 
 
 class NodeError(Exception):

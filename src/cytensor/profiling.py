@@ -41,6 +41,7 @@ class ProfileStats:
         self.node_shapes = defaultdict(list)    # node -> distinct input shapes seen
         self.output_bytes = {}          # output variable -> bytes of storage it owns
         self.runs = {}                  # schedule -> successful runs
+        self.branch_calls = defaultdict(int)    # node in a lazy ifelse branch -> runs
         self._leaf_shapes = {}          # schedule -> input shapes at the last record
         if atexit_print:
             _AT_EXIT.append(self)
@@ -83,9 +84,10 @@ class ProfileStats:
     # --- combining ------------------------------------------------------------
     @property
     def node_calls(self):
-        """{node: how many times it ran}: once per run of its schedule."""
-        return {node: runs for schedule, runs in self.runs.items()
-                for node in schedule.nodes}
+        """{node: how many times it ran}: once per run of its schedule, or as
+        often as its ifelse branch was taken."""
+        return {node: self.branch_calls[node] if node in schedule.branch_nodes else runs
+                for schedule, runs in self.runs.items() for node in schedule.nodes}
 
     def merge(self, *others):
         """A new ProfileStats adding this one and ``others`` up."""
@@ -104,6 +106,8 @@ class ProfileStats:
                 total.output_bytes[var] = max(total.output_bytes.get(var, 0), nbytes)
             for schedule, runs in stats.runs.items():
                 total.runs[schedule] = total.runs.get(schedule, 0) + runs
+            for node, calls in stats.branch_calls.items():
+                total.branch_calls[node] += calls
         return total
 
     __add__ = merge
