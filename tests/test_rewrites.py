@@ -131,6 +131,26 @@ def test_sum_of_broadcast():
     assert f(np.ones((3, 4))) == 12
 
 
+def test_reshape_moves_onto_elementwise_inputs():
+    """sum(reshape(f(a, b))) becomes one fused reduction over reshaped inputs;
+    not when f's result has another reader, nor when an input broadcasts."""
+    from cytensor.tensor.math import FusedReduce
+    a, b, r = T.dvector("a"), T.dvector("b"), T.drow("r")
+    av, bv = np.linspace(0.5, 2, 12), np.linspace(-1, 1, 12)
+    f = function([a, b], (T.log(a) * b * 2).reshape((3, 4)).sum(axis=1))
+    assert any(isinstance(op, FusedReduce) for op in ops(f))
+    np.testing.assert_allclose(f(av, bv), (np.log(av) * bv * 2).reshape(3, 4).sum(1))
+    product = T.log(a) * b
+    g = function([a, b], [product.reshape((3, 4)).sum(axis=1), product])
+    assert not any(isinstance(op, FusedReduce) for op in ops(g))
+    np.testing.assert_allclose(g(av, bv)[0], (np.log(av) * bv).reshape(3, 4).sum(1))
+    m = T.dmatrix("m")
+    h = function([m, r], (m * r).reshape((-1,)).sum())
+    assert not any(isinstance(op, FusedReduce) for op in ops(h))
+    mv, rv = np.ones((2, 3)), np.arange(3.0)[None]
+    np.testing.assert_allclose(h(mv, rv), (mv * rv).sum())
+
+
 def test_excluding_a_rewrite_by_name():
     x = T.dvector("x")
     f = function([x], T.log(1 + x), mode=Mode().excluding("log1p_from_log", "fusion"))

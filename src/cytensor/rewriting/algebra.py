@@ -197,6 +197,31 @@ def alloc_into_elemwise(fgraph, node):
     return new.outputs
 
 
+@register("canonicalize")
+def reshape_into_elemwise_inputs(fgraph, node):
+    """reshape(f(a, b)) -> f(reshape(a), reshape(b)) when a and b have the
+    output's full shape (one-element inputs just lose their axes) and only
+    the reshape reads f's result: the reshape then sits on the inputs, so a
+    reduction of it can fuse with f (``(log(a) * b).reshape(m, n).sum(1)``
+    never stores the product)."""
+    if not isinstance(node.op, tb.Reshape):
+        return None
+    x, shape = node.inputs
+    producer = x.owner
+    if producer is None or not isinstance(producer.op, Elemwise) or \
+            producer.op.inplace is not None or len(producer.outputs) != 1 or \
+            [c for c, _ in fgraph.clients.get(x, [])] != [node]:
+        return None
+    full = [i.type.broadcastable == x.type.broadcastable for i in producer.inputs]
+    if not any(full) or not all(f or all(i.type.broadcastable)
+                                for f, i in zip(full, producer.inputs)):
+        return None
+    static = node.outputs[0].type.shape
+    inputs = [node.op.make_node(i, shape, static).outputs[0] if f else i.dimshuffle()
+              for f, i in zip(full, producer.inputs)]
+    return [same_type(producer.op.make_node(*inputs).outputs[0], node.outputs[0])]
+
+
 # ---------------------------------------------------------------------------
 # Stabilise: same value, fewer rounding errors and overflows
 # ---------------------------------------------------------------------------
