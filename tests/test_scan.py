@@ -213,6 +213,14 @@ def mixed_outputs_graph(x, h0):
     return 2 * h + tripled
 
 
+def gradient_of_rnn_graph(x, a):
+    """A gradient of a scan, to differentiate again: the backward scan's
+    final-only outputs (running sums) then need every step's values."""
+    h = theano.scan(lambda x_t, h, a: T.tanh(a * h + x_t), sequences=x, outputs_info=zero(),
+                    non_sequences=a)[0]
+    return T.grad((h ** 2).sum(), a)
+
+
 RNG = np.random.default_rng(3)
 GRAD_CASES = {
     "cumsum": (cumsum_graph, [RNG.normal(size=5)]),
@@ -226,6 +234,7 @@ GRAD_CASES = {
     "go_backwards": (backwards_graph, [RNG.normal(size=5), np.array(0.3)]),
     "int_output_beside_float_ones": (mixed_outputs_graph, [RNG.normal(size=5),
                                                            np.array(0.4)]),
+    "second_order": (gradient_of_rnn_graph, [RNG.normal(size=4), np.array(0.6)]),
 }
 
 
@@ -256,6 +265,21 @@ def test_gradient_of_shared_weights_matches_finite_differences():
                 numeric[i] += sign * f_cost(xs, h0_value) / (2 * eps)
         var.set_value(value)
         np.testing.assert_allclose(symbolic, numeric, rtol=1e-5, atol=1e-7)
+
+
+def test_weight_gradients_are_summed_as_the_loop_goes():
+    """The backward scan carries dW as a running sum: none of its outputs holds
+    one copy of W per step."""
+    rng = np.random.default_rng(7)
+    W, U, b = [theano.shared(v, name) for v, name in zip(rnn_weights(rng), "WUb")]
+    x, h0 = T.dmatrix("x"), T.dvector("h0")
+    gW = T.grad(implicit_rnn_graph(x, h0, W, U, b).sum(), W)
+    backward, = [node for node in theano.graph.toposort([gW])
+                 if isinstance(node.op, Scan) and node.op.name == "grad_of_scan"]
+    shapes = [out.shape for out in theano.function([x, h0], backward.outputs)(
+        rng.normal(size=(9, 3)), rng.normal(size=4))]
+    assert (3, 4) in shapes
+    assert not any(shape[0] == 9 and shape[1:] == (3, 4) for shape in shapes)
 
 
 def test_gradient_of_a_sequence_longer_than_the_steps_is_zero_past_them():

@@ -20,7 +20,10 @@ How it works, in three parts:
    backwards over the steps.  Each backward step differentiates the inner
    graph of one forward step, and carries, for each fed-back output, a
    window of the gradients that later steps sent to the last L values of
-   that output.
+   that output, and, for each non-sequence, the running sum of its
+   gradient.  Only their last values are wanted, so they are *final-only*
+   outputs: the op keeps just the rows their taps read (a ring buffer), and
+   memory does not grow with the number of steps.
 """
 from collections import OrderedDict
 
@@ -57,12 +60,19 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     Returns (outputs, updates): outputs has one tensor per output of fn, of
     shape (n_steps,) + the shape one step returns; updates is empty.
     """
-    where = _label(name)
     if truncate_gradient != -1:
         raise NotImplementedError(
-            f"{where}: truncate_gradient={truncate_gradient} is not supported; only "
-            "truncate_gradient=-1 (backpropagation through every step)")
+            f"{_label(name)}: truncate_gradient={truncate_gradient} is not supported; "
+            "only truncate_gradient=-1 (backpropagation through every step)")
+    return _scan(fn, sequences, outputs_info, non_sequences, n_steps, go_backwards, mode,
+                 name, strict, return_list)
 
+
+def _scan(fn, sequences, outputs_info, non_sequences, n_steps, go_backwards, mode, name,
+          strict, return_list, final_only=()):
+    """scan(), where the outputs numbered in ``final_only`` give only their last
+    value: the gradient's own loop sums into such outputs."""
+    where = _label(name)
     seq_outer, seq_inner = _sequence_slices(_as_list(sequences), go_backwards, where)
     n = _number_of_steps(n_steps, seq_outer, where)
     outputs_info = [_normalise_output_info(info, i, where)
@@ -100,7 +110,8 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
 
     nonseq_outer = [v for v in nonseq_values if not isinstance(v, Constant)] + implicit
     op = Scan(placeholders + implicit_inner, outputs, n_sequences=len(seq_inner),
-              output_taps=[taps for _, taps in outputs_info], name=name, mode=mode)
+              output_taps=[taps for _, taps in outputs_info], final_only=final_only,
+              name=name, mode=mode)
     initial_outer = [_initial_rows(initial, taps) for initial, taps in outputs_info if taps]
     results = op(n, *seq_outer, *initial_outer, *nonseq_outer)   # computes test values
     if not isinstance(results, list):
@@ -278,17 +289,20 @@ class Scan(Op):
     then the non-sequences.  Outer inputs: n_steps, the sequences (one per
     tap, step t reads row t), the initial rows of each fed-back output, the
     non-sequences.  output_taps: for each output, its (negative) taps, or ()
-    when it is not fed back.
+    when it is not fed back.  final_only: the outputs that give only their
+    last value, not one row per step; the loop then keeps just the rows the
+    taps read.
     """
 
-    def __init__(self, inner_inputs, inner_outputs, n_sequences, output_taps, name=None,
-                 mode=None):
+    def __init__(self, inner_inputs, inner_outputs, n_sequences, output_taps, final_only=(),
+                 name=None, mode=None):
         self.inner_inputs, self.inner_outputs = list(inner_inputs), list(inner_outputs)
         self.n_sequences = n_sequences
         self.output_taps = [tuple(taps) for taps in output_taps]
         self.lags = [-min(taps) if taps else 0 for taps in self.output_taps]
         self.recurrent = [i for i, taps in enumerate(self.output_taps) if taps]
         self.n_state_taps = sum(len(taps) for taps in self.output_taps)
+        self.final_only = frozenset(final_only)
         self.name, self.mode = name, mode
         self._functions = {}
 
@@ -326,8 +340,9 @@ class Scan(Op):
             if (var.dtype, var.ndim) != (dtype, ndim):
                 raise TypeError(f"{self}: input {k + 1} ({var}) is {var.type}; the inner "
                                 f"graph needs dtype {dtype} with {ndim} dimensions")
-        outputs = [TensorType(o.dtype, shape=(None,) + o.type.shape)()
-                   for o in self.inner_outputs]
+        outputs = [TensorType(o.dtype, shape=o.type.shape if i in self.final_only
+                              else (None,) + o.type.shape)()
+                   for i, o in enumerate(self.inner_outputs)]
         return Apply(self, [n_steps] + inputs, outputs)
 
     # --- running ---------------------------------------------------------------
@@ -355,6 +370,12 @@ class Scan(Op):
         self._loop(self._function("py"), list(inputs), storage)
         return tuple(cell[0] for cell in storage)
 
+    def _rows(self, i, n):
+        """Rows of output i's buffer: its initial rows, then one per step, or
+        one in all for a final-only output (then the buffer is a ring, and
+        row r stands for every row r + k * len(buffer))."""
+        return self.lags[i] + (1 if i in self.final_only else n)
+
     def _loop(self, step, inputs, output_storage):
         """Call ``step`` n_steps times, writing each result into its row of a
         preallocated buffer; a fed-back output's buffer starts with its
@@ -378,18 +399,20 @@ class Scan(Op):
                 raise ValueError(f"{where}: output {i} has taps {list(self.output_taps[i])}, "
                                  f"so its initial value needs {lag} rows along its first "
                                  f"axis; it has {initial.shape[0]}")
-            buffers[i] = np.empty((lag + n,) + initial.shape[1:], dtype=initial.dtype)
+            buffers[i] = np.empty((self._rows(i, n),) + initial.shape[1:], dtype=initial.dtype)
             buffers[i][:lag] = initial
         nonseqs = list(nonseqs)
         for t in range(n):
             args = [seq[t, ...] for seq in seqs]
             for i in self.recurrent:
-                args.extend(buffers[i][self.lags[i] + t + k, ...] for k in self.output_taps[i])
+                args.extend(buffers[i][(self.lags[i] + t + k) % len(buffers[i]), ...]
+                            for k in self.output_taps[i])
             values = step(*(args + nonseqs))
             for i, value in enumerate(values):
                 if buffers[i] is None:
-                    buffers[i] = np.empty((n,) + value.shape, dtype=value.dtype)
-                row = buffers[i][self.lags[i] + t, ...]     # a view, even when 0-d
+                    buffers[i] = np.empty((self._rows(i, n),) + value.shape, dtype=value.dtype)
+                # a view, even when 0-d; never a row this step's taps read
+                row = buffers[i][(self.lags[i] + t) % len(buffers[i]), ...]
                 if value.shape != row.shape:
                     raise ValueError(
                         f"{where}: at step {t}, output {i} of fn has shape {value.shape}, "
@@ -397,19 +420,24 @@ class Scan(Op):
                         f"shape {row.shape}; every step must return the same shape")
                 row[...] = value
         for i, buffer in enumerate(buffers):
-            output_storage[i][0] = buffer[self.lags[i]:]
+            if i in self.final_only:
+                output_storage[i][0] = buffer[(self.lags[i] + n - 1) % len(buffer), ...]
+            else:
+                output_storage[i][0] = buffer[self.lags[i]:]
 
     def infer_shape(self, node, input_shapes):
         n_steps, _, initial_shapes, _ = self._split(input_shapes)
         initial_shapes = dict(zip(self.recurrent, initial_shapes))
         shapes = []
         for i, (inner, outer) in enumerate(zip(self.inner_outputs, node.outputs)):
+            steps_axis = int(i not in self.final_only)
             if i in initial_shapes:
                 step_shape = tuple(initial_shapes[i][1:])
             else:
-                step_shape = tuple(s if s is not None else Shape_i(a + 1)(outer)
+                step_shape = tuple(s if s is not None else Shape_i(a + steps_axis)(outer)
                                    for a, s in enumerate(inner.type.shape))
-            shapes.append((node.inputs[0],) + step_shape)
+            shapes.append(step_shape if i in self.final_only
+                          else (node.inputs[0],) + step_shape)
         return shapes
 
     # --- gradient ----------------------------------------------------------------
@@ -423,11 +451,12 @@ class Scan(Op):
         later steps sent to the L values before step t's; the window's last
         row is complete at step t and joins the gradient of step t's output.
         After step 0 the window holds the gradient of the initial rows.
-        The non-sequences' gradients are one output row per step, summed
-        after the loop: simple, but it holds n_steps copies of each weight.
+        Each non-sequence's gradient is a running sum, carried from step to
+        step like the windows: memory does not grow with n_steps.  Windows
+        and sums are final-only outputs of the backward scan.
         """
         n, seqs, initials, nonseqs = self._split(inputs)
-        results = self.make_node(*inputs).outputs
+        results = self._every_step().make_node(*inputs).outputs
         differentiable = [i for i, o in enumerate(self.inner_outputs)
                           if o.dtype.startswith("float")]
         windowed = [i for i in self.recurrent if i in differentiable]
@@ -440,8 +469,9 @@ class Scan(Op):
                 for i in self.recurrent for k in self.output_taps[i]]
 
         def backward_step(*args):
-            seq_rows, past_rows, cotangents, windows, nonseq_values = _groups(
-                args, len(seqs), len(past), len(differentiable), len(windowed))
+            seq_rows, past_rows, cotangents, windows, sums, nonseq_values = _groups(
+                args, len(seqs), len(past), len(differentiable), len(windowed),
+                len(float_nonseqs))
             outs, _ = clone_replace(self.inner_outputs, dict(zip(
                 self.inner_inputs, seq_rows + past_rows + nonseq_values)))
             window_of = dict(zip(windowed, windows))
@@ -468,30 +498,41 @@ class Scan(Op):
                     shifted = inc_subtensor(shifted[self.lags[i] + k],
                                             _cast_like(next(grads), win))
                 new_windows.append(shifted)
-            nonseq_grads = [next(grads) for _ in float_nonseqs]
-            return new_windows + seq_grads + nonseq_grads
+            new_sums = [total + _cast_like(next(grads), total) for total in sums]
+            return new_windows + new_sums + seq_grads
 
-        cotangent_seqs = [output_grads[i] for i in differentiable]
-        backward, _ = scan(
-            backward_step,
-            sequences=[s[:n] for s in seqs] + past + cotangent_seqs,
-            outputs_info=[zeros_like(initial_of[i]) for i in windowed]
-            + [None] * (len(float_seqs) + len(float_nonseqs)),
-            non_sequences=list(nonseqs), n_steps=n, go_backwards=True,
-            mode=self.mode, name=f"grad_of_{self.name or 'scan'}", return_list=True)
+        # A final-only output's gradient reaches its last row only.
+        cotangent_seqs = [set_subtensor(zeros_like(results[i])[-1], output_grads[i])
+                          if i in self.final_only else output_grads[i]
+                          for i in differentiable]
+        carried = [zeros_like(initial_of[i]) for i in windowed] + [
+            zeros_like(nonseqs[m]) for m in float_nonseqs]
+        backward, _ = _scan(
+            backward_step, sequences=[s[:n] for s in seqs] + past + cotangent_seqs,
+            outputs_info=carried + [None] * len(float_seqs), non_sequences=list(nonseqs),
+            n_steps=n, go_backwards=True, mode=self.mode, strict=False, return_list=True,
+            name=f"grad_of_{self.name or 'scan'}", final_only=range(len(carried)))
         backward = iter(backward)
 
         input_grads = [None] * len(inputs)
         first_initial = 1 + len(seqs)
         for i in windowed:
-            input_grads[first_initial + self.recurrent.index(i)] = next(backward)[-1]
+            input_grads[first_initial + self.recurrent.index(i)] = next(backward)
+        first_nonseq = first_initial + len(initials)
+        for m in float_nonseqs:
+            input_grads[first_nonseq + m] = next(backward)
         for j in float_seqs:
             rows = next(backward)[::-1]
             input_grads[1 + j] = inc_subtensor(zeros_like(seqs[j])[:n], rows)
-        first_nonseq = first_initial + len(initials)
-        for m in float_nonseqs:
-            input_grads[first_nonseq + m] = next(backward).sum(axis=0)
         return input_grads
+
+    def _every_step(self):
+        """This scan with every output giving one row per step, as the gradient
+        needs (itself when no output is final-only)."""
+        if not self.final_only:
+            return self
+        return Scan(self.inner_inputs, self.inner_outputs, self.n_sequences, self.output_taps,
+                    name=self.name, mode=self.mode)
 
 
 def _cast_like(value, like):
