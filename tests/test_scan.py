@@ -7,7 +7,7 @@ import cytensor as theano
 import cytensor.tensor as T
 from cytensor.debugmode import DebugMode
 from cytensor.gradient import verify_grad
-from cytensor.scan import Scan
+from cytensor.scan import Scan, until
 from cytensor.tensor.shared_randomstreams import RandomStreams
 
 
@@ -172,6 +172,74 @@ def test_test_values_flow_through_scan():
 
 
 # ---------------------------------------------------------------------------
+# until: stopping early
+# ---------------------------------------------------------------------------
+
+def numpy_sum_until(x, limit):
+    """The running sums of squares, up to the first one above limit."""
+    sums = np.cumsum(x ** 2)
+    past = np.flatnonzero(sums > limit)
+    return sums[:past[0] + 1] if past.size else sums
+
+
+def sum_until_step(x_t, total, limit):
+    new_total = total + x_t ** 2
+    return new_total, until(new_total > limit)
+
+
+@pytest.mark.parametrize("limit", [0.5, 3.0, 100.0])
+def test_until_stops_after_the_first_step_past_a_threshold(limit):
+    x, lim = T.dvector("x"), T.dscalar("limit")
+    sums, _ = theano.scan(sum_until_step, sequences=x, outputs_info=zero(), non_sequences=lim)
+    a = np.random.default_rng(8).normal(size=8)
+    for mode in (None, DebugMode(), theano.Mode(linker="py")):
+        f = theano.function([x, lim], [sums, sums.shape], mode=mode)
+        values, shape = f(a, limit)
+        np.testing.assert_allclose(values, numpy_sum_until(a, limit))
+        assert list(shape) == [len(numpy_sum_until(a, limit))]
+
+
+def test_until_with_n_steps_as_an_upper_bound():
+    """Theano's powers of two; until is importable as in Theano."""
+    from cytensor.scan_module import until as until_from_scan_module
+    assert until_from_scan_module is until is theano.scan.until
+    largest = T.dscalar("largest")
+    powers, _ = theano.scan(lambda p, largest: (2 * p, until(2 * p > largest)),
+                            outputs_info=T.constant(np.float64(1)), non_sequences=largest,
+                            n_steps=10)
+    f = theano.function([largest], powers)
+    np.testing.assert_array_equal(f(45.0), [2, 4, 8, 16, 32, 64])
+    np.testing.assert_array_equal(f(1e6), 2.0 ** np.arange(1, 11))    # n_steps steps
+
+
+def test_until_with_several_outputs():
+    x = T.dvector("x")
+    (doubled, sums), _ = theano.scan(
+        lambda x_t, total: ([2 * x_t, total + x_t], until(total + x_t >= 3)),
+        sequences=x, outputs_info=[None, zero()])
+    f = theano.function([x], [doubled, sums])
+    np.testing.assert_allclose(f(np.ones(5))[0], [2, 2, 2])
+    np.testing.assert_allclose(f(np.ones(5))[1], [1, 2, 3])
+
+
+def test_gradient_through_until_covers_the_steps_that_ran():
+    x = T.dvector("x")
+    sums, _ = theano.scan(sum_until_step, sequences=x, outputs_info=zero(),
+                          non_sequences=T.constant(np.float64(3)))
+    g = theano.function([x], T.grad(sums.sum(), x))(np.ones(6))
+    np.testing.assert_allclose(g, [8, 6, 4, 2, 0, 0])
+
+
+def test_until_errors():
+    with pytest.raises(TypeError, match="scan 'u': until's condition must be a scalar"):
+        theano.scan(lambda x_t: (x_t, until(x_t > 0)), sequences=T.dmatrix("x"), name="u")
+    with pytest.raises(ValueError, match="scan: give sequences or n_steps"):
+        theano.scan(lambda a: (a + 1, until(a > 3)), outputs_info=zero())
+    with pytest.raises(ValueError, match="scan: fn returned no output"):
+        theano.scan(lambda x_t: until(x_t > 0), sequences=T.dvector("x"))
+
+
+# ---------------------------------------------------------------------------
 # Gradients: backpropagation through time
 # ---------------------------------------------------------------------------
 
@@ -221,6 +289,12 @@ def gradient_of_rnn_graph(x, a):
     return T.grad((h ** 2).sum(), a)
 
 
+def until_graph(x):
+    """Stops after 3 of the 5 steps: the threshold is far from the sums."""
+    return theano.scan(lambda x_t, total: (total + T.sin(x_t), until(total + T.sin(x_t) > 2)),
+                       sequences=x, outputs_info=zero())[0]
+
+
 RNG = np.random.default_rng(3)
 GRAD_CASES = {
     "cumsum": (cumsum_graph, [RNG.normal(size=5)]),
@@ -235,6 +309,7 @@ GRAD_CASES = {
     "int_output_beside_float_ones": (mixed_outputs_graph, [RNG.normal(size=5),
                                                            np.array(0.4)]),
     "second_order": (gradient_of_rnn_graph, [RNG.normal(size=4), np.array(0.6)]),
+    "until": (until_graph, [np.array([1.0, 0.9, 1.2, 0.3, 0.2])]),
 }
 
 

@@ -30,6 +30,7 @@ from .profiling import ProfileStats                          # noqa: F401
 from . import printing                                       # noqa: F401
 from .printing import pp                                     # noqa: F401
 from .scan import scan                                       # noqa: F401
+from . import scan_module                                    # noqa: F401
 
 
 def show_config(file=None):

@@ -14,11 +14,15 @@ How it works, in three parts:
    and already reversed for ``go_backwards``, so step t reads element t of
    each.  A fed-back output lives in a buffer holding its initial values
    followed by the values of every step; tap k at step t reads the buffer
-   ``L + k`` rows after row t, L being the number of initial rows.
+   ``L + k`` rows after row t, L being the number of initial rows.  When
+   fn returns ``until(condition)``, the step also computes the condition,
+   and the loop stops after the first step where it is true; the outputs
+   keep the rows of the steps that ran.
 
 3. The gradient (backpropagation through time) is another scan, going
    backwards over the steps.  Each backward step differentiates the inner
-   graph of one forward step, and carries, for each fed-back output, a
+   graph of one forward step (of those that ran), and carries, for each
+   fed-back output, a
    window of the gradients that later steps sent to the last L values of
    that output, and, for each non-sequence, the running sum of its
    gradient.  Only their last values are wanted, so they are *final-only*
@@ -39,12 +43,22 @@ from .tensor.subtensor import inc_subtensor, set_subtensor
 from .tensor.type import TensorType, as_tensor_variable
 
 
+class until:
+    """Returned by fn after its outputs (Theano's ``theano.scan_module.until``):
+    the loop stops after the first step where ``condition``, a scalar, is
+    true; n_steps is then only the most steps it may take."""
+
+    def __init__(self, condition):
+        self.condition = as_tensor_variable(condition)
+
+
 def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None,
          truncate_gradient=-1, go_backwards=False, mode=None, name=None, strict=False,
          return_list=False):
     """Apply ``fn`` step by step over ``sequences``, feeding outputs back.
 
-    fn is called as fn(*sequence taps, *output taps, *non_sequences).
+    fn is called as fn(*sequence taps, *output taps, *non_sequences), and
+    returns its outputs, optionally followed by ``until(condition)``.
     sequences: tensors iterated over their first axis, or
         ``dict(input=x, taps=[-1, 0, 1])`` to see several elements per step.
     outputs_info: one entry per output of fn: None (not fed back), an initial
@@ -58,7 +72,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         mode of the function it ends up in).
     strict: raise if fn uses a variable it was not given.
     Returns (outputs, updates): outputs has one tensor per output of fn, of
-    shape (n_steps,) + the shape one step returns; updates is empty.
+    shape (steps run,) + the shape one step returns; updates is empty.
     """
     if truncate_gradient != -1:
         raise NotImplementedError(
@@ -66,6 +80,9 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
             "only truncate_gradient=-1 (backpropagation through every step)")
     return _scan(fn, sequences, outputs_info, non_sequences, n_steps, go_backwards, mode,
                  name, strict, return_list)
+
+
+scan.until = until          # Theano code may write theano.scan.until
 
 
 def _scan(fn, sequences, outputs_info, non_sequences, n_steps, go_backwards, mode, name,
@@ -85,14 +102,15 @@ def _scan(fn, sequences, outputs_info, non_sequences, n_steps, go_backwards, mod
 
     inner_args = seq_inner + [v for taps in state_inner for v in taps] + nonseq_inner
     with config.change_flags(compute_test_value="off"):
-        outputs = _step_outputs(fn(*inner_args), where)
+        outputs, condition = _step_outputs(fn(*inner_args), where)
     if not outputs_info:
         outputs_info = [(None, ())] * len(outputs)
     if len(outputs) != len(outputs_info):
         raise ValueError(f"{where}: fn returned {len(outputs)} outputs but outputs_info has "
                          f"{len(outputs_info)} entries; give one entry per output (None "
                          "for an output that is not fed back)")
-    _check_no_random(outputs, inner_args, where)
+    step_graph = outputs + ([condition] if condition is not None else [])
+    _check_no_random(step_graph, inner_args, where)
     for i, (out, (initial, taps)) in enumerate(zip(outputs, outputs_info)):
         if taps:
             _check_state_type(out, initial, taps, i, where)
@@ -100,18 +118,19 @@ def _scan(fn, sequences, outputs_info, non_sequences, n_steps, go_backwards, mod
     # Variables fn used without receiving them become inputs as well.
     placeholders = [v for v in inner_args if not isinstance(v, Constant)]
     received = set(placeholders)
-    implicit = [v for v in graph_inputs(outputs)
+    implicit = [v for v in graph_inputs(step_graph)
                 if v.owner is None and not isinstance(v, Constant) and v not in received]
     if strict and implicit:
         raise ValueError(f"{where}: strict=True, but fn uses {', '.join(map(str, implicit))} "
                          "without receiving it; pass it in non_sequences")
     implicit_inner = [v.type(v.name) for v in implicit]
-    outputs, _ = clone_replace(outputs, dict(zip(implicit, implicit_inner)))
+    step_graph, _ = clone_replace(step_graph, dict(zip(implicit, implicit_inner)))
+    outputs, condition = step_graph[:len(outputs)], (step_graph[len(outputs):] or [None])[0]
 
     nonseq_outer = [v for v in nonseq_values if not isinstance(v, Constant)] + implicit
     op = Scan(placeholders + implicit_inner, outputs, n_sequences=len(seq_inner),
               output_taps=[taps for _, taps in outputs_info], final_only=final_only,
-              name=name, mode=mode)
+              until=condition, name=name, mode=mode)
     initial_outer = [_initial_rows(initial, taps) for initial, taps in outputs_info if taps]
     results = op(n, *seq_outer, *initial_outer, *nonseq_outer)   # computes test values
     if not isinstance(results, list):
@@ -234,7 +253,17 @@ def _initial_rows(initial, taps):
 
 
 def _step_outputs(result, where):
-    """fn's outputs as a list of tensors; updates are refused."""
+    """fn's outputs as a list of tensors, and the condition of its ``until``
+    (None without one); updates are refused."""
+    condition = None
+    if isinstance(result, until):
+        result = (result,)
+    if isinstance(result, (tuple, list)) and result and isinstance(result[-1], until):
+        condition, rest = result[-1].condition, result[:-1]
+        result = rest[0] if len(rest) == 1 else tuple(rest)
+        if condition.ndim != 0:
+            raise TypeError(f"{where}: until's condition must be a scalar, got {condition} "
+                            f"of type {condition.type}")
     updates = None
     if isinstance(result, dict):
         result, updates = [], result
@@ -254,7 +283,7 @@ def _step_outputs(result, where):
             raise TypeError(f"{where}: fn's output {k} is {out!r}, not a tensor") from None
     if not outputs:
         raise ValueError(f"{where}: fn returned no output")
-    return outputs
+    return outputs, condition
 
 
 def _check_no_random(outputs, inner_args, where):
@@ -291,11 +320,12 @@ class Scan(Op):
     non-sequences.  output_taps: for each output, its (negative) taps, or ()
     when it is not fed back.  final_only: the outputs that give only their
     last value, not one row per step; the loop then keeps just the rows the
-    taps read.
+    taps read.  until: an inner scalar that stops the loop after the first
+    step where it is true (None: run n_steps steps).
     """
 
     def __init__(self, inner_inputs, inner_outputs, n_sequences, output_taps, final_only=(),
-                 name=None, mode=None):
+                 until=None, name=None, mode=None):
         self.inner_inputs, self.inner_outputs = list(inner_inputs), list(inner_outputs)
         self.n_sequences = n_sequences
         self.output_taps = [tuple(taps) for taps in output_taps]
@@ -303,6 +333,7 @@ class Scan(Op):
         self.recurrent = [i for i, taps in enumerate(self.output_taps) if taps]
         self.n_state_taps = sum(len(taps) for taps in self.output_taps)
         self.final_only = frozenset(final_only)
+        self.until = until
         self.name, self.mode = name, mode
         self._functions = {}
 
@@ -355,7 +386,8 @@ class Scan(Op):
             mode = get_mode(self.mode)
             if linker == "py":
                 mode = Mode(linker="py", optimizer=mode.optimizer)
-            outputs = [Out(o, borrow=True) for o in self.inner_outputs]   # copied by _loop
+            step_outputs = self.inner_outputs + ([self.until] if self.until is not None else [])
+            outputs = [Out(o, borrow=True) for o in step_outputs]   # copied by _loop
             step = function(self.inner_inputs, outputs, mode=mode, on_unused_input="ignore",
                             name=f"{self} step")
             step.trust_input = True        # perform passes arrays of the right types
@@ -379,7 +411,8 @@ class Scan(Op):
     def _loop(self, step, inputs, output_storage):
         """Call ``step`` n_steps times, writing each result into its row of a
         preallocated buffer; a fed-back output's buffer starts with its
-        initial rows, which later steps read through the taps."""
+        initial rows, which later steps read through the taps.  With until,
+        the outputs keep the rows of the steps that ran."""
         n_steps, seqs, initials, nonseqs = self._split(inputs)
         n = int(n_steps)
         where = _label(self.name)
@@ -402,12 +435,14 @@ class Scan(Op):
             buffers[i] = np.empty((self._rows(i, n),) + initial.shape[1:], dtype=initial.dtype)
             buffers[i][:lag] = initial
         nonseqs = list(nonseqs)
+        steps_run = n
         for t in range(n):
             args = [seq[t, ...] for seq in seqs]
             for i in self.recurrent:
                 args.extend(buffers[i][(self.lags[i] + t + k) % len(buffers[i]), ...]
                             for k in self.output_taps[i])
             values = step(*(args + nonseqs))
+            stop = self.until is not None and bool(values.pop())
             for i, value in enumerate(values):
                 if buffers[i] is None:
                     buffers[i] = np.empty((self._rows(i, n),) + value.shape, dtype=value.dtype)
@@ -419,11 +454,15 @@ class Scan(Op):
                         f"but {'its initial state' if self.lags[i] else 'step 0'} gave "
                         f"shape {row.shape}; every step must return the same shape")
                 row[...] = value
+            if stop:
+                steps_run = t + 1
+                break
         for i, buffer in enumerate(buffers):
+            lag = self.lags[i]
             if i in self.final_only:
-                output_storage[i][0] = buffer[(self.lags[i] + n - 1) % len(buffer), ...]
+                output_storage[i][0] = buffer[(lag + steps_run - 1) % len(buffer), ...]
             else:
-                output_storage[i][0] = buffer[self.lags[i]:]
+                output_storage[i][0] = buffer[lag:lag + steps_run]
 
     def infer_shape(self, node, input_shapes):
         n_steps, _, initial_shapes, _ = self._split(input_shapes)
@@ -436,14 +475,15 @@ class Scan(Op):
             else:
                 step_shape = tuple(s if s is not None else Shape_i(a + steps_axis)(outer)
                                    for a, s in enumerate(inner.type.shape))
-            shapes.append(step_shape if i in self.final_only
-                          else (node.inputs[0],) + step_shape)
+            steps = node.inputs[0] if self.until is None else Shape_i(0)(outer)
+            shapes.append(step_shape if i in self.final_only else (steps,) + step_shape)
         return shapes
 
     # --- gradient ----------------------------------------------------------------
     def grad(self, inputs, output_grads):
         """Backpropagation through time: a scan over the steps in reverse.
 
+        It runs over the steps that ran (fewer than n_steps after an until).
         Backward step t gets forward step t's inputs (sequence rows, past
         outputs read from the forward results, non-sequences) and the
         gradients reaching its outputs, and differentiates the inner graph.
@@ -457,6 +497,7 @@ class Scan(Op):
         """
         n, seqs, initials, nonseqs = self._split(inputs)
         results = self._every_step().make_node(*inputs).outputs
+        steps = n if self.until is None else results[0].shape[0]    # the steps that ran
         differentiable = [i for i, o in enumerate(self.inner_outputs)
                           if o.dtype.startswith("float")]
         windowed = [i for i in self.recurrent if i in differentiable]
@@ -465,7 +506,7 @@ class Scan(Op):
         float_nonseqs = [m for m, v in enumerate(nonseqs) if v.dtype.startswith("float")]
 
         # Forward step t's past outputs: rows t + L + k of initial rows ++ results.
-        past = [concatenate([initial_of[i], results[i]])[self.lags[i] + k:][:n]
+        past = [concatenate([initial_of[i], results[i]])[self.lags[i] + k:][:steps]
                 for i in self.recurrent for k in self.output_taps[i]]
 
         def backward_step(*args):
@@ -508,9 +549,9 @@ class Scan(Op):
         carried = [zeros_like(initial_of[i]) for i in windowed] + [
             zeros_like(nonseqs[m]) for m in float_nonseqs]
         backward, _ = _scan(
-            backward_step, sequences=[s[:n] for s in seqs] + past + cotangent_seqs,
+            backward_step, sequences=[s[:steps] for s in seqs] + past + cotangent_seqs,
             outputs_info=carried + [None] * len(float_seqs), non_sequences=list(nonseqs),
-            n_steps=n, go_backwards=True, mode=self.mode, strict=False, return_list=True,
+            n_steps=steps, go_backwards=True, mode=self.mode, strict=False, return_list=True,
             name=f"grad_of_{self.name or 'scan'}", final_only=range(len(carried)))
         backward = iter(backward)
 
@@ -523,7 +564,7 @@ class Scan(Op):
             input_grads[first_nonseq + m] = next(backward)
         for j in float_seqs:
             rows = next(backward)[::-1]
-            input_grads[1 + j] = inc_subtensor(zeros_like(seqs[j])[:n], rows)
+            input_grads[1 + j] = inc_subtensor(zeros_like(seqs[j])[:steps], rows)
         return input_grads
 
     def _every_step(self):
@@ -532,7 +573,7 @@ class Scan(Op):
         if not self.final_only:
             return self
         return Scan(self.inner_inputs, self.inner_outputs, self.n_sequences, self.output_taps,
-                    name=self.name, mode=self.mode)
+                    until=self.until, name=self.name, mode=self.mode)
 
 
 def _cast_like(value, like):
