@@ -240,6 +240,88 @@ def test_until_errors():
 
 
 # ---------------------------------------------------------------------------
+# Random streams inside the step
+# ---------------------------------------------------------------------------
+
+def noisy_copy(srng):
+    """x plus fresh noise at every step, and the updates scan returns."""
+    x = T.dvector("x")
+    y, updates = theano.scan(lambda x_t: x_t + srng.uniform(()), sequences=x, strict=True)
+    return x, y, updates
+
+
+def test_each_step_draws_new_numbers():
+    x, y, updates = noisy_copy(RandomStreams(1))
+    values = theano.function([x], y, updates=updates)(np.zeros(6))
+    assert len(set(values)) == 6 and np.all((0 <= values) & (values < 1))
+    (state, final_state), = updates.items()
+    assert state.name == "rng_state" and final_state.type == state.type
+
+
+def test_the_returned_updates_advance_the_generator_between_calls():
+    x, y, updates = noisy_copy(RandomStreams(1))
+    advancing = theano.function([x], y, updates=updates)
+    first, second = advancing(np.zeros(3)), advancing(np.zeros(3))
+    assert not np.allclose(first, second)
+    fixed = theano.function([x], y)                  # without the updates
+    np.testing.assert_array_equal(fixed(np.zeros(3)), fixed(np.zeros(3)))
+
+
+def test_a_seeded_stream_is_reproducible():
+    draws = []
+    for _ in range(2):
+        srng = RandomStreams(42)
+        x, y, updates = noisy_copy(srng)
+        f = theano.function([x], y, updates=updates)
+        draws.append([f(np.zeros(4)), f(np.zeros(4))])
+        srng.seed(42)
+        np.testing.assert_array_equal(f(np.zeros(4)), draws[-1][0])
+    np.testing.assert_array_equal(draws[0], draws[1])
+
+
+def dropout_rnn(srng, x, h0, W, U):
+    """An RNN whose state goes through a fresh dropout mask at every step."""
+    def step(x_t, h_prev):
+        mask = srng.binomial(size=h_prev.shape, p=0.5, dtype="float64")
+        return T.tanh(T.dot(x_t, W) + T.dot(h_prev * mask, U))
+    return theano.scan(step, sequences=x, outputs_info=h0)
+
+
+def test_gradient_through_a_scan_that_draws_matches_finite_differences():
+    """verify_grad cannot hold the masks fixed; a function compiled without the
+    updates can, as its generator state does not move."""
+    rng = np.random.default_rng(9)
+    W_value, U_value, _ = rnn_weights(rng)
+    W, U = theano.shared(W_value, "W"), theano.shared(U_value, "U")
+    x, h0 = T.dmatrix("x"), T.dvector("h0")
+    h, updates = dropout_rnn(RandomStreams(3), x, h0, W, U)
+    cost = (h ** 2).sum()
+    f_cost = theano.function([x, h0], cost)
+    f_grads = theano.function([x, h0], T.grad(cost, [U, h0]))
+    xs, h0_value = rng.normal(size=(5, 3)), rng.normal(size=4)
+    masks_differ = theano.function([x, h0], h, updates=updates)
+    assert not np.allclose(masks_differ(xs, h0_value), masks_differ(xs, h0_value))
+    gU, gh0 = f_grads(xs, h0_value)
+    eps = 1e-6
+
+    def numeric(cost_at, value):
+        out = np.zeros_like(value)
+        for i in np.ndindex(value.shape):
+            step = np.zeros_like(value)
+            step[i] = eps
+            out[i] = (cost_at(value + step) - cost_at(value - step)) / (2 * eps)
+        return out
+
+    def cost_with_U(value):
+        U.set_value(value)
+        return f_cost(xs, h0_value)
+    np.testing.assert_allclose(gU, numeric(cost_with_U, U_value), rtol=1e-5, atol=1e-7)
+    U.set_value(U_value)
+    np.testing.assert_allclose(gh0, numeric(lambda v: f_cost(xs, v), h0_value),
+                               rtol=1e-5, atol=1e-7)
+
+
+# ---------------------------------------------------------------------------
 # Gradients: backpropagation through time
 # ---------------------------------------------------------------------------
 
@@ -434,14 +516,16 @@ def test_strict_refuses_variables_not_passed_in():
         theano.scan(lambda x_t: x_t * W, sequences=T.dmatrix("x"), strict=True)
 
 
-def test_random_streams_and_updates_are_refused():
+def test_updates_and_two_draws_from_one_state_are_refused():
     x = T.dvector("x")
-    srng = RandomStreams(1)
-    with pytest.raises(NotImplementedError, match="scan: fn draws random numbers"):
-        theano.scan(lambda x_t: x_t * srng.normal(()), sequences=x)
     counter = theano.shared(np.int64(0), "counter")
     with pytest.raises(NotImplementedError, match="scan: fn returned updates"):
         theano.scan(lambda x_t: (x_t, {counter: counter + 1}), sequences=x)
+    noise = RandomStreams(1).normal(())
+    twice = lambda x_t: x_t * noise + x_t * noise.owner.op(noise.rng, [], 0.0, 1.0)[1]  # noqa
+    with pytest.raises(NotImplementedError, match="scan 'n': fn draws twice from the "
+                                                  "random state rng_state"):
+        theano.scan(twice, sequences=x, name="n")
 
 
 def test_truncate_gradient_is_not_supported():

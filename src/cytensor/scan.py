@@ -17,7 +17,10 @@ How it works, in three parts:
    ``L + k`` rows after row t, L being the number of initial rows.  When
    fn returns ``until(condition)``, the step also computes the condition,
    and the loop stops after the first step where it is true; the outputs
-   keep the rows of the steps that ran.
+   keep the rows of the steps that ran.  A random stream's generator state
+   that fn draws from (a shared variable) is carried like a fed-back
+   output, so each step draws new numbers; its last value is the update
+   scan returns, which advances the stream between calls.
 
 3. The gradient (backpropagation through time) is another scan, going
    backwards over the steps.  Each backward step differentiates the inner
@@ -35,8 +38,9 @@ import numpy as np
 
 from . import gradient
 from .config import config
-from .graph import Apply, Constant, Op, ancestors, clone_replace, graph_inputs
+from .graph import Apply, Constant, Op, clone_replace, graph_inputs, toposort
 from .tensor.basic import Shape_i, concatenate, shape_padleft, zeros_like
+from .sharedvalue import SharedVariable
 from .tensor.math import cast, minimum
 from .tensor.random import RandomVariable
 from .tensor.subtensor import inc_subtensor, set_subtensor
@@ -72,7 +76,9 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         mode of the function it ends up in).
     strict: raise if fn uses a variable it was not given.
     Returns (outputs, updates): outputs has one tensor per output of fn, of
-    shape (steps run,) + the shape one step returns; updates is empty.
+    shape (steps run,) + the shape one step returns; updates maps the state
+    of each random stream fn draws from to its state after the loop (pass
+    it to function(updates=...), else every call draws the same numbers).
     """
     if truncate_gradient != -1:
         raise NotImplementedError(
@@ -109,33 +115,46 @@ def _scan(fn, sequences, outputs_info, non_sequences, n_steps, go_backwards, mod
         raise ValueError(f"{where}: fn returned {len(outputs)} outputs but outputs_info has "
                          f"{len(outputs_info)} entries; give one entry per output (None "
                          "for an output that is not fed back)")
-    step_graph = outputs + ([condition] if condition is not None else [])
-    _check_no_random(step_graph, inner_args, where)
     for i, (out, (initial, taps)) in enumerate(zip(outputs, outputs_info)):
         if taps:
             _check_state_type(out, initial, taps, i, where)
+    conditions = [condition] if condition is not None else []
+    draws = _random_draws(outputs + conditions, inner_args, where)
+    rng_states, next_states = list(draws), list(draws.values())
+    for state in rng_states:
+        # Its default update is one draw, made outside the loop; the update
+        # scan returns takes its place (without it the state stays put).
+        state.default_update = None
+    step_graph = outputs + next_states + conditions
 
     # Variables fn used without receiving them become inputs as well.
-    placeholders = [v for v in inner_args if not isinstance(v, Constant)]
-    received = set(placeholders)
+    received = set(inner_args) | set(rng_states)
     implicit = [v for v in graph_inputs(step_graph)
                 if v.owner is None and not isinstance(v, Constant) and v not in received]
     if strict and implicit:
         raise ValueError(f"{where}: strict=True, but fn uses {', '.join(map(str, implicit))} "
                          "without receiving it; pass it in non_sequences")
+    rng_inner = [v.type(v.name) for v in rng_states]
     implicit_inner = [v.type(v.name) for v in implicit]
-    step_graph, _ = clone_replace(step_graph, dict(zip(implicit, implicit_inner)))
-    outputs, condition = step_graph[:len(outputs)], (step_graph[len(outputs):] or [None])[0]
+    step_graph, _ = clone_replace(step_graph, dict(zip(rng_states + implicit,
+                                                       rng_inner + implicit_inner)))
+    outputs, next_states, conditions = _groups(step_graph, len(outputs), len(next_states))
 
-    nonseq_outer = [v for v in nonseq_values if not isinstance(v, Constant)] + implicit
-    op = Scan(placeholders + implicit_inner, outputs, n_sequences=len(seq_inner),
-              output_taps=[taps for _, taps in outputs_info], final_only=final_only,
-              until=condition, name=name, mode=mode)
+    n_taps = len(seq_inner) + sum(len(taps) for taps in state_inner)
+    nonseq_inner = [v for v in nonseq_inner if not isinstance(v, Constant)]
+    op = Scan(inner_args[:n_taps] + rng_inner + nonseq_inner + implicit_inner,
+              outputs + next_states, n_sequences=len(seq_inner),
+              output_taps=[taps for _, taps in outputs_info] + [(-1,)] * len(rng_states),
+              final_only=final_only, until=(conditions or [None])[0], name=name, mode=mode)
     initial_outer = [_initial_rows(initial, taps) for initial, taps in outputs_info if taps]
+    initial_outer += [shape_padleft(state) for state in rng_states]
+    nonseq_outer = [v for v in nonseq_values if not isinstance(v, Constant)] + implicit
     results = op(n, *seq_outer, *initial_outer, *nonseq_outer)   # computes test values
-    if not isinstance(results, list):
-        results = [results]
-    return (results[0] if len(results) == 1 and not return_list else results), OrderedDict()
+    results, final_states = _groups(results if isinstance(results, list) else [results],
+                                    len(outputs))
+    updates = OrderedDict((state, states[-1]) for state, states in zip(rng_states,
+                                                                       final_states))
+    return (results[0] if len(results) == 1 and not return_list else results), updates
 
 
 # ---------------------------------------------------------------------------
@@ -286,13 +305,19 @@ def _step_outputs(result, where):
     return outputs, condition
 
 
-def _check_no_random(outputs, inner_args, where):
-    for var in ancestors(outputs, blockers=inner_args):
-        if var.owner is not None and isinstance(var.owner.op, RandomVariable):
-            raise NotImplementedError(
-                f"{where}: fn draws random numbers ({var.owner.op}); random streams inside "
-                "scan are not supported. Draw all the steps' numbers outside scan and pass "
-                "them as a sequence")
+def _random_draws(step_graph, inner_args, where):
+    """{random generator state: its state after one step's draw} for each
+    shared state (a random stream's) that the step draws from."""
+    draws = OrderedDict()
+    for node in toposort(step_graph, blockers=inner_args):
+        state = node.inputs[0] if isinstance(node.op, RandomVariable) else None
+        if isinstance(state, SharedVariable):
+            if state in draws:
+                raise NotImplementedError(
+                    f"{where}: fn draws twice from the random state {state}; give each "
+                    "draw its own state (a RandomStream does)")
+            draws[state] = node.outputs[0]
+    return draws
 
 
 def _check_state_type(out, initial, taps, i, where):
