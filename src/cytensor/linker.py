@@ -18,7 +18,7 @@ after its condition has picked the branch (``lazy_branches``).
 import time
 
 from .config import config
-from .graph import Constant, format_trace
+from .graph import Constant, ancestors, format_trace
 from .sharedvalue import SharedVariable
 
 
@@ -168,8 +168,8 @@ def lazy_branches(fgraph, nodes):
         claimed = ([], [])
         for side, first in ((0, 1), (1, 1 + n)):
             inputs = range(first, first + n)
-            candidates = sorted({a for k in inputs for a in _ancestor_nodes(ifelse.inputs[k])},
-                                key=position.get, reverse=True)
+            candidates = sorted({v.owner for v in ancestors([ifelse.inputs[k] for k in inputs])
+                                 if v.owner is not None}, key=position.get, reverse=True)
             for node in candidates:
                 if node in owner:
                     continue
@@ -181,17 +181,6 @@ def lazy_branches(fgraph, nodes):
         if claimed[0] or claimed[1]:
             lazy[ifelse] = tuple(sorted(c, key=position.get) for c in claimed)
     return lazy
-
-
-def _ancestor_nodes(var):
-    """The nodes var is computed from (var's owner included)."""
-    seen, stack = set(), [var]
-    while stack:
-        v = stack.pop()
-        if v.owner is not None and v.owner not in seen:
-            seen.add(v.owner)
-            stack.extend(v.owner.inputs)
-    return seen
 
 
 class NodeError(Exception):

@@ -50,6 +50,7 @@ cdef extern from "vm_ops.h" nogil:
     void cyt_convert(const char *src, cyt_intp ss, int st, char *dst, cyt_intp ds, int dt,
                      cyt_intp n)
     void cyt_stream_copy(char *dst, const char *src, cyt_intp n)
+    cyt_intp cyt_dynamic_chunk(cyt_intp ntask, int nt)
     void cyt_copy_nd(char *dst, int dt, const cyt_intp *dstr, const char *src, int st,
                      const cyt_intp *sstr, const cyt_intp *shape, int nd, cyt_intp start,
                      cyt_intp len)
@@ -376,9 +377,7 @@ cdef int _run_plan(VMPlan *p) noexcept nogil:
     cdef int nt = _nthreads
     cdef int nerr = 0
     cdef bint stream = p.size * p.csz >= STREAM_MIN
-    # 8 runs of consecutive blocks a thread, handed out as threads come free:
-    # a thread on a busy core takes fewer instead of holding up the call.
-    cdef cyt_intp chunk = nblocks // (8 * nt) if nblocks >= 16 * nt else 1
+    cdef cyt_intp chunk = cyt_dynamic_chunk(nblocks, nt)    # runs of consecutive blocks
     blen = BLOCK if p.size > BLOCK else p.size
     if nt > 1 and p.size >= PAR_MIN and nblocks > 1:
         with parallel(num_threads=nt):

@@ -23,6 +23,7 @@ cnp.import_array()
 
 cdef extern from "red_ops.h" nogil:
     ctypedef Py_ssize_t cyt_intp
+    cyt_intp cyt_dynamic_chunk(cyt_intp ntask, int nt)
     enum:
         CYT_BOOL, CYT_I8, CYT_I16, CYT_I32, CYT_I64, CYT_U8, CYT_U16, CYT_U32, CYT_U64
         CYT_F32, CYT_F64
@@ -282,13 +283,6 @@ cdef int _combine_code(int opc, int tc, int rc) noexcept:
     return rc if (opc == CYT_RED_SUM or opc == CYT_RED_PROD) else tc
 
 
-cdef inline cyt_intp _chunk(cyt_intp ntask, int nt) noexcept nogil:
-    """Tasks per chunk of a dynamic schedule: 8 chunks a thread.  A thread on a
-    busy core takes fewer chunks instead of holding up the others."""
-    cdef cyt_intp c = ntask // (8 * nt)
-    return c if c > 1 else 1
-
-
 cdef int _run(int opc, int tc, cnp.ndarray x, cyt_intp no, cyt_intp so, cyt_intp nr,
               cyt_intp sr, cyt_intp ni, cyt_intp si, cnp.ndarray res) except -1:
     cdef int rc = _res_code(opc, tc)
@@ -339,7 +333,7 @@ cdef int _run(int opc, int tc, cnp.ndarray x, cyt_intp no, cyt_intp so, cyt_intp
                         cyt_red_row(opc, ctk, part + t * nchunk * rsz, nchunk, rsz,
                                     acc + t * rsz)
             elif par and ntask >= 2:
-                chunk = _chunk(ntask, nt)
+                chunk = cyt_dynamic_chunk(ntask, nt)
                 with nogil:
                     for t in prange(ntask, num_threads=nt, schedule='dynamic', chunksize=chunk):
                         cyt_red_row(opc, tc, xp + (t // ni) * so + (t % ni) * si, nr, sr,

@@ -165,6 +165,14 @@ static inline void cyt_stream_copy(char *dst, const char *src, cyt_intp n) {
 }
 #endif
 
+/* Tasks per chunk of a dynamic OpenMP schedule over ntask tasks: 8 chunks a
+ * thread, handed out as threads come free, so a thread on a busy core takes
+ * fewer instead of holding up the others. */
+static inline cyt_intp cyt_dynamic_chunk(cyt_intp ntask, int nt) {
+    cyt_intp c = ntask / (8 * (cyt_intp)nt);
+    return c > 1 ? c : 1;
+}
+
 /* OpenMP shims (so the .pyx files build without omp.h) */
 #ifdef _OPENMP
 #include <omp.h>

@@ -218,9 +218,10 @@ class Elemwise(Op):
         return self._kernels[key]
 
     def perform(self, node, inputs, output_storage):
-        if self._kernel(node) is None:
+        kernel = self._kernel(node)
+        if kernel is None:
             return self.reference_perform(node, inputs, output_storage)
-        code, n_regs, out_dtypes, compute = self._kernel(node)
+        code, n_regs, out_dtypes, compute = kernel
         shape = runtime_broadcast_shape(node, inputs)
         if self.inplace is not None:
             target = inputs[self.inplace]
@@ -238,9 +239,10 @@ class Elemwise(Op):
         C-contiguous arrays of the compute dtype go straight to the contiguous
         kernel; anything else takes ``perform``."""
         general = super().make_thunk(node, input_cells, output_cells)
-        if self._kernel(node) is None:
+        kernel = self._kernel(node)
+        if kernel is None:
             return general
-        code, n_regs, out_dtypes, compute = self._kernel(node)
+        code, n_regs, out_dtypes, compute = kernel
         pattern = node.outputs[0].type.broadcastable
         def row_like(bc):
             """(True, ..., True, pattern's tail): repeated over the leading axes."""
