@@ -252,6 +252,25 @@ cdef int _check_code(cnp.ndarray code, int nin, int nout, int nreg, int ct) exce
     return ninstr
 
 
+cdef cnp.ndarray _program(code, int nin, int nout, int nreg, int ct):
+    """The register program as a checked (n_instr, 5) int32 array (one
+    instruction may come as a flat row of 5)."""
+    cdef cnp.ndarray codea = np.ascontiguousarray(code, dtype=np.int32)
+    if codea.ndim == 1 and codea.shape[0] == 5:
+        codea = codea.reshape(1, 5)
+    _check_code(codea, nin, nout, nreg, ct)
+    return codea
+
+
+cdef tuple _operands(inputs, out_shape):
+    """(inputs the kernels can read, their broadcast shape)."""
+    ins = [_as_usable(x) for x in inputs]
+    shape = _broadcast(ins, out_shape)
+    if len(shape) > 63:
+        raise ValueError("too many dimensions")
+    return ins, shape
+
+
 # ---------------------------------------------------------------- plan
 cdef enum:
     KIND_DIRECT = 0
@@ -578,15 +597,9 @@ def elemwise(code, n_registers, inputs, out_dtypes, compute_dtype, outputs=None,
     nout = len(out_dtypes)
     if nout < 1:
         raise ValueError("at least one output is needed")
-    codea = np.ascontiguousarray(code, dtype=np.int32)
-    if codea.ndim == 1 and codea.shape[0] == 5:
-        codea = codea.reshape(1, 5)
-    _check_code(codea, nin, nout, nreg, ct)
-    ins = [_as_usable(x) for x in inputs]
-    shape = _broadcast(ins, out_shape)
+    codea = _program(code, nin, nout, nreg, ct)
+    ins, shape = _operands(inputs, out_shape)
     nd = len(shape)
-    if nd > 63:
-        raise ValueError("too many dimensions")
     if outputs is None:
         for d in out_dtypes:
             dtype_code(d)
@@ -1098,19 +1111,13 @@ def elemwise_reduce(code, n_registers, inputs, op, axes, out_dtype, compute_dtyp
     except (KeyError, TypeError):
         raise ValueError(f"unknown fused reduction {op!r}; expected one of "
                          f"{sorted(FUSED_REDUCE_OPS)}")
-    codea = np.ascontiguousarray(code, dtype=np.int32)
-    if codea.ndim == 1 and codea.shape[0] == 5:
-        codea = codea.reshape(1, 5)
-    _check_code(codea, nin, 1, nreg, ct)
+    codea = _program(code, nin, 1, nreg, ct)
     if not (codea[:, 1] == nin).any():
         raise ValueError(f"the program never writes its output register {nin}")
     odt = np.dtype(out_dtype)
     dtype_code(odt)
-    ins = [_as_usable(x) for x in inputs]
-    shape = _broadcast(ins, None)
+    ins, shape = _operands(inputs, None)
     nd = len(shape)
-    if nd > 63:
-        raise ValueError("too many dimensions")
     # axes
     if axes is None:
         ax = tuple(range(nd))
