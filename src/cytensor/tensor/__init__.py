@@ -18,6 +18,11 @@ from .subtensor import (IncSubtensor, SpecifyShape, Subtensor,     # noqa: F401
                         inc_subtensor, set_subtensor, specify_shape)
 from .advanced import AdvancedIncSubtensor, AdvancedSubtensor, take  # noqa: F401
 from . import nnet, random, shared_randomstreams, signal           # noqa: F401,E402
+from .array_ops import *                                          # noqa: F401,F403,E402
+from .sort import argsort, sort                                   # noqa: F401,E402
+from .extra_ops import cumprod, cumsum, diff, repeat               # noqa: F401,E402
+from .special import gamma, gammaln, psi, tri_gamma               # noqa: F401,E402
+from . import extra_ops, nlinalg, slinalg, xlogx                 # noqa: F401,E402
 
 
 def tensor(dtype=None, shape=None, name=None, broadcastable=None):
