@@ -18,8 +18,9 @@ _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from .config import config, change_flags                     # noqa: F401
 from . import kernels                                        # noqa: F401
-from .graph import Apply, Constant, Op, Variable             # noqa: F401
+from .graph import Apply, Constant, Op, Variable, clone      # noqa: F401
 from . import tensor                                         # noqa: F401
+from .tensor import dot                                      # noqa: F401
 from .sharedvalue import SharedVariable, shared              # noqa: F401
 from .gradient import grad                                   # noqa: F401
 from . import gradient                                       # noqa: F401
@@ -28,7 +29,7 @@ from .debugmode import DebugMode, NanGuardMode               # noqa: F401
 from .function import In, Out, Param, function               # noqa: F401
 from .profiling import ProfileStats                          # noqa: F401
 from . import printing                                       # noqa: F401
-from .printing import pp                                     # noqa: F401
+from .printing import pp, pprint                             # noqa: F401
 from .scan import scan                                       # noqa: F401
 from . import scan_module                                    # noqa: F401
 

@@ -63,13 +63,20 @@ for _kind, _shape in _KINDS.items():
 
 
 def _plural(single):
-    """T.dscalars('a', 'b'), T.dscalars('a, b') or T.dscalars(2)."""
+    """Theano's plural constructors: ``T.dscalars('xyz')`` gives one variable per
+    letter, ``T.dscalars('x', 'y')`` one per name, ``T.dscalars(3)`` three
+    unnamed ones; a one-letter name gives the variable itself, as in Theano.
+    Names separated by spaces or commas (``'x1, x2'``) are split there."""
     def many(*names, dtype=None):
-        if len(names) == 1 and isinstance(names[0], int):
-            names = [None] * names[0]
-        elif len(names) == 1:
-            names = names[0].replace(",", " ").split()
         kwargs = {"dtype": dtype} if dtype else {}
+        if len(names) == 1 and isinstance(names[0], int):
+            return [single(**kwargs) for _ in range(names[0])]
+        if len(names) == 1:
+            text = names[0]
+            names = text.replace(",", " ").split() if "," in text or " " in text \
+                else list(text)
+            if len(names) == 1 and len(text) == 1:
+                return single(text, **kwargs)
         return [single(n, **kwargs) for n in names]
     return many
 
