@@ -169,7 +169,8 @@ class Eigvalsh(Op):
         return (w.astype(node.outputs[0].dtype),)
 
     def grad(self, inputs, output_grads):
-        return EigvalshGrad(self.lower)(*inputs, output_grads[0])
+        grads = EigvalshGrad(self.lower)(*inputs, output_grads[0])
+        return grads if isinstance(grads, list) else [grads]
 
     def infer_shape(self, node, input_shapes):
         return [(input_shapes[0][0],)]
