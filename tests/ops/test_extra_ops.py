@@ -265,3 +265,34 @@ def test_compress():
     a, cond = RNG.normal(size=(3, 2)), np.array([1, 0, 1], "int8")
     np.testing.assert_array_equal(theano.function([c, x], extra_ops.compress(c, x, 0))(cond, a),
                                   np.compress(cond, a, 0))
+
+
+def test_fill_diagonal_offset_takes_a_symbolic_offset():
+    x, k = T.matrix("x"), T.iscalar("k")
+    f = theano.function([x, k], extra_ops.fill_diagonal_offset(x, 1.0, k))
+    for offset in (-2, 0, 3):
+        expected = np.zeros((3, 4))
+        expected[np.eye(3, 4, offset, dtype=bool)] = 1.0
+        np.testing.assert_array_equal(f(np.zeros((3, 4)), offset), expected)
+
+
+def test_repeat_shape_is_inferred_without_repeating():
+    x, r = T.matrix("x"), T.lvector("r")
+    for out in (extra_ops.repeat(x, 3, 1), extra_ops.repeat(x, r, 0)):
+        f = theano.function([x, r], out.shape, on_unused_input="ignore")
+        assert tuple(f(np.zeros((2, 3)), [1, 4])) == \
+            theano.function([x, r], out, on_unused_input="ignore")(np.zeros((2, 3)),
+                                                                    [1, 4]).shape
+        assert not any(isinstance(n.op, extra_ops.RepeatOp)
+                       for n in f.maker.fgraph.toposort())
+
+
+@pytest.mark.parametrize("M", [0, 1, 5, 6, -3])
+def test_bartlett_matches_numpy(M):
+    m = T.lscalar("m")
+    out = theano.function([m], extra_ops.bartlett(m))(M)
+    np.testing.assert_allclose(out, np.bartlett(M))
+    assert out.dtype == np.float64
+    assert tuple(theano.function([m], extra_ops.bartlett(m).shape)(M)) == (max(M, 0),)
+    with pytest.raises(TypeError, match="integer scalar"):
+        extra_ops.bartlett(T.scalar())

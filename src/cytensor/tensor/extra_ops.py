@@ -205,6 +205,13 @@ class RepeatOp(Op):
         return [take(running, ends, self.axis) - take(running, ends - repeats, self.axis),
                 None]
 
+    def infer_shape(self, node, input_shapes):
+        x, repeats = node.inputs
+        shape = list(input_shapes[0])
+        shape[self.axis] = shape[self.axis] * repeats if repeats.ndim == 0 else \
+            tm.sum(tm.cast(repeats, "int64"))
+        return [tuple(shape)]
+
 
 def repeat(x, repeats, axis=None):
     """NumPy's repeat: ``repeat([1, 2], 2) == [1, 1, 2, 2]``; axis None flattens."""
@@ -318,13 +325,11 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
 # ---------------------------------------------------------------------------
 
 def _diagonal_index(a, offset):
-    lengths = shape_tuple(a)
-    if offset >= 0:
-        count = tm.maximum(0, tm.minimum(lengths[0], lengths[1] - offset))
-    else:
-        count = tm.maximum(0, tm.minimum(lengths[0] + offset, lengths[1]))
-    steps = arange(count)
-    return steps + max(0, -offset), steps + max(0, offset)
+    """Row and column indices of diagonal ``offset`` (an int or an int scalar) of a matrix."""
+    rows, cols = shape_tuple(a)
+    first_row, first_col = tm.maximum(0, -offset), tm.maximum(0, offset)
+    steps = arange(tm.maximum(0, tm.minimum(rows - first_row, cols - first_col)))
+    return steps + first_row, steps + first_col
 
 
 def fill_diagonal(a, val):
@@ -341,12 +346,42 @@ def fill_diagonal(a, val):
 
 
 def fill_diagonal_offset(a, val, offset):
-    """The matrix ``a`` with diagonal ``offset`` set to the scalar ``val``."""
-    a, val = as_tensor_variable(a), as_tensor_variable(val)
+    """The matrix ``a`` with diagonal ``offset`` (an int, or an int scalar
+    variable) set to the scalar ``val``."""
+    a, val, offset = as_tensor_variable(a), as_tensor_variable(val), as_tensor_variable(offset)
     if a.ndim != 2 or val.ndim != 0:
         raise TypeError(f"fill_diagonal_offset takes a matrix and a scalar, got {a} and {val}")
-    rows, cols = _diagonal_index(a, int(offset))
+    if offset.ndim != 0 or not _is_integer(offset.dtype):
+        raise TypeError(f"fill_diagonal_offset: offset must be an integer scalar, got {offset}")
+    rows, cols = _diagonal_index(a, offset)
     return set_subtensor(a[rows, cols], tm.cast(val, a.dtype))
+
+
+class Bartlett(Op):
+    """The Bartlett (triangular) window of M points, as a float64 vector (NumPy's bartlett)."""
+
+    def make_node(self, M):
+        M = as_tensor_variable(M)
+        if M.ndim != 0 or not _is_integer(M.dtype):
+            raise TypeError(f"bartlett takes an integer scalar, got {M} of type {M.type}")
+        return Apply(self, [M], [TensorType("float64", shape=(None,))()])
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = self.reference(node, *inputs)[0]
+
+    def reference(self, node, M):
+        return (np.bartlett(int(M)),)
+
+    def grad(self, inputs, output_grads):
+        return [None]
+
+    def infer_shape(self, node, input_shapes):
+        return [(tm.maximum(node.inputs[0], 0),)]
+
+
+def bartlett(M):
+    """The Bartlett window of ``M`` points (empty for M <= 0)."""
+    return Bartlett()(M)
 
 
 def compress(condition, x, axis=None):
@@ -356,4 +391,4 @@ def compress(condition, x, axis=None):
 
 __all__ = ["CumOp", "cumsum", "cumprod", "diff", "BinCount", "bincount", "RepeatOp", "repeat",
            "SearchsortedOp", "searchsorted", "Unique", "unique", "to_one_hot", "squeeze",
-           "fill_diagonal", "fill_diagonal_offset", "compress"]
+           "fill_diagonal", "fill_diagonal_offset", "Bartlett", "bartlett", "compress"]
