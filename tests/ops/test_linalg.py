@@ -194,8 +194,13 @@ def test_cholesky_errors_and_nan_mode():
     x = T.matrix("x")
     with pytest.raises(np.linalg.LinAlgError):
         theano.function([x], slinalg.cholesky(x))(-np.eye(2))
-    out = theano.function([x], slinalg.Cholesky(on_error="nan")(x))(-np.eye(2))
-    assert np.all(np.isnan(out))
+    nan_mode = slinalg.Cholesky(on_error="nan")(x)
+    f = theano.function([x], [nan_mode, T.grad(nan_mode.sum(), x)])
+    out, grad = f(-np.eye(2))
+    assert np.all(np.isnan(out)) and np.all(np.isnan(grad))
+    a = spd(2)
+    np.testing.assert_allclose(f(a)[1], theano.function([x], T.grad(
+        slinalg.cholesky(x).sum(), x))(a))
 
 
 @pytest.mark.parametrize("lower", [True, False])

@@ -8,7 +8,7 @@ import scipy.linalg
 
 from ..graph import Apply, Op
 from . import math as tm
-from .array_ops import tril, triu
+from .array_ops import identity_like, tril, triu
 from .basic import reshape, shape_tuple
 from .nlinalg import as_matrix, check_square, linalg_dtype, symmetric_grad_to_triangle
 from .type import TensorType, as_tensor_variable, upcast
@@ -50,10 +50,17 @@ class Cholesky(Op):
     def grad(self, inputs, output_grads):
         (x,), (g,) = inputs, output_grads
         factor = self(x)
+        if self.on_error == "nan":
+            # A failed factorization (all nan) gets a nan gradient; the solves
+            # below run on a harmless stand-in factor instead.
+            ok = tm.invert(tm.any(tm.isnan(factor)))
+            factor = tm.switch(ok, factor, identity_like(factor))
         if self.lower:
-            return [_cholesky_lower_grad(factor, g)]
-        # The upper factor of x is the transposed lower factor of x.T.
-        return [_cholesky_lower_grad(factor.T, g.T).T]
+            grad = _cholesky_lower_grad(factor, g)
+        else:
+            # The upper factor of x is the transposed lower factor of x.T.
+            grad = _cholesky_lower_grad(factor.T, g.T).T
+        return [tm.switch(ok, grad, np.nan) if self.on_error == "nan" else grad]
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
