@@ -8,13 +8,11 @@ Join), so their gradients and shapes come from those ops.  The few new ops
 (Rebroadcast, Nonzero, Choose, ExtractDiag, AllocDiag) each call NumPy,
 which is the honest implementation of a data-dependent or copying step.
 """
-import builtins
 
 import numpy as np
 
 from ..graph import Apply, Op
 from . import math as tm
-from .advanced import advanced_subtensor
 from .basic import (_dtype, alloc, arange, concatenate, fill, reshape, shape_tuple, stack,
                     zeros_like)
 from .elemwise import sum_to_shape_of
@@ -138,7 +136,7 @@ def tile(x, reps, ndim=None):
         if vec.ndim != 1 or vec.type.shape[0] is None:
             raise ValueError("tile: reps must be a list, or a vector of known length")
         reps = [vec[i] for i in range(vec.type.shape[0])]
-    ndim = builtins.max(len(reps), x.ndim, ndim or 0)
+    ndim = max(len(reps), x.ndim, ndim or 0)
     reps = [1] * (ndim - len(reps)) + list(reps)
     x = x.dimshuffle(["x"] * (ndim - x.ndim) + list(range(x.ndim)))
     lengths = shape_tuple(x)
@@ -341,7 +339,7 @@ class Choose(Op):
         n = choices.shape[0]
         index = a % n if self.mode == "wrap" else tm.clip(a, 0, n - 1) if self.mode == "clip" \
             else a
-        ndim = builtins.max(index.ndim, choices.ndim - 1)
+        ndim = max(index.ndim, choices.ndim - 1)
         alternatives = arange(n).dimshuffle([0] + ["x"] * ndim)
         picked = tm.eq(index.dimshuffle(["x"] * (ndim - index.ndim + 1)
                                         + list(range(index.ndim))), alternatives)
@@ -387,8 +385,8 @@ class ExtractDiag(Op):
         n1, n2 = x.type.shape[a1], x.type.shape[a2]
         length = None
         if n1 is not None and n2 is not None:
-            length = builtins.max(0, builtins.min(n1 + builtins.min(self.offset, 0),
-                                                  n2 - builtins.max(self.offset, 0)))
+            length = max(0, min(n1 + min(self.offset, 0),
+                                                  n2 - max(self.offset, 0)))
         return Apply(self, [x], [TensorType(x.dtype, shape=rest + [length])()])
 
     def perform(self, node, inputs, output_storage):
@@ -407,8 +405,8 @@ class ExtractDiag(Op):
         planes_first = zeros_like(x).dimshuffle(order)
         diag_first = g.dimshuffle([g.ndim - 1] + list(range(g.ndim - 1)))
         steps = arange(g.shape[-1])
-        rows = steps + builtins.max(0, -self.offset)
-        cols = steps + builtins.max(0, self.offset)
+        rows = steps + max(0, -self.offset)
+        cols = steps + max(0, self.offset)
         filled = set_subtensor(planes_first[rows, cols], diag_first)
         return [filled.dimshuffle([order.index(a) for a in range(x.ndim)])]
 
@@ -416,8 +414,8 @@ class ExtractDiag(Op):
         (shape,) = input_shapes
         x = node.inputs[0]
         a1, a2 = self.axis1 % x.ndim, self.axis2 % x.ndim
-        n1 = shape[a1] + builtins.min(self.offset, 0)
-        n2 = shape[a2] - builtins.max(self.offset, 0)
+        n1 = shape[a1] + min(self.offset, 0)
+        n2 = shape[a2] - max(self.offset, 0)
         length = tm.maximum(0, tm.minimum(n1, n2))
         return [tuple(s for a, s in enumerate(shape) if a not in (a1, a2)) + (length,)]
 
@@ -519,7 +517,7 @@ def batched_dot(a, b):
         return a.dimshuffle([0] + ["x"] * (b.ndim - 1)) * b
     if b.ndim == 1:
         return a * b.dimshuffle([0] + ["x"] * (a.ndim - 1))
-    return batched_tensordot(a, b, [[a.ndim - 1], [builtins.max(1, b.ndim - 2)]])
+    return batched_tensordot(a, b, [[a.ndim - 1], [max(1, b.ndim - 2)]])
 
 
 __all__ = ["join", "stacklists", "eye", "identity_like", "tri", "tril", "triu", "mgrid",

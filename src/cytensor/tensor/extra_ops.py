@@ -195,7 +195,6 @@ class RepeatOp(Op):
             grouped = reshape(g, lengths[:self.axis + 1] + [repeats] + lengths[self.axis + 1:])
             return [tm.sum(grouped, axis=self.axis + 1), None]
         # Groups of varying length: differences of the running sum at the group ends.
-        before = (slice(None),) * self.axis
         running = CumOp(self.axis)(g)
         lengths = shape_tuple(running)
         first = zeros(list(lengths[:self.axis]) + [1] + list(lengths[self.axis + 1:]),

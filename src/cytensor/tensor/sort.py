@@ -103,7 +103,7 @@ class PermuteAlongAxis(Op):
         return (np.take_along_axis(x, permutation, axis=self.axis),)
 
     def grad(self, inputs, output_grads):
-        (x, permutation), (g,) = inputs, output_grads
+        (_, permutation), (g,) = inputs, output_grads
         return [self(g, ArgSortOp(self.axis, "stable")(permutation)), None]
 
     def infer_shape(self, node, input_shapes):

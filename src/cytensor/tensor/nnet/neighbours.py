@@ -137,7 +137,7 @@ class Neibs2Images(_Neighbours):
                        pad_c:padded.shape[3] - pad_c].copy(),)
 
     def grad(self, inputs, output_grads):
-        (neibs, _), (g,) = inputs, output_grads
+        (g,) = output_grads
         return [Images2Neibs(self.neib_shape, self.neib_step, self.mode)(g), None]
 
 
