@@ -12,7 +12,7 @@ import numpy as np
 
 from ..graph import Apply, Op
 from . import math as tm
-from .array_ops import AllocDiag, ExtractDiag, identity_like, trace as _trace
+from .array_ops import AllocDiag, ExtractDiag, diag, identity_like, trace as _trace
 from .type import TensorType, as_tensor_variable, upcast
 
 # LAPACK works in float32/float64 (and complex); other inputs are computed in
@@ -471,16 +471,6 @@ def trace(X):
 
 alloc_diag = AllocDiag()
 extract_diag = ExtractDiag()
-
-
-def diag(x):
-    """A vector's diagonal matrix, or a matrix's diagonal."""
-    x = as_tensor_variable(x)
-    if x.ndim == 1:
-        return alloc_diag(x)
-    if x.ndim == 2:
-        return extract_diag(x)
-    raise TypeError(f"diag takes a vector or a matrix, got {x} with {x.ndim} dims")
 
 
 __all__ = ["MatrixInverse", "matrix_inverse", "MatrixPinv", "pinv", "Det", "det", "Eig", "eig",
