@@ -409,3 +409,73 @@ def test_top_level_dot_clone_and_pprint():
         theano.clone(z, replace={x: T.dmatrix()})
     assert theano.clone(z, replace=[(x, T.dmatrix("m"))], strict=False).ndim == 2
     assert "x" in theano.pprint(z)
+
+
+# --- split, swapaxes, stacking by axis, inverse_permutation, ptp, isclose -------------------
+
+def test_split_matches_numpy_and_checks_the_lengths():
+    x, lengths = T.matrix("x"), T.lvector("lengths")
+    base = RNG.normal(size=(6, 4))
+    f = theano.function([x, lengths], T.split(x, lengths, 3, axis=0))
+    for a in layouts(base):
+        pieces = f(a, [3, 0, 3])
+        for got, want in zip(pieces, np.split(a, [3, 3])):
+            np.testing.assert_array_equal(got, want)
+    g = theano.function([x, lengths], T.split(x, lengths, 2, axis=-1))
+    np.testing.assert_array_equal(g(base, [1, 3])[1], base[:, 1:])
+    with pytest.raises(ValueError, match="add up to 6"):
+        f(base, [3, 2, 2])
+    with pytest.raises(ValueError, match="2 lengths given for 3"):
+        f(base, [3, 3])
+    sizes = T.constant(np.array([1, 2]))
+    verify_grad(lambda m: T.split(m, sizes, 2, 1)[1] * 2, [RNG.normal(size=(2, 3))])
+    shapes = theano.function([x, lengths], [p.shape for p in T.split(x, lengths, 3)])
+    assert [tuple(s) for s in shapes(base, [1, 2, 3])] == [(1, 4), (2, 4), (3, 4)]
+    assert not any(isinstance(n.op, T.Split) for n in shapes.maker.fgraph.toposort())
+
+
+def test_swapaxes_stacks_inverse_permutation_ptp():
+    t = T.tensor3("t")
+    base = RNG.normal(size=(2, 3, 4))
+    np.testing.assert_array_equal(theano.function([t], T.swapaxes(t, 0, -1))(base),
+                                  np.swapaxes(base, 0, -1))
+    np.testing.assert_array_equal(theano.function([t], t.swapaxes(1, 2))(base),
+                                  np.swapaxes(base, 1, 2))
+    x, y = T.matrices("xy")
+    a, b = RNG.normal(size=(2, 3)), RNG.normal(size=(2, 3))
+    h, v = theano.function([x, y], [T.horizontal_stack(x, y), T.vertical_stack(x, y)])(a, b)
+    np.testing.assert_array_equal(h, np.hstack([a, b]))
+    np.testing.assert_array_equal(v, np.vstack([a, b]))
+    with pytest.raises(TypeError, match="matrices"):
+        T.horizontal_stack(T.vector(), T.vector())
+    p = T.ivector("p")
+    perm = np.array([2, 0, 3, 1], "int32")
+    inverse = theano.function([p], T.inverse_permutation(p))(perm)
+    np.testing.assert_array_equal(perm[inverse], np.arange(4))
+    assert inverse.dtype == np.int32
+    np.testing.assert_array_equal(theano.function([x], [x.ptp(), T.ptp(x, 0)])(a)[1],
+                                  np.ptp(a, 0))
+
+
+@pytest.mark.parametrize("equal_nan", [False, True])
+def test_isclose_and_allclose_match_numpy(equal_nan):
+    a = np.array([1.0, 1e10, 1e-8, np.nan, np.inf, np.inf, 1.0, 0.0])
+    b = np.array([1.0 + 1e-9, 1.00001e10, 1e-9, np.nan, np.inf, -np.inf, np.inf, 1e-9])
+    x, y = T.vectors("xy")
+    close, every = theano.function([x, y], [T.isclose(x, y, equal_nan=equal_nan),
+                                            T.allclose(x, y, equal_nan=equal_nan)])(a, b)
+    np.testing.assert_array_equal(close, np.isclose(a, b, equal_nan=equal_nan))
+    assert bool(every) == np.allclose(a, b, equal_nan=equal_nan)
+    assert theano.function([x], T.allclose(x, x))(a[:3])
+
+
+def test_erfinv_erfcinv_and_aliases():
+    x = T.vector("x")
+    values = np.array([-0.9, 0.0, 0.5, 1.0, 1.5])
+    got_inv, got_cinv = theano.function([x], [T.erfinv(x), T.erfcinv(x)])(values)
+    np.testing.assert_allclose(got_inv, scipy.special.erfinv(values))
+    np.testing.assert_allclose(got_cinv, scipy.special.erfcinv(values))
+    verify_grad(T.erfinv, [np.array([-0.5, 0.1, 0.7])])
+    verify_grad(T.erfcinv, [np.array([0.3, 1.0, 1.6])])
+    assert T.power is T.pow and T.square is T.sqr and T.bitwise_not is T.invert
+    assert T.as_tensor(2.0).ndim == 0

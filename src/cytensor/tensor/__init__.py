@@ -18,11 +18,15 @@ from .subtensor import (IncSubtensor, SpecifyShape, Subtensor,     # noqa: F401
                         inc_subtensor, set_subtensor, specify_shape)
 from .advanced import AdvancedIncSubtensor, AdvancedSubtensor, take  # noqa: F401
 from . import ifelse, nnet, random, sharedvar, signal             # noqa: F401,E402
-from .array_ops import *                                          # noqa: F401,F403,E402
+from .array_ops import *                                        # noqa: F401,F403,E402
 from .sort import argsort, sort                                   # noqa: F401,E402
 from .extra_ops import cumprod, cumsum, diff, repeat               # noqa: F401,E402
-from .special import gamma, gammaln, psi, tri_gamma               # noqa: F401,E402
+from .special import erfcinv, erfinv, gamma, gammaln, psi, tri_gamma  # noqa: F401,E402
 from . import extra_ops, nlinalg, slinalg, xlogx                 # noqa: F401,E402
+
+# Theano's other names for existing functions.
+as_tensor = as_tensor_variable
+power, square, bitwise_not = pow, sqr, invert                     # noqa: F405
 
 
 def tensor(dtype=None, shape=None, name=None, broadcastable=None):

@@ -16,6 +16,7 @@ from . import math as tm
 from .basic import (_dtype, alloc, arange, concatenate, fill, reshape, shape_tuple, stack,
                     zeros_like)
 from .elemwise import sum_to_shape_of
+from .sort import ArgSortOp
 from .subtensor import set_subtensor
 from .type import TensorType, as_tensor_variable, constant
 
@@ -472,6 +473,122 @@ def trace(a, offset=0, axis1=0, axis2=1):
 
 
 # ---------------------------------------------------------------------------
+# Splitting, swapping, stacking by axis
+# ---------------------------------------------------------------------------
+
+class Split(Op):
+    """``x`` cut along ``axis`` into ``n_splits`` pieces of the lengths in the
+    int vector ``splits`` (which must add up to the axis length)."""
+
+    __props__ = ("n_splits", "axis")
+
+    def __init__(self, n_splits, axis=0):
+        self.n_splits, self.axis = int(n_splits), int(axis)
+
+    def make_node(self, x, splits):
+        x, splits = as_tensor_variable(x), as_tensor_variable(splits)
+        if splits.ndim != 1 or not (splits.dtype.startswith("int")
+                                    or splits.dtype.startswith("uint")):
+            raise TypeError(f"split: the lengths {splits} must be an integer vector")
+        if not 0 <= self.axis < x.ndim:
+            raise ValueError(f"split: axis {self.axis} is out of range for {x}")
+        shape = list(x.type.shape)
+        shape[self.axis] = None
+        return Apply(self, [x, splits], [TensorType(x.dtype, shape=shape)()
+                                         for _ in range(self.n_splits)])
+
+    def perform(self, node, inputs, output_storage):
+        for cell, piece in zip(output_storage, self.reference(node, *inputs)):
+            cell[0] = piece
+
+    def reference(self, node, x, splits):
+        if len(splits) != self.n_splits:
+            raise ValueError(f"split: {len(splits)} lengths given for {self.n_splits} pieces")
+        if np.any(splits < 0) or splits.sum() != x.shape[self.axis]:
+            raise ValueError(f"split: the lengths {splits.tolist()} must be non-negative and "
+                             f"add up to {x.shape[self.axis]}, the length of axis {self.axis}")
+        return tuple(piece.copy() for piece in
+                     np.split(x, np.cumsum(splits)[:-1], axis=self.axis))
+
+    def grad(self, inputs, output_grads):
+        x = inputs[0]
+        if not x.dtype.startswith("float"):
+            return [None, None]
+        return [concatenate(list(output_grads), axis=self.axis), None]
+
+    def infer_shape(self, node, input_shapes):
+        x_shape = input_shapes[0]
+        splits = node.inputs[1]
+        return [x_shape[:self.axis] + (splits[i],) + x_shape[self.axis + 1:]
+                for i in range(self.n_splits)]
+
+
+def split(x, splits_size, n_splits, axis=0):
+    """The ``n_splits`` pieces of ``x`` along ``axis``, of lengths ``splits_size``."""
+    x = as_tensor_variable(x)
+    pieces = Split(n_splits, tm.normalize_axis(axis, x.ndim)[0])(x, splits_size)
+    return pieces if isinstance(pieces, list) else [pieces]
+
+
+def swapaxes(y, axis1, axis2):
+    """``y`` with axes ``axis1`` and ``axis2`` exchanged."""
+    y = as_tensor_variable(y)
+    order = list(range(y.ndim))
+    a1, a2 = axis1 % y.ndim, axis2 % y.ndim
+    order[a1], order[a2] = order[a2], order[a1]
+    return y.dimshuffle(order)
+
+
+def horizontal_stack(*args):
+    """Matrices side by side (joined along axis 1)."""
+    return _stack_matrices(args, 1)
+
+
+def vertical_stack(*args):
+    """Matrices one above the other (joined along axis 0)."""
+    return _stack_matrices(args, 0)
+
+
+def _stack_matrices(args, axis):
+    args = [as_tensor_variable(a) for a in args]
+    if any(a.ndim != 2 for a in args):
+        raise TypeError(f"horizontal_stack/vertical_stack take matrices, got "
+                        f"{[a.ndim for a in args]} dims")
+    return concatenate(args, axis=axis)
+
+
+def inverse_permutation(perm):
+    """The inverse of the permutation vector ``perm`` (of each row, for a matrix)."""
+    perm = as_tensor_variable(perm)
+    return tm.cast(ArgSortOp(-1, "stable")(perm), perm.dtype)
+
+
+def ptp(a, axis=None):
+    """The range, max - min, along ``axis`` (None: of all the elements)."""
+    return tm.max(a, axis=axis) - tm.min(a, axis=axis)
+
+
+# ---------------------------------------------------------------------------
+# Closeness
+# ---------------------------------------------------------------------------
+
+def isclose(a, b, rtol=1.0e-5, atol=1.0e-8, equal_nan=False):
+    """Elementwise ``|a - b| <= atol + rtol * |b|`` (NumPy's isclose): infinities
+    are close only to the same infinity, nan to nothing unless ``equal_nan``."""
+    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    within = tm.le(abs(a - b), atol + rtol * abs(b)) & tm.isfinite(a) & tm.isfinite(b)
+    close = within | tm.eq(a, b)
+    if equal_nan:
+        close = close | (tm.isnan(a) & tm.isnan(b))
+    return close
+
+
+def allclose(a, b, rtol=1.0e-5, atol=1.0e-8, equal_nan=False):
+    """Whether every element of ``a`` is close to ``b`` (see isclose)."""
+    return tm.all(isclose(a, b, rtol, atol, equal_nan))
+
+
+# ---------------------------------------------------------------------------
 # Batched products
 # ---------------------------------------------------------------------------
 
@@ -524,4 +641,6 @@ __all__ = ["join", "stacklists", "eye", "identity_like", "tri", "tril", "triu", 
            "ogrid", "tile", "roll", "largest", "smallest", "second", "Rebroadcast",
            "patternbroadcast", "unbroadcast", "Nonzero", "nonzero", "flatnonzero",
            "nonzero_values", "Choose", "choose", "ExtractDiag", "AllocDiag", "diagonal",
-           "diag", "trace", "batched_tensordot", "batched_dot"]
+           "diag", "trace", "Split", "split", "swapaxes", "horizontal_stack", "vertical_stack",
+           "inverse_permutation", "ptp", "isclose", "allclose", "batched_tensordot",
+           "batched_dot"]

@@ -1,13 +1,18 @@
-"""Special functions: ``T.gammaln``, ``T.psi``, ``T.gamma``, ``T.tri_gamma``.
+"""Special functions: ``T.gammaln``, ``T.psi``, ``T.gamma``, ``T.tri_gamma``,
+``T.erfinv``, ``T.erfcinv``.
 
 SciPy computes them (the kernels have no log-gamma or digamma); each is an
 elementwise op of one input, whose gradient is the next function of the
-family: gammaln' = psi, psi' = tri_gamma, gamma' = gamma * psi.
+family: gammaln' = psi, psi' = tri_gamma, gamma' = gamma * psi, and the
+inverse error functions' from erf' = 2/sqrt(pi) exp(-x**2).
 """
+import math
+
 import numpy as np
 import scipy.special
 
 from ..graph import Apply, Op
+from . import math as tm
 from .type import TensorType, as_tensor_variable, upcast_to_float
 
 
@@ -16,7 +21,10 @@ def _tri_gamma(x):
 
 
 _FUNCTIONS = {"gammaln": scipy.special.gammaln, "psi": scipy.special.psi,
-              "gamma": scipy.special.gamma, "tri_gamma": _tri_gamma}
+              "gamma": scipy.special.gamma, "tri_gamma": _tri_gamma,
+              "erfinv": scipy.special.erfinv, "erfcinv": scipy.special.erfcinv}
+
+_HALF_SQRT_PI = math.sqrt(math.pi) / 2
 
 
 class SpecialFunction(Op):
@@ -53,6 +61,11 @@ class SpecialFunction(Op):
             return [g * tri_gamma(x)]
         if self.name == "gamma":
             return [g * gamma(x) * psi(x)]
+        if self.name in ("erfinv", "erfcinv"):
+            # The inverse's derivative: 1 / erf'(y) = sqrt(pi)/2 * exp(y**2).
+            y = self(x)
+            sign = 1 if self.name == "erfinv" else -1
+            return [g * (sign * _HALF_SQRT_PI) * tm.exp(y * y)]
         raise NotImplementedError("tri_gamma has no gradient here (nor in Theano)")
 
     def infer_shape(self, node, input_shapes):
@@ -79,4 +92,14 @@ def gamma(x):
     return SpecialFunction("gamma")(x)
 
 
-__all__ = ["SpecialFunction", "gammaln", "psi", "tri_gamma", "gamma"]
+def erfinv(x):
+    """The inverse of erf, on (-1, 1)."""
+    return SpecialFunction("erfinv")(x)
+
+
+def erfcinv(x):
+    """The inverse of erfc, on (0, 2)."""
+    return SpecialFunction("erfcinv")(x)
+
+
+__all__ = ["SpecialFunction", "gammaln", "psi", "tri_gamma", "gamma", "erfinv", "erfcinv"]

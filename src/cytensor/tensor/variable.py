@@ -184,6 +184,12 @@ class TensorOperators:
     def trace(self, offset=0, axis1=0, axis2=1):
         return array_ops.trace(self, offset, axis1, axis2)
 
+    def swapaxes(self, axis1, axis2):
+        return array_ops.swapaxes(self, axis1, axis2)
+
+    def ptp(self, axis=None):
+        return array_ops.ptp(self, axis)
+
     def choose(self, choices, out=None, mode="raise"):
         return array_ops.choose(self, choices, out, mode)
 
