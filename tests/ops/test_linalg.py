@@ -103,7 +103,7 @@ def test_eig_of_a_rotation_needs_a_complex_input():
 def test_lstsq_tensorinv_tensorsolve_matrix_power_norm_matrix_dot():
     a, b = RNG.normal(size=(5, 3)), RNG.normal(size=5)
     x, y = T.matrix("x"), T.vector("y")
-    sol, residuals, rank, s = theano.function([x, y], nlinalg.lstsq(x, y, -1))(a, b)
+    sol, residuals, rank, s = theano.function([x, y], nlinalg.lstsq()(x, y, -1))(a, b)
     ref = np.linalg.lstsq(a, b, rcond=None)
     np.testing.assert_allclose(sol, ref[0])
     np.testing.assert_allclose(residuals, ref[1])

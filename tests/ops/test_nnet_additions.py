@@ -43,6 +43,7 @@ CASES = [((2, 2), None, "valid", (2, 3, 4, 6)), ((2, 3), (1, 2), "valid", (1, 2,
          ((3, 3), (1, 1), "wrap_centered", (1, 2, 4, 5)), ((3, 1), (2, 1), "wrap_centered",
                                                            (1, 1, 5, 3)),
          ((3, 3), (1, 1), "half", (1, 1, 4, 4)), ((2, 2), (1, 1), "full", (2, 1, 3, 3)),
+         ((3, 3), (2, 2), "half", (1, 1, 5, 5)), ((2, 3), (3, 1), "full", (1, 1, 6, 4)),
          ((2, 2), (2, 2), "ignore_borders", (1, 1, 1, 1))]
 
 
@@ -91,6 +92,11 @@ def test_neighbours_errors_are_clear():
     f = theano.function([x], neighbours.images2neibs(x, (2, 2)))
     with pytest.raises(ValueError, match="does not tile"):
         f(np.zeros((1, 1, 5, 4)))
+    half = theano.function([x], neighbours.images2neibs(x, (3, 3), (2, 2), mode="half"))
+    with pytest.raises(ValueError, match="padded by 1"):
+        half(np.zeros((1, 1, 4, 4)))
+    with pytest.raises(ValueError, match="does not tile"):
+        half(np.zeros((1, 1, 2, 5)))
     with pytest.raises(TypeError, match="odd patch"):
         neighbours.images2neibs(x, (2, 2), mode="wrap_centered")
     with pytest.raises(ValueError, match="mode"):

@@ -354,8 +354,8 @@ class Lstsq(Op):
         raise NotImplementedError("lstsq has no gradient (as in Theano)")
 
 
-def lstsq(a, b, rcond=None):
-    return Lstsq()(a, b, rcond)
+# Theano's name is the op class itself: ``lstsq()(a, b, rcond)``.
+lstsq = Lstsq
 
 
 class TensorInv(Op):

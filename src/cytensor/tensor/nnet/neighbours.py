@@ -9,8 +9,8 @@ patches in row-major order per image.  Modes, as in Theano:
 - 'ignore_borders': patches that would run past the border are left out;
 - 'wrap_centered': one patch centred on every step-th pixel, wrapping
   around the edges (odd patch shapes);
-- 'half' / 'full': the image padded with zeros by h//2 (h-1) rows and
-  w//2 (w-1) columns first.
+- 'half' / 'full': 'valid' on the image padded with zeros by h//2 (h-1)
+  rows and w//2 (w-1) columns on each side.
 
 Both directions are one gather (or scatter-add) through precomputed index
 grids, done by NumPy; each is the other's gradient.
@@ -38,9 +38,12 @@ def _axis_grid(length, patch, step, mode):
         return (starts[:, None] + np.arange(patch)) % length, 0
     pad = {"half": patch // 2, "full": patch - 1}.get(mode, 0)
     padded = length + 2 * pad
-    if mode == "valid" and (padded < patch or (padded - patch) % step):
-        raise ValueError(f"images2neibs in mode 'valid': a patch of {patch} with step "
-                         f"{step} does not tile an axis of length {length}; use "
+    # As in Theano, 'half' and 'full' are 'valid' on the padded image, and
+    # need an image at least as large as the patch.
+    if mode != "ignore_borders" and (length < patch or (padded - patch) % step):
+        raise ValueError(f"images2neibs in mode {mode!r}: a patch of {patch} with step "
+                         f"{step} does not tile an axis of length {length}"
+                         f"{f' padded by {pad}' if pad else ''}; use "
                          "mode='ignore_borders' to drop the remainder")
     count = max(0, (padded - patch) // step + 1)
     return np.arange(count)[:, None] * step + np.arange(patch), pad
