@@ -130,8 +130,11 @@ def test_h_softmax_full_and_target_probabilities():
     b1, y = T.vector("b1"), T.lvector("y")
     full = T.nnet.h_softmax(x, batch, n_outputs, n_classes, per_class, W1, b1, W2, b2)
     picked = T.nnet.h_softmax(x, batch, n_outputs, n_classes, per_class, W1, b1, W2, b2, y)
-    f = theano.function([x, W1, b1, W2, b2, y], [full, picked])
-    got_full, got_picked = f(xv, W1v, b1v, W2v, b2v, targets)
+    column = T.nnet.h_softmax(x, batch, n_outputs, n_classes, per_class, W1, b1, W2, b2,
+                              y.dimshuffle(0, "x"))          # targets as a (batch, 1) matrix
+    f = theano.function([x, W1, b1, W2, b2, y], [full, picked, column])
+    got_full, got_picked, got_column = f(xv, W1v, b1v, W2v, b2v, targets)
+    np.testing.assert_array_equal(got_column, got_picked)
     class_p = _softmax(xv @ W1v + b1v)
     within = _softmax(np.einsum("bi,cio->bco", xv, W2v) + b2v)
     expected = (class_p[:, :, None] * within).reshape(batch, -1)[:, :n_outputs]

@@ -8,6 +8,7 @@ instead of O(n_outputs).
 from .. import math as tm
 from ..array_ops import batched_dot
 from ..basic import arange, reshape
+from ..type import as_tensor_variable
 from .basic import softmax
 
 
@@ -19,7 +20,8 @@ def h_softmax(x, batch_size, n_outputs, n_classes, n_outputs_per_class,
     the class layer.  W2 (n_classes, n_in, n_outputs_per_class), b2
     (n_classes, n_outputs_per_class): one output layer per class.
     target None: all probabilities, (batch_size, n_outputs); else the int
-    vector of each row's target output: its probability, (batch_size,).
+    vector (or (batch_size, 1) matrix) of each row's target output: its
+    probability, (batch_size,).
     """
     class_probs = softmax(tm.dot(x, W1) + b1)
     if target is None:
@@ -29,6 +31,7 @@ def h_softmax(x, batch_size, n_outputs, n_classes, n_outputs_per_class,
         within = reshape(within, (batch_size, n_classes, n_outputs_per_class))
         probs = within * class_probs.dimshuffle(0, 1, "x")
         return reshape(probs, (batch_size, n_classes * n_outputs_per_class))[:, :n_outputs]
+    target = as_tensor_variable(target).flatten()
     target_class = target // n_outputs_per_class
     position = target % n_outputs_per_class
     rows = arange(batch_size)
