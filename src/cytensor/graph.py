@@ -19,6 +19,11 @@ from .config import config
 _ids = itertools.count()
 
 
+class MissingInputError(ValueError):
+    """A graph needs a variable that was not given to it (to a function, or
+    to scan with strict=True)."""
+
+
 class Scratchpad:
     """A free-form namespace (``var.tag``, ``node.tag``) for annotations."""
 
