@@ -29,7 +29,7 @@ from .function import In, Out, Param, function               # noqa: F401
 from .profiling import ProfileStats                          # noqa: F401
 from . import printing                                       # noqa: F401
 from .printing import pp                                     # noqa: F401
-from .scan import scan                                       # noqa: F401
+from .scan import scan, map, reduce, foldl, foldr             # noqa: F401,A004
 from . import scan_module                                    # noqa: F401
 
 

@@ -103,6 +103,39 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
 scan.until = until          # Theano code may write theano.scan.until
 
 
+def map(fn, sequences, non_sequences=None, truncate_gradient=-1, go_backwards=False,
+        mode=None, name=None):
+    """fn applied to each step of ``sequences``, no output fed back (Theano's
+    ``theano.map``, like Python's map).  Returns (outputs, updates)."""
+    return scan(fn, sequences=sequences, outputs_info=[], non_sequences=non_sequences,
+                truncate_gradient=truncate_gradient, go_backwards=go_backwards, mode=mode,
+                name=name)
+
+
+def reduce(fn, sequences, outputs_info, non_sequences=None, go_backwards=False, mode=None,
+           name=None):
+    """Like Python's reduce: scan, keeping only each output's value after the
+    last step.  Returns (outputs, updates)."""
+    outputs, updates = scan(fn, sequences=sequences, outputs_info=outputs_info,
+                            non_sequences=non_sequences, go_backwards=go_backwards, mode=mode,
+                            name=name)
+    if isinstance(outputs, list):
+        return [out[-1] for out in outputs], updates
+    return outputs[-1], updates
+
+
+def foldl(fn, sequences, outputs_info, non_sequences=None, mode=None, name=None):
+    """reduce from the first element to the last (Haskell's foldl)."""
+    return reduce(fn, sequences, outputs_info, non_sequences, go_backwards=False, mode=mode,
+                  name=name)
+
+
+def foldr(fn, sequences, outputs_info, non_sequences=None, mode=None, name=None):
+    """reduce from the last element to the first (Haskell's foldr)."""
+    return reduce(fn, sequences, outputs_info, non_sequences, go_backwards=True, mode=mode,
+                  name=name)
+
+
 def _scan(fn, sequences, outputs_info, non_sequences, n_steps, go_backwards, mode, name,
           strict, return_list, truncate_gradient=-1, final_only=()):
     """scan(), where the outputs numbered in ``final_only`` give only their last
