@@ -30,6 +30,7 @@ from .profiling import ProfileStats                          # noqa: F401
 from . import printing                                       # noqa: F401
 from .printing import pp                                     # noqa: F401
 from .scan import scan, map, reduce, foldl, foldr             # noqa: F401,A004
+from .op_from_graph import OpFromGraph                        # noqa: F401
 from . import scan_module                                    # noqa: F401
 
 
