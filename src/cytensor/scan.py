@@ -103,6 +103,8 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
 scan.until = until          # Theano code may write theano.scan.until
 
 
+# Theano's names: map and reduce shadow the builtins in this module, whose
+# code therefore uses neither builtin.
 def map(fn, sequences, non_sequences=None, truncate_gradient=-1, go_backwards=False,
         mode=None, name=None):
     """fn applied to each step of ``sequences``, no output fed back (Theano's
@@ -181,7 +183,7 @@ def _scan(fn, sequences, outputs_info, non_sequences, n_steps, go_backwards, mod
     missing = [v for v in implicit if isinstance(v, SharedVariable)]
     if strict and missing:
         raise MissingInputError(
-            f"{where}: strict=True, but fn uses {', '.join(map(str, missing))} without "
+            f"{where}: strict=True, but fn uses {', '.join(str(v) for v in missing)} without "
             "receiving it; pass it to fn in non_sequences")
     outer = carried + passed + implicit
     inner = [v.type(v.name) for v in outer]
