@@ -17,10 +17,11 @@ How it works, in three parts:
    ``L + k`` rows after row t, L being the number of initial rows.  When
    fn returns ``until(condition)``, the step also computes the condition,
    and the loop stops after the first step where it is true; the outputs
-   keep the rows of the steps that ran.  A random stream's generator state
-   that fn draws from (a shared variable) is carried like a fed-back
-   output, so each step draws new numbers; its last value is the update
-   scan returns, which advances the stream between calls.
+   keep the rows of the steps that ran.  A shared variable that fn updates
+   (fn returns {shared: new value}), and the generator state of a random
+   stream fn draws from, is carried like a fed-back output, so each step
+   sees the value the previous one left; its last value is the update
+   scan returns, which ``function`` writes back.
 
 3. The gradient (backpropagation through time) is another scan, going
    backwards over the steps.  Each backward step differentiates the inner
@@ -30,7 +31,8 @@ How it works, in three parts:
    that output, and, for each non-sequence, the running sum of its
    gradient.  Only their last values are wanted, so they are *final-only*
    outputs: the op keeps just the rows their taps read (a ring buffer), and
-   memory does not grow with the number of steps.
+   memory does not grow with the number of steps.  With truncate_gradient=k
+   the backward loop covers only the last k steps.
 """
 from collections import OrderedDict
 
