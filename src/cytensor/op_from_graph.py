@@ -10,7 +10,7 @@ the arguments, so the rewrites see (and can fuse) everything inside.
 """
 from .gradient import grad
 from .graph import Apply, Constant, MissingInputError, Op, Variable, clone_replace, graph_inputs
-from .sharedvalue import SharedVariable
+from .tensor.sharedvar import SharedVariable
 from .tensor.basic import shape_tuple
 from .tensor.type import as_tensor_variable
 
@@ -84,7 +84,7 @@ class OpFromGraph(Op):
     def _function(self, linker):
         if linker not in self._functions:
             from .function import function
-            from .mode import Mode, get_mode
+            from .compile.mode import Mode, get_mode
             mode = get_mode(None)
             if linker == "py":
                 mode = Mode(linker="py", optimizer=mode.optimizer)
