@@ -140,6 +140,11 @@ def foldr(fn, sequences, outputs_info, non_sequences=None, mode=None, name=None)
                   name=name)
 
 
+# cytensor.scan is this function once the package is imported, so that
+# cytensor.scan.map and the others are found there as well.
+scan.map, scan.reduce, scan.foldl, scan.foldr = map, reduce, foldl, foldr
+
+
 def _scan(fn, sequences, outputs_info, non_sequences, n_steps, go_backwards, mode, name,
           strict, return_list, truncate_gradient=-1, final_only=()):
     """scan(), where the outputs numbered in ``final_only`` give only their last

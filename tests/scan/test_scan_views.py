@@ -63,6 +63,7 @@ def test_theano_names_them_everywhere():
     for name in ("map", "reduce", "foldl", "foldr"):
         assert getattr(theano, name) is getattr(theano.scan_module, name)
         assert getattr(scan_module, name) is getattr(theano, name)
+        assert getattr(theano.scan, name) is getattr(theano, name)
         assert getattr(theano, name).__module__ == "cytensor.scan"
 
 
