@@ -161,3 +161,21 @@ def test_strict_allows_what_theano_allows():
                              sequences=x, strict=True)
     theano.function([x, w], y, updates=updates)(np.ones(3), 2.0)
     assert count.get_value() == 3
+
+
+def test_debugmode_agrees_on_updates_and_a_truncated_gradient():
+    """DebugMode runs each node by its NumPy reference too and compares."""
+    from cytensor.debug.debugmode import DebugMode
+    c, x, w = theano.shared(np.int64(1), "c"), T.dvector("x"), T.dscalar("w")
+    y, updates = theano.scan(lambda x_t, w: (T.tanh(x_t * w * c), {c: c + 1}), sequences=x,
+                             non_sequences=w, truncate_gradient=2)
+    f = theano.function([x, w], [y] + T.grad(y.sum(), [x, w]), updates=updates,
+                        mode=DebugMode())
+    values = np.arange(4.0) / 4
+    out, gx, gw = f(values, 0.5)
+    scale = 0.5 * np.arange(1, 5)                 # w * c_t, c counting 1, 2, 3, 4
+    np.testing.assert_allclose(out, np.tanh(values * scale))
+    slope = 1 - np.tanh(values * scale) ** 2
+    np.testing.assert_allclose(gx, np.where(np.arange(4) >= 2, slope * scale, 0))
+    np.testing.assert_allclose(gw, (slope * values * np.arange(1, 5))[2:].sum())
+    assert c.get_value() == 5
