@@ -140,6 +140,8 @@ FLAGS = {
     "cast_policy": ("custom", _choice("custom", "numpy+floatX"),
                     "how Python scalars are typed in graphs"),
     "pydotprint_format": ("png", _str, "default picture format of pydotprint"),
+    "unittests__rseed": ("666", _str,
+                         "seed of theano.tests.unittest_tools ('random' for none)"),
     "DebugMode__check_preallocated_output": (True, _bool,
                                              "DebugMode also runs each kernel over stale "
                                              "output buffers filled with garbage"),
