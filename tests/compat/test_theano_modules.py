@@ -209,3 +209,9 @@ def test_unittest_tools_seed_and_verify_grad():
     with pytest.raises(Exception, match="(?i)grad"):
         utt.verify_grad(WrongGrad(), [np.ones(3)])
     utt.assert_allclose(np.float32(1.0), np.float32(1.0 + 1e-6))
+
+
+def test_the_package_names_itself_as_theano_does():
+    from cytensor import theano as inner
+    assert inner is theano
+    assert theano.theano.tensor is T

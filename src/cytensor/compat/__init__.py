@@ -15,6 +15,7 @@ import types
 
 # Theano's module path (under cytensor) -> the module that provides it.
 THEANO_PATHS = {
+    "cytensor.theano": "cytensor",       # Theano's package names itself: from theano import theano
     "cytensor.scan_module": "cytensor.compat.scan_module",
     "cytensor.sandbox.rng_mrg": "cytensor.compat.rng_mrg",
     "cytensor.tensor.signal.downsample": "cytensor.compat.downsample",
