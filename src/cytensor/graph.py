@@ -64,6 +64,8 @@ class Variable:
         self.auto_name = f"{type.__class__.__name__[0].lower()}{next(_ids)}"
 
     def __str__(self):
+        if config.print_test_value and hasattr(self.tag, "test_value"):
+            return str(self.tag.test_value)     # Theano's print_test_value
         if self.name is not None:
             return self.name
         if self.owner is not None:
