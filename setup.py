@@ -173,7 +173,7 @@ def _compiler_description(compiler):
                                  timeout=30).stdout.splitlines()[0]
     except (OSError, IndexError, subprocess.SubprocessError):
         version = "version unknown"
-    return f"{command} ({version})"
+    return f"{command}: {version}"
 
 
 def _check_compiler(compiler):
@@ -237,13 +237,41 @@ def _available_cores():
         return os.cpu_count() or 1
 
 
+def _up_to_date(target, inputs):
+    """True if ``target`` exists and is newer than every file in ``inputs``."""
+    if not os.path.exists(target):
+        return False
+    built = os.path.getmtime(target)
+    return all(os.path.getmtime(path) <= built for path in inputs)
+
+
 class BuildExt(build_ext):
-    """build_ext that checks the compiler, probes OpenMP/libmvec and builds in parallel."""
+    """build_ext that checks the compiler, probes OpenMP/libmvec and builds in
+    parallel, compiling only the modules whose C or headers changed."""
 
     def finalize_options(self):
         super().finalize_options()
         if self.parallel is None:
             self.parallel = _available_cores()
+
+    def run(self):
+        # setuptools' run() clears `inplace` while it builds (into a temporary
+        # folder for editable installs), then copies the modules into the source tree.
+        self.copies_to_source_tree = self.inplace
+        super().run()
+
+    def build_extension(self, ext):
+        """Reuse the module in the source tree when nothing it is built from is
+        newer: setuptools builds editable installs in a fresh temporary folder,
+        where distutils' own up-to-date check never finds the last build."""
+        if self.copies_to_source_tree:
+            in_tree, in_build = self._get_inplace_equivalent(
+                self.get_finalized_command("build_py"), ext)
+            if _up_to_date(in_tree, ext.sources + ext.depends):
+                os.makedirs(os.path.dirname(in_build), exist_ok=True)
+                shutil.copy2(in_tree, in_build)
+                return
+        super().build_extension(ext)
 
     def build_extensions(self):
         _check_compiler(self.compiler)

@@ -270,8 +270,9 @@ class CompiledModel:
         paths = []
         for k, (layer, below) in enumerate(zip(self.layers, self.layer_inputs), 1):
             layer_input = below.type(f"{layer.name} input")
-            fn = theano.function([layer_input], layer.apply(layer_input),
-                                 name=f"{self.name}.{layer.name}")
+            layer_output = layer.apply(layer_input)
+            layer_output.name = f"{layer.name} output"
+            fn = theano.function([layer_input], layer_output, name=f"{self.name}.{layer.name}")
             paths.append(draw_graph(fn, os.path.join(out, f"graph_{self.name}_{k}_{layer.name}.png")))
         return paths
 
