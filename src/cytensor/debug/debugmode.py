@@ -1,0 +1,377 @@
+"""Debugging modes: check every node while a function runs.
+
+``DebugMode`` trusts nothing.  For each node it runs the NumPy reference
+(the op's readable definition) on copies of the inputs, then the compiled
+kernel, and raises if
+
+- the kernel's result differs from the reference beyond a tolerance
+  (``BadThunkOutput``, with a report of where and by how much),
+- an output's dtype, rank or static shape is not the one its type declares
+  (``InvalidValueError``),
+- the kernel wrote into an input it does not own: only the inputs its op's
+  ``destroy_map`` names may be overwritten (``BadDestroyMap``),
+- the kernel gives another result when handed stale output buffers full
+  of garbage, as happens when buffers are reused between calls
+  (``BadThunkOutput``),
+- the rewritten graph computes other values than the graph before the
+  rewrites (``BadRewrite``): the unrewritten graph runs too, checked the
+  same way, and the outputs are compared.
+
+It is slow (every node runs two or three times, every input is copied):
+use it on small inputs to find a bug, not to train.
+
+``NanGuardMode`` is cheap by comparison: after each node it looks for
+nan, inf or huge values and names the first node that made one, with a
+summary of that node's inputs, so a nan is traced to its source instead
+of being found in the loss a hundred nodes later.
+"""
+import copy
+
+import numpy as np
+
+from ..config import config
+from ..compile.linker import Schedule, describe_value
+from ..compile.mode import Mode
+
+# (rtol, atol) by dtype: kernels may sum in another order than NumPy and use
+# vectorised transcendental functions, which differ in the last bits.
+TOLERANCES = {"float16": (1e-2, 1e-3), "float32": (1e-4, 1e-5), "float64": (1e-7, 1e-10)}
+BIG = 1e10          # NanGuardMode's "huge", as in Theano
+
+
+class DebugModeError(Exception):
+    """A check of DebugMode failed."""
+
+
+class BadThunkOutput(DebugModeError):
+    """A kernel's result differs from its op's NumPy reference."""
+
+
+class InvalidValueError(DebugModeError):
+    """A kernel returned a value its output type does not allow."""
+
+
+class BadDestroyMap(DebugModeError):
+    """A kernel overwrote an input that its op's destroy_map does not name."""
+
+
+class BadRewrite(DebugModeError):
+    """The rewritten graph computes other values than the original one."""
+
+
+class NanGuardError(AssertionError):
+    """A node produced nan, inf or a huge value (AssertionError, as in Theano)."""
+
+
+# ---------------------------------------------------------------------------
+# DebugMode
+# ---------------------------------------------------------------------------
+
+class DebugMode(Mode):
+    """Check every kernel against its reference, and the rewrites against the
+    original graph.  See the module's docstring for the checks.
+
+    rtol, atol: tolerances for floating-point results (default: by dtype,
+    see TOLERANCES).  check_preallocated_output, check_rewrites: default
+    from config.DebugMode__*.  The linker is always 'cy': the point is to
+    compare the kernels with the references.
+    """
+
+    def __init__(self, optimizer="fast_run", linker=None, including=(), excluding=(),
+                 check_preallocated_output=None, check_rewrites=None, rtol=None, atol=None,
+                 name=None):
+        super().__init__("cy", optimizer, including, excluding, name)
+        self.check_preallocated_output = (config.DebugMode__check_preallocated_output
+                                          if check_preallocated_output is None
+                                          else check_preallocated_output)
+        self.check_rewrites = (config.DebugMode__check_rewrites if check_rewrites is None
+                               else check_rewrites)
+        self.rtol, self.atol = rtol, atol
+
+    def tolerance(self, dtype):
+        rtol, atol = TOLERANCES.get(str(dtype), (0.0, 0.0))
+        return (rtol if self.rtol is None else self.rtol,
+                atol if self.atol is None else self.atol)
+
+    def rewrite(self, fgraph):
+        """Keep a copy of the graph as it was, to run it beside the rewritten one."""
+        if self.check_rewrites:
+            from ..rewriting import FunctionGraph
+            fgraph.unrewritten = FunctionGraph(fgraph.inputs, fgraph.outputs)
+        super().rewrite(fgraph)
+
+    def link(self, fgraph):
+        unrewritten = getattr(fgraph, "unrewritten", None)
+        if unrewritten is None:
+            return Schedule(fgraph, "cy", wrap_thunk=self._checked)
+        return _ComparingSchedule(fgraph, unrewritten, self)
+
+    def _checked(self, node, thunk, input_cells, output_cells):
+        """The node's thunk, wrapped in DebugMode's checks."""
+        op = node.op
+        destroyed = {i for ins in getattr(op, "destroy_map", {}).values() for i in ins}
+
+        def checked():
+            before = [_copy(cell[0]) for cell in input_cells]
+            try:
+                expected = op.reference(node, *[_copy(v) for v in before])
+            except NotImplementedError:
+                expected = None             # still check types and inputs
+            for cell in output_cells:
+                cell[0] = None
+            thunk()
+            self._check_outputs(node, output_cells, expected, "")
+            self._check_inputs_kept(node, input_cells, before, destroyed)
+            if self.check_preallocated_output:
+                for i in destroyed:             # give the kernel its inputs back
+                    np.copyto(input_cells[i][0], before[i])
+                for cell in output_cells:
+                    cell[0] = _garbage_like(cell[0])
+                thunk()
+                self._check_outputs(node, output_cells, expected,
+                                    " when its output buffers held stale garbage (as when a "
+                                    "buffer is reused between calls)")
+        return checked
+
+    def _check_outputs(self, node, output_cells, expected, when):
+        for k, (var, cell) in enumerate(zip(node.outputs, output_cells)):
+            value = cell[0]
+            problem = _type_problem(var.type, value)
+            if problem:
+                raise InvalidValueError(
+                    f"DebugMode: output {k} of {node.op} is not a valid value of its type "
+                    f"{var.type}{when}: {problem}. The op's make_node declares that type; "
+                    "its kernel must return it.")
+            if expected is not None and not self._close(value, expected[k], var.type.dtype):
+                raise BadThunkOutput(
+                    f"DebugMode: the kernel of {node.op} and its NumPy reference disagree "
+                    f"on output {k}{when}.\n"
+                    + diff_report(expected[k], value, *self.tolerance(var.type.dtype),
+                                  names=("reference", "kernel")))
+
+    @staticmethod
+    def _check_inputs_kept(node, input_cells, before, destroyed):
+        for i, (var, cell) in enumerate(zip(node.inputs, input_cells)):
+            if i not in destroyed and not _identical(cell[0], before[i]):
+                declared = getattr(node.op, "destroy_map", {})
+                raise BadDestroyMap(
+                    f"DebugMode: the kernel of {node.op} wrote into its input {i} ({var}), "
+                    f"which it does not own (its destroy_map is {declared}). An op may "
+                    "overwrite only the inputs its destroy_map names; fix the kernel, or "
+                    "declare the input destroyed so that only dead values are given to it.\n"
+                    + diff_report(before[i], cell[0], 0.0, 0.0, names=("before", "after")))
+
+    def _close(self, got, expected, dtype):
+        got, expected = np.asarray(got), np.asarray(expected)
+        if got.shape != expected.shape:
+            return False
+        if got.dtype.kind in "fc" or expected.dtype.kind in "fc":
+            rtol, atol = self.tolerance(dtype)
+            with np.errstate(invalid="ignore", over="ignore"):
+                return bool(np.allclose(got, expected, rtol=rtol, atol=atol, equal_nan=True))
+        return bool(np.array_equal(got, expected))
+
+
+class _ComparingSchedule(Schedule):
+    """DebugMode's schedule: the rewritten graph, then the original graph on the
+    same input values, both checked node by node; their outputs must agree."""
+
+    def __init__(self, fgraph, unrewritten, mode):
+        super().__init__(fgraph, "cy", wrap_thunk=mode._checked)
+        self.unrewritten = Schedule(unrewritten, "cy", wrap_thunk=mode._checked)
+        self.mode = mode
+
+    def run(self):
+        # The graph before rewrites runs first: the rewritten one may update
+        # shared values in place, and both must see the values before the call.
+        original = self.unrewritten
+        for var in original.fgraph.inputs:
+            original.cells[var][0] = _copy(self.cells[var][0])
+        original.run()
+        super().run()
+        for k, (new, old) in enumerate(zip(self.fgraph.outputs, original.fgraph.outputs)):
+            got, expected = self.cells[new][0], original.cells[old][0]
+            if not self.mode._close(got, expected, new.type.dtype):
+                raise BadRewrite(
+                    f"DebugMode: the rewrites changed the value of output {k} ({old}) of "
+                    "the function: the graph before the rewrites and the rewritten graph "
+                    "disagree.\n"
+                    + diff_report(expected, got, *self.mode.tolerance(new.type.dtype),
+                                  names=("before rewrites", "after rewrites"))
+                    + "\n" + self._suspects())
+        original.clear_intermediates()
+
+    def _suspects(self):
+        trace = getattr(self.fgraph, "trace", None)
+        applied = [entry[0] for entry in trace.entries] if trace is not None else \
+            [getattr(n.tag, "rewrite", None) for n in self.nodes]
+        names = list(dict.fromkeys(name for name in applied if name))
+        if not names:
+            return "No rewrite was applied."
+        return ("Rewrites applied, in order: " + ", ".join(names) + ". Exclude them one "
+                "at a time to find the culprit, e.g. "
+                f"mode=DebugMode().excluding('{names[0]}').")
+
+
+def _copy(value):
+    return value.copy() if isinstance(value, np.ndarray) else copy.deepcopy(value)
+
+
+def _garbage_like(value):
+    """An array of the output's shape and dtype that no kernel could mean."""
+    if not isinstance(value, np.ndarray):
+        return value
+    if value.dtype.kind in "fc":
+        return np.full_like(value, np.nan)
+    if value.dtype.kind == "b":
+        return np.ones_like(value)
+    return np.full_like(value, np.iinfo(value.dtype).min)
+
+
+def _identical(a, b):
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        if a.shape != b.shape or a.dtype != b.dtype:
+            return False
+        return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    return a is b or a == b
+
+
+def _type_problem(ttype, value):
+    """Why ``value`` is not a valid value of the tensor type (or '')."""
+    if not isinstance(value, np.ndarray):
+        return f"it is a {type(value).__name__}, not a numpy.ndarray"
+    if value.dtype != ttype.dtype:
+        return f"its dtype is {value.dtype}, not {ttype.dtype}"
+    if value.ndim != ttype.ndim:
+        return f"it has {value.ndim} dimensions (shape {value.shape}), not {ttype.ndim}"
+    for axis, (want, got) in enumerate(zip(ttype.shape, value.shape)):
+        if want is not None and want != got:
+            return f"its shape is {value.shape}, but axis {axis} must have length {want}"
+    return ""
+
+
+def diff_report(expected, got, rtol, atol, names=("expected", "got"), n_shown=5):
+    """Where two arrays differ: shapes and dtypes, how many elements, the
+    largest differences and the first mismatching elements."""
+    expected, got = np.asarray(expected), np.asarray(got)
+    lines = [f"  {names[0]}: shape {expected.shape}, dtype {expected.dtype}",
+             f"  {names[1]}: shape {got.shape}, dtype {got.dtype}"]
+    if expected.shape != got.shape:
+        return "\n".join(lines + ["  the shapes differ"])
+    with np.errstate(all="ignore"):
+        a, b = expected.astype(np.float64), got.astype(np.float64)
+        both_nan = np.isnan(a) & np.isnan(b)
+        same_inf = np.isinf(a) & (a == b)
+        error = np.where(both_nan | same_inf, 0.0, np.abs(a - b))
+        bad = ~(error <= atol + rtol * np.abs(a))
+    n_bad = int(bad.sum())
+    lines.append(f"  {n_bad} of {bad.size} elements differ beyond rtol={rtol:g}, "
+                 f"atol={atol:g}")
+    if n_bad:
+        finite = np.where(np.isnan(error), -1.0, error)
+        worst = np.unravel_index(int(np.argmax(finite)), error.shape)
+        with np.errstate(all="ignore"):
+            relative = error[worst] / abs(a[worst]) if a[worst] else np.inf
+        lines.append(f"  largest difference {error[worst]:.6g} (relative {relative:.3g}) "
+                     f"at index {tuple(map(int, worst))}")
+        for index in np.argwhere(bad)[:n_shown]:
+            index = tuple(map(int, index))
+            lines.append(f"    at {index}: {names[0]} {expected[index]}, "
+                         f"{names[1]} {got[index]}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# NanGuardMode
+# ---------------------------------------------------------------------------
+
+class NanGuardMode(Mode):
+    """Raise at the first node that produces nan, inf or a huge value.
+
+    nan_is_error, inf_is_error, big_is_error (|x| > 1e10): default from
+    config.NanGuardMode__*.  The graph's inputs and shared values are
+    checked too, where a node first reads them.
+    """
+
+    def __init__(self, nan_is_error=None, inf_is_error=None, big_is_error=None,
+                 optimizer="default", linker=None, including=(), excluding=(), name=None):
+        super().__init__(linker, optimizer, including, excluding, name)
+        self.nan_is_error = config.NanGuardMode__nan_is_error if nan_is_error is None \
+            else nan_is_error
+        self.inf_is_error = config.NanGuardMode__inf_is_error if inf_is_error is None \
+            else inf_is_error
+        self.big_is_error = config.NanGuardMode__big_is_error if big_is_error is None \
+            else big_is_error
+
+    def link(self, fgraph):
+        from ..graph import Constant
+        graph_inputs = set(fgraph.inputs) | {          # shared variables too
+            v for node in fgraph.toposort() for v in node.inputs
+            if v.owner is None and not isinstance(v, Constant)}
+
+        def guarded_thunk(node, thunk, input_cells, output_cells):
+            leaves = [(i, var, cell) for i, (var, cell) in enumerate(zip(node.inputs,
+                                                                         input_cells))
+                      if var in graph_inputs]
+
+            def guarded():
+                for i, var, cell in leaves:
+                    problem = self.problem(cell[0])
+                    if problem:
+                        raise NanGuardError(
+                            f"NanGuardMode: {problem} in {var}, an input of the function "
+                            f"(input {i} of {node.op}): "
+                            f"{summarize(cell[0])}. The bad value comes from the caller "
+                            "or from a shared variable's value, not from the graph.")
+                thunk()
+                for k, cell in enumerate(output_cells):
+                    problem = self.problem(cell[0])
+                    if problem:
+                        raise NanGuardError(self._message(node, k, problem, input_cells,
+                                                          cell[0]))
+            return guarded
+        return Schedule(fgraph, self.linker, wrap_thunk=guarded_thunk)
+
+    def problem(self, value):
+        """'nan', 'inf' or 'a huge value (|x| > 1e10)' if ``value`` has one, else ''."""
+        if not isinstance(value, np.ndarray) or value.dtype.kind not in "fc":
+            return ""
+        if self.nan_is_error and np.isnan(value).any():
+            return "nan"
+        if self.inf_is_error and np.isinf(value).any():
+            return "inf"
+        if self.big_is_error:
+            with np.errstate(invalid="ignore"):
+                if (np.isfinite(value) & (np.abs(value) > BIG)).any():
+                    return f"a huge value (|x| > {BIG:g})"
+        return ""
+
+    @staticmethod
+    def _message(node, k, problem, input_cells, value):
+        lines = [f"NanGuardMode: {problem} in output {k} of {node.op}; it is the first "
+                 f"node, in the order the nodes run, that produced one.",
+                 f"  output {k}: {summarize(value)}",
+                 "Its inputs:"]
+        for i, (var, cell) in enumerate(zip(node.inputs, input_cells)):
+            lines.append(f"  {i}: {var}: {summarize(cell[0])}")
+        made = getattr(node.tag, "rewrite", None)
+        if made:
+            lines.append(f"The rewrite {made} made this node; to see the ops your code "
+                         f"built, compile with mode=NanGuardMode(...).excluding('{made}').")
+        return "\n".join(lines)
+
+
+def summarize(value):
+    """'shape (4,), dtype float64, min -1, max 3, mean 0.75, 1 nan, 0 inf'."""
+    if not isinstance(value, np.ndarray) or value.dtype.kind not in "fciub":
+        return describe_value(value)
+    head = f"shape {value.shape}, dtype {value.dtype}"
+    if value.size == 0:
+        return head + ", empty"
+    if value.dtype.kind not in "fc":
+        return head + f", min {value.min()}, max {value.max()}"
+    finite = value[np.isfinite(value)]
+    stats = (f", min {finite.min():.4g}, max {finite.max():.4g}, mean {finite.mean():.4g}"
+             if finite.size else ", no finite value")
+    return (head + stats + f", {int(np.isnan(value).sum())} nan, "
+            f"{int(np.isinf(value).sum())} inf")

@@ -1,2 +1,0 @@
-"""Theano's ``theano.scan_module``, for code that imports scan or until from there."""
-from .scan import scan, until                                # noqa: F401

@@ -1,0 +1,73 @@
+"""Shared variables: graph inputs whose value lives between function calls.
+
+A shared variable holds one array.  Every function that uses it reads the
+current value, and a function's ``updates`` write new values after a call.
+"""
+import numpy as np
+
+from ..graph import Variable
+from .type import TensorType, TensorVariable
+
+
+class SharedVariable(Variable):
+    """A Variable with a persistent value (``get_value``/``set_value``)."""
+
+    def __init__(self, type, value, name=None, strict=False, allow_downcast=None,
+                 borrow=False):
+        super().__init__(type, name=name)
+        self.strict, self.allow_downcast = strict, allow_downcast
+        self.container = [None]      # the cell compiled functions read and write
+        self.set_value(value, borrow=borrow)
+
+    def get_value(self, borrow=False, return_internal_type=False):
+        """The current value; a copy unless ``borrow``."""
+        value = self.container[0]
+        return value if borrow else value.copy()
+
+    def set_value(self, value, borrow=False):
+        """Replace the value (checked against the type); copied unless ``borrow``."""
+        try:
+            value = self.type.filter(value, strict=self.strict,
+                                     allow_downcast=self.allow_downcast)
+        except TypeError as e:
+            raise TypeError(f"shared variable {self}: {e}") from None
+        self.container[0] = value if borrow else value.copy()
+
+    def clone(self):
+        return self      # a shared variable is the same everywhere it appears
+
+    def __str__(self):
+        return self.name if self.name is not None else f"<{self.type}>(shared)"
+
+
+class TensorSharedVariable(SharedVariable, TensorVariable):
+    """A shared array: usable wherever a symbolic tensor is."""
+
+
+def shared(value, name=None, strict=False, allow_downcast=None, borrow=False,
+           broadcastable=None, shape=None):
+    """A shared variable holding ``value`` (an array or a Python number).
+
+    The type comes from the value: its dtype (Python floats are float64,
+    Python ints int64, as in Theano) and number of dimensions; no axis is
+    broadcastable unless ``broadcastable`` or ``shape`` says so, since the
+    value may change shape later.
+    """
+    if isinstance(value, Variable):
+        raise TypeError(f"shared() takes a value, not the symbolic variable {value}")
+    if isinstance(value, (bool, int, float)) and not isinstance(value, np.generic):
+        data = np.asarray(value, dtype="int64" if type(value) is int else
+                          "bool" if type(value) is bool else "float64")
+    else:
+        try:
+            data = np.asarray(value)
+        except Exception as e:
+            raise TypeError(f"shared() cannot hold {type(value).__name__}: {e}") from None
+    if data.dtype == object:
+        raise TypeError(f"shared() cannot hold {type(value).__name__} values")
+    if shape is None:
+        shape = ((None,) * data.ndim if broadcastable is None else
+                 tuple(1 if b else None for b in broadcastable))
+    ttype = TensorType(data.dtype.name, shape=shape)
+    return TensorSharedVariable(ttype, data if borrow else data.copy(), name=name,
+                                strict=strict, allow_downcast=allow_downcast, borrow=True)
