@@ -139,6 +139,6 @@ def torch_step_function(model, params, lr, momentum):
             for (name, value), grad in zip(p.items(), grads):
                 velocities[name].mul_(momentum).sub_(lr * grad)
                 value.add_(velocities[name])
-        return float(loss)
+        return loss.detach().item()
 
     return step
