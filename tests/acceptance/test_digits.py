@@ -55,7 +55,9 @@ def test_demo_end_to_end_few_epochs(tmp_path, capsys):
     assert "epoch   2  train loss" in text and "validation accuracy" in text
     assert (tmp_path / "learning_curves.png").stat().st_size > 0
     for name in results:
-        assert any(f.startswith(f"graph_{name}.") for f in os.listdir(tmp_path))
+        # the whole training graph, or one picture per layer (graph_cnn_1_conv_pool.png...)
+        assert any(f.startswith((f"graph_{name}.", f"graph_{name}_1_"))
+                   for f in os.listdir(tmp_path))
 
 
 def test_default_demo_reaches_the_targets(tmp_path):
