@@ -52,11 +52,13 @@ def set_num_threads(n):
 
 
 def build_config():
-    """Dict of build facts: OpenMP, libmvec, compiler flags."""
+    """Dict of build facts: OpenMP, libmvec, compiler and its flags."""
     if buildinfo is None:
-        return {"OPENMP": openmp_enabled(), "MVEC": None, "CFLAGS": None, "LDFLAGS": None}
+        return {"OPENMP": openmp_enabled(), "MVEC": None, "CFLAGS": None, "LDFLAGS": None,
+                "COMPILER": None}
     return {"OPENMP": buildinfo.OPENMP, "MVEC": buildinfo.MVEC,
-            "CFLAGS": list(buildinfo.CFLAGS), "LDFLAGS": list(getattr(buildinfo, "LDFLAGS", []))}
+            "CFLAGS": list(buildinfo.CFLAGS), "LDFLAGS": list(getattr(buildinfo, "LDFLAGS", [])),
+            "COMPILER": getattr(buildinfo, "COMPILER", None)}
 
 
 def elemwise(code, n_registers, inputs, out_dtypes, compute_dtype, outputs=None,
