@@ -26,7 +26,8 @@ extensions = [
     "sphinx_copybutton",
     "sphinx_gallery.gen_gallery",
 ]
-exclude_patterns = ["_build", "_inventories", "gallery/*.ipynb", "gallery/*.py",
+templates_path = ["_templates"]
+exclude_patterns = ["_build", "_inventories", "_templates", "gallery/*.ipynb", "gallery/*.py",
                     "gallery/*.zip", "gallery/*.md5", "gallery/*.json"]
 
 html_theme = "furo"
@@ -40,6 +41,7 @@ autodoc_typehints = "none"
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True
 napoleon_use_rtype = False
+napoleon_use_param = False      # types as text: "optional", "list of Variable" are no targets
 
 # Links to NumPy, SciPy and Python from local inventories only. Python's is
 # Debian's python3.11-doc when installed, else the small one made here.

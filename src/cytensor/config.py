@@ -94,7 +94,18 @@ FLAGS = {
 
 
 class Config:
-    """Attribute access to the flags: ``config.floatX``."""
+    """The configuration flags, read and set as attributes (``config.floatX``).
+
+    Flags come from ``CYTENSOR_FLAGS``, from ``~/.cytensorrc`` (or the files
+    in ``CYTENSORRC``), or are set in code; ``print(config)`` lists them.
+
+    Examples
+    --------
+    >>> from cytensor import config
+    >>> with theano.change_flags(floatX="float32"):
+    ...     print(config.floatX, T.matrix().dtype)
+    float32 float32
+    """
 
     def __init__(self):
         object.__setattr__(self, "_values", {})

@@ -61,24 +61,65 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
          return_list=False):
     """Apply ``fn`` step by step over ``sequences``, feeding outputs back.
 
-    fn is called as fn(*sequence taps, *output taps, *non_sequences), and
-    returns its outputs, optionally followed by ``until(condition)``.
-    sequences: tensors iterated over their first axis, or
+    A loop as a graph node: the step is a small graph, compiled once, and
+    the gradient of the loop is a loop over the steps in reverse.
+
+    Parameters
+    ----------
+    fn : callable
+        Called once, on symbolic variables, as ``fn(*sequence taps, *output
+        taps, *non_sequences)``; returns its outputs, optionally followed by
+        ``until(condition)`` to stop after the first step where it holds.
+    sequences : tensor, dict or list of them, optional
+        Tensors iterated over their first axis, or
         ``dict(input=x, taps=[-1, 0, 1])`` to see several elements per step.
-    outputs_info: one entry per output of fn: None (not fed back), an initial
-        state (fn sees the previous output), or ``dict(initial=x0, taps=[-2,
-        -1])``, x0 then holding the needed past values along its first axis.
-    non_sequences: values every step sees whole.
-    n_steps: the number of steps (an int or a symbolic integer scalar);
-        default: the length of the shortest sequence.
-    go_backwards: iterate the sequences from their end.
-    mode: how to compile one step (default: config.mode; the op cannot see the
-        mode of the function it ends up in).
-    strict: raise if fn uses a variable it was not given.
-    Returns (outputs, updates): outputs has one tensor per output of fn, of
-    shape (steps run,) + the shape one step returns; updates maps the state
-    of each random stream fn draws from to its state after the loop (pass
-    it to function(updates=...), else every call draws the same numbers).
+    outputs_info : list, optional
+        One entry per output of ``fn``: None (not fed back), an initial
+        state (``fn`` sees the previous output), or
+        ``dict(initial=x0, taps=[-2, -1])``, ``x0`` then holding the needed
+        past values along its first axis.
+    non_sequences : list, optional
+        Values every step sees whole.
+    n_steps : int or symbolic integer scalar, optional
+        The number of steps; by default the length of the shortest sequence.
+    truncate_gradient : int
+        Only -1 (backpropagate through every step) is supported.
+    go_backwards : bool
+        Iterate the sequences from their end.
+    mode : str or Mode, optional
+        How to compile one step (default ``config.mode``).
+    name : str, optional
+        Shown as ``Scan{name}`` in printed graphs and profiles.
+    strict : bool
+        Raise if ``fn`` uses a variable it was not given.
+    return_list : bool
+        Return a list of outputs even when ``fn`` has one.
+
+    Returns
+    -------
+    outputs : TensorVariable or list of TensorVariable
+        One tensor per output of ``fn``, of shape ``(steps run,) +`` the
+        shape one step returns.
+    updates : dict
+        Maps the state of each random stream ``fn`` draws from to its state
+        after the loop: pass it to ``function(updates=...)``, else every
+        call draws the same numbers.
+
+    Raises
+    ------
+    TypeError
+        If an output fed back does not keep the type of its initial state.
+
+    Examples
+    --------
+    The powers of a vector, each step multiplying the last result:
+
+    >>> k = T.iscalar("k")
+    >>> a = T.dvector("a")
+    >>> powers, _ = theano.scan(lambda prior, a: prior * a, outputs_info=T.ones_like(a),
+    ...                         non_sequences=a, n_steps=k)
+    >>> theano.function([a, k], powers[-1])(numpy.array([1.0, 2.0, 3.0]), 3)
+    array([ 1.,  8., 27.])
     """
     if truncate_gradient != -1:
         raise NotImplementedError(

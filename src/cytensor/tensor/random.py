@@ -88,9 +88,10 @@ def _int_or_array(a):
 
 
 class RandomVariable(Op):
-    """(state, size, *params) -> (next state, sample) for one distribution.
+    """One distribution's op: ``(state, size, *params) -> (next state, sample)``.
 
-    size: an int64 vector (empty: the shape the parameters broadcast to).
+    ``size`` is an int64 vector (empty: the shape the parameters broadcast
+    to). Made by the methods of :class:`cytensor.tensor.shared_randomstreams.RandomStreams`.
     """
 
     __props__ = ("dist", "dtype", "ndim")
