@@ -18,6 +18,8 @@ _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from .config import config, change_flags                     # noqa: F401
 from . import kernels                                        # noqa: F401
+config.watch("openmp_threads",                               # 0: OpenMP's default
+             lambda n: kernels.set_num_threads(n) if n > 0 else None)
 from .graph import Apply, Constant, Op, Variable             # noqa: F401
 from . import tensor                                         # noqa: F401
 from .tensor.sharedvar import SharedVariable, shared         # noqa: F401
@@ -28,6 +30,7 @@ from .debug.debugmode import DebugMode, NanGuardMode         # noqa: F401
 from .function import In, Out, function                      # noqa: F401
 from .debug.profiling import ProfileStats                    # noqa: F401
 from .debug.printing import pp                               # noqa: F401
+from .debug import gradcheck, testvalue                      # noqa: F401
 from .scan import scan                                       # noqa: F401
 from . import compat                                         # noqa: F401
 from .compat.param import Param                              # noqa: F401

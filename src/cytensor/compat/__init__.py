@@ -2,7 +2,9 @@
 
 Code written for Theano imports modules by paths that cytensor lays out
 differently (``theano.scan_module``, ``theano.sandbox.rng_mrg``,
-``theano.tensor.signal.downsample``, ``theano.printing``...).  ``THEANO_PATHS``
+``theano.tensor.signal.downsample``, ``theano.printing``...), and finds some
+functions in modules where cytensor does not keep them
+(``theano.gradient.verify_grad``).  ``THEANO_PATHS``
 maps each such path, spelled under ``cytensor``, to the module that now
 holds its contents; ``install()`` (called by ``cytensor/__init__``) makes
 every one of them importable and reachable as an attribute of its parent
@@ -28,6 +30,12 @@ THEANO_PATHS = {
     "cytensor.compile.nanguardmode": "cytensor.debug.debugmode",
 }
 
+# Theano's name for a function that lives elsewhere here -> where it lives.
+THEANO_NAMES = {
+    "cytensor.gradient.verify_grad": "cytensor.debug.gradcheck.verify_grad",
+    "cytensor.gradient.numeric_grad": "cytensor.debug.gradcheck.numeric_grad",
+}
+
 
 def _parent_package(name):
     """The module ``name`` (a package path), made as an empty package if
@@ -43,10 +51,20 @@ def _parent_package(name):
         return package
 
 
+def _resolve(dotted):
+    module, _, name = dotted.rpartition(".")
+    return importlib.import_module(module), name
+
+
 def install():
-    """Register every path in THEANO_PATHS as an alias of its module."""
+    """Register every path in THEANO_PATHS as an alias of its module, and
+    every name in THEANO_NAMES in the module Theano users find it in."""
     for theano_path, real in THEANO_PATHS.items():
         module = importlib.import_module(real)
         parent, _, leaf = theano_path.rpartition(".")
         sys.modules[theano_path] = module
         setattr(_parent_package(parent), leaf, module)
+    for theano_name, real in THEANO_NAMES.items():
+        module, name = _resolve(real)
+        theano_module, theano_attr = _resolve(theano_name)
+        setattr(theano_module, theano_attr, getattr(module, name))

@@ -31,7 +31,9 @@ import numpy as np
 
 from ..config import config
 from ..compile.linker import Schedule, describe_value
-from ..compile.mode import Mode
+from ..compile.mode import Mode, register_mode
+from ..graph import Constant
+from ..rewriting import FunctionGraph
 
 # (rtol, atol) by dtype: kernels may sum in another order than NumPy and use
 # vectorised transcendental functions, which differ in the last bits.
@@ -96,7 +98,6 @@ class DebugMode(Mode):
     def rewrite(self, fgraph):
         """Keep a copy of the graph as it was, to run it beside the rewritten one."""
         if self.check_rewrites:
-            from ..rewriting import FunctionGraph
             fgraph.unrewritten = FunctionGraph(fgraph.inputs, fgraph.outputs)
         super().rewrite(fgraph)
 
@@ -304,7 +305,6 @@ class NanGuardMode(Mode):
             else big_is_error
 
     def link(self, fgraph):
-        from ..graph import Constant
         graph_inputs = set(fgraph.inputs) | {          # shared variables too
             v for node in fgraph.toposort() for v in node.inputs
             if v.owner is None and not isinstance(v, Constant)}
@@ -375,3 +375,8 @@ def summarize(value):
              if finite.size else ", no finite value")
     return (head + stats + f", {int(np.isnan(value).sum())} nan, "
             f"{int(np.isinf(value).sum())} inf")
+
+
+register_mode("DebugMode", DebugMode)
+register_mode("DEBUG_MODE", DebugMode)
+register_mode("NanGuardMode", NanGuardMode)

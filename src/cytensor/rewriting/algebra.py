@@ -12,6 +12,7 @@ from ..tensor import basic as tb
 from ..tensor import math as tm
 from ..tensor.elemwise import DimShuffle, Elemwise
 from ..tensor.math import Dot, Gemm, Reduce
+from ..tensor.subtensor import Subtensor
 from .engine import register
 
 
@@ -147,7 +148,6 @@ def shape_to_lengths(fgraph, node):
     if isinstance(op, tb.Shape):
         x = node.inputs[0]
         return [tb.MakeVector("int64")(*tb.shape_tuple(x))] if x.ndim else None
-    from ..tensor.subtensor import Subtensor
     if isinstance(op, Subtensor) and len(node.inputs) == 1:
         vec = node.inputs[0]
         (index,) = op.template if len(op.template) == 1 else (None,)

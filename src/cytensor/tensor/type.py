@@ -10,7 +10,7 @@ import numpy as np
 
 from ..config import config
 from ..graph import Constant, Type, Variable
-from .variable import TensorOperators
+from .variable import TensorOperators, ops   # ops: stack, from basic.py above
 
 ALL_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16",
               "uint32", "uint64", "float16", "float32", "float64",
@@ -231,8 +231,7 @@ def as_tensor_variable(x, name=None, ndim=None, dtype=None):
             raise TypeError(f"{x} has several outputs; pick one")
         return x.outputs[0]
     if isinstance(x, (list, tuple)) and any(isinstance(e, Variable) for e in x):
-        from .basic import stack
-        return stack([as_tensor_variable(e) for e in x])
+        return ops.stack([as_tensor_variable(e) for e in x])
     try:
         return constant(x, name=name, ndim=ndim, dtype=dtype)
     except (TypeError, ValueError) as e:
