@@ -32,8 +32,6 @@ def constant_folding(fgraph, node):
     """A node whose inputs are all constants is computed now."""
     if not node.inputs or not all(isinstance(i, Constant) for i in node.inputs):
         return None
-    if getattr(node.op, "no_constant_folding", False):
-        return None
     storage = [[None] for _ in node.outputs]
     node.op.perform(node, [i.data for i in node.inputs], storage)
     return [TensorConstant(out.type, cell[0].copy() if cell[0].base is not None else cell[0])

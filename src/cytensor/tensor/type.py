@@ -120,9 +120,6 @@ class TensorType(Type):
             f"information; cast it first (e.g. .astype('{self.dtype}')) or pass "
             f"allow_input_downcast=True to function()")
 
-    def value_zeros(self, shape):
-        return np.zeros(shape, dtype=self.numpy_dtype)
-
     def make_variable(self, name=None):
         return TensorVariable(self, name=name)
 
@@ -132,12 +129,6 @@ class TensorType(Type):
 
     def __hash__(self):
         return hash((TensorType, self.dtype, self.shape))
-
-    def is_super(self, other):
-        """True if every value of ``other`` is a value of this type."""
-        return (isinstance(other, TensorType) and self.dtype == other.dtype
-                and self.ndim == other.ndim
-                and all(s is None or s == o for s, o in zip(self.shape, other.shape)))
 
     def __str__(self):
         names = {0: "Scalar", 1: "Vector", 2: "Matrix"}
