@@ -63,14 +63,14 @@ def test_walks_find_ancestors_inputs_and_an_order():
     assert {x, y, a, b} <= set(ancestors([b]))
     order = toposort([b])
     assert order.index(a.owner) < order.index(b.owner)
-    assert graph_inputs([b], blockers=[a]) == [a, x] or set(graph_inputs([b], [a])) == {a, x}
+    assert set(graph_inputs([b], blockers=[a])) == {a, x}
 
 
 def test_clone_replace_leaves_the_original_untouched():
     x, z = T.dvector("x"), T.dvector("z")
     y = T.exp(x) + 1
     (new,), memo = clone_replace([y], {x: z})
-    assert graph_inputs([new]) == [z] or z in graph_inputs([new])
+    assert z in graph_inputs([new]) and x not in graph_inputs([new])
     assert x in graph_inputs([y]) and z not in graph_inputs([y])
     assert memo[y] is new
 
