@@ -14,6 +14,12 @@ import re
 
 import pytest
 
+import cytensor  # noqa: F401  (installs the compat aliases and fills the hand-down slots)
+from cytensor.compat import THEANO_NAMES, THEANO_PATHS
+from cytensor.compile.mode import MODES
+from cytensor.graph import LaterStages
+from cytensor.tensor.variable import ops
+
 SRC = os.path.join(os.path.dirname(__file__), "..", "src")
 
 # The stages, lowest first: a module may import its own stage and those below.
@@ -209,7 +215,6 @@ def violations(root, package, stages=STAGES, leaves=LEAVES, allowed=ALLOWED_DEFE
 # ---------------------------------------------------------------------------
 
 def test_the_package_follows_every_rule():
-    from cytensor.compat import THEANO_PATHS
     assert violations(SRC, "cytensor", theano_paths=THEANO_PATHS) == []
 
 
@@ -226,8 +231,6 @@ def test_every_module_has_a_stage():
 
 
 def test_theano_paths_import_as_their_modules():
-    import cytensor  # noqa: F401  (installs the aliases)
-    from cytensor.compat import THEANO_NAMES, THEANO_PATHS
     for theano_path, real in THEANO_PATHS.items():
         module = importlib.import_module(theano_path)
         assert module is importlib.import_module(real)
@@ -249,8 +252,6 @@ def _attributes_used(module_path, namespace):
 def test_tensor_methods_find_every_function_they_call():
     """variable.ops is filled by the op modules: every ops.NAME the methods,
     the op modules and the elementwise table's gradient rules call exists."""
-    import cytensor  # noqa: F401
-    from cytensor.tensor.variable import ops
     modules = find_modules(SRC, "cytensor")
     used = set()
     for module, path in modules.items():
@@ -264,9 +265,6 @@ def test_tensor_methods_find_every_function_they_call():
 
 
 def test_later_stages_have_handed_themselves_down():
-    import cytensor  # noqa: F401
-    from cytensor.compile.mode import MODES
-    from cytensor.graph import LaterStages
     slots = [n for n in vars(LaterStages) if not n.startswith("_")]
     assert slots and all(callable(getattr(LaterStages, n)) for n in slots)
     assert {"FAST_RUN", "FAST_COMPILE", "DebugMode", "DEBUG_MODE", "NanGuardMode"} <= set(MODES)

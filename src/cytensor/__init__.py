@@ -26,7 +26,8 @@ from .tensor.sharedvar import SharedVariable, shared         # noqa: F401
 from .gradient import grad                                   # noqa: F401
 from . import gradient                                       # noqa: F401
 from .compile.mode import Mode                               # noqa: F401
-from .debug.debugmode import DebugMode, NanGuardMode         # noqa: F401
+from .debug.debugmode import DebugMode                      # noqa: F401
+from .debug.nanguard import NanGuardMode                     # noqa: F401
 from .function import In, Out, function                      # noqa: F401
 from .debug.profiling import ProfileStats                    # noqa: F401
 from .debug.printing import pp                               # noqa: F401

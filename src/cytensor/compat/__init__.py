@@ -15,6 +15,8 @@ import importlib
 import sys
 import types
 
+from ..compile.mode import LINKER_ALIASES
+
 # Theano's module path (under cytensor) -> the module that provides it.
 THEANO_PATHS = {
     "cytensor.scan_module": "cytensor.compat.scan_module",
@@ -27,8 +29,12 @@ THEANO_PATHS = {
     "cytensor.compile.sharedvalue": "cytensor.tensor.sharedvar",
     "cytensor.compile.debugmode": "cytensor.debug.debugmode",
     "cytensor.compile.profiling": "cytensor.debug.profiling",
-    "cytensor.compile.nanguardmode": "cytensor.debug.debugmode",
+    "cytensor.compile.nanguardmode": "cytensor.debug.nanguard",
 }
+
+# Theano's linker names: all run the kernels.
+THEANO_LINKERS = {"cvm": "cy", "vm": "cy", "c": "cy", "c|py": "cy", "cvm_nogc": "cy",
+                  "vm_nogc": "cy", "c|py_nogc": "cy"}
 
 # Theano's name for a function that lives elsewhere here -> where it lives.
 THEANO_NAMES = {
@@ -58,7 +64,9 @@ def _resolve(dotted):
 
 def install():
     """Register every path in THEANO_PATHS as an alias of its module, and
-    every name in THEANO_NAMES in the module Theano users find it in."""
+    every name in THEANO_NAMES in the module Theano users find it in, and
+    Theano's linker names."""
+    LINKER_ALIASES.update(THEANO_LINKERS)
     for theano_path, real in THEANO_PATHS.items():
         module = importlib.import_module(real)
         parent, _, leaf = theano_path.rpartition(".")

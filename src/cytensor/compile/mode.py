@@ -13,9 +13,8 @@ from ..config import config
 from ..rewriting import rewrite_graph, selected
 from .linker import Schedule
 
-# Theano's linker names, for code written for Theano: all run the kernels.
-_LINKER_ALIASES = {"cvm": "cy", "vm": "cy", "c": "cy", "c|py": "cy", "cvm_nogc": "cy",
-                   "vm_nogc": "cy", "c|py_nogc": "cy"}
+# Other names for the linkers 'cy' and 'py' (cytensor.compat adds Theano's).
+LINKER_ALIASES = {}
 
 
 class Mode:
@@ -30,7 +29,7 @@ class Mode:
     def __init__(self, linker=None, optimizer="default", including=(), excluding=(),
                  name=None):
         linker = linker or config.linker
-        self.linker = _LINKER_ALIASES.get(linker, linker)
+        self.linker = LINKER_ALIASES.get(linker, linker)
         self.optimizer = config.optimizer if optimizer == "default" else optimizer
         self.included = tuple(including)
         self.excluded = tuple(excluding)
