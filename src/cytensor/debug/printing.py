@@ -364,6 +364,7 @@ def _format_argmax(node, out, args):
 
 _FORMATTERS = {
     "Elemwise": _format_elemwise,
+    "Cast": _format_elemwise,
     "DimShuffle": _format_dimshuffle,
     "Subtensor": _format_subtensor,
     "IncSubtensor": _format_inc_subtensor,
@@ -382,6 +383,7 @@ _FORMATTERS = {
 # Fill colours of Apply nodes by op class, like Theano's; other ops are white.
 OP_COLORS = {
     "Elemwise": "#FFAABB",        # pink
+    "Cast": "#FFAABB",
     "DimShuffle": "#DDBBFF",      # lavender
     "Dot": "#FFAA22",             # orange
     "BatchedMatmul": "#FFAA22",

@@ -509,4 +509,26 @@ class DimShuffle(Op):
         return [tuple(1 if a == "x" else shp[a] for a in self.new_order)]
 
 
+class Cast(Elemwise):
+    """Convert to ``dtype`` (floats to ints truncate, as in NumPy).
+
+    An Elemwise whose program is one step, the table's ``identity`` with an
+    output dtype, so that fusion, lowering and the kernels treat it as any
+    other step; rewrites and printers recognise it by its class and read
+    ``op.dtype``.
+    """
+
+    __props__ = ("dtype", "inplace")
+
+    def __init__(self, dtype, inplace=None):
+        super().__init__(Elemwise.from_row("identity", dtype).program, inplace)
+        self.dtype = dtype
+
+    def __getstate__(self):
+        return {"dtype": self.dtype, "inplace": self.inplace}
+
+    def __setstate__(self, state):
+        self.__init__(state["dtype"], state["inplace"])
+
+
 provide(DimShuffle=DimShuffle)

@@ -9,7 +9,7 @@ from ..config import config
 from ..kernels._blas import dot_matrices
 from ..kernels._reduce import REDUCE_OPS, reduce_c_contiguous
 from ..graph import Apply, Op
-from .elemwise import DimShuffle, Elemwise, sum_to_shape_of
+from .elemwise import Cast, DimShuffle, Elemwise, sum_to_shape_of
 from .elemwise_table import ELEMWISE
 from .type import DISCRETE_DTYPES, FLOAT_DTYPES, TensorType, as_tensor_variable, upcast
 from .variable import ops, provide   # ops: alloc and reshape, from basic.py above
@@ -75,7 +75,7 @@ def cast(x, dtype):
     """Convert ``x`` to ``dtype`` (floats to ints truncate, as in NumPy)."""
     x = as_tensor_variable(x)
     dtype = config.floatX if dtype == "floatX" else np.dtype(dtype).name
-    return x if x.dtype == dtype else elemwise_op("identity", dtype)(x)
+    return x if x.dtype == dtype else Cast(dtype)(x)
 
 
 # Rows redefined by hand: add and mul take any number of terms, the others
@@ -694,7 +694,7 @@ __all__ = list(ELEMWISE) + [
     "iround", "cast", "add", "mul", "clip", "maximum", "minimum", "true_div", "divmod",
     "sum", "prod", "max", "min", "all", "any", "argmax", "argmin", "max_and_argmax",
     "mean", "var", "std", "dot", "tensordot", "outer", "matmul", "normalize_axis",
-    "Reduce", "Argmax", "Dot", "Gemm", "BatchedMatmul", "elemwise_op"]
+    "Reduce", "Argmax", "Dot", "Gemm", "BatchedMatmul", "Cast", "elemwise_op"]
 
 
 provide(**{name: globals()[name] for name in __all__})
