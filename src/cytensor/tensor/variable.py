@@ -1,8 +1,8 @@
 """Python operators and methods on symbolic tensors (``x + y``, ``x.T``, ``x.sum()``).
 
 TensorVariable inherits these.  The functions they call (``add``,
-``transpose``, ``subtensor``...) are defined by the op modules (ops.py,
-ops.py, elemwise.py, subtensor.py, advanced.py), which build on the
+``transpose``, ``subtensor``...) are defined by the op modules (math.py,
+basic.py, elemwise.py, subtensor.py, advanced.py), which build on the
 tensor type and so sit above this module: each hands its functions in with
 ``provide`` when it is imported, and the methods call them through ``ops``.
 Gradients inside the op modules use these methods (``g.sum(axis)``,
