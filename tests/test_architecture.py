@@ -30,8 +30,8 @@ STAGES = [
     ("kernels", ["cytensor.kernels"]),
     ("graph", ["cytensor.graph"]),
     ("ops", ["cytensor.tensor"]),
-    ("gradient", ["cytensor.gradient"]),
-    ("scan", ["cytensor.scan"]),
+    ("gradient", ["cytensor.gradient", "cytensor.rop"]),
+    ("scan", ["cytensor.scan", "cytensor.op_from_graph"]),
     ("rewriting", ["cytensor.rewriting"]),
     ("compile", ["cytensor.compile", "cytensor.function"]),
     ("debug", ["cytensor.debug"]),
@@ -236,11 +236,10 @@ def test_theano_paths_import_as_their_modules():
         assert module is importlib.import_module(real)
         parent, _, leaf = theano_path.rpartition(".")
         assert getattr(importlib.import_module(parent), leaf) is module
-    for theano_name, real in THEANO_NAMES.items():
-        def lookup(dotted):
-            module, _, name = dotted.rpartition(".")
-            return getattr(importlib.import_module(module), name)
-        assert lookup(theano_name) is lookup(real)
+    for target, names in THEANO_NAMES.items():
+        for name, source in names.items():
+            assert getattr(importlib.import_module(target), name) is \
+                getattr(importlib.import_module(source), name)
 
 
 def _attributes_used(module_path, namespace):

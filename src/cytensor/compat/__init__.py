@@ -19,6 +19,7 @@ from ..compile.mode import LINKER_ALIASES
 
 # Theano's module path (under cytensor) -> the module that provides it.
 THEANO_PATHS = {
+    "cytensor.theano": "cytensor",       # Theano's package names itself: from theano import theano
     "cytensor.scan_module": "cytensor.compat.scan_module",
     "cytensor.sandbox.rng_mrg": "cytensor.compat.rng_mrg",
     "cytensor.tensor.signal.downsample": "cytensor.compat.downsample",
@@ -30,16 +31,40 @@ THEANO_PATHS = {
     "cytensor.compile.debugmode": "cytensor.debug.debugmode",
     "cytensor.compile.profiling": "cytensor.debug.profiling",
     "cytensor.compile.nanguardmode": "cytensor.debug.nanguard",
+    "cytensor.compile.monitormode": "cytensor.debug.monitormode",
+    "cytensor.compile.function_module": "cytensor.function",
+    "cytensor.compile.io": "cytensor.function",
+    "cytensor.compile.ops": "cytensor.compat.compile_ops",
+    "cytensor.gof": "cytensor.compat.gof",
+    "cytensor.gof.graph": "cytensor.compat.gof_graph",
+    "cytensor.gof.utils": "cytensor.compat.gof_utils",
+    "cytensor.scalar": "cytensor.compat.scalar",
+    "cytensor.tests.unittest_tools": "cytensor.compat.unittest_tools",
 }
 
 # Theano's linker names: all run the kernels.
 THEANO_LINKERS = {"cvm": "cy", "vm": "cy", "c": "cy", "c|py": "cy", "cvm_nogc": "cy",
                   "vm_nogc": "cy", "c|py_nogc": "cy"}
 
-# Theano's name for a function that lives elsewhere here -> where it lives.
+# Names Theano code reads from a module that cytensor lays out differently:
+# module -> {Theano's name: the module that defines it under that name}.
 THEANO_NAMES = {
-    "cytensor.gradient.verify_grad": "cytensor.debug.gradcheck.verify_grad",
-    "cytensor.gradient.numeric_grad": "cytensor.debug.gradcheck.numeric_grad",
+    "cytensor.compile": {
+        **dict.fromkeys(("function", "In", "Out", "Function", "FunctionMaker"),
+                        "cytensor.function"),
+        **dict.fromkeys(("Mode", "get_mode", "get_default_mode", "predefined_modes"),
+                        "cytensor.compile.mode"),
+        **dict.fromkeys(("SharedVariable", "shared"), "cytensor.tensor.sharedvar"),
+        "DebugMode": "cytensor.debug.debugmode",
+        "NanGuardMode": "cytensor.debug.nanguard",
+        "MonitorMode": "cytensor.debug.monitormode",
+        "ProfileStats": "cytensor.debug.profiling",
+        "as_op": "cytensor.compat.compile_ops",
+    },
+    "cytensor.gradient": {
+        **dict.fromkeys(("verify_grad", "numeric_grad"), "cytensor.debug.gradcheck"),
+        **dict.fromkeys(("Rop", "Lop"), "cytensor.rop"),
+    },
 }
 
 
@@ -57,14 +82,9 @@ def _parent_package(name):
         return package
 
 
-def _resolve(dotted):
-    module, _, name = dotted.rpartition(".")
-    return importlib.import_module(module), name
-
-
 def install():
-    """Register every path in THEANO_PATHS as an alias of its module, and
-    every name in THEANO_NAMES in the module Theano users find it in, and
+    """Register every path in THEANO_PATHS as an alias of its module, put
+    the names of THEANO_NAMES where Theano code looks for them, and add
     Theano's linker names."""
     LINKER_ALIASES.update(THEANO_LINKERS)
     for theano_path, real in THEANO_PATHS.items():
@@ -72,7 +92,7 @@ def install():
         parent, _, leaf = theano_path.rpartition(".")
         sys.modules[theano_path] = module
         setattr(_parent_package(parent), leaf, module)
-    for theano_name, real in THEANO_NAMES.items():
-        module, name = _resolve(real)
-        theano_module, theano_attr = _resolve(theano_name)
-        setattr(theano_module, theano_attr, getattr(module, name))
+    for target, names in THEANO_NAMES.items():
+        module = importlib.import_module(target)
+        for name, source in names.items():
+            setattr(module, name, getattr(importlib.import_module(source), name))

@@ -92,3 +92,13 @@ def get_mode(mode):
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; use one of {sorted(MODES)} or a Mode")
     return MODES[mode]()
+
+
+def predefined_modes():
+    """{name: a new Mode} for every mode name (Theano's compile.mode.predefined_modes)."""
+    return {name: make() for name, make in MODES.items()}
+
+
+def get_default_mode():
+    """The Mode that config.mode names (Theano's compile.mode.get_default_mode)."""
+    return get_mode(None)
