@@ -152,8 +152,45 @@ class TensorOperators:
     def round(self, mode=None):
         return ops.round(self, mode)
 
+    def nonzero(self, return_matrix=False):
+        return ops.nonzero(self, return_matrix)
+
     def nonzero_values(self):
         return self.flatten()[ops.neq(self.flatten(), 0)]
+        return ops.nonzero_values(self)
+
+    def sort(self, axis=-1, kind="quicksort", order=None):
+        return ops.sort(self, axis, kind, order)
+
+    def argsort(self, axis=-1, kind="quicksort", order=None):
+        return ops.argsort(self, axis, kind, order)
+
+    def searchsorted(self, v, side="left", sorter=None):
+        return ops.searchsorted(self, v, side, sorter)
+
+    def cumsum(self, axis=None):
+        return ops.cumsum(self, axis)
+
+    def cumprod(self, axis=None):
+        return ops.cumprod(self, axis)
+
+    def repeat(self, repeats, axis=None):
+        return ops.repeat(self, repeats, axis)
+
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        return ops.diagonal(self, offset, axis1, axis2)
+
+    def trace(self, offset=0, axis1=0, axis2=1):
+        return ops.trace(self, offset, axis1, axis2)
+
+    def swapaxes(self, axis1, axis2):
+        return ops.swapaxes(self, axis1, axis2)
+
+    def ptp(self, axis=None):
+        return ops.ptp(self, axis)
+
+    def choose(self, choices, out=None, mode="raise"):
+        return ops.choose(self, choices, out, mode)
 
     def squeeze(self):
         return ops.squeeze(self)
