@@ -13,8 +13,8 @@ import warnings
 import numpy as np
 
 from .config import config
-from .graph import Constant, MissingInputError, Variable, ancestors, graph_inputs
-from .compile.mode import get_mode
+from .graph import Constant, LaterStages, MissingInputError, Variable, ancestors, graph_inputs
+from .compile.mode import Mode, get_mode
 from .rewriting import FunctionGraph, Trace
 from .tensor.sharedvar import SharedVariable
 from .tensor.subtensor import specify_shape
@@ -188,7 +188,7 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
     fn.maker = FunctionMaker(fgraph, mode, ins, outs, trace)
     fn.definition = definition
     if profile:
-        from .debug.profiling import ProfileStats
+        from .debug.profiling import ProfileStats   # deferred: profile=True asks the debug stage, above
         fn.profile = profile if isinstance(profile, ProfileStats) else ProfileStats(name)
         fn.profile.record_compile(fn, rewrite_time)
     return fn
@@ -490,3 +490,24 @@ def _input_check(inp, position, allow_input_downcast, fn_name):
             raise TypeError(f"bad value for input {position} ({inp.variable}, type "
                             f"{ttype}){where}: {e}") from None
     return check
+
+
+def compile_inner_graph(inputs, outputs, mode=None, linker="cy", borrow=False, name=None):
+    """Compile an op's inner graph (Scan's step, MapOverIndex's body).
+
+    mode: a Mode, a mode name or None (config.mode); linker 'py' keeps the
+    mode's rewrites and runs the NumPy references instead.  borrow: the
+    outputs may be internal buffers (for an op that copies them out at
+    once).  Inputs the graph does not use are allowed.
+    """
+    mode = get_mode(mode)
+    if linker == "py":
+        mode = Mode(linker="py", optimizer=mode.optimizer)
+    if borrow:
+        outputs = [Out(o, borrow=True) for o in outputs]
+    return function(inputs, outputs, mode=mode, on_unused_input="ignore", name=name)
+
+
+# The graph stage and the ops with inner graphs compile through these.
+LaterStages.function = function
+LaterStages.compile_inner_graph = compile_inner_graph
