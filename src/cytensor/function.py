@@ -12,7 +12,7 @@ import time
 import warnings
 from collections import deque
 from itertools import repeat
-from operator import setitem
+from operator import itemgetter, methodcaller, setitem
 
 import numpy as np
 
@@ -308,6 +308,12 @@ class Function:
         self._updates = [(container, cell, must_copy, id(cell) in late)
                          for container, cell, must_copy in self._updates]
         self._update_containers = [container for container, _, _, _ in self._updates]
+        late = [(k, cell) for k, (_, cell, must_copy, is_late) in enumerate(self._updates)
+                if is_late and not must_copy]
+        self._late_positions = [k for k, _ in late]
+        self._late_cells = [cell for _, cell in late]
+        self._late_copies = [(k, cell) for k, (_, cell, must_copy, is_late)
+                             in enumerate(self._updates) if is_late and must_copy]
         self._computed_cells = [schedule.cells[v] for v in set(graph_outs) if v in computed]
         self._lock = call_lock(schedule)
         self._staged = None
@@ -344,7 +350,15 @@ class Function:
                     interrupted = self.schedule.run_profiled(self.profile, self._stage)
                 results, new_values = self._staged
                 if self._updates:
-                    self._write_updates(new_values)
+                    try:
+                        self._write_updates(new_values)
+                    except BaseException as exc:
+                        if not self.schedule.commit_thunks:
+                            raise            # nothing written yet: nothing happened
+                        # Shared values were overwritten in place: finish the writes
+                        # (they are idempotent), then raise the interrupt.
+                        self._write_updates(new_values)
+                        interrupted = exc
             finally:
                 self._staged = None
                 for cell in self._computed_cells:
@@ -384,9 +398,10 @@ class Function:
         """Write every new shared value at once.  They were all computed from
         the values before the call; the writes are one C-level loop, so no
         KeyboardInterrupt can land between two of them."""
-        for k, (_, cell, must_copy, late) in enumerate(self._updates):
-            if late:
-                new_values[k] = cell[0].copy() if must_copy else cell[0]
+        for k, cell in self._late_copies:
+            new_values[k] = cell[0].copy()
+        deque(map(setitem, repeat(new_values), self._late_positions,
+                  map(_first, self._late_cells)), maxlen=0)
         deque(map(setitem, self._update_containers, repeat(0), new_values), maxlen=0)
 
     def _bind(self, args, kwargs):
@@ -466,13 +481,16 @@ class _Locks:
     def __init__(self, locks):
         self.locks = locks
 
-    def __enter__(self):
-        for lock in self.locks:
-            lock.acquire()
+    def __enter__(self):         # one C-level loop: no interrupt between two locks
+        deque(map(_acquire, self.locks), maxlen=0)
 
     def __exit__(self, *exc_info):
-        for lock in reversed(self.locks):
-            lock.release()
+        deque(map(_release, reversed(self.locks)), maxlen=0)
+
+
+_acquire = methodcaller("acquire")
+_first = itemgetter(0)
+_release = methodcaller("release")
 
 
 def call_lock(schedule):

@@ -309,7 +309,23 @@ def raise_with_node(node, schedule, exc):
     message = "\n".join([str(exc), ""] + node_context(node, schedule.cells, position))
     try:
         new = type(exc)(message)
+        if str(new) != message:      # a type whose message is not its argument
+            raise TypeError
     except Exception:
-        new = NodeError(message)
+        # Its constructor takes something else (NumPy's MemoryError takes a
+        # shape and a dtype, OSError an errno): raise the exception itself,
+        # its type and attributes kept, with the context as a note.
+        exc._cytensor_node = node
+        add_note(exc, "\n".join(node_context(node, schedule.cells, position)))
+        raise exc
     new._cytensor_node = node
     raise new.with_traceback(exc.__traceback__) from None
+
+
+def add_note(exc, text):
+    """exc.add_note(text) (Python >= 3.11: printed under the message); before
+    3.11, the text is appended to the message itself."""
+    if hasattr(exc, "add_note"):
+        exc.add_note(text)
+    elif len(exc.args) == 1 and isinstance(exc.args[0], str):
+        exc.args = (exc.args[0] + "\n" + text,)
