@@ -7,8 +7,8 @@ import threading
 
 import numpy as np
 
-from .graph import Variable
-from .tensor.type import TensorType, TensorVariable
+from ..graph import Variable
+from .type import TensorType, TensorVariable
 
 
 class SharedVariable(Variable):

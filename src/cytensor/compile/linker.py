@@ -19,9 +19,10 @@ import time
 
 import numpy as np
 
-from .config import config
-from .graph import Constant, ancestors, format_trace
-from .sharedvalue import SharedVariable
+from ..config import config
+from ..graph import Constant, ancestors, format_trace
+from ..tensor.math import Gemm
+from ..tensor.sharedvar import SharedVariable
 
 
 class Schedule:
@@ -201,7 +202,7 @@ def lazy_branches(fgraph, nodes):
     (in that order) whose side it feeds alone; an IfElse inside a branch is
     claimed with it and stays lazy within it.
     """
-    from .ifelse import IfElse
+    from ..tensor.ifelse import IfElse
     owner = {}                  # claimed node -> (IfElse, side)
     position = {node: k for k, node in enumerate(nodes)}
     lazy = {}
@@ -244,7 +245,6 @@ def _overwrites_shared(node):
 def check_commit_node(node, values):
     """Raise the error a commit-block node (Elemwise or Gemm) would raise on
     these input values, before any of the block has overwritten anything."""
-    from .tensor.math import Gemm
     if isinstance(node.op, Gemm):
         C, _, A, B, _ = values
         if A.shape[1] != B.shape[0] or C.shape != (A.shape[0], B.shape[1]):
@@ -292,7 +292,7 @@ def node_context(node, cells=None, position=None):
     lines.append("Created at (the line of your code that built this node):")
     lines.extend("  " + line for line in format_trace(node, all_frames=high).splitlines())
     if high:
-        from .printing import debugprint
+        from ..debug.printing import debugprint
         lines.append("The node and its inputs:")
         lines.append(debugprint(node, file="str", print_type=True, depth=3))
     else:
