@@ -12,7 +12,7 @@ import time
 import warnings
 from collections import deque
 from itertools import repeat
-from operator import itemgetter, methodcaller, setitem
+from operator import itemgetter, setitem
 
 import numpy as np
 
@@ -473,14 +473,22 @@ class _Locks:
     def __init__(self, locks):
         self.locks = locks
 
-    def __enter__(self):         # one C-level loop: no interrupt between two locks
-        deque(map(_acquire, self.locks), maxlen=0)
+    def __enter__(self):
+        held = []
+        try:
+            for lock in self.locks:
+                held.append(lock)      # acquired at the next step, or the except releases it
+                lock.acquire()
+        except BaseException:          # a KeyboardInterrupt here: take none of them
+            for lock in held[:-1]:
+                lock.release()
+            raise
 
     def __exit__(self, *exc_info):
-        deque(map(_release, reversed(self.locks)), maxlen=0)
+        for lock in reversed(self.locks):
+            lock.release()
 
 
-_acquire = methodcaller("acquire")
 _first = itemgetter(0)
 _release = methodcaller("release")
 
