@@ -490,7 +490,6 @@ class _Locks:
 
 
 _first = itemgetter(0)
-_release = methodcaller("release")
 
 
 def call_lock(schedule):
