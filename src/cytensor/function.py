@@ -6,6 +6,7 @@ changes), rewrite the copy, link it into a schedule of kernel thunks, and
 wrap that in a ``Function`` whose ``__call__`` checks the inputs, runs the
 schedule, writes the updates and returns fresh output arrays.
 """
+import signal
 import sys
 import threading
 import time
@@ -309,6 +310,8 @@ class Function:
         self._computed_cells = [schedule.cells[v] for v in set(graph_outs) if v in computed]
         self._lock = call_lock(schedule)
         self._staged = None
+        self._commits = bool(schedule.commit_thunks)
+        self._held_back = None
         self._gc = config.allow_gc
         # outputs whose arrays may be reused once dropped; [cell, array] kept from the last call
         self._recyclable = [(k, cell) for k, ((cell, must_copy, _), var)
@@ -337,28 +340,21 @@ class Function:
                 if self._kept:
                     self._reuse_dropped_outputs()
                 if self.profile is None:
-                    interrupted = self.schedule.run(self._stage)
+                    self.schedule.run(self._stage)
                 else:
-                    interrupted = self.schedule.run_profiled(self.profile, self._stage)
+                    self.schedule.run_profiled(self.profile, self._stage)
                 results, new_values = self._staged
                 if self._updates:
-                    try:
-                        self._write_updates(new_values)
-                    except BaseException as exc:
-                        if not self.schedule.commit_thunks:
-                            raise            # nothing written yet: nothing happened
-                        # Shared values were overwritten in place: finish the writes
-                        # (they are idempotent), then raise the interrupt.
-                        self._write_updates(new_values)
-                        interrupted = exc
+                    self._write_updates(new_values)
             finally:
                 self._staged = None
+                if self._held_back is not None:
+                    held_back, self._held_back = self._held_back, None
+                    held_back.release()
                 for cell in self._computed_cells:
                     cell[0] = None
                 if self._gc:
                     self.schedule.clear_intermediates()
-        if interrupted is not None:
-            raise interrupted
         return results[0] if self._single else results
 
     def _stage(self):
@@ -375,6 +371,8 @@ class Function:
             if r.nbytes >= RECYCLE_MIN_BYTES and r is cell[0] and r.base is None:
                 self._kept.append([cell, r])
         self._staged = results, new_values
+        if self._commits:
+            self._held_back = HeldBackInterrupt.hold()
 
     def _reuse_dropped_outputs(self):
         """Give the kernels back the large arrays the last call returned and
@@ -462,6 +460,33 @@ class Function:
 
     def __repr__(self):
         return f"<{self._label()}: {len(self.schedule.nodes)} nodes>"
+
+
+class HeldBackInterrupt:
+    """Ctrl-C held back while a call overwrites shared values in place and
+    writes its updates, then delivered: the commit is never cut in two.
+
+    Python runs signal handlers in the main thread only, so only calls
+    there install the holding handler (two signal.signal calls, a few us,
+    paid only by functions with an in-place update).
+    """
+
+    def __init__(self, previous):
+        self.previous = previous
+        self.pending = []           # the signals that arrived while held
+
+    @classmethod
+    def hold(cls):
+        if threading.current_thread() is not threading.main_thread():
+            return None
+        held = cls(signal.getsignal(signal.SIGINT))
+        signal.signal(signal.SIGINT, lambda signum, frame: held.pending.append(signum))
+        return held
+
+    def release(self):
+        signal.signal(signal.SIGINT, self.previous)
+        if self.pending:
+            signal.raise_signal(signal.SIGINT)     # to the handler now back in place
 
 
 class _Locks:

@@ -121,9 +121,8 @@ class Schedule:
         """Run every node.  before_commit() is called between the nodes that
         leave shared values alone and the commit block that overwrites some.
 
-        Returns None, or a KeyboardInterrupt (or other BaseException) that
-        arrived inside the commit block: the block is finished first, so the
-        caller writes its updates whole and then raises it.
+        Returns nothing: a caller that must not be interrupted inside the
+        commit block (function.Function) holds Ctrl-C back from before_commit on.
         """
         thunk = None
         try:
@@ -134,8 +133,7 @@ class Schedule:
         if before_commit is not None:
             before_commit()
         if self.commit_thunks:
-            return self._commit()
-        return None
+            self._commit()
 
     def _commit(self):
         """Check every node of the commit block on the values it will read,
@@ -145,16 +143,12 @@ class Schedule:
                 check_commit_node(thunk.node, [self.cells[v][0] for v in thunk.node.inputs])
             except Exception as exc:
                 raise_with_node(thunk.node, self, exc)
-        interrupted = None
-        for thunk in self.commit_thunks:
-            try:
+        thunk = None
+        try:
+            for thunk in self.commit_thunks:
                 thunk()
-            except Exception as exc:
-                raise_with_node(thunk.node, self, exc)
-            except BaseException as exc:       # KeyboardInterrupt: finish the block first
-                interrupted = exc
-                thunk()
-        return interrupted
+        except Exception as exc:
+            raise_with_node(thunk.node, self, exc)
 
     def run_profiled(self, stats, before_commit=None):
         """Run, adding each node's time to ``stats.node_time`` (a ProfileStats).
@@ -178,14 +172,12 @@ class Schedule:
             self.profiling = None
         if before_commit is not None:
             before_commit()
-        interrupted = None
         if self.commit_thunks:
             t0 = timer()
-            interrupted = self._commit()
+            self._commit()
             for thunk in self.commit_thunks:      # the block is timed as a whole
                 node_time[thunk.node] += (timer() - t0) / len(self.commit_thunks)
         stats.record_run(self, timer() - start)
-        return interrupted
 
     def clear_intermediates(self):
         """Drop arrays computed during a call (config.allow_gc)."""
