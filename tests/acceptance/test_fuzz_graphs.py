@@ -180,7 +180,12 @@ def indexing(draw, node):
     if value.ndim == 0:
         return node
     n = value.shape[0]
-    kind = draw(st.sampled_from(["int", "negative", "slice", "reverse", "ints", "mask"]))
+    kind = draw(st.sampled_from(["int", "negative", "slice", "reverse", "ints", "mask",
+                                 "no ints", "no mask"]))
+    if kind == "no ints":
+        return sym[T.constant(np.array([], dtype="int64"))], value[np.array([], dtype="int64")]
+    if kind == "no mask":
+        return sym[T.constant(np.zeros(n, bool))], value[np.zeros(n, bool)]
     if kind in ("int", "negative") and n:
         k = draw(st.integers(0, n - 1)) - (n if kind == "negative" else 0)
         return sym[k], value[k]
@@ -346,16 +351,19 @@ def test_random_gradient_matches_finite_differences(case):
     cytensor.gradient.verify_grad(fun, point, rng=np.random.default_rng(0))
 
 
-@fuzz_settings(8)
+@fuzz_settings(20)
 @given(graphs(depth=2))
 def test_random_graph_called_from_threads(case):
-    inputs, values, out, expected = case
+    inputs, values, out, _ = case
     f = cytensor.function(inputs, out, on_unused_input="ignore")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = np.asarray(f(*values))   # one thread's answer (NumPy's is checked above)
     errors = []
 
     def work():
         try:
-            for _ in range(40):
+            for _ in range(60):
                 assert_matches(f(*values), expected, "threaded call")
         except BaseException as exc:            # noqa: BLE001 - reported below
             errors.append(exc)
