@@ -17,6 +17,7 @@ deep run set CYTENSOR_FUZZ_EXAMPLES, e.g.::
 See docs/reliability.rst.
 """
 import os
+import sys
 import threading
 import warnings
 
@@ -243,9 +244,9 @@ def broadcastable_together(*nodes):
 
 
 @st.composite
-def graphs(draw, depth=3):
+def graphs(draw, depth=3, shapes=SHAPES):
     """(inputs, values, symbolic output, NumPy result) for a random graph."""
-    first = draw(arrays())
+    first = draw(arrays(shape=draw(st.sampled_from(shapes))))
     second = draw(arrays(shape=draw(st.sampled_from([first.shape, first.shape[1:],
                                                       (1,) * first.ndim]))))
     # length-1 axes are declared broadcastable, as Theano wants them to be
@@ -352,8 +353,10 @@ def test_random_gradient_matches_finite_differences(case):
 
 
 @fuzz_settings(20)
-@given(graphs(depth=2))
+@given(graphs(depth=2, shapes=[(20_000,), (300, 50), (1, 5000)]))
 def test_random_graph_called_from_threads(case):
+    """Four threads call one function on large inputs; Python switches
+    threads every 10 us here, so calls interleave inside one another."""
     inputs, values, out, _ = case
     f = cytensor.function(inputs, out, on_unused_input="ignore")
     with warnings.catch_warnings():
@@ -363,23 +366,28 @@ def test_random_graph_called_from_threads(case):
 
     def work():
         try:
-            for _ in range(60):
+            for _ in range(15):
                 assert_matches(f(*values), expected, "threaded call")
         except BaseException as exc:            # noqa: BLE001 - reported below
             errors.append(exc)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        threads = [threading.Thread(target=work) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            threads = [threading.Thread(target=work) for _ in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+    finally:
+        sys.setswitchinterval(interval)
     assert not errors, errors[0]
 
 
 @fuzz_settings(30)
-@given(graphs(depth=2), st.sampled_from(["shape", "dtype"]))
-def test_failing_call_changes_no_shared_value(case, how):
+@given(graphs(depth=2), st.sampled_from(["shape", "dtype"]), st.booleans(), st.booleans())
+def test_failing_call_changes_no_shared_value(case, how, with_output, count_first):
     """A call that raises leaves every shared variable as it was, whatever
     the graph: the updates are all or nothing."""
     inputs, values, out, _ = case
@@ -388,8 +396,9 @@ def test_failing_call_changes_no_shared_value(case, how):
         return
     count = cytensor.shared(np.float64(0.0), "count")
     state = cytensor.shared(np.zeros(first.shape, first.dtype), "state")
-    f = cytensor.function(inputs, out, on_unused_input="ignore",
-                          updates=[(count, count + 1), (state, state + inputs[0])])
+    updates = [(count, count + 1), (state, state + inputs[0])]
+    f = cytensor.function(inputs, out if with_output else [], on_unused_input="ignore",
+                          updates=updates if count_first else updates[::-1])
     bad = np.zeros(first.shape[:-1] + (first.shape[-1] + 1,), first.dtype) if how == "shape" \
         else np.array([["not a number"]])
     with pytest.raises((ValueError, TypeError, IndexError)):
