@@ -90,9 +90,10 @@ def arrays(draw, dtype=None, shape=None):
     dtype = dtype or draw(st.sampled_from(DTYPES))
     shape = shape if shape is not None else draw(st.sampled_from(SHAPES))
     pool = special_values(dtype)
-    flat = draw(st.lists(st.sampled_from(pool), min_size=int(np.prod(shape)),
-                         max_size=int(np.prod(shape))))
-    values = np.array(flat, dtype=dtype).reshape(shape) if flat else np.zeros(shape, dtype)
+    size = int(np.prod(shape))
+    drawn = min(size, 64)                  # a large array repeats 64 drawn values
+    flat = draw(st.lists(st.sampled_from(pool), min_size=drawn, max_size=drawn))
+    values = np.resize(np.array(flat, dtype=dtype), shape) if flat else np.zeros(shape, dtype)
     return with_layout(values, draw(st.sampled_from(LAYOUTS)))
 
 
@@ -352,8 +353,8 @@ def test_random_gradient_matches_finite_differences(case):
     cytensor.gradient.verify_grad(fun, point, rng=np.random.default_rng(0))
 
 
-@fuzz_settings(20)
-@given(graphs(depth=2, shapes=[(20_000,), (300, 50), (1, 5000)]))
+@fuzz_settings(6)
+@given(graphs(depth=2, shapes=[(20_000,), (300, 50)]))
 def test_random_graph_called_from_threads(case):
     """Four threads call one function on large inputs; Python switches
     threads every 10 us here, so calls interleave inside one another."""
@@ -366,7 +367,7 @@ def test_random_graph_called_from_threads(case):
 
     def work():
         try:
-            for _ in range(15):
+            for _ in range(10):
                 assert_matches(f(*values), expected, "threaded call")
         except BaseException as exc:            # noqa: BLE001 - reported below
             errors.append(exc)
@@ -385,18 +386,18 @@ def test_random_graph_called_from_threads(case):
     assert not errors, errors[0]
 
 
-@fuzz_settings(30)
+@fuzz_settings(40)
 @given(graphs(depth=2), st.sampled_from(["shape", "dtype"]), st.booleans(), st.booleans())
 def test_failing_call_changes_no_shared_value(case, how, with_output, count_first):
     """A call that raises leaves every shared variable as it was, whatever
     the graph: the updates are all or nothing."""
     inputs, values, out, _ = case
     first = values[0]
-    if first.ndim == 0 or first.dtype.name not in FLOATS:
-        return
+    if first.ndim == 0 or inputs[0].type.broadcastable[-1]:
+        return                              # no wrong shape gets past the input check
     count = cytensor.shared(np.float64(0.0), "count")
-    state = cytensor.shared(np.zeros(first.shape, first.dtype), "state")
-    updates = [(count, count + 1), (state, state + inputs[0])]
+    state = cytensor.shared(np.zeros(first.shape), "state")
+    updates = [(count, count + 1), (state, state + T.cast(inputs[0], "float64"))]
     f = cytensor.function(inputs, out if with_output else [], on_unused_input="ignore",
                           updates=updates if count_first else updates[::-1])
     bad = np.zeros(first.shape[:-1] + (first.shape[-1] + 1,), first.dtype) if how == "shape" \
@@ -407,3 +408,5 @@ def test_failing_call_changes_no_shared_value(case, how, with_output, count_firs
             f(bad, values[1])
     assert count.get_value() == 0.0
     np.testing.assert_array_equal(state.get_value(), np.zeros(first.shape))
+    f(*values)
+    assert count.get_value() == 1.0
