@@ -17,6 +17,7 @@ after its condition has picked the branch (``lazy_branches``).
 """
 import time
 
+from .compile.lowering import make_thunk
 from .config import config
 from .graph import Constant, ancestors, format_trace
 from .sharedvalue import SharedVariable
@@ -67,7 +68,7 @@ class Schedule:
         ins = [self.cells[v] for v in node.inputs]
         outs = [self.cells[v] for v in node.outputs]
         if linker == "cy":
-            thunk = node.op.make_thunk(node, ins, outs)
+            thunk = make_thunk(node, ins, outs)
         else:
             def thunk():
                 node.op.reference_perform(node, [c[0] for c in ins], outs)

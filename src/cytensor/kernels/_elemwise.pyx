@@ -26,15 +26,11 @@ cdef extern from "vm_ops.h" nogil:
         CYT_BOOL, CYT_I8, CYT_I16, CYT_I32, CYT_I64, CYT_U8, CYT_U16, CYT_U32, CYT_U64
         CYT_F32, CYT_F64, CYT_NDT, CYT_MAXDIMS
     enum:
-        OP_IDENTITY, OP_NEG, OP_ABS, OP_SIGN, OP_EXP, OP_EXP2, OP_EXPM1, OP_LOG, OP_LOG2
-        OP_LOG10, OP_LOG1P, OP_SQRT, OP_SQR, OP_RECIPROCAL, OP_SIN, OP_COS, OP_TAN, OP_ARCSIN
-        OP_ARCCOS, OP_ARCTAN, OP_SINH, OP_COSH, OP_TANH, OP_ARCSINH, OP_ARCCOSH, OP_ARCTANH
-        OP_FLOOR, OP_CEIL, OP_TRUNC, OP_RINT, OP_ROUND, OP_ISNAN, OP_ISINF, OP_ISFINITE
-        OP_LOGICAL_NOT, OP_INVERT, OP_SIGMOID, OP_SOFTPLUS, OP_ERF, OP_ERFC, OP_RELU
-        OP_ADD, OP_SUB, OP_MUL, OP_TRUE_DIV, OP_INT_DIV, OP_MOD, OP_POW, OP_ARCTAN2
-        OP_MAXIMUM, OP_MINIMUM, OP_LT, OP_GT, OP_LE, OP_GE, OP_EQ, OP_NEQ, OP_LOGICAL_AND
-        OP_LOGICAL_OR, OP_LOGICAL_XOR, OP_BITWISE_AND, OP_BITWISE_OR, OP_BITWISE_XOR, OP_HYPOT
-        OP_COPYSIGN, OP_SWITCH, OP_CLIP
+        OP_COUNT
+    ctypedef struct cyt_opinfo:
+        const char *name
+        int arity, libm, int_ok, narrow
+    const cyt_opinfo *cyt_op_info
     const int *cyt_dt_size
     int cyt_vm_run(int ct, char **R, const int32_t *code, int ninstr, cyt_intp n)
     ctypedef struct cyt_prefetch:
@@ -67,29 +63,12 @@ cdef extern from "fused_red.h" nogil:
     void cyt_fr_fold_row(int op, int ct, int act, char *dst, const char *src, cyt_intp n)
 
 # ---------------------------------------------------------------- tables
-OPCODES = {
-    'identity': OP_IDENTITY, 'neg': OP_NEG, 'abs': OP_ABS, 'sign': OP_SIGN, 'exp': OP_EXP,
-    'exp2': OP_EXP2, 'expm1': OP_EXPM1, 'log': OP_LOG, 'log2': OP_LOG2, 'log10': OP_LOG10,
-    'log1p': OP_LOG1P, 'sqrt': OP_SQRT, 'sqr': OP_SQR, 'reciprocal': OP_RECIPROCAL,
-    'sin': OP_SIN, 'cos': OP_COS, 'tan': OP_TAN, 'arcsin': OP_ARCSIN, 'arccos': OP_ARCCOS,
-    'arctan': OP_ARCTAN, 'sinh': OP_SINH, 'cosh': OP_COSH, 'tanh': OP_TANH,
-    'arcsinh': OP_ARCSINH, 'arccosh': OP_ARCCOSH, 'arctanh': OP_ARCTANH, 'floor': OP_FLOOR,
-    'ceil': OP_CEIL, 'trunc': OP_TRUNC, 'round_half_to_even': OP_RINT,
-    'round_half_away_from_zero': OP_ROUND, 'isnan': OP_ISNAN, 'isinf': OP_ISINF,
-    'isfinite': OP_ISFINITE, 'logical_not': OP_LOGICAL_NOT, 'invert': OP_INVERT,
-    'sigmoid': OP_SIGMOID, 'softplus': OP_SOFTPLUS, 'erf': OP_ERF, 'erfc': OP_ERFC,
-    'relu': OP_RELU,
-    'add': OP_ADD, 'sub': OP_SUB, 'mul': OP_MUL, 'true_div': OP_TRUE_DIV,
-    'int_div': OP_INT_DIV, 'mod': OP_MOD, 'pow': OP_POW, 'arctan2': OP_ARCTAN2,
-    'maximum': OP_MAXIMUM, 'minimum': OP_MINIMUM, 'lt': OP_LT, 'gt': OP_GT, 'le': OP_LE,
-    'ge': OP_GE, 'eq': OP_EQ, 'neq': OP_NEQ, 'logical_and': OP_LOGICAL_AND,
-    'logical_or': OP_LOGICAL_OR, 'logical_xor': OP_LOGICAL_XOR,
-    'bitwise_and': OP_BITWISE_AND, 'bitwise_or': OP_BITWISE_OR,
-    'bitwise_xor': OP_BITWISE_XOR, 'hypot': OP_HYPOT, 'copysign': OP_COPYSIGN,
-    'switch': OP_SWITCH, 'clip': OP_CLIP,
-}
-OPCODE_ARITY = {name: cyt_op_arity(code) for name, code in OPCODES.items()}
-INT_OPCODES = frozenset(name for name, code in OPCODES.items() if cyt_op_valid_int(code))
+# Built from vm_opcodes.def (through cyt_op_info), the one list of opcodes.
+OPCODES = {cyt_op_info[k].name.decode(): k for k in range(OP_COUNT)}
+OPCODE_ARITY = {name: cyt_op_info[k].arity for name, k in OPCODES.items()}
+LIBM_OPCODES = frozenset(name for name, k in OPCODES.items() if cyt_op_info[k].libm)
+INT_OPCODES = frozenset(name for name, k in OPCODES.items() if cyt_op_info[k].int_ok)
+NARROWING_OPCODES = frozenset(name for name, k in OPCODES.items() if cyt_op_info[k].narrow)
 OPCODE_NAMES = {code: name for name, code in OPCODES.items()}
 
 DTYPES = (np.dtype(np.bool_), np.dtype(np.int8), np.dtype(np.int16), np.dtype(np.int32),
