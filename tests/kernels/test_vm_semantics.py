@@ -12,7 +12,7 @@ import pytest
 
 import cytensor as C
 import cytensor.tensor as T
-from cytensor.mode import get_mode
+from cytensor.compile.mode import get_mode
 
 
 def both_modes(inputs, output, *values, mode="FAST_RUN"):

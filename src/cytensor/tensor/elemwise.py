@@ -77,11 +77,15 @@ _SIGNIFICAND_BITS = {"float32": 24, "float64": 53}
 # the exact result may need.  Division, modulo and power are not here: by
 # zero or to a negative power, NumPy's integer results differ from the float
 # ones; nor bitwise ops, which float registers do not have.
+def _widest(*bits):
+    return max(bits)
+
+
 _INT_RESULT_BITS = {
-    "identity": max, "floor": max, "ceil": max, "trunc": max,
-    "round_half_to_even": max, "round_half_away_from_zero": max,
-    "maximum": max, "minimum": max, "clip": max, "switch": max,
-    "neg": lambda b: b + 1, "abs": lambda b: b + 1, "sign": max,
+    "identity": _widest, "floor": _widest, "ceil": _widest, "trunc": _widest,
+    "round_half_to_even": _widest, "round_half_away_from_zero": _widest,
+    "maximum": _widest, "minimum": _widest, "clip": _widest, "switch": _widest,
+    "sign": _widest, "neg": lambda b: b + 1, "abs": lambda b: b + 1,
     "add": lambda *b: max(b) + 1, "sub": lambda *b: max(b) + 1,
     "mul": lambda *b: sum(b), "sqr": lambda b: 2 * b,
 }
