@@ -15,6 +15,7 @@ from cytensor.compile import lowering
 from cytensor.graph import Apply, Op
 from cytensor.tensor.elemwise import Elemwise
 from cytensor.tensor.math import FusedReduce
+from cytensor.tensor.subtensor import IncSubtensor
 
 
 class BuildCounter:
@@ -56,6 +57,8 @@ def _graphs():
         ("NumPy-run switch", [c, big], T.switch(c, big, 0),
          [np.array([0.5, 0.0]), np.array([2 ** 63 - 2, 1], np.int64)]),
         ("integer mean", [big], T.mean(big), [np.array([2 ** 62] * 3, np.int64)]),
+        ("inc_subtensor", [v, c], T.inc_subtensor(v[2:], c),
+         [np.arange(6.0), np.ones(4)]),
     ]
 
 
@@ -82,7 +85,21 @@ def test_compiling_lowers_each_program_node():
     assert counter.lowered >= 1
 
 
-def test_fused_reduction_has_one_run_time_implementation():
-    """FusedReduce runs through the thunk the linker made from its lowered
-    program; it defines no perform of its own."""
-    assert "perform" not in vars(FusedReduce) and "perform" not in vars(Elemwise)
+@pytest.mark.parametrize("op_class", [Elemwise, FusedReduce, IncSubtensor])
+def test_program_ops_have_one_run_time_implementation(op_class):
+    """These ops run through the thunk the linker makes from their lowered
+    program; they define no perform of their own (Op.perform is the NumPy
+    reference, for constant folding and test values)."""
+    assert "perform" not in vars(op_class) and "make_program_thunk" in vars(op_class)
+
+
+def test_inc_subtensor_adds_in_numpy_dtypes():
+    """The increment is the lowered add of x's and y's dtypes, as NumPy's
+    ``out[index] += y`` (float32 x, float64 y: the add is in float64)."""
+    x, y = T.vector("x", dtype="float32"), T.vector("y", dtype="float64")
+    vx, vy = np.full(3, 1.0, np.float32), np.full(2, 1e-8)
+    got = C.function([x, y], T.inc_subtensor(x[1:], y))(vx, vy)
+    expected = vx.copy()
+    expected[1:] += vy
+    np.testing.assert_array_equal(got, expected)
+    assert got.dtype == np.float32

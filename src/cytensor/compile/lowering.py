@@ -64,10 +64,14 @@ def make_thunk(node, input_cells, output_cells):
 
 
 def lower_node(node):
-    """The LoweredProgram of a node whose op runs a register program, or
-    None when NumPy must run it (see compute_dtype)."""
-    return lower(node.op.program, tuple(i.dtype for i in node.inputs),
-                 tuple(o.dtype for o in node.outputs[:len(node.op.program.outputs)]))
+    """The LoweredProgram of a node whose op runs a register program over
+    its first inputs (``op.program``), or None when the op has no program
+    or NumPy must run it (see compute_dtype)."""
+    program = node.op.program
+    if program is None:
+        return None
+    return lower(program, tuple(i.dtype for i in node.inputs[:program.n_inputs]),
+                 tuple(o.dtype for o in node.outputs[:len(program.outputs)]))
 
 
 @functools.lru_cache(maxsize=None)

@@ -678,8 +678,9 @@ cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, l
     as a scalar; or it may be a ROW: C-contiguous, its trailing axes equal to the
     outputs' and its leading axes of length 1 (or absent), like (1, n) or (n,) for
     (m, n) outputs: it is repeated over the leading axes (all rows have one length).
-    Outputs are preallocated and must not overlap the inputs.  Raises ValueError when
-    a precondition is violated (never crashes)."""
+    Outputs are preallocated and must not overlap the inputs.  Returns None, having
+    computed nothing, when the operands do not fit these conditions (the caller then
+    runs ``elemwise``); raises ValueError for an invalid program."""
     global _scratch, _scratch_size
     cdef int nin = len(inputs), nout = len(outputs), k, d, ct, nd, nops, nsc = 0
     cdef cnp.ndarray a, o0
@@ -699,7 +700,7 @@ cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, l
     o0 = <cnp.ndarray?>outputs[0]
     ct = _code_of(o0)
     if ct != CYT_F64 and ct != CYT_F32 and ct != CYT_I64 and ct != CYT_U64:
-        raise ValueError("elemwise_contiguous: dtype must be float32, float64, int64 or uint64")
+        return None
     nd = cnp.PyArray_NDIM(o0)
     size = cnp.PyArray_SIZE(o0)
     nops = nin + nout
@@ -707,13 +708,12 @@ cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, l
         a = <cnp.ndarray?>(inputs[k] if k < nin else outputs[k - nin])
         if (_code_of(a) != ct or not cnp.PyArray_IS_C_CONTIGUOUS(a)
                 or not cnp.PyArray_ISALIGNED(a) or cnp.PyArray_ISBYTESWAPPED(a)):
-            raise ValueError("elemwise_contiguous: operands must be C-contiguous arrays of "
-                             "one dtype")
+            return None
         if k < nin:
             scal[k] = False
             row[k] = False
             if cnp.PyArray_NDIM(a) > nd:
-                raise ValueError("elemwise_contiguous: operand shapes differ")
+                return None
             if cnp.PyArray_SIZE(a) == 1 and size != 1:
                 scal[k] = True
                 nsc += 1
@@ -727,27 +727,27 @@ cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, l
                     if cnp.PyArray_SIZE(a) == 1:
                         scal[k] = True
                         break
-                    raise ValueError("elemwise_contiguous: operand shapes differ")
+                    return None
             if scal[k]:
                 nsc += 1
                 continue
             rl = cnp.PyArray_SIZE(a)
             if rl != size:
                 if rlen != 0 and rl != rlen:
-                    raise ValueError("elemwise_contiguous: rows of different lengths")
+                    return None
                 if rl == 0:
-                    raise ValueError("elemwise_contiguous: operand shapes differ")
+                    return None
                 rlen = rl
                 row[k] = True
                 nrow += 1
         else:
             if cnp.PyArray_NDIM(a) != nd:
-                raise ValueError("elemwise_contiguous: output shapes differ")
+                return None
             for d in range(nd):
                 if cnp.PyArray_DIM(a, d) != cnp.PyArray_DIM(o0, d):
-                    raise ValueError("elemwise_contiguous: output shapes differ")
+                    return None
             if not cnp.PyArray_ISWRITEABLE(a):
-                raise ValueError("elemwise_contiguous: output is read-only")
+                return None
     ninstr = _check_code(code, nin, nout, n_registers, ct)
     if size == 0:
         return outputs
@@ -793,7 +793,7 @@ cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, l
                     olo = <cyt_intp>cnp.PyArray_DATA(<cnp.ndarray>outputs[j])
                     ohi = olo + size * csz
                     if lo < ohi and olo < hi:
-                        raise ValueError("elemwise_contiguous: a row input overlaps an output")
+                        return None         # the general kernel buffers such inputs
     _plan_alloc(&plan, nops)
     for k in range(nops):
         a = <cnp.ndarray>(inputs[k] if k < nin else outputs[k - nin])

@@ -212,8 +212,8 @@ class Elemwise(Op):
 
         C-contiguous operands of the compute dtype, each of the output's
         shape, one element or a row repeated over the leading axes, go to the
-        contiguous kernel; the kernel refuses any other layout (ValueError,
-        raised before it computes anything) and the general kernel runs.
+        contiguous kernel; for any other layout it computes nothing and
+        returns None, and the general kernel runs.
         """
         if lowered is None:
             return super().make_thunk(node, input_cells, output_cells)
@@ -256,10 +256,8 @@ class Elemwise(Op):
                     out = empty(shape, compute)
             else:
                 out = inputs[inplace]
-            try:
-                run_contiguous(code, n_regs, inputs, [out])
-            except ValueError:          # strided, broadcasting or read-only operands
-                return general()
+            if run_contiguous(code, n_regs, inputs, [out]) is None:
+                return general()        # strided, broadcasting or read-only operands
             out_cell[0] = out
         return thunk
 
