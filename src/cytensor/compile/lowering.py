@@ -33,6 +33,9 @@ from ..tensor.elemwise import compute_dtype, register_dtypes
 from ..tensor.elemwise_table import ELEMWISE
 
 
+LOWERED_CACHE_SIZE = 4096       # programs kept lowered; the cache is for one compile's repeats
+
+
 class LoweredProgram(NamedTuple):
     """A program ready for the VM: see kernels.elemwise for ``code``."""
     code: np.ndarray               # int32 (n_rows, 5): [opcode, dst, a, b, c]
@@ -74,10 +77,11 @@ def lower_node(node):
                  tuple(o.dtype for o in node.outputs[:len(program.outputs)]))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=LOWERED_CACHE_SIZE)
 def lower(program, in_dtypes, out_dtypes) -> Optional[LoweredProgram]:
     """Lower ``program`` for inputs of ``in_dtypes`` (cached: programs are
-    immutable and hashable)."""
+    immutable and hashable, and one graph often holds the same one many
+    times)."""
     compute = compute_dtype(program, in_dtypes)
     if compute is None:
         return None

@@ -26,19 +26,21 @@ def fuse_elemwise(fgraph):
     for node in reversed(fgraph.toposort()):
         if not _fusable(node) or node not in fgraph.nodes:
             continue
-        group = _grow_group(fgraph, node)
+        group, position = _grow_group(fgraph, node)
         if len(group) < 2:
             continue
-        _replace_group(fgraph, group, node)
+        _replace_group(fgraph, group, node, position)
         changed = True
     return changed
 
 
 def _grow_group(fgraph, root):
-    """Nodes to fuse with ``root``: Elemwise producers used only by the group."""
+    """(nodes to fuse with ``root``: Elemwise producers used only by the
+    group, each node's place in a topological order)."""
     group = [root]
     members = {root}
     frontier = [root]
+    position = None             # made when a producer first gets this far
     shape = root.outputs[0].type.broadcastable
     while frontier:
         node = frontier.pop()
@@ -55,19 +57,21 @@ def _grow_group(fgraph, root):
                            {o for n in members | {producer} for o in n.outputs})
             if n_inputs > MAX_INPUTS:
                 continue
-            program, inputs = _group_program(fgraph, group + [producer], root)
+            if position is None:
+                position = {n: k for k, n in enumerate(fgraph.toposort())}
+            program, inputs = _group_program(group + [producer], root, position)
             if compute_dtype(program, [i.dtype for i in inputs]) is None:
                 continue        # no register dtype computes the merged program exactly
             members.add(producer)
             group.append(producer)
             frontier.append(producer)
-    return group
+    return group, position
 
 
-def _group_program(fgraph, group, root):
-    """(program, inputs): the group's nodes as one program computing root's outputs."""
-    members = set(group)
-    order = [n for n in fgraph.toposort() if n in members]
+def _group_program(group, root, position):
+    """(program, inputs): the group's nodes as one program computing root's
+    outputs; position: each node's place in a topological order."""
+    order = sorted(group, key=position.__getitem__)
     produced = {o for n in order for o in n.outputs}
     inputs = []
     for n in order:
@@ -89,9 +93,9 @@ def _group_program(fgraph, group, root):
     return Program(len(inputs), instructions, [register_of[o] for o in root.outputs]), inputs
 
 
-def _replace_group(fgraph, group, root):
+def _replace_group(fgraph, group, root, position):
     """Build the group's program and swap the fused node in."""
-    program, inputs = _group_program(fgraph, group, root)
+    program, inputs = _group_program(group, root, position)
     fused = Elemwise(program).make_node(*inputs)
     for old, new in zip(root.outputs, fused.outputs):
         fgraph.replace(old, new, reason="fuse_elemwise")
