@@ -84,6 +84,17 @@ def test_integer_division_and_modulo_by_zero_in_fused_programs():
         check([a, b, x], (a % b) + x, [va, vb, vx], (va % vb) + vx)
 
 
+def test_bool_division_by_false_beside_floats():
+    """bool // bool and bool % bool are integer ops (1 // 0 is 0), also in a
+    program whose registers are floats."""
+    x, y, b = vec("float64", "x"), vec("float64", "y"), vec("bool", "b")
+    vx, vy = np.array([0.0, 1.0, 1.0, 0.0]), np.array([1.0, 2.0, 2.0, 1.0])
+    vb = np.array([True, False, True, False])
+    with np.errstate(divide="ignore"):
+        check([x, y, b], (x < y) // b, [vx, vy, vb], ((vx < vy) // vb).astype(bool))
+        check([x, y, b], (x < y) % b, [vx, vy, vb], ((vx < vy) % vb).astype(bool))
+
+
 def test_int16_negative_power_as_fast_compile():
     w = vec("int16", "w")
     vw = np.array([-3, 1], np.int16)

@@ -103,13 +103,13 @@ def _exact_in_float(name, src_dtypes, dtype, register, read_later):
             return True
         return name == "switch" and all(d[0] != "f" and _INT_BITS[d] <= significand
                                         for d in src_dtypes[1:])
-    if all(d == "bool" for d in src_dtypes):
+    if all(d == "bool" for d in src_dtypes) and name not in ("int_div", "mod"):
         return True                     # logical ops, and bool arithmetic read as logical
     bits = [_INT_BITS[d] for d in src_dtypes]
     if max(bits) > significand:
         return False
-    if dtype == "bool":                 # comparisons, logical ops of exact integers
-        return name not in ("bitwise_and", "bitwise_or", "bitwise_xor")
+    if dtype == "bool":                 # comparisons, logical ops, casts of exact integers
+        return ELEMWISE[name].dtype == "bool" or name == "identity"
     rule = _INT_RESULT_BITS.get(name)
     return rule is not None and rule(*bits) <= significand and _INT_BITS[dtype] <= significand
 
