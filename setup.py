@@ -5,6 +5,7 @@ before building, and records what it found in
 src/cytensor/kernels/_buildinfo.py (OPENMP, MVEC, CFLAGS, LDFLAGS).
 Never -ffast-math (it breaks nan/inf), never -march (portable wheels).
 """
+import glob
 import os
 import sys
 import tempfile
@@ -115,6 +116,8 @@ def _ext(name):
         f"cytensor.kernels.{name}",
         [os.path.join(KDIR, f"{name}.pyx")],
         include_dirs=[np.get_include(), KDIR],
+        # the C headers and the opcode list: editing one rebuilds the kernels
+        depends=glob.glob(os.path.join(KDIR, "*.h")) + glob.glob(os.path.join(KDIR, "*.def")),
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     )
 

@@ -23,6 +23,7 @@ from ..config import config
 from ..graph import Constant, ancestors, format_trace
 from ..tensor.math import Gemm
 from ..tensor.sharedvar import SharedVariable
+from .lowering import make_thunk
 
 
 class Schedule:
@@ -81,7 +82,7 @@ class Schedule:
         ins = [self.cells[v] for v in node.inputs]
         outs = [self.cells[v] for v in node.outputs]
         if linker == "cy":
-            thunk = node.op.make_thunk(node, ins, outs)
+            thunk = make_thunk(node, ins, outs)
         else:
             def thunk():
                 node.op.reference_perform(node, [c[0] for c in ins], outs)
