@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 import cytensor
 import cytensor.tensor as T
+from cytensor.compile.mode import get_mode
 
 EXAMPLES = int(os.environ.get("CYTENSOR_FUZZ_EXAMPLES", "0"))
 LONG = EXAMPLES > 0
@@ -298,10 +299,17 @@ def assert_matches(got, expected, label):
                                    err_msg=label)
 
 
+# Rewrites whose documented purpose is a result NumPy does not give: they keep
+# log(exp(x)) and log(sigmoid(x)) finite where NumPy overflows to inf.
+STABILISING = ("log_of_exp", "log_of_sigmoid")
+
+
 def compile_both(inputs, out):
     used = [v for v in inputs]
-    return {mode: cytensor.function(used, out, mode=mode, on_unused_input="ignore")
-            for mode in ("FAST_RUN", "FAST_COMPILE")}
+    modes = {"FAST_RUN": get_mode("FAST_RUN").excluding(*STABILISING),
+             "FAST_COMPILE": "FAST_COMPILE"}
+    return {name: cytensor.function(used, out, mode=mode, on_unused_input="ignore")
+            for name, mode in modes.items()}
 
 
 # --- the properties --------------------------------------------------------------

@@ -7,6 +7,8 @@ is neither fused nor run by the VM.  Each case below is one that fused
 FAST_RUN programs got wrong (issue 10); each is checked against NumPy and
 against FAST_COMPILE (the NumPy references, no fusion).
 """
+import warnings
+
 import numpy as np
 import pytest
 
@@ -159,3 +161,22 @@ def test_log_of_exp_is_not_simplified_for_integers():
     graph = C.function([f], T.log(T.exp(f))).maker.fgraph
     assert not any(n.op.__class__.__name__ == "Elemwise" and "log" in str(n.op)
                    for n in graph.toposort())       # still simplified for floats
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_invalid_float_to_int_casts_follow_numpy_and_warn(mode):
+    x = T.dvector("x")
+    f = C.function([x], [T.cast(x, "int32"), T.iround(x), T.cast(T.exp(x), "int64") + 1],
+                        mode=mode)
+    bad = np.array([np.nan, np.inf, -np.inf, 1e20, 2.7, -1.5])
+    with np.errstate(invalid="ignore"):
+        expected = [bad.astype("int32"), np.round(bad).astype("int64"),
+                    np.exp(bad).astype("int64") + 1]
+    with pytest.warns(RuntimeWarning, match="invalid value encountered in cast"):
+        got = f(bad)
+    for g, e in zip(got, expected):
+        assert g.dtype == e.dtype
+        np.testing.assert_array_equal(g, e)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # valid values: no warning
+        f(np.array([1.0, 2.5, -3.0]))

@@ -112,7 +112,9 @@ def _kernel_rows(program, dtypes, compute):
         opcode, srcs = _opcode(name, srcs, [dtypes[s] for s in srcs])
         args = [home[s] for s in srcs] + [-1] * (3 - len(srcs))
         code.append([kernels.OPCODES[opcode], dst] + args)
-        code.extend(_narrowing(name, dtypes[reg], compute, dst, reg in last_use))
+        # an output is read too: a fused reduction folds the register itself
+        code.extend(_narrowing(name, dtypes[reg], compute, dst,
+                               reg in last_use or reg in output_slots))
         home[reg] = dst
         for s in set(srcs):
             if last_use.get(s) == k and s >= n_in and s not in output_slots:
@@ -140,8 +142,8 @@ def _narrowing(name, dtype, compute, dst, read_later):
 
     An integer result in float registers is always narrowed (a cast
     truncates first): storing an out-of-range float to an integer is not a
-    wraparound.  Otherwise only a result another step reads: storing an
-    output converts it anyway.  Rows whose table dtype is bool (comparisons,
+    wraparound.  Otherwise a result another step reads, or an output (a
+    fused reduction folds the register without storing it).  Rows whose table dtype is bool (comparisons,
     logical ops) give 0 or 1 already.
     """
     op = kernels.OPCODES

@@ -235,6 +235,8 @@ class Reshape(Op):
 
     def make_node(self, x, shape, static=None):
         x = as_tensor_variable(x)
+        if static is None and isinstance(shape, Constant):
+            static = tuple(int(s) for s in np.asarray(shape.data).reshape(-1))  # rebuilt nodes too
         static = static or (None,) * self.ndim
         known = [s for s in static if s is not None and s != -1]
         total = None if None in x.type.shape else int(np.prod(x.type.shape))

@@ -99,8 +99,10 @@ def _exact_in_float(name, src_dtypes, dtype, register, read_later):
     if dtype[0] == "f":                 # a float op: NumPy converts the sources too
         return not (dtype == "float16" and read_later)
     if any(d[0] == "f" for d in src_dtypes):
-        # float sources, discrete result: comparisons, casts, a switch's condition
-        if dtype == "bool" or name == "identity":
+        # float sources, discrete result: comparisons, a switch's condition.
+        # A cast of a float to an integer is NumPy's: nan, inf and values out
+        # of range give NumPy's result and its "invalid value" warning.
+        if dtype == "bool":
             return True
         return name == "switch" and all(d[0] != "f" and _INT_BITS[d] <= significand
                                         for d in src_dtypes[1:])
@@ -311,8 +313,12 @@ class Elemwise(Op):
             if ELEMWISE[name].dtype == "float":       # exp(int) is exp of the float
                 args = [a.astype(dtypes[len(regs)], copy=False) for a in args]
             with np.errstate(all="ignore"):
-                value = ELEMWISE[name].reference(*args)
-                regs.append(np.asarray(value).astype(dtypes[len(regs)], copy=False))
+                value = np.asarray(ELEMWISE[name].reference(*args))
+            target = np.dtype(dtypes[len(regs)])
+            if value.dtype.kind == "f" and target.kind in "iu":
+                value = value.astype(target)    # nan, inf, out of range: NumPy's warning
+            with np.errstate(all="ignore"):
+                regs.append(value.astype(target, copy=False))
         return tuple(np.array(regs[r], dtype=dtypes[r]) for r in self.program.outputs)
 
     # --- symbolic -------------------------------------------------------------
