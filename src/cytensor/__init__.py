@@ -18,6 +18,7 @@ _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from .config import config, change_flags                     # noqa: F401
 from . import kernels                                        # noqa: F401
+from . import threadpool                                     # noqa: F401
 from .graph import Apply, Constant, Op, Variable             # noqa: F401
 from . import tensor                                         # noqa: F401
 from .sharedvalue import SharedVariable, shared              # noqa: F401
