@@ -138,6 +138,11 @@ class DataParallel:
         return [np.concatenate([np.arange(lo + start, min(lo + start + b, hi))
                                 for lo, hi in bounds]) for start in range(0, longest, b)]
 
+    def worker_parameters(self):
+        """{worker address: the parameter values its latest gradient used} (None
+        for a worker that has computed none): all equal, bit for bit."""
+        return self.client.run(_last_parameters, self._key)
+
     # --- helpers ------------------------------------------------------------
     def _workers(self):
         workers = sorted(self.client.scheduler_info(n_workers=-1)["workers"])
@@ -204,9 +209,18 @@ class DataParallel:
         return float(combined[0]), combined[1:]
 
 
+# On a worker: function key -> the parameter values of its latest gradient
+_LAST_PARAMETERS = {}
+
+
 def _part_gradient(key, param_values, *part):
     """Worker side: [cost, grads...] on one part of a batch."""
+    _LAST_PARAMETERS[key] = param_values
     return len(part[0]), worker_copy(key)(*part, *param_values)
+
+
+def _last_parameters(key):
+    return _LAST_PARAMETERS.get(key)
 
 
 def _shard_gradient(key, param_values, start, stop, *shard):
