@@ -107,7 +107,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="few steps (a smoke test)")
     args = parser.parse_args(argv)
     batch = 1024
-    epochs, steps_per_epoch = (1, 4) if args.quick else (4, 10)
+    epochs, steps_per_epoch = (1, 3) if args.quick else (4, 10)
     print(f"MLP {N_IN}-{N_HIDDEN}-{N_OUT} float32, batch {batch}, SGD; "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     alone = one_process(batch, epochs * steps_per_epoch)

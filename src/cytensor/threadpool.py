@@ -18,7 +18,7 @@ share, all acting on ``cytensor.kernels.set_num_threads``:
 """
 import os
 
-from . import __version__, kernels
+from . import kernels
 
 try:
     import threadpoolctl
@@ -60,6 +60,6 @@ if threadpoolctl is not None:
             kernels.set_num_threads(num_threads)
 
         def get_version(self):
-            return __version__
+            return None    # the kernels have no version apart from cytensor's
 
     threadpoolctl.register(KernelsController)

@@ -29,6 +29,9 @@ def test_several_inputs_and_outputs_of_other_widths(client):
     wide, norms = da.compute(wide, norms)
     np.testing.assert_allclose(wide, xs @ np.ones((4, 7)))
     np.testing.assert_allclose(norms, (xs ** 2).sum(axis=1) * ws)
+    one = cytensor.function([x, w], [x.sum(axis=1) + w], name="a_list_of_one")
+    (sums,) = map_blocks(one, da.from_array(xs, chunks=(60, 4)), da.from_array(ws, chunks=60))
+    np.testing.assert_allclose(sums.compute(), xs.sum(axis=1) + ws)
 
 
 def test_function_is_deserialised_once_per_worker_not_once_per_block(client):
@@ -67,5 +70,8 @@ def test_bad_arrays_are_named(client):
     with pytest.raises(TypeError, match="not a dask array"):
         map_blocks(f, np.zeros((10, 3), dtype="float32"))
     total = cytensor.function([x], x.sum(), name="total")
-    with pytest.raises(ValueError, match="output 0 of function 'total' is not one row per input row"):
+    with pytest.raises(ValueError, match="output 0 of function 'total' is not one row per"):
         map_blocks(total, da.zeros((10, 3), dtype="float32"))
+    nothing = cytensor.function([x], [], name="nothing", on_unused_input="ignore")
+    with pytest.raises(ValueError, match="function 'nothing' has no outputs"):
+        map_blocks(nothing, da.zeros((10, 3), dtype="float32"))

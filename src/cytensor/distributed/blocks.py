@@ -35,12 +35,17 @@ def map_blocks(function, *arrays, client=None):
     sizes = {axis: n for axes, shape in zip(out_axes, _output_row_shapes(function, arrays))
              for axis, n in zip(axes, shape)}
     key = ship(function, client)
-    return da.apply_gufunc(functools.partial(_run_block, key), signature, *arrays,
-                           output_dtypes=[out.dtype for out in outputs], output_sizes=sizes)
+    # apply_gufunc wants one array, not a list of one, for a single output.
+    list_of_one = _returns_list(function) and len(outputs) == 1
+    results = da.apply_gufunc(functools.partial(_run_block, key, list_of_one), signature,
+                              *arrays, output_dtypes=[out.dtype for out in outputs],
+                              output_sizes=sizes)
+    return (results,) if list_of_one else results
 
 
-def _run_block(key, *blocks):
-    return worker_copy(key)(*blocks)
+def _run_block(key, list_of_one, *blocks):
+    values = worker_copy(key)(*blocks)
+    return values[0] if list_of_one else values
 
 
 def _returns_list(function):
@@ -53,6 +58,8 @@ def _label(function):
 
 
 def _check_inputs(function, arrays):
+    if not function.maker.outputs:
+        raise ValueError(f"map_blocks: {_label(function)} has no outputs")
     inputs = [i.variable for i in function.maker.inputs]
     if len(arrays) != len(inputs):
         raise TypeError(f"map_blocks: {_label(function)} takes {len(inputs)} inputs, "
@@ -68,8 +75,9 @@ def _check_inputs(function, arrays):
             raise TypeError(f"{where} is {x.dtype}, the input is {var.type.dtype}: "
                             f"use x.astype({var.type.dtype!r})")
         if any(n != 1 for n in x.numblocks[1:]):
+            whole = ", ".join(f"{a}: -1" for a in range(1, x.ndim))
             raise ValueError(f"{where} is chunked along axes other than the first "
-                             f"({x.chunks}); rechunk it: x.rechunk({{{', '.join(f'{a}: -1' for a in range(1, x.ndim))}}})")
+                             f"({x.chunks}); rechunk it: x.rechunk({{{whole}}})")
         if x.chunks[0] != arrays[0].chunks[0]:
             raise ValueError(f"{where} has row chunks {x.chunks[0]}, array 0 has "
                              f"{arrays[0].chunks[0]}: rechunk them alike")
