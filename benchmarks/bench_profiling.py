@@ -14,7 +14,7 @@ import numpy as np
 import cytensor as theano
 import cytensor.tensor as T
 from cytensor.config import change_flags
-from cytensor.profiling import ProfileStats
+from cytensor.debug.profiling import ProfileStats
 
 
 def median_calls(functions, args, number, repeat=21):

@@ -21,17 +21,19 @@ from . import kernels                                        # noqa: F401
 from . import threadpool                                     # noqa: F401
 from .graph import Apply, Constant, Op, Variable             # noqa: F401
 from . import tensor                                         # noqa: F401
-from .sharedvalue import SharedVariable, shared              # noqa: F401
+from .tensor.sharedvar import SharedVariable, shared         # noqa: F401
 from .gradient import grad                                   # noqa: F401
 from . import gradient                                       # noqa: F401
-from .mode import Mode                                       # noqa: F401
-from .debugmode import DebugMode, NanGuardMode               # noqa: F401
-from .function import In, Out, Param, function               # noqa: F401
-from .profiling import ProfileStats                          # noqa: F401
-from . import printing                                       # noqa: F401
-from .printing import pp                                     # noqa: F401
+from .compile.mode import Mode                               # noqa: F401
+from .debug.debugmode import DebugMode, NanGuardMode         # noqa: F401
+from .function import In, Out, function                      # noqa: F401
+from .debug.profiling import ProfileStats                    # noqa: F401
+from .debug.printing import pp                               # noqa: F401
 from .scan import scan                                       # noqa: F401
-from . import scan_module                                    # noqa: F401
+from . import compat                                         # noqa: F401
+from .compat.param import Param                              # noqa: F401
+
+compat.install()          # Theano's module paths: cytensor.printing, cytensor.scan_module...
 
 
 def show_config(file=None):

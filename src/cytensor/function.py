@@ -14,9 +14,9 @@ import numpy as np
 
 from .config import config
 from .graph import Constant, Variable, ancestors, graph_inputs
-from .mode import get_mode
+from .compile.mode import get_mode
 from .rewriting import FunctionGraph, Trace
-from .sharedvalue import SharedVariable
+from .tensor.sharedvar import SharedVariable
 from .tensor.subtensor import specify_shape
 from .tensor.type import TensorType, as_tensor_variable
 
@@ -67,14 +67,6 @@ class In:
         self.value = value
         self.strict = strict
         self.allow_downcast = allow_downcast
-
-
-def Param(variable, default=None, name=None, mutable=False, strict=False,
-          allow_downcast=None):
-    """Theano 0.7's name for In, whose ``default`` is In's ``value``:
-    ``theano.Param(corruption_level, default=0.2)``."""
-    return In(variable, name=name, value=default, mutable=mutable, strict=strict,
-              allow_downcast=allow_downcast)
 
 
 class Out:
@@ -159,7 +151,7 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
     fn.maker = FunctionMaker(fgraph, mode, ins, outs, trace)
     fn.definition = definition
     if profile:
-        from .profiling import ProfileStats
+        from .debug.profiling import ProfileStats
         fn.profile = profile if isinstance(profile, ProfileStats) else ProfileStats(name)
         fn.profile.record_compile(fn, rewrite_time)
     return fn

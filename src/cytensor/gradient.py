@@ -158,7 +158,7 @@ class MapOverIndex(Op):
     and stack the results.  The body's other free variables become inputs."""
 
     def __init__(self, index, body):
-        from .sharedvalue import SharedVariable
+        from .tensor.sharedvar import SharedVariable
         self.index, self.body = index, body
         self.free = [v for v in graph_inputs([body]) if v is not index and
                      not isinstance(v, (Constant, SharedVariable))]
@@ -188,7 +188,7 @@ class MapOverIndex(Op):
 
     def _run(self, linker, n, values):
         from .function import function
-        from .mode import Mode
+        from .compile.mode import Mode
         if linker not in self._functions:
             self._functions[linker] = function([self.index] + self.free, self.body,
                                                mode=Mode(linker=linker),

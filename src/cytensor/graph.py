@@ -187,7 +187,7 @@ class Op:
     def __call__(self, *inputs, **kwargs):
         node = self.make_node(*inputs, **kwargs)
         if config.compute_test_value != "off":
-            from .testvalue import compute_test_value
+            from .debug.testvalue import compute_test_value
             compute_test_value(node)
         return node.outputs[0] if len(node.outputs) == 1 else node.outputs
 

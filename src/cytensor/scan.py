@@ -40,7 +40,7 @@ from . import gradient
 from .config import config
 from .graph import Apply, Constant, Op, clone_replace, graph_inputs, toposort
 from .tensor.basic import Shape_i, concatenate, shape_padleft, zeros_like
-from .sharedvalue import SharedVariable
+from .tensor.sharedvar import SharedVariable
 from .tensor.math import cast, minimum
 from .tensor.random import RandomVariable
 from .tensor.subtensor import inc_subtensor, set_subtensor
@@ -407,7 +407,7 @@ class Scan(Op):
         the NumPy reference."""
         if linker not in self._functions:
             from .function import Out, function
-            from .mode import Mode, get_mode
+            from .compile.mode import Mode, get_mode
             mode = get_mode(self.mode)
             if linker == "py":
                 mode = Mode(linker="py", optimizer=mode.optimizer)

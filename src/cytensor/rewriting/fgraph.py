@@ -84,7 +84,7 @@ class FunctionGraph:
                     stack.append(inp.owner)
 
     def __str__(self):
-        from ..printing import debugprint
+        from ..debug.printing import debugprint
         return debugprint(self, file="str")
 
 

@@ -17,7 +17,7 @@ from .elemwise import DimShuffle, Elemwise                        # noqa: F401
 from .subtensor import (IncSubtensor, SpecifyShape, Subtensor,     # noqa: F401
                         inc_subtensor, set_subtensor, specify_shape)
 from .advanced import AdvancedIncSubtensor, AdvancedSubtensor, take  # noqa: F401
-from . import nnet, random, shared_randomstreams, signal           # noqa: F401,E402
+from . import ifelse, nnet, random, sharedvar, signal             # noqa: F401,E402
 
 
 def tensor(dtype=None, shape=None, name=None, broadcastable=None):

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..config import config
 from ..graph import Apply, Op
-from ..sharedvalue import TensorSharedVariable
+from .sharedvar import TensorSharedVariable
 from .basic import as_shape_vector
 from .type import TensorType, as_tensor_variable
 

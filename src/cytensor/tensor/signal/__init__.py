@@ -1,5 +1,6 @@
 """Signal processing layers (Theano's ``theano.tensor.signal``): pooling.
 
-``downsample`` is Theano's older module name for the same pooling.
+``downsample``, Theano's older module name for the same pooling, is made by
+cytensor.compat.
 """
-from . import downsample, pool                            # noqa: F401
+from . import pool                            # noqa: F401

@@ -12,9 +12,9 @@ This op itself just returns the values of the side picked.
 """
 import numpy as np
 
-from .graph import Apply, Op
-from .tensor.basic import zeros_like
-from .tensor.type import TensorType, as_tensor_variable
+from ..graph import Apply, Op
+from .basic import zeros_like
+from .type import TensorType, as_tensor_variable
 
 
 class IfElse(Op):

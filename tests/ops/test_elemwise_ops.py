@@ -17,7 +17,7 @@ import pytest
 
 import cytensor as theano
 import cytensor.tensor as T
-from cytensor.mode import Mode
+from cytensor.compile.mode import Mode
 from cytensor.tensor.elemwise_table import ELEMWISE, ROWS
 from cytensor.tensor.math import elemwise_op
 from cytensor.tensor.type import TensorType

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-BENCH = os.path.join(os.path.dirname(__file__), "..", "benchmarks")
+BENCH = os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks")
 
 
 @pytest.mark.parametrize("case", ["E1", "O1", "C1", "R1", "M1"])

@@ -1,7 +1,7 @@
 """Theano's ``RandomStreams``: a RandomStream with Theano's argument order
 (size first, then the parameters) and Theano's default dtypes."""
 from ..config import config
-from .random import RandomStream
+from ..tensor.random import RandomStream
 
 
 class RandomStreams(RandomStream):
@@ -21,7 +21,7 @@ class RandomStreams(RandomStream):
 
     def random_integers(self, size=(), low=0, high=1, ndim=None, dtype="int64"):
         """Integers in [low, high], both ends included (Theano's rule)."""
-        from . import math as tm
+        from ..tensor import math as tm
         return self.gen("integers", size, dtype, low, tm.add(high, 1))
 
     def choice(self, size=(), a=2, replace=True, p=None, ndim=None, dtype="int64"):

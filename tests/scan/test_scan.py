@@ -5,7 +5,7 @@ import pytest
 
 import cytensor as theano
 import cytensor.tensor as T
-from cytensor.debugmode import DebugMode
+from cytensor.debug.debugmode import DebugMode
 from cytensor.gradient import verify_grad
 from cytensor.scan import Scan, until
 from cytensor.tensor.shared_randomstreams import RandomStreams

@@ -7,7 +7,7 @@ import pytest
 import cytensor as theano
 import cytensor.tensor as T
 from cytensor.config import change_flags
-from cytensor.testvalue import TestValueError, get_test_value
+from cytensor.debug.testvalue import TestValueError, get_test_value
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ import pytest
 import cytensor as theano
 import cytensor.tensor as T
 from cytensor.config import change_flags
-from cytensor.debugmode import (BadDestroyMap, BadRewrite, BadThunkOutput, DebugMode,
+from cytensor.debug.debugmode import (BadDestroyMap, BadRewrite, BadThunkOutput, DebugMode,
                                 InvalidValueError, NanGuardError, NanGuardMode)
 from cytensor.graph import Apply, Op
-from cytensor.mode import Mode, get_mode
+from cytensor.compile.mode import Mode, get_mode
 from cytensor.rewriting import engine
 from cytensor.tensor.elemwise import Elemwise
 
@@ -231,7 +231,7 @@ def test_nanguard_points_fused_nodes_at_the_users_line():
 # ---------------------------------------------------------------------------
 
 def test_debugprint_names_the_rewrite_that_made_each_node():
-    from cytensor.printing import debugprint
+    from cytensor.debug.printing import debugprint
     x = T.vector("x")
     f = theano.function([x], T.log(1 + T.exp(x)) * 2)
     text = debugprint(f, file="str", print_rewrites=True)
@@ -242,7 +242,7 @@ def test_debugprint_names_the_rewrite_that_made_each_node():
 
 
 def test_pydotprint_before_and_after_rewrites():
-    from cytensor.printing import graph_to_dot
+    from cytensor.debug.printing import graph_to_dot
     x = T.vector("x")
     s = theano.shared(np.ones(3), "s")
     f = theano.function([x], T.log(1 + T.exp(x)) * s)

@@ -18,8 +18,8 @@ import atexit
 import sys
 from collections import defaultdict
 
-from .config import config
-from .graph import user_trace
+from ..config import config
+from ..graph import user_trace
 
 
 class ProfileStats:

@@ -5,8 +5,8 @@ current value, and a function's ``updates`` write new values after a call.
 """
 import numpy as np
 
-from .graph import Variable
-from .tensor.type import TensorType, TensorVariable
+from ..graph import Variable
+from .type import TensorType, TensorVariable
 
 
 class SharedVariable(Variable):

@@ -17,9 +17,9 @@ after its condition has picked the branch (``lazy_branches``).
 """
 import time
 
-from .config import config
-from .graph import Constant, ancestors, format_trace
-from .sharedvalue import SharedVariable
+from ..config import config
+from ..graph import Constant, ancestors, format_trace
+from ..tensor.sharedvar import SharedVariable
 
 
 class Schedule:
@@ -148,7 +148,7 @@ def lazy_branches(fgraph, nodes):
     (in that order) whose side it feeds alone; an IfElse inside a branch is
     claimed with it and stays lazy within it.
     """
-    from .ifelse import IfElse
+    from ..tensor.ifelse import IfElse
     owner = {}                  # claimed node -> (IfElse, side)
     position = {node: k for k, node in enumerate(nodes)}
     lazy = {}
@@ -212,7 +212,7 @@ def node_context(node, cells=None, position=None):
     lines.append("Created at (the line of your code that built this node):")
     lines.extend("  " + line for line in format_trace(node, all_frames=high).splitlines())
     if high:
-        from .printing import debugprint
+        from ..debug.printing import debugprint
         lines.append("The node and its inputs:")
         lines.append(debugprint(node, file="str", print_type=True, depth=3))
     else:

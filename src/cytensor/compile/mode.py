@@ -8,7 +8,7 @@ wraps every node's thunk in checks.
 """
 import copy
 
-from .config import config
+from ..config import config
 
 # Theano's linker names, for code written for Theano: all run the kernels.
 _LINKER_ALIASES = {"cvm": "cy", "vm": "cy", "c": "cy", "c|py": "cy", "cvm_nogc": "cy",
@@ -49,7 +49,7 @@ class Mode:
         return new
 
     def rewrites(self):
-        from .rewriting import selected
+        from ..rewriting import selected
         return selected(self.optimizer, self.included, self.excluded)
 
     def rewrite(self, fgraph):
@@ -58,7 +58,7 @@ class Mode:
         Test values are off meanwhile: rewrites build nodes from variables
         that carry none, and a test value is for the user's graph anyway.
         """
-        from .rewriting import rewrite_graph
+        from ..rewriting import rewrite_graph
         with config.change_flags(compute_test_value="off"):
             rewrite_graph(fgraph, self.rewrites())
 
@@ -73,7 +73,7 @@ class Mode:
 
 
 def predefined_modes():
-    from .debugmode import DebugMode, NanGuardMode
+    from ..debug.debugmode import DebugMode, NanGuardMode
     return {
         "FAST_RUN": Mode(optimizer="fast_run", name="FAST_RUN"),
         "FAST_COMPILE": Mode(optimizer="fast_compile", name="FAST_COMPILE"),

@@ -5,7 +5,7 @@ import pytest
 
 import cytensor as theano
 import cytensor.tensor as T
-from cytensor.mode import Mode
+from cytensor.compile.mode import Mode
 
 PY = Mode(linker="py")
 MODES = [None, PY]

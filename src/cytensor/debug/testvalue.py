@@ -19,8 +19,8 @@ on a failure).
 """
 import warnings
 
-from .config import config
-from .graph import Constant, format_trace
+from ..config import config
+from ..graph import Constant, format_trace
 
 
 class TestValueError(ValueError):

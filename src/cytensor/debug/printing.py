@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 
-from .graph import Apply, Constant, Variable, toposort
+from ..graph import Apply, Constant, Variable, toposort
 
 
 # ---------------------------------------------------------------------------
@@ -223,7 +223,7 @@ def _leaf(var):
 
 
 def _neg_precedence():
-    from .tensor.elemwise_table import ELEMWISE
+    from ..tensor.elemwise_table import ELEMWISE
     return ELEMWISE["neg"].precedence
 
 
@@ -278,7 +278,7 @@ def _run_program(program, args):
 
 def _apply_row(name, dtype, args):
     """One elementwise operation: infix, prefix or call, from its table row."""
-    from .tensor.elemwise_table import ELEMWISE
+    from ..tensor.elemwise_table import ELEMWISE
     if name == "identity" and dtype:
         return _call(dtype, args)                       # a cast: float32(x)
     row = ELEMWISE[name]
@@ -519,8 +519,8 @@ def graph_to_dot(fct, compact=True, with_ids=False, high_contrast=True,
 def before_rewrites(fn):
     """The compiled Function ``fn`` compiled again without rewrites: its
     ``maker.fgraph`` is the graph the rewrites started from."""
-    from .function import function
-    from .mode import Mode
+    from ..function import function
+    from ..compile.mode import Mode
     return function(**dict(fn.definition, mode=Mode(optimizer=None), profile=False))
 
 
@@ -550,7 +550,7 @@ def pydotprint(fct, outfile=None, format=None, compact=True, with_ids=False,
         if ext in ("png", "svg", "pdf", "dot", "jpg", "jpeg", "gif", "ps", "eps"):
             format = ext
         else:
-            from .config import config
+            from ..config import config
             format = config.pydotprint_format
     format = format.lower()
     text = graph_to_dot(fct, compact=compact, with_ids=with_ids,

@@ -7,7 +7,7 @@ import pytest
 import cytensor as theano
 import cytensor.tensor as T
 from cytensor import function, shared
-from cytensor.mode import Mode
+from cytensor.compile.mode import Mode
 from cytensor.rewriting import REGISTRY
 from cytensor.tensor.elemwise import DimShuffle, Elemwise
 from cytensor.tensor.math import Dot, Reduce

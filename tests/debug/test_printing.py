@@ -10,8 +10,8 @@ import cytensor as theano
 import cytensor.tensor as T
 from cytensor.config import change_flags
 from cytensor.graph import Apply, Op
-from cytensor.printing import _char_id, debugprint, graph_to_dot, pp, pydotprint
-from cytensor.profiling import ProfileStats
+from cytensor.debug.printing import _char_id, debugprint, graph_to_dot, pp, pydotprint
+from cytensor.debug.profiling import ProfileStats
 from cytensor.rewriting import FunctionGraph
 from cytensor.tensor.elemwise import Elemwise, Program
 

@@ -7,7 +7,7 @@ before n, and ``nstreams`` (how many parallel GPU streams) is accepted and
 has nothing to choose.  The numbers differ from Theano's, as RandomStreams'
 do.
 """
-from ..tensor.shared_randomstreams import RandomStreams
+from .shared_randomstreams import RandomStreams
 
 
 class MRG_RandomStreams(RandomStreams):

@@ -6,8 +6,8 @@ import pytest
 
 import cytensor as theano
 import cytensor.tensor as T
-from cytensor.ifelse import ifelse
-from cytensor.mode import Mode
+from cytensor.tensor.ifelse import ifelse
+from cytensor.compile.mode import Mode
 
 
 def test_picks_a_branch_whose_shape_may_differ():

@@ -29,9 +29,9 @@ import copy
 
 import numpy as np
 
-from .config import config
-from .linker import Schedule, describe_value
-from .mode import Mode
+from ..config import config
+from ..compile.linker import Schedule, describe_value
+from ..compile.mode import Mode
 
 # (rtol, atol) by dtype: kernels may sum in another order than NumPy and use
 # vectorised transcendental functions, which differ in the last bits.
@@ -96,7 +96,7 @@ class DebugMode(Mode):
     def rewrite(self, fgraph):
         """Keep a copy of the graph as it was, to run it beside the rewritten one."""
         if self.check_rewrites:
-            from .rewriting import FunctionGraph
+            from ..rewriting import FunctionGraph
             fgraph.unrewritten = FunctionGraph(fgraph.inputs, fgraph.outputs)
         super().rewrite(fgraph)
 
@@ -304,7 +304,7 @@ class NanGuardMode(Mode):
             else big_is_error
 
     def link(self, fgraph):
-        from .graph import Constant
+        from ..graph import Constant
         graph_inputs = set(fgraph.inputs) | {          # shared variables too
             v for node in fgraph.toposort() for v in node.inputs
             if v.owner is None and not isinstance(v, Constant)}

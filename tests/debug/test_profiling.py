@@ -11,8 +11,8 @@ import pytest
 import cytensor as theano
 import cytensor.tensor as T
 from cytensor.config import change_flags
-from cytensor.printing import graph_to_dot
-from cytensor.profiling import ProfileStats, print_at_exit
+from cytensor.debug.printing import graph_to_dot
+from cytensor.debug.profiling import ProfileStats, print_at_exit
 
 NO_REWRITES = theano.Mode(optimizer=None)
 

@@ -1,0 +1,52 @@
+"""Theano's names for cytensor's modules, in one place.
+
+Code written for Theano imports modules by paths that cytensor lays out
+differently (``theano.scan_module``, ``theano.sandbox.rng_mrg``,
+``theano.tensor.signal.downsample``, ``theano.printing``...).  ``THEANO_PATHS``
+maps each such path, spelled under ``cytensor``, to the module that now
+holds its contents; ``install()`` (called by ``cytensor/__init__``) makes
+every one of them importable and reachable as an attribute of its parent
+package, so ``import cytensor as theano`` keeps those imports working.
+Only this package knows the old names.
+"""
+import importlib
+import sys
+import types
+
+# Theano's module path (under cytensor) -> the module that provides it.
+THEANO_PATHS = {
+    "cytensor.scan_module": "cytensor.compat.scan_module",
+    "cytensor.sandbox.rng_mrg": "cytensor.compat.rng_mrg",
+    "cytensor.tensor.signal.downsample": "cytensor.compat.downsample",
+    "cytensor.tensor.shared_randomstreams": "cytensor.compat.shared_randomstreams",
+    "cytensor.printing": "cytensor.debug.printing",
+    "cytensor.ifelse": "cytensor.tensor.ifelse",
+    "cytensor.sharedvalue": "cytensor.tensor.sharedvar",
+    "cytensor.compile.sharedvalue": "cytensor.tensor.sharedvar",
+    "cytensor.compile.debugmode": "cytensor.debug.debugmode",
+    "cytensor.compile.profiling": "cytensor.debug.profiling",
+    "cytensor.compile.nanguardmode": "cytensor.debug.debugmode",
+}
+
+
+def _parent_package(name):
+    """The module ``name`` (a package path), made as an empty package if
+    Theano had a package there and cytensor has none (``sandbox``)."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError:
+        package = types.ModuleType(name, f"Theano's ``{name}`` package (compatibility).")
+        package.__path__ = []
+        sys.modules[name] = package
+        grandparent, _, leaf = name.rpartition(".")
+        setattr(_parent_package(grandparent), leaf, package)
+        return package
+
+
+def install():
+    """Register every path in THEANO_PATHS as an alias of its module."""
+    for theano_path, real in THEANO_PATHS.items():
+        module = importlib.import_module(real)
+        parent, _, leaf = theano_path.rpartition(".")
+        sys.modules[theano_path] = module
+        setattr(_parent_package(parent), leaf, module)

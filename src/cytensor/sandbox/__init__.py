@@ -1,1 +1,0 @@
-"""Theano's ``theano.sandbox``: only ``rng_mrg``, which later tutorials import."""
