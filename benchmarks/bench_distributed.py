@@ -95,7 +95,7 @@ def _slowest_gradient_per_step(tasks):
         key = str(task["key"])
         if not key.startswith("cytensor-gradient"):
             continue
-        step = key.split("-")[2]
+        step = key.rsplit("-", 1)[0]        # cytensor-gradient-<run>-<step>-<part>
         seconds = sum(s["stop"] - s["start"] for s in task["startstops"]
                       if s["action"] == "compute")
         per_step[step] = max(per_step.get(step, 0.0), seconds)

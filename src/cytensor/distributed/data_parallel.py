@@ -18,6 +18,9 @@ update waits for all gradients, so it is never applied half-way.  A step
 that cannot finish raises ``WorkerFailure`` naming the worker and leaves the
 parameters as they were.
 """
+import itertools
+import uuid
+
 import numpy as np
 
 import dask.array as da
@@ -81,6 +84,10 @@ class DataParallel:
                                         name="data_parallel_update")
         self._key = ship(self.gradient_function, self.client)
         self._shards = None
+        # Task keys never repeat (a retried step gets new ones): a key the
+        # scheduler still remembers would hand back that task's old result.
+        self._task_prefix = f"cytensor-gradient-{uuid.uuid4().hex[:8]}"
+        self._step_tasks = itertools.count()
 
     # --- one step -----------------------------------------------------------
     def step(self, *batch):
@@ -89,11 +96,11 @@ class DataParallel:
         batch = [np.asarray(b) for b in batch]
         _check_rows(batch, len(self.inputs))
         workers = self._workers()
-        values = self._param_values()
+        values, n = self._param_values(), next(self._step_tasks)
         futures = [self.client.submit(_part_gradient, self._key, values,
                                       *[b[lo:hi] for b in batch],
                                       workers=[w], allow_other_workers=True, pure=False,
-                                      key=f"cytensor-gradient-{self.steps_done}-{k}")
+                                      key=f"{self._task_prefix}-{n}-{k}")
                    for k, (w, (lo, hi)) in enumerate(zip(workers, _shard_bounds(len(batch[0]),
                                                                                 len(workers))))
                    if hi > lo]
@@ -118,10 +125,10 @@ class DataParallel:
         costs = []
         for epoch in range(epochs):
             for k, start in enumerate(range(0, longest, b)):
-                values = self._param_values()
+                values, n = self._param_values(), next(self._step_tasks)
                 futures = [self.client.submit(_shard_gradient, self._key, values, start,
                                               start + b, *shard, pure=False,
-                                              key=f"cytensor-gradient-{self.steps_done}-{s}")
+                                              key=f"{self._task_prefix}-{n}-{s}")
                            for s, (shard, rows) in enumerate(zip(self._shards, self._shard_rows))
                            if start < rows]
                 costs.append(self._finish_step(futures))
