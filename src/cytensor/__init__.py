@@ -29,7 +29,8 @@ from .debug.debugmode import DebugMode, NanGuardMode         # noqa: F401
 from .function import In, Out, function                      # noqa: F401
 from .debug.profiling import ProfileStats                    # noqa: F401
 from .debug.printing import pp                               # noqa: F401
-from .scan import scan                                       # noqa: F401
+from .scan import scan, map, reduce, foldl, foldr            # noqa: F401,A004
+from .op_from_graph import OpFromGraph                       # noqa: F401
 from . import compat                                         # noqa: F401
 from .compat.param import Param                              # noqa: F401
 

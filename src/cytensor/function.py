@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from .config import config
-from .graph import Constant, Variable, ancestors, graph_inputs
+from .graph import Constant, MissingInputError, Variable, ancestors, graph_inputs
 from .compile.mode import get_mode
 from .rewriting import FunctionGraph, Trace
 from .tensor.sharedvar import SharedVariable
@@ -33,10 +33,6 @@ def _refs(holder):
 
 
 _ONLY_HOLDER = _refs([None, object()])   # _refs when nothing but holder refers to it
-
-
-class MissingInputError(ValueError):
-    """The outputs depend on a variable that is not given to the function."""
 
 
 class UnusedInputError(ValueError):

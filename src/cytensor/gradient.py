@@ -12,6 +12,7 @@ import numpy as np
 
 from .config import config
 from .graph import Apply, Constant, Op, Variable, ancestors, graph_inputs, toposort
+from .tensor.math import clip
 from .tensor.type import FLOAT_DTYPES, TensorType, as_tensor_variable
 
 
@@ -267,6 +268,51 @@ def disconnected_grad(x):
     return _GradientBarrier("disconnected")(x)
 
 
+class GradClip(_GradientBarrier):
+    """Identity on values; the gradient passing back is clipped to [lower, upper]."""
+
+    __props__ = ("lower", "upper")
+
+    def __init__(self, lower, upper):
+        if not lower <= upper:
+            raise ValueError(f"grad_clip: the lower bound {lower} is above the upper bound "
+                             f"{upper}")
+        self.lower, self.upper = lower, upper
+
+    def grad(self, inputs, output_grads):
+        return [clip(output_grads[0], self.lower, self.upper)]
+
+    def R_op(self, inputs, eval_points):
+        return list(eval_points)       # the forward function is the identity
+
+
+class GradScale(_GradientBarrier):
+    """Identity on values; the gradient passing back is multiplied by ``multiplier``."""
+
+    __props__ = ("multiplier",)
+
+    def __init__(self, multiplier):
+        self.multiplier = multiplier
+
+    def grad(self, inputs, output_grads):
+        return [output_grads[0] * self.multiplier]
+
+    def R_op(self, inputs, eval_points):
+        return list(eval_points)
+
+
+def grad_clip(x, lower_bound, upper_bound):
+    """x, whose gradient is clipped elementwise to [lower_bound, upper_bound]
+    (to tame exploding gradients, e.g. through an RNN)."""
+    return GradClip(lower_bound, upper_bound)(x)
+
+
+def grad_scale(x, multiplier):
+    """x, whose gradient is multiplied by ``multiplier`` (a number or a scalar
+    variable); a negative one reverses it, as gradient-reversal layers do."""
+    return GradScale(multiplier)(x)
+
+
 # ---------------------------------------------------------------------------
 # Checking gradients numerically
 # ---------------------------------------------------------------------------
@@ -372,3 +418,7 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
                     f"disagrees with finite differences at index {worst}: symbolic "
                     f"{s[worst] if s.size else s}, numeric {n[worst] if n.size else n} "
                     f"(abs_tol {abs_tol}, rel_tol {rel_tol})")
+
+
+# The R- and L-operators build on grad; gradient.Rop and gradient.Lop, as in Theano.
+from .rop import Lop, Rop                                        # noqa: E402,F401

@@ -19,6 +19,11 @@ from .config import config
 _ids = itertools.count()
 
 
+class MissingInputError(ValueError):
+    """A graph needs a variable that was not given to it (to a function, or
+    to scan with strict=True)."""
+
+
 class Scratchpad:
     """A free-form namespace (``var.tag``, ``node.tag``) for annotations."""
 
@@ -59,6 +64,8 @@ class Variable:
         self.auto_name = f"{type.__class__.__name__[0].lower()}{next(_ids)}"
 
     def __str__(self):
+        if config.print_test_value and hasattr(self.tag, "test_value"):
+            return str(self.tag.test_value)     # Theano's print_test_value
         if self.name is not None:
             return self.name
         if self.owner is not None:

@@ -17,10 +17,11 @@ How it works, in three parts:
    ``L + k`` rows after row t, L being the number of initial rows.  When
    fn returns ``until(condition)``, the step also computes the condition,
    and the loop stops after the first step where it is true; the outputs
-   keep the rows of the steps that ran.  A random stream's generator state
-   that fn draws from (a shared variable) is carried like a fed-back
-   output, so each step draws new numbers; its last value is the update
-   scan returns, which advances the stream between calls.
+   keep the rows of the steps that ran.  A shared variable that fn updates
+   (fn returns {shared: new value}), and the generator state of a random
+   stream fn draws from, is carried like a fed-back output, so each step
+   sees the value the previous one left; its last value is the update
+   scan returns, which ``function`` writes back.
 
 3. The gradient (backpropagation through time) is another scan, going
    backwards over the steps.  Each backward step differentiates the inner
@@ -30,7 +31,8 @@ How it works, in three parts:
    that output, and, for each non-sequence, the running sum of its
    gradient.  Only their last values are wanted, so they are *final-only*
    outputs: the op keeps just the rows their taps read (a ring buffer), and
-   memory does not grow with the number of steps.
+   memory does not grow with the number of steps.  With truncate_gradient=k
+   the backward loop covers only the last k steps.
 """
 from collections import OrderedDict
 
@@ -38,10 +40,11 @@ import numpy as np
 
 from . import gradient
 from .config import config
-from .graph import Apply, Constant, Op, clone_replace, graph_inputs, toposort
+from .graph import (Apply, Constant, MissingInputError, Op, clone_replace, graph_inputs,
+                    toposort)
 from .tensor.basic import Shape_i, concatenate, shape_padleft, zeros_like
 from .tensor.sharedvar import SharedVariable
-from .tensor.math import cast, minimum
+from .tensor.math import cast, maximum, minimum
 from .tensor.random import RandomVariable
 from .tensor.subtensor import inc_subtensor, set_subtensor
 from .tensor.type import TensorType, as_tensor_variable
@@ -62,37 +65,88 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     """Apply ``fn`` step by step over ``sequences``, feeding outputs back.
 
     fn is called as fn(*sequence taps, *output taps, *non_sequences), and
-    returns its outputs, optionally followed by ``until(condition)``.
+    returns its outputs, optionally with updates (a dict {shared variable:
+    its value after this step}, as in ``(outputs, updates)``) and followed by
+    ``until(condition)``.
     sequences: tensors iterated over their first axis, or
         ``dict(input=x, taps=[-1, 0, 1])`` to see several elements per step.
     outputs_info: one entry per output of fn: None (not fed back), an initial
         state (fn sees the previous output), or ``dict(initial=x0, taps=[-2,
         -1])``, x0 then holding the needed past values along its first axis.
-    non_sequences: values every step sees whole.
+    non_sequences: values every step sees whole.  fn receives these very
+        variables (as in Theano), so it may differentiate with respect to them.
     n_steps: the number of steps (an int or a symbolic integer scalar);
         default: the length of the shortest sequence.
+    truncate_gradient: -1 (backpropagate through every step), or k > 0:
+        the gradient goes back through the last k steps only (truncated
+        BPTT); what came before them is held constant, so earlier sequence
+        rows and the initial state get zero gradient unless those steps read them.
     go_backwards: iterate the sequences from their end.
     mode: how to compile one step (default: config.mode; the op cannot see the
         mode of the function it ends up in).
-    strict: raise if fn uses a variable it was not given.
+    strict: raise MissingInputError if fn uses a shared variable that is not
+        in non_sequences (and that it does not update).
     Returns (outputs, updates): outputs has one tensor per output of fn, of
-    shape (steps run,) + the shape one step returns; updates maps the state
-    of each random stream fn draws from to its state after the loop (pass
-    it to function(updates=...), else every call draws the same numbers).
+    shape (steps run,) + the shape one step returns; updates maps each shared
+    variable that fn updates, and the state of each random stream fn draws
+    from, to its value after the last step (pass it to function(updates=...),
+    else the shared variables stay as they were).
     """
-    if truncate_gradient != -1:
-        raise NotImplementedError(
-            f"{_label(name)}: truncate_gradient={truncate_gradient} is not supported; "
-            "only truncate_gradient=-1 (backpropagation through every step)")
+    if (isinstance(truncate_gradient, bool)
+            or not isinstance(truncate_gradient, (int, np.integer))
+            or not (truncate_gradient == -1 or truncate_gradient > 0)):
+        raise ValueError(f"{_label(name)}: truncate_gradient must be -1 (backpropagation "
+                         "through every step) or a positive number of steps, got "
+                         f"{truncate_gradient!r}")
     return _scan(fn, sequences, outputs_info, non_sequences, n_steps, go_backwards, mode,
-                 name, strict, return_list)
+                 name, strict, return_list, truncate_gradient=int(truncate_gradient))
 
 
 scan.until = until          # Theano code may write theano.scan.until
 
 
+# Theano's names: map and reduce shadow the builtins in this module, whose
+# code therefore uses neither builtin.
+def map(fn, sequences, non_sequences=None, truncate_gradient=-1, go_backwards=False,
+        mode=None, name=None):
+    """fn applied to each step of ``sequences``, no output fed back (Theano's
+    ``theano.map``, like Python's map).  Returns (outputs, updates)."""
+    return scan(fn, sequences=sequences, outputs_info=[], non_sequences=non_sequences,
+                truncate_gradient=truncate_gradient, go_backwards=go_backwards, mode=mode,
+                name=name)
+
+
+def reduce(fn, sequences, outputs_info, non_sequences=None, go_backwards=False, mode=None,
+           name=None):
+    """Like Python's reduce: scan, keeping only each output's value after the
+    last step.  Returns (outputs, updates)."""
+    outputs, updates = scan(fn, sequences=sequences, outputs_info=outputs_info,
+                            non_sequences=non_sequences, go_backwards=go_backwards, mode=mode,
+                            name=name)
+    if isinstance(outputs, list):
+        return [out[-1] for out in outputs], updates
+    return outputs[-1], updates
+
+
+def foldl(fn, sequences, outputs_info, non_sequences=None, mode=None, name=None):
+    """reduce from the first element to the last (Haskell's foldl)."""
+    return reduce(fn, sequences, outputs_info, non_sequences, go_backwards=False, mode=mode,
+                  name=name)
+
+
+def foldr(fn, sequences, outputs_info, non_sequences=None, mode=None, name=None):
+    """reduce from the last element to the first (Haskell's foldr)."""
+    return reduce(fn, sequences, outputs_info, non_sequences, go_backwards=True, mode=mode,
+                  name=name)
+
+
+# cytensor.scan is this function once the package is imported, so that
+# cytensor.scan.map and the others are found there as well.
+scan.map, scan.reduce, scan.foldl, scan.foldr = map, reduce, foldl, foldr
+
+
 def _scan(fn, sequences, outputs_info, non_sequences, n_steps, go_backwards, mode, name,
-          strict, return_list, final_only=()):
+          strict, return_list, truncate_gradient=-1, final_only=()):
     """scan(), where the outputs numbered in ``final_only`` give only their last
     value: the gradient's own loop sums into such outputs."""
     where = _label(name)
@@ -103,12 +157,10 @@ def _scan(fn, sequences, outputs_info, non_sequences, n_steps, go_backwards, mod
     state_inner = [[_step_placeholder(initial, per_tap_axis=taps != (-1,),
                                       label=f"{initial.name}[t{k:+d}]")
                     for k in taps] for initial, taps in outputs_info]
+    tap_inner = seq_inner + [v for taps in state_inner for v in taps]
     nonseq_values = [as_tensor_variable(v) for v in _as_list(non_sequences)]
-    nonseq_inner = [v if isinstance(v, Constant) else v.type(v.name) for v in nonseq_values]
-
-    inner_args = seq_inner + [v for taps in state_inner for v in taps] + nonseq_inner
     with config.change_flags(compute_test_value="off"):
-        outputs, condition = _step_outputs(fn(*inner_args), where)
+        outputs, updates, condition = _step_outputs(fn(*tap_inner, *nonseq_values), where)
     if not outputs_info:
         outputs_info = [(None, ())] * len(outputs)
     if len(outputs) != len(outputs_info):
@@ -119,42 +171,49 @@ def _scan(fn, sequences, outputs_info, non_sequences, n_steps, go_backwards, mod
         if taps:
             _check_state_type(out, initial, taps, i, where)
     conditions = [condition] if condition is not None else []
-    draws = _random_draws(outputs + conditions, inner_args, where)
-    rng_states, next_states = list(draws), list(draws.values())
-    for state in rng_states:
+    draws = _random_draws(outputs + list(updates.values()) + conditions,
+                          tap_inner + nonseq_values, where)
+    for state, next_state in draws.items():
         # Its default update is one draw, made outside the loop; the update
         # scan returns takes its place (without it the state stays put).
         state.default_update = None
-    step_graph = outputs + next_states + conditions
+        updates.setdefault(state, next_state)
+    carried = list(updates)          # shared variables carried from step to step
+    step_graph = outputs + list(updates.values()) + conditions
 
-    # Variables fn used without receiving them become inputs as well.
-    received = set(inner_args) | set(rng_states)
-    implicit = [v for v in graph_inputs(step_graph)
-                if v.owner is None and not isinstance(v, Constant) and v not in received]
-    if strict and implicit:
-        raise ValueError(f"{where}: strict=True, but fn uses {', '.join(map(str, implicit))} "
-                         "without receiving it; pass it in non_sequences")
-    rng_inner = [v.type(v.name) for v in rng_states]
-    implicit_inner = [v.type(v.name) for v in implicit]
-    step_graph, _ = clone_replace(step_graph, dict(zip(rng_states + implicit,
-                                                       rng_inner + implicit_inner)))
-    outputs, next_states, conditions = _groups(step_graph, len(outputs), len(next_states))
+    # The non-sequences, and variables fn used without receiving them, become
+    # the op's inputs; in the step graph each is replaced by a placeholder.
+    passed = [v for v in nonseq_values if not isinstance(v, Constant) and v not in updates]
+    blockers = set(tap_inner) | set(passed) | set(carried)
+    implicit = [v for v in graph_inputs(step_graph, blockers)
+                if v not in blockers and not isinstance(v, Constant)]
+    missing = [v for v in implicit if isinstance(v, SharedVariable)]
+    if strict and missing:
+        raise MissingInputError(
+            f"{where}: strict=True, but fn uses {', '.join(str(v) for v in missing)} without "
+            "receiving it; pass it to fn in non_sequences")
+    outer = carried + passed + implicit
+    inner = [v.type(v.name) for v in outer]
+    step_graph, _ = clone_replace(step_graph, dict(zip(outer, inner)))
+    outputs, next_states, conditions = _groups(step_graph, len(outputs), len(carried))
 
-    n_taps = len(seq_inner) + sum(len(taps) for taps in state_inner)
-    nonseq_inner = [v for v in nonseq_inner if not isinstance(v, Constant)]
-    op = Scan(inner_args[:n_taps] + rng_inner + nonseq_inner + implicit_inner,
-              outputs + next_states, n_sequences=len(seq_inner),
-              output_taps=[taps for _, taps in outputs_info] + [(-1,)] * len(rng_states),
-              final_only=final_only, until=(conditions or [None])[0], name=name, mode=mode)
+    n_outputs = len(outputs)
+    op = Scan(tap_inner + inner, outputs + next_states, n_sequences=len(seq_inner),
+              output_taps=[taps for _, taps in outputs_info] + [(-1,)] * len(carried),
+              final_only=tuple(final_only) + tuple(range(n_outputs, n_outputs + len(carried))),
+              until=(conditions or [None])[0], truncate_gradient=truncate_gradient,
+              name=name, mode=mode)
     initial_outer = [_initial_rows(initial, taps) for initial, taps in outputs_info if taps]
-    initial_outer += [shape_padleft(state) for state in rng_states]
-    nonseq_outer = [v for v in nonseq_values if not isinstance(v, Constant)] + implicit
-    results = op(n, *seq_outer, *initial_outer, *nonseq_outer)   # computes test values
+    initial_outer += [shape_padleft(state) for state in carried]
+    results = op(n, *seq_outer, *initial_outer, *passed, *implicit)   # computes test values
     results, final_states = _groups(results if isinstance(results, list) else [results],
-                                    len(outputs))
-    updates = OrderedDict((state, states[-1]) for state, states in zip(rng_states,
-                                                                       final_states))
-    return (results[0] if len(results) == 1 and not return_list else results), updates
+                                    n_outputs)
+    updates = OrderedDict(zip(carried, final_states))
+    if not results:
+        results = [] if return_list else None
+    elif len(results) == 1 and not return_list:
+        results = results[0]
+    return results, updates
 
 
 # ---------------------------------------------------------------------------
@@ -272,37 +331,61 @@ def _initial_rows(initial, taps):
 
 
 def _step_outputs(result, where):
-    """fn's outputs as a list of tensors, and the condition of its ``until``
-    (None without one); updates are refused."""
+    """fn's outputs as a list of tensors, its updates as an OrderedDict
+    {shared variable: value after the step}, and the condition of its
+    ``until`` (None without one).  fn may return them in any order, as
+    Theano allows: outputs, (outputs, updates), (updates, outputs), each
+    optionally with an ``until``."""
+    parts = list(result) if isinstance(result, tuple) else [result]
+    conditions = [p for p in parts if isinstance(p, until)]
+    update_parts = [p for p in parts if _is_updates(p)]
+    rest = [p for p in parts if not isinstance(p, until) and not _is_updates(p)]
+    if len(conditions) > 1 or len(update_parts) > 1:
+        raise ValueError(f"{where}: fn returned more than one "
+                         f"{'until' if len(conditions) > 1 else 'set of updates'}")
+    if len(rest) == 1 and isinstance(rest[0], (list, tuple)):
+        rest = list(rest[0])
     condition = None
-    if isinstance(result, until):
-        result = (result,)
-    if isinstance(result, (tuple, list)) and result and isinstance(result[-1], until):
-        condition, rest = result[-1].condition, result[:-1]
-        result = rest[0] if len(rest) == 1 else tuple(rest)
+    if conditions:
+        condition = conditions[0].condition
         if condition.ndim != 0:
             raise TypeError(f"{where}: until's condition must be a scalar, got {condition} "
                             f"of type {condition.type}")
-    updates = None
-    if isinstance(result, dict):
-        result, updates = [], result
-    elif isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict):
-        result, updates = result
-    elif isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], dict):
-        updates, result = result
-    if updates:
-        raise NotImplementedError(
-            f"{where}: fn returned updates (for {', '.join(map(str, updates))}); updates "
-            "made inside scan are not supported")
     outputs = []
-    for k, out in enumerate(_as_list(result)):
+    for k, out in enumerate(rest):
         try:
             outputs.append(as_tensor_variable(out))
         except (TypeError, ValueError):
             raise TypeError(f"{where}: fn's output {k} is {out!r}, not a tensor") from None
-    if not outputs:
-        raise ValueError(f"{where}: fn returned no output")
-    return outputs, condition
+    updates = _checked_updates(update_parts[0] if update_parts else {}, where)
+    if not outputs and not updates:
+        raise ValueError(f"{where}: fn returned no output and no update")
+    return outputs, updates, condition
+
+
+def _is_updates(part):
+    """A dict, or a list of (shared variable, value) pairs."""
+    if isinstance(part, dict):
+        return True
+    return (isinstance(part, list) and bool(part)
+            and all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], SharedVariable)
+                    for p in part))
+
+
+def _checked_updates(updates, where):
+    """The updates fn returned, each value of its shared variable's type."""
+    checked = OrderedDict()
+    for var, value in (updates.items() if isinstance(updates, dict) else updates):
+        if not isinstance(var, SharedVariable):
+            raise TypeError(f"{where}: fn returned an update for {var}, which is not a "
+                            "shared variable; only shared variables can be updated")
+        value = as_tensor_variable(value)
+        if value.dtype != var.dtype or value.ndim != var.ndim:
+            raise TypeError(f"{where}: fn's update of {var} ({var.type}) is {value} of type "
+                            f"{value.type}; an update must keep its shared variable's dtype "
+                            f"and number of dimensions (T.cast(value, '{var.dtype}')?)")
+        checked[var] = value
+    return checked
 
 
 def _random_draws(step_graph, inner_args, where):
@@ -346,11 +429,12 @@ class Scan(Op):
     when it is not fed back.  final_only: the outputs that give only their
     last value, not one row per step; the loop then keeps just the rows the
     taps read.  until: an inner scalar that stops the loop after the first
-    step where it is true (None: run n_steps steps).
+    step where it is true (None: run n_steps steps).  truncate_gradient: -1,
+    or how many of the last steps the gradient goes back through.
     """
 
     def __init__(self, inner_inputs, inner_outputs, n_sequences, output_taps, final_only=(),
-                 until=None, name=None, mode=None):
+                 until=None, truncate_gradient=-1, name=None, mode=None):
         self.inner_inputs, self.inner_outputs = list(inner_inputs), list(inner_outputs)
         self.n_sequences = n_sequences
         self.output_taps = [tuple(taps) for taps in output_taps]
@@ -359,6 +443,7 @@ class Scan(Op):
         self.n_state_taps = sum(len(taps) for taps in self.output_taps)
         self.final_only = frozenset(final_only)
         self.until = until
+        self.truncate_gradient = truncate_gradient
         self.name, self.mode = name, mode
         self._functions = {}
 
@@ -523,6 +608,8 @@ class Scan(Op):
         n, seqs, initials, nonseqs = self._split(inputs)
         results = self._every_step().make_node(*inputs).outputs
         steps = n if self.until is None else results[0].shape[0]    # the steps that ran
+        # Truncated BPTT: only steps first..steps-1 are differentiated.
+        first = 0 if self.truncate_gradient == -1 else maximum(steps - self.truncate_gradient, 0)
         differentiable = [i for i, o in enumerate(self.inner_outputs)
                           if o.dtype.startswith("float")]
         windowed = [i for i in self.recurrent if i in differentiable]
@@ -574,23 +661,37 @@ class Scan(Op):
         carried = [zeros_like(initial_of[i]) for i in windowed] + [
             zeros_like(nonseqs[m]) for m in float_nonseqs]
         backward, _ = _scan(
-            backward_step, sequences=[s[:steps] for s in seqs] + past + cotangent_seqs,
+            backward_step, sequences=[s[first:steps] for s in seqs] + [
+                x[first:] for x in past + cotangent_seqs],
             outputs_info=carried + [None] * len(float_seqs), non_sequences=list(nonseqs),
-            n_steps=steps, go_backwards=True, mode=self.mode, strict=False, return_list=True,
+            n_steps=steps - first, go_backwards=True, mode=self.mode, strict=False, return_list=True,
             name=f"grad_of_{self.name or 'scan'}", final_only=range(len(carried)))
         backward = iter(backward)
 
         input_grads = [None] * len(inputs)
         first_initial = 1 + len(seqs)
         for i in windowed:
-            input_grads[first_initial + self.recurrent.index(i)] = next(backward)
+            input_grads[first_initial + self.recurrent.index(i)] = self._initial_grad(
+                next(backward), first, self.lags[i])
         first_nonseq = first_initial + len(initials)
         for m in float_nonseqs:
             input_grads[first_nonseq + m] = next(backward)
         for j in float_seqs:
             rows = next(backward)[::-1]
-            input_grads[1 + j] = inc_subtensor(zeros_like(seqs[j])[:steps], rows)
+            input_grads[1 + j] = inc_subtensor(zeros_like(seqs[j])[first:steps], rows)
         return input_grads
+
+    @staticmethod
+    def _initial_grad(window, first, lag):
+        """The gradient of an output's initial rows, from the window the
+        backward loop ends with: it holds the gradients of buffer rows
+        first..first+lag-1, of which only those below lag are initial rows
+        (all, without truncation: first is 0)."""
+        if isinstance(first, int) and first == 0:
+            return window
+        skipped = minimum(first, lag)
+        padded = concatenate([zeros_like(window), window])
+        return padded[lag - skipped:2 * lag - skipped]
 
     def _every_step(self):
         """This scan with every output giving one row per step, as the gradient
@@ -598,7 +699,8 @@ class Scan(Op):
         if not self.final_only:
             return self
         return Scan(self.inner_inputs, self.inner_outputs, self.n_sequences, self.output_taps,
-                    until=self.until, name=self.name, mode=self.mode)
+                    until=self.until, truncate_gradient=self.truncate_gradient,
+                    name=self.name, mode=self.mode)
 
 
 def _cast_like(value, like):

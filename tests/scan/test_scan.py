@@ -516,18 +516,11 @@ def test_strict_refuses_variables_not_passed_in():
         theano.scan(lambda x_t: x_t * W, sequences=T.dmatrix("x"), strict=True)
 
 
-def test_updates_and_two_draws_from_one_state_are_refused():
+def test_two_draws_from_one_state_are_refused():
     x = T.dvector("x")
-    counter = theano.shared(np.int64(0), "counter")
-    with pytest.raises(NotImplementedError, match="scan: fn returned updates"):
-        theano.scan(lambda x_t: (x_t, {counter: counter + 1}), sequences=x)
     noise = RandomStreams(1).normal(())
     twice = lambda x_t: x_t * noise + x_t * noise.owner.op(noise.rng, [], 0.0, 1.0)[1]  # noqa
     with pytest.raises(NotImplementedError, match="scan 'n': fn draws twice from the "
                                                   "random state rng_state"):
         theano.scan(twice, sequences=x, name="n")
 
-
-def test_truncate_gradient_is_not_supported():
-    with pytest.raises(NotImplementedError, match="truncate_gradient=3"):
-        theano.scan(lambda x_t: x_t, sequences=T.dvector("x"), truncate_gradient=3)

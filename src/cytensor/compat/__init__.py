@@ -15,6 +15,7 @@ import types
 
 # Theano's module path (under cytensor) -> the module that provides it.
 THEANO_PATHS = {
+    "cytensor.theano": "cytensor",       # Theano's package names itself: from theano import theano
     "cytensor.scan_module": "cytensor.compat.scan_module",
     "cytensor.sandbox.rng_mrg": "cytensor.compat.rng_mrg",
     "cytensor.tensor.signal.downsample": "cytensor.compat.downsample",
@@ -26,6 +27,31 @@ THEANO_PATHS = {
     "cytensor.compile.debugmode": "cytensor.debug.debugmode",
     "cytensor.compile.profiling": "cytensor.debug.profiling",
     "cytensor.compile.nanguardmode": "cytensor.debug.debugmode",
+    "cytensor.compile.monitormode": "cytensor.debug.monitormode",
+    "cytensor.compile.function_module": "cytensor.function",
+    "cytensor.compile.io": "cytensor.function",
+    "cytensor.compile.ops": "cytensor.compat.compile_ops",
+    "cytensor.gof": "cytensor.compat.gof",
+    "cytensor.gof.graph": "cytensor.compat.gof_graph",
+    "cytensor.gof.utils": "cytensor.compat.gof_utils",
+    "cytensor.scalar": "cytensor.compat.scalar",
+    "cytensor.tests.unittest_tools": "cytensor.compat.unittest_tools",
+}
+
+# Names Theano code reads from a module that cytensor lays out differently:
+# module -> {Theano's name: the module that defines it under that name}.
+THEANO_NAMES = {
+    "cytensor.compile": {
+        **dict.fromkeys(("function", "In", "Out", "Function", "FunctionMaker"),
+                        "cytensor.function"),
+        **dict.fromkeys(("Mode", "get_mode", "get_default_mode", "predefined_modes"),
+                        "cytensor.compile.mode"),
+        **dict.fromkeys(("SharedVariable", "shared"), "cytensor.tensor.sharedvar"),
+        **dict.fromkeys(("DebugMode", "NanGuardMode"), "cytensor.debug.debugmode"),
+        "MonitorMode": "cytensor.debug.monitormode",
+        "ProfileStats": "cytensor.debug.profiling",
+        "as_op": "cytensor.compat.compile_ops",
+    },
 }
 
 
@@ -44,9 +70,14 @@ def _parent_package(name):
 
 
 def install():
-    """Register every path in THEANO_PATHS as an alias of its module."""
+    """Register every path in THEANO_PATHS as an alias of its module, and put
+    the names of THEANO_NAMES where Theano code looks for them."""
     for theano_path, real in THEANO_PATHS.items():
         module = importlib.import_module(real)
         parent, _, leaf = theano_path.rpartition(".")
         sys.modules[theano_path] = module
         setattr(_parent_package(parent), leaf, module)
+    for target, names in THEANO_NAMES.items():
+        module = importlib.import_module(target)
+        for name, source in names.items():
+            setattr(module, name, getattr(importlib.import_module(source), name))

@@ -1,5 +1,17 @@
 """Theano's ``RandomStreams``: a RandomStream with Theano's argument order
-(size first, then the parameters) and Theano's default dtypes."""
+(size first, then the parameters), Theano's default dtypes and Theano's
+numbers.
+
+Theano seeded a NumPy ``RandomState(seed)`` for the stream, and each new
+random variable got its own ``RandomState`` seeded with the next
+``randint(2**30)`` of it; ``seed(s)`` redid that for every variable in
+creation order.  Drawing then called the RandomState's legacy methods.
+This stream does the same (its states are MT19937 states), so a script
+gets the numbers it got under Theano.  ``cytensor.tensor.random.RandomStream``
+keeps cytensor's own PCG64 generator.
+"""
+import numpy as np
+
 from ..config import config
 from ..tensor.random import RandomStream
 
@@ -7,8 +19,12 @@ from ..tensor.random import RandomStream
 class RandomStreams(RandomStream):
     """``srng = RandomStreams(seed=234); rv = srng.uniform((2, 2))``."""
 
-    def __init__(self, seed=None):
-        super().__init__(seed)
+    generator = "mt19937"
+
+    @staticmethod
+    def _seeder(seed):
+        master = np.random.RandomState(seed)
+        return lambda: int(master.randint(2 ** 30))
 
     def uniform(self, size=(), low=0.0, high=1.0, ndim=None, dtype=None):
         return self.gen("uniform", size, dtype or config.floatX, low, high)

@@ -93,3 +93,8 @@ def get_mode(mode):
     if mode not in modes:
         raise ValueError(f"unknown mode {mode!r}; use one of {sorted(modes)} or a Mode")
     return modes[mode]
+
+
+def get_default_mode():
+    """The Mode that config.mode names (Theano's compile.mode.get_default_mode)."""
+    return get_mode(None)

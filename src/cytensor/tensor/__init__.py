@@ -39,6 +39,7 @@ _DTYPES = {"b": "int8", "w": "int16", "i": "int32", "l": "int64", "f": "float32"
 
 
 from ..gradient import grad, hessian, jacobian                   # noqa: E402,F401  (T.grad)
+from ..rop import Lop, Rop                                        # noqa: E402,F401
 
 
 def _floatx_constructor(kind, shape):

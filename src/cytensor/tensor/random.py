@@ -21,28 +21,109 @@ from .basic import as_shape_vector
 from .type import TensorType, as_tensor_variable
 
 _MASK64 = (1 << 64) - 1
-_BITGEN = np.random.PCG64(0)          # reused: its state is set before every draw
-_GENERATOR = np.random.Generator(_BITGEN)
 
 
-def state_from_seed(seed_sequence):
-    """The state array of a PCG64 generator seeded by ``seed_sequence``."""
-    return _state_array(np.random.PCG64(seed_sequence).state)
+class PCG64States:
+    """cytensor's own generator: NumPy's PCG64 behind a Generator.
+
+    The state array: the 128-bit state and increment as four uint64 words,
+    then has_uint32 and uinteger.
+    """
+
+    name = "pcg64"
+    _bitgen = np.random.PCG64(0)          # reused: its state is set before every draw
+    _numpy = np.random.Generator(_bitgen)
+    draws = {
+        "uniform": lambda rng, size, low, high: rng.uniform(low, high, size),
+        "normal": lambda rng, size, loc, scale: rng.normal(loc, scale, size),
+        "binomial": lambda rng, size, n, p: rng.binomial(n, p, size),
+        "integers": lambda rng, size, low, high: rng.integers(low, high, size=size),
+        "choice": lambda rng, size, a, replace, *p: rng.choice(
+            _int_or_array(a), size, bool(replace), p[0] if p else None),
+        "permutation": lambda rng, size, x: rng.permutation(_int_or_array(x)),
+        # Theano's permutation(size, n): one shuffled range(n) for each index of size
+        "permutations": lambda rng, size, n: rng.permuted(
+            np.tile(np.arange(int(n)), (size or ()) + (1,)), axis=-1),
+    }
+
+    @classmethod
+    def from_seed(cls, seed):
+        return cls._array(np.random.PCG64(seed).state)
+
+    @classmethod
+    def _array(cls, state):
+        s, inc = state["state"]["state"], state["state"]["inc"]
+        return np.array([s >> 64, s & _MASK64, inc >> 64, inc & _MASK64,
+                         state["has_uint32"], state["uinteger"]], dtype=np.uint64)
+
+    @classmethod
+    def load(cls, array):
+        """The shared Generator, set to the state held in ``array``."""
+        a = [int(v) for v in array]
+        cls._bitgen.state = {"bit_generator": "PCG64",
+                             "state": {"state": (a[0] << 64) | a[1],
+                                       "inc": (a[2] << 64) | a[3]},
+                             "has_uint32": a[4], "uinteger": a[5]}
+        return cls._numpy
+
+    @classmethod
+    def save(cls):
+        return cls._array(cls._bitgen.state)
 
 
-def _state_array(state):
-    s, inc = state["state"]["state"], state["state"]["inc"]
-    return np.array([s >> 64, s & _MASK64, inc >> 64, inc & _MASK64,
-                     state["has_uint32"], state["uinteger"]], dtype=np.uint64)
+class MT19937States:
+    """Theano's generator: a NumPy RandomState (MT19937), whose legacy
+    methods give the numbers Theano's RandomStreams gave for the same seeds.
+
+    The state array: the 624 key words, then pos, has_gauss and the cached
+    gaussian's float64 bits.
+    """
+
+    name = "mt19937"
+    _numpy = np.random.RandomState(0)
+    draws = {
+        "uniform": lambda rng, size, low, high: rng.uniform(low, high, size),
+        "normal": lambda rng, size, loc, scale: rng.normal(loc, scale, size),
+        "binomial": lambda rng, size, n, p: rng.binomial(n, p, size),
+        "integers": lambda rng, size, low, high: rng.randint(low, high, size),
+        "choice": lambda rng, size, a, replace, *p: rng.choice(
+            _int_or_array(a), size, bool(replace), p[0] if p else None),
+        "permutation": lambda rng, size, x: rng.permutation(_int_or_array(x)),
+        # as Theano drew them: one permutation per index of size, in C order
+        "permutations": lambda rng, size, n: np.array(
+            [rng.permutation(int(n)) for _ in np.ndindex(*(size or ()))]
+        ).reshape((size or ()) + (int(n),)),
+    }
+
+    @classmethod
+    def from_seed(cls, seed):
+        return cls._array(np.random.RandomState(seed).get_state(legacy=True))
+
+    @classmethod
+    def _array(cls, state):
+        _, keys, pos, has_gauss, gauss = state
+        tail = np.array([pos, has_gauss, np.float64(gauss).view(np.uint64)], dtype=np.uint64)
+        return np.concatenate([keys.astype(np.uint64), tail])
+
+    @classmethod
+    def load(cls, array):
+        gauss = np.uint64(array[626]).view(np.float64)
+        cls._numpy.set_state(("MT19937", array[:624].astype(np.uint32), int(array[624]),
+                              int(array[625]), float(gauss)))
+        return cls._numpy
+
+    @classmethod
+    def save(cls):
+        return cls._array(cls._numpy.get_state(legacy=True))
 
 
-def _generator(array):
-    """The shared Generator, set to the state held in ``array``."""
-    a = [int(v) for v in array]
-    _BITGEN.state = {"bit_generator": "PCG64",
-                     "state": {"state": (a[0] << 64) | a[1], "inc": (a[2] << 64) | a[3]},
-                     "has_uint32": a[4], "uinteger": a[5]}
-    return _GENERATOR
+GENERATORS = {g.name: g for g in (PCG64States, MT19937States)}
+_STATE_LENGTHS = {6: PCG64States, 627: MT19937States}
+
+
+def state_from_seed(seed, generator="pcg64"):
+    """The state array of ``generator`` seeded by ``seed``."""
+    return GENERATORS[generator].from_seed(seed)
 
 
 class GeneratorState(np.ndarray):
@@ -52,7 +133,7 @@ class GeneratorState(np.ndarray):
     ``get_value(borrow=True)`` they change the shared state itself."""
 
     def seed(self, seed=None):
-        self[:] = state_from_seed(seed)
+        self[:] = _STATE_LENGTHS[len(self)].from_seed(seed)
 
     def get_state(self):
         return np.array(self)
@@ -68,20 +149,6 @@ class GeneratorStateSharedVariable(TensorSharedVariable):
         return super().get_value(borrow, return_internal_type).view(GeneratorState)
 
 
-DISTRIBUTIONS = {
-    "uniform": lambda rng, size, low, high: rng.uniform(low, high, size),
-    "normal": lambda rng, size, loc, scale: rng.normal(loc, scale, size),
-    "binomial": lambda rng, size, n, p: rng.binomial(n, p, size),
-    "integers": lambda rng, size, low, high: rng.integers(low, high, size=size),
-    "choice": lambda rng, size, a, replace, *p: rng.choice(_int_or_array(a), size,
-                                                           bool(replace), p[0] if p else None),
-    "permutation": lambda rng, size, x: rng.permutation(_int_or_array(x)),
-    # Theano's permutation(size, n): one shuffled range(n) for each index of size
-    "permutations": lambda rng, size, n: rng.permuted(
-        np.tile(np.arange(int(n)), (size or ()) + (1,)), axis=-1),
-}
-
-
 def _int_or_array(a):
     """NumPy reads a 0-d array as a sequence here; a number means range(a)."""
     return int(a) if a.ndim == 0 else a
@@ -91,12 +158,13 @@ class RandomVariable(Op):
     """(state, size, *params) -> (next state, sample) for one distribution.
 
     size: an int64 vector (empty: the shape the parameters broadcast to).
+    generator: a key of GENERATORS, the kind of state the op reads.
     """
 
-    __props__ = ("dist", "dtype", "ndim")
+    __props__ = ("dist", "dtype", "ndim", "generator")
 
-    def __init__(self, dist, dtype, ndim):
-        self.dist, self.dtype, self.ndim = dist, dtype, ndim
+    def __init__(self, dist, dtype, ndim, generator="pcg64"):
+        self.dist, self.dtype, self.ndim, self.generator = dist, dtype, ndim, generator
 
     def __str__(self):
         return f"RandomVariable{{{self.dist},{self.dtype}}}"
@@ -109,13 +177,14 @@ class RandomVariable(Op):
 
     def perform(self, node, inputs, output_storage):
         state, size, params = inputs[0], inputs[1], inputs[2:]
-        rng = _generator(state)
+        generator = GENERATORS[self.generator]
+        rng = generator.load(state)
         size = tuple(int(s) for s in size) or None
         try:
-            value = DISTRIBUTIONS[self.dist](rng, size, *params)
+            value = generator.draws[self.dist](rng, size, *params)
         except ValueError as e:
             raise ValueError(f"random {self.dist} with size {size}: {e}") from None
-        output_storage[0][0] = _state_array(_BITGEN.state)
+        output_storage[0][0] = generator.save()
         output_storage[1][0] = np.asarray(value, dtype=self.dtype)
 
     def reference(self, node, *inputs):
@@ -131,19 +200,28 @@ class RandomStream:
     """A source of random variables with one seed (PyTensor's RandomStream).
 
     Each variable it makes has its own generator state, seeded from the
-    stream's seed in creation order.
+    stream's seed in creation order: PCG64 states seeded by spawned
+    SeedSequences.  Subclasses change ``generator`` and ``_seeder``.
     """
+
+    generator = "pcg64"
 
     def __init__(self, seed=None):
         self.default_seed = seed
         self.state_updates = []            # (shared state, next state) per variable
-        self._seeds = np.random.SeedSequence(seed)
+        self._seeds = self._seeder(seed)
+
+    @staticmethod
+    def _seeder(seed):
+        """A function giving the seed of each next variable's state."""
+        sequence = np.random.SeedSequence(seed)
+        return lambda: sequence.spawn(1)[0]
 
     def seed(self, seed=None):
         """Restart every state of this stream from ``seed`` (default: the first seed)."""
-        self._seeds = np.random.SeedSequence(self.default_seed if seed is None else seed)
+        self._seeds = self._seeder(self.default_seed if seed is None else seed)
         for state, _ in self.state_updates:
-            state.set_value(state_from_seed(self._seeds.spawn(1)[0]), borrow=True)
+            state.set_value(state_from_seed(self._seeds(), self.generator), borrow=True)
 
     def updates(self):
         """The (state, next state) pairs, for ``function(updates=...)`` by hand."""
@@ -163,10 +241,10 @@ class RandomStream:
             ndim = max(1, params[0].ndim)
         elif dist == "permutations":
             ndim += 1
-        state = GeneratorStateSharedVariable(TensorType("uint64", shape=(None,)),
-                                             state_from_seed(self._seeds.spawn(1)[0]),
-                                             name="rng_state", borrow=True)
-        next_state, value = RandomVariable(dist, np.dtype(dtype).name, ndim)(
+        state = GeneratorStateSharedVariable(
+            TensorType("uint64", shape=(None,)),
+            state_from_seed(self._seeds(), self.generator), name="rng_state", borrow=True)
+        next_state, value = RandomVariable(dist, np.dtype(dtype).name, ndim, self.generator)(
             state, size_vec, *params)
         state.default_update = next_state
         value.rng = state                 # Theano's rv.rng

@@ -11,6 +11,7 @@ from ... import kernels
 from ...kernels import _nnet
 from ...graph import Apply, Constant, Op
 from .. import math as tm
+from ..basic import shape_padleft
 from ..type import FLOAT_DTYPES, TensorType, as_tensor_variable, constant, upcast_to_float
 
 # ---------------------------------------------------------------------------
@@ -217,13 +218,25 @@ class SoftmaxGrad(Op):
         return [input_shapes[1]]
 
 
-def softmax(x, axis=-1):
-    """Softmax along ``axis`` (the last one by default, the rows of a matrix)."""
+def _theano_rows(x, axis):
+    """Without an axis, Theano 1.0's rule: the rows, and a vector becomes a
+    1 x n row (code written for Theano indexes the result as a matrix)."""
+    x = as_tensor_variable(x)
+    if axis is None:
+        return (shape_padleft(x) if x.ndim == 1 else x), -1
+    return x, axis
+
+
+def softmax(x, axis=None):
+    """Softmax along ``axis``; by default along the rows, a vector giving a
+    1 x n row as in Theano 1.0 (pass ``axis=-1`` to keep a vector a vector)."""
+    x, axis = _theano_rows(x, axis)
     return Softmax(axis, False)(x)
 
 
-def log_softmax(x, axis=-1):
-    """log(softmax(x)), computed stably."""
+def log_softmax(x, axis=None):
+    """log(softmax(x)), computed stably; ``axis`` as for softmax."""
+    x, axis = _theano_rows(x, axis)
     return Softmax(axis, True)(x)
 
 
