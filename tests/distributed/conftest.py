@@ -19,3 +19,10 @@ def client():
     yield client
     client.close()
     cluster.close()
+
+
+@pytest.fixture(autouse=True)
+def two_workers(client):
+    """Each test starts with both workers running: one killed by an earlier test
+    may still be restarting (its nanny starts a fresh process)."""
+    client.wait_for_workers(2, timeout=120)
