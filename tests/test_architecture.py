@@ -36,7 +36,8 @@ STAGES = [
     ("compile", ["cytensor.compile", "cytensor.function"]),
     ("debug", ["cytensor.debug"]),
     ("compat", ["cytensor.compat"]),
-    ("api", ["cytensor=", "cytensor.tensor=", "cytensor.sysinfo", "cytensor.examples"]),
+    ("api", ["cytensor=", "cytensor.tensor=", "cytensor.sysinfo", "cytensor.threadpool",
+             "cytensor.distributed", "cytensor.examples"]),
 ]
 
 # The stages that must import nothing of the package but themselves.

@@ -20,6 +20,7 @@ from .config import config, change_flags                     # noqa: F401
 from . import kernels                                        # noqa: F401
 config.watch("openmp_threads",                               # 0: OpenMP's default
              lambda n: kernels.set_num_threads(n) if n > 0 else None)
+from . import threadpool                                     # noqa: F401
 from .graph import Apply, Constant, Op, Variable, clone      # noqa: F401
 from . import tensor                                         # noqa: F401
 from .tensor import dot                                      # noqa: F401
