@@ -212,7 +212,19 @@ def _inert_converter(default):
 
 
 class Config:
-    """Attribute access to the flags: ``config.floatX``, ``config.warn.round``."""
+    """The configuration flags, read and set as attributes (``config.floatX``).
+
+    Flags come from ``CYTENSOR_FLAGS``, from ``~/.cytensorrc`` (or the files
+    in ``CYTENSORRC``), or are set in code; ``print(config)`` lists them.
+    Dotted Theano names read as attributes too: ``config.warn.round``.
+
+    Examples
+    --------
+    >>> from cytensor import config
+    >>> with theano.change_flags(floatX="float32"):
+    ...     print(config.floatX, T.matrix().dtype)
+    float32 float32
+    """
 
     def __init__(self):
         object.__setattr__(self, "_values", {})

@@ -31,12 +31,48 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
          null_gradients="raise"):
     """Symbolic gradient of the scalar ``cost`` with respect to ``wrt``.
 
-    wrt: a variable or a list of them (returns a variable or a list).
-    consider_constant: variables whose value is treated as constant.
-    disconnected_inputs: 'raise', 'warn' or 'ignore' when a ``wrt`` does not
-    influence the cost; return_disconnected: 'zero' (zeros), 'None' or
-    'disconnected' for those.  known_grads: {variable: gradient} to start
-    from instead of (or besides) the cost.
+    Reverse mode: walks the graph from ``cost`` back to ``wrt`` and adds the
+    nodes of each op's ``grad``; the result is a graph like any other.
+
+    Parameters
+    ----------
+    cost : scalar TensorVariable
+        What to differentiate (may be None if ``known_grads`` is given).
+    wrt : Variable or list of Variable
+        The variables to differentiate with respect to.
+    consider_constant : list of Variable, optional
+        Variables whose value is treated as constant.
+    disconnected_inputs : 'raise', 'warn' or 'ignore'
+        What to do when a ``wrt`` does not influence the cost.
+    add_names : bool
+        Name the gradients ``(d<cost>/d<wrt>)`` when both have names.
+    known_grads : dict, optional
+        ``{variable: gradient}`` to start from instead of (or besides) the
+        cost.
+    return_disconnected : 'zero', 'None' or 'disconnected'
+        What to return for a disconnected ``wrt``.
+    null_gradients : 'raise' or 'return'
+        What to do with a gradient that is not defined.
+
+    Returns
+    -------
+    Variable or list of Variable
+        One gradient per ``wrt``, of its type; a list if ``wrt`` is a list.
+
+    Raises
+    ------
+    DisconnectedInputError
+        If a ``wrt`` does not influence the cost and
+        ``disconnected_inputs='raise'``.
+    TypeError
+        If ``cost`` is not a scalar.
+
+    Examples
+    --------
+    >>> x = T.dscalar("x")
+    >>> g = theano.grad(x ** 3, x)
+    >>> theano.function([x], g)(2.0)
+    array(12.)
     """
     if cost is not None:
         cost = as_tensor_variable(cost)
@@ -358,16 +394,43 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
                 rel_tol=None, mode=None, cast_to_output_type=False):
     """Check the symbolic gradient of ``fun`` at the points ``pt`` numerically.
 
-    fun takes symbolic tensors (one per point) and returns a tensor; its
-    output is projected on a random direction to get a scalar, whose
-    gradient is compared with central finite differences.  Raises
-    GradientError naming the input and the worst element on mismatch.
+    The output of ``fun`` is projected on a random direction to get a
+    scalar, whose gradient is compared with central finite differences.
 
-    out_type: dtype of the random projection, and so of the scalar cost the
-        finite differences are taken of.  The default, float64, adds no
+    Parameters
+    ----------
+    fun : callable
+        Takes symbolic tensors (one per point) and returns a tensor.
+    pt : list of numpy.ndarray
+        The point to check at, one array per argument of ``fun``.
+    n_tests : int
+        How many random projections to try.
+    rng : numpy.random.Generator or RandomState, optional
+        Draws the projections.
+    eps : float, optional
+        The finite-difference step (default by dtype).
+    out_type : str, optional
+        Dtype of the random projection, and so of the scalar cost the
+        finite differences are taken of. The default, float64, adds no
         rounding of its own; 'float32' checks at float32 precision.
-    cast_to_output_type: as in Theano, give the projection the output's own
-        dtype (float32 for a float32 function) instead of float64.
+    abs_tol, rel_tol : float, optional
+        Tolerances (default by dtype).
+    mode : str or Mode, optional
+        How to compile the functions compared.
+    cast_to_output_type : bool
+        As in Theano, give the projection the output's own dtype (float32
+        for a float32 function) instead of float64.
+
+    Raises
+    ------
+    GradientError
+        Naming the input and the worst element, when the gradients differ.
+
+    Examples
+    --------
+    >>> from cytensor.gradient import verify_grad
+    >>> verify_grad(lambda x: T.tanh(x) * x, [numpy.array([0.5, -1.0, 2.0])],
+    ...             rng=numpy.random.default_rng(0))
     """
     from .function import function
     rng = rng if rng is not None else np.random.default_rng(42)

@@ -288,9 +288,23 @@ def diff_report(expected, got, rtol, atol, names=("expected", "got"), n_shown=5)
 class NanGuardMode(Mode):
     """Raise at the first node that produces nan, inf or a huge value.
 
-    nan_is_error, inf_is_error, big_is_error (|x| > 1e10): default from
-    config.NanGuardMode__*.  The graph's inputs and shared values are
-    checked too, where a node first reads them.
+    The graph's inputs and shared values are checked too, where a node
+    first reads them.
+
+    Parameters
+    ----------
+    nan_is_error, inf_is_error, big_is_error : bool, optional
+        Which values are errors (big: ``abs(x) > 1e10``); each defaults to
+        the flag ``config.NanGuardMode__nan_is_error`` and its siblings.
+
+    Examples
+    --------
+    >>> x = T.dvector("x")
+    >>> f = theano.function([x], T.log(x), mode=theano.NanGuardMode())
+    >>> f(numpy.array([-1.0]))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    cytensor.debug.debugmode.NanGuardError: ...
     """
 
     def __init__(self, nan_is_error=None, inf_is_error=None, big_is_error=None,
