@@ -40,8 +40,8 @@ import numpy as np
 
 from . import gradient
 from .config import config
-from .graph import (Apply, Constant, MissingInputError, Op, clone_replace, graph_inputs,
-                    toposort)
+from .graph import (Apply, Constant, LaterStages, MissingInputError, Op, clone_replace,
+                    graph_inputs, toposort)
 from .tensor.basic import Shape_i, concatenate, shape_padleft, zeros_like
 from .tensor.sharedvar import SharedVariable
 from .tensor.math import cast, maximum, minimum
@@ -532,15 +532,10 @@ class Scan(Op):
         """The compiled step (once per linker): 'cy' in the scan's mode, 'py' for
         the NumPy reference."""
         if linker not in self._functions:
-            from .function import Out, function
-            from .compile.mode import Mode, get_mode
-            mode = get_mode(self.mode)
-            if linker == "py":
-                mode = Mode(linker="py", optimizer=mode.optimizer)
             step_outputs = self.inner_outputs + ([self.until] if self.until is not None else [])
-            outputs = [Out(o, borrow=True) for o in step_outputs]   # copied by _loop
-            step = function(self.inner_inputs, outputs, mode=mode, on_unused_input="ignore",
-                            name=f"{self} step")
+            step = LaterStages.compile_inner_graph(self.inner_inputs, step_outputs, self.mode,
+                                                   linker, borrow=True,   # copied by _loop
+                                                   name=f"{self} step")
             step.trust_input = True        # perform passes arrays of the right types
             self._functions[linker] = step
         return self._functions[linker]

@@ -12,8 +12,11 @@ import numpy as np
 from .. import kernels
 from ..graph import Apply, Op, Variable
 from ..kernels import _nnet
+from .basic import zeros_like
+from .math import clip
 from .subtensor import IncSubtensorBase, inc_subtensor_grad
 from .type import TensorType, as_tensor_variable
+from .variable import provide
 
 
 def _split(x, index):
@@ -117,6 +120,8 @@ def _leading_rows(x, index):
     if not arrays:
         return None
     arrays = np.broadcast_arrays(*arrays)
+    if arrays[0].size == 0:
+        return None                              # no rows to move: NumPy's empty result
     rows = np.zeros(arrays[0].shape, dtype=np.intp)
     for a, arr in enumerate(arrays):
         idx = np.array(arr, dtype=np.intp).reshape(-1)
@@ -166,7 +171,6 @@ class AdvancedSubtensor(Op):
         return (np.array(x[_numpy_index(self.template, values)]),)
 
     def grad(self, inputs, output_grads):
-        from .basic import zeros_like
         x, indices = inputs[0], inputs[1:]
         (g,) = output_grads
         if not x.dtype.startswith("float"):
@@ -254,7 +258,6 @@ def take(a, indices, axis=None, mode="raise"):
     of the flattened array).  An index out of range is an error with
     mode='raise', taken modulo the length with 'wrap', moved to the nearest
     end with 'clip'."""
-    from .math import clip
     if mode not in ("raise", "wrap", "clip"):
         raise ValueError(f"take: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
     a, indices = as_tensor_variable(a), as_tensor_variable(indices)
@@ -266,3 +269,6 @@ def take(a, indices, axis=None, mode="raise"):
     elif mode == "clip":
         indices = clip(indices, 0, a.shape[axis] - 1)
     return advanced_subtensor(a, (slice(None),) * axis + (indices,))
+
+
+provide(advanced_subtensor=advanced_subtensor)

@@ -5,10 +5,14 @@ import functools
 import numpy as np
 
 from .. import kernels
+from ..config import config
+from ..kernels._blas import dot_matrices
+from ..kernels._reduce import REDUCE_OPS, reduce_c_contiguous
 from ..graph import Apply, Op
-from .elemwise import DimShuffle, Elemwise
+from .elemwise import Cast, DimShuffle, Elemwise, sum_to_shape_of
 from .elemwise_table import ELEMWISE
 from .type import DISCRETE_DTYPES, FLOAT_DTYPES, TensorType, as_tensor_variable, upcast
+from .variable import ops, provide   # ops: alloc and reshape, from basic.py above
 
 # ---------------------------------------------------------------------------
 # Elementwise functions, one per table row
@@ -69,10 +73,9 @@ def iround(x, mode=None):
 
 def cast(x, dtype):
     """Convert ``x`` to ``dtype`` (floats to ints truncate, as in NumPy)."""
-    from ..config import config
     x = as_tensor_variable(x)
     dtype = config.floatX if dtype == "floatX" else np.dtype(dtype).name
-    return x if x.dtype == dtype else elemwise_op("identity", dtype)(x)
+    return x if x.dtype == dtype else Cast(dtype)(x)
 
 
 # Rows redefined by hand: add and mul take any number of terms, the others
@@ -219,7 +222,6 @@ class Reduce(Op):
                 or axes != list(range(axes[0], axes[-1] + 1)) \
                 or node.inputs[0].dtype not in ("float32", "float64"):
             return general
-        from ..kernels._reduce import REDUCE_OPS, reduce_c_contiguous
         opc, r0, r1 = REDUCE_OPS[self.op], axes[0], axes[-1] + 1
         out_num = np.dtype(node.outputs[0].dtype).num
         (x_cell,), (out_cell,) = input_cells, output_cells
@@ -232,22 +234,14 @@ class Reduce(Op):
         return thunk
 
     def reference(self, node, x):
-        out_dtype = node.outputs[0].dtype
-        if self.op in ("sum", "prod"):
-            ufunc = np.add if self.op == "sum" else np.multiply
-            acc = self.acc_dtype or _default_acc_dtype(node.inputs[0].dtype)
-            with np.errstate(all="ignore"):        # inf - inf is nan, as in the kernel
-                total = ufunc.reduce(x, axis=self.axis, dtype=acc)
-            return (np.asarray(total).astype(out_dtype),)
-        fn = {"max": np.max, "min": np.min, "all": np.all, "any": np.any}[self.op]
-        return (np.asarray(fn(x, axis=self.axis), dtype=out_dtype),)
+        return (_reduce_reference(self.op, self.axis, self.acc_dtype, x,
+                                  node.outputs[0].dtype),)
 
     def grad(self, inputs, output_grads):
         (x,), (g,) = inputs, output_grads
         if self.op in ("all", "any") or not x.dtype.startswith("float"):
             return [None]
-        from .basic import alloc
-        g_wide = alloc(_keepdims(g, x, self.axis), *x.shape)
+        g_wide = ops.alloc(_keepdims(g, x, self.axis), *x.shape)
         if self.op == "sum":
             return [cast(g_wide, x.dtype)]
         out_wide = _keepdims(self(x), x, self.axis)
@@ -272,36 +266,59 @@ class FusedReduce(Op):
 
     def __init__(self, program, op, axis, dtype):
         self.program, self.op, self.axis, self.dtype = program, op, tuple(axis), dtype
+        self.elementwise = Elemwise(program)       # the reduced program, unreduced
+
+    def __getstate__(self):
+        return {"program": self.program, "op": self.op, "axis": self.axis, "dtype": self.dtype}
+
+    def __setstate__(self, state):
+        self.__init__(**state)
 
     def __str__(self):
         return f"{self.op.capitalize()}{{axis={list(self.axis)}}}[{self.program}]"
 
     def make_node(self, *inputs):
-        elementwise = Elemwise(self.program).make_node(*inputs)
+        elementwise = self.elementwise.make_node(*inputs)
         x = elementwise.outputs[0]
         shape = tuple(s for a, s in enumerate(x.type.shape) if a not in self.axis)
         return Apply(self, elementwise.inputs, [TensorType(self.dtype, shape=shape)()])
 
-    def _elemwise_node(self, node):
-        return Elemwise(self.program).make_node(*node.inputs)
+    def make_program_thunk(self, node, input_cells, output_cells, lowered):
+        """The node's one run-time implementation, given its program as
+        compile/lowering.py lowered it (None: NumPy runs the node)."""
+        if lowered is None:
+            return super().make_thunk(node, input_cells, output_cells)
+        code, n_regs, compute = lowered.code, lowered.n_registers, lowered.compute
+        op, axis, run = self.op, self.axis, kernels.elemwise_reduce
+        out_dtype = node.outputs[0].type.numpy_dtype
+        (out_cell,) = output_cells
 
-    def perform(self, node, inputs, output_storage):
-        elementwise = self._elemwise_node(node)
-        code, n_regs, _, compute = elementwise.op._kernel(elementwise)
-        output_storage[0][0] = kernels.elemwise_reduce(
-            code, n_regs, list(inputs), self.op, self.axis,
-            node.outputs[0].type.numpy_dtype, compute)
+        def thunk():
+            out_cell[0] = run(code, n_regs, [c[0] for c in input_cells], op, axis,
+                              out_dtype, compute)
+        return thunk
 
     def reference(self, node, *inputs):
-        elementwise = self._elemwise_node(node)
-        (value,) = elementwise.op.reference(elementwise, *inputs)
-        reduce = Reduce(self.op, self.axis, self.dtype)     # the kernel's default accumulator
-        return reduce.reference(reduce.make_node(elementwise.outputs[0]), value)
+        (value,) = self.elementwise.reference(node, *inputs)
+        # the kernel's default accumulator
+        return (_reduce_reference(self.op, self.axis, None, value, node.outputs[0].dtype),)
 
     def infer_shape(self, node, input_shapes):
-        elementwise = self._elemwise_node(node)
-        (shape,) = elementwise.op.infer_shape(elementwise, input_shapes)
+        (shape,) = self.elementwise.infer_shape(node, input_shapes)
         return [tuple(s for a, s in enumerate(shape) if a not in self.axis)]
+
+
+def _reduce_reference(op, axis, acc_dtype, x, out_dtype):
+    """NumPy's reduction ``op`` of array ``x`` (acc_dtype None: the default
+    accumulator)."""
+    if op in ("sum", "prod"):
+        ufunc = np.add if op == "sum" else np.multiply
+        acc = acc_dtype or _default_acc_dtype(x.dtype.name)
+        with np.errstate(all="ignore"):        # inf - inf is nan, as in the kernel
+            total = ufunc.reduce(x, axis=axis, dtype=acc)
+        return np.asarray(total).astype(out_dtype)
+    fn = {"max": np.max, "min": np.min, "all": np.all, "any": np.any}[op]
+    return np.asarray(fn(x, axis=axis), dtype=out_dtype)
 
 
 def _keepdims(reduced, x, axis):
@@ -428,7 +445,10 @@ def mean(x, axis=None, keepdims=False, dtype=None, acc_dtype=None):
     acc_dtype is that of the inner sum (see ``sum``)."""
     x = as_tensor_variable(x)
     axes = normalize_axis(axis, x.ndim)
-    out_dtype = dtype or ("float64" if not x.dtype.startswith("float") else x.dtype)
+    is_float = x.dtype.startswith("float")
+    out_dtype = dtype or ("float64" if not is_float else x.dtype)
+    if acc_dtype is None and not is_float:
+        acc_dtype = "float64"      # as NumPy: int64 [2**62]*3 must not wrap
     total = sum(x, axes, keepdims=keepdims, dtype=out_dtype, acc_dtype=acc_dtype)
     return true_div(total, cast(_reduced_count(x, axes), out_dtype))
 
@@ -491,7 +511,6 @@ class Dot(Op):
                 or dtype not in ("float32", "float64") \
                 or a_var.dtype != dtype or b_var.dtype != dtype:
             return general
-        from ..kernels._blas import dot_matrices
         (a_cell, b_cell), (out_cell,) = input_cells, output_cells
         if a_var.ndim == b_var.ndim:
             def thunk():
@@ -578,13 +597,12 @@ class Gemm(Op):
         general = super().make_thunk(node, input_cells, output_cells)
         c_cell, alpha_cell, a_cell, b_cell, beta_cell = input_cells
         (out_cell,) = output_cells
-        from ..kernels._blas import dot_matrices as lean
         inplace = self.inplace
 
         def thunk():
             C = c_cell[0]
-            out = lean(a_cell[0], b_cell[0], C if inplace else C.copy(),
-                       float(alpha_cell[0]), float(beta_cell[0]))
+            out = dot_matrices(a_cell[0], b_cell[0], C if inplace else C.copy(),
+                               float(alpha_cell[0]), float(beta_cell[0]))
             if out is None:
                 return general()
             out_cell[0] = out
@@ -613,7 +631,6 @@ def dot(a, b):
 
 def tensordot(a, b, axes=2):
     """Contract ``axes`` of a with those of b, by reshaping to one matrix product."""
-    from .basic import reshape
     a, b = as_tensor_variable(a), as_tensor_variable(b)
     if isinstance(axes, int):
         axes = [list(range(a.ndim - axes, a.ndim)), list(range(axes))]
@@ -624,10 +641,10 @@ def tensordot(a, b, axes=2):
     at = a.dimshuffle(a_free + a_axes)
     bt = b.dimshuffle(b_axes + b_free)
     k = _reduced_count(a, a_axes)
-    a2 = reshape(at, (-1, k))
-    b2 = reshape(bt, (k, -1))
+    a2 = ops.reshape(at, (-1, k))
+    b2 = ops.reshape(bt, (k, -1))
     out_shape = [a.shape[x] for x in a_free] + [b.shape[x] for x in b_free]
-    return reshape(_dot(a2, b2), out_shape, ndim=len(out_shape))
+    return ops.reshape(_dot(a2, b2), out_shape, ndim=len(out_shape))
 
 
 def outer(x, y):
@@ -668,7 +685,6 @@ class BatchedMatmul(Op):
         return (np.matmul(a, b).astype(node.outputs[0].dtype),)
 
     def grad(self, inputs, output_grads):
-        from .elemwise import sum_to_shape_of
         (a, b), (g,) = inputs, output_grads
         swap = list(range(a.ndim - 2)) + [a.ndim - 1, a.ndim - 2]
         ga = self(g, b.dimshuffle(swap))
@@ -715,4 +731,7 @@ __all__ = list(ELEMWISE) + [
     "iround", "cast", "add", "mul", "clip", "maximum", "minimum", "true_div", "divmod",
     "sum", "prod", "max", "min", "all", "any", "argmax", "argmin", "max_and_argmax",
     "mean", "var", "std", "dot", "tensordot", "outer", "matmul", "normalize_axis",
-    "Reduce", "Argmax", "Dot", "Gemm", "BatchedMatmul", "elemwise_op"]
+    "Reduce", "Argmax", "Dot", "Gemm", "BatchedMatmul", "Cast", "elemwise_op"]
+
+
+provide(**{name: globals()[name] for name in __all__})

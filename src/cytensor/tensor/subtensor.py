@@ -3,7 +3,11 @@ import numpy as np
 
 from .. import kernels
 from ..graph import Apply, Constant, Op, Variable
+from .basic import zeros_like
+from .elemwise import Program, sum_to_shape_of
+from .math import clip, maximum, sum as tsum, switch
 from .type import TensorType, as_tensor_variable
+from .variable import provide
 
 
 class Slot(int):
@@ -140,7 +144,6 @@ class Subtensor(Op):
         return (np.array(x[_numpy_index(self.template, values)]),)
 
     def grad(self, inputs, output_grads):
-        from .basic import zeros_like
         x, index_inputs = inputs[0], inputs[1:]
         (g,) = output_grads
         if not x.dtype.startswith("float"):
@@ -149,7 +152,6 @@ class Subtensor(Op):
         return [gx] + [None] * len(index_inputs)
 
     def infer_shape(self, node, input_shapes):
-        from .math import maximum
         xshape, values = input_shapes[0], node.inputs[1:]
         out = []
         for t, n in zip(self.template, xshape):
@@ -169,7 +171,6 @@ class Subtensor(Op):
 
 def _clamp(i, n):
     """A Python-style slice bound clamped into [0, n]."""
-    from .math import clip, switch
     return clip(switch(i < 0, i + n, i), 0, n) if not isinstance(i, int) else \
         (clip(i + n, 0, n) if i < 0 else clip(i, 0, n))
 
@@ -212,19 +213,34 @@ class IncSubtensor(IncSubtensorBase):
                             f"of dtype {x.dtype}; cast it first, e.g. .astype('{x.dtype}')")
         return Apply(self, [x, y] + index_inputs, [x.type()])
 
-    def perform(self, node, inputs, output_storage):
-        x, y, values = inputs[0], inputs[1], inputs[2:]
-        out = x.copy()
-        view = out[_numpy_index(self.template, values)]
-        if np.ndim(view) == 0 and not isinstance(view, np.ndarray):
-            view = out[_numpy_index(self.template, values) + (None,)].reshape(())
-        _check_value_shape(node, view.shape, y)
-        if self.set_instead_of_inc:
-            kernels.copy_into(view, y)
-        else:
-            kernels.elemwise(_ADD_CODE, 3, [view, y], [view.dtype], _compute(view.dtype),
-                             outputs=[view], out_shape=view.shape)
-        output_storage[0][0] = out
+    @property
+    def program(self):
+        """The add of y into x's part, as an elementwise program that the
+        compile stage lowers (compile/lowering.py); None when y replaces it."""
+        return None if self.set_instead_of_inc else _ADD_PROGRAM
+
+    def make_program_thunk(self, node, input_cells, output_cells, lowered):
+        """The node's one run-time implementation: a copy of x, whose part is
+        set to y (a broadcasting copy) or increased by it (the lowered add,
+        in place)."""
+        if lowered is None and not self.set_instead_of_inc:
+            return super().make_thunk(node, input_cells, output_cells)     # NumPy runs it
+        template, (out_cell,) = self.template, output_cells
+
+        def thunk():
+            x, y, values = input_cells[0][0], input_cells[1][0], [c[0] for c in input_cells[2:]]
+            out = x.copy()
+            view = out[_numpy_index(template, values)]
+            if np.ndim(view) == 0 and not isinstance(view, np.ndarray):
+                view = out[_numpy_index(template, values) + (None,)].reshape(())
+            _check_value_shape(node, view.shape, y)
+            if lowered is None:
+                kernels.copy_into(view, y)
+            else:
+                kernels.elemwise(lowered.code, lowered.n_registers, [view, y], [view.dtype],
+                                 lowered.compute, outputs=[view], out_shape=view.shape)
+            out_cell[0] = out
+        return thunk
 
     def reference(self, node, x, y, *values):
         out = x.copy()
@@ -243,8 +259,6 @@ class IncSubtensor(IncSubtensorBase):
 def inc_subtensor_grad(op, read, inputs, output_grads):
     """Gradients of x with x[index] increased (or set) by y, for basic and
     advanced indexing alike: ``read`` is the op that reads x[index]."""
-    from .elemwise import sum_to_shape_of
-    from .math import sum as tsum
     y, index_inputs = inputs[1], inputs[2:]
     (g,) = output_grads
     gx = type(op)(op.template, True)(g, 0, *index_inputs) if op.set_instead_of_inc else g
@@ -272,12 +286,7 @@ def _check_value_shape(node, target_shape, y):
                          + hint)
 
 
-_ADD_CODE = np.array([[kernels.OPCODES["add"], 2, 0, 1, -1]], dtype=np.int32)
-
-
-def _compute(dtype):
-    return np.dtype("float64" if dtype.kind == "f" and dtype.itemsize == 8 else
-                    "float32" if dtype.kind == "f" else "int64")
+_ADD_PROGRAM = Program(2, [("add", (0, 1), None)], [2])
 
 
 def subtensor(x, index):
@@ -350,3 +359,6 @@ class SpecifyShape(Op):
 
 def specify_shape(x, shape):
     return SpecifyShape(tuple(None if s is None else int(s) for s in shape))(x)
+
+
+provide(is_basic_index=is_basic_index, subtensor=subtensor, specify_shape=specify_shape)

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..config import config
 from ..graph import Constant, Type, Variable
-from .variable import TensorOperators
+from .variable import TensorOperators, ops   # ops: stack, from basic.py above
 
 ALL_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16",
               "uint32", "uint64", "float16", "float32", "float64",
@@ -88,6 +88,10 @@ class TensorType(Type):
                             + (f" of dtype {value.dtype}" if hasattr(value, "dtype") else ""))
         else:
             data = self._cast(value, allow_downcast)
+        if not data.flags.aligned:
+            # The kernels read whole elements at their natural alignment; an
+            # unaligned view (a record field, a byte buffer) is copied once here.
+            data = np.array(data, order="K")
         if data.ndim != self.ndim:
             raise TypeError(f"expected {self.ndim} dimensions, got {data.ndim} "
                             f"(shape {data.shape})")
@@ -120,9 +124,6 @@ class TensorType(Type):
             f"information; cast it first (e.g. .astype('{self.dtype}')) or pass "
             f"allow_input_downcast=True to function()")
 
-    def value_zeros(self, shape):
-        return np.zeros(shape, dtype=self.numpy_dtype)
-
     def make_variable(self, name=None):
         return TensorVariable(self, name=name)
 
@@ -132,12 +133,6 @@ class TensorType(Type):
 
     def __hash__(self):
         return hash((TensorType, self.dtype, self.shape))
-
-    def is_super(self, other):
-        """True if every value of ``other`` is a value of this type."""
-        return (isinstance(other, TensorType) and self.dtype == other.dtype
-                and self.ndim == other.ndim
-                and all(s is None or s == o for s, o in zip(self.shape, other.shape)))
 
     def __str__(self):
         names = {0: "Scalar", 1: "Vector", 2: "Matrix"}
@@ -231,8 +226,7 @@ def as_tensor_variable(x, name=None, ndim=None, dtype=None):
             raise TypeError(f"{x} has several outputs; pick one")
         return x.outputs[0]
     if isinstance(x, (list, tuple)) and any(isinstance(e, Variable) for e in x):
-        from .basic import stack
-        return stack([as_tensor_variable(e) for e in x])
+        return ops.stack([as_tensor_variable(e) for e in x])
     try:
         return constant(x, name=name, ndim=ndim, dtype=dtype)
     except (TypeError, ValueError) as e:

@@ -9,6 +9,7 @@ import numpy as np
 
 from ... import kernels
 from ...kernels import _nnet
+from ...config import config
 from ...graph import Apply, Constant, Op
 from .. import math as tm
 from ..basic import shape_padleft
@@ -552,7 +553,6 @@ class OneHot(Op):
 
 def one_hot(y, n_classes, dtype=None):
     """Rows of zeros with a one at each label (Theano's ``to_one_hot``)."""
-    from ...config import config
     return OneHot(np.dtype(dtype or config.floatX).name)(y, n_classes)
 
 
