@@ -10,6 +10,7 @@ when one of its strides is 1; any other layout is copied once.
 #  around BLAS, and indexes Python sequences.)
 import numpy as np
 cimport numpy as cnp
+from libc.string cimport memset
 from scipy.linalg.cython_blas cimport dgemm, sgemm, dgemv, sgemv, ddot, sdot
 
 cnp.import_array()
@@ -249,7 +250,7 @@ def dot(a, b, out=None):
         mat, vec, mat_is_a = b, a, False
     mat, row, ld_ = _mat(mat)
     vec, incv = _vec(vec)
-    res = np.empty(shape, dtype=a.dtype)
+    res = np.zeros(shape, dtype=a.dtype)     # zeros: see _row_or_column_product
     pa = <char *>cnp.PyArray_DATA(mat)
     pb = <char *>cnp.PyArray_DATA(vec)
     py = <char *>cnp.PyArray_DATA(res)
@@ -349,6 +350,9 @@ cpdef object dot_matrices(object a_, object b_, object out, double alpha=1.0,
         dims[1] = n
         c = cnp.PyArray_EMPTY(2, dims, tn, 0)
     dbl = tn == cnp.NPY_FLOAT64
+    if m == 1 or n == 1:
+        _row_or_column_product(dbl, a, ra, lda, b, rb, ldb, c, alpha, beta)
+        return c
     # C (row-major, m x n): as column-major C^T = B^T A^T
     tb = b'N' if rb else b'T'
     ta = b'N' if ra else b'T'
@@ -356,3 +360,41 @@ cpdef object dot_matrices(object a_, object b_, object out, double alpha=1.0,
         _gemm(dbl, tb, ta, <int>n, <int>m, <int>k, alpha, <char *>cnp.PyArray_DATA(b), ldb,
               <char *>cnp.PyArray_DATA(a), lda, beta, <char *>cnp.PyArray_DATA(c), <int>n)
     return c
+
+
+cdef void _row_or_column_product(bint dbl, cnp.ndarray a, int ra, int lda, cnp.ndarray b,
+                                 int rb, int ldb, cnp.ndarray c, double alpha,
+                                 double beta) noexcept:
+    """c = alpha * a @ b + beta * c through ?gemv when c is one row (a is 1 x k:
+    a vector times b) or one column (b is k x 1): gemm would pack the single
+    row or column for nothing.  c is C-contiguous, so its elements are
+    consecutive either way; the vector's step is its stride along k."""
+    cdef int m = <int>cnp.PyArray_DIM(a, 0), k = <int>cnp.PyArray_DIM(a, 1)
+    cdef int n = <int>cnp.PyArray_DIM(b, 1)
+    cdef int isz = <int>cnp.PyArray_ITEMSIZE(a), inc
+    cdef char t
+    cdef char *pa = <char *>cnp.PyArray_DATA(a)
+    cdef char *pb = <char *>cnp.PyArray_DATA(b)
+    cdef char *pc = <char *>cnp.PyArray_DATA(c)
+    if beta == 0.0:
+        # some BLAS builds scale y by beta rather than overwrite it: 0 * a nan
+        # left in fresh memory would stay nan
+        memset(pc, 0, <size_t>(m if n == 1 else n) * isz)
+    if n == 1:
+        # column: c = A x, x = b[:, 0]; a row-major A is the column-major A^T
+        inc = <int>(cnp.PyArray_STRIDE(b, 0) // isz) if k > 1 else 1
+        t = b'T' if ra else b'N'
+        with nogil:
+            if ra:
+                _gemv(dbl, t, k, m, alpha, pa, lda, pb, inc, beta, pc, 1)
+            else:
+                _gemv(dbl, t, m, k, alpha, pa, lda, pb, inc, beta, pc, 1)
+    else:
+        # row: c^T = B^T x, x = a[0, :]; a row-major B is the column-major B^T
+        inc = <int>(cnp.PyArray_STRIDE(a, 1) // isz) if k > 1 else 1
+        t = b'N' if rb else b'T'
+        with nogil:
+            if rb:
+                _gemv(dbl, t, n, k, alpha, pb, ldb, pa, inc, beta, pc, 1)
+            else:
+                _gemv(dbl, t, k, n, alpha, pb, ldb, pa, inc, beta, pc, 1)

@@ -3,7 +3,10 @@
 Each rule looks at one node and returns replacements for its outputs, or
 None.  A replacement must have the same dtype and number of dimensions;
 where a rewrite would lose a broadcast (``x * 1`` with a larger ``1``) or
-hide a nan (``x - x`` for floats), it does not apply.
+hide a nan (``x - x`` for floats), it does not apply.  One exception, as in
+Theano (its local_mul_specialize): ``mul_by_zero`` turns ``0 * x`` into
+zeros, so a penalty written ``0.0 * L1`` costs nothing; where x is nan or
+inf that gives 0 instead of nan (exclude the rewrite by name to keep it).
 """
 import numpy as np
 
@@ -187,6 +190,42 @@ def alloc_into_elemwise(fgraph, node):
         return None
     new = node.op.make_node(*inputs)
     return new.outputs
+
+
+@register("canonicalize")
+def alloc_out_of_elemwise(fgraph, node):
+    """Elemwise(alloc(v, *shape), c...) -> alloc(Elemwise(v, c...), *shape) when
+    the other inputs are single values: the operation runs once, not per
+    element (the gradient of ``c * (W ** 2).sum()`` is then ``2c * W``
+    with 2c a broadcast scalar, after alloc_into_elemwise)."""
+    if not isinstance(node.op, Elemwise) or len(node.outputs) != 1:
+        return None
+    out = node.outputs[0]
+    allocs = [i for i in node.inputs if i.owner is not None and isinstance(i.owner.op, tb.Alloc)]
+    if len(allocs) != 1 or allocs[0].type.broadcastable != out.type.broadcastable or \
+            not all(all(i.type.broadcastable) for i in node.inputs if i is not allocs[0]):
+        return None
+    alloc_node = allocs[0].owner
+    value = alloc_node.inputs[0]
+    value = value.dimshuffle(["x"] * (out.ndim - value.ndim) + list(range(value.ndim)))
+    inputs = [value if i is allocs[0] else i for i in node.inputs]
+    once = node.op.make_node(*inputs).outputs[0]
+    return [tb.alloc(once, *alloc_node.inputs[1:])]
+
+
+@register("canonicalize")
+def mul_by_zero(fgraph, node):
+    """0 * x -> zeros of the product's shape (Theano's rule: 0 even where x is
+    nan or inf; see the module docstring)."""
+    if row_name(node.outputs[0]) != "mul" or \
+            not any(is_constant(i, 0) for i in node.inputs):
+        return None
+    out = node.outputs[0]
+    zero = tb.constant(0, dtype=out.dtype)
+    if out.ndim == 0:
+        return [zero]
+    shape = node.op.infer_shape(node, [tb.shape_tuple(i) for i in node.inputs])[0]
+    return [tb.alloc(zero, *shape)]
 
 
 @register("canonicalize")

@@ -500,21 +500,39 @@ class Dot(Op):
                                            b.astype(dtype, copy=False))
 
     def make_thunk(self, node, input_cells, output_cells):
-        """Hot path: two matrices of the output's float dtype go straight to
-        BLAS (kernels._blas.dot_matrices); anything else takes ``perform``."""
+        """Hot path: matrices (a vector seen as a one-row or one-column
+        matrix) of the output's float dtype go straight to BLAS
+        (kernels._blas.dot_matrices: gemm, or gemv for a row or a column);
+        anything else takes ``perform``."""
         general = super().make_thunk(node, input_cells, output_cells)
         a_var, b_var = node.inputs
         dtype = node.outputs[0].dtype
-        if a_var.ndim != 2 or b_var.ndim != 2 or dtype not in ("float32", "float64") \
+        if (a_var.ndim, b_var.ndim) not in ((2, 2), (2, 1), (1, 2)) \
+                or dtype not in ("float32", "float64") \
                 or a_var.dtype != dtype or b_var.dtype != dtype:
             return general
         (a_cell, b_cell), (out_cell,) = input_cells, output_cells
+        if a_var.ndim == b_var.ndim:
+            def thunk():
+                res = dot_matrices(a_cell[0], b_cell[0], out_cell[0])
+                if res is None:
+                    return general()
+                out_cell[0] = res
+            return thunk
+        as_matrix = (lambda v: v[:, None]) if b_var.ndim == 1 else (lambda v: v[None, :])
+        a_side = a_var.ndim == 1
 
         def thunk():
-            res = dot_matrices(a_cell[0], b_cell[0], out_cell[0])
+            a, b, out = a_cell[0], b_cell[0], out_cell[0]
+            vector = a if a_side else b
+            if getattr(vector, "ndim", None) != 1:
+                return general()
+            vector = as_matrix(vector)
+            res = dot_matrices(vector if a_side else a, b if a_side else vector,
+                               None if out is None else as_matrix(out))
             if res is None:
                 return general()
-            out_cell[0] = res
+            out_cell[0] = res.reshape(-1)
         return thunk
 
     def reference(self, node, a, b):
