@@ -299,9 +299,10 @@ def assert_matches(got, expected, label):
                                    err_msg=label)
 
 
-# Rewrites whose documented purpose is a result NumPy does not give: they keep
-# log(exp(x)) and log(sigmoid(x)) finite where NumPy overflows to inf.
-STABILISING = ("log_of_exp", "log_of_sigmoid")
+# Rewrites whose documented purpose is a result NumPy does not give: two keep
+# log(exp(x)) and log(sigmoid(x)) finite where NumPy overflows to inf, and
+# mul_by_zero makes 0 * x zero even where x is nan or inf (Theano's rule).
+STABILISING = ("log_of_exp", "log_of_sigmoid", "mul_by_zero")
 
 
 def compile_both(inputs, out):
