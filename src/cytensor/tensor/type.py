@@ -5,6 +5,7 @@ static length is 1.  A dimension declared non-broadcastable never
 broadcasts at run time; that is what lets gradients know which axes to sum.
 """
 import functools
+import warnings
 
 import numpy as np
 
@@ -42,6 +43,17 @@ def _dtype_of(dtype):
     if numpy_dtype.name not in ALL_DTYPES:
         raise TypeError(f"unsupported dtype {numpy_dtype.name!r}")
     return numpy_dtype.name, numpy_dtype
+
+
+def _lossless_cast(data, dtype):
+    """``data`` as ``dtype`` if that changes no value (nan stays nan), else None."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        converted = data.astype(dtype)
+        same = converted.astype(data.dtype) == data
+    nan_both = np.isnan(data) & np.isnan(converted) if data.dtype.kind in "fc" \
+        and converted.dtype.kind in "fc" else False
+    return converted if np.all(same | nan_both) else None
 
 
 class TensorType(Type):
@@ -108,12 +120,16 @@ class TensorType(Type):
             return data.astype(self.numpy_dtype)
         if np.can_cast(data.dtype, self.numpy_dtype, "safe"):
             return data.astype(self.numpy_dtype)
+        if not isinstance(value, np.ndarray):
+            # A list or a Python or NumPy scalar: Theano converts it when no value changes.
+            converted = _lossless_cast(data, self.numpy_dtype)
+            if converted is not None:
+                return converted
         if allow_downcast is None:
-            if is_python_scalar:
-                converted = data.astype(self.numpy_dtype)
-                if converted == data or self.dtype in FLOAT_DTYPES:
-                    return converted
-            elif data.dtype == np.float64 and self.dtype == config.floatX:
+            if is_python_scalar and self.dtype in FLOAT_DTYPES:
+                return data.astype(self.numpy_dtype)
+            if not is_python_scalar and data.dtype == np.float64 \
+                    and self.dtype == config.floatX:
                 return data.astype(self.numpy_dtype)
         raise TypeError(
             f"cannot convert {data.dtype} data to {self.dtype} without losing "
