@@ -245,6 +245,9 @@ class Op:
     def __str__(self):
         if not self.__props__:
             return self.__class__.__name__
+        if config.print_style == "theano":      # Theano 1.0's rule: each property by name
+            props = ", ".join(f"{p}={getattr(self, p)!r}" for p in self.__props__)
+            return f"{self.__class__.__name__}{{{props}}}"
         return f"{self.__class__.__name__}{{{', '.join(map(str, self._props()))}}}"
 
     __repr__ = __str__

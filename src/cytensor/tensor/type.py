@@ -156,6 +156,8 @@ class TensorType(Type):
                 and all(s is None or s == o for s, o in zip(self.shape, other.shape)))
 
     def __str__(self):
+        if config.print_style == "theano":
+            return self._theano_str()
         names = {0: "Scalar", 1: "Vector", 2: "Matrix"}
         kind = names.get(self.ndim, f"{self.ndim}D")
         if any(s is not None for s in self.shape):
@@ -164,6 +166,19 @@ class TensorType(Type):
         return f"{kind}({self.dtype})"
 
     __repr__ = __str__
+
+    def _theano_str(self):
+        """Theano 1.0's name: TensorType(float64, matrix), its broadcastable
+        pattern spelled as Theano did; a static length other than 1 (which
+        Theano had not) is shown as a shape."""
+        if any(s not in (None, 1) for s in self.shape):
+            shape = ", ".join("?" if s is None else str(s) for s in self.shape)
+            return f"TensorType({self.dtype}, shape=({shape}))"
+        pattern = tuple(s == 1 for s in self.shape)
+        named = {(): "scalar", (False,): "vector", (False, True): "col",
+                 (True, False): "row", (False, False): "matrix"}
+        kind = named.get(pattern, str(pattern) if any(pattern) else f"{self.ndim}D")
+        return f"TensorType({self.dtype}, {kind})"
 
 
 class TensorVariable(TensorOperators, Variable):
@@ -188,6 +203,19 @@ class TensorConstant(Constant, TensorVariable):
     def __init__(self, type, data, name=None):
         Constant.__init__(self, type, data, name)
         self.data.setflags(write=False)
+
+    def __str__(self):
+        if self.name is not None or config.print_style != "theano":
+            return Constant.__str__(self)
+        # Theano 1.0: TensorConstant{2.0}, TensorConstant{(2, 3) of 0.0} when all equal
+        data = self.data
+        if data.ndim > 0 and data.size > 0 and (data == data.flat[0]).all():
+            text = f"{data.shape} of {data.flat[0]}"
+        else:
+            text = str(data).replace("\n", "")
+        if len(text) > 20:
+            text = text[:10] + ".." + text[-10:]
+        return f"TensorConstant{{{text}}}"
 
     def clone(self):
         return TensorConstant(self.type, self.data, self.name)
