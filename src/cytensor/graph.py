@@ -219,6 +219,11 @@ class Op:
 
     def reference(self, node, *inputs):
         """The NumPy definition of the op: returns a tuple of outputs."""
+        if hasattr(self, "c_code"):
+            raise NotImplementedError(
+                f"{self} defines c_code, but cytensor compiles no C code (Theano's C ops "
+                "are out of scope): give the op a perform(node, inputs, output_storage) "
+                "method computing its outputs with NumPy")
         raise NotImplementedError(f"{self} has no NumPy reference")
 
     def reference_perform(self, node, inputs, output_storage):
