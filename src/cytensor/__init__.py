@@ -18,8 +18,9 @@ _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from .config import config, change_flags                     # noqa: F401
 from . import kernels                                        # noqa: F401
-from .graph import Apply, Constant, Op, Variable             # noqa: F401
+from .graph import Apply, Constant, Op, Variable, clone      # noqa: F401
 from . import tensor                                         # noqa: F401
+from .tensor import dot                                      # noqa: F401
 from .tensor.sharedvar import SharedVariable, shared         # noqa: F401
 from .gradient import grad                                   # noqa: F401
 from . import gradient                                       # noqa: F401
@@ -27,7 +28,7 @@ from .compile.mode import Mode                               # noqa: F401
 from .debug.debugmode import DebugMode, NanGuardMode         # noqa: F401
 from .function import In, Out, function                      # noqa: F401
 from .debug.profiling import ProfileStats                    # noqa: F401
-from .debug.printing import pp                               # noqa: F401
+from .debug.printing import pp, pprint                       # noqa: F401
 from .scan import scan, map, reduce, foldl, foldr            # noqa: F401,A004
 from .op_from_graph import OpFromGraph                       # noqa: F401
 from . import compat                                         # noqa: F401

@@ -328,3 +328,28 @@ def clone_replace(outputs, replace=None, rebuild_all=False):
             new.tag = _copy_tag(old.tag)
             memo[old] = new
     return [memo.get(o, o) for o in outputs], memo
+
+
+def clone(output, replace=None, strict=True, share_inputs=True):
+    """Theano's ``theano.clone``: a copy of the graph of ``output`` (a variable
+    or a list) with ``replace`` ({old: new} or pairs) substituted.
+
+    strict: a replacement must have the type of what it replaces.
+    share_inputs=False also gives the copy fresh input variables (constants
+    and shared variables stay shared).
+    """
+    single = isinstance(output, Variable)
+    outputs = [output] if single else list(output)
+    pairs = list(replace.items() if isinstance(replace, dict) else replace or ())
+    for old, new in pairs:
+        if strict and getattr(old, "type", None) != getattr(new, "type", None):
+            raise TypeError(f"clone: the replacement {new} (type {new.type}) of {old} "
+                            f"(type {old.type}) has another type; pass strict=False")
+    memo = dict(pairs)
+    if not share_inputs:
+        for var in graph_inputs(outputs, blockers=memo):
+            if var not in memo and not isinstance(var, Constant) \
+                    and not hasattr(var, "get_value"):
+                memo[var] = var.clone()
+    copies, _ = clone_replace(outputs, memo, rebuild_all=not share_inputs)
+    return copies[0] if single else copies

@@ -18,6 +18,15 @@ from .subtensor import (IncSubtensor, SpecifyShape, Subtensor,     # noqa: F401
                         inc_subtensor, set_subtensor, specify_shape)
 from .advanced import AdvancedIncSubtensor, AdvancedSubtensor, take  # noqa: F401
 from . import ifelse, nnet, random, sharedvar, signal             # noqa: F401,E402
+from .array_ops import *                                        # noqa: F401,F403,E402
+from .sort import argsort, sort                                   # noqa: F401,E402
+from .extra_ops import cumprod, cumsum, diff, repeat               # noqa: F401,E402
+from .special import erfcinv, erfinv, gamma, gammaln, psi, tri_gamma  # noqa: F401,E402
+from . import extra_ops, nlinalg, slinalg, xlogx                 # noqa: F401,E402
+
+# Theano's other names for existing functions.
+as_tensor = as_tensor_variable
+power, square, bitwise_not = pow, sqr, invert                     # noqa: F405
 
 
 def tensor(dtype=None, shape=None, name=None, broadcastable=None):
@@ -59,13 +68,20 @@ for _kind, _shape in _KINDS.items():
 
 
 def _plural(single):
-    """T.dscalars('a', 'b'), T.dscalars('a, b') or T.dscalars(2)."""
+    """Theano's plural constructors: ``T.dscalars('xyz')`` gives one variable per
+    letter, ``T.dscalars('x', 'y')`` one per name, ``T.dscalars(3)`` three
+    unnamed ones; a one-letter name gives the variable itself, as in Theano.
+    Names separated by spaces or commas (``'x1, x2'``) are split there."""
     def many(*names, dtype=None):
-        if len(names) == 1 and isinstance(names[0], int):
-            names = [None] * names[0]
-        elif len(names) == 1:
-            names = names[0].replace(",", " ").split()
         kwargs = {"dtype": dtype} if dtype else {}
+        if len(names) == 1 and isinstance(names[0], int):
+            return [single(**kwargs) for _ in range(names[0])]
+        if len(names) == 1:
+            text = names[0]
+            names = text.replace(",", " ").split() if "," in text or " " in text \
+                else list(text)
+            if len(names) == 1 and len(text) == 1:
+                return single(text, **kwargs)
         return [single(n, **kwargs) for n in names]
     return many
 

@@ -216,6 +216,9 @@ class AdvancedIncSubtensor(IncSubtensorBase):
         except ValueError:
             raise ValueError(f"{self}: cannot broadcast the value of shape {np.shape(y)} to "
                              f"the indexed part of shape {shape + x.shape[axis:]}") from None
+        if not len(rows):                      # an empty index changes nothing
+            output_storage[0][0] = out
+            return
         if self.set_instead_of_inc:
             _nnet.put_rows(_as_byte_rows(out, n_lead), rows, _as_byte_rows(values_, len(rows)))
         elif x.dtype.name in ("float32", "float64", "int32", "int64", "uint8") and out.size:

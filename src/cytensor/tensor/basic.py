@@ -381,8 +381,13 @@ def concatenate(tensors, axis=0):
     return Join(axis % max(tensors[0].ndim, 1))(*tensors)
 
 
-def stack(tensors, axis=0):
-    """Join tensors of equal shape along a new axis."""
+def stack(*tensors, axis=0):
+    """Join tensors of equal shape along a new axis: ``stack([x, y], axis)``, or
+    Theano's older form ``stack(x, y, z)``."""
+    if tensors and isinstance(tensors[0], (list, tuple)):
+        if len(tensors) > 2:
+            raise TypeError("stack(list, axis): give the tensors as one list")
+        tensors, axis = tensors[0], tensors[1] if len(tensors) == 2 else axis
     tensors = [as_tensor_variable(t) for t in tensors]
     if not tensors:
         raise ValueError("stack needs at least one tensor")

@@ -15,6 +15,7 @@ class _Lazy:
 
 
 basic, math, subtensor = _Lazy("basic"), _Lazy("math"), _Lazy("subtensor")
+array_ops, extra_ops, sort = _Lazy("array_ops"), _Lazy("extra_ops"), _Lazy("sort")
 
 
 def _binary(fn_name, reflected=False):
@@ -153,8 +154,44 @@ class TensorOperators:
     def round(self, mode=None):
         return math.round(self, mode)
 
+    def nonzero(self, return_matrix=False):
+        return array_ops.nonzero(self, return_matrix)
+
     def nonzero_values(self):
-        return self.flatten()[math.neq(self.flatten(), 0)]
+        return array_ops.nonzero_values(self)
+
+    def sort(self, axis=-1, kind="quicksort", order=None):
+        return sort.sort(self, axis, kind, order)
+
+    def argsort(self, axis=-1, kind="quicksort", order=None):
+        return sort.argsort(self, axis, kind, order)
+
+    def searchsorted(self, v, side="left", sorter=None):
+        return extra_ops.searchsorted(self, v, side, sorter)
+
+    def cumsum(self, axis=None):
+        return extra_ops.cumsum(self, axis)
+
+    def cumprod(self, axis=None):
+        return extra_ops.cumprod(self, axis)
+
+    def repeat(self, repeats, axis=None):
+        return extra_ops.repeat(self, repeats, axis)
+
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        return array_ops.diagonal(self, offset, axis1, axis2)
+
+    def trace(self, offset=0, axis1=0, axis2=1):
+        return array_ops.trace(self, offset, axis1, axis2)
+
+    def swapaxes(self, axis1, axis2):
+        return array_ops.swapaxes(self, axis1, axis2)
+
+    def ptp(self, axis=None):
+        return array_ops.ptp(self, axis)
+
+    def choose(self, choices, out=None, mode="raise"):
+        return array_ops.choose(self, choices, out, mode)
 
     def squeeze(self):
         return basic.squeeze(self)

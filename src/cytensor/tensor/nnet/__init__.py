@@ -3,7 +3,7 @@
 
 Pooling is in ``cytensor.tensor.signal.pool`` (as in Theano).
 """
-from . import bn, conv                                                   # noqa: F401
+from . import bn, conv, neighbours                                       # noqa: F401
 from .basic import (CrossentropyCategorical1Hot, CrossentropyCategorical1HotGrad,  # noqa: F401
                     CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx, OneHot, Softmax,
                     SoftmaxGrad, binary_crossentropy, categorical_crossentropy,
@@ -15,3 +15,5 @@ from .bn import (batch_normalization, batch_normalization_test,          # noqa:
                  batch_normalization_train)
 from .conv import (Conv2d, Conv2dGradInputs, Conv2dGradWeights, conv2d,  # noqa: F401
                    conv2d_grad_wrt_inputs)
+from .h_softmax import h_softmax                                        # noqa: F401
+from .neighbours import Images2Neibs, Neibs2Images, images2neibs, neibs2images  # noqa: F401
