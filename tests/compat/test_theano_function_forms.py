@@ -119,3 +119,10 @@ def test_debugmode_accepts_theanos_keywords():
     x = T.dvector("x")
     f = function([x], T.exp(x), mode=mode)
     np.testing.assert_allclose(f([0.0, 1.0]), np.exp([0.0, 1.0]))
+
+
+def test_shared_variable_in_the_tuple_form_is_a_state_of_the_function():
+    s, x = theano.shared(0.0, name="s"), T.dscalar("x")
+    f = function([x, ((s, s + x), 1.0)], s * 2)
+    assert [f(1.0), f(1.0)] == [2.0, 4.0]
+    assert f["s"] == 3.0 and s.get_value() == 0.0    # its own storage is untouched
