@@ -24,7 +24,7 @@ import cytensor as theano
 import cytensor.tensor as T
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-LIMIT_C = os.path.join(HERE, "..", "..", "shared", "bench", "limit_elemwise.c")
+LIMIT_C = os.path.join(HERE, "limit_elemwise.c")
 
 
 def optional(name):
@@ -170,7 +170,7 @@ def bench_e2(report, f, inputs):
 
 
 def c_loop_time(dtype):
-    """Seconds of the hand-fused C loop (shared/bench/limit_elemwise.c), 2 threads."""
+    """Seconds of the hand-fused C loop (benchmarks/limit_elemwise.c), 2 threads."""
     if not os.path.exists(LIMIT_C):
         return None
     exe = os.path.join("/tmp", "cytensor_limit_elemwise")

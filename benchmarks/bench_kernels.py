@@ -1,7 +1,7 @@
 """Quick timings of cytensor.kernels against NumPy (run: python benchmarks/bench_kernels.py).
 
 Compare the fused elementwise numbers with the C loop in
-../shared/bench/limit_elemwise.c (gcc -O3 -fno-math-errno -fopenmp ... -lm -lmvec).
+benchmarks/limit_elemwise.c (gcc -O3 -fno-math-errno -fopenmp ... -lm -lmvec).
 Timings are only meaningful on an otherwise idle machine: every number is the
 median of several runs, and the load average is printed before and after.
 

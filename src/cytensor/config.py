@@ -216,10 +216,23 @@ def _inert_converter(default):
 
 
 class Config:
-    """Attribute access to the flags: ``config.floatX``, ``config.warn.round``."""
+    """The configuration flags, read and set as attributes (``config.floatX``).
+
+    Flags come from ``CYTENSOR_FLAGS``, from ``~/.cytensorrc`` (or the files
+    in ``CYTENSORRC``), or are set in code; ``print(config)`` lists them.
+    Dotted Theano names read as attributes too: ``config.warn.round``.
+
+    Examples
+    --------
+    >>> from cytensor import config
+    >>> with theano.change_flags(floatX="float32"):
+    ...     print(config.floatX, T.matrix().dtype)
+    float32 float32
+    """
 
     def __init__(self):
         object.__setattr__(self, "_values", {})
+        object.__setattr__(self, "_watchers", {})
         for name, (default, convert, _) in FLAGS.items():
             self._values[name] = convert(default) if default != () else ()
         self._values.update(INERT_THEANO_FLAGS)
@@ -252,9 +265,15 @@ class Config:
             self._values[key] = convert(value)
         except ValueError as e:
             raise ValueError(f"{source}: flag {name}: {e}") from None
-        if key == "openmp_threads" and self._values[key] > 0:
-            from . import kernels
-            kernels.set_num_threads(self._values[key])
+        for call in self._watchers.get(key, ()):
+            call(self._values[key])
+
+    def watch(self, name, call):
+        """Call ``call(value)`` now and whenever flag ``name`` is set: how a
+        stage above this one (the kernels' thread count) follows a flag."""
+        key = name.replace(".", "__")
+        self._watchers.setdefault(key, []).append(call)
+        call(self._values[key])
 
     def __getattr__(self, name):
         key = name.replace(".", "__")

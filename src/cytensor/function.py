@@ -13,10 +13,10 @@ import warnings
 import numpy as np
 
 from .config import config
-from .graph import Constant, MissingInputError, Variable, ancestors, graph_inputs
-from .compile.input_state import (Container, ContainerView, InputState, ValueView,
+from .graph import Constant, LaterStages, MissingInputError, Variable, ancestors, graph_inputs
+from .compile.input_state import (ContainerView, InputState, ValueView,
                                   input_tuple_options)
-from .compile.mode import get_mode
+from .compile.mode import Mode, get_mode
 from .rewriting import FunctionGraph, Trace
 from .tensor.sharedvar import SharedVariable
 from .tensor.subtensor import specify_shape
@@ -96,16 +96,57 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
              no_default_updates=False):
     """Compile the graph from ``inputs`` to ``outputs`` into a callable.
 
-    inputs: list of variables (or In). outputs: a variable (the call returns
-    an array), a list (returns a list) or None (returns []). updates: pairs
-    or an ordered dict {shared variable: new value expression}, all computed
-    from the values before the call, then written. givens: pairs
-    {variable: replacement} substituted in a copy of the graph.
-    allow_input_downcast: True casts inputs to the declared dtype; None
-    allows Python scalars and float64 data into floatX; False is strict.
-    mode: None, 'FAST_RUN', 'FAST_COMPILE' or a Mode. profile: True or a
-    ProfileStats to collect timings in.  no_default_updates: skip the
-    updates shared variables ask for (``default_update``, as random streams do).
+    The graph is copied (yours never changes), rewritten, and turned into a
+    schedule of precompiled kernels; compiling takes milliseconds.
+
+    Parameters
+    ----------
+    inputs : list of Variable or In
+        The arguments of the compiled function, in order.
+    outputs : Variable, list of Variable or None
+        A variable (the call returns an array), a list (returns a list) or
+        None (returns ``[]``).
+    updates : list of pairs or dict, optional
+        ``{shared variable: new value expression}``, all computed from the
+        values before the call, then written.
+    givens : list of pairs or dict, optional
+        ``{variable: replacement}`` substituted in the copy of the graph.
+    allow_input_downcast : bool or None
+        True casts inputs to the declared dtype; None allows Python scalars
+        and float64 data into floatX; False is strict.
+    mode : None, 'FAST_RUN', 'FAST_COMPILE' or Mode
+        Which rewrites run (default ``config.mode``).
+    profile : bool or ProfileStats, optional
+        Collect timings per op and node (``f.profile.summary()``).
+    name : str, optional
+        The function's name in profiles.
+    on_unused_input : 'raise', 'warn' or 'ignore', optional
+        What to do with an input the outputs do not depend on.
+    no_default_updates : bool
+        Skip the updates shared variables ask for (``default_update``, as
+        random streams do).
+
+    Returns
+    -------
+    Function
+        A callable; ``f.maker`` holds the rewritten graph and the rewrite
+        trace.
+
+    Raises
+    ------
+    TypeError
+        If an update does not keep its shared variable's type, or an input
+        is not a variable.
+
+    Examples
+    --------
+    >>> x = T.dscalar("x")
+    >>> total = theano.shared(0.0, name="total")
+    >>> add = theano.function([x], x * 2, updates=[(total, total + x)])
+    >>> add(3.0)
+    array(6.)
+    >>> total.get_value()
+    array(3.)
     """
     definition = dict(inputs=inputs, outputs=outputs, updates=updates, givens=givens,
                       allow_input_downcast=allow_input_downcast, mode=mode,
@@ -155,7 +196,7 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
     fn.maker = FunctionMaker(fgraph, mode, ins, outs, trace)
     fn.definition = definition
     if profile:
-        from .debug.profiling import ProfileStats
+        from .debug.profiling import ProfileStats   # deferred: profile=True asks the debug stage, above
         fn.profile = profile if isinstance(profile, ProfileStats) else ProfileStats(name)
         fn.profile.record_compile(fn, rewrite_time)
     return fn
@@ -488,3 +529,24 @@ def _input_check(inp, position, allow_input_downcast, fn_name):
             raise TypeError(f"bad value for input {position} ({inp.variable}, type "
                             f"{ttype}){where}: {e}") from None
     return check
+
+
+def compile_inner_graph(inputs, outputs, mode=None, linker="cy", borrow=False, name=None):
+    """Compile an op's inner graph (Scan's step, MapOverIndex's body).
+
+    mode: a Mode, a mode name or None (config.mode); linker 'py' keeps the
+    mode's rewrites and runs the NumPy references instead.  borrow: the
+    outputs may be internal buffers (for an op that copies them out at
+    once).  Inputs the graph does not use are allowed.
+    """
+    mode = get_mode(mode)
+    if linker == "py":
+        mode = Mode(linker="py", optimizer=mode.optimizer)
+    if borrow:
+        outputs = [Out(o, borrow=True) for o in outputs]
+    return function(inputs, outputs, mode=mode, on_unused_input="ignore", name=name)
+
+
+# The graph stage and the ops with inner graphs compile through these.
+LaterStages.function = function
+LaterStages.compile_inner_graph = compile_inner_graph

@@ -11,9 +11,11 @@ import warnings
 import numpy as np
 
 from .config import config
-from .graph import Apply, Constant, Op, Variable, ancestors, graph_inputs, toposort
+from .graph import Apply, Constant, LaterStages, Op, Variable, ancestors, graph_inputs, toposort
+from .tensor.basic import ones_like, stack, zeros_like
 from .tensor.math import clip
-from .tensor.type import FLOAT_DTYPES, TensorType, as_tensor_variable
+from .tensor.sharedvar import SharedVariable
+from .tensor.type import TensorType, as_tensor_variable
 
 
 class DisconnectedInputError(ValueError):
@@ -22,7 +24,6 @@ class DisconnectedInputError(ValueError):
 
 def _zeros_like(v):
     """A zero gradient for ``v``: of its dtype if float, else of floatX."""
-    from .tensor.basic import zeros_like
     return zeros_like(v, dtype=v.dtype if v.dtype.startswith("float") else config.floatX)
 
 
@@ -58,7 +59,6 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
 
     grads = {}                           # variable -> list of gradient terms
     if cost is not None:
-        from .tensor.basic import ones_like
         grads[cost] = [ones_like(cost)]
     for var, g in (known_grads or {}).items():
         grads.setdefault(var, []).append(as_tensor_variable(g))
@@ -133,7 +133,6 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
     one gradient graph of a symbolic index ``i`` is evaluated for each i
     when the function runs (MapOverIndex), as Theano's scan did.
     """
-    from .tensor.basic import stack
     expression = as_tensor_variable(expression)
     single = isinstance(wrt, Variable)
     wrt_list = [wrt] if single else list(wrt)
@@ -159,7 +158,6 @@ class MapOverIndex(Op):
     and stack the results.  The body's other free variables become inputs."""
 
     def __init__(self, index, body):
-        from .tensor.sharedvar import SharedVariable
         self.index, self.body = index, body
         self.free = [v for v in graph_inputs([body]) if v is not index and
                      not isinstance(v, (Constant, SharedVariable))]
@@ -188,12 +186,9 @@ class MapOverIndex(Op):
         return Apply(self, [n] + values, [out])
 
     def _run(self, linker, n, values):
-        from .function import function
-        from .compile.mode import Mode
         if linker not in self._functions:
-            self._functions[linker] = function([self.index] + self.free, self.body,
-                                               mode=Mode(linker=linker),
-                                               on_unused_input="ignore")
+            self._functions[linker] = LaterStages.compile_inner_graph(
+                [self.index] + self.free, self.body, linker=linker)
         fn = self._functions[linker]
         rows = [fn(i, *values) for i in range(int(n))]
         if rows:
@@ -313,112 +308,5 @@ def grad_scale(x, multiplier):
     return GradScale(multiplier)(x)
 
 
-# ---------------------------------------------------------------------------
-# Checking gradients numerically
-# ---------------------------------------------------------------------------
-
-
 class GradientError(AssertionError):
     """The symbolic gradient and the finite-difference estimate disagree."""
-
-
-def numeric_grad(f, points, eps):
-    """Central differences of the scalar function f at each point."""
-    grads = []
-    for p in points:
-        g = np.zeros_like(p, dtype="float64")
-        flat_p, flat_g = p.reshape(-1), g.reshape(-1)
-        for i in range(flat_p.size):
-            orig = flat_p[i]
-            flat_p[i] = orig + eps
-            plus = float(f(*points))
-            flat_p[i] = orig - eps
-            minus = float(f(*points))
-            flat_p[i] = orig
-            flat_g[i] = (plus - minus) / (2 * eps)
-        grads.append(g)
-    return grads
-
-
-def _projection_dtype(out, out_type, cast_to_output_type):
-    """verify_grad's projection dtype, from its two options that can set it."""
-    if out_type is not None and cast_to_output_type:
-        raise ValueError("verify_grad: out_type and cast_to_output_type both set the "
-                         "dtype of the random projection; give one of them")
-    if cast_to_output_type:
-        return out.dtype if out.dtype in FLOAT_DTYPES else "float64"
-    dtype = "float64" if out_type is None else np.dtype(out_type).name
-    if dtype not in FLOAT_DTYPES:
-        raise TypeError(f"verify_grad: out_type must be one of {', '.join(FLOAT_DTYPES)}, "
-                        f"got {dtype} (the kernels have no complex arithmetic)")
-    return dtype
-
-
-def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=None,
-                rel_tol=None, mode=None, cast_to_output_type=False):
-    """Check the symbolic gradient of ``fun`` at the points ``pt`` numerically.
-
-    fun takes symbolic tensors (one per point) and returns a tensor; its
-    output is projected on a random direction to get a scalar, whose
-    gradient is compared with central finite differences.  Raises
-    GradientError naming the input and the worst element on mismatch.
-
-    out_type: dtype of the random projection, and so of the scalar cost the
-        finite differences are taken of.  The default, float64, adds no
-        rounding of its own; 'float32' checks at float32 precision.
-    cast_to_output_type: as in Theano, give the projection the output's own
-        dtype (float32 for a float32 function) instead of float64.
-    """
-    from .function import function
-    rng = rng if rng is not None else np.random.default_rng(42)
-    if isinstance(rng, np.random.RandomState):
-        rng = np.random.default_rng(rng.randint(2**31))
-    pt = [np.array(p) for p in pt]
-    dtypes = [p.dtype.name for p in pt]
-    for d in dtypes:
-        if not d.startswith("float"):
-            raise TypeError(f"verify_grad: points must be float arrays, got {d}")
-    low_precision = "float32" in dtypes or "float16" in dtypes
-    eps = eps or (1e-3 if low_precision else 1e-6)
-    abs_tol = abs_tol if abs_tol is not None else (3e-2 if low_precision else 1e-4)
-    rel_tol = rel_tol if rel_tol is not None else (3e-2 if low_precision else 1e-4)
-
-    inputs = [TensorType(p.dtype.name, shape=(None,) * p.ndim)(f"input{i}")
-              for i, p in enumerate(pt)]
-    out = as_tensor_variable(fun(*inputs))
-    projection_dtype = _projection_dtype(out, out_type, cast_to_output_type)
-    for _ in range(n_tests):
-        direction = TensorType(projection_dtype, shape=(None,) * out.ndim)("direction")
-        cost = (out * direction).sum() if out.ndim else out * direction
-        cost = cost.astype(projection_dtype)
-        grads = grad(cost, inputs, disconnected_inputs="ignore")
-        f_cost = function(inputs + [direction], cost, mode=mode,
-                          allow_input_downcast=True, on_unused_input="ignore")
-        f_grad = function(inputs + [direction], grads, mode=mode,
-                          allow_input_downcast=True, on_unused_input="ignore")
-        out_shape = function(inputs, out.shape if out.ndim else out, mode=mode,
-                             on_unused_input="ignore")(*pt)
-        d = rng.uniform(0.5, 1.5, size=tuple(out_shape) if out.ndim else ())
-        d *= rng.choice([-1.0, 1.0], size=d.shape)
-        symbolic = f_grad(*pt, d)
-        work = [p.astype("float64") if low_precision else p.copy() for p in pt]
-        numeric = numeric_grad(lambda *xs: f_cost(*xs, d), work, eps)
-        for i, (s, n) in enumerate(zip(symbolic, numeric)):
-            s = np.asarray(s, dtype="float64")
-            if s.shape != n.shape:
-                raise GradientError(
-                    f"verify_grad: the gradient w.r.t. input {i} has shape {s.shape}, "
-                    f"but the input has shape {n.shape}")
-            err = np.abs(s - n)
-            tol = abs_tol + rel_tol * np.abs(n)
-            if np.any(~(err <= tol)):
-                worst = np.unravel_index(np.argmax(err - tol), err.shape) if err.size else ()
-                raise GradientError(
-                    f"verify_grad: gradient w.r.t. input {i} (shape {pt[i].shape}) "
-                    f"disagrees with finite differences at index {worst}: symbolic "
-                    f"{s[worst] if s.size else s}, numeric {n[worst] if n.size else n} "
-                    f"(abs_tol {abs_tol}, rel_tol {rel_tol})")
-
-
-# The R- and L-operators build on grad; gradient.Rop and gradient.Lop, as in Theano.
-from .rop import Lop, Rop                                        # noqa: E402,F401

@@ -19,6 +19,28 @@ from .config import config
 _ids = itertools.count()
 
 
+class LaterStages:
+    """What the graph stage borrows from the stages above it, handed down.
+
+    Imports point downwards, so graph.py cannot import the compiler or the
+    debug tools; instead they fill these slots when they are imported
+    (``cytensor`` imports them all):
+
+    function
+        set by cytensor/function.py: ``cytensor.function``, which
+        ``Variable.eval`` compiles with.
+    compile_inner_graph(inputs, outputs, mode=None, linker='cy', borrow=False, name=None)
+        set by cytensor/function.py: how the ops with inner graphs (Scan's
+        step, jacobian's MapOverIndex) compile them.
+    compute_test_value(node)
+        set by debug/testvalue.py: ``Op.__call__`` calls it on every node
+        built while ``config.compute_test_value`` is on.
+    """
+    function = None
+    compile_inner_graph = None
+    compute_test_value = None
+
+
 class MissingInputError(ValueError):
     """A graph needs a variable that was not given to it (to a function, or
     to scan with strict=True)."""
@@ -44,12 +66,6 @@ class Type:
     def __call__(self, name=None):
         return self.make_variable(name)
 
-    def is_valid_value(self, value):
-        try:
-            self.filter(value, strict=True)
-            return True
-        except (TypeError, ValueError):
-            return False
 
 
 class Variable:
@@ -81,17 +97,13 @@ class Variable:
         cp.tag = _copy_tag(self.tag)
         return cp
 
-    def get_parents(self):
-        return [self.owner] if self.owner is not None else []
-
     def eval(self, inputs_to_values=None):
         """Compile and run a function computing this variable (cached)."""
-        from .function import function
         inputs_to_values = inputs_to_values or {}
         inputs = tuple(sorted(inputs_to_values, key=id))
         cache = self.__dict__.setdefault("_eval_cache", {})
         if inputs not in cache:
-            cache[inputs] = function(list(inputs), self)
+            cache[inputs] = LaterStages.function(list(inputs), self)
         return cache[inputs](*[inputs_to_values[v] for v in inputs])
 
 
@@ -133,11 +145,6 @@ class Apply:
             out.owner, out.index = self, i
         self.tag = Scratchpad()
         self.tag.trace = user_trace()
-
-    @property
-    def out(self):
-        (out,) = self.outputs
-        return out
 
     def clone_with_new_inputs(self, inputs):
         """Rebuild this node with other inputs (of compatible types)."""
@@ -194,8 +201,7 @@ class Op:
     def __call__(self, *inputs, **kwargs):
         node = self.make_node(*inputs, **kwargs)
         if config.compute_test_value != "off":
-            from .debug.testvalue import compute_test_value
-            compute_test_value(node)
+            LaterStages.compute_test_value(node)
         return node.outputs[0] if len(node.outputs) == 1 else node.outputs
 
     def perform(self, node, inputs, output_storage):

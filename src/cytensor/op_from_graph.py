@@ -9,7 +9,8 @@ inputs of every node, so it reads their current values.  With
 the arguments, so the rewrites see (and can fuse) everything inside.
 """
 from .gradient import grad
-from .graph import Apply, Constant, MissingInputError, Op, Variable, clone_replace, graph_inputs
+from .graph import (Apply, Constant, LaterStages, MissingInputError, Op, Variable, clone_replace,
+                    graph_inputs)
 from .tensor.sharedvar import SharedVariable
 from .tensor.basic import shape_tuple
 from .tensor.type import as_tensor_variable
@@ -83,14 +84,8 @@ class OpFromGraph(Op):
     # --- running -----------------------------------------------------------------
     def _function(self, linker):
         if linker not in self._functions:
-            from .function import function
-            from .compile.mode import Mode, get_mode
-            mode = get_mode(None)
-            if linker == "py":
-                mode = Mode(linker="py", optimizer=mode.optimizer)
-            self._functions[linker] = function(self.inner_inputs, self.inner_outputs,
-                                               mode=mode, on_unused_input="ignore",
-                                               name=str(self))
+            self._functions[linker] = LaterStages.compile_inner_graph(
+                self.inner_inputs, self.inner_outputs, linker=linker, name=str(self))
         return self._functions[linker]
 
     def perform(self, node, inputs, output_storage):

@@ -40,8 +40,8 @@ import numpy as np
 
 from . import gradient
 from .config import config
-from .graph import (Apply, Constant, MissingInputError, Op, clone_replace, graph_inputs,
-                    toposort)
+from .graph import (Apply, Constant, LaterStages, MissingInputError, Op, clone_replace,
+                    graph_inputs, toposort)
 from .tensor.basic import Shape_i, concatenate, shape_padleft, zeros_like
 from .tensor.sharedvar import SharedVariable
 from .tensor.math import cast, maximum, minimum
@@ -64,33 +64,74 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
          return_list=False):
     """Apply ``fn`` step by step over ``sequences``, feeding outputs back.
 
-    fn is called as fn(*sequence taps, *output taps, *non_sequences), and
-    returns its outputs, optionally with updates (a dict {shared variable:
-    its value after this step}, as in ``(outputs, updates)``) and followed by
-    ``until(condition)``.
-    sequences: tensors iterated over their first axis, or
+    A loop as a graph node: the step is a small graph, compiled once, and
+    the gradient of the loop is a loop over the steps in reverse.
+
+    Parameters
+    ----------
+    fn : callable
+        Called once, on symbolic variables, as ``fn(*sequence taps, *output
+        taps, *non_sequences)``; returns its outputs, optionally with updates
+        (a dict ``{shared variable: its value after this step}``, as in
+        ``(outputs, updates)``) and followed by ``until(condition)`` to stop
+        after the first step where it holds.
+    sequences : tensor, dict or list of them, optional
+        Tensors iterated over their first axis, or
         ``dict(input=x, taps=[-1, 0, 1])`` to see several elements per step.
-    outputs_info: one entry per output of fn: None (not fed back), an initial
-        state (fn sees the previous output), or ``dict(initial=x0, taps=[-2,
-        -1])``, x0 then holding the needed past values along its first axis.
-    non_sequences: values every step sees whole.  fn receives these very
-        variables (as in Theano), so it may differentiate with respect to them.
-    n_steps: the number of steps (an int or a symbolic integer scalar);
-        default: the length of the shortest sequence.
-    truncate_gradient: -1 (backpropagate through every step), or k > 0:
-        the gradient goes back through the last k steps only (truncated
-        BPTT); what came before them is held constant, so earlier sequence
-        rows and the initial state get zero gradient unless those steps read them.
-    go_backwards: iterate the sequences from their end.
-    mode: how to compile one step (default: config.mode; the op cannot see the
-        mode of the function it ends up in).
-    strict: raise MissingInputError if fn uses a shared variable that is not
-        in non_sequences (and that it does not update).
-    Returns (outputs, updates): outputs has one tensor per output of fn, of
-    shape (steps run,) + the shape one step returns; updates maps each shared
-    variable that fn updates, and the state of each random stream fn draws
-    from, to its value after the last step (pass it to function(updates=...),
-    else the shared variables stay as they were).
+    outputs_info : list, optional
+        One entry per output of ``fn``: None (not fed back), an initial
+        state (``fn`` sees the previous output), or
+        ``dict(initial=x0, taps=[-2, -1])``, ``x0`` then holding the needed
+        past values along its first axis.
+    non_sequences : list, optional
+        Values every step sees whole. ``fn`` receives these very variables
+        (as in Theano), so it may differentiate with respect to them.
+    n_steps : int or symbolic integer scalar, optional
+        The number of steps; by default the length of the shortest sequence.
+    truncate_gradient : int
+        -1 (backpropagate through every step), or k > 0: the gradient goes
+        back through the last k steps only (truncated BPTT); what came
+        before them is held constant, so earlier sequence rows and the
+        initial state get zero gradient unless those steps read them.
+    go_backwards : bool
+        Iterate the sequences from their end.
+    mode : str or Mode, optional
+        How to compile one step (default ``config.mode``; the op cannot see
+        the mode of the function it ends up in).
+    name : str, optional
+        Shown as ``Scan{name}`` in printed graphs and profiles.
+    strict : bool
+        Raise ``MissingInputError`` if ``fn`` uses a shared variable that is
+        not in ``non_sequences`` (and that it does not update).
+    return_list : bool
+        Return a list of outputs even when ``fn`` has one.
+
+    Returns
+    -------
+    outputs : TensorVariable or list of TensorVariable
+        One tensor per output of ``fn``, of shape ``(steps run,) +`` the
+        shape one step returns.
+    updates : dict
+        Maps each shared variable that ``fn`` updates, and the state of each
+        random stream ``fn`` draws from, to its value after the last step:
+        pass it to ``function(updates=...)``, else the shared variables stay
+        as they were.
+
+    Raises
+    ------
+    TypeError
+        If an output fed back does not keep the type of its initial state.
+
+    Examples
+    --------
+    The powers of a vector, each step multiplying the last result:
+
+    >>> k = T.iscalar("k")
+    >>> a = T.dvector("a")
+    >>> powers, _ = theano.scan(lambda prior, a: prior * a, outputs_info=T.ones_like(a),
+    ...                         non_sequences=a, n_steps=k)
+    >>> theano.function([a, k], powers[-1])(numpy.array([1.0, 2.0, 3.0]), 3)
+    array([ 1.,  8., 27.])
     """
     if (isinstance(truncate_gradient, bool)
             or not isinstance(truncate_gradient, (int, np.integer))
@@ -491,15 +532,10 @@ class Scan(Op):
         """The compiled step (once per linker): 'cy' in the scan's mode, 'py' for
         the NumPy reference."""
         if linker not in self._functions:
-            from .function import Out, function
-            from .compile.mode import Mode, get_mode
-            mode = get_mode(self.mode)
-            if linker == "py":
-                mode = Mode(linker="py", optimizer=mode.optimizer)
             step_outputs = self.inner_outputs + ([self.until] if self.until is not None else [])
-            outputs = [Out(o, borrow=True) for o in step_outputs]   # copied by _loop
-            step = function(self.inner_inputs, outputs, mode=mode, on_unused_input="ignore",
-                            name=f"{self} step")
+            step = LaterStages.compile_inner_graph(self.inner_inputs, step_outputs, self.mode,
+                                                   linker, borrow=True,   # copied by _loop
+                                                   name=f"{self} step")
             step.trust_input = True        # perform passes arrays of the right types
             self._functions[linker] = step
         return self._functions[linker]

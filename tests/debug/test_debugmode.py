@@ -6,7 +6,8 @@ import cytensor as theano
 import cytensor.tensor as T
 from cytensor.config import change_flags
 from cytensor.debug.debugmode import (BadDestroyMap, BadRewrite, BadThunkOutput, DebugMode,
-                                InvalidValueError, NanGuardError, NanGuardMode)
+                                      InvalidValueError)
+from cytensor.debug.nanguard import NanGuardError, NanGuardMode
 from cytensor.graph import Apply, Op
 from cytensor.compile.mode import Mode, get_mode
 from cytensor.rewriting import engine

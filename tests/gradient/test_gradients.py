@@ -7,8 +7,8 @@ import pytest
 
 import cytensor as theano
 import cytensor.tensor as T
-from cytensor.gradient import (DisconnectedInputError, GradientError, grad, hessian,
-                               jacobian, verify_grad)
+from cytensor.debug.gradcheck import verify_grad
+from cytensor.gradient import DisconnectedInputError, GradientError, grad, hessian, jacobian
 from cytensor.tensor.elemwise_table import ELEMWISE, ROWS
 from cytensor.tensor.math import elemwise_op
 

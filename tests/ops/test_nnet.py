@@ -4,7 +4,7 @@ import pytest
 
 import cytensor as theano
 import cytensor.tensor as T
-from cytensor.gradient import verify_grad
+from cytensor.debug.gradcheck import verify_grad
 
 RNG = np.random.default_rng(0)
 PY = theano.Mode(linker="py")

@@ -4,7 +4,7 @@ import pytest
 
 import cytensor as theano
 import cytensor.tensor as T
-from cytensor.gradient import verify_grad
+from cytensor.debug.gradcheck import verify_grad
 from cytensor.tensor.nnet import conv
 from cytensor.tensor.signal import pool
 from cytensor.tensor.signal.pool import pool_2d

@@ -6,7 +6,7 @@ import pytest
 import cytensor as theano
 import cytensor.tensor as T
 from cytensor.debug.debugmode import DebugMode
-from cytensor.gradient import verify_grad
+from cytensor.debug.gradcheck import verify_grad
 from cytensor.scan import Scan, until
 from cytensor.tensor.shared_randomstreams import RandomStreams
 

@@ -2,7 +2,9 @@
 
 Code written for Theano imports modules by paths that cytensor lays out
 differently (``theano.scan_module``, ``theano.sandbox.rng_mrg``,
-``theano.tensor.signal.downsample``, ``theano.printing``...).  ``THEANO_PATHS``
+``theano.tensor.signal.downsample``, ``theano.printing``...), and finds some
+functions in modules where cytensor does not keep them
+(``theano.gradient.verify_grad``).  ``THEANO_PATHS``
 maps each such path, spelled under ``cytensor``, to the module that now
 holds its contents; ``install()`` (called by ``cytensor/__init__``) makes
 every one of them importable and reachable as an attribute of its parent
@@ -12,6 +14,8 @@ Only this package knows the old names.
 import importlib
 import sys
 import types
+
+from ..compile.mode import LINKER_ALIASES
 
 # Theano's module path (under cytensor) -> the module that provides it.
 THEANO_PATHS = {
@@ -26,7 +30,7 @@ THEANO_PATHS = {
     "cytensor.compile.sharedvalue": "cytensor.tensor.sharedvar",
     "cytensor.compile.debugmode": "cytensor.debug.debugmode",
     "cytensor.compile.profiling": "cytensor.debug.profiling",
-    "cytensor.compile.nanguardmode": "cytensor.debug.debugmode",
+    "cytensor.compile.nanguardmode": "cytensor.debug.nanguard",
     "cytensor.compile.monitormode": "cytensor.debug.monitormode",
     "cytensor.compile.function_module": "cytensor.function",
     "cytensor.compile.io": "cytensor.function",
@@ -41,6 +45,10 @@ THEANO_PATHS = {
     "cytensor.gpuarray.dnn": "cytensor.compat.gpuarray",
 }
 
+# Theano's linker names: all run the kernels.
+THEANO_LINKERS = {"cvm": "cy", "vm": "cy", "c": "cy", "c|py": "cy", "cvm_nogc": "cy",
+                  "vm_nogc": "cy", "c|py_nogc": "cy"}
+
 # Names Theano code reads from a module that cytensor lays out differently:
 # module -> {Theano's name: the module that defines it under that name}.
 THEANO_NAMES = {
@@ -50,10 +58,15 @@ THEANO_NAMES = {
         **dict.fromkeys(("Mode", "get_mode", "get_default_mode", "predefined_modes"),
                         "cytensor.compile.mode"),
         **dict.fromkeys(("SharedVariable", "shared"), "cytensor.tensor.sharedvar"),
-        **dict.fromkeys(("DebugMode", "NanGuardMode"), "cytensor.debug.debugmode"),
+        "DebugMode": "cytensor.debug.debugmode",
+        "NanGuardMode": "cytensor.debug.nanguard",
         "MonitorMode": "cytensor.debug.monitormode",
         "ProfileStats": "cytensor.debug.profiling",
         "as_op": "cytensor.compat.compile_ops",
+    },
+    "cytensor.gradient": {
+        **dict.fromkeys(("verify_grad", "numeric_grad"), "cytensor.debug.gradcheck"),
+        **dict.fromkeys(("Rop", "Lop"), "cytensor.rop"),
     },
 }
 
@@ -73,8 +86,10 @@ def _parent_package(name):
 
 
 def install():
-    """Register every path in THEANO_PATHS as an alias of its module, and put
-    the names of THEANO_NAMES where Theano code looks for them."""
+    """Register every path in THEANO_PATHS as an alias of its module, put
+    the names of THEANO_NAMES where Theano code looks for them, and add
+    Theano's linker names."""
+    LINKER_ALIASES.update(THEANO_LINKERS)
     for theano_path, real in THEANO_PATHS.items():
         module = importlib.import_module(real)
         parent, _, leaf = theano_path.rpartition(".")

@@ -6,9 +6,9 @@ scalar op is the elementwise op of the same name (Theano's ``scalar.add``
 is ``tensor.add`` applied to 0-d variables).  Code that builds its own
 ScalarOp subclasses with C code is out of scope: see docs/migration.rst.
 """
-from .. import tensor
 from ..tensor.type import TensorType, as_tensor_variable, constant as _tensor_constant
 from ..tensor.type import upcast                                    # noqa: F401
+from ..tensor.variable import ops as tensor_functions   # T.add, T.exp... as the op modules provide them
 
 _DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
            "uint64", "float32", "float64", "complex64", "complex128")
@@ -57,7 +57,7 @@ SCALAR_OPS.update(inv="reciprocal", scalar_sigmoid="sigmoid", scalar_softplus="s
 
 
 def __getattr__(name):
-    """The scalar ops, looked up in cytensor.tensor when first used."""
+    """The scalar ops: the tensor functions of the same names, when first used."""
     if name in SCALAR_OPS:
-        return getattr(tensor, SCALAR_OPS[name])
+        return getattr(tensor_functions, SCALAR_OPS[name])
     raise AttributeError(f"module 'theano.scalar' (cytensor.compat.scalar) has no {name!r}")

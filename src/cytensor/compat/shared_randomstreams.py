@@ -13,6 +13,7 @@ keeps cytensor's own PCG64 generator.
 import numpy as np
 
 from ..config import config
+from ..tensor import math as tm
 from ..tensor.random import RandomStream
 
 
@@ -37,7 +38,6 @@ class RandomStreams(RandomStream):
 
     def random_integers(self, size=(), low=0, high=1, ndim=None, dtype="int64"):
         """Integers in [low, high], both ends included (Theano's rule)."""
-        from ..tensor import math as tm
         return self.gen("integers", size, dtype, low, tm.add(high, 1))
 
     def choice(self, size=(), a=2, replace=True, p=None, ndim=None, dtype="int64"):

@@ -4,7 +4,7 @@ import numpy as np
 
 from ..config import config
 from ..function import function
-from ..gradient import verify_grad as _verify_grad
+from ..debug.gradcheck import verify_grad as _verify_grad
 
 
 def fetch_seed(pseed=None):

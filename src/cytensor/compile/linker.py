@@ -19,6 +19,7 @@ import time
 
 from ..config import config
 from ..graph import Constant, ancestors, format_trace
+from ..tensor.ifelse import IfElse
 from ..tensor.sharedvar import SharedVariable
 
 
@@ -148,7 +149,6 @@ def lazy_branches(fgraph, nodes):
     (in that order) whose side it feeds alone; an IfElse inside a branch is
     claimed with it and stays lazy within it.
     """
-    from ..tensor.ifelse import IfElse
     owner = {}                  # claimed node -> (IfElse, side)
     position = {node: k for k, node in enumerate(nodes)}
     lazy = {}
@@ -212,7 +212,7 @@ def node_context(node, cells=None, position=None):
     lines.append("Created at (the line of your code that built this node):")
     lines.extend("  " + line for line in format_trace(node, all_frames=high).splitlines())
     if high:
-        from ..debug.printing import debugprint
+        from ..debug.printing import debugprint   # deferred: printing sits above (it draws compiled functions)
         lines.append("The node and its inputs:")
         lines.append(debugprint(node, file="str", print_type=True, depth=3))
     else:

@@ -3,16 +3,18 @@
 A mode has two halves, as in Theano: the optimizer (which rewrites
 ``function`` applies to its copy of the graph) and the linker (how the
 rewritten graph becomes a schedule of thunks).  The debugging modes,
-``DebugMode`` and ``NanGuardMode`` (debugmode.py), are Modes whose linker
-wraps every node's thunk in checks.
+``DebugMode`` and ``NanGuardMode`` (debug/debugmode.py), are Modes whose
+linker wraps every node's thunk in checks; the debug stage adds their names
+to ``MODES`` with ``register_mode`` (it sits above this one).
 """
 import copy
 
 from ..config import config
+from ..rewriting import rewrite_graph, selected
+from .linker import Schedule
 
-# Theano's linker names, for code written for Theano: all run the kernels.
-_LINKER_ALIASES = {"cvm": "cy", "vm": "cy", "c": "cy", "c|py": "cy", "cvm_nogc": "cy",
-                   "vm_nogc": "cy", "c|py_nogc": "cy"}
+# Other names for the linkers 'cy' and 'py' (cytensor.compat adds Theano's).
+LINKER_ALIASES = {}
 
 
 class Mode:
@@ -27,7 +29,7 @@ class Mode:
     def __init__(self, linker=None, optimizer="default", including=(), excluding=(),
                  name=None):
         linker = linker or config.linker
-        self.linker = _LINKER_ALIASES.get(linker, linker)
+        self.linker = LINKER_ALIASES.get(linker, linker)
         self.optimizer = config.optimizer if optimizer == "default" else optimizer
         self.included = tuple(including)
         self.excluded = tuple(excluding)
@@ -49,7 +51,6 @@ class Mode:
         return new
 
     def rewrites(self):
-        from ..rewriting import selected
         return selected(self.optimizer, self.included, self.excluded)
 
     def rewrite(self, fgraph):
@@ -58,13 +59,11 @@ class Mode:
         Test values are off meanwhile: rewrites build nodes from variables
         that carry none, and a test value is for the user's graph anyway.
         """
-        from ..rewriting import rewrite_graph
         with config.change_flags(compute_test_value="off"):
             rewrite_graph(fgraph, self.rewrites())
 
     def link(self, fgraph):
         """The schedule that runs the rewritten ``fgraph``."""
-        from .linker import Schedule
         return Schedule(fgraph, self.linker)
 
     def __repr__(self):
@@ -72,15 +71,16 @@ class Mode:
                 f"including={list(self.included)}, excluding={list(self.excluded)})")
 
 
-def predefined_modes():
-    from ..debug.debugmode import DebugMode, NanGuardMode
-    return {
-        "FAST_RUN": Mode(optimizer="fast_run", name="FAST_RUN"),
-        "FAST_COMPILE": Mode(optimizer="fast_compile", name="FAST_COMPILE"),
-        "DebugMode": DebugMode(),
-        "DEBUG_MODE": DebugMode(),
-        "NanGuardMode": NanGuardMode(),
-    }
+# Mode name -> a function making that mode (a fresh one for each function()).
+MODES = {
+    "FAST_RUN": lambda: Mode(optimizer="fast_run", name="FAST_RUN"),
+    "FAST_COMPILE": lambda: Mode(optimizer="fast_compile", name="FAST_COMPILE"),
+}
+
+
+def register_mode(name, make):
+    """Let ``mode=name`` (and config.mode) mean ``make()``."""
+    MODES[name] = make
 
 
 def get_mode(mode):
@@ -89,10 +89,14 @@ def get_mode(mode):
         mode = config.mode
     if isinstance(mode, Mode):
         return mode
-    modes = predefined_modes()
-    if mode not in modes:
-        raise ValueError(f"unknown mode {mode!r}; use one of {sorted(modes)} or a Mode")
-    return modes[mode]
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; use one of {sorted(MODES)} or a Mode")
+    return MODES[mode]()
+
+
+def predefined_modes():
+    """{name: a new Mode} for every mode name (Theano's compile.mode.predefined_modes)."""
+    return {name: make() for name, make in MODES.items()}
 
 
 def get_default_mode():

@@ -15,8 +15,11 @@ import shutil
 import subprocess
 import sys
 
+from ..compile.mode import Mode
 from ..config import config
+from ..function import function
 from ..graph import Apply, Constant, Variable, toposort
+from ..tensor.elemwise_table import ELEMWISE
 
 
 # ---------------------------------------------------------------------------
@@ -226,7 +229,6 @@ def _leaf(var):
 
 
 def _neg_precedence():
-    from ..tensor.elemwise_table import ELEMWISE
     return ELEMWISE["neg"].precedence
 
 
@@ -281,7 +283,6 @@ def _run_program(program, args):
 
 def _apply_row(name, dtype, args):
     """One elementwise operation: infix, prefix or call, from its table row."""
-    from ..tensor.elemwise_table import ELEMWISE
     if name == "identity" and dtype:
         return _call(dtype, args)                       # a cast: float32(x)
     row = ELEMWISE[name]
@@ -367,6 +368,7 @@ def _format_argmax(node, out, args):
 
 _FORMATTERS = {
     "Elemwise": _format_elemwise,
+    "Cast": _format_elemwise,
     "DimShuffle": _format_dimshuffle,
     "Subtensor": _format_subtensor,
     "IncSubtensor": _format_inc_subtensor,
@@ -385,6 +387,7 @@ _FORMATTERS = {
 # Fill colours of Apply nodes by op class, like Theano's; other ops are white.
 OP_COLORS = {
     "Elemwise": "#FFAABB",        # pink
+    "Cast": "#FFAABB",
     "DimShuffle": "#DDBBFF",      # lavender
     "Dot": "#FFAA22",             # orange
     "BatchedMatmul": "#FFAA22",
@@ -524,8 +527,6 @@ def graph_to_dot(fct, compact=True, with_ids=False, high_contrast=True,
 def before_rewrites(fn):
     """The compiled Function ``fn`` compiled again without rewrites: its
     ``maker.fgraph`` is the graph the rewrites started from."""
-    from ..function import function
-    from ..compile.mode import Mode
     return function(**dict(fn.definition, mode=Mode(optimizer=None), profile=False))
 
 
@@ -555,7 +556,6 @@ def pydotprint(fct, outfile=None, format=None, compact=True, with_ids=False,
         if ext in ("png", "svg", "pdf", "dot", "jpg", "jpeg", "gif", "ps", "eps"):
             format = ext
         else:
-            from ..config import config
             format = config.pydotprint_format
     format = format.lower()
     text = graph_to_dot(fct, compact=compact, with_ids=with_ids,

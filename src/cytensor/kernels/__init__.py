@@ -38,12 +38,40 @@ def openmp_enabled():
 
 
 def get_num_threads():
-    """Number of threads the kernels use for large arrays."""
+    """Number of threads the kernels use for large arrays.
+
+    Returns
+    -------
+    int
+        OpenMP's count (``OMP_NUM_THREADS`` or the cores) unless
+        :func:`set_num_threads` or ``config.openmp_threads`` changed it;
+        1 for a build without OpenMP.
+    """
     return _elemwise.get_num_threads()
 
 
 def set_num_threads(n):
-    """Set the number of threads the kernels use (BLAS threads are not affected)."""
+    """Set the number of threads the kernels use (BLAS threads are not affected).
+
+    Parameters
+    ----------
+    n : int
+        At least 1.
+
+    Raises
+    ------
+    ValueError
+        If ``n`` is below 1.
+
+    Examples
+    --------
+    >>> from cytensor import kernels
+    >>> before = kernels.get_num_threads()
+    >>> kernels.set_num_threads(1)
+    >>> kernels.get_num_threads()
+    1
+    >>> kernels.set_num_threads(before)
+    """
     n = int(n)
     if n < 1:
         raise ValueError("number of threads must be >= 1")
@@ -52,11 +80,13 @@ def set_num_threads(n):
 
 
 def build_config():
-    """Dict of build facts: OpenMP, libmvec, compiler flags."""
+    """Dict of build facts: OpenMP, libmvec, compiler and its flags."""
     if buildinfo is None:
-        return {"OPENMP": openmp_enabled(), "MVEC": None, "CFLAGS": None, "LDFLAGS": None}
+        return {"OPENMP": openmp_enabled(), "MVEC": None, "CFLAGS": None, "LDFLAGS": None,
+                "COMPILER": None}
     return {"OPENMP": buildinfo.OPENMP, "MVEC": buildinfo.MVEC,
-            "CFLAGS": list(buildinfo.CFLAGS), "LDFLAGS": list(getattr(buildinfo, "LDFLAGS", []))}
+            "CFLAGS": list(buildinfo.CFLAGS), "LDFLAGS": list(getattr(buildinfo, "LDFLAGS", [])),
+            "COMPILER": getattr(buildinfo, "COMPILER", None)}
 
 
 def elemwise(code, n_registers, inputs, out_dtypes, compute_dtype, outputs=None,

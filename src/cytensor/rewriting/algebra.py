@@ -11,28 +11,20 @@ from ..graph import Constant
 from ..tensor import basic as tb
 from ..tensor import math as tm
 from ..tensor.elemwise import DimShuffle, Elemwise
+from ..tensor.elemwise_table import ELEMWISE
 from ..tensor.math import Dot, Gemm, Reduce
+from ..tensor.reduction_table import REDUCTIONS
+from ..tensor.subtensor import Subtensor
 from .engine import register
+from .pattern import E, Var, match, row_of, scalar_value
+
+A, B, X = Var("A"), Var("B"), Var("X")
 
 
 def row_name(var):
-    """The table row computing ``var`` (single-op Elemwise), else None."""
-    node = var.owner
-    if node is not None and isinstance(node.op, Elemwise) and node.op.scalar_op is not None:
-        return node.op.scalar_op.name
-    return None
-
-
-def scalar_value(var):
-    """The value of a constant whose elements are all equal (seen through
-    DimShuffles), else None."""
-    while var.owner is not None and isinstance(var.owner.op, DimShuffle):
-        var = var.owner.inputs[0]
-    if isinstance(var, Constant):
-        data = var.data
-        if data.size and np.all(data == data.flat[0]):
-            return data.flat[0]
-    return None
+    """The name of the table row computing ``var`` (single-op Elemwise), else None."""
+    row = row_of(var)
+    return row.name if row is not None else None
 
 
 def is_constant(var, value):
@@ -58,18 +50,22 @@ def _args(var):
 # ---------------------------------------------------------------------------
 
 
+# The rows with a neutral right operand (x op n == x), and n.
+_NEUTRAL = {ELEMWISE["mul"]: 1, ELEMWISE["add"]: 0, ELEMWISE["sub"]: 0,
+            ELEMWISE["true_div"]: 1, ELEMWISE["pow"]: 1}
+
+
 @register("canonicalize", "fast_compile")
 def remove_identity(fgraph, node):
     """x * 1, 1 * x, x + 0, 0 + x, x - 0, x / 1, x ** 1  ->  x."""
-    name = row_name(node.outputs[0])
-    neutral = {"mul": 1, "add": 0, "sub": 0, "true_div": 1, "pow": 1}
-    if name not in neutral:
+    row = row_of(node.outputs[0])
+    if row not in _NEUTRAL:
         return None
     a, b = node.inputs
     out = node.outputs[0]
-    if is_constant(b, neutral[name]):
+    if is_constant(b, _NEUTRAL[row]):
         kept = a
-    elif name in ("mul", "add") and is_constant(a, neutral[name]):
+    elif row.name in ("mul", "add") and is_constant(a, _NEUTRAL[row]):
         kept = b
     else:
         return None
@@ -80,20 +76,17 @@ def remove_identity(fgraph, node):
 @register("canonicalize", "fast_compile")
 def double_negation(fgraph, node):
     """--x -> x."""
-    if row_name(node.outputs[0]) == "neg" and row_name(node.inputs[0]) == "neg":
-        return [node.inputs[0].owner.inputs[0]]
-    return None
+    found = match(node.outputs[0], E.neg(E.neg(X)))
+    return [found["X"]] if found else None
 
 
 @register("canonicalize")
 def subtract_self(fgraph, node):
     """x - x -> 0 for integers (for floats, nan - nan and inf - inf are nan)."""
-    if row_name(node.outputs[0]) != "sub":
-        return None
-    a, b = node.inputs
     out = node.outputs[0]
-    if a is b and out.dtype[0] in "iub":
-        return [tb.zeros_like(a, dtype=out.dtype)]
+    found = match(out, E.sub(X, X))
+    if found and out.dtype[0] in "iub":
+        return [tb.zeros_like(found["X"], dtype=out.dtype)]
     return None
 
 
@@ -147,7 +140,6 @@ def shape_to_lengths(fgraph, node):
     if isinstance(op, tb.Shape):
         x = node.inputs[0]
         return [tb.MakeVector("int64")(*tb.shape_tuple(x))] if x.ndim else None
-    from ..tensor.subtensor import Subtensor
     if isinstance(op, Subtensor) and len(node.inputs) == 1:
         vec = node.inputs[0]
         (index,) = op.template if len(op.template) == 1 else (None,)
@@ -161,7 +153,7 @@ def shape_to_lengths(fgraph, node):
 def reduce_over_length_one(fgraph, node):
     """sum/prod/max/min over axes of length 1 only drop those axes (not with an
     acc_dtype: the single term still rounds through the accumulator)."""
-    if not isinstance(node.op, Reduce) or node.op.op not in ("sum", "prod", "max", "min") \
+    if not isinstance(node.op, Reduce) or not REDUCTIONS[node.op.op].identity_on_one \
             or node.op.acc_dtype is not None:
         return None
     x = node.inputs[0]
@@ -230,24 +222,15 @@ def reshape_into_elemwise_inputs(fgraph, node):
 @register("stabilize")
 def log1p_from_log(fgraph, node):
     """log(1 + x) -> log1p(x)."""
-    if row_name(node.outputs[0]) != "log" or row_name(node.inputs[0]) != "add":
-        return None
-    a, b = _args(node.inputs[0])
-    for one, x in ((a, b), (b, a)):
-        if is_constant(one, 1):
-            return [same_type(tm.log1p(x), node.outputs[0])]
-    return None
+    found = match(node.outputs[0], E.log(E.add(1, X)))
+    return [same_type(tm.log1p(found["X"]), node.outputs[0])] if found else None
 
 
 @register("stabilize")
 def expm1_from_exp(fgraph, node):
     """exp(x) - 1 -> expm1(x)."""
-    if row_name(node.outputs[0]) != "sub":
-        return None
-    a, b = node.inputs
-    if row_name(a) == "exp" and is_constant(b, 1):
-        return [same_type(tm.expm1(_args(a)[0]), node.outputs[0])]
-    return None
+    found = match(node.outputs[0], E.sub(E.exp(X), 1))
+    return [same_type(tm.expm1(found["X"]), node.outputs[0])] if found else None
 
 
 @register("stabilize")
@@ -281,7 +264,7 @@ def log_of_sigmoid(fgraph, node):
 @register("specialize")
 def specialize_pow(fgraph, node):
     """x ** 2 -> sqr(x), x ** 0.5 -> sqrt(x), x ** -1 -> 1/x."""
-    if row_name(node.outputs[0]) != "pow":
+    if not match(node.outputs[0], E.pow(X, B)):
         return None
     x, p = node.inputs
     value = scalar_value(p)
@@ -318,7 +301,8 @@ def _is_transpose(v):
 def sum_of_alloc(fgraph, node):
     """sum(alloc(c, *shape)) over all axes -> c * prod(shape), for a single value c
     (not with an acc_dtype, whose rounding the product would not have)."""
-    if not isinstance(node.op, Reduce) or node.op.op != "sum" or node.op.acc_dtype is not None:
+    if not isinstance(node.op, Reduce) or REDUCTIONS[node.op.op] is not REDUCTIONS["sum"] \
+            or node.op.acc_dtype is not None:
         return None
     x = node.inputs[0]
     if x.owner is None or not isinstance(x.owner.op, tb.Alloc):
@@ -335,7 +319,7 @@ def sum_of_alloc(fgraph, node):
 @register("specialize")
 def mul_by_minus_one(fgraph, node):
     """x * -1 -> -x."""
-    if row_name(node.outputs[0]) != "mul":
+    if not match(node.outputs[0], E.mul(A, B)):
         return None
     a, b = node.inputs
     for c, x in ((b, a), (a, b)):
@@ -373,11 +357,11 @@ def constants_in_output_dtype(fgraph, node):
 def gemm_from_scaled_dot(fgraph, node):
     """C - k * dot(A, B) -> Gemm(C, -k, A, B, 1): an SGD step in one BLAS call,
     without storing the product."""
-    if row_name(node.outputs[0]) != "sub":
+    out = node.outputs[0]
+    if not match(out, E.sub(Var("C"), E.mul(Var("K"), Var("P")))):
         return None
     C, scaled = node.inputs
-    out = node.outputs[0]
-    if row_name(scaled) != "mul" or C.type != out.type or out.ndim != 2 \
+    if C.type != out.type or out.ndim != 2 \
             or out.dtype not in ("float32", "float64"):
         return None
     for k, product in (scaled.owner.inputs, scaled.owner.inputs[::-1]):

@@ -1,5 +1,6 @@
 """The rewrites fast_compile runs too: merging equal computations and folding constants."""
 from ..graph import Constant
+from ..tensor.type import TensorConstant
 from .engine import register
 
 
@@ -31,10 +32,7 @@ def constant_folding(fgraph, node):
     """A node whose inputs are all constants is computed now."""
     if not node.inputs or not all(isinstance(i, Constant) for i in node.inputs):
         return None
-    if getattr(node.op, "no_constant_folding", False):
-        return None
     storage = [[None] for _ in node.outputs]
     node.op.perform(node, [i.data for i in node.inputs], storage)
-    from ..tensor.type import TensorConstant
     return [TensorConstant(out.type, cell[0].copy() if cell[0].base is not None else cell[0])
             for out, cell in zip(node.outputs, storage)]

@@ -81,7 +81,7 @@ class Trace:
 
     @staticmethod
     def _format(reason, old, new):
-        from ..debug.printing import pp
+        from ..debug.printing import pp   # deferred: printing sits above (it draws compiled functions)
         if isinstance(old, str):
             return reason, old, new
         with config.change_flags(print_style="cytensor"):   # the detailed view: types, programs

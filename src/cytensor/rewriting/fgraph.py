@@ -84,7 +84,7 @@ class FunctionGraph:
                     stack.append(inp.owner)
 
     def __str__(self):
-        from ..debug.printing import debugprint
+        from ..debug.printing import debugprint   # deferred: printing sits above (it draws compiled functions)
         return debugprint(self, file="str")
 
 

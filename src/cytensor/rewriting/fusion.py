@@ -12,6 +12,7 @@ import numpy as np
 
 from ..tensor.elemwise import Elemwise, Program
 from ..tensor.math import FusedReduce, Reduce
+from ..tensor.reduction_table import REDUCTIONS
 from .engine import register
 
 MAX_INPUTS = 24          # registers are kernel block buffers: keep them few
@@ -100,7 +101,7 @@ def fuse_reduction(fgraph):
     """
     changed = False
     for node in fgraph.toposort():
-        if not isinstance(node.op, Reduce) or node.op.op not in ("sum", "prod", "max", "min") \
+        if not isinstance(node.op, Reduce) or not REDUCTIONS[node.op.op].fusable \
                 or node.op.acc_dtype is not None:
             continue
         x = node.inputs[0]

@@ -9,7 +9,7 @@ gradients are rewritten too, since grad() built them before any rewrite.
 from ..tensor.nnet.basic import (CrossentropyCategorical1Hot, CrossentropyCategorical1HotGrad,
                                  CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx,
                                  Softmax, SoftmaxGrad)
-from .algebra import row_name
+from .pattern import E, Var, match
 from .engine import register
 
 
@@ -24,7 +24,7 @@ def _softmax_input(var, log=False):
 @register("stabilize")
 def log_softmax_from_log(fgraph, node):
     """log(softmax(x)) -> log_softmax(x)."""
-    if row_name(node.outputs[0]) != "log":
+    if not match(node.outputs[0], E.log(Var("X"))):
         return None
     found = _softmax_input(node.inputs[0])
     if found is None:
@@ -41,7 +41,7 @@ def log_softmax_grad(fgraph, node):
         return None
     dy, sm = node.inputs
     found = _softmax_input(sm)
-    if found is None or row_name(dy) != "true_div" or dy.owner.inputs[1] is not sm:
+    if found is None or not match(dy, E.true_div(Var("G"), Var("S")), {"S": sm}):
         return None
     x, axis = found
     g = dy.owner.inputs[0]

@@ -13,7 +13,7 @@ from .basic import (ARange, Alloc, Join, MakeVector, Reshape, Shape, Shape_i,  #
                     flatten, ones, ones_like, reshape, shape, shape_padaxis,
                     shape_padleft, shape_padright, squeeze, stack, transpose, zeros,
                     zeros_like)
-from .elemwise import DimShuffle, Elemwise                        # noqa: F401
+from .elemwise import Cast, DimShuffle, Elemwise                  # noqa: F401
 from .subtensor import (IncSubtensor, SpecifyShape, Subtensor,     # noqa: F401
                         inc_subtensor, set_subtensor, specify_shape)
 from .advanced import AdvancedIncSubtensor, AdvancedSubtensor, take  # noqa: F401

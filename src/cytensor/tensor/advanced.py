@@ -12,8 +12,11 @@ import numpy as np
 from .. import kernels
 from ..graph import Apply, Op, Variable
 from ..kernels import _nnet
+from .basic import zeros_like
+from .math import clip
 from .subtensor import IncSubtensorBase, inc_subtensor_grad
 from .type import TensorType, as_tensor_variable
+from .variable import provide
 
 
 def _split(x, index):
@@ -166,7 +169,6 @@ class AdvancedSubtensor(Op):
         return (np.array(x[_numpy_index(self.template, values)]),)
 
     def grad(self, inputs, output_grads):
-        from .basic import zeros_like
         x, indices = inputs[0], inputs[1:]
         (g,) = output_grads
         if not x.dtype.startswith("float"):
@@ -254,7 +256,6 @@ def take(a, indices, axis=None, mode="raise"):
     of the flattened array).  An index out of range is an error with
     mode='raise', taken modulo the length with 'wrap', moved to the nearest
     end with 'clip'."""
-    from .math import clip
     if mode not in ("raise", "wrap", "clip"):
         raise ValueError(f"take: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
     a, indices = as_tensor_variable(a), as_tensor_variable(indices)
@@ -266,3 +267,6 @@ def take(a, indices, axis=None, mode="raise"):
     elif mode == "clip":
         indices = clip(indices, 0, a.shape[axis] - 1)
     return advanced_subtensor(a, (slice(None),) * axis + (indices,))
+
+
+provide(advanced_subtensor=advanced_subtensor)

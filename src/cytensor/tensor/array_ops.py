@@ -15,10 +15,11 @@ from ..graph import Apply, Op
 from . import math as tm
 from .basic import (_dtype, alloc, arange, concatenate, fill, reshape, shape_tuple, stack,
                     zeros_like)
-from .elemwise import sum_to_shape_of
+from .elemwise import broadcast_static_shape, sum_to_shape_of
 from .sort import ArgSortOp
 from .subtensor import set_subtensor
 from .type import TensorType, as_tensor_variable, constant
+from .variable import provide
 
 
 def join(axis, *tensors):
@@ -323,7 +324,6 @@ class Choose(Op):
             raise TypeError(f"choose: the index array {a} must be integer, not {a.dtype}")
         if choices.ndim == 0:
             raise TypeError("choose: choices must have a leading axis of alternatives")
-        from .elemwise import broadcast_static_shape
         shape = broadcast_static_shape([a, _drop_first_axis(choices)], self)
         return Apply(self, [a, choices], [TensorType(choices.dtype, shape=shape)()])
 
@@ -644,3 +644,7 @@ __all__ = ["join", "stacklists", "eye", "identity_like", "tri", "tril", "triu", 
            "diag", "trace", "Split", "split", "swapaxes", "horizontal_stack", "vertical_stack",
            "inverse_permutation", "ptp", "isclose", "allclose", "batched_tensordot",
            "batched_dot"]
+
+
+provide(choose=choose, diagonal=diagonal, nonzero=nonzero, nonzero_values=nonzero_values, ptp=ptp,
+        swapaxes=swapaxes, trace=trace)

@@ -4,8 +4,10 @@ import numpy as np
 from .. import kernels
 from ..config import config
 from ..graph import Apply, Constant, Op
-from .elemwise import DimShuffle
+from .elemwise import DimShuffle, sum_to_shape_of
+from .math import cast, sum as tsum
 from .type import TensorType, as_tensor_variable, constant, upcast
+from .variable import ops, provide   # ops: specify_shape, from subtensor.py above
 
 
 def _static_int(v):
@@ -96,7 +98,6 @@ class MakeVector(Op):
         for s in scalars:
             if s.ndim != 0:
                 raise TypeError(f"MakeVector takes scalars, got {s} with {s.ndim} dims")
-        from .math import cast
         scalars = [cast(s, self.dtype) for s in scalars]
         return Apply(self, scalars, [TensorType(self.dtype, shape=(len(scalars),))()])
 
@@ -168,8 +169,6 @@ class Alloc(Op):
         return (np.broadcast_to(value, tuple(int(s) for s in shape)).copy(),)
 
     def grad(self, inputs, output_grads):
-        from .elemwise import sum_to_shape_of
-        from .math import sum as tsum
         value, (g,) = inputs[0], output_grads
         extra = g.ndim - value.ndim
         if extra:
@@ -197,7 +196,6 @@ def fill(model, value):
     """``value`` broadcast to the shape of ``model`` (Theano's T.fill / second)."""
     model = as_tensor_variable(model)
     value = as_tensor_variable(value)
-    from .math import cast
     return alloc(cast(value, upcast(model.dtype, value.dtype)) if value.ndim == 0
                  else value, *shape_tuple(model))
 
@@ -356,7 +354,6 @@ class Join(Op):
         return (np.concatenate(inputs, axis=self.axis).astype(node.outputs[0].dtype),)
 
     def grad(self, inputs, output_grads):
-        from .math import cast
         (g,) = output_grads
         grads, start = [], 0
         for x in inputs:
@@ -441,10 +438,9 @@ def arange(start, stop=None, step=1, dtype=None):
 
 def addbroadcast(x, *axes):
     """Declare length-1 axes broadcastable (checked when the function runs)."""
-    from .subtensor import specify_shape
     x = as_tensor_variable(x)
     shape = [1 if a in axes else s for a, s in enumerate(x.type.shape)]
-    return specify_shape(x, shape)
+    return ops.specify_shape(x, shape)
 
 
 def shape_padleft(x, n=1):
@@ -469,3 +465,7 @@ expand_dims = shape_padaxis
 def squeeze(x):
     x = as_tensor_variable(x)
     return x.dimshuffle([a for a, b in enumerate(x.broadcastable) if not b])
+
+
+provide(transpose=transpose, shape=shape, reshape=reshape, flatten=flatten, squeeze=squeeze,
+        zeros_like=zeros_like, ones_like=ones_like, alloc=alloc, stack=stack)

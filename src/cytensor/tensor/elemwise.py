@@ -13,6 +13,7 @@ from ..config import config
 from ..graph import Apply, Op
 from .elemwise_table import ELEMWISE, output_dtype
 from .type import TensorType, as_tensor_variable
+from .variable import provide
 
 
 class Program:
@@ -379,13 +380,12 @@ class Elemwise(Op):
 
 def sum_to_shape_of(g, x):
     """Sum ``g`` over the axes where ``x`` broadcast, and give it x's dtype."""
-    from .math import cast, sum as tsum
     axes = [a for a, (bx, bg) in enumerate(zip(x.broadcastable, g.broadcastable))
             if bx and not bg]
     if axes:
-        g = tsum(g, axis=axes, keepdims=True)
+        g = g.sum(axis=axes, keepdims=True)
     if x.dtype.startswith("float") and g.dtype != x.dtype:
-        g = cast(g, x.dtype)
+        g = g.astype(x.dtype)
     return g
 
 
@@ -532,10 +532,9 @@ class DimShuffle(Op):
         kept = [a for a in self.new_order if a != "x"]
         # Drop the inserted axes, then put the kept axes back in input order,
         # re-inserting the dropped (length-1) ones.
-        from .math import sum as tsum
         inserted = [i for i, a in enumerate(self.new_order) if a == "x"]
         if inserted:
-            g = tsum(g, axis=inserted, keepdims=True)
+            g = g.sum(axis=inserted, keepdims=True)
             g = DimShuffle(g.ndim, [i for i, a in enumerate(self.new_order) if a != "x"])(g)
         order = ["x" if a in self.dropped else kept.index(a) for a in range(self.input_ndim)]
         gx = DimShuffle(g.ndim, order)(g)
@@ -544,3 +543,28 @@ class DimShuffle(Op):
     def infer_shape(self, node, input_shapes):
         (shp,) = input_shapes
         return [tuple(1 if a == "x" else shp[a] for a in self.new_order)]
+
+
+class Cast(Elemwise):
+    """Convert to ``dtype`` (floats to ints truncate, as in NumPy).
+
+    An Elemwise whose program is one step, the table's ``identity`` with an
+    output dtype, so that fusion, lowering and the kernels treat it as any
+    other step; rewrites and printers recognise it by its class and read
+    ``op.dtype``.
+    """
+
+    __props__ = ("dtype", "inplace")
+
+    def __init__(self, dtype, inplace=None):
+        super().__init__(Elemwise.from_row("identity", dtype).program, inplace)
+        self.dtype = dtype
+
+    def __getstate__(self):
+        return {"dtype": self.dtype, "inplace": self.inplace}
+
+    def __setstate__(self, state):
+        self.__init__(state["dtype"], state["inplace"])
+
+
+provide(DimShuffle=DimShuffle)

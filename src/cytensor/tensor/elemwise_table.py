@@ -20,7 +20,8 @@ from typing import Callable, Optional
 import numpy as np
 import scipy.special
 
-from . import math as tm     # circular on purpose: used only when a rule runs
+from .type import upcast, upcast_to_float
+from .variable import ops as tm   # the tensor functions (T.log...), provided by math.py
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,6 @@ ELEMWISE = {row.name: row for row in ROWS}
 
 def output_dtype(spec, input_dtypes):
     """The dtype of ``spec`` applied to inputs of ``input_dtypes``."""
-    from .type import upcast, upcast_to_float
     if spec.dtype == "bool":
         return "bool"
     if spec.dtype == "last_two":

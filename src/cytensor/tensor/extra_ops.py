@@ -17,6 +17,7 @@ from .math import _sum_dtype
 from .nnet.basic import to_one_hot                                            # noqa: F401
 from .subtensor import set_subtensor
 from .type import TensorType, as_tensor_variable
+from .variable import provide
 
 
 def _is_integer(dtype):
@@ -391,3 +392,6 @@ def compress(condition, x, axis=None):
 __all__ = ["CumOp", "cumsum", "cumprod", "diff", "BinCount", "bincount", "RepeatOp", "repeat",
            "SearchsortedOp", "searchsorted", "Unique", "unique", "to_one_hot", "squeeze",
            "fill_diagonal", "fill_diagonal_offset", "Bartlett", "bartlett", "compress"]
+
+
+provide(cumprod=cumprod, cumsum=cumsum, repeat=repeat, searchsorted=searchsorted)

@@ -5,10 +5,14 @@ import functools
 import numpy as np
 
 from .. import kernels
+from ..config import config
+from ..kernels._blas import dot_matrices
+from ..kernels._reduce import REDUCE_OPS, reduce_c_contiguous
 from ..graph import Apply, Op
-from .elemwise import DimShuffle, Elemwise
+from .elemwise import Cast, DimShuffle, Elemwise, sum_to_shape_of
 from .elemwise_table import ELEMWISE
 from .type import DISCRETE_DTYPES, FLOAT_DTYPES, TensorType, as_tensor_variable, upcast
+from .variable import ops, provide   # ops: alloc and reshape, from basic.py above
 
 # ---------------------------------------------------------------------------
 # Elementwise functions, one per table row
@@ -69,10 +73,9 @@ def iround(x, mode=None):
 
 def cast(x, dtype):
     """Convert ``x`` to ``dtype`` (floats to ints truncate, as in NumPy)."""
-    from ..config import config
     x = as_tensor_variable(x)
     dtype = config.floatX if dtype == "floatX" else np.dtype(dtype).name
-    return x if x.dtype == dtype else elemwise_op("identity", dtype)(x)
+    return x if x.dtype == dtype else Cast(dtype)(x)
 
 
 # Rows redefined by hand: add and mul take any number of terms, the others
@@ -219,7 +222,6 @@ class Reduce(Op):
                 or axes != list(range(axes[0], axes[-1] + 1)) \
                 or node.inputs[0].dtype not in ("float32", "float64"):
             return general
-        from ..kernels._reduce import REDUCE_OPS, reduce_c_contiguous
         opc, r0, r1 = REDUCE_OPS[self.op], axes[0], axes[-1] + 1
         out_num = np.dtype(node.outputs[0].dtype).num
         (x_cell,), (out_cell,) = input_cells, output_cells
@@ -246,8 +248,7 @@ class Reduce(Op):
         (x,), (g,) = inputs, output_grads
         if self.op in ("all", "any") or not x.dtype.startswith("float"):
             return [None]
-        from .basic import alloc
-        g_wide = alloc(_keepdims(g, x, self.axis), *x.shape)
+        g_wide = ops.alloc(_keepdims(g, x, self.axis), *x.shape)
         if self.op == "sum":
             return [cast(g_wide, x.dtype)]
         out_wide = _keepdims(self(x), x, self.axis)
@@ -488,7 +489,6 @@ class Dot(Op):
         if a_var.ndim != 2 or b_var.ndim != 2 or dtype not in ("float32", "float64") \
                 or a_var.dtype != dtype or b_var.dtype != dtype:
             return general
-        from ..kernels._blas import dot_matrices
         (a_cell, b_cell), (out_cell,) = input_cells, output_cells
 
         def thunk():
@@ -560,13 +560,12 @@ class Gemm(Op):
         general = super().make_thunk(node, input_cells, output_cells)
         c_cell, alpha_cell, a_cell, b_cell, beta_cell = input_cells
         (out_cell,) = output_cells
-        from ..kernels._blas import dot_matrices as lean
         inplace = self.inplace
 
         def thunk():
             C = c_cell[0]
-            out = lean(a_cell[0], b_cell[0], C if inplace else C.copy(),
-                       float(alpha_cell[0]), float(beta_cell[0]))
+            out = dot_matrices(a_cell[0], b_cell[0], C if inplace else C.copy(),
+                               float(alpha_cell[0]), float(beta_cell[0]))
             if out is None:
                 return general()
             out_cell[0] = out
@@ -595,7 +594,6 @@ def dot(a, b):
 
 def tensordot(a, b, axes=2):
     """Contract ``axes`` of a with those of b, by reshaping to one matrix product."""
-    from .basic import reshape
     a, b = as_tensor_variable(a), as_tensor_variable(b)
     if isinstance(axes, int):
         axes = [list(range(a.ndim - axes, a.ndim)), list(range(axes))]
@@ -606,10 +604,10 @@ def tensordot(a, b, axes=2):
     at = a.dimshuffle(a_free + a_axes)
     bt = b.dimshuffle(b_axes + b_free)
     k = _reduced_count(a, a_axes)
-    a2 = reshape(at, (-1, k))
-    b2 = reshape(bt, (k, -1))
+    a2 = ops.reshape(at, (-1, k))
+    b2 = ops.reshape(bt, (k, -1))
     out_shape = [a.shape[x] for x in a_free] + [b.shape[x] for x in b_free]
-    return reshape(_dot(a2, b2), out_shape, ndim=len(out_shape))
+    return ops.reshape(_dot(a2, b2), out_shape, ndim=len(out_shape))
 
 
 def outer(x, y):
@@ -650,7 +648,6 @@ class BatchedMatmul(Op):
         return (np.matmul(a, b).astype(node.outputs[0].dtype),)
 
     def grad(self, inputs, output_grads):
-        from .elemwise import sum_to_shape_of
         (a, b), (g,) = inputs, output_grads
         swap = list(range(a.ndim - 2)) + [a.ndim - 1, a.ndim - 2]
         ga = self(g, b.dimshuffle(swap))
@@ -697,4 +694,7 @@ __all__ = list(ELEMWISE) + [
     "iround", "cast", "add", "mul", "clip", "maximum", "minimum", "true_div", "divmod",
     "sum", "prod", "max", "min", "all", "any", "argmax", "argmin", "max_and_argmax",
     "mean", "var", "std", "dot", "tensordot", "outer", "matmul", "normalize_axis",
-    "Reduce", "Argmax", "Dot", "Gemm", "BatchedMatmul", "elemwise_op"]
+    "Reduce", "Argmax", "Dot", "Gemm", "BatchedMatmul", "Cast", "elemwise_op"]
+
+
+provide(**{name: globals()[name] for name in __all__})

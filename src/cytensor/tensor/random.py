@@ -155,10 +155,12 @@ def _int_or_array(a):
 
 
 class RandomVariable(Op):
-    """(state, size, *params) -> (next state, sample) for one distribution.
+    """One distribution's op: ``(state, size, *params) -> (next state, sample)``.
 
-    size: an int64 vector (empty: the shape the parameters broadcast to).
-    generator: a key of GENERATORS, the kind of state the op reads.
+    ``size`` is an int64 vector (empty: the shape the parameters broadcast
+    to); ``generator`` is a key of ``GENERATORS``, the kind of state the op
+    reads. Made by the methods of
+    :class:`cytensor.tensor.shared_randomstreams.RandomStreams`.
     """
 
     __props__ = ("dist", "dtype", "ndim", "generator")

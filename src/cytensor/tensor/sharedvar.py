@@ -48,10 +48,43 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False,
            broadcastable=None, shape=None):
     """A shared variable holding ``value`` (an array or a Python number).
 
-    The type comes from the value: its dtype (Python floats are float64,
-    Python ints int64, as in Theano) and number of dimensions; no axis is
-    broadcastable unless ``broadcastable`` or ``shape`` says so, since the
-    value may change shape later.
+    Shared variables keep their value between calls of compiled functions,
+    which read them and update them in place (``updates=``).
+
+    Parameters
+    ----------
+    value : array_like or Python number
+        The initial value. Its dtype (Python floats are float64, Python
+        ints int64, as in Theano) and number of dimensions give the type.
+    name : str, optional
+        Shown in printed graphs and pictures.
+    strict : bool
+        If True, ``set_value`` accepts only values of exactly the type.
+    allow_downcast : bool, optional
+        Let ``set_value`` cast values that would lose precision.
+    borrow : bool
+        Keep ``value`` itself instead of a copy.
+    broadcastable, shape : tuple, optional
+        Static shape information; no axis is broadcastable unless one of
+        them says so, since the value may change shape later.
+
+    Returns
+    -------
+    SharedVariable
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is a symbolic variable.
+
+    Examples
+    --------
+    >>> w = theano.shared(numpy.zeros(3), name="w")
+    >>> w.type
+    Vector(float64)
+    >>> w.set_value(numpy.ones(3))
+    >>> w.get_value()
+    array([1., 1., 1.])
     """
     if isinstance(value, Variable):
         raise TypeError(f"shared() takes a value, not the symbolic variable {value}")

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..graph import Apply, Op
 from .type import TensorType, as_tensor_variable
+from .variable import provide
 
 KINDS = ("quicksort", "mergesort", "heapsort", "stable")
 
@@ -129,3 +130,6 @@ def argsort(a, axis=-1, kind="quicksort", order=None):
         raise ValueError("argsort: order= applies to structured arrays, which tensors are not")
     a, axis = _flat_if_none(a, axis)
     return ArgSortOp(axis, kind)(a)
+
+
+provide(argsort=argsort, sort=sort)

@@ -73,7 +73,7 @@ class SpecialFunction(Op):
 
 
 def gammaln(x):
-    """log |Gamma(x)|."""
+    """``log(abs(gamma(x)))``, the logarithm of the gamma function's magnitude."""
     return SpecialFunction("gammaln")(x)
 
 

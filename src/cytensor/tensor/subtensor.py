@@ -3,7 +3,11 @@ import numpy as np
 
 from .. import kernels
 from ..graph import Apply, Constant, Op, Variable
+from .basic import zeros_like
+from .elemwise import sum_to_shape_of
+from .math import clip, maximum, sum as tsum, switch
 from .type import TensorType, as_tensor_variable
+from .variable import provide
 
 
 class Slot(int):
@@ -140,7 +144,6 @@ class Subtensor(Op):
         return (np.array(x[_numpy_index(self.template, values)]),)
 
     def grad(self, inputs, output_grads):
-        from .basic import zeros_like
         x, index_inputs = inputs[0], inputs[1:]
         (g,) = output_grads
         if not x.dtype.startswith("float"):
@@ -149,7 +152,6 @@ class Subtensor(Op):
         return [gx] + [None] * len(index_inputs)
 
     def infer_shape(self, node, input_shapes):
-        from .math import maximum
         xshape, values = input_shapes[0], node.inputs[1:]
         out = []
         for t, n in zip(self.template, xshape):
@@ -169,7 +171,6 @@ class Subtensor(Op):
 
 def _clamp(i, n):
     """A Python-style slice bound clamped into [0, n]."""
-    from .math import clip, switch
     return clip(switch(i < 0, i + n, i), 0, n) if not isinstance(i, int) else \
         (clip(i + n, 0, n) if i < 0 else clip(i, 0, n))
 
@@ -243,8 +244,6 @@ class IncSubtensor(IncSubtensorBase):
 def inc_subtensor_grad(op, read, inputs, output_grads):
     """Gradients of x with x[index] increased (or set) by y, for basic and
     advanced indexing alike: ``read`` is the op that reads x[index]."""
-    from .elemwise import sum_to_shape_of
-    from .math import sum as tsum
     y, index_inputs = inputs[1], inputs[2:]
     (g,) = output_grads
     gx = type(op)(op.template, True)(g, 0, *index_inputs) if op.set_instead_of_inc else g
@@ -350,3 +349,6 @@ class SpecifyShape(Op):
 
 def specify_shape(x, shape):
     return SpecifyShape(tuple(None if s is None else int(s) for s in shape))(x)
+
+
+provide(is_basic_index=is_basic_index, subtensor=subtensor, specify_shape=specify_shape)

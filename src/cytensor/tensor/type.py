@@ -11,7 +11,7 @@ import numpy as np
 
 from ..config import config
 from ..graph import Constant, Type, Variable
-from .variable import TensorOperators
+from .variable import TensorOperators, ops   # ops: stack, from basic.py above
 
 ALL_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16",
               "uint32", "uint64", "float16", "float32", "float64",
@@ -136,9 +136,6 @@ class TensorType(Type):
             f"information; cast it first (e.g. .astype('{self.dtype}')) or pass "
             f"allow_input_downcast=True to function()")
 
-    def value_zeros(self, shape):
-        return np.zeros(shape, dtype=self.numpy_dtype)
-
     def make_variable(self, name=None):
         return TensorVariable(self, name=name)
 
@@ -148,12 +145,6 @@ class TensorType(Type):
 
     def __hash__(self):
         return hash((TensorType, self.dtype, self.shape))
-
-    def is_super(self, other):
-        """True if every value of ``other`` is a value of this type."""
-        return (isinstance(other, TensorType) and self.dtype == other.dtype
-                and self.ndim == other.ndim
-                and all(s is None or s == o for s, o in zip(self.shape, other.shape)))
 
     def __str__(self):
         if config.print_style == "theano":
@@ -275,8 +266,7 @@ def as_tensor_variable(x, name=None, ndim=None, dtype=None):
             raise TypeError(f"{x} has several outputs; pick one")
         return x.outputs[0]
     if isinstance(x, (list, tuple)) and any(isinstance(e, Variable) for e in x):
-        from .basic import stack
-        return stack([as_tensor_variable(e) for e in x])
+        return ops.stack([as_tensor_variable(e) for e in x])
     try:
         return constant(x, name=name, ndim=ndim, dtype=dtype)
     except (TypeError, ValueError) as e:

@@ -9,6 +9,7 @@ import numpy as np
 
 from ... import kernels
 from ...kernels import _nnet
+from ...config import config
 from ...graph import Apply, Constant, Op
 from .. import math as tm
 from ..basic import shape_padleft
@@ -228,8 +229,29 @@ def _theano_rows(x, axis):
 
 
 def softmax(x, axis=None):
-    """Softmax along ``axis``; by default along the rows, a vector giving a
-    1 x n row as in Theano 1.0 (pass ``axis=-1`` to keep a vector a vector)."""
+    """Softmax along ``axis``: ``exp(x - max(x)) / sum(exp(x - max(x)))``.
+
+    Parameters
+    ----------
+    x : TensorVariable
+        Scores; a matrix holds one example per row.
+    axis : int, optional
+        The axis that sums to 1. By default the rows, a vector giving a
+        1 x n row as in Theano 1.0 (pass ``axis=-1`` to keep a vector a
+        vector).
+
+    Returns
+    -------
+    TensorVariable
+        Probabilities, of float dtype.
+
+    Examples
+    --------
+    >>> x = T.dmatrix("x")
+    >>> theano.function([x], T.nnet.softmax(x))([[0.0, 0.0], [0.0, numpy.log(3.0)]])
+    array([[0.5 , 0.5 ],
+           [0.25, 0.75]])
+    """
     x, axis = _theano_rows(x, axis)
     return Softmax(axis, False)(x)
 
@@ -444,8 +466,37 @@ def crossentropy_softmax_1hot(x, y):
 
 
 def categorical_crossentropy(coding_dist, true_dist):
-    """-sum(true_dist * log(coding_dist)) per row; ``true_dist`` is either a
-    distribution per row (same shape) or an integer label per row."""
+    """The cross-entropy ``-sum(true_dist * log(coding_dist))`` of each row.
+
+    Of a softmax, the rewrites compute it stably, without the logarithm of
+    a probability that underflowed to 0.
+
+    Parameters
+    ----------
+    coding_dist : TensorVariable
+        Predicted probabilities, one distribution per row.
+    true_dist : TensorVariable
+        Either a distribution per row (the shape of ``coding_dist``) or an
+        integer label per row.
+
+    Returns
+    -------
+    TensorVariable
+        One loss per row.
+
+    Raises
+    ------
+    TypeError
+        If ``true_dist`` is neither of the two.
+
+    Examples
+    --------
+    >>> p = T.dmatrix("p")
+    >>> labels = T.ivector("labels")
+    >>> f = theano.function([p, labels], T.nnet.categorical_crossentropy(p, labels))
+    >>> f([[0.5, 0.5], [0.25, 0.75]], numpy.array([0, 1], dtype="int32"))
+    array([0.69314718, 0.28768207])
+    """
     coding_dist, true_dist = as_float(coding_dist), as_tensor_variable(true_dist)
     if true_dist.ndim == coding_dist.ndim:
         return -tm.sum(true_dist * tm.log(coding_dist), axis=-1)
@@ -502,7 +553,6 @@ class OneHot(Op):
 
 def one_hot(y, n_classes, dtype=None):
     """Rows of zeros with a one at each label (Theano's ``to_one_hot``)."""
-    from ...config import config
     return OneHot(np.dtype(dtype or config.floatX).name)(y, n_classes)
 
 

@@ -257,9 +257,36 @@ def pool_2d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0), mode="m
             ds=None, st=None, padding=None):
     """Pool the last two axes of ``input`` with a ``ws`` window (Theano's pool_2d).
 
-    ignore_border: False (Theano's default) keeps partial windows at the
-    bottom and right edges.  ds, st, padding: Theano's older names for ws,
-    stride and pad.
+    Parameters
+    ----------
+    input : TensorVariable
+        Two or more dimensions; the last two are pooled.
+    ws : pair of int
+        The window's rows and columns.
+    ignore_border : bool, optional
+        False (Theano's default) keeps partial windows at the bottom and
+        right edges; True drops them.
+    stride : pair of int, optional
+        Steps between windows (default: the window, so they do not overlap).
+    pad : pair of int
+        Zero rows and columns added on each side.
+    mode : 'max', 'sum', 'average_inc_pad' or 'average_exc_pad'
+        What a window computes.
+    ds, st, padding : optional
+        Theano's older names for ``ws``, ``stride`` and ``pad``.
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> from cytensor.tensor.signal.pool import pool_2d
+    >>> image = T.dmatrix("image")
+    >>> f = theano.function([image], pool_2d(image, ws=(2, 2), ignore_border=True))
+    >>> f(numpy.arange(16.0).reshape(4, 4))
+    array([[ 5.,  7.],
+           [13., 15.]])
     """
     ws = ws if ws is not None else ds
     if ws is None:

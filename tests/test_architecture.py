@@ -1,0 +1,350 @@
+"""The package's shape, checked: stages that import only downwards, no
+import cycles, Theano's names only in compat/, no sys.modules lookups, and
+the tables agreeing with what reads them.
+
+The checker reads every module's imports with ``ast`` (module-level and
+inside functions alike) and maps each module to its stage.  The tests at
+the bottom run it on small synthetic packages to show that it fails on a
+violation of each rule.
+"""
+import ast
+import importlib
+import os
+import re
+
+import pytest
+
+import cytensor  # noqa: F401  (installs the compat aliases and fills the hand-down slots)
+from cytensor.compat import THEANO_NAMES, THEANO_PATHS
+from cytensor.compile.mode import MODES
+from cytensor.graph import LaterStages
+from cytensor.tensor.variable import ops
+
+SRC = os.path.join(os.path.dirname(__file__), "..", "src")
+
+# The stages, lowest first: a module may import its own stage and those below.
+# A name matches a module and everything under it; names ending in "=" match
+# that module only (the public API packages, whose submodules are other stages).
+STAGES = [
+    ("config", ["cytensor.config"]),
+    ("kernels", ["cytensor.kernels"]),
+    ("graph", ["cytensor.graph"]),
+    ("ops", ["cytensor.tensor"]),
+    ("gradient", ["cytensor.gradient", "cytensor.rop"]),
+    ("scan", ["cytensor.scan", "cytensor.op_from_graph"]),
+    ("rewriting", ["cytensor.rewriting"]),
+    ("compile", ["cytensor.compile", "cytensor.function"]),
+    ("debug", ["cytensor.debug"]),
+    ("compat", ["cytensor.compat"]),
+    ("api", ["cytensor=", "cytensor.tensor=", "cytensor.examples"]),
+]
+
+# The stages that must import nothing of the package but themselves.
+LEAVES = ["kernels"]
+
+# Upward imports allowed, deferred into a function, each with its reason.  The
+# import line itself must carry a "# deferred:" comment saying why.
+ALLOWED_DEFERRED = {
+    ("cytensor.compile.linker", "cytensor.debug.printing"):
+        "an error message shows the graph around the failing node",
+    ("cytensor.rewriting.engine", "cytensor.debug.printing"):
+        "a verbose rewrite trace prints each replacement as a formula",
+    ("cytensor.rewriting.fgraph", "cytensor.debug.printing"):
+        "str(FunctionGraph) is its debugprint",
+    ("cytensor.function", "cytensor.debug.profiling"):
+        "function(profile=True) makes the debug stage's profiler",
+}
+
+# Where the one module allowed to touch sys.modules lives (it registers Theano's paths).
+SYS_MODULES_ALLOWED = {"cytensor.compat"}
+COMPAT = "cytensor.compat"
+
+
+# ---------------------------------------------------------------------------
+# The checker
+# ---------------------------------------------------------------------------
+
+def find_modules(root, package):
+    """{dotted module name: file path} for every .py file of ``package`` under ``root``."""
+    modules = {}
+    for folder, _, files in os.walk(os.path.join(root, package)):
+        for name in files:
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                dotted = os.path.relpath(path, root)[:-3].replace(os.sep, ".")
+                modules[dotted.removesuffix(".__init__")] = path
+    return modules
+
+
+def _imported(module, node, modules):
+    """The package's modules that an import statement in ``module`` names."""
+    if isinstance(node, ast.Import):
+        names = [alias.name for alias in node.names]
+    else:
+        base = node.module or ""
+        if node.level:
+            parts = module.split(".")
+            if not modules[module].endswith("__init__.py"):
+                parts = parts[:-1]
+            parts = parts[:len(parts) - (node.level - 1)]
+            base = ".".join(parts + ([base] if base else []))
+        subs = [f"{base}.{a.name}" for a in node.names if f"{base}.{a.name}" in modules]
+        names = subs + ([base] if len(subs) < len(node.names) else [])
+    package = module.split(".")[0]
+    found = []
+    for name in names:
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        if name and name.split(".")[0] == package:
+            found.append(name)
+    return found
+
+
+def find_imports(modules):
+    """[(importer, imported, line, deferred, source line)] for every import of
+    the package's own modules."""
+    imports = []
+    for module, path in modules.items():
+        source = open(path).read()
+        lines = source.splitlines()
+
+        def walk(node, deferred):
+            for child in ast.iter_child_nodes(node):
+                inner = deferred or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                       ast.Lambda))
+                if isinstance(child, (ast.Import, ast.ImportFrom)):
+                    for target in _imported(module, child, modules):
+                        if target != module:
+                            imports.append((module, target, child.lineno, inner,
+                                            lines[child.lineno - 1]))
+                walk(child, inner)
+        walk(ast.parse(source, path), False)
+    return imports
+
+
+def stage_of(module, stages):
+    """The index of ``module``'s stage (the longest matching name wins, an
+    exact one before a prefix)."""
+    best, best_score = None, None
+    for index, (_, names) in enumerate(stages):
+        for name in names:
+            exact = name.endswith("=")
+            name = name.rstrip("=")
+            matches = module == name if exact else (
+                module == name or module.startswith(name + "."))
+            score = (len(name), exact)
+            if matches and (best_score is None or score > best_score):
+                best, best_score = index, score
+    if best is None:
+        raise LookupError(f"{module} belongs to no stage: add it to STAGES")
+    return best
+
+
+def cycles(modules, imports):
+    """Module-level import cycles (strongly connected components), each sorted."""
+    edges = {m: set() for m in modules}
+    for importer, target, _, deferred, _ in imports:
+        if not deferred:
+            edges[importer].add(target)
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in edges[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+    for v in sorted(modules):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def violations(root, package, stages=STAGES, leaves=LEAVES, allowed=ALLOWED_DEFERRED,
+               sys_modules_allowed=SYS_MODULES_ALLOWED, compat=COMPAT, theano_paths=()):
+    """Every broken rule, as readable strings (empty when the package is in shape)."""
+    modules = find_modules(root, package)
+    imports = find_imports(modules)
+    names = [name for name, _ in stages]
+    problems = []
+    for importer, target, line, deferred, text in imports:
+        low, high = stage_of(importer, stages), stage_of(target, stages)
+        where = f"{importer}:{line} imports {target}"
+        if names[low] in leaves and high != low:
+            problems.append(f"{where}: {names[low]} is a leaf and imports nothing of "
+                            f"{package}")
+        elif high > low:
+            if (importer, target) not in allowed:
+                problems.append(f"{where}: upward ({names[low]} -> {names[high]})")
+            elif not deferred:
+                problems.append(f"{where}: an allowed upward import must be deferred")
+            elif "# deferred:" not in text:
+                problems.append(f"{where}: say why on the line ('# deferred: ...')")
+    for component in cycles(modules, imports):
+        problems.append(f"import cycle: {' -> '.join(component)}")
+    for module, path in modules.items():
+        tree = ast.parse(open(path).read(), path)
+        uses = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+                and n.attr == "modules" and isinstance(n.value, ast.Name)
+                and n.value.id == "sys"]
+        if uses and module not in sys_modules_allowed:
+            problems.append(f"{module}:{uses[0]} uses sys.modules")
+    for theano_path in theano_paths:
+        if theano_path in modules:
+            problems.append(f"{theano_path} is a Theano path and must be an alias made by "
+                            f"{compat}, not a module of its own")
+    return problems
+
+
+# ---------------------------------------------------------------------------
+# The real package
+# ---------------------------------------------------------------------------
+
+def test_the_package_follows_every_rule():
+    assert violations(SRC, "cytensor", theano_paths=THEANO_PATHS) == []
+
+
+def test_allowed_deferred_imports_are_few_and_all_used():
+    imports = find_imports(find_modules(SRC, "cytensor"))
+    deferred = {(a, b) for a, b, _, is_deferred, _ in imports if is_deferred}
+    assert len(ALLOWED_DEFERRED) <= 5
+    assert deferred == set(ALLOWED_DEFERRED), "a listed import is gone: drop it from the list"
+
+
+def test_every_module_has_a_stage():
+    for module in find_modules(SRC, "cytensor"):
+        stage_of(module, STAGES)
+
+
+def test_theano_paths_import_as_their_modules():
+    for theano_path, real in THEANO_PATHS.items():
+        module = importlib.import_module(theano_path)
+        assert module is importlib.import_module(real)
+        parent, _, leaf = theano_path.rpartition(".")
+        assert getattr(importlib.import_module(parent), leaf) is module
+    for target, names in THEANO_NAMES.items():
+        for name, source in names.items():
+            assert getattr(importlib.import_module(target), name) is \
+                getattr(importlib.import_module(source), name)
+
+
+def _attributes_used(module_path, namespace):
+    tree = ast.parse(open(module_path).read())
+    return {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+            and isinstance(n.value, ast.Name) and n.value.id == namespace}
+
+
+def test_tensor_methods_find_every_function_they_call():
+    """variable.ops is filled by the op modules: every ops.NAME the methods,
+    the op modules and the elementwise table's gradient rules call exists."""
+    modules = find_modules(SRC, "cytensor")
+    used = set()
+    for module, path in modules.items():
+        if module.startswith("cytensor.tensor"):
+            used |= _attributes_used(path, "ops")
+    used |= _attributes_used(modules["cytensor.tensor.elemwise_table"], "tm")
+    variable_source = open(modules["cytensor.tensor.variable"]).read()
+    used |= set(re.findall(r'_binary\("(\w+)"', variable_source))
+    missing = sorted(name for name in used if not hasattr(ops, name))
+    assert missing == []
+
+
+def test_later_stages_have_handed_themselves_down():
+    slots = [n for n in vars(LaterStages) if not n.startswith("_")]
+    assert slots and all(callable(getattr(LaterStages, n)) for n in slots)
+    assert {"FAST_RUN", "FAST_COMPILE", "DebugMode", "DEBUG_MODE", "NanGuardMode"} <= set(MODES)
+
+
+# ---------------------------------------------------------------------------
+# The checker fails on each kind of violation
+# ---------------------------------------------------------------------------
+
+TOY_STAGES = [("low", ["pkg.low"]), ("leaf", ["pkg.leaf"]), ("mid", ["pkg.mid"]),
+              ("high", ["pkg.high"]), ("api", ["pkg="])]
+
+
+def _toy(tmp_path, files):
+    """A package 'pkg' under tmp_path with the given {relative path: source}."""
+    files = {"__init__.py": "", "low.py": "", "leaf.py": "", "mid.py": "",
+             "high.py": "", **files}
+    for rel, text in files.items():
+        path = tmp_path / "pkg" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return str(tmp_path)
+
+
+def _check(root, **kwargs):
+    kwargs = {"stages": TOY_STAGES, "leaves": ["leaf"], "allowed": {},
+              "sys_modules_allowed": {"pkg.high"}, "compat": "pkg.high", **kwargs}
+    return violations(root, "pkg", **kwargs)
+
+
+def test_checker_passes_a_package_in_shape(tmp_path):
+    root = _toy(tmp_path, {"mid.py": "from . import low\n", "high.py": "import sys\n"
+                           "from .mid import x\nsys.modules['pkg.old'] = sys\n",
+                           "__init__.py": "from . import high\n"})
+    assert _check(root) == []
+
+
+def test_checker_fails_on_an_upward_import(tmp_path):
+    root = _toy(tmp_path, {"mid.py": "from .high import thing\n"})
+    assert any("upward (mid -> high)" in p for p in _check(root))
+
+
+def test_checker_fails_on_an_upward_import_hidden_in_a_function(tmp_path):
+    root = _toy(tmp_path, {"mid.py": "def f():\n    from . import high\n"})
+    assert any("upward (mid -> high)" in p for p in _check(root))
+
+
+def test_checker_fails_on_an_allowed_import_without_its_reason(tmp_path):
+    allowed = {("pkg.mid", "pkg.high"): "reason"}
+    root = _toy(tmp_path, {"mid.py": "def f():\n    from . import high\n"})
+    assert any("say why" in p for p in _check(root, allowed=allowed))
+    root = _toy(tmp_path, {"mid.py": "from . import high\n"})
+    assert any("must be deferred" in p for p in _check(root, allowed=allowed))
+    root = _toy(tmp_path, {"mid.py": "def f():\n    from . import high   # deferred: ok\n"})
+    assert _check(root, allowed=allowed) == []
+
+
+def test_checker_fails_on_a_cycle_within_a_stage(tmp_path):
+    root = _toy(tmp_path, {"mid/__init__.py": "", "mid/a.py": "from . import b\n",
+                           "mid/b.py": "from .a import x\n"})
+    assert any("import cycle: pkg.mid.a -> pkg.mid.b" in p for p in _check(root))
+
+
+def test_checker_fails_on_a_leaf_importing_the_package(tmp_path):
+    root = _toy(tmp_path, {"leaf.py": "from .low import x\n"})
+    assert any("leaf is a leaf" in p for p in _check(root))
+
+
+def test_checker_fails_on_sys_modules_outside_compat(tmp_path):
+    root = _toy(tmp_path, {"mid.py": "import sys\nm = sys.modules['pkg.low']\n"})
+    assert any("pkg.mid:2 uses sys.modules" in p for p in _check(root))
+
+
+def test_checker_fails_on_a_theano_path_kept_as_a_module(tmp_path):
+    root = _toy(tmp_path, {"scan_module.py": "from .mid import scan\n"})
+    problems = _check(root, stages=TOY_STAGES + [("old", ["pkg.scan_module"])],
+                      theano_paths={"pkg.scan_module": "pkg.high"})
+    assert any("pkg.scan_module is a Theano path" in p for p in problems)
+
+
+def test_checker_fails_on_a_module_without_stage(tmp_path):
+    root = _toy(tmp_path, {"stray.py": "from . import low\n"})
+    with pytest.raises(LookupError, match="pkg.stray belongs to no stage"):
+        _check(root)
