@@ -98,8 +98,10 @@ def _discover_extensions():
         extensions.append(Extension(
             module, [path],
             include_dirs=sorted({folder, KERNEL_DIR}),
-            depends=sorted(glob.glob(os.path.join(folder, "*.h"))
-                           + glob.glob(os.path.join(KERNEL_DIR, "*.h"))),
+            # the C headers and the opcode list: editing one rebuilds the module
+            depends=sorted(set(glob.glob(os.path.join(folder, "*.h"))
+                               + glob.glob(os.path.join(KERNEL_DIR, "*.h"))
+                               + glob.glob(os.path.join(KERNEL_DIR, "*.def")))),
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         ))
     return extensions

@@ -26,7 +26,7 @@ SRC = os.path.join(os.path.dirname(__file__), "..", "src")
 # A name matches a module and everything under it; names ending in "=" match
 # that module only (the public API packages, whose submodules are other stages).
 STAGES = [
-    ("config", ["cytensor.config"]),
+    ("config", ["cytensor._version", "cytensor.config"]),
     ("kernels", ["cytensor.kernels"]),
     ("graph", ["cytensor.graph"]),
     ("ops", ["cytensor.tensor"]),
@@ -36,7 +36,7 @@ STAGES = [
     ("compile", ["cytensor.compile", "cytensor.function"]),
     ("debug", ["cytensor.debug"]),
     ("compat", ["cytensor.compat"]),
-    ("api", ["cytensor=", "cytensor.tensor=", "cytensor.examples"]),
+    ("api", ["cytensor=", "cytensor.tensor=", "cytensor.sysinfo", "cytensor.examples"]),
 ]
 
 # The stages that must import nothing of the package but themselves.

@@ -17,10 +17,14 @@ after its condition has picked the branch (``lazy_branches``).
 """
 import time
 
+import numpy as np
+
 from ..config import config
 from ..graph import Constant, ancestors, format_trace
 from ..tensor.ifelse import IfElse
+from ..tensor.math import Gemm
 from ..tensor.sharedvar import SharedVariable
+from .lowering import make_thunk
 
 
 class Schedule:
@@ -52,8 +56,19 @@ class Schedule:
                            if var.owner is None and not isinstance(var, Constant)]
         lazy = lazy_branches(fgraph, self.nodes)
         self.branch_nodes = {n for sides in lazy.values() for side in sides for n in side}
-        self.thunks = [self._lazy_thunk(node, lazy, linker, wrap_thunk)
-                       for node in self.nodes if node not in self.branch_nodes]
+        thunks = [self._lazy_thunk(node, lazy, linker, wrap_thunk)
+                  for node in self.nodes if node not in self.branch_nodes]
+        # The commit block (see FunctionGraph.toposort) runs apart when one of
+        # its nodes overwrites a shared value: checked first, then run whole.
+        n_commit = 0
+        is_commit = getattr(fgraph, "is_commit_node", None)
+        while is_commit and n_commit < len(thunks) and is_commit(thunks[-1 - n_commit].node):
+            n_commit += 1
+        commit = thunks[len(thunks) - n_commit:]
+        if not any(_overwrites_shared(t.node) for t in commit):
+            commit = []
+        self.thunks = thunks[:len(thunks) - len(commit)]
+        self.commit_thunks = commit
 
     @staticmethod
     def _leaf_cell(var):
@@ -68,7 +83,7 @@ class Schedule:
         ins = [self.cells[v] for v in node.inputs]
         outs = [self.cells[v] for v in node.outputs]
         if linker == "cy":
-            thunk = node.op.make_thunk(node, ins, outs)
+            thunk = make_thunk(node, ins, outs)
         else:
             def thunk():
                 node.op.reference_perform(node, [c[0] for c in ins], outs)
@@ -104,15 +119,40 @@ class Schedule:
         ifelse_thunk.node = node
         return ifelse_thunk
 
-    def run(self):
+    def run(self, before_commit=None):
+        """Run every node.  before_commit() is called between the nodes that
+        leave shared values alone and the commit block that overwrites some.
+
+        Returns nothing: a caller that must not be interrupted inside the
+        commit block (function.Function) holds Ctrl-C back from before_commit on.
+        """
         thunk = None
         try:
             for thunk in self.thunks:
                 thunk()
         except Exception as exc:
             raise_with_node(thunk.node, self, exc)
+        if before_commit is not None:
+            before_commit()
+        if self.commit_thunks:
+            self._commit()
 
-    def run_profiled(self, stats):
+    def _commit(self):
+        """Check every node of the commit block on the values it will read,
+        then run them all; nothing is overwritten unless all can run."""
+        for thunk in self.commit_thunks:
+            try:
+                check_commit_node(thunk.node, [self.cells[v][0] for v in thunk.node.inputs])
+            except Exception as exc:
+                raise_with_node(thunk.node, self, exc)
+        thunk = None
+        try:
+            for thunk in self.commit_thunks:
+                thunk()
+        except Exception as exc:
+            raise_with_node(thunk.node, self, exc)
+
+    def run_profiled(self, stats, before_commit=None):
         """Run, adding each node's time to ``stats.node_time`` (a ProfileStats).
 
         Kept as lean as ``run``: two clock reads and one dict update a node,
@@ -132,6 +172,13 @@ class Schedule:
             raise_with_node(thunk.node, self, exc)
         finally:
             self.profiling = None
+        if before_commit is not None:
+            before_commit()
+        if self.commit_thunks:
+            t0 = timer()
+            self._commit()
+            for thunk in self.commit_thunks:      # the block is timed as a whole
+                node_time[thunk.node] += (timer() - t0) / len(self.commit_thunks)
         stats.record_run(self, timer() - start)
 
     def clear_intermediates(self):
@@ -183,6 +230,32 @@ def lazy_branches(fgraph, nodes):
     return lazy
 
 
+def _overwrites_shared(node):
+    return any(isinstance(node.inputs[k], SharedVariable)
+               for ks in getattr(node.op, "destroy_map", {}).values() for k in ks)
+
+
+def check_commit_node(node, values):
+    """Raise the error a commit-block node (Elemwise or Gemm) would raise on
+    these input values, before any of the block has overwritten anything."""
+    if isinstance(node.op, Gemm):
+        C, _, A, B, _ = values
+        if A.shape[1] != B.shape[0] or C.shape != (A.shape[0], B.shape[1]):
+            raise ValueError(f"Gemm: shapes {A.shape} @ {B.shape} do not give {C.shape}")
+        return
+    shapes = [np.shape(v) for v in values]
+    try:
+        shape = np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(f"{node.op}: input shapes {shapes} do not broadcast "
+                         "together") from None
+    for ks in node.op.destroy_map.values():
+        for k in ks:
+            if shapes[k] != shape:
+                raise ValueError(f"{node.op}: the result has shape {shape}, which cannot be "
+                                 f"written over input {k} of shape {shapes[k]}")
+
+
 class NodeError(Exception):
     """Raised instead of an exception whose type cannot be rebuilt from a message."""
 
@@ -229,7 +302,23 @@ def raise_with_node(node, schedule, exc):
     message = "\n".join([str(exc), ""] + node_context(node, schedule.cells, position))
     try:
         new = type(exc)(message)
+        if str(new) != message:      # a type whose message is not its argument
+            raise TypeError
     except Exception:
-        new = NodeError(message)
+        # Its constructor takes something else (NumPy's MemoryError takes a
+        # shape and a dtype, OSError an errno): raise the exception itself,
+        # its type and attributes kept, with the context as a note.
+        exc._cytensor_node = node
+        add_note(exc, "\n".join(node_context(node, schedule.cells, position)))
+        raise exc
     new._cytensor_node = node
     raise new.with_traceback(exc.__traceback__) from None
+
+
+def add_note(exc, text):
+    """exc.add_note(text) (Python >= 3.11: printed under the message); before
+    3.11, the text is appended to the message itself."""
+    if hasattr(exc, "add_note"):
+        exc.add_note(text)
+    elif len(exc.args) == 1 and isinstance(exc.args[0], str):
+        exc.args = (exc.args[0] + "\n" + text,)

@@ -181,14 +181,14 @@ class _ComparingSchedule(Schedule):
         self.unrewritten = Schedule(unrewritten, "cy", wrap_thunk=mode._checked)
         self.mode = mode
 
-    def run(self):
+    def run(self, before_commit=None):
         # The graph before rewrites runs first: the rewritten one may update
         # shared values in place, and both must see the values before the call.
         original = self.unrewritten
         for var in original.fgraph.inputs:
             original.cells[var][0] = _copy(self.cells[var][0])
         original.run()
-        super().run()
+        super().run(before_commit)
         for k, (new, old) in enumerate(zip(self.fgraph.outputs, original.fgraph.outputs)):
             got, expected = self.cells[new][0], original.cells[old][0]
             if not self.mode._close(got, expected, new.type.dtype):

@@ -10,13 +10,17 @@
 * ``copy_into``: broadcasting strided copy with dtype conversion.
 
 Opcode semantics are those of the NumPy function of the same name (see
-``OPCODES``); registers hold the compute dtype (float32, float64 or int64).
+``OPCODES``); registers hold the compute dtype (float32, float64, int64 or
+uint64).  The opcodes and their properties (``OPCODE_ARITY``,
+``LIBM_OPCODES``, ``INT_OPCODES``, ``NARROWING_OPCODES``) all come from one
+list, vm_opcodes.def.
 """
 import numpy as np
 
 from cytensor.kernels import _elemwise, _reduce
-from cytensor.kernels._elemwise import (INT_OPCODES, OPCODE_ARITY, OPCODES, FUSED_REDUCE_OPS,
-                                        copy_into, elemwise_contiguous)
+from cytensor.kernels._elemwise import (FUSED_REDUCE_OPS, INT_OPCODES, LIBM_OPCODES,
+                                        NARROWING_OPCODES, OPCODE_ARITY, OPCODES, copy_into,
+                                        elemwise_contiguous)
 from cytensor.kernels._reduce import ACC_DTYPES, REDUCE_OPS
 from cytensor.kernels._blas import dot, gemm
 
@@ -25,7 +29,8 @@ try:
 except ImportError:  # pragma: no cover - built without setup.py
     buildinfo = None
 
-__all__ = ["OPCODES", "OPCODE_ARITY", "INT_OPCODES", "REDUCE_OPS", "ACC_DTYPES",
+__all__ = ["OPCODES", "OPCODE_ARITY", "INT_OPCODES", "LIBM_OPCODES", "NARROWING_OPCODES",
+           "REDUCE_OPS", "ACC_DTYPES",
            "openmp_enabled", "get_num_threads", "set_num_threads", "elemwise",
            "elemwise_contiguous", "reduce",
            "elemwise_reduce", "FUSED_REDUCE_OPS",

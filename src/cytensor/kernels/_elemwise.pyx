@@ -26,15 +26,11 @@ cdef extern from "vm_ops.h" nogil:
         CYT_BOOL, CYT_I8, CYT_I16, CYT_I32, CYT_I64, CYT_U8, CYT_U16, CYT_U32, CYT_U64
         CYT_F32, CYT_F64, CYT_NDT, CYT_MAXDIMS
     enum:
-        OP_IDENTITY, OP_NEG, OP_ABS, OP_SIGN, OP_EXP, OP_EXP2, OP_EXPM1, OP_LOG, OP_LOG2
-        OP_LOG10, OP_LOG1P, OP_SQRT, OP_SQR, OP_RECIPROCAL, OP_SIN, OP_COS, OP_TAN, OP_ARCSIN
-        OP_ARCCOS, OP_ARCTAN, OP_SINH, OP_COSH, OP_TANH, OP_ARCSINH, OP_ARCCOSH, OP_ARCTANH
-        OP_FLOOR, OP_CEIL, OP_TRUNC, OP_RINT, OP_ROUND, OP_ISNAN, OP_ISINF, OP_ISFINITE
-        OP_LOGICAL_NOT, OP_INVERT, OP_SIGMOID, OP_SOFTPLUS, OP_ERF, OP_ERFC, OP_RELU
-        OP_ADD, OP_SUB, OP_MUL, OP_TRUE_DIV, OP_INT_DIV, OP_MOD, OP_POW, OP_ARCTAN2
-        OP_MAXIMUM, OP_MINIMUM, OP_LT, OP_GT, OP_LE, OP_GE, OP_EQ, OP_NEQ, OP_LOGICAL_AND
-        OP_LOGICAL_OR, OP_LOGICAL_XOR, OP_BITWISE_AND, OP_BITWISE_OR, OP_BITWISE_XOR, OP_HYPOT
-        OP_COPYSIGN, OP_SWITCH, OP_CLIP
+        OP_COUNT
+    ctypedef struct cyt_opinfo:
+        const char *name
+        int arity, libm, int_ok, narrow
+    const cyt_opinfo *cyt_op_info
     const int *cyt_dt_size
     int cyt_vm_run(int ct, char **R, const int32_t *code, int ninstr, cyt_intp n)
     ctypedef struct cyt_prefetch:
@@ -67,29 +63,12 @@ cdef extern from "fused_red.h" nogil:
     void cyt_fr_fold_row(int op, int ct, int act, char *dst, const char *src, cyt_intp n)
 
 # ---------------------------------------------------------------- tables
-OPCODES = {
-    'identity': OP_IDENTITY, 'neg': OP_NEG, 'abs': OP_ABS, 'sign': OP_SIGN, 'exp': OP_EXP,
-    'exp2': OP_EXP2, 'expm1': OP_EXPM1, 'log': OP_LOG, 'log2': OP_LOG2, 'log10': OP_LOG10,
-    'log1p': OP_LOG1P, 'sqrt': OP_SQRT, 'sqr': OP_SQR, 'reciprocal': OP_RECIPROCAL,
-    'sin': OP_SIN, 'cos': OP_COS, 'tan': OP_TAN, 'arcsin': OP_ARCSIN, 'arccos': OP_ARCCOS,
-    'arctan': OP_ARCTAN, 'sinh': OP_SINH, 'cosh': OP_COSH, 'tanh': OP_TANH,
-    'arcsinh': OP_ARCSINH, 'arccosh': OP_ARCCOSH, 'arctanh': OP_ARCTANH, 'floor': OP_FLOOR,
-    'ceil': OP_CEIL, 'trunc': OP_TRUNC, 'round_half_to_even': OP_RINT,
-    'round_half_away_from_zero': OP_ROUND, 'isnan': OP_ISNAN, 'isinf': OP_ISINF,
-    'isfinite': OP_ISFINITE, 'logical_not': OP_LOGICAL_NOT, 'invert': OP_INVERT,
-    'sigmoid': OP_SIGMOID, 'softplus': OP_SOFTPLUS, 'erf': OP_ERF, 'erfc': OP_ERFC,
-    'relu': OP_RELU,
-    'add': OP_ADD, 'sub': OP_SUB, 'mul': OP_MUL, 'true_div': OP_TRUE_DIV,
-    'int_div': OP_INT_DIV, 'mod': OP_MOD, 'pow': OP_POW, 'arctan2': OP_ARCTAN2,
-    'maximum': OP_MAXIMUM, 'minimum': OP_MINIMUM, 'lt': OP_LT, 'gt': OP_GT, 'le': OP_LE,
-    'ge': OP_GE, 'eq': OP_EQ, 'neq': OP_NEQ, 'logical_and': OP_LOGICAL_AND,
-    'logical_or': OP_LOGICAL_OR, 'logical_xor': OP_LOGICAL_XOR,
-    'bitwise_and': OP_BITWISE_AND, 'bitwise_or': OP_BITWISE_OR,
-    'bitwise_xor': OP_BITWISE_XOR, 'hypot': OP_HYPOT, 'copysign': OP_COPYSIGN,
-    'switch': OP_SWITCH, 'clip': OP_CLIP,
-}
-OPCODE_ARITY = {name: cyt_op_arity(code) for name, code in OPCODES.items()}
-INT_OPCODES = frozenset(name for name, code in OPCODES.items() if cyt_op_valid_int(code))
+# Built from vm_opcodes.def (through cyt_op_info), the one list of opcodes.
+OPCODES = {cyt_op_info[k].name.decode(): k for k in range(OP_COUNT)}
+OPCODE_ARITY = {name: cyt_op_info[k].arity for name, k in OPCODES.items()}
+LIBM_OPCODES = frozenset(name for name, k in OPCODES.items() if cyt_op_info[k].libm)
+INT_OPCODES = frozenset(name for name, k in OPCODES.items() if cyt_op_info[k].int_ok)
+NARROWING_OPCODES = frozenset(name for name, k in OPCODES.items() if cyt_op_info[k].narrow)
 OPCODE_NAMES = {code: name for name, code in OPCODES.items()}
 
 DTYPES = (np.dtype(np.bool_), np.dtype(np.int8), np.dtype(np.int16), np.dtype(np.int32),
@@ -699,8 +678,9 @@ cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, l
     as a scalar; or it may be a ROW: C-contiguous, its trailing axes equal to the
     outputs' and its leading axes of length 1 (or absent), like (1, n) or (n,) for
     (m, n) outputs: it is repeated over the leading axes (all rows have one length).
-    Outputs are preallocated and must not overlap the inputs.  Raises ValueError when
-    a precondition is violated (never crashes)."""
+    Outputs are preallocated and must not overlap the inputs.  Returns None, having
+    computed nothing, when the operands do not fit these conditions (the caller then
+    runs ``elemwise``); raises ValueError for an invalid program."""
     global _scratch, _scratch_size
     cdef int nin = len(inputs), nout = len(outputs), k, d, ct, nd, nops, nsc = 0
     cdef cnp.ndarray a, o0
@@ -720,7 +700,7 @@ cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, l
     o0 = <cnp.ndarray?>outputs[0]
     ct = _code_of(o0)
     if ct != CYT_F64 and ct != CYT_F32 and ct != CYT_I64 and ct != CYT_U64:
-        raise ValueError("elemwise_contiguous: dtype must be float32, float64, int64 or uint64")
+        return None
     nd = cnp.PyArray_NDIM(o0)
     size = cnp.PyArray_SIZE(o0)
     nops = nin + nout
@@ -728,13 +708,12 @@ cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, l
         a = <cnp.ndarray?>(inputs[k] if k < nin else outputs[k - nin])
         if (_code_of(a) != ct or not cnp.PyArray_IS_C_CONTIGUOUS(a)
                 or not cnp.PyArray_ISALIGNED(a) or cnp.PyArray_ISBYTESWAPPED(a)):
-            raise ValueError("elemwise_contiguous: operands must be C-contiguous arrays of "
-                             "one dtype")
+            return None
         if k < nin:
             scal[k] = False
             row[k] = False
             if cnp.PyArray_NDIM(a) > nd:
-                raise ValueError("elemwise_contiguous: operand shapes differ")
+                return None
             if cnp.PyArray_SIZE(a) == 1 and size != 1:
                 scal[k] = True
                 nsc += 1
@@ -748,27 +727,27 @@ cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, l
                     if cnp.PyArray_SIZE(a) == 1:
                         scal[k] = True
                         break
-                    raise ValueError("elemwise_contiguous: operand shapes differ")
+                    return None
             if scal[k]:
                 nsc += 1
                 continue
             rl = cnp.PyArray_SIZE(a)
             if rl != size:
                 if rlen != 0 and rl != rlen:
-                    raise ValueError("elemwise_contiguous: rows of different lengths")
+                    return None
                 if rl == 0:
-                    raise ValueError("elemwise_contiguous: operand shapes differ")
+                    return None
                 rlen = rl
                 row[k] = True
                 nrow += 1
         else:
             if cnp.PyArray_NDIM(a) != nd:
-                raise ValueError("elemwise_contiguous: output shapes differ")
+                return None
             for d in range(nd):
                 if cnp.PyArray_DIM(a, d) != cnp.PyArray_DIM(o0, d):
-                    raise ValueError("elemwise_contiguous: output shapes differ")
+                    return None
             if not cnp.PyArray_ISWRITEABLE(a):
-                raise ValueError("elemwise_contiguous: output is read-only")
+                return None
     ninstr = _check_code(code, nin, nout, n_registers, ct)
     if size == 0:
         return outputs
@@ -814,7 +793,7 @@ cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, l
                     olo = <cyt_intp>cnp.PyArray_DATA(<cnp.ndarray>outputs[j])
                     ohi = olo + size * csz
                     if lo < ohi and olo < hi:
-                        raise ValueError("elemwise_contiguous: a row input overlaps an output")
+                        return None         # the general kernel buffers such inputs
     _plan_alloc(&plan, nops)
     for k in range(nops):
         a = <cnp.ndarray>(inputs[k] if k < nin else outputs[k - nin])

@@ -8,22 +8,26 @@
 #define CYT_VM_OPS_H
 #include "cyt_common.h"
 
+/* The opcodes: one enum constant per line of vm_opcodes.def, numbered in order. */
 enum {
-    /* unary */
-    OP_IDENTITY = 0, OP_NEG, OP_ABS, OP_SIGN, OP_EXP, OP_EXP2, OP_EXPM1, OP_LOG, OP_LOG2,
-    OP_LOG10, OP_LOG1P, OP_SQRT, OP_SQR, OP_RECIPROCAL, OP_SIN, OP_COS, OP_TAN, OP_ARCSIN,
-    OP_ARCCOS, OP_ARCTAN, OP_SINH, OP_COSH, OP_TANH, OP_ARCSINH, OP_ARCCOSH, OP_ARCTANH,
-    OP_FLOOR, OP_CEIL, OP_TRUNC, OP_RINT, OP_ROUND, OP_ISNAN, OP_ISINF, OP_ISFINITE,
-    OP_LOGICAL_NOT, OP_INVERT, OP_SIGMOID, OP_SOFTPLUS, OP_ERF, OP_ERFC, OP_RELU,
-    /* binary */
-    OP_ADD = 64, OP_SUB, OP_MUL, OP_TRUE_DIV, OP_INT_DIV, OP_MOD, OP_POW, OP_ARCTAN2,
-    OP_MAXIMUM, OP_MINIMUM, OP_LT, OP_GT, OP_LE, OP_GE, OP_EQ, OP_NEQ, OP_LOGICAL_AND,
-    OP_LOGICAL_OR, OP_LOGICAL_XOR, OP_BITWISE_AND, OP_BITWISE_OR, OP_BITWISE_XOR, OP_HYPOT,
-    OP_COPYSIGN,
-    /* ternary */
-    OP_SWITCH = 128, OP_CLIP,
-    OP_LIMIT = 192
+#define CYT_OP(ENUM, name, arity, libm, int_ok, narrow) OP_##ENUM,
+#include "vm_opcodes.def"
+#undef CYT_OP
+    OP_COUNT
 };
+
+/* What the rest of the kernels (and Python, through _elemwise.pyx) know about
+ * each opcode, indexed by opcode; see vm_opcodes.def for the columns. */
+typedef struct {
+    const char *name;
+    int arity, libm, int_ok, narrow;
+} cyt_opinfo;
+static const cyt_opinfo cyt_op_info[OP_COUNT] = {
+#define CYT_OP(ENUM, name, arity, libm, int_ok, narrow) {name, arity, libm, int_ok, narrow},
+#include "vm_opcodes.def"
+#undef CYT_OP
+};
+static inline int cyt_op_known(int op) { return op >= 0 && op < OP_COUNT; }
 
 /* ---- numpy-compatible scalar helpers ---- */
 #define CYT_DIVMOD_DEF(T, SFX)                                                      \
@@ -129,18 +133,7 @@ static inline void cyt_pf_step(cyt_prefetch *pf) {
     }
 }
 /* ops that call libm: the ones worth hiding memory behind */
-static inline int cyt_op_is_libm(int op) {
-    switch (op) {
-    case OP_EXP: case OP_EXP2: case OP_EXPM1: case OP_LOG: case OP_LOG2: case OP_LOG10:
-    case OP_LOG1P: case OP_SIN: case OP_COS: case OP_TAN: case OP_ARCSIN: case OP_ARCCOS:
-    case OP_ARCTAN: case OP_SINH: case OP_COSH: case OP_TANH: case OP_ARCSINH:
-    case OP_ARCCOSH: case OP_ARCTANH: case OP_SIGMOID: case OP_SOFTPLUS: case OP_ERF:
-    case OP_ERFC: case OP_POW: case OP_ARCTAN2: case OP_HYPOT:
-        return 1;
-    default:
-        return 0;
-    }
-}
+static inline int cyt_op_is_libm(int op) { return cyt_op_known(op) && cyt_op_info[op].libm; }
 /* Share the lines out over the chunks of the program's libm loops; no libm
  * loop, no prefetching (the hardware keeps up with memory-bound loops). */
 static inline cyt_prefetch *cyt_pf_plan(cyt_prefetch *pf, const int32_t *code, int ninstr,
@@ -173,19 +166,7 @@ static inline cyt_prefetch *cyt_pf_plan(cyt_prefetch *pf, const int32_t *code, i
 #undef CYT_SFX
 
 /* ---- integer VMs (int64 and uint64 registers) ---- */
-static int cyt_op_valid_int(int op) {
-    switch (op) {
-    case OP_IDENTITY: case OP_NEG: case OP_ABS: case OP_SIGN: case OP_SQR: case OP_LOGICAL_NOT:
-    case OP_INVERT: case OP_ADD: case OP_SUB: case OP_MUL: case OP_INT_DIV: case OP_MOD:
-    case OP_POW: case OP_MAXIMUM: case OP_MINIMUM: case OP_LT: case OP_GT: case OP_LE:
-    case OP_GE: case OP_EQ: case OP_NEQ: case OP_LOGICAL_AND: case OP_LOGICAL_OR:
-    case OP_LOGICAL_XOR: case OP_BITWISE_AND: case OP_BITWISE_OR: case OP_BITWISE_XOR:
-    case OP_SWITCH: case OP_CLIP:
-        return 1;
-    default:
-        return 0;
-    }
-}
+static inline int cyt_op_valid_int(int op) { return cyt_op_known(op) && cyt_op_info[op].int_ok; }
 
 typedef uint64_t cyt_u64;
 #define IT int64_t
@@ -225,11 +206,6 @@ static inline int cyt_vm_run(int ct, char **R, const int32_t *code, int ninstr, 
 }
 
 /* arity (0 = unknown opcode) */
-static inline int cyt_op_arity(int op) {
-    if (op >= 0 && op <= OP_RELU) return 1;
-    if (op >= OP_ADD && op <= OP_COPYSIGN) return 2;
-    if (op >= OP_SWITCH && op <= OP_CLIP) return 3;
-    return 0;
-}
+static inline int cyt_op_arity(int op) { return cyt_op_known(op) ? cyt_op_info[op].arity : 0; }
 
 #endif

@@ -235,15 +235,22 @@ def expm1_from_exp(fgraph, node):
 
 @register("stabilize")
 def log_of_exp(fgraph, node):
-    """log(exp(x)) -> x."""
-    if row_name(node.outputs[0]) == "log" and row_name(node.inputs[0]) == "exp":
+    """log(exp(x)) -> x, for float x only: exp of an integer is a float of
+    another width (int16 30000 gives float32 inf, whose log is inf)."""
+    if row_name(node.outputs[0]) == "log" and row_name(node.inputs[0]) == "exp" \
+            and _args(node.inputs[0])[0].dtype == node.outputs[0].dtype:
         return [same_type(_args(node.inputs[0])[0], node.outputs[0])]
     return None
 
 
 @register("stabilize")
 def log_of_sigmoid(fgraph, node):
-    """log(sigmoid(x)) -> -softplus(-x); log(1 - sigmoid(x)) -> -softplus(x)."""
+    """log(sigmoid(x)) -> -softplus(-x); log(1 - sigmoid(x)) -> -softplus(x).
+
+    A stabilising rewrite: its purpose is to change the value where the
+    graph as written underflows (float32 log(sigmoid(-1000)) is log(0) =
+    -inf; the rewritten graph gives -1000).  Exclude it
+    (``mode.excluding("log_of_sigmoid")``) to get the value as written."""
     if row_name(node.outputs[0]) != "log":
         return None
     inner = node.inputs[0]

@@ -28,7 +28,28 @@ class FunctionGraph:
             self.clients.setdefault(out, []).append(("output", i))
 
     def toposort(self):
-        return toposort(self.outputs)
+        """The run order: topological, with the commit block last.
+
+        The commit block holds the nodes whose results are read only as new
+        values of shared variables; they feed no other node, so they can
+        run last, and a node that overwrites a shared value in place
+        (``shared_update_inplace``) runs only after everything that can
+        fail on the call's inputs has run.
+        """
+        order = toposort(self.outputs)
+        if not self.updated:
+            return order
+        commit = [node for node in order if self.is_commit_node(node)]
+        if not commit:
+            return order
+        last = set(commit)
+        return [node for node in order if node not in last] + commit
+
+    def is_commit_node(self, node):
+        """Whether the node's results are read by nothing but updates."""
+        readers = [r for out in node.outputs for r in self.clients.get(out, ())]
+        return bool(readers) and all(client == "output" and k in self.updated
+                                     for client, k in readers)
 
     def replace(self, old, new, reason=None):
         """Make every reader of ``old`` read ``new`` instead."""

@@ -8,9 +8,7 @@ Elemwise of the same output shape whose results are used only inside the
 group (otherwise its result is needed elsewhere anyway, and recomputing it
 would cost more than reading it).
 """
-import numpy as np
-
-from ..tensor.elemwise import Elemwise, Program
+from ..tensor.elemwise import Elemwise, Program, compute_dtype, register_dtypes
 from ..tensor.math import FusedReduce, Reduce
 from ..tensor.reduction_table import REDUCTIONS
 from .engine import register
@@ -29,19 +27,21 @@ def fuse_elemwise(fgraph):
     for node in reversed(fgraph.toposort()):
         if not _fusable(node) or node not in fgraph.nodes:
             continue
-        group = _grow_group(fgraph, node)
+        group, position = _grow_group(fgraph, node)
         if len(group) < 2:
             continue
-        _replace_group(fgraph, group, node)
+        _replace_group(fgraph, group, node, position)
         changed = True
     return changed
 
 
 def _grow_group(fgraph, root):
-    """Nodes to fuse with ``root``: Elemwise producers used only by the group."""
+    """(nodes to fuse with ``root``: Elemwise producers used only by the
+    group, each node's place in a topological order)."""
     group = [root]
     members = {root}
     frontier = [root]
+    position = None             # made when a producer first gets this far
     shape = root.outputs[0].type.broadcastable
     while frontier:
         node = frontier.pop()
@@ -58,16 +58,21 @@ def _grow_group(fgraph, root):
                            {o for n in members | {producer} for o in n.outputs})
             if n_inputs > MAX_INPUTS:
                 continue
+            if position is None:
+                position = {n: k for k, n in enumerate(fgraph.toposort())}
+            program, inputs = _group_program(group + [producer], root, position)
+            if compute_dtype(program, [i.dtype for i in inputs]) is None:
+                continue        # no register dtype computes the merged program exactly
             members.add(producer)
             group.append(producer)
             frontier.append(producer)
-    return group
+    return group, position
 
 
-def _replace_group(fgraph, group, root):
-    """Build the group's program and swap the fused node in."""
-    members = set(group)
-    order = [n for n in fgraph.toposort() if n in members]
+def _group_program(group, root, position):
+    """(program, inputs): the group's nodes as one program computing root's
+    outputs; position: each node's place in a topological order."""
+    order = sorted(group, key=position.__getitem__)
     produced = {o for n in order for o in n.outputs}
     inputs = []
     for n in order:
@@ -79,14 +84,19 @@ def _replace_group(fgraph, group, root):
     for n in order:
         sub = n.op.program
         local = [register_of[i] for i in n.inputs]
-        dtypes = n.op._register_dtypes([i.dtype for i in n.inputs])
+        dtypes = register_dtypes(sub, [i.dtype for i in n.inputs])
         for name, srcs, _ in sub.instructions:
             local.append(len(inputs) + len(instructions))
             instructions.append((name, tuple(local[s] for s in srcs),
                                  dtypes[len(local) - 1]))
         for out, reg in zip(n.outputs, sub.outputs):
             register_of[out] = local[reg]
-    program = Program(len(inputs), instructions, [register_of[o] for o in root.outputs])
+    return Program(len(inputs), instructions, [register_of[o] for o in root.outputs]), inputs
+
+
+def _replace_group(fgraph, group, root, position):
+    """Build the group's program and swap the fused node in."""
+    program, inputs = _group_program(group, root, position)
     fused = Elemwise(program).make_node(*inputs)
     for old, new in zip(root.outputs, fused.outputs):
         fgraph.replace(old, new, reason="fuse_elemwise")
@@ -109,8 +119,8 @@ def fuse_reduction(fgraph):
         if not _fusable(producer) or len(producer.outputs) != 1 or \
                 producer.op.inplace is not None or x.ndim == 0:
             continue
-        kernel = producer.op._kernel(producer)
-        if kernel is None or kernel[3] == np.uint64:    # the fused kernel: no uint64 registers
+        compute = compute_dtype(producer.op.program, [i.dtype for i in producer.inputs])
+        if compute in (None, "uint64"):     # the fused kernel: no uint64 registers
             continue
         if [c for c, _ in fgraph.clients.get(x, [])] != [node]:
             continue

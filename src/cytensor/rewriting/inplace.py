@@ -47,11 +47,17 @@ def shared_update_inplace(fgraph):
     root = memory_roots(order)
     last_reader = _last_readers(order, root)
     returned = {root.get(o, o) for k, o in enumerate(fgraph.outputs) if k not in fgraph.updated}
+    # Overwriting a shared value is safe only in the commit block, and only
+    # when the linker can check every node of that block before it runs.
+    commit = [node for node in order if fgraph.is_commit_node(node)]
+    if not all(isinstance(node.op, (Elemwise, Gemm)) for node in commit):
+        return False
+    commit = set(commit)
     changed = False
     for k, shared in fgraph.updated.items():
         out = fgraph.outputs[k]
         node = out.owner
-        if (node is None or not isinstance(node.op, (Elemwise, Gemm))
+        if (node is None or node not in commit or not isinstance(node.op, (Elemwise, Gemm))
                 or node.op.inplace not in (None, False) or len(node.outputs) != 1 or shared not in node.inputs
                 or (isinstance(node.op, Gemm) and node.inputs[0] is not shared)
                 or shared in returned or fgraph.outputs.count(out) > 1

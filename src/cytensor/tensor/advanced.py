@@ -120,6 +120,8 @@ def _leading_rows(x, index):
     if not arrays:
         return None
     arrays = np.broadcast_arrays(*arrays)
+    if arrays[0].size == 0:
+        return None                              # no rows to move: NumPy's empty result
     rows = np.zeros(arrays[0].shape, dtype=np.intp)
     for a, arr in enumerate(arrays):
         idx = np.array(arr, dtype=np.intp).reshape(-1)

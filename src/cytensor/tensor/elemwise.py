@@ -37,45 +37,14 @@ class Program:
     def __hash__(self):
         return hash(self._key)
 
-    def kernel_code(self, compute_dtype, register_dtypes=None):
-        """Lower to the kernel's form: rows [opcode, dst, a, b, c].
-
-        Kernel registers: inputs, then outputs, then temporaries (reused
-        once their last reader has run).  register_dtypes (the dtype of each
-        program register) lets ops on integers and bools be lowered to the
-        opcodes that mean the same for them.
-        """
-        n_in, n_out = self.n_inputs, len(self.outputs)
-        last_use = {}
+    def readers(self):
+        """For each register, the index of the last instruction reading it
+        (registers no instruction reads are absent)."""
+        last = {}
         for k, (_, srcs, _) in enumerate(self.instructions):
             for s in srcs:
-                last_use[s] = k
-        home = {i: i for i in range(n_in)}
-        code, free, n_regs = [], [], n_in + n_out
-        output_slots = {}
-        for j, reg in enumerate(self.outputs):
-            if reg >= n_in and reg not in output_slots:
-                output_slots[reg] = n_in + j
-        for k, (name, srcs, dtype) in enumerate(self.instructions):
-            reg = n_in + k
-            if reg in output_slots:
-                dst = output_slots[reg]
-            elif free:
-                dst = free.pop()
-            else:
-                dst, n_regs = n_regs, n_regs + 1
-            if register_dtypes is not None:
-                name, srcs = _discrete_opcode(name, srcs, register_dtypes)
-            args = [home[s] for s in srcs] + [-1] * (3 - len(srcs))
-            code.extend(_lowered(name, dtype, compute_dtype, dst, args))
-            home[reg] = dst
-            for s in set(srcs):
-                if last_use.get(s) == k and s >= n_in and s not in output_slots:
-                    free.append(home[s])
-        for j, reg in enumerate(self.outputs):
-            if output_slots.get(reg) != n_in + j:      # an input, or a repeated output
-                code.append([kernels.OPCODES["identity"], n_in + j, home[reg], -1, -1])
-        return np.array(code, dtype=np.int32).reshape(-1, 5), n_regs
+                last[s] = k
+        return last
 
     def __str__(self):
         names = [f"i{i}" for i in range(self.n_inputs)]
@@ -103,10 +72,10 @@ def _infix_program_text(program):
     return ", ".join(names[r] for r in program.outputs)
 
 
-def compute_dtype(dtypes):
-    """The one dtype every register holds while a program runs, or None when
-    none holds them all: uint64 beside signed integers (no float to promote
-    them to) would need both int64 and uint64 comparisons and divisions."""
+def _widest_register(dtypes):
+    """The one dtype wide enough for every register, or None when none is:
+    uint64 beside signed integers (no float to promote them to) would need
+    both int64 and uint64 comparisons and divisions."""
     dtypes = set(dtypes)
     floats = dtypes & {"float16", "float32", "float64"}
     if "float64" in floats or (floats and dtypes & {"int32", "uint32", "int64", "uint64"}):
@@ -118,43 +87,84 @@ def compute_dtype(dtypes):
     return "int64"
 
 
-_ON_DISCRETE = {
-    # rounding an integer or a bool changes nothing
-    "floor": "identity", "ceil": "identity", "trunc": "identity",
-    "round_half_to_even": "identity", "round_half_away_from_zero": "identity",
-    # an integer is never nan or inf: x != x is False, x == x is True
-    "isnan": "neq", "isinf": "neq", "isfinite": "eq",
+# Bits that hold every value of an integer dtype, and the integers a float
+# register holds exactly (its significand).
+_INT_BITS = {"bool": 1, "int8": 8, "uint8": 8, "int16": 16, "uint16": 16,
+             "int32": 32, "uint32": 32, "int64": 64, "uint64": 64}
+_SIGNIFICAND_BITS = {"float32": 24, "float64": 53}
+# Integer results a float register computes exactly from exact integer
+# operands (after the lowering narrows them to their dtype), with the bits
+# the exact result may need.  Division, modulo and power are not here: by
+# zero or to a negative power, NumPy's integer results differ from the float
+# ones; nor bitwise ops, which float registers do not have.
+def _widest(*bits):
+    return max(bits)
+
+
+_INT_RESULT_BITS = {
+    "identity": _widest, "floor": _widest, "ceil": _widest, "trunc": _widest,
+    "round_half_to_even": _widest, "round_half_away_from_zero": _widest,
+    "maximum": _widest, "minimum": _widest, "clip": _widest, "switch": _widest,
+    "sign": _widest, "neg": lambda b: b + 1, "abs": lambda b: b + 1,
+    "add": lambda *b: max(b) + 1, "sub": lambda *b: max(b) + 1,
+    "mul": lambda *b: sum(b), "sqr": lambda b: 2 * b,
 }
-_ON_BOOL = {"invert": "logical_not", "bitwise_and": "logical_and",
-            "bitwise_or": "logical_or", "bitwise_xor": "logical_xor"}
 
 
-def _discrete_opcode(name, srcs, register_dtypes):
-    """(opcode, sources) computing row ``name`` on integer/bool sources:
-    registers hold int64 or floats, so e.g. ~True must be a logical not."""
-    src_dtypes = [register_dtypes[s] for s in srcs]
-    if not src_dtypes or any(d[0] in "fc" for d in src_dtypes):
-        return name, srcs
-    if all(d == "bool" for d in src_dtypes) and name in _ON_BOOL:
-        return _ON_BOOL[name], srcs
-    if name in ("isnan", "isinf", "isfinite"):
-        return _ON_DISCRETE[name], (srcs[0], srcs[0])
-    return _ON_DISCRETE.get(name, name), srcs
+def _exact_in_float(name, src_dtypes, dtype, register, read_later):
+    """Whether one instruction computes, in float registers of dtype
+    ``register``, what NumPy computes in the graph's dtypes."""
+    significand = _SIGNIFICAND_BITS[register]
+    if dtype[0] == "f":                 # a float op: NumPy converts the sources too
+        return not (dtype == "float16" and read_later)
+    if any(d[0] == "f" for d in src_dtypes):
+        # float sources, discrete result: comparisons, casts, a switch's condition
+        if dtype == "bool" or name == "identity":
+            return True
+        return name == "switch" and all(d[0] != "f" and _INT_BITS[d] <= significand
+                                        for d in src_dtypes[1:])
+    if all(d == "bool" for d in src_dtypes) and name not in ("int_div", "mod"):
+        return True                     # logical ops, and bool arithmetic read as logical
+    bits = [_INT_BITS[d] for d in src_dtypes]
+    if max(bits) > significand:
+        return False
+    if dtype == "bool":                 # comparisons, logical ops, casts of exact integers
+        return ELEMWISE[name].dtype == "bool" or name == "identity"
+    rule = _INT_RESULT_BITS.get(name)
+    return rule is not None and rule(*bits) <= significand and _INT_BITS[dtype] <= significand
 
 
-def _lowered(name, dtype, compute_dtype, dst, args):
-    """Kernel rows for one instruction.
+def compute_dtype(program, in_dtypes):
+    """The dtype every register holds while ``program`` runs on inputs of
+    ``in_dtypes``, or None when no register dtype computes what NumPy
+    computes for the graph (then NumPy runs the node, and fusion does not
+    build such a program).
 
-    Registers hold the compute dtype, so a cast inside a float program must
-    truncate (to an int) or test for non-zero (to bool, as two logical_nots).
+    Integer registers compute exactly: the lowering wraps each result back
+    to its dtype.  Float registers hold integers exactly up to their
+    significand, so integer steps run there only when their operands and
+    results fit (int64 arithmetic beside a float does not), and only the
+    steps whose float result equals NumPy's integer result.
     """
-    op = kernels.OPCODES
-    if name == "identity" and dtype is not None and compute_dtype.startswith("float"):
-        if dtype == "bool":
-            return [[op["logical_not"], dst] + args, [op["logical_not"], dst, dst, -1, -1]]
-        if dtype[0] in "iu":
-            return [[op["trunc"], dst] + args]
-    return [[op[name], dst] + args]
+    regs = register_dtypes(program, in_dtypes)
+    register = _widest_register(regs)
+    if register is None or register[0] != "f":
+        return register
+    read_later = program.readers()
+    n_in = program.n_inputs
+    for k, (name, srcs, _) in enumerate(program.instructions):
+        if not _exact_in_float(name, [regs[s] for s in srcs], regs[n_in + k], register,
+                               n_in + k in read_later):
+            return None
+    return register
+
+
+def register_dtypes(program, in_dtypes):
+    """The graph dtype of each program register: inputs, then one per instruction."""
+    regs = list(in_dtypes)
+    for name, srcs, dtype in program.instructions:
+        regs.append(dtype or output_dtype(ELEMWISE[name], [regs[s] for s in srcs]))
+    return regs
 
 
 class Elemwise(Op):
@@ -166,7 +176,6 @@ class Elemwise(Op):
         self.program = program
         self.inplace = inplace          # index of the input the output overwrites
         self.destroy_map = {} if inplace is None else {0: [inplace]}
-        self._kernels = {}
 
     def __getstate__(self):
         return {"program": self.program, "inplace": self.inplace}
@@ -228,59 +237,34 @@ class Elemwise(Op):
                    for dtype in self._out_dtypes(in_dtypes)]
         return Apply(self, inputs, outputs)
 
-    def _register_dtypes(self, in_dtypes):
-        regs = list(in_dtypes)
-        for name, srcs, dtype in self.program.instructions:
-            regs.append(dtype or output_dtype(ELEMWISE[name], [regs[s] for s in srcs]))
-        return regs
-
     def _out_dtypes(self, in_dtypes):
-        regs = self._register_dtypes(in_dtypes)
+        regs = register_dtypes(self.program, in_dtypes)
         return [regs[r] for r in self.program.outputs]
 
     # --- running --------------------------------------------------------------
-    def _kernel(self, node):
-        """(code, n_registers, output dtypes, compute dtype), or None when no
-        compute dtype fits the program (see compute_dtype): NumPy runs it."""
-        key = tuple(i.dtype for i in node.inputs)
-        if key not in self._kernels:
-            out_dtypes = [o.dtype for o in node.outputs]
-            compute = compute_dtype(self._register_dtypes(key))
-            if compute is None:
-                self._kernels[key] = None
-            else:
-                code, n_regs = self.program.kernel_code(compute, self._register_dtypes(key))
-                self._kernels[key] = (code, n_regs, [np.dtype(d) for d in out_dtypes],
-                                      np.dtype(compute))
-        return self._kernels[key]
+    def make_program_thunk(self, node, input_cells, output_cells, lowered):
+        """The node's one run-time implementation, given its program as
+        compile/lowering.py lowered it (None: NumPy runs the node, see
+        compute_dtype).  Nothing is built or lowered per call.
 
-    def perform(self, node, inputs, output_storage):
-        kernel = self._kernel(node)
-        if kernel is None:
-            return self.reference_perform(node, inputs, output_storage)
-        code, n_regs, out_dtypes, compute = kernel
-        shape = runtime_broadcast_shape(node, inputs)
-        if self.inplace is not None:
-            target = inputs[self.inplace]
-            previous = [target if target.flags.writeable else None]
-        else:
-            previous = [cell[0] for cell in output_storage]
-        reuse = all(p is not None and p.shape == shape for p in previous)
-        outputs = kernels.elemwise(code, n_regs, inputs, out_dtypes, compute,
-                                   outputs=previous if reuse else None, out_shape=shape)
-        for cell, out in zip(output_storage, outputs):
-            cell[0] = out
-
-    def make_thunk(self, node, input_cells, output_cells):
-        """Hot path: when every input has the output's shape or one element,
-        C-contiguous arrays of the compute dtype go straight to the contiguous
-        kernel; anything else takes ``perform``."""
-        general = super().make_thunk(node, input_cells, output_cells)
-        kernel = self._kernel(node)
-        if kernel is None:
-            return general
-        code, n_regs, out_dtypes, compute = kernel
+        C-contiguous operands of the compute dtype, each of the output's
+        shape, one element or a row repeated over the leading axes, go to the
+        contiguous kernel; for any other layout it computes nothing and
+        returns None, and the general kernel runs.
+        """
+        if lowered is None:
+            return super().make_thunk(node, input_cells, output_cells)
+        if len(node.inputs) == 1 and len(node.outputs) == 1 and node.inputs[0].ndim == 0 \
+                and len(self.program.instructions) == 1 \
+                and self.program.instructions[0][0] == "identity" \
+                and node.inputs[0].dtype[0] in "iub" and node.outputs[0].dtype[0] == "f":
+            return self._small_int_cast_thunk(node, input_cells, output_cells,
+                                              self._general_thunk(node, input_cells,
+                                                                  output_cells, lowered))
+        general = self._general_thunk(node, input_cells, output_cells, lowered)
+        code, n_regs, out_dtypes, compute = lowered
         pattern = node.outputs[0].type.broadcastable
+
         def row_like(bc):
             """(True, ..., True, pattern's tail): repeated over the leading axes."""
             j = 0
@@ -288,11 +272,6 @@ class Elemwise(Op):
                 j += 1
             return tuple(bc[j:]) == tuple(pattern[len(pattern) - len(bc) + j:])
 
-        if len(node.inputs) == 1 and len(node.outputs) == 1 and node.inputs[0].ndim == 0 \
-                and len(self.program.instructions) == 1 \
-                and self.program.instructions[0][0] == "identity" \
-                and node.inputs[0].dtype[0] in "iub" and node.outputs[0].dtype[0] == "f":
-            return self._small_int_cast_thunk(node, input_cells, output_cells, general)
         if len(node.outputs) != 1 or out_dtypes[0] != compute \
                 or any(i.type.numpy_dtype != compute or
                        (i.type.broadcastable != pattern and not all(i.type.broadcastable)
@@ -314,11 +293,29 @@ class Elemwise(Op):
                     out = empty(shape, compute)
             else:
                 out = inputs[inplace]
-            try:
-                run_contiguous(code, n_regs, inputs, [out])
-            except ValueError:          # strided, broadcasting or read-only operands
-                return general()
+            if run_contiguous(code, n_regs, inputs, [out]) is None:
+                return general()        # strided, broadcasting or read-only operands
             out_cell[0] = out
+        return thunk
+
+    def _general_thunk(self, node, input_cells, output_cells, lowered):
+        """Any layout, broadcasting and dtype: the general kernel."""
+        code, n_regs, out_dtypes, compute = lowered
+        inplace, run = self.inplace, kernels.elemwise
+
+        def thunk():
+            inputs = [c[0] for c in input_cells]
+            shape = runtime_broadcast_shape(node, inputs)
+            if inplace is not None:
+                target = inputs[inplace]
+                previous = [target if target.flags.writeable else None]
+            else:
+                previous = [cell[0] for cell in output_cells]
+            reuse = all(p is not None and p.shape == shape for p in previous)
+            outputs = run(code, n_regs, inputs, out_dtypes, compute,
+                          outputs=previous if reuse else None, out_shape=shape)
+            for cell, out in zip(output_cells, outputs):
+                cell[0] = out
         return thunk
 
     @staticmethod
@@ -343,7 +340,7 @@ class Elemwise(Op):
 
     def reference(self, node, *inputs):
         runtime_broadcast_shape(node, inputs)
-        dtypes = self._register_dtypes([x.dtype.name for x in inputs])
+        dtypes = register_dtypes(self.program, [x.dtype.name for x in inputs])
         regs = list(inputs)
         for name, srcs, _ in self.program.instructions:
             args = [regs[s] for s in srcs]

@@ -170,6 +170,9 @@ ROWS = [
          lambda i, o, g: [g / (1 - i[0] * i[0])], domain=(-0.9, 0.9)),
     _row("hypot", 2, np.hypot, "float",
          lambda i, o, g: [g * i[0] / o, g * i[1] / o], domain=(0.5, 3.0)),
+    # |x| with the sign of y: the gradient passes to x with the sign flip, none to y
+    _row("copysign", 2, np.copysign, "float",
+         lambda i, o, g: [g * tm.switch(tm.eq(o, i[0]), 1, -1), None], domain=(0.5, 3.0)),
     # --- rounding (zero gradient) -------------------------------------------
     _row("floor", 1, np.floor, "same", None),
     _row("ceil", 1, np.ceil, "same", None),

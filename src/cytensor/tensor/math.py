@@ -234,15 +234,8 @@ class Reduce(Op):
         return thunk
 
     def reference(self, node, x):
-        out_dtype = node.outputs[0].dtype
-        if self.op in ("sum", "prod"):
-            ufunc = np.add if self.op == "sum" else np.multiply
-            acc = self.acc_dtype or _default_acc_dtype(node.inputs[0].dtype)
-            with np.errstate(all="ignore"):        # inf - inf is nan, as in the kernel
-                total = ufunc.reduce(x, axis=self.axis, dtype=acc)
-            return (np.asarray(total).astype(out_dtype),)
-        fn = {"max": np.max, "min": np.min, "all": np.all, "any": np.any}[self.op]
-        return (np.asarray(fn(x, axis=self.axis), dtype=out_dtype),)
+        return (_reduce_reference(self.op, self.axis, self.acc_dtype, x,
+                                  node.outputs[0].dtype),)
 
     def grad(self, inputs, output_grads):
         (x,), (g,) = inputs, output_grads
@@ -273,36 +266,59 @@ class FusedReduce(Op):
 
     def __init__(self, program, op, axis, dtype):
         self.program, self.op, self.axis, self.dtype = program, op, tuple(axis), dtype
+        self.elementwise = Elemwise(program)       # the reduced program, unreduced
+
+    def __getstate__(self):
+        return {"program": self.program, "op": self.op, "axis": self.axis, "dtype": self.dtype}
+
+    def __setstate__(self, state):
+        self.__init__(**state)
 
     def __str__(self):
         return f"{self.op.capitalize()}{{axis={list(self.axis)}}}[{self.program}]"
 
     def make_node(self, *inputs):
-        elementwise = Elemwise(self.program).make_node(*inputs)
+        elementwise = self.elementwise.make_node(*inputs)
         x = elementwise.outputs[0]
         shape = tuple(s for a, s in enumerate(x.type.shape) if a not in self.axis)
         return Apply(self, elementwise.inputs, [TensorType(self.dtype, shape=shape)()])
 
-    def _elemwise_node(self, node):
-        return Elemwise(self.program).make_node(*node.inputs)
+    def make_program_thunk(self, node, input_cells, output_cells, lowered):
+        """The node's one run-time implementation, given its program as
+        compile/lowering.py lowered it (None: NumPy runs the node)."""
+        if lowered is None:
+            return super().make_thunk(node, input_cells, output_cells)
+        code, n_regs, compute = lowered.code, lowered.n_registers, lowered.compute
+        op, axis, run = self.op, self.axis, kernels.elemwise_reduce
+        out_dtype = node.outputs[0].type.numpy_dtype
+        (out_cell,) = output_cells
 
-    def perform(self, node, inputs, output_storage):
-        elementwise = self._elemwise_node(node)
-        code, n_regs, _, compute = elementwise.op._kernel(elementwise)
-        output_storage[0][0] = kernels.elemwise_reduce(
-            code, n_regs, list(inputs), self.op, self.axis,
-            node.outputs[0].type.numpy_dtype, compute)
+        def thunk():
+            out_cell[0] = run(code, n_regs, [c[0] for c in input_cells], op, axis,
+                              out_dtype, compute)
+        return thunk
 
     def reference(self, node, *inputs):
-        elementwise = self._elemwise_node(node)
-        (value,) = elementwise.op.reference(elementwise, *inputs)
-        reduce = Reduce(self.op, self.axis, self.dtype)     # the kernel's default accumulator
-        return reduce.reference(reduce.make_node(elementwise.outputs[0]), value)
+        (value,) = self.elementwise.reference(node, *inputs)
+        # the kernel's default accumulator
+        return (_reduce_reference(self.op, self.axis, None, value, node.outputs[0].dtype),)
 
     def infer_shape(self, node, input_shapes):
-        elementwise = self._elemwise_node(node)
-        (shape,) = elementwise.op.infer_shape(elementwise, input_shapes)
+        (shape,) = self.elementwise.infer_shape(node, input_shapes)
         return [tuple(s for a, s in enumerate(shape) if a not in self.axis)]
+
+
+def _reduce_reference(op, axis, acc_dtype, x, out_dtype):
+    """NumPy's reduction ``op`` of array ``x`` (acc_dtype None: the default
+    accumulator)."""
+    if op in ("sum", "prod"):
+        ufunc = np.add if op == "sum" else np.multiply
+        acc = acc_dtype or _default_acc_dtype(x.dtype.name)
+        with np.errstate(all="ignore"):        # inf - inf is nan, as in the kernel
+            total = ufunc.reduce(x, axis=axis, dtype=acc)
+        return np.asarray(total).astype(out_dtype)
+    fn = {"max": np.max, "min": np.min, "all": np.all, "any": np.any}[op]
+    return np.asarray(fn(x, axis=axis), dtype=out_dtype)
 
 
 def _keepdims(reduced, x, axis):
@@ -429,7 +445,10 @@ def mean(x, axis=None, keepdims=False, dtype=None, acc_dtype=None):
     acc_dtype is that of the inner sum (see ``sum``)."""
     x = as_tensor_variable(x)
     axes = normalize_axis(axis, x.ndim)
-    out_dtype = dtype or ("float64" if not x.dtype.startswith("float") else x.dtype)
+    is_float = x.dtype.startswith("float")
+    out_dtype = dtype or ("float64" if not is_float else x.dtype)
+    if acc_dtype is None and not is_float:
+        acc_dtype = "float64"      # as NumPy: int64 [2**62]*3 must not wrap
     total = sum(x, axes, keepdims=keepdims, dtype=out_dtype, acc_dtype=acc_dtype)
     return true_div(total, cast(_reduced_count(x, axes), out_dtype))
 

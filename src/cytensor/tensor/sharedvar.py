@@ -3,6 +3,8 @@
 A shared variable holds one array.  Every function that uses it reads the
 current value, and a function's ``updates`` write new values after a call.
 """
+import threading
+
 import numpy as np
 
 from ..graph import Variable
@@ -17,12 +19,15 @@ class SharedVariable(Variable):
         super().__init__(type, name=name)
         self.strict, self.allow_downcast = strict, allow_downcast
         self.container = [None]      # the cell compiled functions read and write
+        # held by every call of a function that uses this variable
+        self.lock = threading.RLock()
         self.set_value(value, borrow=borrow)
 
     def get_value(self, borrow=False, return_internal_type=False):
         """The current value; a copy unless ``borrow``."""
-        value = self.container[0]
-        return value if borrow else value.copy()
+        with self.lock:          # not while a call may be overwriting it in place
+            value = self.container[0]
+            return value if borrow else value.copy()
 
     def set_value(self, value, borrow=False):
         """Replace the value (checked against the type); copied unless ``borrow``."""
@@ -31,7 +36,18 @@ class SharedVariable(Variable):
                                      allow_downcast=self.allow_downcast)
         except TypeError as e:
             raise TypeError(f"shared variable {self}: {e}") from None
-        self.container[0] = value if borrow else value.copy()
+        value = value if borrow else value.copy()
+        with self.lock:
+            self.container[0] = value
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        del state["lock"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.lock = threading.RLock()
 
     def clone(self):
         return self      # a shared variable is the same everywhere it appears

@@ -4,7 +4,7 @@ import numpy as np
 from .. import kernels
 from ..graph import Apply, Constant, Op, Variable
 from .basic import zeros_like
-from .elemwise import sum_to_shape_of
+from .elemwise import Program, sum_to_shape_of
 from .math import clip, maximum, sum as tsum, switch
 from .type import TensorType, as_tensor_variable
 from .variable import provide
@@ -213,19 +213,34 @@ class IncSubtensor(IncSubtensorBase):
                             f"of dtype {x.dtype}; cast it first, e.g. .astype('{x.dtype}')")
         return Apply(self, [x, y] + index_inputs, [x.type()])
 
-    def perform(self, node, inputs, output_storage):
-        x, y, values = inputs[0], inputs[1], inputs[2:]
-        out = x.copy()
-        view = out[_numpy_index(self.template, values)]
-        if np.ndim(view) == 0 and not isinstance(view, np.ndarray):
-            view = out[_numpy_index(self.template, values) + (None,)].reshape(())
-        _check_value_shape(node, view.shape, y)
-        if self.set_instead_of_inc:
-            kernels.copy_into(view, y)
-        else:
-            kernels.elemwise(_ADD_CODE, 3, [view, y], [view.dtype], _compute(view.dtype),
-                             outputs=[view], out_shape=view.shape)
-        output_storage[0][0] = out
+    @property
+    def program(self):
+        """The add of y into x's part, as an elementwise program that the
+        compile stage lowers (compile/lowering.py); None when y replaces it."""
+        return None if self.set_instead_of_inc else _ADD_PROGRAM
+
+    def make_program_thunk(self, node, input_cells, output_cells, lowered):
+        """The node's one run-time implementation: a copy of x, whose part is
+        set to y (a broadcasting copy) or increased by it (the lowered add,
+        in place)."""
+        if lowered is None and not self.set_instead_of_inc:
+            return super().make_thunk(node, input_cells, output_cells)     # NumPy runs it
+        template, (out_cell,) = self.template, output_cells
+
+        def thunk():
+            x, y, values = input_cells[0][0], input_cells[1][0], [c[0] for c in input_cells[2:]]
+            out = x.copy()
+            view = out[_numpy_index(template, values)]
+            if np.ndim(view) == 0 and not isinstance(view, np.ndarray):
+                view = out[_numpy_index(template, values) + (None,)].reshape(())
+            _check_value_shape(node, view.shape, y)
+            if lowered is None:
+                kernels.copy_into(view, y)
+            else:
+                kernels.elemwise(lowered.code, lowered.n_registers, [view, y], [view.dtype],
+                                 lowered.compute, outputs=[view], out_shape=view.shape)
+            out_cell[0] = out
+        return thunk
 
     def reference(self, node, x, y, *values):
         out = x.copy()
@@ -271,12 +286,7 @@ def _check_value_shape(node, target_shape, y):
                          + hint)
 
 
-_ADD_CODE = np.array([[kernels.OPCODES["add"], 2, 0, 1, -1]], dtype=np.int32)
-
-
-def _compute(dtype):
-    return np.dtype("float64" if dtype.kind == "f" and dtype.itemsize == 8 else
-                    "float32" if dtype.kind == "f" else "int64")
+_ADD_PROGRAM = Program(2, [("add", (0, 1), None)], [2])
 
 
 def subtensor(x, index):

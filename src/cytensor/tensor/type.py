@@ -100,6 +100,10 @@ class TensorType(Type):
                             + (f" of dtype {value.dtype}" if hasattr(value, "dtype") else ""))
         else:
             data = self._cast(value, allow_downcast)
+        if not data.flags.aligned:
+            # The kernels read whole elements at their natural alignment; an
+            # unaligned view (a record field, a byte buffer) is copied once here.
+            data = np.array(data, order="K")
         if data.ndim != self.ndim:
             raise TypeError(f"expected {self.ndim} dimensions, got {data.ndim} "
                             f"(shape {data.shape})")
