@@ -134,6 +134,10 @@ FLAGS = {
                            "compute tag.test_value while the graph is built"),
     "print_test_value": (False, _bool,
                          "str() of a variable with a test value shows the value"),
+    "print_style": ("theano", _choice("theano", "cytensor"),
+                    "how ops, types and constants print: 'theano' as Theano 1.0 printed "
+                    "them (Elemwise{mul,no_inplace}, TensorType(float64, matrix)), "
+                    "'cytensor' the detailed view (fused programs, static shapes)"),
     "exception_verbosity": ("low", _choice("low", "high"),
                             "how much graph context errors carry"),
     "traceback__limit": (8, _int, "stack frames kept for each node's creation site"),

@@ -19,6 +19,8 @@ import numpy as np
 
 from .config import config
 from .graph import Constant, LaterStages, MissingInputError, Variable, ancestors, graph_inputs
+from .compile.input_state import (ContainerView, InputState, ValueView,
+                                  input_tuple_options)
 from .compile.mode import Mode, get_mode
 from .rewriting import FunctionGraph, Trace
 from .tensor.sharedvar import SharedVariable
@@ -45,22 +47,26 @@ class UnusedInputError(ValueError):
 
 
 class In:
-    """A function input with options: a default ``value``, a keyword ``name``,
-    ``strict`` typing and ``allow_downcast``.
+    """A function input with options: a default ``value`` (or another
+    function's ``Container``, to share it), a keyword ``name``, ``strict``
+    typing, ``allow_downcast`` and ``update``: an expression whose value the
+    input holds after each call (a state kept in the function, see
+    compile/input_state.py).
 
-    Inputs are never written to, so Theano's ``mutable`` and ``borrow``
-    change nothing here; its ``update`` (state kept in an input) is done with
-    a shared variable and ``updates`` instead.
+    Inputs are never written to, so Theano's ``mutable``, ``borrow`` and
+    ``implicit`` change nothing here.
     """
 
     def __init__(self, variable, name=None, value=None, update=None, mutable=False,
-                 strict=False, allow_downcast=None, borrow=False):
+                 strict=False, allow_downcast=None, borrow=False, implicit=None):
         if not isinstance(variable, Variable):
             raise TypeError(f"In() wraps a symbolic variable, got {variable!r}")
         if update is not None:
-            raise NotImplementedError(
-                f"In({variable}, update=...): keep the state in a shared variable and "
-                "pass function(..., updates=[(state, new_value)]) instead")
+            update = as_tensor_variable(update)
+            if update.ndim != variable.ndim or update.dtype != variable.dtype:
+                raise TypeError(f"In({variable}, update=...): the update {update} is "
+                                f"{update.type}, the input is {variable.type}; cast it")
+        self.update = update
         if isinstance(value, SharedVariable):
             raise TypeError("In(value=...) takes a value; pass shared variables in graphs")
         self.variable = variable
@@ -154,7 +160,7 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
     if not isinstance(inputs, (list, tuple)):
         raise TypeError("function() inputs must be a list (or tuple) of variables, even "
                         f"for one input: function([x], ...), got {type(inputs).__name__}")
-    ins = [i if isinstance(i, In) else In(_input_variable(i, k)) for k, i in enumerate(inputs)]
+    ins = [_as_in(i, k) for k, i in enumerate(inputs)]
     in_vars = [i.variable for i in ins]
     if len(set(in_vars)) != len(in_vars):
         raise ValueError("function(): the same variable is given twice as an input")
@@ -175,7 +181,8 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
     replace = _normalise_givens(givens)
 
     # Copy the graph (givens substituted) so that rewrites cannot touch the user's.
-    targets = [o.variable for o in outs] + [u for _, u in update_pairs]
+    state_pairs = [(i, i.update) for i in ins if i.update is not None]
+    targets = [o.variable for o in outs] + [u for _, u in update_pairs + state_pairs]
     trace = Trace(config.optimizer_verbose)
     fgraph = FunctionGraph(in_vars, targets, replace=replace, trace=trace)
     fgraph.updated = {len(outs) + k: var for k, (var, _) in enumerate(update_pairs)}
@@ -189,7 +196,8 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
 
     profile = config.profile if profile is None else profile
     fn = (ProfiledFunction if profile else Function)(
-        schedule, ins, outs, [s for s, _ in update_pairs], single, allow_input_downcast, name)
+        schedule, ins, outs, [s for s, _ in update_pairs] + [i for i, _ in state_pairs],
+        single, allow_input_downcast, name)
     fn.maker = FunctionMaker(fgraph, mode, ins, outs, trace)
     fn.definition = definition
     if profile:
@@ -197,6 +205,15 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
         fn.profile = profile if isinstance(profile, ProfileStats) else ProfileStats(name)
         fn.profile.record_compile(fn, rewrite_time)
     return fn
+
+
+def _as_in(spec, position):
+    """An In for one entry of function()'s inputs list."""
+    if isinstance(spec, In):
+        return spec
+    if isinstance(spec, (list, tuple)):
+        return In(**input_tuple_options(spec, position))
+    return In(_input_variable(spec, position))
 
 
 def _input_variable(v, position):
@@ -309,11 +326,8 @@ class Function:
         self._input_cells = [schedule.cells[i.variable] for i in ins]
         self._checks = [_input_check(i, k, allow_input_downcast, name)
                         for k, i in enumerate(ins)]
-        self._defaults = {}
-        for k, i in enumerate(ins):
-            if i.value is not None:
-                self._defaults[k] = i.variable.type.filter(
-                    i.value, allow_downcast=True if allow_input_downcast else None)
+        self._state = InputState(ins)
+        self.value, self.container = ValueView(self._state), ContainerView(self._state)
         self._names = {i.name: k for k, i in enumerate(ins) if i.name is not None}
 
         graph_outs = schedule.fgraph.outputs
@@ -330,7 +344,7 @@ class Function:
             self._outputs.append((schedule.cells[var], must_copy, o.borrow))
         self._updates = []
         for shared_var, var in zip(update_targets, graph_outs[n_out:]):
-            self._updates.append((shared_var.container, schedule.cells[var],
+            self._updates.append((self._update_container(shared_var), schedule.cells[var],
                                   var not in computed or var in seen))
             seen.add(var)
         # update values the commit block computes are read after it has run
@@ -355,6 +369,20 @@ class Function:
                             in enumerate(zip(self._outputs, graph_outs))
                             if not must_copy and isinstance(var.type, TensorType)]
         self._kept = []
+
+    def _update_container(self, target):
+        """Where an update is written: a shared variable's container, or the
+        container of an input given ``In(..., update=...)``."""
+        if isinstance(target, In):
+            return self._state.containers[self._ins.index(target)]
+        return target.container
+
+    def __getitem__(self, key):
+        """The value an input holds (Theano's ``fn['name']``, also by variable)."""
+        return self.value[key]
+
+    def __setitem__(self, key, value):
+        self.value[key] = value
 
     # --- calling --------------------------------------------------------------
     def __call__(self, *args, **kwargs):
@@ -383,6 +411,7 @@ class Function:
                 results, new_values = self._staged
                 if self._updates:
                     self._write_updates(new_values)
+                self._state.restore_defaults()
             finally:
                 self._staged = None
                 if self._held_back is not None:
@@ -446,10 +475,10 @@ class Function:
             values[k] = value
         for k, value in enumerate(values):
             if value is _MISSING:
-                if k not in self._defaults:
+                values[k] = self._state.default(k)
+                if values[k] is None:
                     raise TypeError(f"{self._label()}: missing input {k} "
                                     f"({self._ins[k].variable}); it has no default value")
-                values[k] = self._defaults[k]
         return values
 
     def _label(self):
@@ -462,8 +491,9 @@ class Function:
         it on other state: ``swap={shared: other_shared}`` reads and updates
         ``other_shared`` instead; ``delete_updates=True`` writes no updates.
 
-        share_memory is accepted for Theano's signature only: a compiled
-        function keeps no state of its own besides its shared variables.
+        The copy starts from the values the inputs hold now (``In(value=...,
+        update=...)``): copies of them, or the same containers if
+        share_memory=True.
         """
         definition = dict(self.definition, name=name or self.name,
                           profile=profile or self.definition["profile"])
@@ -483,9 +513,18 @@ class Function:
         if swap:
             definition["givens"] = list(_normalise_givens(definition["givens"]).items()) \
                 + list(swap.items())
+        if share_memory:
+            definition["inputs"] = self._inputs_sharing_containers()
         fn = function(**definition)
         fn.trust_input = self.trust_input
+        if not share_memory:
+            self._state.copy_values_to(fn._state)
         return fn
+
+    def _inputs_sharing_containers(self):
+        return [In(i.variable, name=i.name, value=self._state.containers.get(k, i.value),
+                   update=i.update, strict=i.strict, allow_downcast=i.allow_downcast)
+                for k, i in enumerate(self._ins)]
 
     # --- inspection and pickling ---------------------------------------------
     @property

@@ -225,6 +225,11 @@ class Op:
 
     def reference(self, node, *inputs):
         """The NumPy definition of the op: returns a tuple of outputs."""
+        if hasattr(self, "c_code"):
+            raise NotImplementedError(
+                f"{self} defines c_code, but cytensor compiles no C code (Theano's C ops "
+                "are out of scope): give the op a perform(node, inputs, output_storage) "
+                "method computing its outputs with NumPy")
         raise NotImplementedError(f"{self} has no NumPy reference")
 
     def reference_perform(self, node, inputs, output_storage):
@@ -251,6 +256,9 @@ class Op:
     def __str__(self):
         if not self.__props__:
             return self.__class__.__name__
+        if config.print_style == "theano":      # Theano 1.0's rule: each property by name
+            props = ", ".join(f"{p}={getattr(self, p)!r}" for p in self.__props__)
+            return f"{self.__class__.__name__}{{{props}}}"
         return f"{self.__class__.__name__}{{{', '.join(map(str, self._props()))}}}"
 
     __repr__ = __str__

@@ -95,7 +95,7 @@ def test_derivatives():
     f = function([x], gy)
     assert f(4) == 8.0
     assert numpy.allclose(f(94.2), 188.4)
-    assert pp(f.maker.fgraph.outputs[0]) == "2.0 * x"
+    assert pp(f.maker.fgraph.outputs[0]) == "(TensorConstant{2.0} * x)"
 
     x = T.dmatrix('x')
     s = T.sum(1 / (1 + T.exp(-x)))

@@ -23,10 +23,10 @@ def test_elementwise_shape_mismatch_reads_like_numpy_plus_context():
         f(np.ones(3), np.ones(4))
     message = str(info.value)
     assert message.startswith(_numpy_message(np.ones(3), np.ones(4)))
-    assert "Apply node that caused the error: Elemwise{add}(v, w)" in message
-    assert "0: v  Vector(float64)  shape (3,), dtype float64, strides (8,)" in message
-    assert "1: w  Vector(float64)  shape (4,), dtype float64, strides (8,)" in message
-    assert "0: Elemwise{add}.0  Vector(float64)" in message          # the outputs
+    assert "Apply node that caused the error: Elemwise{add,no_inplace}(v, w)" in message
+    assert "0: v  TensorType(float64, vector)  shape (3,), dtype float64, strides (8,)" in message
+    assert "1: w  TensorType(float64, vector)  shape (4,), dtype float64, strides (8,)" in message
+    assert "0: Elemwise{add,no_inplace}.0  TensorType(float64, vector)" in message          # the outputs
     assert "total = v + w                               # the node that will fail" in message
 
 
@@ -45,7 +45,7 @@ def test_exception_verbosity_and_traceback_limit():
         with pytest.raises(ValueError) as info:
             f(np.ones(2), np.ones(3))
     message = str(info.value)
-    assert "The node and its inputs:" in message and "[id A] <Vector(float64)>" in message
+    assert "The node and its inputs:" in message and "[id A] <TensorType(float64, vector)>" in message
     assert "HINT" not in message
     with change_flags(traceback__limit=0):
         untraced = v + w
@@ -61,7 +61,7 @@ def test_matrix_plus_incompatible_tensor3_is_one_sentence_with_a_fix():
     with pytest.raises(ValueError) as info:
         m + t
     message = str(info.value)
-    assert message.startswith("Elemwise{add}: cannot broadcast m (static shape (3, 4)) "
+    assert message.startswith("Elemwise{add,no_inplace}: cannot broadcast m (static shape (3, 4)) "
                               "and t (static shape (2, 3, 5)): ")
     assert "their lengths 4 and 5 differ along axis 2" in message
     assert "dimshuffle" in message and message.count(". ") <= 2

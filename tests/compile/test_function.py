@@ -220,7 +220,7 @@ def test_runtime_error_names_node_and_line():
     with pytest.raises(ValueError) as info:
         f(np.ones(3), np.ones(4))
     message = str(info.value)
-    assert "Elemwise{add}" in message and "shape (3,)" in message
+    assert "Elemwise{add,no_inplace}" in message and "shape (3,)" in message
     assert "test_function.py" in message and "z = x + y" in message
 
 

@@ -1,4 +1,6 @@
-"""Tests of the graph printers: debugprint, pp and pydotprint."""
+"""Tests of the graph printers: debugprint, pp and pydotprint, in cytensor's
+detailed view (config.print_style='cytensor': fused programs, minimal
+parentheses); the Theano-like default is tested in test_theano_print_style.py."""
 import io
 import re
 import shutil
@@ -16,6 +18,12 @@ from cytensor.rewriting import FunctionGraph
 from cytensor.tensor.elemwise import Elemwise, Program
 
 NO_REWRITES = theano.Mode(optimizer=None)
+
+
+@pytest.fixture(autouse=True)
+def detailed_print_style():
+    with change_flags(print_style="cytensor"):
+        yield
 
 
 @pytest.fixture

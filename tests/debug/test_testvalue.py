@@ -40,7 +40,7 @@ def test_shape_error_points_at_the_line_that_builds_the_node(raise_mode):
     assert "not aligned" in message
     assert "while computing the test value of Dot" in message
     assert "T.dot(x, W2)                            # (5, 10) . (7, 3): wrong" in message
-    assert "input 1: W2 Matrix(float64): shape (7, 3)" in message
+    assert "input 1: W2 TensorType(float64, matrix): shape (7, 3)" in message
 
 
 def test_elementwise_shape_error(raise_mode):
@@ -83,7 +83,7 @@ def test_test_value_must_fit_the_type(raise_mode):
     x = T.matrix("x")
     x.tag.test_value = np.ones(3)
     with pytest.raises(TestValueError, match=r"test value of x does not fit its type "
-                                             r"Matrix\(float64\): expected 2 dimensions"):
+                                             r"TensorType\(float64, matrix\): expected 2 dimensions"):
         x * 2
 
 

@@ -34,7 +34,7 @@ def test_apply_links_outputs_back_to_itself():
 def test_ops_compare_and_hash_by_props():
     assert Twice(2) == Twice(2) and hash(Twice(2)) == hash(Twice(2))
     assert Twice(2) != Twice(3)
-    assert str(Twice(3)) == "Twice{3}"
+    assert str(Twice(3)) == "Twice{factor=3}"
 
 
 def test_op_without_reference_or_grad_says_so():

@@ -57,7 +57,7 @@ def test_bad_branches_and_conditions_are_named():
     with pytest.raises(TypeError, match=r"condition must be a scalar.*T.switch"):
         ifelse(v, v, v)
     with pytest.raises(TypeError, match=r"same dtype and number of dimensions.*"
-                                        r"Vector\(float64\) and Vector\(int32\)"):
+                                        r"TensorType\(float64, vector\) and TensorType\(int32, vector\)"):
         ifelse(1, v, T.ivector())
     with pytest.raises(ValueError, match=r"then branch has 2 values and the else branch 1"):
         ifelse(1, [v, v], [v])

@@ -40,6 +40,9 @@ THEANO_PATHS = {
     "cytensor.gof.utils": "cytensor.compat.gof_utils",
     "cytensor.scalar": "cytensor.compat.scalar",
     "cytensor.tests.unittest_tools": "cytensor.compat.unittest_tools",
+    "cytensor.gpuarray": "cytensor.compat.gpuarray",
+    "cytensor.gpuarray.basic_ops": "cytensor.compat.gpuarray",
+    "cytensor.gpuarray.dnn": "cytensor.compat.gpuarray",
 }
 
 # Theano's linker names: all run the kernels.

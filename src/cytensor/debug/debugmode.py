@@ -68,11 +68,19 @@ class DebugMode(Mode):
     see TOLERANCES).  check_preallocated_output, check_rewrites: default
     from config.DebugMode__*.  The linker is always 'cy': the point is to
     compare the kernels with the references.
+
+    Theano's other keyword arguments are accepted so that its code runs:
+    check_c_code and check_py_code (cytensor has no C code; every kernel is
+    always checked against its Python reference), check_isfinite (nan and
+    inf are compared like other values here, not refused: NanGuardMode
+    refuses them), stability_patience and require_matching_strides
+    (nothing here depends on them).
     """
 
     def __init__(self, optimizer="fast_run", linker=None, including=(), excluding=(),
                  check_preallocated_output=None, check_rewrites=None, rtol=None, atol=None,
-                 name=None):
+                 name=None, check_c_code=None, check_py_code=None, check_isfinite=None,
+                 stability_patience=None, require_matching_strides=None):
         super().__init__("cy", optimizer, including, excluding, name)
         self.check_preallocated_output = (config.DebugMode__check_preallocated_output
                                           if check_preallocated_output is None

@@ -169,8 +169,10 @@ _COMPARISONS = {"<", ">", "<=", ">=", "==", "!="}
 def pp(obj):
     """The formula computing ``obj`` in infix notation: ``(x + y) * exp(z)``.
 
-    Parentheses appear only where the elementwise table's precedences need
-    them.  A FunctionGraph, Function or list gives one formula per output, a
+    With config.print_style='theano' (the default) every binary operation
+    is parenthesised and constants print as TensorConstant{2}, as Theano's
+    pp did; with 'cytensor', parentheses appear only where the elementwise
+    table's precedences need them.  A FunctionGraph, Function or list gives one formula per output, a
     line each.  pp never raises: an op it cannot format prints as
     ``Op(args)``, and a graph it cannot walk prints as ``str(var)``.
     """
@@ -292,6 +294,8 @@ def _apply_row(name, dtype, args):
         (x,) = args
         return f"{symbol}{_wrap(x, x[1] <= prec)}", prec
     left, right = args
+    if config.print_style == "theano":      # Theano's pp wraps every binary operation
+        return f"({left[0]} {symbol} {right[0]})", ATOM
     right_assoc = symbol == "**"
     non_assoc = symbol in _COMPARISONS      # a < b < c would chain in Python
     lp = left[1] < prec or (left[1] == prec and (right_assoc or non_assoc))

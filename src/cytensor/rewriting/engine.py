@@ -84,9 +84,11 @@ class Trace:
         from ..debug.printing import pp   # deferred: printing sits above (it draws compiled functions)
         if isinstance(old, str):
             return reason, old, new
-        before, after = pp(old), pp(new)
+        with config.change_flags(print_style="cytensor"):   # the detailed view: types, programs
+            before, after = pp(old), pp(new)
+            old_type, new_type = str(old.type), str(new.type)
         if before == after:       # the difference is in the types (or it is a merge)
-            before, after = f"{before} ({old.type})", f"{after} ({new.type})"
+            before, after = f"{before} ({old_type})", f"{after} ({new_type})"
         return reason, before, after
 
     def show(self, file=None):

@@ -56,6 +56,9 @@ class Shape_i(Op):
     def __init__(self, i):
         self.i = i
 
+    def __str__(self):
+        return f"Shape_i{{{self.i}}}"      # as Theano printed it, in both print styles
+
     def make_node(self, x):
         x = as_tensor_variable(x)
         if not 0 <= self.i < x.ndim:

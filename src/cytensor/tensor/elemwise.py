@@ -9,6 +9,7 @@ pass over the data.
 import numpy as np
 
 from .. import kernels
+from ..config import config
 from ..graph import Apply, Op
 from .elemwise_table import ELEMWISE, output_dtype
 from .type import TensorType, as_tensor_variable
@@ -51,6 +52,24 @@ class Program:
             args = ", ".join(names[s] for s in srcs)
             names.append(f"{name}({args})" if name != "identity" else f"{dtype}({args})")
         return "; ".join(names[r] for r in self.outputs)
+
+
+def _infix_program_text(program):
+    """A fused program as Theano wrote a Composite: ((exp(i0) * i1) + i2)."""
+    names = [f"i{i}" for i in range(program.n_inputs)]
+    for name, srcs, dtype in program.instructions:
+        args = [names[s] for s in srcs]
+        symbol = getattr(ELEMWISE.get(name), "symbol", None)
+        if name == "identity":
+            text = f"Cast{{{dtype}}}({args[0]})" if dtype else args[0]
+        elif symbol and len(args) == 2:
+            text = f"({args[0]} {symbol} {args[1]})"
+        elif symbol and len(args) == 1:
+            text = f"{symbol}{args[0]}"
+        else:
+            text = f"{name}({', '.join(args)})"
+        names.append(text)
+    return ", ".join(names[r] for r in program.outputs)
 
 
 def _widest_register(dtypes):
@@ -180,6 +199,8 @@ class Elemwise(Op):
         return None
 
     def __str__(self):
+        if config.print_style == "theano":
+            return self._theano_str()
         instr = self.program.instructions
         suffix = "" if self.inplace is None else f",inplace={self.inplace}"
         if len(instr) == 1:
@@ -188,6 +209,21 @@ class Elemwise(Op):
                 return f"Cast{{{dtype}{suffix}}}"
             return f"Elemwise{{{name}{suffix}}}"
         return f"Composite{{{self.program}{suffix}}}"
+
+    def _theano_str(self):
+        """Theano 1.0's label: Elemwise{mul,no_inplace}, Elemwise{mul}[(0, 1)]
+        when the output overwrites input 1, Elemwise{Cast{float32}}, and
+        Elemwise{Composite{...}} for a fused program."""
+        instr = self.program.instructions
+        if len(instr) == 1:
+            name, _, dtype = instr[0]
+            inner = f"Cast{{{dtype}}}" if name == "identity" and dtype else name
+        else:
+            inner = f"Composite{{{_infix_program_text(self.program)}}}"
+        if self.inplace is None:
+            return f"Elemwise{{{inner},no_inplace}}" if len(instr) == 1 \
+                else f"Elemwise{{{inner}}}"
+        return f"Elemwise{{{inner}}}[(0, {self.inplace})]"
 
     def make_node(self, *inputs):
         inputs = [as_tensor_variable(x) for x in inputs]

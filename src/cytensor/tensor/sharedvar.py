@@ -97,7 +97,7 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False,
     --------
     >>> w = theano.shared(numpy.zeros(3), name="w")
     >>> w.type
-    Vector(float64)
+    TensorType(float64, vector)
     >>> w.set_value(numpy.ones(3))
     >>> w.get_value()
     array([1., 1., 1.])

@@ -5,6 +5,7 @@ static length is 1.  A dimension declared non-broadcastable never
 broadcasts at run time; that is what lets gradients know which axes to sum.
 """
 import functools
+import warnings
 
 import numpy as np
 
@@ -42,6 +43,17 @@ def _dtype_of(dtype):
     if numpy_dtype.name not in ALL_DTYPES:
         raise TypeError(f"unsupported dtype {numpy_dtype.name!r}")
     return numpy_dtype.name, numpy_dtype
+
+
+def _lossless_cast(data, dtype):
+    """``data`` as ``dtype`` if that changes no value (nan stays nan), else None."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        converted = data.astype(dtype)
+        same = converted.astype(data.dtype) == data
+    nan_both = np.isnan(data) & np.isnan(converted) if data.dtype.kind in "fc" \
+        and converted.dtype.kind in "fc" else False
+    return converted if np.all(same | nan_both) else None
 
 
 class TensorType(Type):
@@ -112,12 +124,16 @@ class TensorType(Type):
             return data.astype(self.numpy_dtype)
         if np.can_cast(data.dtype, self.numpy_dtype, "safe"):
             return data.astype(self.numpy_dtype)
+        if not isinstance(value, np.ndarray):
+            # A list or a Python or NumPy scalar: Theano converts it when no value changes.
+            converted = _lossless_cast(data, self.numpy_dtype)
+            if converted is not None:
+                return converted
         if allow_downcast is None:
-            if is_python_scalar:
-                converted = data.astype(self.numpy_dtype)
-                if converted == data or self.dtype in FLOAT_DTYPES:
-                    return converted
-            elif data.dtype == np.float64 and self.dtype == config.floatX:
+            if is_python_scalar and self.dtype in FLOAT_DTYPES:
+                return data.astype(self.numpy_dtype)
+            if not is_python_scalar and data.dtype == np.float64 \
+                    and self.dtype == config.floatX:
                 return data.astype(self.numpy_dtype)
         raise TypeError(
             f"cannot convert {data.dtype} data to {self.dtype} without losing "
@@ -135,6 +151,8 @@ class TensorType(Type):
         return hash((TensorType, self.dtype, self.shape))
 
     def __str__(self):
+        if config.print_style == "theano":
+            return self._theano_str()
         names = {0: "Scalar", 1: "Vector", 2: "Matrix"}
         kind = names.get(self.ndim, f"{self.ndim}D")
         if any(s is not None for s in self.shape):
@@ -143,6 +161,19 @@ class TensorType(Type):
         return f"{kind}({self.dtype})"
 
     __repr__ = __str__
+
+    def _theano_str(self):
+        """Theano 1.0's name: TensorType(float64, matrix), its broadcastable
+        pattern spelled as Theano did; a static length other than 1 (which
+        Theano had not) is shown as a shape."""
+        if any(s not in (None, 1) for s in self.shape):
+            shape = ", ".join("?" if s is None else str(s) for s in self.shape)
+            return f"TensorType({self.dtype}, shape=({shape}))"
+        pattern = tuple(s == 1 for s in self.shape)
+        named = {(): "scalar", (False,): "vector", (False, True): "col",
+                 (True, False): "row", (False, False): "matrix"}
+        kind = named.get(pattern, str(pattern) if any(pattern) else f"{self.ndim}D")
+        return f"TensorType({self.dtype}, {kind})"
 
 
 class TensorVariable(TensorOperators, Variable):
@@ -167,6 +198,19 @@ class TensorConstant(Constant, TensorVariable):
     def __init__(self, type, data, name=None):
         Constant.__init__(self, type, data, name)
         self.data.setflags(write=False)
+
+    def __str__(self):
+        if self.name is not None or config.print_style != "theano":
+            return Constant.__str__(self)
+        # Theano 1.0: TensorConstant{2.0}, TensorConstant{(2, 3) of 0.0} when all equal
+        data = self.data
+        if data.ndim > 0 and data.size > 0 and (data == data.flat[0]).all():
+            text = f"{data.shape} of {data.flat[0]}"
+        else:
+            text = str(data).replace("\n", "")
+        if len(text) > 20:
+            text = text[:10] + ".." + text[-10:]
+        return f"TensorConstant{{{text}}}"
 
     def clone(self):
         return TensorConstant(self.type, self.data, self.name)
