@@ -33,8 +33,72 @@ def _elemwise_function(name):
             raise TypeError(f"{name} takes {spec.arity} arguments, got {len(inputs)}")
         return elemwise_op(name)(*inputs)
     apply.__name__ = name
-    apply.__doc__ = f"Elementwise {name}, like numpy's {getattr(spec.reference, '__name__', name)}."
+    apply.__doc__ = _elemwise_docstring(spec)
     return apply
+
+
+# The docstring of a row's function: its example runs the function on inputs
+# in the row's domain and shows what the row's NumPy reference gives.
+_DTYPE_RULES = {"upcast": "the inputs' common dtype, as NumPy promotes them",
+                "float": "the inputs' common dtype, made floating point (int64 gives float64)",
+                "same": "the input's dtype", "bool": "bool",
+                "last_two": "the common dtype of the two branches"}
+_INTEGER_ROWS = ("bitwise_and", "bitwise_or", "bitwise_xor", "invert")
+
+
+def _example_inputs(spec):
+    """(constructor, values) per input of the docstring's example."""
+    floats = "T.dvector"
+    if spec.name in _INTEGER_ROWS:
+        return [("T.lvector", [6, 3]), ("T.lvector", [3, 5])][:spec.arity]
+    if spec.name.startswith("logical") or spec.name == "switch":
+        first = ("T.tensor('bool', shape=(None,), name=%r)", [True, False])
+        second = ("T.tensor('bool', shape=(None,), name=%r)", [True, True])
+        if spec.name == "switch":
+            return [first, (floats, [1.0, 2.0]), (floats, [10.0, 20.0])]
+        return [first, second][:spec.arity]
+    if spec.name == "clip":
+        return [(floats, [-2.0, 0.5, 3.0]), ("T.dscalar", 0.0), ("T.dscalar", 1.0)]
+    if spec.name in ("isnan", "isinf", "isfinite"):
+        return [(floats, [1.0, np.nan, np.inf])]
+    if spec.dtype == "bool":
+        return [(floats, [1.0, 2.0, 3.0]), (floats, [2.0, 2.0, 2.0])][:spec.arity]
+    if spec.grad is None and spec.dtype == "same":          # the rounding rows
+        return [(floats, [-1.5, 0.5, 2.5])]
+    low, high = spec.domain
+    points = [builtins.round(low + (high - low) * k / 4, 2) for k in (1, 2, 3)]
+    return [(floats, points), (floats, points[::-1])][:spec.arity]
+
+
+def _elemwise_docstring(spec):
+    reference = getattr(spec.reference, "__name__", "<lambda>")
+    like = f"like numpy's ``{reference}``" if reference.isidentifier() and \
+        not reference.startswith("_") and reference != "<lambda>" else "as NumPy computes it"
+    names = ["x", "y", "z"][:spec.arity] if spec.name != "switch" else ["cond", "a", "b"]
+    inputs = _example_inputs(spec)
+    values = [np.asarray(v) for _, v in inputs]
+    with np.errstate(all="ignore"):
+        expected = np.asarray(spec.reference(*values))
+    rounded = ".round(4)" if expected.dtype.kind == "f" else ""
+    if rounded:
+        expected = expected.round(4)
+    lines = [f">>> {n} = {c % n if '%r' in c else c + f'({n!r})'}" for n, (c, _) in zip(names, inputs)]
+    args = ", ".join(names)
+    lines.append(f">>> f = theano.function([{args}], T.{spec.name}({args}))")
+    call = ", ".join(f"numpy.array({v!r})" for _, v in inputs).replace("nan", "numpy.nan") \
+        .replace("inf", "numpy.inf")
+    lines += [f">>> f({call}){rounded}", repr(expected)]
+    return "\n".join([
+        f"Elementwise {spec.name}, {like}.", "",
+        "Parameters", "----------",
+        f"{', '.join(names)} : TensorVariable or array_like",
+        "    The input" + ("s, broadcast against each other as in NumPy." if spec.arity > 1 else "."),
+        "", "Returns", "-------", "TensorVariable",
+        f"    Of {_DTYPE_RULES[spec.dtype]}" + (", and of the broadcast shape." if spec.arity > 1 else
+                                                   ", and of the input's shape."),
+        "", "Raises", "------", "TypeError",
+        f"    Given other than {spec.arity} input" + ("s." if spec.arity > 1 else "."),
+        "", "Examples", "--------", *lines])
 
 
 for _name in ELEMWISE:
