@@ -297,5 +297,35 @@ def pool_2d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0), mode="m
 
 
 def max_pool_2d(input, ds, ignore_border=None, st=None, padding=(0, 0), mode="max"):
-    """Theano's old name for pool_2d."""
+    """Theano's old name for :func:`pool_2d`, with its old parameter names.
+
+    Parameters
+    ----------
+    input : TensorVariable
+        Two or more dimensions; the last two are pooled.
+    ds : pair of int
+        The window.
+    ignore_border : bool, optional
+        True drops partial windows at the edges.
+    st : pair of int, optional
+        The strides (default: the window).
+    padding : pair of int
+        Zero rows and columns added on each side.
+    mode : str
+        As for pool_2d.
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> from cytensor.tensor.signal.pool import max_pool_2d
+    >>> image = T.dmatrix('image')
+    >>> f = theano.function([image], max_pool_2d(image, (2, 2), ignore_border=False))
+    >>> f(numpy.arange(9.0).reshape(3, 3))
+    array([[4., 5.],
+           [7., 8.]])
+    """
+
     return pool_2d(input, ds, ignore_border, st, padding, mode)
