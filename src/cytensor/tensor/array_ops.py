@@ -830,11 +830,6 @@ def diag(v, k=0):
     TensorVariable
         A matrix for a vector, a vector for a matrix.
 
-    Raises
-    ------
-    ValueError
-        For another rank.
-
     Examples
     --------
     >>> v = T.dvector('v')
