@@ -257,7 +257,36 @@ def take(a, indices, axis=None, mode="raise"):
     """Elements of ``a`` at ``indices`` along ``axis`` (NumPy's take; None:
     of the flattened array).  An index out of range is an error with
     mode='raise', taken modulo the length with 'wrap', moved to the nearest
-    end with 'clip'."""
+    end with 'clip'.
+
+    Parameters
+    ----------
+    a : TensorVariable or array_like
+        The tensor.
+    indices : TensorVariable or array_like
+        Integer indices, of any shape.
+    axis : int, optional
+        The axis; None: the flattened array.
+    mode : {'raise', 'wrap', 'clip'}
+        What an index out of range does.
+
+    Returns
+    -------
+    TensorVariable
+        With the axis replaced by the shape of ``indices``.
+
+    Raises
+    ------
+    ValueError
+        For another mode.
+
+    Examples
+    --------
+    >>> a = T.dvector('a')
+    >>> f = theano.function([a], [T.take(a, [2, 0]), T.take(a, [5], mode='wrap')])
+    >>> f(numpy.array([1.0, 2.0, 3.0]))
+    [array([3., 1.]), array([3.])]
+    """
     if mode not in ("raise", "wrap", "clip"):
         raise ValueError(f"take: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
     a, indices = as_tensor_variable(a), as_tensor_variable(indices)
