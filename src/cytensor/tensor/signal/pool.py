@@ -33,7 +33,31 @@ def _pair(v, what):
 
 
 def pool_out_length(n, ws, stride, pad, ignore_border):
-    """Theano's output length along one axis."""
+    """Theano's output length along one axis.
+
+    Parameters
+    ----------
+    n : int
+        The input's length.
+    ws : int
+        The window.
+    stride : int
+        The step between windows.
+    pad : int
+        The zeros added at each end.
+    ignore_border : bool
+        Whether partial windows at the end are dropped.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> from cytensor.tensor.signal.pool import pool_out_length
+    >>> pool_out_length(5, 2, 2, 0, True), pool_out_length(5, 2, 2, 0, False)
+    (2, 3)
+    """
     n = n + 2 * pad
     if ignore_border:
         return max(0, (n - ws) // stride + 1)
