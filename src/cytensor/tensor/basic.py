@@ -30,7 +30,18 @@ def _as_int_scalar(v, what):
 
 
 class Shape(Op):
-    """The shape of a tensor, as an int64 vector."""
+    """The shape of a tensor, as an int64 vector.
+
+    Made by :func:`shape` and ``x.shape``.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> x.shape.owner.op
+    Shape
+    >>> x.shape.eval({x: numpy.zeros((2, 3))})
+    array([2, 3])
+    """
 
     def make_node(self, x):
         x = as_tensor_variable(x)
@@ -49,7 +60,21 @@ class Shape(Op):
 
 
 class Shape_i(Op):
-    """Length of axis ``i`` of a tensor, as an int64 scalar."""
+    """Length of axis ``i`` of a tensor, as an int64 scalar.
+
+    The rewrites use it where one length of a shape is needed.
+
+    Parameters
+    ----------
+    i : int
+        The axis.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> T.Shape_i(1)(x).eval({x: numpy.zeros((2, 3))})
+    array(3)
+    """
 
     __props__ = ("i",)
 
@@ -107,7 +132,24 @@ def shape_tuple(x):
 
 
 class MakeVector(Op):
-    """A vector from scalars of one dtype."""
+    """A vector from scalars of one dtype.
+
+    Made by :func:`stack` of scalars.
+
+    Parameters
+    ----------
+    dtype : str
+        The vector's dtype.
+
+    Examples
+    --------
+    >>> a, b = T.dscalars('a', 'b')
+    >>> v = T.stack([a, b])
+    >>> v.owner.op
+    MakeVector{dtype='float64'}
+    >>> theano.function([a, b], v)(1.0, 2.0)
+    array([1., 2.])
+    """
 
     __props__ = ("dtype",)
 
@@ -156,7 +198,19 @@ def as_shape_vector(shape):
 
 
 class Alloc(Op):
-    """An array of the given shape filled with ``value`` (broadcast)."""
+    """An array of the given shape filled with ``value`` (broadcast).
+
+    Made by :func:`alloc`, ``zeros``, ``ones`` and ``fill``.
+
+    Examples
+    --------
+    >>> n = T.lscalar('n')
+    >>> y = T.alloc(numpy.float64(0.5), n, 2)
+    >>> y.owner.op
+    Alloc
+    >>> theano.function([n], y)(1)
+    array([[0.5, 0.5]])
+    """
 
     def make_node(self, value, *shape):
         value = as_tensor_variable(value)
@@ -362,7 +416,21 @@ def ones_like(x, dtype=None):
 
 
 class Reshape(Op):
-    """A view (or copy) of ``x`` with another shape; -1 infers one length."""
+    """A view (or copy) of ``x`` with another shape; -1 infers one length.
+
+    Made by :func:`reshape` and :func:`flatten`.
+
+    Parameters
+    ----------
+    ndim : int
+        The result's rank.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> T.reshape(x, (-1,)).owner.op
+    Reshape{ndim=1}
+    """
 
     __props__ = ("ndim",)
     view_map = {0: [0]}
@@ -509,7 +577,21 @@ def transpose(x, axes=None):
 
 
 class Join(Op):
-    """Concatenate tensors along ``axis``."""
+    """Concatenate tensors along ``axis``.
+
+    Made by :func:`concatenate` and :func:`join`.
+
+    Parameters
+    ----------
+    axis : int
+        The axis to join along.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> T.concatenate([x, x], axis=1).owner.op
+    Join{axis=1}
+    """
 
     __props__ = ("axis",)
 
@@ -663,7 +745,21 @@ def stack(*tensors, axis=0):
 
 
 class ARange(Op):
-    """Evenly spaced values in [start, stop) (NumPy's arange)."""
+    """Evenly spaced values in [start, stop) (NumPy's arange).
+
+    Made by :func:`arange`.
+
+    Parameters
+    ----------
+    dtype : str
+        The values' dtype.
+
+    Examples
+    --------
+    >>> op = T.ARange('int64')
+    >>> op(0, 5, 2).eval()
+    array([0, 2, 4])
+    """
 
     __props__ = ("dtype",)
 
