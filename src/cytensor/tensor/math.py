@@ -515,6 +515,27 @@ class Reduce(Op):
     ``acc_dtype`` (sum and prod only) is the dtype the terms are accumulated
     in, None for the default one (``_default_acc_dtype``); ``dtype`` is that
     of the result.
+
+    Made by :func:`sum`, :func:`prod`, :func:`max`, :func:`min`, :func:`all` and :func:`any`.
+
+    Parameters
+    ----------
+    op : {'sum', 'prod', 'max', 'min', 'all', 'any'}
+        The reduction.
+    axis : tuple of int
+        The axes reduced, sorted.
+    dtype : str, optional
+        The result's dtype.
+    acc_dtype : str, optional
+        The dtype the terms accumulate in.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> print(T.sum(x, axis=0).owner.op)
+    Sum{axis=[0]}
+    >>> T.Reduce('max', (1,))(x).eval({x: numpy.array([[1.0, 3.0]])})
+    array([3.])
     """
 
     __props__ = ("op", "axis", "dtype", "acc_dtype")
@@ -765,7 +786,23 @@ any = _reduction("any", _REDUCE_DOC.format(
 
 
 class Argmax(Op):
-    """Index of the first maximum (or minimum) along one axis, or of the flattened array."""
+    """Index of the first maximum (or minimum) along one axis, or of the flattened array.
+
+    Made by :func:`argmax` and :func:`argmin`.
+
+    Parameters
+    ----------
+    op : {'argmax', 'argmin'}
+        Which one.
+    axis : int or None
+        The axis; None: the flattened tensor.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> T.argmax(x, axis=0).owner.op
+    Argmax{op='argmax', axis=0}
+    """
 
     __props__ = ("op", "axis")
 
@@ -985,7 +1022,16 @@ def std(x, axis=None, ddof=0, keepdims=False, corrected=False):
 
 
 class Dot(Op):
-    """Matrix and vector products (ndim 1 or 2), through BLAS for floats."""
+    """Matrix and vector products (ndim 1 or 2), through BLAS for floats.
+
+    Made by :func:`dot` (and :func:`matmul`, :func:`tensordot`...) for vectors and matrices.
+
+    Examples
+    --------
+    >>> A, B = T.dmatrices('A', 'B')
+    >>> T.dot(A, B).owner.op
+    Dot
+    """
 
     __props__ = ()
 
@@ -1074,6 +1120,22 @@ class Gemm(Op):
     Made by a rewrite from ``C - lr * dot(A, B)`` (an SGD step); with
     ``inplace`` the result is written over C, which the in-place phase
     allows when C's old value is dead (a shared variable being updated).
+
+    The rewrites make it from ``beta * C + alpha * dot(A, B)``; its inputs are
+    ``(C, alpha, A, B, beta)``.
+
+    Parameters
+    ----------
+    inplace : bool
+        Write the result into ``C``'s storage.
+
+    Examples
+    --------
+    >>> A, B, C = T.dmatrices('A', 'B', 'C')
+    >>> out = T.Gemm()(C, 2.0, A, B, 0.5)
+    >>> theano.function([A, B, C], out)(numpy.eye(2), numpy.ones((2, 2)), numpy.ones((2, 2)))
+    array([[2.5, 2.5],
+           [2.5, 2.5]])
     """
 
     __props__ = ("inplace",)
@@ -1228,7 +1290,16 @@ def outer(x, y):
 
 
 class BatchedMatmul(Op):
-    """``a @ b`` for stacks of matrices with the same leading (batch) axes."""
+    """``a @ b`` for stacks of matrices with the same leading (batch) axes.
+
+    Made by :func:`matmul` for tensors of rank 3 or more.
+
+    Examples
+    --------
+    >>> a, b = T.dtensor3('a'), T.dtensor3('b')
+    >>> T.matmul(a, b).owner.op
+    BatchedMatmul
+    """
 
     __props__ = ()
 
