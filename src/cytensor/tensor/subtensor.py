@@ -111,7 +111,24 @@ def _out_static_shape(template, shape):
 
 
 class Subtensor(Op):
-    """``x[index]`` with ints and slices: a view of the input."""
+    """``x[index]`` with ints and slices: a view of the input.
+
+    Made by indexing, ``x[1:, 0]``.
+
+    Parameters
+    ----------
+    template : tuple
+        The index's form: ints and slices, symbolic parts as inputs.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> y = x[1:, 0]
+    >>> print(y.owner.op)
+    Subtensor{1:, 0}
+    >>> y.eval({x: numpy.arange(6.0).reshape(3, 2)})
+    array([2., 4.])
+    """
 
     __props__ = ("template",)
     view_map = {0: [0]}
@@ -196,7 +213,23 @@ class IncSubtensorBase(Op):
 
 
 class IncSubtensor(IncSubtensorBase):
-    """``x`` with ``x[index]`` increased by (or, with set_instead_of_inc, set to) ``y``."""
+    """``x`` with ``x[index]`` increased by (or, with set_instead_of_inc, set to) ``y``.
+
+    Made by :func:`inc_subtensor` and :func:`set_subtensor` of a basic index.
+
+    Parameters
+    ----------
+    template : tuple
+        The index's form: ints and slices, symbolic parts as inputs.
+    set_instead_of_inc : bool
+        Set instead of add.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> print(T.set_subtensor(x[1:], 0).owner.op)
+    SetSubtensor{1:, :}
+    """
 
     def __str__(self):
         return f"{self.kind}Subtensor{{{_template_str(self.template)}}}"
@@ -387,7 +420,21 @@ def set_subtensor(x, y):
 
 
 class SpecifyShape(Op):
-    """Declare a static shape, checked when the function runs."""
+    """Declare a static shape, checked when the function runs.
+
+    Made by :func:`specify_shape`.
+
+    Parameters
+    ----------
+    shape : tuple of (int or None)
+        One length per axis.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> print(T.specify_shape(x, (2, None)).owner.op)
+    SpecifyShape{shape=(2, None)}
+    """
 
     __props__ = ("shape",)
     view_map = {0: [0]}
