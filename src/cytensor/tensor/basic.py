@@ -37,7 +37,7 @@ class Shape(Op):
     Examples
     --------
     >>> x = T.dmatrix('x')
-    >>> x.shape.owner.op
+    >>> print(x.shape.owner.op)
     Shape
     >>> x.shape.eval({x: numpy.zeros((2, 3))})
     array([2, 3])
@@ -145,7 +145,7 @@ class MakeVector(Op):
     --------
     >>> a, b = T.dscalars('a', 'b')
     >>> v = T.stack([a, b])
-    >>> v.owner.op
+    >>> print(v.owner.op)
     MakeVector{dtype='float64'}
     >>> theano.function([a, b], v)(1.0, 2.0)
     array([1., 2.])
@@ -206,7 +206,7 @@ class Alloc(Op):
     --------
     >>> n = T.lscalar('n')
     >>> y = T.alloc(numpy.float64(0.5), n, 2)
-    >>> y.owner.op
+    >>> print(y.owner.op)
     Alloc
     >>> theano.function([n], y)(1)
     array([[0.5, 0.5]])
@@ -428,7 +428,7 @@ class Reshape(Op):
     Examples
     --------
     >>> x = T.dmatrix('x')
-    >>> T.reshape(x, (-1,)).owner.op
+    >>> print(T.reshape(x, (-1,)).owner.op)
     Reshape{ndim=1}
     """
 
@@ -589,7 +589,7 @@ class Join(Op):
     Examples
     --------
     >>> x = T.dmatrix('x')
-    >>> T.concatenate([x, x], axis=1).owner.op
+    >>> print(T.concatenate([x, x], axis=1).owner.op)
     Join{axis=1}
     """
 

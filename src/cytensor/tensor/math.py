@@ -800,7 +800,7 @@ class Argmax(Op):
     Examples
     --------
     >>> x = T.dmatrix('x')
-    >>> T.argmax(x, axis=0).owner.op
+    >>> print(T.argmax(x, axis=0).owner.op)
     Argmax{op='argmax', axis=0}
     """
 
@@ -1029,7 +1029,7 @@ class Dot(Op):
     Examples
     --------
     >>> A, B = T.dmatrices('A', 'B')
-    >>> T.dot(A, B).owner.op
+    >>> print(T.dot(A, B).owner.op)
     Dot
     """
 
@@ -1297,7 +1297,7 @@ class BatchedMatmul(Op):
     Examples
     --------
     >>> a, b = T.dtensor3('a'), T.dtensor3('b')
-    >>> T.matmul(a, b).owner.op
+    >>> print(T.matmul(a, b).owner.op)
     BatchedMatmul
     """
 
