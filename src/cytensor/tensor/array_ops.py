@@ -442,6 +442,19 @@ class Rebroadcast(Op):
 
     ``axes`` is a tuple of (axis, broadcastable) pairs; an axis made
     broadcastable is checked to have length 1 when the function runs.
+
+    Made by :func:`patternbroadcast`, :func:`unbroadcast` and :func:`addbroadcast`.
+
+    Parameters
+    ----------
+    *axes : pair of (int, bool)
+        Each axis and whether it becomes broadcastable.
+
+    Examples
+    --------
+    >>> r = T.drow('r')
+    >>> print(T.unbroadcast(r, 0).owner.op)
+    Rebroadcast{axes=((0, False),)}
     """
 
     __props__ = ("axes",)
@@ -546,7 +559,20 @@ def unbroadcast(x, *axes):
 # ---------------------------------------------------------------------------
 
 class Nonzero(Op):
-    """The indices of the non-zero elements, as an int64 matrix (one row per axis)."""
+    """The indices of the non-zero elements, as an int64 matrix (one row per axis).
+
+    Made by :func:`nonzero`, :func:`flatnonzero` and :func:`nonzero_values`.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> m = T.nonzero(x, return_matrix=True)
+    >>> print(m.owner.op)
+    Nonzero
+    >>> m.eval({x: numpy.array([[0.0, 1.0], [2.0, 0.0]])})
+    array([[0, 1],
+           [1, 0]])
+    """
 
     def make_node(self, a):
         a = as_tensor_variable(a)
@@ -705,7 +731,23 @@ def choose(a, choices, out=None, mode="raise"):
 
 class ExtractDiag(Op):
     """Diagonal ``offset`` of the (axis1, axis2) planes, as a new last axis
-    (NumPy's diagonal)."""
+    (NumPy's diagonal).
+
+    Made by :func:`diagonal`, :func:`diag` of a matrix and :func:`trace`.
+
+    Parameters
+    ----------
+    offset : int
+        The diagonal.
+    axis1, axis2 : int
+        The axes of the planes.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> print(T.diagonal(x).owner.op)
+    ExtractDiag{offset=0, axis1=0, axis2=1}
+    """
 
     __props__ = ("offset", "axis1", "axis2")
 
@@ -759,7 +801,21 @@ class ExtractDiag(Op):
 
 
 class AllocDiag(Op):
-    """A square matrix with the vector ``v`` on diagonal ``offset`` (NumPy's diag of a vector)."""
+    """A square matrix with the vector ``v`` on diagonal ``offset`` (NumPy's diag of a vector).
+
+    Made by :func:`diag` of a vector.
+
+    Parameters
+    ----------
+    offset : int
+        The diagonal.
+
+    Examples
+    --------
+    >>> v = T.dvector('v')
+    >>> print(T.diag(v).owner.op)
+    AllocDiag{offset=0}
+    """
 
     __props__ = ("offset",)
 
@@ -876,7 +932,23 @@ def trace(a, offset=0, axis1=0, axis2=1):
 
 class Split(Op):
     """``x`` cut along ``axis`` into ``n_splits`` pieces of the lengths in the
-    int vector ``splits`` (which must add up to the axis length)."""
+    int vector ``splits`` (which must add up to the axis length).
+
+    Made by :func:`split`.
+
+    Parameters
+    ----------
+    n_splits : int
+        How many pieces.
+    axis : int
+        The axis to cut.
+
+    Examples
+    --------
+    >>> v = T.dvector('v')
+    >>> print(T.split(v, [1, 1], 2)[0].owner.op)
+    Split{n_splits=2, axis=0}
+    """
 
     __props__ = ("n_splits", "axis")
 
