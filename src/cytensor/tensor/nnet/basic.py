@@ -253,7 +253,23 @@ def _unrows(rows, x, axis):
 
 class Softmax(Op):
     """exp(x) / sum(exp(x)) along ``axis`` (log=True: the log of that, computed
-    as x - max - log(sum(exp(x - max))), which never gives -inf for finite x)."""
+    as x - max - log(sum(exp(x - max))), which never gives -inf for finite x).
+
+    Made by :func:`softmax` and :func:`log_softmax`.
+
+    Parameters
+    ----------
+    axis : int
+        The axis that sums to 1.
+    log : bool
+        The log-softmax.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> print(T.nnet.softmax(x).owner.op)
+    Softmax{axis=-1}
+    """
 
     __props__ = ("axis", "log")
 
@@ -297,7 +313,21 @@ class Softmax(Op):
 
 
 class SoftmaxGrad(Op):
-    """The gradient of Softmax given its output gradient ``dy`` and its output."""
+    """The gradient of Softmax given its output gradient ``dy`` and its output.
+
+    Parameters
+    ----------
+    axis : int
+        As for Softmax.
+    log : bool
+        As for Softmax.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> print(theano.grad(T.nnet.softmax(x)[0, 0], x).owner.op)
+    SoftmaxGrad{axis=-1, log=False}
+    """
 
     __props__ = ("axis", "log")
 
@@ -432,7 +462,21 @@ def softmax_with_bias(x, b):
 
 
 class CrossentropyCategorical1Hot(Op):
-    """-log(p[i, y[i]]) for each row of the probabilities ``p``."""
+    """-log(p[i, y[i]]) for each row of the probabilities ``p``.
+
+    ``crossentropy_categorical_1hot`` is an instance; :func:`categorical_crossentropy`
+    uses it for integer labels.  Call it on the probabilities and the labels.
+
+    Examples
+    --------
+    >>> p = T.dmatrix('p')
+    >>> y = T.lvector('y')
+    >>> loss = T.nnet.crossentropy_categorical_1hot(p, y)
+    >>> print(loss.owner.op)
+    CrossentropyCategorical1Hot
+    >>> loss.eval({p: numpy.array([[0.5, 0.5], [0.25, 0.75]]), y: numpy.array([0, 1])}).round(4)
+    array([0.6931, 0.2877])
+    """
 
     def make_node(self, p, y):
         p, y = as_float(p), as_tensor_variable(y)
@@ -464,7 +508,18 @@ class CrossentropyCategorical1Hot(Op):
 
 
 class CrossentropyCategorical1HotGrad(Op):
-    """d/dp of sum(g * crossentropy): -g[i] / p[i, y[i]] at the labels."""
+    """d/dp of sum(g * crossentropy): -g[i] / p[i, y[i]] at the labels.
+
+    The gradient of :class:`CrossentropyCategorical1Hot`.
+
+    Examples
+    --------
+    >>> p = T.dmatrix('p')
+    >>> y = T.lvector('y')
+    >>> cost = T.nnet.crossentropy_categorical_1hot(p, y).sum()
+    >>> print(theano.grad(cost, p).owner.op)
+    CrossentropyCategorical1HotGrad
+    """
 
     def make_node(self, g, p, y):
         g, p, y = map(as_tensor_variable, (g, p, y))
@@ -502,6 +557,17 @@ class CrossentropySoftmax1Hot(Op):
     The rewrite in rewriting/nnet.py puts it in place of softmax followed
     by crossentropy: the loss is logsumexp(x) - x[y], finite where
     -log(softmax) would overflow to inf.
+
+    Made by :func:`crossentropy_softmax_1hot`, and by the rewrites from a
+    cross-entropy of a softmax.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> y = T.lvector('y')
+    >>> loss, sm = T.nnet.crossentropy_softmax_1hot(x, y)
+    >>> print(loss.owner.op)
+    CrossentropySoftmax1Hot
     """
 
     def make_node(self, x, y):
@@ -563,7 +629,19 @@ class CrossentropySoftmax1Hot(Op):
 
 
 class CrossentropySoftmax1HotDx(Op):
-    """d/dx of sum(g * crossentropy(softmax(x), y)) = g[i] * (softmax(x)[i] - onehot(y[i]))."""
+    """d/dx of sum(g * crossentropy(softmax(x), y)) = g[i] * (softmax(x)[i] - onehot(y[i])).
+
+    The gradient of :class:`CrossentropySoftmax1Hot`; its inputs are ``(g, softmax(x), y)``.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> y = T.lvector('y')
+    >>> g = T.dvector('g')
+    >>> dx = T.nnet.CrossentropySoftmax1HotDx()(g, T.nnet.softmax(x), y)
+    >>> dx.eval({g: numpy.ones(1), x: numpy.zeros((1, 2)), y: numpy.array([1])})
+    array([[ 0.5, -0.5]])
+    """
 
     def make_node(self, g, sm, y):
         g, sm, y = map(as_tensor_variable, (g, sm, y))
@@ -692,7 +770,21 @@ def categorical_crossentropy(coding_dist, true_dist):
 
 
 class OneHot(Op):
-    """An (n, n_classes) matrix with a 1 at each row's label."""
+    """An (n, n_classes) matrix with a 1 at each row's label.
+
+    Made by :func:`one_hot`.
+
+    Parameters
+    ----------
+    dtype : str
+        The matrix's dtype.
+
+    Examples
+    --------
+    >>> y = T.lvector('y')
+    >>> print(T.nnet.one_hot(y, 3).owner.op)
+    OneHot{dtype='float64'}
+    """
 
     __props__ = ("dtype",)
 

@@ -170,7 +170,29 @@ def _contiguous(a, dtype):
 
 class Conv2d(_ConvGeometry):
     """The convolution layer: images (n, c, h, w), filters (f, c/groups, kh, kw)
-    -> (n, f, oh, ow)."""
+    -> (n, f, oh, ow).
+
+    Made by :func:`conv2d`; its inputs are the images and the filters.
+
+    Parameters
+    ----------
+    border_mode : {'valid', 'full', 'half'}, int or pair of int
+        The padding.
+    subsample : pair of int
+        The strides.
+    filter_dilation : pair of int
+        Gaps between the filter's taps.
+    filter_flip : bool
+        True convolves, False cross-correlates.
+    num_groups : int
+        Independent groups of channels.
+
+    Examples
+    --------
+    >>> images, filters = T.dtensor4('images'), T.dtensor4('filters')
+    >>> print(T.nnet.conv2d(images, filters, subsample=(2, 2)).owner.op)
+    Conv2d{valid,s=(2, 2),d=(1, 1)}
+    """
 
     def make_node(self, x, w):
         x, w = as_float(x), as_float(w)
@@ -238,7 +260,22 @@ class Conv2d(_ConvGeometry):
 
 
 class Conv2dGradWeights(_ConvGeometry):
-    """d cost / d filters, from the images and d cost / d output."""
+    """d cost / d filters, from the images and d cost / d output.
+
+    The gradient of :class:`Conv2d` with respect to the filters.
+
+    Parameters
+    ----------
+    border_mode, subsample, filter_dilation, filter_flip, num_groups
+        As for Conv2d.
+
+    Examples
+    --------
+    >>> images, filters = T.dtensor4('images'), T.dtensor4('filters')
+    >>> cost = T.nnet.conv2d(images, filters).sum()
+    >>> print(theano.grad(cost, filters).owner.op)
+    Conv2dGradWeights{valid,s=(1, 1),d=(1, 1)}
+    """
 
     def make_node(self, x, gy, w_shape):
         x, gy, w_shape = as_tensor_variable(x), as_tensor_variable(gy), \
@@ -300,7 +337,23 @@ class Conv2dGradWeights(_ConvGeometry):
 
 
 class Conv2dGradInputs(_ConvGeometry):
-    """d cost / d images, from the filters and d cost / d output."""
+    """d cost / d images, from the filters and d cost / d output.
+
+    The gradient of :class:`Conv2d` with respect to the images, and
+    :func:`conv2d_grad_wrt_inputs`.
+
+    Parameters
+    ----------
+    border_mode, subsample, filter_dilation, filter_flip, num_groups
+        As for Conv2d.
+
+    Examples
+    --------
+    >>> images, filters = T.dtensor4('images'), T.dtensor4('filters')
+    >>> cost = T.nnet.conv2d(images, filters).sum()
+    >>> print(theano.grad(cost, images).owner.op)
+    Conv2dGradInputs{valid,s=(1, 1),d=(1, 1)}
+    """
 
     def make_node(self, w, gy, x_shape):
         w, gy, x_shape = as_tensor_variable(w), as_tensor_variable(gy), \

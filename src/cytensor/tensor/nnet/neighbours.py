@@ -78,7 +78,30 @@ class _Neighbours(Op):
 
 
 class Images2Neibs(_Neighbours):
-    """The (h, w) patches of each image, one per row (see the module docstring)."""
+    """The (h, w) patches of each image, one per row (see the module docstring).
+
+    Made by :func:`images2neibs`.
+
+    Parameters
+    ----------
+    neib_shape : pair of int
+        The patch's rows and columns.
+    neib_step : pair of int, optional
+        Steps between patches (default: the patch).
+    mode : str
+        As for images2neibs.
+
+    Raises
+    ------
+    ValueError
+        For a patch or step that is not two positive ints.
+
+    Examples
+    --------
+    >>> images = T.dtensor4('images')
+    >>> print(T.nnet.images2neibs(images, (2, 2)).owner.op)
+    Images2Neibs{neib_shape=(2, 2), neib_step=(2, 2), mode='valid'}
+    """
 
     def make_node(self, ten4):
         ten4 = as_tensor_variable(ten4)
@@ -106,7 +129,25 @@ class Images2Neibs(_Neighbours):
 
 class Neibs2Images(_Neighbours):
     """Rows of patches added back into images of ``image_shape`` (the adjoint
-    of Images2Neibs: where patches overlap their values add up)."""
+    of Images2Neibs: where patches overlap their values add up).
+
+    Made by :func:`neibs2images`, and the gradient of :class:`Images2Neibs`.
+
+    Parameters
+    ----------
+    neib_shape : pair of int
+        The patch's rows and columns.
+    neib_step : pair of int, optional
+        Steps between patches (default: the patch).
+    mode : str
+        As for images2neibs.
+
+    Examples
+    --------
+    >>> patches = T.dmatrix('patches')
+    >>> print(T.nnet.neibs2images(patches, (2, 2), (1, 1, 4, 4)).owner.op)
+    Neibs2Images{neib_shape=(2, 2), neib_step=(2, 2), mode='valid'}
+    """
 
     def make_node(self, neibs, image_shape):
         neibs = as_tensor_variable(neibs)
