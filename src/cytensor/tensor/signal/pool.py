@@ -137,7 +137,32 @@ class _PoolParams(Op):
 
 
 class Pool(_PoolParams):
-    """Pool the last two axes of a tensor of 2 or more dimensions."""
+    """Pool the last two axes of a tensor of 2 or more dimensions.
+
+    Made by :func:`pool_2d` and :func:`max_pool_2d`.
+
+    Parameters
+    ----------
+    ws : pair of int
+        The window.
+    ignore_border : bool
+        Drop partial windows at the edges.
+    stride : pair of int, optional
+        Steps between windows (default: the window).
+    pad : pair of int
+        Zeros added on each side.
+    mode : {'max', 'sum', 'average_inc_pad', 'average_exc_pad'}
+        What a window computes.
+
+    Examples
+    --------
+    >>> from cytensor.tensor.signal.pool import Pool
+    >>> x = T.dmatrix('x')
+    >>> y = Pool((2, 2), ignore_border=True, mode='sum')(x)
+    >>> y.eval({x: numpy.ones((4, 4))})
+    array([[4., 4.],
+           [4., 4.]])
+    """
 
     def make_node(self, x):
         x = as_float(x)
@@ -185,7 +210,21 @@ class Pool(_PoolParams):
 
 
 class PoolGrad(_PoolParams):
-    """The gradient of Pool, from its input, its output and the output gradient."""
+    """The gradient of Pool, from its input, its output and the output gradient.
+
+    Parameters
+    ----------
+    ws, ignore_border, stride, pad, mode
+        As for Pool.
+
+    Examples
+    --------
+    >>> from cytensor.tensor.signal.pool import pool_2d
+    >>> x = T.dmatrix('x')
+    >>> cost = pool_2d(x, (2, 2), ignore_border=True).sum()
+    >>> print(theano.grad(cost, x).owner.op)
+    PoolGrad{max,ws=(2, 2),stride=(2, 2),pad=(0, 0),ignore_border=True}
+    """
 
     def make_node(self, x, out, gz):
         x, out, gz = map(as_tensor_variable, (x, out, gz))
@@ -233,7 +272,22 @@ class MaxPoolGradGrad(_PoolParams):
     gradient, from the input x, the pooled output and ggx (shaped like x):
     each window sums ggx over all its pixels equal to its maximum, ties
     included, the exact transpose of PoolGrad's rule (Theano's
-    DownsampleFactorMaxGradGrad)."""
+    DownsampleFactorMaxGradGrad).
+
+    Parameters
+    ----------
+    ws, ignore_border, stride, pad, mode
+        As for Pool.
+
+    Examples
+    --------
+    >>> from cytensor.tensor.signal.pool import MaxPoolGradGrad, pool_2d
+    >>> x, ggx = T.dmatrices('x', 'ggx')
+    >>> out = pool_2d(x, (2, 2), ignore_border=True)
+    >>> gg = MaxPoolGradGrad((2, 2), ignore_border=True)(x, out, ggx)
+    >>> gg.eval({x: numpy.arange(4.0).reshape(2, 2), ggx: numpy.arange(4.0).reshape(2, 2)})
+    array([[3.]])
+    """
 
     def __init__(self, ws, ignore_border=False, stride=None, pad=(0, 0), mode="max"):
         super().__init__(ws, ignore_border, stride, pad, mode)
