@@ -234,7 +234,31 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
 
 class MapOverIndex(Op):
     """Evaluate ``body`` (a graph of the scalar ``index``) for index = 0..n-1
-    and stack the results.  The body's other free variables become inputs."""
+    and stack the results.  The body's other free variables become inputs.
+
+    :func:`jacobian` uses it for an expression of unknown length.
+
+    Parameters
+    ----------
+    index : scalar TensorVariable
+        An int64 scalar, the body's loop variable.
+    body : TensorVariable
+        A graph of ``index`` (and of other variables).
+
+    Raises
+    ------
+    NotImplementedError
+        When asked for its gradient (a jacobian of unknown length has none).
+
+    Examples
+    --------
+    >>> from cytensor.gradient import MapOverIndex
+    >>> i = T.lscalar('i')
+    >>> x = T.dvector('x')
+    >>> squares = MapOverIndex(i, x[i] ** 2)(x.shape[0])
+    >>> squares.eval({x: numpy.array([1.0, 2.0, 3.0])})
+    array([1., 4., 9.])
+    """
 
     def __init__(self, index, body):
         self.index, self.body = index, body
