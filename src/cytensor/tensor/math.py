@@ -71,7 +71,7 @@ _DTYPE_RULES = {"upcast": "the inputs' common dtype, as NumPy promotes them",
                 "float": "the inputs' common dtype, made floating point (int64 gives float64)",
                 "same": "the input's dtype", "bool": "bool",
                 "last_two": "the common dtype of the two branches"}
-_INTEGER_ROWS = ("bitwise_and", "bitwise_or", "bitwise_xor")
+_INTEGER_ROWS = ("bitwise_and", "bitwise_or", "bitwise_xor", "invert")
 
 
 def _example_inputs(spec):
@@ -85,6 +85,8 @@ def _example_inputs(spec):
         if spec.name == "switch":
             return [first, (floats, [1.0, 2.0]), (floats, [10.0, 20.0])]
         return [first, second][:spec.arity]
+    if spec.name == "clip":     # every row gets one, also those redefined by hand below
+        return [(floats, [-2.0, 0.5, 3.0]), ("T.dscalar", 0.0), ("T.dscalar", 1.0)]
     if spec.name in ("isnan", "isinf", "isfinite"):
         return [(floats, [1.0, np.nan, np.inf])]
     if spec.dtype == "bool":
