@@ -93,10 +93,9 @@ class DebugMode(Mode):
     check_c_code, check_py_code, check_isfinite, stability_patience, require_matching_strides
         Theano's, accepted and unused.
 
-    Raises
-    ------
-    DebugModeError
-        When a compiled function runs and a check fails (a subclass names which).
+    A check that fails raises a ``DebugModeError`` when the compiled
+    function runs (``BadThunkOutput``, ``InvalidValueError``,
+    ``BadDestroyMap`` or ``BadRewrite`` names which).
 
     Examples
     --------

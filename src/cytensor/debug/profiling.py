@@ -106,8 +106,8 @@ class ProfileStats:
     # --- combining ------------------------------------------------------------
     @property
     def node_calls(self):
-        """{node: how many times it ran}: once per run of its schedule, or as
-        often as its ifelse branch was taken."""
+        """How many times each node ran, as ``{node: count}``: once per run of
+        its schedule, or as often as its ifelse branch was taken."""
         return {node: self.branch_calls[node] if node in schedule.branch_nodes else runs
                 for schedule, runs in self.runs.items() for node in schedule.nodes}
 
