@@ -11,7 +11,9 @@ from .shared_randomstreams import RandomStreams
 
 
 class MRG_RandomStreams(RandomStreams):
-    """Theano's ``MRG_RandomStreams(seed=12345)``: the random streams of :class:`RandomStreams`.
+    """Theano's ``MRG_RandomStreams(seed=12345)``: the random streams of ``RandomStreams``.
+
+    See :class:`cytensor.tensor.shared_randomstreams.RandomStreams`.
 
     The numbers come from the same MT19937 states as ``RandomStreams``, not
     from Theano's MRG31k3p generator, so they differ from Theano's; the
