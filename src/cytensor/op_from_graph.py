@@ -40,8 +40,9 @@ class OpFromGraph(Op):
     TypeError
         If inputs or outputs are not lists of variables, or an input is a
         constant or shared variable.
-    MissingInputError
-        If the outputs depend on a variable that is not among the inputs.
+    ValueError
+        A ``MissingInputError``, if the outputs depend on a variable that is
+        not among the inputs.
 
     Examples
     --------
