@@ -559,47 +559,32 @@ class Scan(Op):
         """Call ``step`` n_steps times, writing each result into its row of a
         preallocated buffer; a fed-back output's buffer starts with its
         initial rows, which later steps read through the taps.  With until,
-        the outputs keep the rows of the steps that ran."""
+        the outputs keep the rows of the steps that ran.  The per-step work
+        is only indexing: where each tap reads and each output writes is
+        worked out before the loop."""
         n_steps, seqs, initials, nonseqs = self._split(inputs)
         n = int(n_steps)
-        where = _label(self.name)
-        if n <= 0:
-            raise ValueError(f"{where}: the number of steps is {n}; scan needs at least "
-                             "one step (are the sequences empty, or shorter than their "
-                             "taps need?)")
-        for j, seq in enumerate(seqs):
-            if seq.shape[0] < n:
-                raise ValueError(f"{where}: sequence input {j} has {seq.shape[0]} usable "
-                                 f"elements but scan runs {n} steps; the sequences are "
-                                 "shorter than n_steps")
-        buffers = [None] * len(self.inner_outputs)
-        for i, initial in zip(self.recurrent, initials):
-            lag = self.lags[i]
-            if initial.shape[0] != lag:
-                raise ValueError(f"{where}: output {i} has taps {list(self.output_taps[i])}, "
-                                 f"so its initial value needs {lag} rows along its first "
-                                 f"axis; it has {initial.shape[0]}")
-            buffers[i] = np.empty((self._rows(i, n),) + initial.shape[1:], dtype=initial.dtype)
-            buffers[i][:lag] = initial
+        self._check_lengths(n, seqs)
+        buffers = self._initial_buffers(initials, n)
+        # (buffer, row of step 0, rows in the buffer) for each tap read
+        reads = [(buffers[i], self.lags[i] + k, len(buffers[i]))
+                 for i in self.recurrent for k in self.output_taps[i]]
+        writes = None            # (buffer, row of step 0, rows) for each output
         nonseqs = list(nonseqs)
+        stops = self.until is not None
         steps_run = n
         for t in range(n):
             args = [seq[t, ...] for seq in seqs]
-            for i in self.recurrent:
-                args.extend(buffers[i][(self.lags[i] + t + k) % len(buffers[i]), ...]
-                            for k in self.output_taps[i])
-            values = step(*(args + nonseqs))
-            stop = self.until is not None and bool(values.pop())
-            for i, value in enumerate(values):
-                if buffers[i] is None:
-                    buffers[i] = np.empty((self._rows(i, n),) + value.shape, dtype=value.dtype)
-                # a view, even when 0-d; never a row this step's taps read
-                row = buffers[i][(self.lags[i] + t) % len(buffers[i]), ...]
+            args += [buffer[(start + t) % rows, ...] for buffer, start, rows in reads]
+            args += nonseqs
+            values = step(*args)
+            stop = stops and bool(values.pop())
+            if writes is None:
+                writes = self._output_rows(buffers, values, n)
+            for i, (value, (buffer, start, rows)) in enumerate(zip(values, writes)):
+                row = buffer[(start + t) % rows, ...]  # a view, even when 0-d; never read by this step
                 if value.shape != row.shape:
-                    raise ValueError(
-                        f"{where}: at step {t}, output {i} of fn has shape {value.shape}, "
-                        f"but {'its initial state' if self.lags[i] else 'step 0'} gave "
-                        f"shape {row.shape}; every step must return the same shape")
+                    self._shape_error(t, i, value, row)
                 row[...] = value
             if stop:
                 steps_run = t + 1
@@ -610,6 +595,46 @@ class Scan(Op):
                 output_storage[i][0] = buffer[(lag + steps_run - 1) % len(buffer), ...]
             else:
                 output_storage[i][0] = buffer[lag:lag + steps_run]
+
+    def _check_lengths(self, n, seqs):
+        where = _label(self.name)
+        if n <= 0:
+            raise ValueError(f"{where}: the number of steps is {n}; scan needs at least "
+                             "one step (are the sequences empty, or shorter than their "
+                             "taps need?)")
+        for j, seq in enumerate(seqs):
+            if seq.shape[0] < n:
+                raise ValueError(f"{where}: sequence input {j} has {seq.shape[0]} usable "
+                                 f"elements but scan runs {n} steps; the sequences are "
+                                 "shorter than n_steps")
+
+    def _initial_buffers(self, initials, n):
+        """One buffer per output, those of fed-back outputs made now, holding
+        their initial rows (the others, None, once step 0 shows their shape)."""
+        buffers = [None] * len(self.inner_outputs)
+        for i, initial in zip(self.recurrent, initials):
+            lag = self.lags[i]
+            if initial.shape[0] != lag:
+                raise ValueError(f"{_label(self.name)}: output {i} has taps "
+                                 f"{list(self.output_taps[i])}, so its initial value needs "
+                                 f"{lag} rows along its first axis; it has {initial.shape[0]}")
+            buffers[i] = np.empty((self._rows(i, n),) + initial.shape[1:], dtype=initial.dtype)
+            buffers[i][:lag] = initial
+        return buffers
+
+    def _output_rows(self, buffers, values, n):
+        """After step 0: the missing buffers, shaped as its values, and where
+        each output writes (buffer, row of step 0, rows in the buffer)."""
+        for i, value in enumerate(values):
+            if buffers[i] is None:
+                buffers[i] = np.empty((self._rows(i, n),) + value.shape, dtype=value.dtype)
+        return [(buffer, self.lags[i], len(buffer)) for i, buffer in enumerate(buffers)]
+
+    def _shape_error(self, t, i, value, row):
+        raise ValueError(
+            f"{_label(self.name)}: at step {t}, output {i} of fn has shape {value.shape}, "
+            f"but {'its initial state' if self.lags[i] else 'step 0'} gave "
+            f"shape {row.shape}; every step must return the same shape")
 
     def infer_shape(self, node, input_shapes):
         n_steps, _, initial_shapes, _ = self._split(input_shapes)
@@ -776,11 +801,25 @@ class _GradientPlan:
 
     def _saved_products(self):
         nodes = toposort(self.op.inner_outputs, blockers=self.op.inner_inputs)
-        return [node for node in nodes if isinstance(node.op, Dot)
-                and all(v in self.role and v.ndim == 2 for v in node.inputs)
-                and any(self.role[v] != "nonseq" for v in node.inputs)
-                and len({v.dtype for v in node.inputs + node.outputs}) == 1
-                and node.outputs[0].dtype.startswith("float")]
+        return [node for node in nodes if isinstance(node.op, Dot) and self._can_save(node)]
+
+    def _can_save(self, product):
+        """Whether the gradient can read ``product`` from the forward loop: a
+        product of two inner inputs, one a per-step value, of one float
+        dtype, whose operands' gradients are products again: each
+        non-sequence and each operand differentiated in the loop has a
+        matrix for partner (a vector partner would need an outer product)."""
+        a, b = product.inputs
+        if not (a in self.role and b in self.role) or len(
+                {v.dtype for v in product.inputs + product.outputs}) != 1 \
+                or not product.outputs[0].dtype.startswith("float"):
+            return False
+        roles = [self.role[a], self.role[b]]
+        if roles == ["nonseq", "nonseq"]:
+            return False
+        return all(v.ndim == 2 if roles[pos] == "nonseq" else
+                   self._is_hoisted(product, pos) or product.inputs[1 - pos].ndim == 2
+                   for pos, v in enumerate(product.inputs))
 
     def _is_hoisted(self, product, pos):
         """Whether operand ``pos``'s gradient through ``product`` is made after the loop."""
@@ -850,14 +889,17 @@ class _GradientPlan:
         terms = {}
         for p, dz in zip(self.hoisted, product_grads):
             a, b = p.inputs
-            if self._is_hoisted(p, 0):
+            if self._is_hoisted(p, 0):      # dz_t @ b^T, or sum_t of it (a a non-sequence)
+                step_axes = [0] + list(range(2, b.ndim + 1))
                 terms.setdefault(a, []).append(
-                    tensordot(dz, stacked[b], [[2], [1]]) if self.role[a] == "seq"
-                    else tensordot(dz, stacked[b], [[0, 2], [0, 2]]))
-            if self._is_hoisted(p, 1):
+                    tensordot(dz, stacked[b], [[a.ndim], [1]]) if self.role[a] == "seq"
+                    else tensordot(dz, stacked[b], [step_axes, step_axes]))
+            if self._is_hoisted(p, 1):      # a^T @ dz_t, or sum_t of it (b a non-sequence)
+                step_axes = list(range(a.ndim))
                 terms.setdefault(b, []).append(
-                    tensordot(stacked[a], dz, [[0], [1]]).dimshuffle(1, 0, 2)
-                    if self.role[b] == "seq" else tensordot(stacked[a], dz, [[0, 1], [0, 1]]))
+                    tensordot(stacked[a], dz, [[0], [1]]).dimshuffle(
+                        [1, 0] + list(range(2, b.ndim + 1)))
+                    if self.role[b] == "seq" else tensordot(stacked[a], dz, [step_axes, step_axes]))
         return terms
 
 
