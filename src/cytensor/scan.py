@@ -582,7 +582,8 @@ class Scan(Op):
             if writes is None:
                 writes = self._output_rows(buffers, values, n)
             for i, (value, (buffer, start, rows)) in enumerate(zip(values, writes)):
-                row = buffer[(start + t) % rows, ...]  # a view, even when 0-d; never read by this step
+                # a view, even when 0-d; never a row this step's taps read
+                row = buffer[(start + t) % rows, ...]
                 if value.shape != row.shape:
                     self._shape_error(t, i, value, row)
                 row[...] = value
