@@ -76,9 +76,24 @@ CYT_SIMD_CLONES static void cyt_max_pool_inside_##SUF(const T *x, T *out, T *row
             const T *ri = r + i * W;                                                    \
             CYT_SIMD for (c = 0; c < span; c++) rowmax[c] = CYT_NANMAX(rowmax[c], ri[c]); \
         }                                                                               \
+        /* the common windows with constant strides, so the loads vectorise */         \
         if (ww == 2 && sw == 2) {                                                       \
             CYT_SIMD for (ox = 0; ox < OW; ox++)                                        \
                 o[ox] = CYT_NANMAX(rowmax[2 * ox], rowmax[2 * ox + 1]);                 \
+            continue;                                                                   \
+        }                                                                               \
+        if (ww == 3 && (sw == 1 || sw == 2)) {                                          \
+            if (sw == 1) {                                                              \
+                CYT_SIMD for (ox = 0; ox < OW; ox++) {                                  \
+                    const T a = CYT_NANMAX(rowmax[ox], rowmax[ox + 1]);                 \
+                    o[ox] = CYT_NANMAX(a, rowmax[ox + 2]);                              \
+                }                                                                       \
+            } else {                                                                    \
+                CYT_SIMD for (ox = 0; ox < OW; ox++) {                                  \
+                    const T a = CYT_NANMAX(rowmax[2 * ox], rowmax[2 * ox + 1]);         \
+                    o[ox] = CYT_NANMAX(a, rowmax[2 * ox + 2]);                          \
+                }                                                                       \
+            }                                                                           \
             continue;                                                                   \
         }                                                                               \
         CYT_SIMD for (ox = 0; ox < OW; ox++) {                                          \
