@@ -1,6 +1,6 @@
-"""Deep-learning benchmarks D1-D4, cytensor beside its peers.
+"""Deep-learning benchmarks D1-D8, cytensor beside its peers.
 
-    python benchmarks/bench_nnet.py [D1 D2 D3 D4]
+    python benchmarks/bench_nnet.py [D1 ... D8]
 
 D1  one SGD step, MLP 784-500-10 (tanh, softmax crossentropy), batch 128, float32
 D2  the same step for a small MLP 64-100-10, batch 32 (per-call overhead)
