@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..config import config
+from ..tensor.elemwise import Elemwise
 
 PHASES = ("merge", "constant_folding", "canonicalize", "stabilize", "specialize",
           "fusion", "inplace")
@@ -29,19 +30,31 @@ class Rewrite:
     rule: Callable
     tags: frozenset = field(default_factory=frozenset)
     whole_graph: bool = False     # rule(fgraph) instead of rule(fgraph, node)
+    tracks: tuple = None          # Op classes / elementwise row names it can change; None: all
+
+    def offered(self, op_class, row):
+        """Whether nodes of ``op_class`` (computing elementwise ``row``) go to this rule."""
+        return self.tracks is None or row in self.tracks or \
+            any(isinstance(t, type) and issubclass(op_class, t) for t in self.tracks)
 
 
 REGISTRY = []
 
 
-def register(phase, *tags, whole_graph=False):
-    """Decorator: add a rewrite rule to ``phase``; tags like 'fast_compile'."""
+def register(phase, *tags, whole_graph=False, tracks=None):
+    """Decorator: add a rewrite rule to ``phase``; tags like 'fast_compile'.
+
+    tracks: the Op classes, or names of elementwise table rows ('mul': a
+    one-row Elemwise computing mul), of the only nodes the rule can change;
+    the engine offers it no others, so a sweep costs the rules that apply.
+    """
     if phase not in PHASES:
         raise ValueError(f"unknown phase {phase!r}; phases are {PHASES}")
 
     def add(rule):
         REGISTRY.append(Rewrite(rule.__name__, phase, rule,
-                                frozenset(tags) | {phase, rule.__name__}, whole_graph))
+                                frozenset(tags) | {phase, rule.__name__}, whole_graph,
+                                None if tracks is None else tuple(tracks)))
         return rule
     return add
 
@@ -135,9 +148,14 @@ def _sweep(fgraph, rules, budget):
     pending = fgraph.toposort()
     pending.reverse()               # a stack: the first node on top
     changed = False
+    rules_for = {}                  # (op class, row name) -> the rules offered such nodes
     while pending:
         node = pending.pop()
-        for rewrite in rules:
+        row = node.op.scalar_op if isinstance(node.op, Elemwise) else None
+        kind = (type(node.op), row.name if row is not None else None)
+        if kind not in rules_for:
+            rules_for[kind] = [r for r in rules if r.offered(*kind)]
+        for rewrite in rules_for[kind]:
             if node not in fgraph.nodes:
                 break               # replaced by an earlier rewrite in this sweep
             new = rewrite.rule(fgraph, node)
