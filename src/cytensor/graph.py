@@ -419,11 +419,12 @@ def clone_replace(outputs, replace=None, rebuild_all=False):
     memo = dict(replace or {})
     for node in toposort(outputs, blockers=memo):
         new_inputs = [memo.get(i, i) for i in node.inputs]
-        if any(n is not o for n, o in zip(new_inputs, node.inputs)):
-            new_node = node.clone_with_new_inputs(new_inputs)
-        elif rebuild_all:
+        if rebuild_all and all(n.type == o.type for n, o in zip(new_inputs, node.inputs)):
+            # the same input types: make_node would type the outputs the same
             new_node = Apply(node.op, new_inputs, [o.clone() for o in node.outputs])
             new_node.tag = _copy_tag(node.tag)
+        elif any(n is not o for n, o in zip(new_inputs, node.inputs)):
+            new_node = node.clone_with_new_inputs(new_inputs)
         else:
             continue
         for old, new in zip(node.outputs, new_node.outputs):

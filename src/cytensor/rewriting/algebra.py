@@ -58,7 +58,7 @@ _NEUTRAL = {ELEMWISE["mul"]: 1, ELEMWISE["add"]: 0, ELEMWISE["sub"]: 0,
             ELEMWISE["true_div"]: 1, ELEMWISE["pow"]: 1}
 
 
-@register("canonicalize", "fast_compile")
+@register("canonicalize", "fast_compile", tracks=("mul", "add", "sub", "true_div", "pow"))
 def remove_identity(fgraph, node):
     """x * 1, 1 * x, x + 0, 0 + x, x - 0, x / 1, x ** 1  ->  x."""
     row = row_of(node.outputs[0])
@@ -76,14 +76,14 @@ def remove_identity(fgraph, node):
     return [kept] if kept is not None else None
 
 
-@register("canonicalize", "fast_compile")
+@register("canonicalize", "fast_compile", tracks=("neg",))
 def double_negation(fgraph, node):
     """--x -> x."""
     found = match(node.outputs[0], E.neg(E.neg(X)))
     return [found["X"]] if found else None
 
 
-@register("canonicalize")
+@register("canonicalize", tracks=("sub",))
 def subtract_self(fgraph, node):
     """x - x -> 0 for integers (for floats, nan - nan and inf - inf are nan)."""
     out = node.outputs[0]
@@ -93,7 +93,7 @@ def subtract_self(fgraph, node):
     return None
 
 
-@register("canonicalize", "fast_compile")
+@register("canonicalize", "fast_compile", tracks=(DimShuffle,))
 def merge_dimshuffles(fgraph, node):
     """A DimShuffle of a DimShuffle is one DimShuffle; an identity one is nothing."""
     if not isinstance(node.op, DimShuffle):
@@ -110,7 +110,7 @@ def merge_dimshuffles(fgraph, node):
     return None
 
 
-@register("canonicalize", "fast_compile")
+@register("canonicalize", "fast_compile", tracks=(tb.Shape_i,))
 def shape_from_inputs(fgraph, node):
     """Shape_i(x) -> a length computed from x's inputs' shapes, without computing x."""
     op = node.op
@@ -136,7 +136,7 @@ def shape_from_inputs(fgraph, node):
     return None
 
 
-@register("canonicalize", "fast_compile")
+@register("canonicalize", "fast_compile", tracks=(tb.Shape, Subtensor))
 def shape_to_lengths(fgraph, node):
     """Shape(x) -> MakeVector(Shape_i(x)...), Shape(x)[i] -> Shape_i(x)."""
     op = node.op
@@ -152,7 +152,7 @@ def shape_to_lengths(fgraph, node):
     return None
 
 
-@register("canonicalize")
+@register("canonicalize", tracks=(Reduce,))
 def reduce_over_length_one(fgraph, node):
     """sum/prod/max/min over axes of length 1 only drop those axes (not with an
     acc_dtype: the single term still rounds through the accumulator)."""
@@ -166,7 +166,7 @@ def reduce_over_length_one(fgraph, node):
     return [tm.cast(DimShuffle(x.ndim, kept)(x), node.outputs[0].dtype)]
 
 
-@register("canonicalize")
+@register("canonicalize", tracks=(Elemwise,))
 def alloc_into_elemwise(fgraph, node):
     """Elemwise(alloc(v, *shape), y) -> Elemwise(v, y) when y already has the
     output's full shape: broadcasting does the allocation's work for free."""
@@ -192,7 +192,7 @@ def alloc_into_elemwise(fgraph, node):
     return new.outputs
 
 
-@register("canonicalize")
+@register("canonicalize", tracks=(Elemwise,))
 def alloc_out_of_elemwise(fgraph, node):
     """Elemwise(alloc(v, *shape), c...) -> alloc(Elemwise(v, c...), *shape) when
     the other inputs are single values: the operation runs once, not per
@@ -213,7 +213,7 @@ def alloc_out_of_elemwise(fgraph, node):
     return [tb.alloc(once, *alloc_node.inputs[1:])]
 
 
-@register("canonicalize")
+@register("canonicalize", tracks=("mul",))
 def mul_by_zero(fgraph, node):
     """0 * x -> zeros of the product's shape (Theano's rule: 0 even where x is
     nan or inf; see the module docstring)."""
@@ -228,7 +228,7 @@ def mul_by_zero(fgraph, node):
     return [tb.alloc(zero, *shape)]
 
 
-@register("canonicalize")
+@register("canonicalize", tracks=(tb.Reshape,))
 def reshape_into_elemwise_inputs(fgraph, node):
     """reshape(f(a, b)) -> f(reshape(a), reshape(b)) when a and b have the
     output's full shape (one-element inputs just lose their axes) and only
@@ -258,21 +258,21 @@ def reshape_into_elemwise_inputs(fgraph, node):
 # ---------------------------------------------------------------------------
 
 
-@register("stabilize")
+@register("stabilize", tracks=("log",))
 def log1p_from_log(fgraph, node):
     """log(1 + x) -> log1p(x)."""
     found = match(node.outputs[0], E.log(E.add(1, X)))
     return [same_type(tm.log1p(found["X"]), node.outputs[0])] if found else None
 
 
-@register("stabilize")
+@register("stabilize", tracks=("sub",))
 def expm1_from_exp(fgraph, node):
     """exp(x) - 1 -> expm1(x)."""
     found = match(node.outputs[0], E.sub(E.exp(X), 1))
     return [same_type(tm.expm1(found["X"]), node.outputs[0])] if found else None
 
 
-@register("stabilize")
+@register("stabilize", tracks=("log",))
 def log_of_exp(fgraph, node):
     """log(exp(x)) -> x, for float x only: exp of an integer is a float of
     another width (int16 30000 gives float32 inf, whose log is inf)."""
@@ -282,7 +282,7 @@ def log_of_exp(fgraph, node):
     return None
 
 
-@register("stabilize")
+@register("stabilize", tracks=("log",))
 def log_of_sigmoid(fgraph, node):
     """log(sigmoid(x)) -> -softplus(-x); log(1 - sigmoid(x)) -> -softplus(x).
 
@@ -307,7 +307,7 @@ def log_of_sigmoid(fgraph, node):
 # ---------------------------------------------------------------------------
 
 
-@register("specialize")
+@register("specialize", tracks=("pow",))
 def specialize_pow(fgraph, node):
     """x ** 2 -> sqr(x), x ** 0.5 -> sqrt(x), x ** -1 -> 1/x."""
     if not match(node.outputs[0], E.pow(X, B)):
@@ -327,7 +327,7 @@ def specialize_pow(fgraph, node):
     return None
 
 
-@register("specialize")
+@register("specialize", tracks=(Dot,))
 def dot_of_transposes(fgraph, node):
     """dot(a.T, b.T) -> dot(b, a).T: one transpose instead of two."""
     if not isinstance(node.op, Dot):
@@ -343,7 +343,7 @@ def _is_transpose(v):
         v.owner.op.new_order == (1, 0)
 
 
-@register("specialize")
+@register("specialize", tracks=(Reduce,))
 def sum_of_alloc(fgraph, node):
     """sum(alloc(c, *shape)) over all axes -> c * prod(shape), for a single value c
     (not with an acc_dtype, whose rounding the product would not have)."""
@@ -362,7 +362,7 @@ def sum_of_alloc(fgraph, node):
     return [same_type(tm.cast(value, node.outputs[0].dtype) * count, node.outputs[0])]
 
 
-@register("specialize")
+@register("specialize", tracks=("mul",))
 def mul_by_minus_one(fgraph, node):
     """x * -1 -> -x."""
     if not match(node.outputs[0], E.mul(A, B)):
@@ -376,7 +376,7 @@ def mul_by_minus_one(fgraph, node):
     return None
 
 
-@register("specialize")
+@register("specialize", tracks=(Elemwise,))
 def constants_in_output_dtype(fgraph, node):
     """x + 1 with x float64: store the 1 as float64, not int8, so the kernel
     reads every operand in the dtype it computes in (its fastest path)."""
@@ -399,7 +399,7 @@ def constants_in_output_dtype(fgraph, node):
     return new.outputs if new.outputs[0].type == node.outputs[0].type else None
 
 
-@register("specialize")
+@register("specialize", tracks=("sub",))
 def gemm_from_scaled_dot(fgraph, node):
     """C - k * dot(A, B) -> Gemm(C, -k, A, B, 1): an SGD step in one BLAS call,
     without storing the product."""

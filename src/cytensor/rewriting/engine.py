@@ -4,7 +4,8 @@ A rewrite is a function ``rule(fgraph, node)`` that returns None (no
 change) or a list of variables replacing ``node.outputs``.  It is
 registered under a name, a phase and tags.  ``rewrite_graph`` runs the
 phases in order; within a phase it sweeps the graph, applying every rule to
-every node, until a sweep changes nothing (or a bound is reached).
+every node (and at once to the nodes a rewrite brings in), until a sweep
+changes nothing (or a bound is reached).
 
 Each rewrite can be turned off by name or tag (``Mode(excluding=[...])``,
 ``config.optimizer_excluding``), and ``config.optimizer_verbose`` prints
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..config import config
+from ..tensor.elemwise import Elemwise
 
 PHASES = ("merge", "constant_folding", "canonicalize", "stabilize", "specialize",
           "fusion", "inplace")
@@ -28,19 +30,31 @@ class Rewrite:
     rule: Callable
     tags: frozenset = field(default_factory=frozenset)
     whole_graph: bool = False     # rule(fgraph) instead of rule(fgraph, node)
+    tracks: tuple = None          # Op classes / elementwise row names it can change; None: all
+
+    def offered(self, op_class, row):
+        """Whether nodes of ``op_class`` (computing elementwise ``row``) go to this rule."""
+        return self.tracks is None or row in self.tracks or \
+            any(isinstance(t, type) and issubclass(op_class, t) for t in self.tracks)
 
 
 REGISTRY = []
 
 
-def register(phase, *tags, whole_graph=False):
-    """Decorator: add a rewrite rule to ``phase``; tags like 'fast_compile'."""
+def register(phase, *tags, whole_graph=False, tracks=None):
+    """Decorator: add a rewrite rule to ``phase``; tags like 'fast_compile'.
+
+    tracks: the Op classes, or names of elementwise table rows ('mul': a
+    one-row Elemwise computing mul), of the only nodes the rule can change;
+    the engine offers it no others, so a sweep costs the rules that apply.
+    """
     if phase not in PHASES:
         raise ValueError(f"unknown phase {phase!r}; phases are {PHASES}")
 
     def add(rule):
         REGISTRY.append(Rewrite(rule.__name__, phase, rule,
-                                frozenset(tags) | {phase, rule.__name__}, whole_graph))
+                                frozenset(tags) | {phase, rule.__name__}, whole_graph,
+                                None if tracks is None else tuple(tracks)))
         return rule
     return add
 
@@ -103,32 +117,61 @@ def rewrite_graph(fgraph, rewrites):
 
     A sweep offers every node, in order, to each node rule of the phase
     (the first that fires replaces it), then runs the whole-graph rules.
+    The nodes a replacement brings in are offered next, within the same
+    sweep, so a cascade (a shape computed through a hundred layers, a
+    DimShuffle of a DimShuffle of ...) costs one sweep, not one per step;
+    a phase ends after the first sweep that changes nothing.
     """
     for phase in PHASES:
         node_rules = [r for r in rewrites if r.phase == phase and not r.whole_graph]
         graph_rules = [r for r in rewrites if r.phase == phase and r.whole_graph]
         if not node_rules and not graph_rules:
             continue
+        budget = [MAX_SWEEPS * max(len(fgraph.nodes), 1)]
         for _ in range(MAX_SWEEPS):
-            changed = False
-            for node in fgraph.toposort() if node_rules else ():
-                for rewrite in node_rules:
-                    if node not in fgraph.nodes:
-                        break               # replaced by an earlier rewrite in this sweep
-                    new = rewrite.rule(fgraph, node)
-                    if new is None or all(v is None for v in new):
-                        continue
-                    _check(rewrite, node, new)
-                    for old, var in zip(node.outputs, new):
-                        if var is not None:
-                            fgraph.replace(old, var, reason=rewrite.name)
-                    changed = True
-                    break
+            changed = _sweep(fgraph, node_rules, budget) if node_rules else False
             for rewrite in graph_rules:
                 changed |= bool(rewrite.rule(fgraph))
             if not changed:
                 break
     return fgraph
+
+
+def _sweep(fgraph, rules, budget):
+    """Offer each node, in topological order, to ``rules``; True if one fired.
+
+    A worklist: the nodes a replacement brings in go on top, each after its
+    new inputs.  ``budget`` ([n]) bounds the replacements whose new nodes
+    are offered at once, as MAX_SWEEPS sweeps bounded them when every step
+    took a sweep: rules that undo each other cannot loop for ever.
+    """
+    pending = fgraph.toposort()
+    pending.reverse()               # a stack: the first node on top
+    changed = False
+    rules_for = {}                  # (op class, row name) -> the rules offered such nodes
+    while pending:
+        node = pending.pop()
+        row = node.op.scalar_op if isinstance(node.op, Elemwise) else None
+        kind = (type(node.op), row.name if row is not None else None)
+        if kind not in rules_for:
+            rules_for[kind] = [r for r in rules if r.offered(*kind)]
+        for rewrite in rules_for[kind]:
+            if node not in fgraph.nodes:
+                break               # replaced by an earlier rewrite in this sweep
+            new = rewrite.rule(fgraph, node)
+            if new is None or all(v is None for v in new):
+                continue
+            _check(rewrite, node, new)
+            imported = []
+            for old, var in zip(node.outputs, new):
+                if var is not None:
+                    imported += fgraph.replace(old, var, reason=rewrite.name)
+            if budget[0] > 0:
+                budget[0] -= 1
+                pending.extend(reversed(imported))
+            changed = True
+            break
+    return changed
 
 
 def _check(rewrite, node, new):

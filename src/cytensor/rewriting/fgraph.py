@@ -3,6 +3,32 @@ that rewrites may change in place."""
 from ..graph import clone_replace, toposort
 
 
+class Readers(dict):
+    """The (node, input position) pairs that read one variable, in the order
+    they came: a list to look at (it compares equal to the list of its
+    pairs), a dict inside, so that dropping one reader costs the same
+    whatever their number (a constant can have thousands)."""
+
+    def append(self, reader):
+        self[reader] = None
+
+    def extend(self, readers):
+        self.update(dict.fromkeys(readers))
+
+    def remove(self, reader):
+        del self[reader]
+
+    def __eq__(self, other):
+        if isinstance(other, (list, tuple, Readers)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None
+
+    def __repr__(self):
+        return repr(list(self))
+
+
 class FunctionGraph:
     """The graph a function computes.
 
@@ -25,7 +51,7 @@ class FunctionGraph:
         for var in self.outputs:
             self._import(var)
         for i, out in enumerate(self.outputs):
-            self.clients.setdefault(out, []).append(("output", i))
+            self.clients.setdefault(out, Readers()).append(("output", i))
 
     def toposort(self):
         """The run order: topological, with the commit block last.
@@ -52,7 +78,11 @@ class FunctionGraph:
                                      for client, k in readers)
 
     def replace(self, old, new, reason=None):
-        """Make every reader of ``old`` read ``new`` instead."""
+        """Make every reader of ``old`` read ``new`` instead.
+
+        Returns the nodes this brought into the graph, each after the new
+        nodes it reads (the rewrite engine offers them to the rules next).
+        """
         if old is new:
             return
         if old.type != new.type and not _compatible(old.type, new.type):
@@ -64,27 +94,36 @@ class FunctionGraph:
             new.owner.tag.rewrite = reason          # which rewrite made this node
             if old.owner is not None and new not in self.clients:
                 new.owner.tag.trace = old.owner.tag.trace   # errors point at the user's line
-        readers = self.clients.pop(old, [])
+        readers = self.clients.pop(old, ())
         for client, i in readers:
             if client == "output":
                 self.outputs[i] = new
             else:
                 client.inputs[i] = new
-        self._import(new)
-        self.clients.setdefault(new, []).extend(readers)
+        imported = self._import(new)
+        self.clients.setdefault(new, Readers()).extend(readers)
         self._prune(old.owner)
+        return imported
 
     def _import(self, var):
-        """Register the nodes computing ``var`` that the graph does not have yet."""
-        stack = [var.owner]
+        """Register the nodes computing ``var`` that the graph does not have
+        yet; returns them in topological order.  Iterative: a graph may be
+        thousands of nodes deep."""
+        imported = []
+        stack = [(var.owner, False)]
         while stack:
-            node = stack.pop()
+            node, inputs_done = stack.pop()
+            if inputs_done:
+                imported.append(node)
+                continue
             if node is None or node in self.nodes:
                 continue
             self.nodes.add(node)
+            stack.append((node, True))
             for i, inp in enumerate(node.inputs):
-                self.clients.setdefault(inp, []).append((node, i))
-                stack.append(inp.owner)
+                self.clients.setdefault(inp, Readers()).append((node, i))
+                stack.append((inp.owner, False))
+        return imported
 
     def _prune(self, node):
         """Drop ``node`` if nothing reads its outputs, and then its inputs' producers."""
@@ -98,7 +137,7 @@ class FunctionGraph:
             for out in node.outputs:
                 self.clients.pop(out, None)
             for i, inp in enumerate(node.inputs):
-                readers = self.clients.get(inp, [])
+                readers = self.clients[inp]
                 readers.remove((node, i))
                 if not readers:
                     del self.clients[inp]

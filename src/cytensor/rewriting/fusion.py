@@ -8,7 +8,8 @@ Elemwise of the same output shape whose results are used only inside the
 group (otherwise its result is needed elsewhere anyway, and recomputing it
 would cost more than reading it).
 """
-from ..tensor.elemwise import Elemwise, Program, compute_dtype, register_dtypes
+from ..tensor.elemwise import (Elemwise, Program, compute_dtype, exact_in_float,
+                               register_dtypes, widest_register)
 from ..tensor.math import FusedReduce, Reduce
 from ..tensor.reduction_table import REDUCTIONS
 from .engine import register
@@ -22,51 +23,105 @@ def _fusable(node):
 
 @register("fusion", whole_graph=True)
 def fuse_elemwise(fgraph):
-    """Replace each maximal group of Elemwise nodes by one fused Elemwise."""
+    """Replace each maximal group of Elemwise nodes by one fused Elemwise.
+
+    One topological sort serves the whole pass: roots are taken from the
+    outputs back, and a fused node never joins a later group (it computes
+    what a node after the later root computed), so the positions of the
+    original nodes order every group.
+    """
+    order = fgraph.toposort()
+    position = {node: k for k, node in enumerate(order)}
     changed = False
-    for node in reversed(fgraph.toposort()):
+    for node in reversed(order):
         if not _fusable(node) or node not in fgraph.nodes:
             continue
-        group, position = _grow_group(fgraph, node)
-        if len(group) < 2:
+        group = _grow_group(fgraph, node)
+        if len(group.members) < 2:
             continue
-        _replace_group(fgraph, group, node, position)
+        _replace_group(fgraph, group.members, node, position)
         changed = True
     return changed
 
 
 def _grow_group(fgraph, root):
-    """(nodes to fuse with ``root``: Elemwise producers used only by the
-    group, each node's place in a topological order)."""
-    group = [root]
-    members = {root}
+    """The group fused with ``root``: Elemwise producers of the same output
+    shape used only by the group, taken while the kernel can compute the
+    merged program.  Each candidate costs its own size, not the group's."""
+    group = _Group(fgraph, root)
     frontier = [root]
-    position = None             # made when a producer first gets this far
     shape = root.outputs[0].type.broadcastable
     while frontier:
         node = frontier.pop()
         for inp in node.inputs:
             producer = inp.owner
-            if not _fusable(producer) or producer in members:
-                continue
-            if producer.outputs[0].type.broadcastable != shape:
+            if not _fusable(producer) or producer in group.members or \
+                    producer.outputs[0].type.broadcastable != shape:
                 continue
             readers = [c for o in producer.outputs for c, _ in fgraph.clients.get(o, [])]
-            if any(r == "output" or r not in members for r in readers):
+            if any(r == "output" or r not in group.members for r in readers):
                 continue
-            n_inputs = len({i for n in members | {producer} for i in n.inputs} -
-                           {o for n in members | {producer} for o in n.outputs})
-            if n_inputs > MAX_INPUTS:
-                continue
-            if position is None:
-                position = {n: k for k, n in enumerate(fgraph.toposort())}
-            program, inputs = _group_program(group + [producer], root, position)
-            if compute_dtype(program, [i.dtype for i in inputs]) is None:
-                continue        # no register dtype computes the merged program exactly
-            members.add(producer)
-            group.append(producer)
-            frontier.append(producer)
-    return group, position
+            if group.add(producer):
+                frontier.append(producer)
+    return group
+
+
+class _Group:
+    """A growing fusion group, with what decides whether one more node fits,
+    kept up to date as nodes join: the variables read from outside, the
+    graph dtype of every register, and each instruction as the exactness
+    check of compute_dtype sees it.  ``register`` is the dtype the group's
+    program computes in, or None while no dtype computes it exactly (a root
+    alone may be such a node: NumPy runs it unless producers widen it)."""
+
+    def __init__(self, fgraph, root):
+        self.fgraph = fgraph
+        self.members = {root: None}        # insertion-ordered: root first
+        self.inputs = set(root.inputs)
+        self.steps = list(self._steps(root, is_root=True))
+        self.dtypes = {i.dtype for i in root.inputs} | {step[2] for step in self.steps}
+        self.register = None
+        self.register = self._register(self.dtypes, self.steps, [])
+
+    def add(self, node):
+        """Take ``node`` in if the group stays within MAX_INPUTS inputs and a
+        register dtype computes it exactly; returns whether it did."""
+        inputs = (self.inputs | set(node.inputs)) - set(node.outputs)
+        if len(inputs) > MAX_INPUTS:
+            return False
+        steps = list(self._steps(node, is_root=False))
+        dtypes = self.dtypes | {i.dtype for i in node.inputs} | {step[2] for step in steps}
+        register = self._register(dtypes, self.steps, steps)
+        if register is None:
+            return False
+        self.members[node] = None
+        self.inputs, self.dtypes, self.register = inputs, dtypes, register
+        self.steps += steps
+        return True
+
+    def _register(self, dtypes, old_steps, new_steps):
+        """The register dtype for a program with these dtypes and steps, or
+        None; old steps are checked again only when the register changes."""
+        register = widest_register(dtypes)
+        if register is None or register[0] != "f":
+            return register
+        checked = new_steps if register == self.register else old_steps + new_steps
+        exact = all(exact_in_float(*step, register, read_later) for *step, read_later in checked)
+        return register if exact else None
+
+    def _steps(self, node, is_root):
+        """(row, source dtypes, dtype, read later) of each instruction of
+        ``node``; an output of a member other than the root is read later
+        when anything reads it (only the group can)."""
+        program = node.op.program
+        regs = register_dtypes(program, [i.dtype for i in node.inputs])
+        read_inside = program.readers()
+        read_by_group = set() if is_root else \
+            {reg for reg, out in zip(program.outputs, node.outputs) if self.fgraph.clients.get(out)}
+        n_in = program.n_inputs
+        for k, (name, srcs, _) in enumerate(program.instructions):
+            yield (name, [regs[s] for s in srcs], regs[n_in + k],
+                   n_in + k in read_inside or n_in + k in read_by_group)
 
 
 def _group_program(group, root, position):

@@ -11,6 +11,8 @@ One exception is the point of the second rule: an update ``W <- W - lr * g``
 may compute the new value straight into W's own array, when nothing read
 later needs the old value.
 """
+from collections import Counter
+
 from ..tensor.elemwise import Elemwise
 from ..tensor.math import Gemm
 from .engine import register
@@ -53,6 +55,7 @@ def shared_update_inplace(fgraph):
     if not all(isinstance(node.op, (Elemwise, Gemm)) for node in commit):
         return False
     commit = set(commit)
+    times_output = Counter(fgraph.outputs)
     changed = False
     for k, shared in fgraph.updated.items():
         out = fgraph.outputs[k]
@@ -60,7 +63,7 @@ def shared_update_inplace(fgraph):
         if (node is None or node not in commit or not isinstance(node.op, (Elemwise, Gemm))
                 or node.op.inplace not in (None, False) or len(node.outputs) != 1 or shared not in node.inputs
                 or (isinstance(node.op, Gemm) and node.inputs[0] is not shared)
-                or shared in returned or fgraph.outputs.count(out) > 1
+                or shared in returned or times_output[out] > 1
                 or last_reader.get(shared) != position[node]
                 or shared.type.broadcastable != out.type.broadcastable
                 or shared.dtype != out.dtype):

@@ -26,7 +26,7 @@ def _softmax_input(var, log=False):
     return None
 
 
-@register("stabilize")
+@register("stabilize", tracks=("log",))
 def log_softmax_from_log(fgraph, node):
     """log(softmax(x)) -> log_softmax(x)."""
     if not match(node.outputs[0], E.log(Var("X"))):
@@ -38,7 +38,7 @@ def log_softmax_from_log(fgraph, node):
     return [Softmax(axis, log=True)(x)]
 
 
-@register("stabilize")
+@register("stabilize", tracks=(SoftmaxGrad,))
 def log_softmax_grad(fgraph, node):
     """softmax_grad(g / softmax(x), softmax(x)) -> log_softmax_grad(g, log_softmax(x)):
     the gradient of log(softmax(x)), without dividing by probabilities."""
@@ -72,7 +72,7 @@ def crossentropy_softmax(fgraph):
     return changed
 
 
-@register("stabilize")
+@register("stabilize", tracks=(SoftmaxGrad,))
 def crossentropy_softmax_grad(fgraph, node):
     """softmax_grad(crossentropy_grad(g, sm, y), sm) -> g * (sm - onehot(y))."""
     if not isinstance(node.op, SoftmaxGrad) or node.op.log or node.op.axis not in (-1, 1):
@@ -193,7 +193,7 @@ def _per_row(value, y):
     return value
 
 
-@register("stabilize")
+@register("stabilize", tracks=(AdvancedSubtensor,))
 def crossentropy_from_indexed_log_softmax(fgraph, node):
     """log_softmax(x)[arange(n), y] -> -crossentropy_softmax_1hot(x, y)."""
     if not isinstance(node.op, AdvancedSubtensor) or node.op.template != _ROW_AND_LABEL:
@@ -206,7 +206,7 @@ def crossentropy_from_indexed_log_softmax(fgraph, node):
     return [-nll]
 
 
-@register("stabilize")
+@register("stabilize", tracks=(Reduce,))
 def crossentropy_from_one_hot_log_softmax(fgraph, node):
     """sum(one_hot(y) * log_softmax(x), axis=1) -> -crossentropy_softmax_1hot(x, y)
     (summed over all axes: the sum of that)."""
@@ -227,7 +227,7 @@ def crossentropy_from_one_hot_log_softmax(fgraph, node):
     return None
 
 
-@register("stabilize")
+@register("stabilize", tracks=(SoftmaxGrad,))
 def crossentropy_grad_from_log_softmax_grad(fgraph, node):
     """The gradient grad() builds for those two forms -> the fused gradient op.
 

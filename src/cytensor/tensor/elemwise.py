@@ -72,7 +72,7 @@ def _infix_program_text(program):
     return ", ".join(names[r] for r in program.outputs)
 
 
-def _widest_register(dtypes):
+def widest_register(dtypes):
     """The one dtype wide enough for every register, or None when none is:
     uint64 beside signed integers (no float to promote them to) would need
     both int64 and uint64 comparisons and divisions."""
@@ -111,7 +111,7 @@ _INT_RESULT_BITS = {
 }
 
 
-def _exact_in_float(name, src_dtypes, dtype, register, read_later):
+def exact_in_float(name, src_dtypes, dtype, register, read_later):
     """Whether one instruction computes, in float registers of dtype
     ``register``, what NumPy computes in the graph's dtypes."""
     significand = _SIGNIFICAND_BITS[register]
@@ -149,13 +149,13 @@ def compute_dtype(program, in_dtypes):
     steps whose float result equals NumPy's integer result.
     """
     regs = register_dtypes(program, in_dtypes)
-    register = _widest_register(regs)
+    register = widest_register(regs)
     if register is None or register[0] != "f":
         return register
     read_later = program.readers()
     n_in = program.n_inputs
     for k, (name, srcs, _) in enumerate(program.instructions):
-        if not _exact_in_float(name, [regs[s] for s in srcs], regs[n_in + k], register,
+        if not exact_in_float(name, [regs[s] for s in srcs], regs[n_in + k], register,
                                n_in + k in read_later):
             return None
     return register
