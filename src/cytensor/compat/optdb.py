@@ -45,7 +45,6 @@ def register_rewrite(name, opt, phase, tags):
     if "fast_run" not in tags:
         tags.add("optional")
     REGISTRY.append(as_rewrite(name, opt, phase, tags))
-    return opt
 
 
 class Query:
@@ -86,7 +85,7 @@ class EquilibriumDB:
         self.phase = phase
 
     def register(self, name, opt, *tags, **kwargs):
-        return register_rewrite(name, opt, self.phase, tags)
+        register_rewrite(name, opt, self.phase, tags)
 
     def query(self, *tags, **kwargs):
         query = tags[0] if tags and isinstance(tags[0], Query) else Query(tags, **kwargs)
@@ -107,7 +106,7 @@ class OptDB:
         if isinstance(position, str):
             raise TypeError(f"optdb.register({name!r}, ...): the third argument is the "
                             f"position (a number, Theano's order), got {position!r}")
-        return register_rewrite(name, opt, phase_at(position), tags)
+        register_rewrite(name, opt, phase_at(position), tags)
 
     def __getitem__(self, name):
         if name in THEANO_SUBDBS:
