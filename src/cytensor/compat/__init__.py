@@ -70,6 +70,7 @@ THEANO_NAMES = {
         "optdb": "cytensor.compat.optdb",
     },
     "cytensor.compile.mode": {"optdb": "cytensor.compat.optdb"},
+    "cytensor.debug.printing": {"Print": "cytensor.debug.print_op"},
     "cytensor.gradient": {
         **dict.fromkeys(("verify_grad", "numeric_grad"), "cytensor.debug.gradcheck"),
         **dict.fromkeys(("Rop", "Lop"), "cytensor.rop"),
