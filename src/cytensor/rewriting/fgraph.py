@@ -18,7 +18,9 @@ class FunctionGraph:
     are pruned, so ``node in fgraph.nodes`` says whether a node still counts.
 
     Features (Theano's listeners, ``attach_feature``) are told of every
-    input a replacement changes, through their ``on_change_input``.
+    input a replacement changes, through their ``on_change_input``.  As in
+    Theano, each variable of the graph also carries its list of readers as
+    ``var.clients`` (the same list as ``fgraph.clients[var]``).
     """
 
     def __init__(self, inputs, outputs, replace=None, clone=True, trace=None):
@@ -33,7 +35,7 @@ class FunctionGraph:
         for var in self.outputs:
             self._import(var)
         for i, out in enumerate(self.outputs):
-            self.clients.setdefault(out, []).append(("output", i))
+            self._readers(out).append(("output", i))
 
     def toposort(self):
         """The run order: topological, with the commit block last.
@@ -110,6 +112,7 @@ class FunctionGraph:
             if old.owner is not None and new not in self.clients:
                 new.owner.tag.trace = old.owner.tag.trace   # errors point at the user's line
         readers = self.clients.pop(old, [])
+        old.clients = []
         for client, i in readers:
             if client == "output":
                 self.outputs[i] = new
@@ -119,7 +122,7 @@ class FunctionGraph:
                 if hasattr(feature, "on_change_input"):
                     feature.on_change_input(self, client, i, old, new, reason)
         self._import(new)
-        self.clients.setdefault(new, []).extend(readers)
+        self._readers(new).extend(readers)
         self._prune(old.owner)
 
     def _import(self, var):
@@ -131,8 +134,15 @@ class FunctionGraph:
                 continue
             self.nodes.add(node)
             for i, inp in enumerate(node.inputs):
-                self.clients.setdefault(inp, []).append((node, i))
+                self._readers(inp).append((node, i))
                 stack.append(inp.owner)
+
+    def _readers(self, var):
+        """The list of var's readers, made (and given to var as ``clients``) when new."""
+        readers = self.clients.get(var)
+        if readers is None:
+            readers = self.clients[var] = var.clients = []
+        return readers
 
     def _prune(self, node):
         """Drop ``node`` if nothing reads its outputs, and then its inputs' producers."""
