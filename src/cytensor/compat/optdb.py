@@ -9,7 +9,7 @@ so FAST_RUN runs it when it is tagged 'fast_run', and
 own.  ``optdb['canonicalize']`` (and stabilize, specialize) are the
 databases of local optimizers the ``register_canonicalize`` family fills.
 """
-from ..rewriting.engine import PHASES, REGISTRY, rewrite_graph, selected
+from ..rewriting.engine import REGISTRY, rewrite_graph, selected
 from .gof_opt import Optimizer, as_rewrite
 
 # Theano's optdb positions -> the cytensor phase each range runs in:
