@@ -336,9 +336,6 @@ class Choose(Op):
         shape = broadcast_static_shape([a, _drop_first_axis(choices)], self)
         return Apply(self, [a, choices], [TensorType(choices.dtype, shape=shape)()])
 
-    def perform(self, node, inputs, output_storage):
-        output_storage[0][0] = self.reference(node, *inputs)[0]
-
     def reference(self, node, a, choices):
         self._check_declared_broadcasts(node, a, choices)
         return (np.asarray(np.choose(a, choices, mode=self.mode)),)

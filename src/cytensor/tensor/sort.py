@@ -43,9 +43,6 @@ class _SortingOp(Op):
         _checked_axis(self, x)
         return Apply(self, [x], [self.output_type(x)()])
 
-    def perform(self, node, inputs, output_storage):
-        output_storage[0][0] = self.reference(node, *inputs)[0]
-
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
 
@@ -97,9 +94,6 @@ class TakeAlongAxis(Op):
                              f"dims of {x}")
         return Apply(self, [x, indices], [TensorType(x.dtype, shape=indices.type.shape)()])
 
-    def perform(self, node, inputs, output_storage):
-        output_storage[0][0] = self.reference(node, *inputs)[0]
-
     def reference(self, node, x, indices):
         return (np.take_along_axis(x, indices, axis=self.axis),)
 
@@ -123,9 +117,6 @@ class AddAlongAxis(Op):
     def make_node(self, x, indices, values):
         x, indices, values = (as_tensor_variable(v) for v in (x, indices, values))
         return Apply(self, [x, indices, values], [TensorType(values.dtype, shape=x.type.shape)()])
-
-    def perform(self, node, inputs, output_storage):
-        output_storage[0][0] = self.reference(node, *inputs)[0]
 
     def reference(self, node, x, indices, values):
         out = np.zeros(x.shape, dtype=values.dtype)
@@ -209,10 +200,6 @@ class TopKOp(Op):
             raise ValueError("topk: kth must not be 0")
         return Apply(self, [x, kth], [TensorType(x.dtype, shape=shape)(),
                                       TensorType(self.idx_dtype, shape=shape)()])
-
-    def perform(self, node, inputs, output_storage):
-        for cell, value in zip(output_storage, self.reference(node, *inputs)):
-            cell[0] = value
 
     def reference(self, node, x, kth):
         k, length = int(kth), x.shape[self.axis]
