@@ -1,6 +1,7 @@
 """The rest of Theano's "extending in Python" API: ops declared by itypes and
 otypes, a Type of one's own compiled by function(), variables' clients in
-a FunctionGraph, and the module paths Theano code imports them from."""
+a FunctionGraph, and the module paths Theano code imports them from (not ``theano.tensor.var``:
+as in Theano, ``T.var`` is the variance)."""
 import numpy as np
 import pytest
 
@@ -140,7 +141,6 @@ def test_theano_module_paths_for_these_names():
     from cytensor.tensor.nnet.abstract_conv import conv2d, conv2d_grad_wrt_inputs  # noqa: F401
     from cytensor.tensor.nnet.nnet import categorical_crossentropy, softmax  # noqa: F401
     from cytensor.tensor.nnet.sigm import hard_sigmoid, sigmoid, ultra_fast_sigmoid  # noqa: F401
-    from cytensor.tensor.var import TensorConstant, TensorVariable  # noqa: F401
     assert OpFromGraph is theano.OpFromGraph and Op is theano.Op is gof.Op
     assert FunctionGraph is gof.FunctionGraph and theano.Type is gof.Type
     assert theano.printing.Print is __import__("cytensor.printing").printing.Print

@@ -47,7 +47,6 @@ THEANO_PATHS = {
     "cytensor.tensor.nnet.abstract_conv": "cytensor.tensor.nnet.conv",
     "cytensor.tensor.nnet.nnet": "cytensor.tensor.nnet.basic",
     "cytensor.tensor.nnet.sigm": "cytensor.tensor.nnet.basic",
-    "cytensor.tensor.var": "cytensor.tensor.type",
     "cytensor.compile.builders": "cytensor.op_from_graph",
     "cytensor.scalar": "cytensor.compat.scalar",
     "cytensor.tests.unittest_tools": "cytensor.compat.unittest_tools",
