@@ -175,7 +175,8 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
     out_list = [] if outputs is None else [outputs] if single else list(outputs)
     outs = [o if isinstance(o, Out) else Out(o) for o in out_list]
     for o in outs:
-        o.variable = as_tensor_variable(o.variable)
+        if not isinstance(o.variable, Variable):     # a value or a node: a tensor; a Variable of any Type stays
+            o.variable = as_tensor_variable(o.variable)
 
     update_pairs = _normalise_updates(updates)
     if not no_default_updates:
@@ -394,10 +395,12 @@ class Function:
         seen = set()
         update_vars = set(graph_outs[n_out:])
         for o, var in zip(outs, graph_outs[:n_out]):
-            must_copy = not o.borrow and (var not in computed or var in seen
-                                          or var in update_vars)
+            # a value of a non-tensor Type (a user's own) is returned as it is
+            array = isinstance(var.type, TensorType)
+            must_copy = array and not o.borrow and (var not in computed or var in seen
+                                                    or var in update_vars)
             seen.add(var)
-            self._outputs.append((schedule.cells[var], must_copy, o.borrow))
+            self._outputs.append((schedule.cells[var], must_copy, o.borrow or not array))
         self._updates = []
         for shared_var, var in zip(update_targets, graph_outs[n_out:]):
             self._updates.append((self._update_container(shared_var), schedule.cells[var],
@@ -688,23 +691,30 @@ def _rebuild(definition, trust_input):
 
 
 def _input_check(inp, position, allow_input_downcast, fn_name):
-    """A fast checker for one input: exact arrays pass straight through."""
+    """A fast checker for one input: exact arrays pass straight through; other
+    values (and every value of a non-tensor Type) go through the type's filter."""
     ttype = inp.variable.type
-    dtype, ndim = ttype.numpy_dtype, ttype.ndim
-    static = [(a, s) for a, s in enumerate(ttype.shape) if s is not None]
     allow = inp.allow_downcast if inp.allow_downcast is not None else allow_input_downcast
-    ndarray = np.ndarray
 
-    def check(value):
-        if type(value) is ndarray and value.dtype == dtype and value.ndim == ndim \
-                and not static and value.flags.aligned:
-            return value
+    def filtered(value):
         try:
             return ttype.filter(value, strict=inp.strict, allow_downcast=allow)
         except (TypeError, ValueError) as e:
             where = f" of function {fn_name!r}" if fn_name else ""
             raise TypeError(f"bad value for input {position} ({inp.variable}, type "
                             f"{ttype}){where}: {e}") from None
+
+    if not isinstance(ttype, TensorType):
+        return filtered
+    dtype, ndim = ttype.numpy_dtype, ttype.ndim
+    static = [(a, s) for a, s in enumerate(ttype.shape) if s is not None]
+    ndarray = np.ndarray
+
+    def check(value):
+        if type(value) is ndarray and value.dtype == dtype and value.ndim == ndim \
+                and not static and value.flags.aligned:
+            return value
+        return filtered(value)
     return check
 
 

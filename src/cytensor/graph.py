@@ -14,6 +14,8 @@ import linecache
 import os
 import sys
 
+import numpy as np
+
 from .config import config
 
 _ids = itertools.count()
@@ -179,8 +181,16 @@ class Constant(Variable):
         return self.__class__(self.type, self.data, self.name)
 
     def signature(self):
-        """What makes two constants interchangeable (used by merging)."""
-        return (self.type, self.data.dtype.str, self.data.shape, self.data.tobytes())
+        """What makes two constants interchangeable (used by merging): for an
+        array its dtype, shape and bytes; for another value (of a user's own
+        Type), the value itself when it can be hashed, else its identity."""
+        data = self.data
+        if isinstance(data, np.ndarray):
+            return (self.type, data.dtype.str, data.shape, data.tobytes())
+        try:
+            return (self.type, type(data), hash(data), data)
+        except TypeError:
+            return (self.type, id(data))
 
 
 def _copy_tag(tag):
@@ -264,6 +274,18 @@ def format_trace(node, all_frames=False):
     return "\n".join(lines)
 
 
+def _fits(type_, expected):
+    """Whether a variable of ``type_`` may stand where ``expected`` is
+    declared: the same type, or the same dtype and dims with static lengths
+    where ``expected`` leaves them open."""
+    if type_ == expected:
+        return True
+    shape, wanted = getattr(type_, "shape", None), getattr(expected, "shape", None)
+    return (shape is not None and wanted is not None and len(shape) == len(wanted)
+            and type(type_) is type(expected) and type_.dtype == expected.dtype
+            and all(w is None or w == s for s, w in zip(shape, wanted)))
+
+
 class Op:
     """An operation.  ``__props__`` names the attributes that make two ops equal.
 
@@ -291,9 +313,24 @@ class Op:
     """
 
     __props__ = ()
+    itypes = otypes = None     # Theano's shortcut: the input and output types
 
     def make_node(self, *inputs):
-        raise NotImplementedError
+        """The node applying the op; an op that declares ``itypes`` and
+        ``otypes`` need not write it: its inputs must be of those types
+        (plain values become constants of them)."""
+        if self.itypes is None or self.otypes is None:
+            raise NotImplementedError(f"{type(self).__name__}: define make_node, or the "
+                                      "itypes and otypes of its inputs and outputs")
+        if len(inputs) != len(self.itypes):
+            raise TypeError(f"{self} takes {len(self.itypes)} inputs, got {len(inputs)}")
+        inputs = [x if isinstance(x, Variable) else Constant(t, t.filter(x))
+                  for x, t in zip(inputs, self.itypes)]
+        for position, (x, expected) in enumerate(zip(inputs, self.itypes)):
+            if not _fits(x.type, expected):
+                raise TypeError(f"{self}: input {position} ({x}) is of type {x.type}, "
+                                f"but itypes declares {expected}")
+        return Apply(self, inputs, [t() for t in self.otypes])
 
     def __call__(self, *inputs, **kwargs):
         node = self.make_node(*inputs, **kwargs)

@@ -38,6 +38,16 @@ THEANO_PATHS = {
     "cytensor.gof": "cytensor.compat.gof",
     "cytensor.gof.graph": "cytensor.compat.gof_graph",
     "cytensor.gof.utils": "cytensor.compat.gof_utils",
+    "cytensor.gof.opt": "cytensor.compat.gof_opt",
+    "cytensor.gof.op": "cytensor.compat.gof",
+    "cytensor.gof.fg": "cytensor.compat.gof",
+    "cytensor.gof.toolbox": "cytensor.compat.gof_toolbox",
+    "cytensor.gof.optdb": "cytensor.compat.optdb",
+    "cytensor.tensor.opt": "cytensor.compat.tensor_opt",
+    "cytensor.tensor.nnet.abstract_conv": "cytensor.tensor.nnet.conv",
+    "cytensor.tensor.nnet.nnet": "cytensor.tensor.nnet.basic",
+    "cytensor.tensor.nnet.sigm": "cytensor.tensor.nnet.basic",
+    "cytensor.compile.builders": "cytensor.op_from_graph",
     "cytensor.scalar": "cytensor.compat.scalar",
     "cytensor.tests.unittest_tools": "cytensor.compat.unittest_tools",
     "cytensor.gpuarray": "cytensor.compat.gpuarray",
@@ -52,6 +62,7 @@ THEANO_LINKERS = {"cvm": "cy", "vm": "cy", "c": "cy", "c|py": "cy", "cvm_nogc": 
 # Names Theano code reads from a module that cytensor lays out differently:
 # module -> {Theano's name: the module that defines it under that name}.
 THEANO_NAMES = {
+    "cytensor": {"Type": "cytensor.graph"},
     "cytensor.compile": {
         **dict.fromkeys(("function", "In", "Out", "Function", "FunctionMaker"),
                         "cytensor.function"),
@@ -63,7 +74,10 @@ THEANO_NAMES = {
         "MonitorMode": "cytensor.debug.monitormode",
         "ProfileStats": "cytensor.debug.profiling",
         "as_op": "cytensor.compat.compile_ops",
+        "optdb": "cytensor.compat.optdb",
     },
+    "cytensor.compile.mode": {"optdb": "cytensor.compat.optdb"},
+    "cytensor.debug.printing": {"Print": "cytensor.debug.print_op"},
     "cytensor.gradient": {
         **dict.fromkeys(("verify_grad", "numeric_grad"), "cytensor.debug.gradcheck"),
         **dict.fromkeys(("Rop", "Lop"), "cytensor.rop"),

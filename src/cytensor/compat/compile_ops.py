@@ -71,16 +71,21 @@ def as_op(itypes, otypes, infer_shape=None):
 
 
 class ViewOp(Op):
-    """Returns its input unchanged (Theano's view_op): a marker in graphs."""
+    """Returns its input unchanged (Theano's view_op): a marker in graphs.
+
+    The result is a view of the input, declared so: the in-place rewrites
+    then never write over it, and a function returning it returns a copy.
+    """
 
     __props__ = ()
+    view_map = {0: [0]}
 
     def make_node(self, x):
         x = as_tensor_variable(x)
         return Apply(self, [x], [x.type()])
 
     def reference(self, node, x):
-        return (x,)
+        return (x.view(),)
 
     def grad(self, inputs, output_grads):
         return list(output_grads)
@@ -91,6 +96,8 @@ class ViewOp(Op):
 
 class DeepCopyOp(ViewOp):
     """Returns a copy of its input (Theano's deep_copy_op)."""
+
+    view_map = {}
 
     def reference(self, node, x):
         return (np.array(x, copy=True),)

@@ -3,7 +3,8 @@
 An extension written as Theano's "extending Theano" pages show it (an Op
 with ``make_node``, ``perform``, ``grad``, ``infer_shape``, ``R_op`` and
 ``__props__``; a Type with ``filter``) runs on cytensor's own classes,
-which follow the same contract.  Theano's C code generation (``COp``,
+which follow the same contract; so do its rewrites (``gof.opt``: local
+and global optimizers, navigators, PatternSub; ``gof.optdb``).  Theano's C code generation (``COp``,
 ``c_code``, ``CLinker``) has no counterpart: cytensor compiles no C at run
 time, so those names raise an error that says what to write instead.
 """
@@ -12,6 +13,13 @@ from ..rewriting.fgraph import FunctionGraph                          # noqa: F4
 from . import gof_graph as graph                                      # noqa: F401
 from . import gof_utils as utils                                      # noqa: F401
 from .gof_utils import MethodNotDefined                               # noqa: F401
+from . import gof_opt as opt, gof_toolbox as toolbox, optdb           # noqa: F401
+from .gof_opt import (EquilibriumOptimizer, LocalOptGroup, LocalOptimizer,  # noqa: F401
+                      MergeOptimizer, NavigatorOptimizer, OpKeyOptimizer, OpRemove, OpSub,
+                      Optimizer, PatternSub, SeqOptimizer, TopoOptimizer, local_optimizer,
+                      optimizer)
+from .gof_toolbox import Feature, History, InconsistencyError, ReplaceValidate, Validator  # noqa: F401
+from .optdb import EquilibriumDB, Query                               # noqa: F401
 
 _C_CODE_NAMES = ("COp", "ExternalCOp", "OpenMPOp", "CLinker", "CLinkerOp",
                  "CLinkerObject", "CLinkerType", "DualLinker", "OpWiseCLinker",

@@ -3,9 +3,18 @@
 cytensor keeps no second, scalar-only graph language: a Theano scalar is a
 0-d tensor here, a scalar type is the 0-d TensorType of its dtype, and a
 scalar op is the elementwise op of the same name (Theano's ``scalar.add``
-is ``tensor.add`` applied to 0-d variables).  Code that builds its own
+is ``tensor.add`` applied to 0-d variables).  So that rewrites written
+for Theano recognise them, each scalar op of a table row is a ScalarOp: it
+is called as the tensor function is, and equals both that row's Elemwise
+op (``node.op == scalar.mul``) and the row itself
+(``node.op.scalar_op == scalar.mul``).  Code that builds its own
 ScalarOp subclasses with C code is out of scope: see docs/migration.rst.
 """
+import functools
+
+from ..tensor.elemwise import Elemwise
+from ..tensor.elemwise_table import ELEMWISE, ElemwiseSpec
+from ..tensor.math import elemwise_op
 from ..tensor.type import TensorType, as_tensor_variable, constant as _tensor_constant
 from ..tensor.type import upcast                                    # noqa: F401
 from ..tensor.variable import ops as tensor_functions   # T.add, T.exp... as the op modules provide them
@@ -56,8 +65,34 @@ SCALAR_OPS = {name: name for name in (
 SCALAR_OPS.update(inv="reciprocal", scalar_sigmoid="sigmoid", scalar_softplus="softplus")
 
 
+class ScalarOp(Elemwise):
+    """Theano's scalar op of one table row, as cytensor has it (see above)."""
+
+    def __init__(self, function):
+        super().__init__(elemwise_op(function.__name__).program)
+        self.function = function
+        self.__name__ = function.__name__
+
+    def __call__(self, *inputs, **kwargs):
+        return self.function(*inputs, **kwargs)
+
+    def __eq__(self, other):
+        if isinstance(other, ElemwiseSpec):
+            return other is self.scalar_op
+        return isinstance(other, Elemwise) and self._props() == other._props()
+
+    def __hash__(self):
+        return hash((Elemwise, self._props()))
+
+
+@functools.lru_cache(maxsize=None)
+def _scalar_op(name):
+    function = getattr(tensor_functions, SCALAR_OPS[name])
+    return ScalarOp(function) if function.__name__ in ELEMWISE else function
+
+
 def __getattr__(name):
-    """The scalar ops: the tensor functions of the same names, when first used."""
+    """The scalar ops (ScalarOp for a table row, else the tensor function)."""
     if name in SCALAR_OPS:
-        return getattr(tensor_functions, SCALAR_OPS[name])
+        return _scalar_op(name)
     raise AttributeError(f"module 'theano.scalar' (cytensor.compat.scalar) has no {name!r}")

@@ -29,8 +29,11 @@ def merge(fgraph):
 
 @register("constant_folding", "fast_compile")
 def constant_folding(fgraph, node):
-    """A node whose inputs are all constants is computed now."""
+    """A node whose inputs are all constants is computed now, unless its op
+    says it must run with the function (``do_constant_folding``: Print)."""
     if not node.inputs or not all(isinstance(i, Constant) for i in node.inputs):
+        return None
+    if hasattr(node.op, "do_constant_folding") and not node.op.do_constant_folding(node):
         return None
     storage = [[None] for _ in node.outputs]
     node.op.perform(node, [i.data for i in node.inputs], storage)

@@ -1,7 +1,9 @@
 """Named graph rewrites, run in phases to a fixed point.
 
 A rewrite is a function ``rule(fgraph, node)`` that returns None (no
-change) or a list of variables replacing ``node.outputs``.  It is
+change), a list of variables replacing ``node.outputs``, or a dict
+{old variable: new variable} when it replaces variables other than the
+node's outputs (a reader of the node, say).  It is
 registered under a name, a phase and tags.  ``rewrite_graph`` runs the
 phases in order; within a phase it sweeps the graph, applying every rule to
 every node (and at once to the nodes a rewrite brings in), until a sweep
@@ -158,14 +160,12 @@ def _sweep(fgraph, rules, budget):
         for rewrite in rules_for[kind]:
             if node not in fgraph.nodes:
                 break               # replaced by an earlier rewrite in this sweep
-            new = rewrite.rule(fgraph, node)
-            if new is None or all(v is None for v in new):
+            pairs = checked_replacements(rewrite.name, node, rewrite.rule(fgraph, node))
+            if not pairs:
                 continue
-            _check(rewrite, node, new)
             imported = []
-            for old, var in zip(node.outputs, new):
-                if var is not None:
-                    imported += fgraph.replace(old, var, reason=rewrite.name)
+            for old, var in pairs:
+                imported += fgraph.replace(old, var, reason=rewrite.name)
             if budget[0] > 0:
                 budget[0] -= 1
                 pending.extend(reversed(imported))
@@ -174,12 +174,21 @@ def _sweep(fgraph, rules, budget):
     return changed
 
 
-def _check(rewrite, node, new):
-    if len(new) != len(node.outputs):
-        raise ValueError(f"rewrite {rewrite.name} returned {len(new)} variables for "
+def checked_replacements(name, node, new):
+    """The (old, new) pairs the answer of rule ``name`` on ``node`` asks
+    for, checked; [] for no change."""
+    if new is None:
+        return []
+    if isinstance(new, dict):
+        pairs = list(new.items())
+    elif len(new) != len(node.outputs):
+        raise ValueError(f"rewrite {name} returned {len(new)} variables for "
                          f"{len(node.outputs)} outputs of {node}")
-    for old, var in zip(node.outputs, new):
-        if var is not None and (var.type.dtype != old.type.dtype or
-                                var.type.ndim != old.type.ndim):
-            raise TypeError(f"rewrite {rewrite.name} replaced {old} ({old.type}) by "
+    else:
+        pairs = list(zip(node.outputs, new))
+    pairs = [(old, var) for old, var in pairs if var is not None]
+    for old, var in pairs:
+        if var.type.dtype != old.type.dtype or var.type.ndim != old.type.ndim:
+            raise TypeError(f"rewrite {name} replaced {old} ({old.type}) by "
                             f"{var} ({var.type}) in {node}")
+    return pairs

@@ -1,6 +1,10 @@
 """FunctionGraph: a private copy of a graph, with its inputs and outputs fixed,
 that rewrites may change in place."""
-from ..graph import clone_replace, toposort
+from ..graph import ancestors, clone_replace, toposort
+
+
+class InconsistencyError(Exception):
+    """A replacement would make the graph invalid (a variable computed from itself)."""
 
 
 class Readers(dict):
@@ -38,6 +42,11 @@ class FunctionGraph:
     rewrites make.  The client lists are kept up to date as edits happen:
     nodes a replacement brings in are added, and nodes nobody reads any more
     are pruned, so ``node in fgraph.nodes`` says whether a node still counts.
+
+    Features (Theano's listeners, ``attach_feature``) are told of every
+    input a replacement changes, through their ``on_change_input``.  As in
+    Theano, each variable of the graph also carries its list of readers as
+    ``var.clients`` (the same list as ``fgraph.clients[var]``).
     """
 
     def __init__(self, inputs, outputs, replace=None, clone=True, trace=None):
@@ -48,10 +57,11 @@ class FunctionGraph:
         self.trace = trace            # called as trace(reason, old, new) on each replace
         self.updated = {}             # output position -> the shared variable it updates
         self.clients, self.nodes = {}, set()
+        self.features = []
         for var in self.outputs:
             self._import(var)
         for i, out in enumerate(self.outputs):
-            self.clients.setdefault(out, Readers()).append(("output", i))
+            self._readers(out).append(("output", i))
 
     def toposort(self):
         """The run order: topological, with the commit block last.
@@ -77,14 +87,51 @@ class FunctionGraph:
         return bool(readers) and all(client == "output" and k in self.updated
                                      for client, k in readers)
 
-    def replace(self, old, new, reason=None):
-        """Make every reader of ``old`` read ``new`` instead.
+    @property
+    def apply_nodes(self):
+        """The nodes of the graph (Theano's name for ``nodes``)."""
+        return self.nodes
+
+    def attach_feature(self, feature):
+        """Add a listener: ``feature.on_attach(fgraph)`` runs now, and
+        ``feature.on_change_input(fgraph, node, i, old, new, reason)`` on
+        every input a replacement changes.  Attaching twice does nothing."""
+        if feature in self.features:
+            return
+        self.features.append(feature)
+        if hasattr(feature, "on_attach"):
+            feature.on_attach(self)
+
+    def remove_feature(self, feature):
+        """Stop telling ``feature`` of changes (its ``on_detach`` runs)."""
+        self.features.remove(feature)
+        if hasattr(feature, "on_detach"):
+            feature.on_detach(self)
+
+    def replace_validate(self, old, new, reason=None):
+        """``replace``, refused (InconsistencyError, graph unchanged) when
+        ``new`` is computed from ``old``: the graph would hold a cycle."""
+        self.replace_all_validate([(old, new)], reason)
+
+    def replace_all_validate(self, pairs, reason=None):
+        """Every (old, new) replacement, or none when one would make a cycle."""
+        pairs = [(old, new) for old, new in pairs if old is not new]
+        for old, new in pairs:
+            if old in ancestors([new]):
+                raise InconsistencyError(f"rewrite {reason}: {new} is computed from {old}, "
+                                         "so it cannot replace it")
+        for old, new in pairs:
+            self.replace(old, new, reason=reason)
+
+    def replace(self, old, new, reason=None, verbose=None):
+        """Make every reader of ``old`` read ``new`` instead (``verbose``
+        is accepted for Theano's signature; config.optimizer_verbose rules).
 
         Returns the nodes this brought into the graph, each after the new
         nodes it reads (the rewrite engine offers them to the rules next).
         """
         if old is new:
-            return
+            return []
         if old.type != new.type and not _compatible(old.type, new.type):
             raise TypeError(f"rewrite {reason}: cannot replace {old} of type {old.type} "
                             f"by {new} of type {new.type}")
@@ -95,13 +142,17 @@ class FunctionGraph:
             if old.owner is not None and new not in self.clients:
                 new.owner.tag.trace = old.owner.tag.trace   # errors point at the user's line
         readers = self.clients.pop(old, ())
+        old.clients = Readers()
         for client, i in readers:
             if client == "output":
                 self.outputs[i] = new
             else:
                 client.inputs[i] = new
+            for feature in self.features:
+                if hasattr(feature, "on_change_input"):
+                    feature.on_change_input(self, client, i, old, new, reason)
         imported = self._import(new)
-        self.clients.setdefault(new, Readers()).extend(readers)
+        self._readers(new).extend(readers)
         self._prune(old.owner)
         return imported
 
@@ -121,9 +172,16 @@ class FunctionGraph:
             self.nodes.add(node)
             stack.append((node, True))
             for i, inp in enumerate(node.inputs):
-                self.clients.setdefault(inp, Readers()).append((node, i))
+                self._readers(inp).append((node, i))
                 stack.append((inp.owner, False))
         return imported
+
+    def _readers(self, var):
+        """The readers of var, made (and given to var as ``clients``) when new."""
+        readers = self.clients.get(var)
+        if readers is None:
+            readers = self.clients[var] = var.clients = Readers()
+        return readers
 
     def _prune(self, node):
         """Drop ``node`` if nothing reads its outputs, and then its inputs' producers."""

@@ -19,7 +19,7 @@ from .subtensor import (IncSubtensor, SpecifyShape, Subtensor,     # noqa: F401
 from .advanced import AdvancedIncSubtensor, AdvancedSubtensor, take  # noqa: F401
 from . import ifelse, nnet, random, sharedvar, signal             # noqa: F401,E402
 from .array_ops import *                                        # noqa: F401,F403,E402
-from .sort import argsort, sort                                   # noqa: F401,E402
+from .sort import argsort, argtopk, sort, topk, topk_and_argtopk   # noqa: F401,E402
 from .extra_ops import cumprod, cumsum, diff, repeat               # noqa: F401,E402
 from .special import erfcinv, erfinv, gamma, gammaln, psi, tri_gamma  # noqa: F401,E402
 from . import extra_ops, nlinalg, slinalg, xlogx                 # noqa: F401,E402

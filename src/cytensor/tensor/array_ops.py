@@ -9,6 +9,8 @@ Join), so their gradients and shapes come from those ops.  The few new ops
 which is the honest implementation of a data-dependent or copying step.
 """
 
+import functools
+
 import numpy as np
 
 from ..graph import Apply, Op
@@ -672,7 +674,10 @@ def nonzero_values(a):
 # ---------------------------------------------------------------------------
 
 class Choose(Op):
-    """``choices[a[i]][i]`` for every index i (NumPy's choose)."""
+    """``choices[a[i]][i]`` for every index i (NumPy's choose): ``a`` and
+    each alternative ``choices[j]`` broadcast against each other, a length-1
+    axis only where its type declares it (as in Elemwise, so that the
+    gradient knows which axes to sum)."""
 
     __props__ = ("mode",)
 
@@ -687,14 +692,29 @@ class Choose(Op):
             raise TypeError(f"choose: the index array {a} must be integer, not {a.dtype}")
         if choices.ndim == 0:
             raise TypeError("choose: choices must have a leading axis of alternatives")
+        ndim = max(a.ndim, choices.ndim - 1)
+        a = _pad_left(a, ndim)
+        choices = choices.dimshuffle([0] + ["x"] * (ndim + 1 - choices.ndim)
+                                     + list(range(1, choices.ndim)))
         shape = broadcast_static_shape([a, _drop_first_axis(choices)], self)
         return Apply(self, [a, choices], [TensorType(choices.dtype, shape=shape)()])
 
-    def perform(self, node, inputs, output_storage):
-        output_storage[0][0] = self.reference(node, *inputs)[0]
-
     def reference(self, node, a, choices):
+        self._check_declared_broadcasts(node, a, choices)
         return (np.asarray(np.choose(a, choices, mode=self.mode)),)
+
+    def _check_declared_broadcasts(self, node, a, choices):
+        index, alternatives = node.inputs
+        for axis, (la, lc) in enumerate(zip(a.shape, choices.shape[1:])):
+            for var, length, other, declared in (
+                    (index, la, lc, index.type.shape[axis]),
+                    (alternatives, lc, la, alternatives.type.shape[axis + 1])):
+                if length == 1 and other != 1 and declared != 1:
+                    raise ValueError(
+                        f"choose: {var} has length 1 along axis {axis} of the result but its "
+                        f"type {var.type} does not declare that axis broadcastable, and "
+                        f"the other side has length {other}; declare it with T.row/T.col, "
+                        "shape=(..., 1, ...) or T.addbroadcast")
 
     def grad(self, inputs, output_grads):
         (a, choices), (g,) = inputs, output_grads
@@ -703,25 +723,49 @@ class Choose(Op):
         n = choices.shape[0]
         index = a % n if self.mode == "wrap" else tm.clip(a, 0, n - 1) if self.mode == "clip" \
             else a
-        ndim = max(index.ndim, choices.ndim - 1)
-        alternatives = arange(n).dimshuffle([0] + ["x"] * ndim)
-        picked = tm.eq(index.dimshuffle(["x"] * (ndim - index.ndim + 1)
-                                        + list(range(index.ndim))), alternatives)
+        alternatives = arange(n).dimshuffle([0] + ["x"] * a.ndim)
+        picked = tm.eq(index.dimshuffle(["x"] + list(range(a.ndim))), alternatives)
         per_choice = tm.switch(picked, g.dimshuffle(["x"] + list(range(g.ndim))), 0)
         return [None, sum_to_shape_of(tm.cast(per_choice, choices.dtype), choices)]
+
+    def infer_shape(self, node, input_shapes):
+        a_shape, choices_shape = input_shapes[0], input_shapes[1][1:]
+        a, choices = node.inputs
+        return [tuple(la if not a.broadcastable[i] else lc
+                      for i, (la, lc) in enumerate(zip(a_shape, choices_shape)))]
 
 
 def _drop_first_axis(choices):
     return TensorType(choices.dtype, shape=choices.type.shape[1:])()
 
 
+def _pad_left(x, ndim):
+    """``x`` with broadcastable axes in front, to ``ndim`` dimensions."""
+    return x.dimshuffle(["x"] * (ndim - x.ndim) + list(range(x.ndim)))
+
+
+def broadcast_together(tensors):
+    """The tensors broadcast to their common shape (NumPy's broadcast_arrays)."""
+    tensors = [as_tensor_variable(t) for t in tensors]
+    ndim = max(t.ndim for t in tensors)
+    tensors = [_pad_left(t, ndim) for t in tensors]
+    static = broadcast_static_shape(tensors, "choose")
+    lengths = []
+    for axis in range(ndim):
+        stretched = [shape_tuple(t)[axis] for t in tensors if not t.broadcastable[axis]]
+        lengths.append(static[axis] if static[axis] is not None
+                       else functools.reduce(tm.maximum, stretched))
+    return [t if t.type.shape == static else alloc(t, *lengths) for t in tensors]
+
+
 def choose(a, choices, out=None, mode="raise"):
     """``choices[a]`` elementwise; ``choices`` a tensor whose first axis holds
-    the alternatives, or a list of equally shaped tensors."""
+    the alternatives, or a list of tensors; the index array and the
+    alternatives broadcast against each other, as in NumPy."""
     if out is not None:
         raise ValueError("choose: out= is not supported (results are new arrays)")
     if isinstance(choices, (list, tuple)):
-        choices = stack(list(choices))
+        choices = stack(broadcast_together(choices))
     return Choose(mode)(a, choices)
 
 

@@ -1,5 +1,5 @@
 """Linear algebra with SciPy's ``scipy.linalg`` (Theano's ``theano.tensor.slinalg``):
-cholesky, solve (general, triangular, symmetric), eigvalsh, expm, kron.
+cholesky, solve (general, triangular, symmetric), cho_solve, eigvalsh, expm, kron.
 
 All of these have gradients, as in Theano.
 """
@@ -152,6 +152,56 @@ solve_upper_triangular = Solve("upper_triangular")
 solve_symmetric = Solve("symmetric")
 
 
+class CholeskySolve(Op):
+    """x with A @ x == b, given the Cholesky factor C of A (lower: A = C C^T;
+    upper: A = C^T C), for b a vector or a matrix; only C's triangle is read."""
+
+    __props__ = ("lower",)
+
+    def __init__(self, lower=True):
+        self.lower = bool(lower)
+
+    def make_node(self, C, b):
+        C = as_matrix(C, self, square=True)
+        b = as_tensor_variable(b)
+        if b.ndim not in (1, 2):
+            raise ValueError(f"cho_solve: b must be a vector or a matrix, got {b} "
+                             f"({b.ndim} dims)")
+        dtype = linalg_dtype(upcast(C.dtype, b.dtype))
+        return Apply(self, [C, b], [TensorType(dtype, shape=(C.type.shape[1],)
+                                               + b.type.shape[1:])()])
+
+    def reference(self, node, C, b):
+        check_square(self, C)
+        if C.shape[0] != b.shape[0]:
+            raise ValueError(f"cho_solve: the factor of shape {C.shape} and b of shape "
+                             f"{b.shape} do not match")
+        x = scipy.linalg.cho_solve((C, self.lower), b)
+        return (x.astype(node.outputs[0].dtype),)
+
+    def grad(self, inputs, output_grads):
+        """As for solve (A is symmetric, so A^T x = g is the same solve), then
+        through A = C C^T: gC = tril((gA + gA^T) C), or triu(C (gA + gA^T))."""
+        (C, b), (g,) = inputs, output_grads
+        x = self(C, b)
+        gb = self(C, g)
+        gA = -(tm.outer(gb, x) if x.ndim == 1 else tm.dot(gb, x.T))
+        symmetric = gA + gA.T
+        gC = tril(tm.dot(symmetric, C)) if self.lower else triu(tm.dot(C, symmetric))
+        return [gC, gb]
+
+    def infer_shape(self, node, input_shapes):
+        (_, m), b_shape = input_shapes
+        return [(m,) + tuple(b_shape[1:])]
+
+
+def cho_solve(c_and_lower, b):
+    """x with A @ x == b from ``(C, lower)``, the Cholesky factor of A and
+    which triangle holds it (scipy.linalg.cho_solve's signature)."""
+    C, lower = c_and_lower
+    return CholeskySolve(lower)(C, b)
+
+
 class Eigvalsh(Op):
     """Eigenvalues (ascending) of the symmetric a, or of the generalized
     problem a v = w b v, read from the lower (or upper) triangles."""
@@ -282,5 +332,5 @@ def kron(a, b):
 
 
 __all__ = ["Cholesky", "cholesky", "Solve", "solve", "solve_lower_triangular",
-           "solve_upper_triangular", "solve_symmetric", "Eigvalsh", "EigvalshGrad",
-           "eigvalsh", "Expm", "ExpmGrad", "expm", "kron"]
+           "solve_upper_triangular", "solve_symmetric", "CholeskySolve", "cho_solve",
+           "Eigvalsh", "EigvalshGrad", "eigvalsh", "Expm", "ExpmGrad", "expm", "kron"]

@@ -1,13 +1,17 @@
-"""Sorting: ``T.sort``, ``T.argsort`` (Theano's ``tensor/sort.py``).
+"""Sorting: ``T.sort``, ``T.argsort`` and the top-k family (Theano's ``tensor/sort.py``).
 
 NumPy's sort is the implementation.  The gradient of sort sends each
 output gradient back to the position its element came from: it reorders
-the output gradient by the inverse of the sorting permutation.
+the output gradient by the inverse of the sorting permutation.  ``topk``
+keeps the k largest elements along an axis (the k smallest for a negative
+k), most extreme first; its gradient puts each output gradient back at the
+position the element was taken from, zeros elsewhere.
 """
 import numpy as np
 
-from ..graph import Apply, Op
-from .type import TensorType, as_tensor_variable
+from ..graph import Apply, Constant, Op
+from .math import abs_, cast
+from .type import DISCRETE_DTYPES, TensorType, as_tensor_variable
 from .variable import provide
 
 KINDS = ("quicksort", "mergesort", "heapsort", "stable")
@@ -26,8 +30,8 @@ def _checked_axis(op, x):
         raise ValueError(f"{op}: axis {op.axis} is out of range for {x} with {x.ndim} dims")
 
 
-class SortOp(Op):
-    """``x`` sorted along ``axis`` (nan last, as NumPy)."""
+class _SortingOp(Op):
+    """What sort and argsort share: an axis, a kind, one output shaped as the input."""
 
     __props__ = ("axis", "kind")
 
@@ -37,10 +41,17 @@ class SortOp(Op):
     def make_node(self, x):
         x = as_tensor_variable(x)
         _checked_axis(self, x)
-        return Apply(self, [x], [x.type()])
+        return Apply(self, [x], [self.output_type(x)()])
 
-    def perform(self, node, inputs, output_storage):
-        output_storage[0][0] = self.reference(node, *inputs)[0]
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+
+class SortOp(_SortingOp):
+    """``x`` sorted along ``axis`` (nan last, as NumPy)."""
+
+    def output_type(self, x):
+        return x.type
 
     def reference(self, node, x):
         return (np.sort(x, axis=self.axis, kind=self.kind),)
@@ -50,27 +61,14 @@ class SortOp(Op):
         if not x.dtype.startswith("float"):
             return [None]
         order = ArgSortOp(self.axis, self.kind)(x)
-        return [PermuteAlongAxis(self.axis)(g, ArgSortOp(self.axis, "stable")(order))]
-
-    def infer_shape(self, node, input_shapes):
-        return [input_shapes[0]]
+        return [TakeAlongAxis(self.axis)(g, ArgSortOp(self.axis, "stable")(order))]
 
 
-class ArgSortOp(Op):
+class ArgSortOp(_SortingOp):
     """The int64 indices that sort ``x`` along ``axis``."""
 
-    __props__ = ("axis", "kind")
-
-    def __init__(self, axis=-1, kind="quicksort"):
-        self.axis, self.kind = int(axis), _checked_kind(kind)
-
-    def make_node(self, x):
-        x = as_tensor_variable(x)
-        _checked_axis(self, x)
-        return Apply(self, [x], [TensorType("int64", shape=x.type.shape)()])
-
-    def perform(self, node, inputs, output_storage):
-        output_storage[0][0] = self.reference(node, *inputs)[0]
+    def output_type(self, x):
+        return TensorType("int64", shape=x.type.shape)
 
     def reference(self, node, x):
         return (np.argsort(x, axis=self.axis, kind=self.kind).astype(np.int64),)
@@ -78,34 +76,58 @@ class ArgSortOp(Op):
     def grad(self, inputs, output_grads):
         return [None]
 
-    def infer_shape(self, node, input_shapes):
-        return [input_shapes[0]]
 
-
-class PermuteAlongAxis(Op):
-    """``take_along_axis(x, permutation, axis)`` for a ``permutation`` of each
-    line along ``axis``; its gradient is the inverse permutation."""
+class TakeAlongAxis(Op):
+    """``take_along_axis(x, indices, axis)``: the elements of ``x`` at
+    ``indices`` along ``axis``; its gradient adds each output gradient back
+    at the position it was taken from."""
 
     __props__ = ("axis",)
 
     def __init__(self, axis):
         self.axis = int(axis)
 
-    def make_node(self, x, permutation):
-        x, permutation = as_tensor_variable(x), as_tensor_variable(permutation)
-        if permutation.ndim != x.ndim:
-            raise ValueError(f"PermuteAlongAxis: {permutation} must have the dims of {x}")
-        return Apply(self, [x, permutation], [x.type()])
+    def make_node(self, x, indices):
+        x, indices = as_tensor_variable(x), as_tensor_variable(indices)
+        if indices.ndim != x.ndim:
+            raise ValueError(f"{type(self).__name__}: indices {indices} must have the "
+                             f"dims of {x}")
+        return Apply(self, [x, indices], [TensorType(x.dtype, shape=indices.type.shape)()])
 
-    def perform(self, node, inputs, output_storage):
-        output_storage[0][0] = self.reference(node, *inputs)[0]
-
-    def reference(self, node, x, permutation):
-        return (np.take_along_axis(x, permutation, axis=self.axis),)
+    def reference(self, node, x, indices):
+        return (np.take_along_axis(x, indices, axis=self.axis),)
 
     def grad(self, inputs, output_grads):
-        (_, permutation), (g,) = inputs, output_grads
-        return [self(g, ArgSortOp(self.axis, "stable")(permutation)), None]
+        (x, indices), (g,) = inputs, output_grads
+        return [AddAlongAxis(self.axis)(x, indices, g), None]
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[1]]
+
+
+class AddAlongAxis(Op):
+    """Zeros shaped as ``x`` (of ``values``' dtype) with ``values`` added at
+    ``indices`` along ``axis``: the gradient of TakeAlongAxis."""
+
+    __props__ = ("axis",)
+
+    def __init__(self, axis):
+        self.axis = int(axis)
+
+    def make_node(self, x, indices, values):
+        x, indices, values = (as_tensor_variable(v) for v in (x, indices, values))
+        return Apply(self, [x, indices, values], [TensorType(values.dtype, shape=x.type.shape)()])
+
+    def reference(self, node, x, indices, values):
+        out = np.zeros(x.shape, dtype=values.dtype)
+        position = list(np.ix_(*(np.arange(n) for n in indices.shape)))
+        position[self.axis] = indices
+        np.add.at(out, tuple(position), values)
+        return (out,)
+
+    def grad(self, inputs, output_grads):
+        (_, indices, _), (g,) = inputs, output_grads
+        return [None, None, TakeAlongAxis(self.axis)(g, indices)]
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
@@ -116,20 +138,107 @@ def _flat_if_none(a, axis):
     return (a.flatten(), 0) if axis is None else (a, axis)
 
 
+def _sorting(op_class, name, a, axis, kind, order):
+    if order is not None:
+        raise ValueError(f"{name}: order= applies to structured arrays, which tensors are not")
+    a, axis = _flat_if_none(a, axis)
+    return op_class(axis, kind)(a)
+
+
 def sort(a, axis=-1, kind="quicksort", order=None):
     """``a`` sorted along ``axis`` (None: the flattened array)."""
-    if order is not None:
-        raise ValueError("sort: order= applies to structured arrays, which tensors are not")
-    a, axis = _flat_if_none(a, axis)
-    return SortOp(axis, kind)(a)
+    return _sorting(SortOp, "sort", a, axis, kind, order)
 
 
 def argsort(a, axis=-1, kind="quicksort", order=None):
     """Indices that sort ``a`` along ``axis`` (None: the flattened array)."""
-    if order is not None:
-        raise ValueError("argsort: order= applies to structured arrays, which tensors are not")
-    a, axis = _flat_if_none(a, axis)
-    return ArgSortOp(axis, kind)(a)
+    return _sorting(ArgSortOp, "argsort", a, axis, kind, order)
+
+
+# ---------------------------------------------------------------------------
+# Top k
+# ---------------------------------------------------------------------------
+
+
+def most_extreme_first(x, axis, largest):
+    """The int64 indices ordering ``x`` along ``axis`` from the largest (or
+    the smallest) down; nan counts as the largest, as in NumPy's sort, and
+    equal elements keep their order."""
+    if not largest:
+        return np.argsort(x, axis=axis, kind="stable")
+    length = x.shape[axis]
+    backwards = np.argsort(np.flip(x, axis), axis=axis, kind="stable")
+    return np.flip(length - 1 - backwards, axis)
+
+
+class TopKOp(Op):
+    """The ``|k|`` largest elements of ``x`` along ``axis`` (the smallest
+    for k < 0) and their indices, most extreme first.
+
+    Theano's op left the order unspecified (``sorted`` was not implemented);
+    here it is always the sorted order, which satisfies both settings.
+    """
+
+    __props__ = ("axis", "idx_dtype")
+
+    def __init__(self, axis=-1, idx_dtype="int64"):
+        if not isinstance(axis, (int, np.integer)):
+            raise TypeError(f"topk: axis must be an integer, got {axis!r}")
+        if np.dtype(idx_dtype).name not in DISCRETE_DTYPES or idx_dtype == "bool":
+            raise TypeError(f"topk: idx_dtype must be an integer dtype, got {idx_dtype!r}")
+        self.axis, self.idx_dtype = int(axis), np.dtype(idx_dtype).name
+
+    def make_node(self, x, kth):
+        x = as_tensor_variable(x)
+        _checked_axis(self, x)
+        kth = as_tensor_variable(kth)
+        if kth.ndim != 0 or kth.dtype not in DISCRETE_DTYPES or kth.dtype == "bool":
+            raise TypeError(f"topk: kth must be an integer scalar, got {kth} of type {kth.type}")
+        shape = list(x.type.shape)
+        shape[self.axis] = abs(int(kth.data)) if isinstance(kth, Constant) else None
+        if shape[self.axis] == 0:
+            raise ValueError("topk: kth must not be 0")
+        return Apply(self, [x, kth], [TensorType(x.dtype, shape=shape)(),
+                                      TensorType(self.idx_dtype, shape=shape)()])
+
+    def reference(self, node, x, kth):
+        k, length = int(kth), x.shape[self.axis]
+        if k == 0 or abs(k) > length:
+            raise ValueError(f"topk: kth={k} needs 1 <= |kth| <= {length}, the length of "
+                             f"axis {self.axis} of the input of shape {x.shape}")
+        order = most_extreme_first(x, self.axis, largest=k > 0)
+        indices = np.take(order, np.arange(abs(k)), axis=self.axis)
+        return np.take_along_axis(x, indices, axis=self.axis), indices.astype(self.idx_dtype)
+
+    def grad(self, inputs, output_grads):
+        (x, kth), (g_values, _) = inputs, output_grads
+        if g_values is None or not x.dtype.startswith("float"):
+            return [None, None]
+        indices = self(x, kth)[1]
+        return [AddAlongAxis(self.axis)(x, indices, g_values), None]
+
+    def infer_shape(self, node, input_shapes):
+        shape = list(input_shapes[0])
+        shape[self.axis] = cast(abs_(node.inputs[1]), "int64")
+        return [tuple(shape), tuple(shape)]
+
+
+def topk_and_argtopk(x, kth, axis=-1, sorted=True, idx_dtype="int64"):
+    """(values, indices) of the ``kth`` largest elements along ``axis``
+    (negative kth: the smallest; axis None: of the flattened array)."""
+    x, axis = _flat_if_none(x, axis)
+    return tuple(TopKOp(axis, idx_dtype)(x, kth))
+
+
+def topk(x, kth, axis=-1, sorted=True, idx_dtype="int64"):
+    """The ``kth`` largest elements along ``axis``, largest first (negative
+    kth: the smallest, smallest first)."""
+    return topk_and_argtopk(x, kth, axis, sorted, idx_dtype)[0]
+
+
+def argtopk(x, kth, axis=-1, sorted=True, idx_dtype="int64"):
+    """The indices of ``topk(x, kth, axis)`` along ``axis``."""
+    return topk_and_argtopk(x, kth, axis, sorted, idx_dtype)[1]
 
 
 provide(argsort=argsort, sort=sort)
