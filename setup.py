@@ -109,13 +109,13 @@ def _discover_extensions():
 
 def _cython_fingerprint(ext):
     """A hash of what Cython reads for ``ext``: its .pyx, the project's .pxd/.pxi
-    files and the tool versions.  File contents, not times, decide: pip's isolated
-    builds install a fresh NumPy every time, whose .pxd files always look new."""
+    files (the kernel modules cimport each other's) and the tool versions.  File
+    contents, not times, decide: pip's isolated builds install a fresh NumPy every
+    time, whose .pxd files always look new."""
     digest = hashlib.sha256(f"{Cython.__version__} {np.__version__} "
                             f"{sorted(CYTHON_DIRECTIVES.items())}".encode())
-    folders = {os.path.dirname(ext.sources[0]), KERNEL_DIR}
-    inputs = ext.sources + sorted({p for folder in folders for pattern in ("*.pxd", "*.pxi")
-                                   for p in glob.glob(os.path.join(folder, pattern))})
+    inputs = ext.sources + sorted(p for pattern in ("*.pxd", "*.pxi") for p in glob.glob(
+        os.path.join(PACKAGE_DIR, "**", pattern), recursive=True))
     for path in inputs:
         with open(path, "rb") as f:
             digest.update(path.encode() + b"\0" + f.read())
