@@ -27,10 +27,15 @@ cnp.import_array()
 
 # ---------------------------------------------------------------- tables
 OPCODES = {cyt_op_info[k].name.decode(): k for k in range(OP_COUNT)}
-OPCODE_ARITY = {name: cyt_op_info[k].arity for name, k in OPCODES.items()}
-LIBM_OPCODES = frozenset(name for name, k in OPCODES.items() if cyt_op_info[k].libm)
-INT_VALID_OPCODES = frozenset(name for name, k in OPCODES.items() if cyt_op_info[k].int_ok)
-NARROWING_OPCODES = frozenset(name for name, k in OPCODES.items() if cyt_op_info[k].narrow)
+# What the compiled VM knows of each opcode, as the columns of elemwise_opcodes.py
+# (the table <-> kernel test compares them).
+OPCODE_INFO = {name: dict(arity=cyt_op_info[k].arity, libm=bool(cyt_op_info[k].libm),
+                          int_ok=bool(cyt_op_info[k].int_ok),
+                          narrow=bool(cyt_op_info[k].narrow))
+               for name, k in OPCODES.items()}
+OPCODE_ARITY = {name: info["arity"] for name, info in OPCODE_INFO.items()}
+LIBM_OPCODES = frozenset(name for name, info in OPCODE_INFO.items() if info["libm"])
+NARROWING_OPCODES = frozenset(name for name, info in OPCODE_INFO.items() if info["narrow"])
 OPCODE_NAMES = {code: name for name, code in OPCODES.items()}
 
 # The dtypes in dtype-code order (CYT_BOOL ... CYT_F64 in cyt_common.h).
