@@ -3,7 +3,10 @@ import cycles, Theano's names only in compat/, no sys.modules lookups, and
 the tables agreeing with what reads them.
 
 The checker reads every module's imports with ``ast`` (module-level and
-inside functions alike) and maps each module to its stage.  The tests at
+inside functions alike) and maps each module to its stage.  Compiled
+modules count too: a ``.pyx`` file is a module, and the imports and
+cimports of it and of its ``.pxd`` are read line by line (all as
+module-level: Cython is not Python to ``ast``).  The tests at
 the bottom run it on small synthetic packages to show that it fails on a
 violation of each rule.
 """
@@ -27,7 +30,7 @@ SRC = os.path.join(os.path.dirname(__file__), "..", "src")
 # that module only (the public API packages, whose submodules are other stages).
 STAGES = [
     ("config", ["cytensor._version", "cytensor.config"]),
-    ("kernels", ["cytensor.kernels"]),
+    ("kernels", ["cytensor._kernels", "cytensor.kernels"]),
     ("graph", ["cytensor.graph"]),
     ("ops", ["cytensor.tensor"]),
     ("gradient", ["cytensor.gradient", "cytensor.rop"]),
@@ -66,13 +69,15 @@ COMPAT = "cytensor.compat"
 # ---------------------------------------------------------------------------
 
 def find_modules(root, package):
-    """{dotted module name: file path} for every .py file of ``package`` under ``root``."""
+    """{dotted module name: file path} for every .py and .pyx file of ``package``
+    under ``root``, and every .pxd without a .pyx (C declarations only)."""
     modules = {}
     for folder, _, files in os.walk(os.path.join(root, package)):
         for name in files:
-            if name.endswith(".py"):
+            if name.endswith((".py", ".pyx")) or (name.endswith(".pxd")
+                                                   and name[:-4] + ".pyx" not in files):
                 path = os.path.join(folder, name)
-                dotted = os.path.relpath(path, root)[:-3].replace(os.sep, ".")
+                dotted = os.path.splitext(os.path.relpath(path, root))[0].replace(os.sep, ".")
                 modules[dotted.removesuffix(".__init__")] = path
     return modules
 
@@ -101,11 +106,38 @@ def _imported(module, node, modules):
     return found
 
 
+# A Cython import or cimport line: "from X import/cimport ..." or "import/cimport X".
+CYTHON_IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+c?import\s+\(?\s*(\w+)|c?import\s+([\w.]+))")
+
+
+def _cython_imports(module, path, modules):
+    """[(importer, imported, line, deferred, source line)] of a .pyx file and
+    its .pxd, read line by line (every one counted as module-level)."""
+    found = []
+    for source_path in {path, path[:-4] + ".pxd"}:
+        if not os.path.exists(source_path):
+            continue
+        for number, text in enumerate(open(source_path).read().splitlines(), 1):
+            match = CYTHON_IMPORT.match(text)
+            if not match:
+                continue
+            base, first, plain = match.groups()
+            name = f"{base}.{first}" if base and f"{base}.{first}" in modules else base or plain
+            while name and name not in modules:
+                name = name.rpartition(".")[0]
+            if name and name.split(".")[0] == module.split(".")[0] and name != module:
+                found.append((module, name, number, False, text))
+    return found
+
+
 def find_imports(modules):
     """[(importer, imported, line, deferred, source line)] for every import of
     the package's own modules."""
     imports = []
     for module, path in modules.items():
+        if path.endswith((".pyx", ".pxd")):
+            imports.extend(_cython_imports(module, path, modules))
+            continue
         source = open(path).read()
         lines = source.splitlines()
 
@@ -198,6 +230,8 @@ def violations(root, package, stages=STAGES, leaves=LEAVES, allowed=ALLOWED_DEFE
     for component in cycles(modules, imports):
         problems.append(f"import cycle: {' -> '.join(component)}")
     for module, path in modules.items():
+        if path.endswith((".pyx", ".pxd")):
+            continue
         tree = ast.parse(open(path).read(), path)
         uses = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Attribute)
                 and n.attr == "modules" and isinstance(n.value, ast.Name)
@@ -320,6 +354,20 @@ def test_checker_fails_on_an_allowed_import_without_its_reason(tmp_path):
     assert any("must be deferred" in p for p in _check(root, allowed=allowed))
     root = _toy(tmp_path, {"mid.py": "def f():\n    from . import high   # deferred: ok\n"})
     assert _check(root, allowed=allowed) == []
+
+
+def test_checker_reads_compiled_modules(tmp_path):
+    """A .pyx module is a module of its stage; its (and its .pxd's) imports and
+    cimports count, so a compiled leaf that cimports the package fails."""
+    root = _toy(tmp_path, {"leaf/__init__.py": "from pkg.leaf import _core\n",
+                           "leaf/_core.pyx": "from pkg.leaf._plan cimport (Plan,\n    more)\n",
+                           "leaf/_plan.pyx": "import numpy as np\n",
+                           "leaf/_plan.pxd": "from libc.stdlib cimport malloc\n"})
+    assert _check(root) == []
+    (tmp_path / "pkg" / "leaf" / "_plan.pxd").write_text("from pkg.mid cimport thing\n")
+    assert any("pkg.leaf._plan:1 imports pkg.mid: leaf is a leaf" in p for p in _check(root))
+    (tmp_path / "pkg" / "low.py").write_text("from pkg.leaf import _core\n")
+    assert any("upward (low -> leaf)" in p for p in _check(root))
 
 
 def test_checker_fails_on_a_cycle_within_a_stage(tmp_path):

@@ -44,14 +44,14 @@ if threadpoolctl is not None:
         """threadpoolctl's handle on the kernels' thread count.
 
         threadpoolctl finds libraries by the file names of the loaded shared
-        objects; the kernels' ``_elemwise`` extension stands for all of them
-        (``set_num_threads`` sets every kernel module's count).  The user API
+        objects; the kernels' ``_threads`` extension, which holds the one
+        thread count every kernel module reads, stands for all of them.  The user API
         is "openmp" because the kernels are OpenMP loops: a limit on OpenMP
         threads is meant for them.
         """
         user_api = "openmp"
         internal_api = "cytensor"
-        filename_prefixes = ("_elemwise.",)
+        filename_prefixes = ("_threads.",)
 
         def get_num_threads(self):
             return kernels.get_num_threads()

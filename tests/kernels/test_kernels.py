@@ -17,12 +17,12 @@ def _parallel_thresholds():
     """The tests size their arrays against the spin-waiting thresholds (elemwise
     32768, reduce 65536 elements) so that they reach the parallel code paths
     whatever OMP_WAIT_POLICY says (passive waiting raises the defaults)."""
-    block, e_min, _ = K._elemwise._set_tuning()
+    block, e_min, _ = K._kernels._set_tuning()
     r_min = K._reduce._set_tuning()
-    K._elemwise._set_tuning(par_min=32768)
+    K._kernels._set_tuning(par_min=32768)
     K._reduce._set_tuning(par_min=65536)
     yield
-    K._elemwise._set_tuning(block=block, par_min=e_min)
+    K._kernels._set_tuning(block=block, par_min=e_min)
     K._reduce._set_tuning(par_min=r_min)
 SPECIALS = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1.0, -1.0, 0.5, -0.5, 2.5, -2.5, 1.5]
 
@@ -908,19 +908,19 @@ def test_elemwise_reduce_threads_and_tuning_consistent():
     code, nreg = prog([("sub", 3, 0, 1), ("mul", 2, 3, 3)], 2, 1)
     ref = {ax: ((a - b) ** 2).sum(axis=ax) for ax in (0, 1, None)}
     old = K.get_num_threads()
-    old_tuning = K._elemwise._set_tuning()
+    old_tuning = K._kernels._set_tuning()
     try:
         for nt in (1, 2, 3):
             K.set_num_threads(nt)
             for block, par_min in ((16, 1), (1000, 1), (4096, 32768)):
-                K._elemwise._set_tuning(block=block, par_min=par_min)
+                K._kernels._set_tuning(block=block, par_min=par_min)
                 for ax in (0, 1, None):
                     res = K.elemwise_reduce(code, nreg, [a, b], "sum", ax, np.float64,
                                             np.float64)
                     np.testing.assert_allclose(res, ref[ax], rtol=1e-12)
     finally:
         K.set_num_threads(old)
-        K._elemwise._set_tuning(*old_tuning)
+        K._kernels._set_tuning(*old_tuning)
 
 
 @pytest.mark.parametrize("dt", [np.float32, np.float64])
@@ -930,7 +930,7 @@ def test_streamed_outputs_equal_cached_stores(dt):
     written in place over its input, on 1 and 2 threads."""
     rng = np.random.default_rng(11)
     code, nreg = prog([("exp", 2, 0, -1), ("mul", 2, 2, 1), ("add", 3, 0, 1)], 2, 2)
-    old_threads, old_tuning = K.get_num_threads(), K._elemwise._set_tuning()
+    old_threads, old_tuning = K.get_num_threads(), K._kernels._set_tuning()
     try:
         for nt in (1, 2):
             K.set_num_threads(nt)
@@ -939,7 +939,7 @@ def test_streamed_outputs_equal_cached_stores(dt):
                     a, b = (rng.standard_normal(n + offset).astype(dt)[offset:]
                             for _ in range(2))
                     expect = [np.exp(a) * b, a + b]
-                    K._elemwise._set_tuning(stream_min=0, par_min=1)
+                    K._kernels._set_tuning(stream_min=0, par_min=1)
                     outs = [np.full(n + offset, np.nan, dt)[offset:] for _ in range(2)]
                     got = K.elemwise(code, nreg, [a, b], [dt, dt], dt, outputs=outs)
                     for g, e in zip(got, expect):
@@ -950,7 +950,7 @@ def test_streamed_outputs_equal_cached_stores(dt):
                     np.testing.assert_allclose(x, np.exp(a), rtol=RTOL[dt])
     finally:
         K.set_num_threads(old_threads)
-        K._elemwise._set_tuning(*old_tuning)
+        K._kernels._set_tuning(*old_tuning)
 
 
 @pytest.mark.parametrize("dt", [np.float32, np.float64])

@@ -43,7 +43,7 @@ def test_only_rows_with_a_gradient_rule_differentiate(name):
     spec = REDUCTIONS[name]
     x = T.dvector("x")
     y = getattr(T, name)(x)
-    if spec.gradient.startswith("none"):
+    if spec.gradient is None:
         g = theano.grad(y.astype("float64"), x, disconnected_inputs="ignore")
         assert np.array_equal(theano.function([x], g)(np.array([1.0, 2.0])), [0.0, 0.0])
     else:

@@ -44,18 +44,6 @@ class LoweredProgram(NamedTuple):
     compute: np.dtype              # the dtype every register holds
 
 
-# Rows whose meaning on integers and bools is another opcode.
-_ON_DISCRETE = {
-    # rounding an integer or a bool changes nothing
-    "floor": "identity", "ceil": "identity", "trunc": "identity",
-    "round_half_to_even": "identity", "round_half_away_from_zero": "identity",
-    # an integer is never nan or inf: x != x is False, x == x is True
-    "isnan": "neq", "isinf": "neq", "isfinite": "eq",
-}
-_ON_BOOL = {"invert": "logical_not", "bitwise_and": "logical_and",
-            "bitwise_or": "logical_or", "bitwise_xor": "logical_xor"}
-
-
 def make_thunk(node, input_cells, output_cells):
     """The node's thunk (the linker's unit).  An op that runs a register
     program (it has ``make_program_thunk``) gets its program lowered here,
@@ -127,14 +115,21 @@ def _kernel_rows(program, dtypes, compute):
 
 def _opcode(name, srcs, src_dtypes):
     """(opcode name, sources) computing row ``name`` on sources of
-    ``src_dtypes``: on integers and bools some rows are another opcode."""
+    ``src_dtypes``: on integers and bools some rows are another opcode (the
+    table's on_bool and on_discrete fields).  A unary row that becomes a binary
+    opcode reads its source twice: an integer's isnan is x != x."""
     if not src_dtypes or any(d[0] in "fc" for d in src_dtypes):
         return name, srcs
-    if all(d == "bool" for d in src_dtypes) and name in _ON_BOOL:
-        return _ON_BOOL[name], srcs
-    if name in ("isnan", "isinf", "isfinite"):
-        return _ON_DISCRETE[name], (srcs[0], srcs[0])
-    return _ON_DISCRETE.get(name, name), srcs
+    row = ELEMWISE.get(name)      # narrowing steps have no row
+    if row is None:
+        return name, srcs
+    if row.on_bool is not None and all(d == "bool" for d in src_dtypes):
+        return row.on_bool, srcs
+    if row.on_discrete is None:
+        return name, srcs
+    if kernels.OPCODE_ARITY[row.on_discrete] > len(srcs):
+        srcs = (srcs[0],) * kernels.OPCODE_ARITY[row.on_discrete]
+    return row.on_discrete, srcs
 
 
 def _narrowing(name, dtype, compute, dst, read_later):

@@ -1,5 +1,11 @@
 """cytensor.kernels -- the compiled CPU kernels the graph layer calls.
 
+The modules: ``cytensor._kernels`` (the core: the register VM running
+elementwise programs and fused reductions) and, here, ``_threads`` (the
+thread count and the serial-or-parallel policy), ``_plan`` (building a VM
+plan), ``_contiguous`` (the contiguous fast path), ``_copy``, ``_reduce``,
+``_blas`` and ``_nnet``.
+
 * ``elemwise``: a numexpr-style register VM.  A fused group of elementwise ops
   is a small program (rows ``[opcode, dst, a, b, c]``) interpreted over blocks
   of the flattened, broadcast iteration space; blocks are spread over OpenMP
@@ -12,15 +18,17 @@
 Opcode semantics are those of the NumPy function of the same name (see
 ``OPCODES``); registers hold the compute dtype (float32, float64, int64 or
 uint64).  The opcodes and their properties (``OPCODE_ARITY``,
-``LIBM_OPCODES``, ``INT_OPCODES``, ``NARROWING_OPCODES``) all come from one
-list, vm_opcodes.def.
+``LIBM_OPCODES``, ``NARROWING_OPCODES``) all come from one list,
+vm_opcodes.def.
 """
 import numpy as np
 
-from cytensor.kernels import _elemwise, _reduce
-from cytensor.kernels._elemwise import (FUSED_REDUCE_OPS, INT_OPCODES, LIBM_OPCODES,
-                                        NARROWING_OPCODES, OPCODE_ARITY, OPCODES, copy_into,
-                                        elemwise_contiguous)
+from cytensor import _kernels
+from cytensor.kernels import _reduce, _threads
+from cytensor.kernels._plan import LIBM_OPCODES, NARROWING_OPCODES, OPCODE_ARITY, OPCODES
+from cytensor._kernels import FUSED_REDUCE_OPS
+from cytensor.kernels._contiguous import elemwise_contiguous
+from cytensor.kernels._copy import copy_into
 from cytensor.kernels._reduce import ACC_DTYPES, REDUCE_OPS
 from cytensor.kernels._blas import dot, gemm
 
@@ -29,7 +37,7 @@ try:
 except ImportError:  # pragma: no cover - built without setup.py
     buildinfo = None
 
-__all__ = ["OPCODES", "OPCODE_ARITY", "INT_OPCODES", "LIBM_OPCODES", "NARROWING_OPCODES",
+__all__ = ["OPCODES", "OPCODE_ARITY", "LIBM_OPCODES", "NARROWING_OPCODES",
            "REDUCE_OPS", "ACC_DTYPES",
            "openmp_enabled", "get_num_threads", "set_num_threads", "elemwise",
            "elemwise_contiguous", "reduce",
@@ -50,7 +58,7 @@ def openmp_enabled():
     >>> kernels.openmp_enabled() == kernels.build_config()['OPENMP']
     True
     """
-    return _elemwise.openmp_enabled()
+    return _threads.openmp_enabled()
 
 
 def get_num_threads():
@@ -69,7 +77,7 @@ def get_num_threads():
     >>> kernels.get_num_threads() >= 1
     True
     """
-    return _elemwise.get_num_threads()
+    return _threads.get_num_threads()
 
 
 def set_num_threads(n):
@@ -101,8 +109,7 @@ def set_num_threads(n):
     n = int(n)
     if n < 1:
         raise ValueError("number of threads must be >= 1")
-    _elemwise._set_num_threads(n)
-    _reduce._set_num_threads(n)
+    _threads.set_num_threads(n)
 
 
 def build_config():
@@ -154,8 +161,8 @@ def elemwise(code, n_registers, inputs, out_dtypes, compute_dtype, outputs=None,
     Returns the list of outputs.  Raises ValueError for shapes that do not
     broadcast, unknown opcodes and opcodes invalid for the compute dtype.
     """
-    return _elemwise.elemwise(code, n_registers, inputs, out_dtypes, compute_dtype,
-                              outputs, out_shape)
+    return _kernels.elemwise(code, n_registers, inputs, out_dtypes, compute_dtype,
+                             outputs, out_shape)
 
 
 def elemwise_reduce(code, n_registers, inputs, op, axes, out_dtype, compute_dtype,
@@ -184,8 +191,8 @@ def elemwise_reduce(code, n_registers, inputs, op, axes, out_dtype, compute_dtyp
     like NumPy.  Raises ValueError for bad shapes, axes, opcodes or a program
     that never writes its output register.
     """
-    return _elemwise.elemwise_reduce(code, n_registers, inputs, op, axes, out_dtype,
-                                     compute_dtype, keepdims)
+    return _kernels.elemwise_reduce(code, n_registers, inputs, op, axes, out_dtype,
+                                    compute_dtype, keepdims)
 
 
 def reduce(op, x, axes, keepdims=False, out=None, acc_dtype=None, out_dtype=None):

@@ -22,6 +22,9 @@ from cython.parallel cimport prange, parallel, threadid
 cimport numpy as cnp
 import numpy as np
 
+from cytensor.kernels._threads cimport threads_over, WORK_ROWS, WORK_LEAN
+from cytensor.kernels._threads cimport min_work as policy_min_work
+
 cnp.import_array()
 
 cdef extern from "vecmath.h" nogil:
@@ -40,25 +43,19 @@ ctypedef fused number:
     long long
     unsigned char
 
-cdef Py_ssize_t PAR_MIN = 32768          # elements below which loops stay serial
-# Lean memory-bound loops (pooling inside the image): with passive OpenMP
-# waiting (cytensor's default) waking a second thread costs more than it saves
-# below a few million elements on a 2-core machine.
-import os as _os
-cdef Py_ssize_t PAR_MIN_LEAN = (4194304 if _os.environ.get("OMP_WAIT_POLICY", "").strip()
-                                .upper() == "PASSIVE" else 65536)
+# The serial thresholds and the policy: the threads module's (_threads.pyx).
+cdef Py_ssize_t PAR_MIN = policy_min_work(WORK_ROWS)       # elements below which loops stay serial
+cdef Py_ssize_t PAR_MIN_LEAN = policy_min_work(WORK_LEAN)  # lean memory-bound loops (pooling)
 
 POOL_MAX, POOL_SUM, POOL_AVG_INC, POOL_AVG_EXC = 0, 1, 2, 3
 
 
 cdef inline int _threads_over(Py_ssize_t work, Py_ssize_t min_work, int nthreads) noexcept nogil:
-    """nthreads when there are at least min_work elements, else 1 (never below 1:
-    OpenMP aborts the process on a thread count <= 0)."""
-    return nthreads if work >= min_work and nthreads > 1 else 1
+    return threads_over(work, min_work, nthreads)
 
 
 cdef inline int _threads(Py_ssize_t work, int nthreads) noexcept nogil:
-    return _threads_over(work, PAR_MIN, nthreads)
+    return threads_over(work, PAR_MIN, nthreads)
 
 
 cdef inline int _require(bint ok, str fn) except -1:

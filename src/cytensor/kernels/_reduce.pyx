@@ -11,8 +11,6 @@ spread over threads.  Typed loops live in red_ops.h.
 """
 # (bounds/wraparound checks stay on here: this module is Python-level glue
 #  around the C loops in red_ops.h, and indexes Python sequences.)
-import os as _os
-
 import numpy as np
 cimport numpy as cnp
 from libc.stdlib cimport malloc, free
@@ -36,10 +34,12 @@ cdef extern from "red_ops.h" nogil:
                       cyt_intp si, void *acc, void *aux)
     void cyt_convert(const char *src, cyt_intp ss, int st, char *dst, cyt_intp ds, int dt,
                      cyt_intp n)
-    int cyt_omp_max_threads()
 
-from cytensor.kernels._elemwise import DTYPES
-from cytensor.kernels._elemwise import dtype_code as _dtype_code
+from cytensor.kernels._common cimport CYT_MAXDIMS
+from cytensor.kernels._threads cimport threads_for, WORK_REDUCE
+from cytensor.kernels._threads import _set_min_work
+from cytensor.kernels._plan import DTYPES
+from cytensor.kernels._plan import dtype_code as _dtype_code
 
 REDUCE_OPS = {'sum': CYT_RED_SUM, 'prod': CYT_RED_PROD, 'max': CYT_RED_MAX,
               'min': CYT_RED_MIN, 'all': CYT_RED_ALL, 'any': CYT_RED_ANY,
@@ -54,23 +54,12 @@ ACC_DTYPES = ('float32', 'float64', 'int64', 'uint64')
 cdef enum:
     TC_F32_ACC_F32 = 11
 
-cdef int _nthreads = cyt_omp_max_threads()
-# serial below this many elements; higher with passive OpenMP waiting (each
-# parallel region then wakes a sleeping worker, ~60 us): see _elemwise.PAR_MIN
-PASSIVE_WAIT = _os.environ.get("OMP_WAIT_POLICY", "").strip().upper() == "PASSIVE"
-cdef cyt_intp PAR_MIN = 1048576 if PASSIVE_WAIT else 65536
-
-
-def _set_num_threads(int n):
-    global _nthreads
-    _nthreads = max(1, n)
 
 
 def _set_tuning(par_min=None):
-    global PAR_MIN
-    if par_min is not None:
-        PAR_MIN = max(1, par_min)
-    return PAR_MIN
+    """Testing/tuning hook: the parallel threshold of reductions (the
+    threads module's "reduce" kind of work); returns it."""
+    return _set_min_work(reduce=par_min)["reduce"]
 
 
 # natural accumulator dtype code (sum/prod) per input dtype code
@@ -125,7 +114,7 @@ def reduce(op, x, axes, keepdims=False, out=None, acc_dtype=None, out_dtype=None
     if x.dtype.kind == 'f' and x.dtype.itemsize == 2:
         x = x.astype(np.float32)
     if not x.dtype.isnative or not x.flags.aligned:
-        x = np.ascontiguousarray(x, dtype=x.dtype.newbyteorder('='))
+        x = np.array(x, dtype=x.dtype.newbyteorder('='), order='C')   # keeps 0-d shape
     nd = x.ndim
     is_arg = opc == CYT_RED_ARGMAX or opc == CYT_RED_ARGMIN
     if axes is None:
@@ -293,12 +282,12 @@ cdef int _run(int opc, int tc, cnp.ndarray x, cyt_intp no, cyt_intp so, cyt_intp
     cdef char *xp = <char *>cnp.PyArray_DATA(x)
     cdef char *op = <char *>cnp.PyArray_DATA(res)
     cdef cyt_intp total = no * nr * ni
-    cdef int nt = _nthreads
+    cdef int nt = threads_for(WORK_REDUCE, no * nr * ni)
     cdef cyt_intp ntask, t, o, j, c, nchunk, clen, c0, c1, tw, ntiles, w
     cdef char *acc = NULL
     cdef char *part = NULL
     cdef char *buf
-    cdef bint par = nt > 1 and total >= PAR_MIN
+    cdef bint par = nt > 1      # threads_for: enough work to run in parallel
     cdef int ctk
     cdef int nerr = 0
     cdef cyt_intp chunk
@@ -435,14 +424,14 @@ cpdef object reduce_c_contiguous(int opc, object x_, int r0, int r1, int out_typ
     cdef cnp.ndarray x, res
     cdef int nd, d, tn, k
     cdef cyt_intp no = 1, nr = 1, ni = 1, isz
-    cdef cnp.npy_intp dims[64]
+    cdef cnp.npy_intp dims[CYT_MAXDIMS]
     if type(x_) is not np.ndarray or opc < CYT_RED_SUM or opc > CYT_RED_ANY:
         return None
     x = <cnp.ndarray>x_
     nd = cnp.PyArray_NDIM(x)
     tn = cnp.PyArray_TYPE(x)
     if (tn != cnp.NPY_FLOAT32 and tn != cnp.NPY_FLOAT64) or r0 < 0 or r1 <= r0 or r1 > nd \
-            or nd > 64 or not cnp.PyArray_IS_C_CONTIGUOUS(x) or not cnp.PyArray_ISALIGNED(x) \
+            or nd > CYT_MAXDIMS or not cnp.PyArray_IS_C_CONTIGUOUS(x) or not cnp.PyArray_ISALIGNED(x) \
             or cnp.PyArray_ISBYTESWAPPED(x):
         return None
     if out_typenum != cnp.NPY_FLOAT32 and out_typenum != cnp.NPY_FLOAT64 \

@@ -217,8 +217,7 @@ def alloc_out_of_elemwise(fgraph, node):
 def mul_by_zero(fgraph, node):
     """0 * x -> zeros of the product's shape (Theano's rule: 0 even where x is
     nan or inf; see the module docstring)."""
-    if row_name(node.outputs[0]) != "mul" or \
-            not any(is_constant(i, 0) for i in node.inputs):
+    if not match(node.outputs[0], E.mul(0, X)):
         return None
     out = node.outputs[0]
     zero = tb.constant(0, dtype=out.dtype)
@@ -276,9 +275,9 @@ def expm1_from_exp(fgraph, node):
 def log_of_exp(fgraph, node):
     """log(exp(x)) -> x, for float x only: exp of an integer is a float of
     another width (int16 30000 gives float32 inf, whose log is inf)."""
-    if row_name(node.outputs[0]) == "log" and row_name(node.inputs[0]) == "exp" \
-            and _args(node.inputs[0])[0].dtype == node.outputs[0].dtype:
-        return [same_type(_args(node.inputs[0])[0], node.outputs[0])]
+    found = match(node.outputs[0], E.log(E.exp(X)))
+    if found and found["X"].dtype == node.outputs[0].dtype:
+        return [same_type(found["X"], node.outputs[0])]
     return None
 
 
@@ -290,15 +289,13 @@ def log_of_sigmoid(fgraph, node):
     graph as written underflows (float32 log(sigmoid(-1000)) is log(0) =
     -inf; the rewritten graph gives -1000).  Exclude it
     (``mode.excluding("log_of_sigmoid")``) to get the value as written."""
-    if row_name(node.outputs[0]) != "log":
-        return None
-    inner = node.inputs[0]
-    if row_name(inner) == "sigmoid":
-        return [same_type(-tm.softplus(-_args(inner)[0]), node.outputs[0])]
-    if row_name(inner) == "sub":
-        one, s = _args(inner)
-        if is_constant(one, 1) and row_name(s) == "sigmoid":
-            return [same_type(-tm.softplus(_args(s)[0]), node.outputs[0])]
+    out = node.outputs[0]
+    found = match(out, E.log(E.sigmoid(X)))
+    if found:
+        return [same_type(-tm.softplus(-found["X"]), out)]
+    found = match(out, E.log(E.sub(1, E.sigmoid(X))))
+    if found:
+        return [same_type(-tm.softplus(found["X"]), out)]
     return None
 
 

@@ -1,6 +1,9 @@
 """The table of elementwise operations.
 
-One row per scalar operation.  Everything else reads this table: the
+One row per scalar operation.  A row's kernel fields (its arity, whether it
+calls libm, runs on integer registers, and what it becomes on integer or
+bool sources) come from its opcode row in elemwise_opcodes.py, the plain-data
+list the build turns into the C opcode list; the rest is here.  Everything else reads this table: the
 tensor functions (``T.exp``...) are made from it, the kernels run its
 opcodes (a row's name is its kernel opcode), gradients use its rules,
 fusion concatenates its opcodes into register programs, and the printers
@@ -20,6 +23,7 @@ from typing import Callable, Optional
 import numpy as np
 import scipy.special
 
+from .elemwise_opcodes import OPCODE_ROWS
 from .type import upcast, upcast_to_float
 from .variable import ops as tm   # the tensor functions (T.log...), provided by math.py
 
@@ -34,6 +38,26 @@ class ElemwiseSpec:
     symbol: Optional[str] = None     # infix/prefix symbol for pp
     precedence: int = 100            # binding strength for pp (higher binds tighter)
     domain: tuple = (-3.0, 3.0)      # where the op is smooth, for tests
+    # the kernel fields, from elemwise_opcodes.py (see its columns)
+    libm: bool = False               # the kernel calls libm
+    int_ok: bool = False             # the integer VMs implement it
+    on_discrete: Optional[str] = None  # the opcode run instead on integer/bool sources
+    on_bool: Optional[str] = None      # the opcode run instead on bool sources
+
+
+OPCODE_ROW = {row["name"]: row for row in OPCODE_ROWS}
+
+
+def _row(name, reference, dtype, grad, symbol=None, precedence=100, domain=(-3.0, 3.0)):
+    """A table row; its arity and kernel fields come from its opcode row."""
+    try:
+        kernel = OPCODE_ROW[name]
+    except KeyError:
+        raise ValueError(f"elementwise row {name!r} has no opcode row in "
+                         "elemwise_opcodes.py") from None
+    return ElemwiseSpec(name, kernel["arity"], reference, dtype, grad, symbol, precedence,
+                        domain, libm=kernel["libm"], int_ok=kernel["int_ok"],
+                        on_discrete=kernel["on_discrete"], on_bool=kernel["on_bool"])
 
 
 def _pow_grad(inputs, out, g):
@@ -68,8 +92,6 @@ def _arctan2_grad(inputs, out, g):
 def _identity_grad(inputs, out, g):
     return [g]
 
-
-_row = ElemwiseSpec
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -116,91 +138,91 @@ def _softplus(x):
 
 ROWS = [
     # --- arithmetic -------------------------------------------------------
-    _row("add", 2, np.add, "upcast", lambda i, o, g: [g, g], "+", 10),
-    _row("sub", 2, np.subtract, "upcast", lambda i, o, g: [g, -g], "-", 10),
-    _row("mul", 2, np.multiply, "upcast", lambda i, o, g: [g * i[1], g * i[0]], "*", 20),
-    _row("true_div", 2, np.true_divide, "float",
+    _row("add", np.add, "upcast", lambda i, o, g: [g, g], "+", 10),
+    _row("sub", np.subtract, "upcast", lambda i, o, g: [g, -g], "-", 10),
+    _row("mul", np.multiply, "upcast", lambda i, o, g: [g * i[1], g * i[0]], "*", 20),
+    _row("true_div", np.true_divide, "float",
          lambda i, o, g: [g / i[1], -g * o / i[1]], "/", 20, (0.5, 3.0)),
-    _row("int_div", 2, _int_div, "upcast", None, "//", 20, (0.5, 3.0)),
-    _row("mod", 2, _mod, "upcast", _mod_grad, "%", 20, (0.5, 3.0)),
-    _row("pow", 2, _pow, "upcast", _pow_grad, "**", 40, (0.5, 2.0)),
-    _row("neg", 1, np.negative, "same", lambda i, o, g: [-g], "-", 30),
-    _row("abs", 1, np.abs, "same", lambda i, o, g: [g * tm.sgn(i[0])]),
-    _row("sign", 1, _sign, "same", None),
-    _row("sqr", 1, np.square, "same", lambda i, o, g: [g * 2 * i[0]]),
-    _row("sqrt", 1, np.sqrt, "float", lambda i, o, g: [g * 0.5 / o], domain=(0.5, 3.0)),
-    _row("reciprocal", 1, np.reciprocal, "float", lambda i, o, g: [-g * o * o],
+    _row("int_div", _int_div, "upcast", None, "//", 20, (0.5, 3.0)),
+    _row("mod", _mod, "upcast", _mod_grad, "%", 20, (0.5, 3.0)),
+    _row("pow", _pow, "upcast", _pow_grad, "**", 40, (0.5, 2.0)),
+    _row("neg", np.negative, "same", lambda i, o, g: [-g], "-", 30),
+    _row("abs", np.abs, "same", lambda i, o, g: [g * tm.sgn(i[0])]),
+    _row("sign", _sign, "same", None),
+    _row("sqr", np.square, "same", lambda i, o, g: [g * 2 * i[0]]),
+    _row("sqrt", np.sqrt, "float", lambda i, o, g: [g * 0.5 / o], domain=(0.5, 3.0)),
+    _row("reciprocal", np.reciprocal, "float", lambda i, o, g: [-g * o * o],
          domain=(0.5, 3.0)),
-    _row("maximum", 2, np.maximum, "upcast", _maximum_grad),
-    _row("minimum", 2, np.minimum, "upcast", _maximum_grad),
-    _row("clip", 3, np.clip, "upcast", _clip_grad),
+    _row("maximum", np.maximum, "upcast", _maximum_grad),
+    _row("minimum", np.minimum, "upcast", _maximum_grad),
+    _row("clip", np.clip, "upcast", _clip_grad),
     # --- exponentials and logarithms ------------------------------------
-    _row("exp", 1, np.exp, "float", lambda i, o, g: [g * o]),
-    _row("exp2", 1, np.exp2, "float", lambda i, o, g: [g * o * _LN2]),
-    _row("expm1", 1, np.expm1, "float", lambda i, o, g: [g * (o + 1)]),
-    _row("log", 1, np.log, "float", lambda i, o, g: [g / i[0]], domain=(0.5, 3.0)),
-    _row("log2", 1, np.log2, "float", lambda i, o, g: [g / (i[0] * _LN2)], domain=(0.5, 3.0)),
-    _row("log10", 1, np.log10, "float", lambda i, o, g: [g / (i[0] * _LN10)],
+    _row("exp", np.exp, "float", lambda i, o, g: [g * o]),
+    _row("exp2", np.exp2, "float", lambda i, o, g: [g * o * _LN2]),
+    _row("expm1", np.expm1, "float", lambda i, o, g: [g * (o + 1)]),
+    _row("log", np.log, "float", lambda i, o, g: [g / i[0]], domain=(0.5, 3.0)),
+    _row("log2", np.log2, "float", lambda i, o, g: [g / (i[0] * _LN2)], domain=(0.5, 3.0)),
+    _row("log10", np.log10, "float", lambda i, o, g: [g / (i[0] * _LN10)],
          domain=(0.5, 3.0)),
-    _row("log1p", 1, np.log1p, "float", lambda i, o, g: [g / (1 + i[0])], domain=(0.0, 3.0)),
-    _row("sigmoid", 1, scipy.special.expit, "float", lambda i, o, g: [g * o * (1 - o)]),
-    _row("softplus", 1, _softplus, "float", lambda i, o, g: [g * tm.sigmoid(i[0])]),
-    _row("relu", 1, lambda x: np.maximum(x, 0), "float", lambda i, o, g: [g * (i[0] > 0)]),
-    _row("erf", 1, scipy.special.erf, "float",
+    _row("log1p", np.log1p, "float", lambda i, o, g: [g / (1 + i[0])], domain=(0.0, 3.0)),
+    _row("sigmoid", scipy.special.expit, "float", lambda i, o, g: [g * o * (1 - o)]),
+    _row("softplus", _softplus, "float", lambda i, o, g: [g * tm.sigmoid(i[0])]),
+    _row("relu", lambda x: np.maximum(x, 0), "float", lambda i, o, g: [g * (i[0] > 0)]),
+    _row("erf", scipy.special.erf, "float",
          lambda i, o, g: [g * _TWO_OVER_SQRT_PI * tm.exp(-i[0] * i[0])]),
-    _row("erfc", 1, scipy.special.erfc, "float",
+    _row("erfc", scipy.special.erfc, "float",
          lambda i, o, g: [-g * _TWO_OVER_SQRT_PI * tm.exp(-i[0] * i[0])]),
     # --- trigonometry -------------------------------------------------------
-    _row("sin", 1, np.sin, "float", lambda i, o, g: [g * tm.cos(i[0])]),
-    _row("cos", 1, np.cos, "float", lambda i, o, g: [-g * tm.sin(i[0])]),
-    _row("tan", 1, np.tan, "float", lambda i, o, g: [g * (1 + o * o)], domain=(-1.2, 1.2)),
-    _row("arcsin", 1, np.arcsin, "float",
+    _row("sin", np.sin, "float", lambda i, o, g: [g * tm.cos(i[0])]),
+    _row("cos", np.cos, "float", lambda i, o, g: [-g * tm.sin(i[0])]),
+    _row("tan", np.tan, "float", lambda i, o, g: [g * (1 + o * o)], domain=(-1.2, 1.2)),
+    _row("arcsin", np.arcsin, "float",
          lambda i, o, g: [g / tm.sqrt(1 - i[0] * i[0])], domain=(-0.9, 0.9)),
-    _row("arccos", 1, np.arccos, "float",
+    _row("arccos", np.arccos, "float",
          lambda i, o, g: [-g / tm.sqrt(1 - i[0] * i[0])], domain=(-0.9, 0.9)),
-    _row("arctan", 1, np.arctan, "float", lambda i, o, g: [g / (1 + i[0] * i[0])]),
-    _row("arctan2", 2, np.arctan2, "float", _arctan2_grad, domain=(0.5, 3.0)),
-    _row("sinh", 1, np.sinh, "float", lambda i, o, g: [g * tm.cosh(i[0])]),
-    _row("cosh", 1, np.cosh, "float", lambda i, o, g: [g * tm.sinh(i[0])]),
-    _row("tanh", 1, np.tanh, "float", lambda i, o, g: [g * (1 - o * o)]),
-    _row("arcsinh", 1, np.arcsinh, "float", lambda i, o, g: [g / tm.sqrt(i[0] * i[0] + 1)]),
-    _row("arccosh", 1, np.arccosh, "float",
+    _row("arctan", np.arctan, "float", lambda i, o, g: [g / (1 + i[0] * i[0])]),
+    _row("arctan2", np.arctan2, "float", _arctan2_grad, domain=(0.5, 3.0)),
+    _row("sinh", np.sinh, "float", lambda i, o, g: [g * tm.cosh(i[0])]),
+    _row("cosh", np.cosh, "float", lambda i, o, g: [g * tm.sinh(i[0])]),
+    _row("tanh", np.tanh, "float", lambda i, o, g: [g * (1 - o * o)]),
+    _row("arcsinh", np.arcsinh, "float", lambda i, o, g: [g / tm.sqrt(i[0] * i[0] + 1)]),
+    _row("arccosh", np.arccosh, "float",
          lambda i, o, g: [g / tm.sqrt(i[0] * i[0] - 1)], domain=(1.5, 3.0)),
-    _row("arctanh", 1, np.arctanh, "float",
+    _row("arctanh", np.arctanh, "float",
          lambda i, o, g: [g / (1 - i[0] * i[0])], domain=(-0.9, 0.9)),
-    _row("hypot", 2, np.hypot, "float",
+    _row("hypot", np.hypot, "float",
          lambda i, o, g: [g * i[0] / o, g * i[1] / o], domain=(0.5, 3.0)),
     # |x| with the sign of y: the gradient passes to x with the sign flip, none to y
-    _row("copysign", 2, np.copysign, "float",
+    _row("copysign", np.copysign, "float",
          lambda i, o, g: [g * tm.switch(tm.eq(o, i[0]), 1, -1), None], domain=(0.5, 3.0)),
     # --- rounding (zero gradient) -------------------------------------------
-    _row("floor", 1, np.floor, "same", None),
-    _row("ceil", 1, np.ceil, "same", None),
-    _row("trunc", 1, np.trunc, "same", None),
-    _row("round_half_to_even", 1, np.rint, "same", None),
-    _row("round_half_away_from_zero", 1, _round_half_away_from_zero, "same", None),
+    _row("floor", np.floor, "same", None),
+    _row("ceil", np.ceil, "same", None),
+    _row("trunc", np.trunc, "same", None),
+    _row("round_half_to_even", np.rint, "same", None),
+    _row("round_half_away_from_zero", _round_half_away_from_zero, "same", None),
     # --- comparisons and logic (bool results, no gradient) -------------------
-    _row("lt", 2, np.less, "bool", None, "<", 5),
-    _row("gt", 2, np.greater, "bool", None, ">", 5),
-    _row("le", 2, np.less_equal, "bool", None, "<=", 5),
-    _row("ge", 2, np.greater_equal, "bool", None, ">=", 5),
-    _row("eq", 2, np.equal, "bool", None, "==", 5),
-    _row("neq", 2, np.not_equal, "bool", None, "!=", 5),
-    _row("isnan", 1, np.isnan, "bool", None),
-    _row("isinf", 1, np.isinf, "bool", None),
-    _row("isfinite", 1, np.isfinite, "bool", None),
-    _row("logical_not", 1, np.logical_not, "bool", None),
-    _row("logical_and", 2, np.logical_and, "bool", None),
-    _row("logical_or", 2, np.logical_or, "bool", None),
-    _row("logical_xor", 2, np.logical_xor, "bool", None),
-    _row("bitwise_and", 2, np.bitwise_and, "upcast", None, "&", 8),
-    _row("bitwise_or", 2, np.bitwise_or, "upcast", None, "|", 6),
-    _row("bitwise_xor", 2, np.bitwise_xor, "upcast", None, "^", 7),
-    _row("invert", 1, np.invert, "same", None, "~", 30),
+    _row("lt", np.less, "bool", None, "<", 5),
+    _row("gt", np.greater, "bool", None, ">", 5),
+    _row("le", np.less_equal, "bool", None, "<=", 5),
+    _row("ge", np.greater_equal, "bool", None, ">=", 5),
+    _row("eq", np.equal, "bool", None, "==", 5),
+    _row("neq", np.not_equal, "bool", None, "!=", 5),
+    _row("isnan", np.isnan, "bool", None),
+    _row("isinf", np.isinf, "bool", None),
+    _row("isfinite", np.isfinite, "bool", None),
+    _row("logical_not", np.logical_not, "bool", None),
+    _row("logical_and", np.logical_and, "bool", None),
+    _row("logical_or", np.logical_or, "bool", None),
+    _row("logical_xor", np.logical_xor, "bool", None),
+    _row("bitwise_and", np.bitwise_and, "upcast", None, "&", 8),
+    _row("bitwise_or", np.bitwise_or, "upcast", None, "|", 6),
+    _row("bitwise_xor", np.bitwise_xor, "upcast", None, "^", 7),
+    _row("invert", np.invert, "same", None, "~", 30),
     # --- selection and copying -----------------------------------------------
-    _row("switch", 3, lambda c, a, b: np.where(c, a, b), "last_two",
+    _row("switch", lambda c, a, b: np.where(c, a, b), "last_two",
          lambda i, o, g: [None, tm.switch(i[0], g, 0), tm.switch(i[0], 0, g)]),
-    _row("identity", 1, lambda x: x.copy(), "same", _identity_grad),
+    _row("identity", lambda x: x.copy(), "same", _identity_grad),
 ]
 
 ELEMWISE = {row.name: row for row in ROWS}

@@ -11,6 +11,7 @@ from ..kernels._reduce import REDUCE_OPS, reduce_c_contiguous
 from ..graph import Apply, Op
 from .elemwise import Cast, DimShuffle, Elemwise, sum_to_shape_of
 from .elemwise_table import ELEMWISE
+from .reduction_table import REDUCTIONS, accumulator_dtype, keep_reduced_axes, result_dtype
 from .type import DISCRETE_DTYPES, FLOAT_DTYPES, TensorType, as_tensor_variable, upcast
 from .variable import ops, provide   # ops: alloc and reshape, from basic.py above
 
@@ -470,17 +471,17 @@ def normalize_axis(axis, ndim):
 
 
 def _sum_dtype(dtype):
-    if dtype == "bool" or dtype.startswith("int"):
-        return "int64"
-    if dtype.startswith("uint"):
-        return "uint64"
-    return dtype
+    """The result dtype of a sum of ``dtype`` (the reduction table's rule)."""
+    return result_dtype(REDUCTIONS["sum"], dtype)
 
 
-def _default_acc_dtype(dtype):
-    """The accumulator of sum/prod when acc_dtype is not given: float64 for
-    floats, so that float32 sums keep their digits; int64/uint64 for integers."""
-    return "float64" if dtype in FLOAT_DTYPES else _sum_dtype(dtype)
+def _reduction_row(op):
+    """The reduction table's row named ``op``; ValueError naming it if none."""
+    try:
+        return REDUCTIONS[op]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown reduction {op!r}; expected one of {sorted(REDUCTIONS)}") \
+            from None
 
 
 def _checked_acc_dtype(op, x_dtype, acc_dtype):
@@ -493,7 +494,8 @@ def _checked_acc_dtype(op, x_dtype, acc_dtype):
     """
     if acc_dtype is None:
         return None
-    if op not in ("sum", "prod"):
+    spec = _reduction_row(op)
+    if spec.accumulator != "wide":
         raise TypeError(f"{op} does not accumulate: acc_dtype applies to sum, prod and mean")
     try:
         acc = np.dtype(acc_dtype).name
@@ -506,15 +508,16 @@ def _checked_acc_dtype(op, x_dtype, acc_dtype):
     if acc != upcast(x_dtype, acc) and not float_for_discrete:
         raise TypeError(f"{op}: acc_dtype={acc} would lose precision of the {x_dtype} input; "
                         "leave acc_dtype out (dtype= sets the result's), or cast the input")
-    return None if acc == _default_acc_dtype(x_dtype) else acc
+    return None if acc == accumulator_dtype(spec, x_dtype) else acc
 
 
 class Reduce(Op):
     """Reduce over ``axis`` with sum, prod, max, min, all or any.
 
     ``acc_dtype`` (sum and prod only) is the dtype the terms are accumulated
-    in, None for the default one (``_default_acc_dtype``); ``dtype`` is that
-    of the result.
+    in, None for the default one (the reduction table's ``accumulator_dtype``);
+    ``dtype`` is that of the result.  What each reduction does (result and
+    accumulator dtypes, gradient, reference) is its row of the reduction table.
 
     Made by :func:`sum`, :func:`prod`, :func:`max`, :func:`min`, :func:`all` and :func:`any`.
 
@@ -542,6 +545,16 @@ class Reduce(Op):
 
     def __init__(self, op, axis, dtype=None, acc_dtype=None):
         self.op, self.axis, self.dtype, self.acc_dtype = op, tuple(axis), dtype, acc_dtype
+        self.spec = _reduction_row(op)
+        if self.spec.per_axis:
+            raise ValueError(f"Reduce: {op} takes one axis: it is the Argmax op")
+
+    def __getstate__(self):
+        return {"op": self.op, "axis": self.axis, "dtype": self.dtype,
+                "acc_dtype": self.acc_dtype}
+
+    def __setstate__(self, state):
+        self.__init__(**state)
 
     def __str__(self):
         acc = f", acc_dtype={self.acc_dtype}" if self.acc_dtype is not None else ""
@@ -552,12 +565,9 @@ class Reduce(Op):
         if builtins.any(a >= x.ndim for a in self.axis):
             raise ValueError(f"{self}: axis out of range for {x} with {x.ndim} dimensions")
         _checked_acc_dtype(self.op, x.dtype, self.acc_dtype)
-        if self.op in ("all", "any"):
-            dtype = "bool"
-        elif self.op in ("sum", "prod"):
-            dtype = self.dtype or _sum_dtype(x.dtype)
-        else:
-            dtype = x.dtype
+        dtype = result_dtype(self.spec, x.dtype)
+        if self.dtype and self.spec.accumulator == "wide":
+            dtype = self.dtype
         shape = tuple(s for a, s in enumerate(x.type.shape) if a not in self.axis)
         return Apply(self, [x], [TensorType(dtype, shape=shape)()])
 
@@ -573,8 +583,7 @@ class Reduce(Op):
         default accumulator)."""
         general = super().make_thunk(node, input_cells, output_cells)
         axes = sorted(set(self.axis))
-        if self.op not in ("sum", "prod", "max", "min", "all", "any") or not axes \
-                or self.acc_dtype is not None \
+        if not axes or self.acc_dtype is not None \
                 or axes != list(range(axes[0], axes[-1] + 1)) \
                 or node.inputs[0].dtype not in ("float32", "float64"):
             return general
@@ -595,15 +604,11 @@ class Reduce(Op):
 
     def grad(self, inputs, output_grads):
         (x,), (g,) = inputs, output_grads
-        if self.op in ("all", "any") or not x.dtype.startswith("float"):
+        if self.spec.gradient is None or not x.dtype.startswith("float"):
             return [None]
-        g_wide = ops.alloc(_keepdims(g, x, self.axis), *x.shape)
-        if self.op == "sum":
-            return [cast(g_wide, x.dtype)]
-        out_wide = _keepdims(self(x), x, self.axis)
-        if self.op in ("max", "min"):
-            return [g_wide * eq(x, out_wide)]                     # noqa: F821
-        return [_prod_grad(x, g_wide, out_wide, self.axis)]
+        g_wide = ops.alloc(keep_reduced_axes(g, x, self.axis), *x.shape)
+        out_wide = keep_reduced_axes(self(x), x, self.axis)
+        return [self.spec.gradient(x, g_wide, out_wide, self.axis)]
 
     def infer_shape(self, node, input_shapes):
         return [tuple(s for a, s in enumerate(input_shapes[0]) if a not in self.axis)]
@@ -667,58 +672,26 @@ class FusedReduce(Op):
 def _reduce_reference(op, axis, acc_dtype, x, out_dtype):
     """NumPy's reduction ``op`` of array ``x`` (acc_dtype None: the default
     accumulator)."""
-    if op in ("sum", "prod"):
-        ufunc = np.add if op == "sum" else np.multiply
-        acc = acc_dtype or _default_acc_dtype(x.dtype.name)
+    spec = REDUCTIONS[op]
+    if spec.accumulator == "wide":
+        acc = acc_dtype or accumulator_dtype(spec, x.dtype.name)
         with np.errstate(all="ignore"):        # inf - inf is nan, as in the kernel
-            total = ufunc.reduce(x, axis=axis, dtype=acc)
+            total = spec.reference(x, axis=axis, dtype=acc)
         return np.asarray(total).astype(out_dtype)
-    fn = {"max": np.max, "min": np.min, "all": np.all, "any": np.any}[op]
-    return np.asarray(fn(x, axis=axis), dtype=out_dtype)
-
-
-def _keepdims(reduced, x, axis):
-    """Re-insert the reduced axes as broadcastable ones."""
-    order, k = [], 0
-    for a in range(x.ndim):
-        if a in axis:
-            order.append("x")
-        else:
-            order.append(k)
-            k += 1
-    return DimShuffle(reduced.ndim, order)(reduced)
-
-
-def _prod_grad(x, g, prod_wide, axis):
-    """d prod / dx_i is the product of the others, also where some x are zero.
-
-    Written so that its own gradient (the second derivative) is right at the
-    zeros too: where the product of the others is 0 because of a zero x_z,
-    the formula carries x_z (zero_sum) instead of a constant 0.
-    """
-    is_zero = eq(x, 0)                                            # noqa: F821
-    x_safe = switch(is_zero, 1, x)                                # noqa: F821
-    zeros = _keepdims(sum(is_zero, axis=axis), x, axis)
-    prod_nonzero = _keepdims(prod(x_safe, axis=axis), x, axis)
-    zero_sum = _keepdims(sum(switch(is_zero, x, 0), axis=axis), x, axis)      # noqa: F821
-    no_zero = prod_wide / x_safe
-    one_zero = switch(is_zero, prod_nonzero, zero_sum * prod_nonzero / x_safe)  # noqa: F821
-    two_zeros = switch(is_zero, (zero_sum - x) * prod_nonzero, 0)              # noqa: F821
-    return g * switch(eq(zeros, 0), no_zero,                                    # noqa: F821
-                      switch(eq(zeros, 1), one_zero,                            # noqa: F821
-                             switch(eq(zeros, 2), two_zeros, 0)))               # noqa: F821
+    return np.asarray(spec.reference(x, axis=axis), dtype=out_dtype)
 
 
 def _reduction(op_name, doc):
     def reduce(x, axis=None, keepdims=False, dtype=None, acc_dtype=None):
         x = as_tensor_variable(x)
         axes = normalize_axis(axis, x.ndim)
-        if dtype is not None and op_name not in ("sum", "prod"):
-            gives = "bool" if op_name in ("all", "any") else f"the input's dtype, {x.dtype}"
+        spec = REDUCTIONS[op_name]
+        if dtype is not None and spec.accumulator != "wide":
+            gives = "bool" if spec.result_dtype == "bool" else f"the input's dtype, {x.dtype}"
             raise TypeError(f"{op_name} gives {gives}, not dtype={dtype!r}: cast the result")
         acc_dtype = _checked_acc_dtype(op_name, x.dtype, acc_dtype)
         out = Reduce(op_name, axes, dtype and np.dtype(dtype).name, acc_dtype)(x)
-        return _keepdims(out, x, axes) if keepdims else out
+        return keep_reduced_axes(out, x, axes) if keepdims else out
     reduce.__name__ = op_name
     reduce.__doc__ = doc
     return reduce
@@ -841,7 +814,7 @@ def _arg_reduction(op_name):
                 axis = None
         out = Argmax(op_name, axis)(x)
         if keepdims:
-            out = _keepdims(out, x, tuple(range(x.ndim)) if axis is None else (axis,))
+            out = keep_reduced_axes(out, x, tuple(range(x.ndim)) if axis is None else (axis,))
         return out
     arg.__name__ = op_name
     arg.__doc__ = f"""Index of the first {op_name[3:]}imum along ``axis`` (None: of the flattened tensor).

@@ -1,0 +1,234 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False, nonecheck=False
+"""elemwise_contiguous: the hot path of the register VM for C-contiguous
+operands of the compute dtype (what a compiled function mostly passes).
+
+It checks the operands cheaply and returns None when they do not fit (the
+caller then runs the general ``elemwise``).  Small work (up to SMALL_MAX
+elements) runs at once, serially, with the GIL held, its temporaries in one
+module-level scratch buffer; larger work becomes a one- or two-dimensional
+VMPlan run by cytensor._kernels.run_plan.
+"""
+cimport numpy as cnp
+from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy
+from libc.stdint cimport int32_t
+
+from cytensor.kernels._common cimport (cyt_intp, cyt_convert, cyt_dt_size, CYT_MAXDIMS,
+                                       CYT_F32, CYT_F64, CYT_I64, CYT_U64)
+from cytensor.kernels._vm cimport cyt_vm_run
+from cytensor.kernels._plan cimport (VMPlan, KIND_DIRECT, KIND_SCALAR, KIND_GENERAL,
+                                     ALLOC_PAD, code_of, check_code, plan_alloc, plan_free)
+from cytensor._kernels cimport run_plan
+
+cnp.import_array()
+
+cdef enum:
+    SMALL_MAX = 4096        # elements up to which the program runs serially, at once
+    MAX_OPERANDS = 64       # inputs (and, for the small path, registers) it takes
+
+# How an input of the fast path is read.
+cdef enum InputShape:
+    IN_FULL = 0             # the outputs' shape
+    IN_SCALAR = 1           # one element, broadcast
+    IN_ROW = 2              # the outputs' trailing axes, repeated over the leading ones
+
+cdef char *_scratch = NULL
+cdef cyt_intp _scratch_size = 0
+
+
+cdef int _input_shape(cnp.ndarray a, cnp.ndarray o0, cyt_intp size) except -2:
+    """The InputShape of input a against the first output o0, -1 if it fits none."""
+    cdef int nd = cnp.PyArray_NDIM(o0), off, j, d
+    if cnp.PyArray_NDIM(a) > nd:
+        return -1
+    if cnp.PyArray_SIZE(a) == 1 and size != 1:
+        return IN_SCALAR
+    off = nd - cnp.PyArray_NDIM(a)
+    j = 0                       # leading axes of length 1
+    while j < cnp.PyArray_NDIM(a) and cnp.PyArray_DIM(a, j) == 1:
+        j += 1
+    for d in range(j, cnp.PyArray_NDIM(a)):
+        if cnp.PyArray_DIM(a, d) != cnp.PyArray_DIM(o0, off + d):
+            return IN_SCALAR if cnp.PyArray_SIZE(a) == 1 else -1
+    if cnp.PyArray_SIZE(a) == 0 and size != 0:
+        return -1
+    return IN_FULL if cnp.PyArray_SIZE(a) == size else IN_ROW
+
+
+cdef bint _fits_output(cnp.ndarray a, cnp.ndarray o0):
+    """An output must have the first output's shape and be writeable."""
+    cdef int d
+    if cnp.PyArray_NDIM(a) != cnp.PyArray_NDIM(o0) or not cnp.PyArray_ISWRITEABLE(a):
+        return False
+    for d in range(cnp.PyArray_NDIM(o0)):
+        if cnp.PyArray_DIM(a, d) != cnp.PyArray_DIM(o0, d):
+            return False
+    return True
+
+
+cdef cyt_intp _classify_operands(list inputs, list outputs, int ct, int *shapes) except -2:
+    """Fill shapes[k] (InputShape) for every input; returns the row length of
+    the IN_ROW inputs (0: none), or -1 if the operands do not fit the fast path."""
+    cdef int nin = len(inputs), k
+    cdef cnp.ndarray a, o0 = <cnp.ndarray>outputs[0]
+    cdef cyt_intp size = cnp.PyArray_SIZE(o0), rlen = 0
+    for k in range(nin + len(outputs)):
+        a = <cnp.ndarray?>(inputs[k] if k < nin else outputs[k - nin])
+        if (code_of(a) != ct or not cnp.PyArray_IS_C_CONTIGUOUS(a)
+                or not cnp.PyArray_ISALIGNED(a) or cnp.PyArray_ISBYTESWAPPED(a)):
+            return -1
+        if k >= nin:
+            if not _fits_output(a, o0):
+                return -1
+            continue
+        shapes[k] = _input_shape(a, o0, size)
+        if shapes[k] < 0:
+            return -1
+        if shapes[k] == IN_ROW:
+            if rlen != 0 and cnp.PyArray_SIZE(a) != rlen:
+                return -1           # all rows have one length
+            rlen = cnp.PyArray_SIZE(a)
+    return rlen
+
+
+cdef int _ensure_scratch(cyt_intp need) except -1:
+    global _scratch, _scratch_size
+    if need > _scratch_size:
+        free(_scratch)
+        _scratch = <char *>malloc(need)
+        if _scratch == NULL:
+            _scratch_size = 0
+            raise MemoryError()
+        _scratch_size = need
+    return 0
+
+
+cdef int _run_small(cnp.ndarray code, int ninstr, int nreg, list inputs, list outputs,
+                    int ct, const int *shapes, cyt_intp rlen) except -1:
+    """Run at once, GIL held: scalar and row inputs expanded into the scratch
+    buffer, which also holds the temporaries."""
+    cdef int nin = len(inputs), nout = len(outputs), k
+    cdef cyt_intp size = cnp.PyArray_SIZE(<cnp.ndarray>outputs[0]), t
+    cdef int csz = cyt_dt_size[ct]
+    cdef char *R[MAX_OPERANDS]
+    cdef char *src
+    _ensure_scratch(nreg * size * csz + ALLOC_PAD)
+    for k in range(nin):
+        src = <char *>cnp.PyArray_DATA(<cnp.ndarray>inputs[k])
+        R[k] = src
+        if shapes[k] == IN_SCALAR:
+            R[k] = _scratch + k * size * csz
+            cyt_convert(src, 0, ct, R[k], csz, ct, size)
+        elif shapes[k] == IN_ROW:
+            R[k] = _scratch + k * size * csz
+            for t in range(size // rlen):
+                memcpy(R[k] + t * rlen * csz, src, rlen * csz)
+    for k in range(nout):
+        R[nin + k] = <char *>cnp.PyArray_DATA(<cnp.ndarray>outputs[k])
+    for k in range(nin + nout, nreg):
+        R[k] = _scratch + k * size * csz
+    cyt_vm_run(ct, R, <const int32_t *>cnp.PyArray_DATA(code), ninstr, size)
+    return 0
+
+
+cdef bint _rows_overlap_outputs(list inputs, list outputs, const int *shapes, cyt_intp rlen,
+                                int csz):
+    """True if a row input shares memory with an output (rows are read while
+    the outputs are written; the general kernel buffers such inputs)."""
+    cdef cyt_intp lo, hi, olo, ohi, k
+    cdef cyt_intp size = cnp.PyArray_SIZE(<cnp.ndarray>outputs[0])
+    for k in range(len(inputs)):
+        if shapes[k] != IN_ROW:
+            continue
+        lo = <cyt_intp>cnp.PyArray_DATA(<cnp.ndarray>inputs[k])
+        hi = lo + rlen * csz
+        for o in outputs:
+            olo = <cyt_intp>cnp.PyArray_DATA(<cnp.ndarray>o)
+            ohi = olo + size * csz
+            if lo < ohi and olo < hi:
+                return True
+    return False
+
+
+cdef int _run_planned(cnp.ndarray code, int ninstr, int nreg, list inputs, list outputs,
+                      int ct, const int *shapes, cyt_intp rlen) except -1:
+    """Run as a VMPlan over (size,) or, with row inputs, (size / rlen, rlen)."""
+    cdef int nin = len(inputs), nops = len(inputs) + len(outputs), k, rc
+    cdef int csz = cyt_dt_size[ct]
+    cdef cyt_intp size = cnp.PyArray_SIZE(<cnp.ndarray>outputs[0])
+    cdef cyt_intp *st
+    cdef VMPlan plan
+    plan_alloc(&plan, nops)
+    for k in range(nops):
+        plan.data[k] = <char *>cnp.PyArray_DATA(
+            <cnp.ndarray>(inputs[k] if k < nin else outputs[k - nin]))
+        plan.dtype[k] = ct
+        st = plan.strides + k * CYT_MAXDIMS
+        if k < nin and shapes[k] == IN_SCALAR:
+            plan.kind[k] = KIND_SCALAR
+            st[0] = st[1] = 0
+        elif k < nin and shapes[k] == IN_ROW:
+            plan.kind[k] = KIND_GENERAL      # walked as (size / rlen, rlen), stride 0 over rows
+            st[0] = 0
+            st[1] = csz
+        else:
+            plan.kind[k] = KIND_DIRECT
+            st[0] = (rlen if rlen else 1) * csz
+            st[1] = csz
+    plan.nd = 2 if rlen else 1
+    plan.shape[0] = size // rlen if rlen else size
+    plan.shape[1] = rlen
+    plan.size = size
+    plan.nin = nin
+    plan.nout = len(outputs)
+    plan.nreg = nreg
+    plan.compute = ct
+    plan.itemsize = csz
+    plan.ninstr = ninstr
+    plan.code = <const int32_t *>cnp.PyArray_DATA(code)
+    with nogil:
+        rc = run_plan(&plan)
+    plan_free(&plan)
+    if rc != 0:
+        raise MemoryError("cytensor elemwise: out of memory for block buffers")
+    return 0
+
+
+cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, list outputs):
+    """Hot path: every output and every full-size input is a C-contiguous, aligned,
+    native array of the same shape and the same dtype (float32, float64, int64 or
+    uint64: the compute dtype); an input may instead hold ONE element (0-d, or any
+    shape of size 1 and no more dimensions than the outputs) of that dtype: it is
+    broadcast as a scalar; or it may be a ROW: C-contiguous, its trailing axes equal
+    to the outputs' and its leading axes of length 1 (or absent), like (1, n) or (n,)
+    for (m, n) outputs: it is repeated over the leading axes (all rows have one
+    length).  Outputs are preallocated and must not overlap the inputs.  Returns
+    None, having computed nothing, when the operands do not fit these conditions
+    (the caller then runs ``elemwise``); raises ValueError for an invalid program."""
+    cdef int nin = len(inputs), nout = len(outputs), ct, ninstr
+    cdef int shapes[MAX_OPERANDS]
+    cdef cnp.ndarray o0
+    cdef cyt_intp size, rlen
+    if nout < 1:
+        raise ValueError("at least one output is needed")
+    if nin > MAX_OPERANDS:
+        raise ValueError("elemwise_contiguous: too many inputs")
+    o0 = <cnp.ndarray?>outputs[0]
+    ct = code_of(o0)
+    if ct != CYT_F64 and ct != CYT_F32 and ct != CYT_I64 and ct != CYT_U64:
+        return None
+    rlen = _classify_operands(inputs, outputs, ct, shapes)
+    if rlen < 0:
+        return None
+    ninstr = check_code(code, nin, nout, n_registers, ct)
+    size = cnp.PyArray_SIZE(o0)
+    if size == 0:
+        return outputs
+    if size <= SMALL_MAX and n_registers <= MAX_OPERANDS:
+        _run_small(code, ninstr, n_registers, inputs, outputs, ct, shapes, rlen)
+    elif rlen and _rows_overlap_outputs(inputs, outputs, shapes, rlen, cyt_dt_size[ct]):
+        return None
+    else:
+        _run_planned(code, ninstr, n_registers, inputs, outputs, ct, shapes, rlen)
+    return outputs
