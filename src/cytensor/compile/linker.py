@@ -69,6 +69,8 @@ class Schedule:
             commit = []
         self.thunks = thunks[:len(thunks) - len(commit)]
         self.commit_thunks = commit
+        self.commit_checks = [commit_check(t.node, [self.cells[v] for v in t.node.inputs])
+                              for t in commit]
 
     @staticmethod
     def _leaf_cell(var):
@@ -140,9 +142,9 @@ class Schedule:
     def _commit(self):
         """Check every node of the commit block on the values it will read,
         then run them all; nothing is overwritten unless all can run."""
-        for thunk in self.commit_thunks:
+        for thunk, check in zip(self.commit_thunks, self.commit_checks):
             try:
-                check_commit_node(thunk.node, [self.cells[v][0] for v in thunk.node.inputs])
+                check()
             except Exception as exc:
                 raise_with_node(thunk.node, self, exc)
         thunk = None
@@ -235,25 +237,44 @@ def _overwrites_shared(node):
                for ks in getattr(node.op, "destroy_map", {}).values() for k in ks)
 
 
-def check_commit_node(node, values):
-    """Raise the error a commit-block node (Elemwise or Gemm) would raise on
-    these input values, before any of the block has overwritten anything."""
+def commit_check(node, input_cells):
+    """A function raising the error a commit-block node (Elemwise or Gemm)
+    would raise on the values in its input cells, before any of the block
+    has overwritten anything.  Made once per node, when linking."""
     if isinstance(node.op, Gemm):
-        C, _, A, B, _ = values
-        if A.shape[1] != B.shape[0] or C.shape != (A.shape[0], B.shape[1]):
-            raise ValueError(f"Gemm: shapes {A.shape} @ {B.shape} do not give {C.shape}")
-        return
-    shapes = [np.shape(v) for v in values]
+        def check_gemm():
+            C, A, B = (input_cells[k][0].shape for k in (0, 2, 3))
+            if A[1] != B[0] or C != (A[0], B[1]):
+                raise ValueError(f"Gemm: shapes {A} @ {B} do not give {C}")
+        return check_gemm
+    destroyed = sorted({k for ks in node.op.destroy_map.values() for k in ks})
+
+    def check_elemwise():
+        shapes = [shape_of(cell[0]) for cell in input_cells]
+        target = shapes[destroyed[0]]
+        # the usual case, each input of the overwritten one's shape or 0-d, is fine
+        if not all(shape == target or shape == () for shape in shapes):
+            check_overwriting_shapes(node, shapes, destroyed)
+    return check_elemwise
+
+
+def shape_of(value):
+    """value.shape (arrays, NumPy scalars), else np.shape(value) (Python scalars)."""
+    return value.shape if isinstance(value, (np.ndarray, np.generic)) else np.shape(value)
+
+
+def check_overwriting_shapes(node, shapes, destroyed):
+    """Raise unless the inputs' shapes broadcast to the shape of each input
+    the node overwrites."""
     try:
         shape = np.broadcast_shapes(*shapes)
     except ValueError:
         raise ValueError(f"{node.op}: input shapes {shapes} do not broadcast "
                          "together") from None
-    for ks in node.op.destroy_map.values():
-        for k in ks:
-            if shapes[k] != shape:
-                raise ValueError(f"{node.op}: the result has shape {shape}, which cannot be "
-                                 f"written over input {k} of shape {shapes[k]}")
+    for k in destroyed:
+        if shapes[k] != shape:
+            raise ValueError(f"{node.op}: the result has shape {shape}, which cannot be "
+                             f"written over input {k} of shape {shapes[k]}")
 
 
 class NodeError(Exception):
