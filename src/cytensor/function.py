@@ -13,7 +13,7 @@ import time
 import warnings
 from collections import deque
 from itertools import repeat
-from operator import itemgetter, setitem
+from operator import setitem
 
 import numpy as np
 
@@ -360,7 +360,7 @@ class Function:
 
     def _plan_updates(self, update_targets, n_out, computed):
         """(where it is written, cell, always copied, computed by the commit
-        block) for each update, and which of those the commit block computes."""
+        block) for each update."""
         schedule = self.schedule
         graph_outs = schedule.fgraph.outputs
         # update values the commit block computes are read after it has run
@@ -372,11 +372,6 @@ class Function:
                                   var not in computed or var in seen, id(cell) in late))
             seen.add(var)
         self._update_containers = [container for container, _, _, _ in self._updates]
-        self._late_positions = [k for k, (_, _, copy, late) in enumerate(self._updates)
-                                if late and not copy]
-        self._late_cells = [self._updates[k][1] for k in self._late_positions]
-        self._late_copies = [(k, cell) for k, (_, cell, copy, late) in enumerate(self._updates)
-                             if late and copy]
 
     def _update_container(self, target):
         """Where an update is written, a one-element list: a shared variable's
@@ -489,14 +484,18 @@ class Function:
 
     def _write_updates(self, new_values):
         """Write every new shared value at once.  They were all computed from
-        the values before the call; the writes are one C-level loop over
-        lists, so no KeyboardInterrupt can land between two of them."""
-        for k, cell in self._late_copies:
-            new_values[k] = cell[0].copy()
-        if self._late_positions:
-            deque(map(setitem, repeat(new_values), self._late_positions,
-                      map(_first, self._late_cells)), maxlen=0)
-        deque(map(setitem, self._update_containers, repeat(0), new_values), maxlen=0)
+        the values before the call, but for those the commit block has just
+        computed (read here).  No KeyboardInterrupt lands between two writes:
+        with a commit block it is held back (or, outside the main thread,
+        never raised); without one, the writes are one C-level loop over
+        lists."""
+        if self._interrupt is None:
+            deque(map(setitem, self._update_containers, repeat(0), new_values), maxlen=0)
+            return
+        for (container, cell, must_copy, late), value in zip(self._updates, new_values):
+            if late:
+                value = cell[0].copy() if must_copy else cell[0]
+            container[0] = value
 
     def _bind(self, args, kwargs):
         n = len(self._ins)
@@ -625,9 +624,6 @@ def _holding(locks, k, body, args):
         if k + 1 == len(locks):
             return body(args)
         return _holding(locks, k + 1, body, args)
-
-
-_first = itemgetter(0)
 
 
 def call_locks(schedule):

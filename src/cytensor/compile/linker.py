@@ -250,22 +250,27 @@ def commit_check(node, input_cells):
     destroyed = sorted({k for ks in node.op.destroy_map.values() for k in ks})
 
     def check_elemwise():
-        shapes = [shape_of(cell[0]) for cell in input_cells]
+        try:
+            shapes = [cell[0].shape for cell in input_cells]
+        except AttributeError:          # a Python scalar
+            shapes = [np.shape(cell[0]) for cell in input_cells]
         target = shapes[destroyed[0]]
-        # the usual case, each input of the overwritten one's shape or 0-d, is fine
-        if not all(shape == target or shape == () for shape in shapes):
+        if not all(broadcasts_to(shape, target) for shape in shapes) \
+                or any(shapes[k] != target for k in destroyed[1:]):
             check_overwriting_shapes(node, shapes, destroyed)
     return check_elemwise
 
 
-def shape_of(value):
-    """value.shape (arrays, NumPy scalars), else np.shape(value) (Python scalars)."""
-    return value.shape if isinstance(value, (np.ndarray, np.generic)) else np.shape(value)
+def broadcasts_to(shape, target):
+    """Whether an array of ``shape`` broadcasts to ``target`` (without NumPy's
+    broadcast_shapes, which builds arrays: this runs every call)."""
+    lead = len(target) - len(shape)
+    return lead >= 0 and all(d == 1 or d == t for d, t in zip(shape, target[lead:]))
 
 
 def check_overwriting_shapes(node, shapes, destroyed):
-    """Raise unless the inputs' shapes broadcast to the shape of each input
-    the node overwrites."""
+    """Raise the error for inputs whose shapes do not broadcast to the shape
+    of each input the node overwrites."""
     try:
         shape = np.broadcast_shapes(*shapes)
     except ValueError:
