@@ -248,16 +248,27 @@ def commit_check(node, input_cells):
                 raise ValueError(f"Gemm: shapes {A} @ {B} do not give {C}")
         return check_gemm
     destroyed = sorted({k for ks in node.op.destroy_map.values() for k in ks})
+    target_cell = input_cells[destroyed[0]]
+    # the other overwritten inputs must have the target's shape; the rest must
+    # broadcast to it, which inputs of size 1 on every axis (0-d ones,
+    # constants like a learning rate, a bias row's dimshuffle) always do
+    same_cells = [input_cells[k] for k in destroyed[1:]]
+    broadcast_cells = [cell for k, (cell, var) in enumerate(zip(input_cells, node.inputs))
+                       if k not in destroyed and not all(var.type.broadcastable)]
 
     def check_elemwise():
         try:
-            shapes = [cell[0].shape for cell in input_cells]
-        except AttributeError:          # a Python scalar
-            shapes = [np.shape(cell[0]) for cell in input_cells]
-        target = shapes[destroyed[0]]
-        if not all(broadcasts_to(shape, target) for shape in shapes) \
-                or any(shapes[k] != target for k in destroyed[1:]):
-            check_overwriting_shapes(node, shapes, destroyed)
+            target = target_cell[0].shape
+            fits = True
+            for cell in same_cells:
+                fits = fits and cell[0].shape == target
+            for cell in broadcast_cells:
+                shape = cell[0].shape
+                fits = fits and (shape == target or broadcasts_to(shape, target))
+        except AttributeError:          # a Python scalar: let NumPy say
+            fits = False
+        if not fits:
+            check_overwriting_shapes(node, [np.shape(c[0]) for c in input_cells], destroyed)
     return check_elemwise
 
 
@@ -269,8 +280,8 @@ def broadcasts_to(shape, target):
 
 
 def check_overwriting_shapes(node, shapes, destroyed):
-    """Raise the error for inputs whose shapes do not broadcast to the shape
-    of each input the node overwrites."""
+    """Raise unless the inputs' shapes broadcast to the shape of each input
+    the node overwrites."""
     try:
         shape = np.broadcast_shapes(*shapes)
     except ValueError:
