@@ -13,7 +13,7 @@ import time
 import warnings
 from collections import deque
 from itertools import repeat
-from operator import setitem
+from operator import attrgetter, setitem
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from .config import config
 from .graph import Constant, LaterStages, MissingInputError, Variable, ancestors, graph_inputs
 from .compile.input_state import (ContainerView, InputState, ValueView,
                                   input_tuple_options)
+from .compile.linker import Schedule, raise_with_node
 from .compile.mode import Mode, get_mode
 from .rewriting import FunctionGraph, Trace
 from .tensor.sharedvar import SharedVariable
@@ -314,6 +315,7 @@ class Function:
     """A compiled function.  Call it with the input values."""
 
     trust_input = False
+    profiled = False
 
     def __init__(self, schedule, ins, outs, update_targets, single, allow_input_downcast,
                  name):
@@ -339,6 +341,14 @@ class Function:
         self._interrupt = HeldBackInterrupt() if schedule.commit_thunks else None
         self._staged = None
         self._kept = []           # [cell, array]: large outputs of the last call
+        self._call = plain_call(self) if self._is_plain() else self._general_call
+
+    def _is_plain(self):
+        """Whether a call is only: inputs in, the schedule, one output out."""
+        schedule = self.schedule
+        return (len(self._outputs) == 1 and not self._updates and not self._restores_defaults
+                and self._lock is not None and not schedule.commit_thunks
+                and type(schedule).run is Schedule.run and not self.profiled)
 
     def _plan_outputs(self, outs, computed):
         """How each output is taken: (cell, always copied, copied if a view,
@@ -388,7 +398,13 @@ class Function:
         self.value[key] = value
 
     # --- calling --------------------------------------------------------------
-    def __call__(self, *args, **kwargs):
+    # ``f(...)`` runs ``f._call``, made when compiling: ``plain_call`` for a
+    # function that is only inputs in, the schedule, one output out, else
+    # ``_general_call``.  (Python looks ``__call__`` up on the class; this
+    # property hands over the instance's own, through C, with no frame.)
+    __call__ = property(attrgetter("_call"), doc="Run the function (see _general_call).")
+
+    def _general_call(self, *args, **kwargs):
         """Run the function: all of it or, if anything raises, none of it.
 
         One call at a time runs a given function, and a call holds the locks
@@ -616,6 +632,48 @@ class HeldBackInterrupt:
             _signal.raise_signal(_signal.SIGINT)     # to the handler now back in place
 
 
+def plain_call(fn):
+    """The call of ``fn`` when it is only inputs in, the schedule, one output
+    out (no updates, one lock, a plain Schedule, no profile): the steps of
+    ``Function._locked_call`` and ``Schedule.run`` for that case, written out
+    once in one closure made when compiling, which halves the overhead of a
+    one-node call.  tests/compile/test_call_paths.py runs both paths."""
+    lock, input_cells, checks = fn._lock, fn._input_cells, fn._checks
+    schedule, thunks, cleared = fn.schedule, fn.schedule.thunks, fn._cells_to_clear
+    ((out_cell, always, if_view, recyclable),) = fn._outputs
+    n_inputs, single = fn._n_inputs, fn._single
+
+    def call(*args, **kwargs):
+        if kwargs or len(args) != n_inputs:
+            args = fn._bind(args, kwargs)
+        with lock:
+            try:
+                if fn.trust_input:
+                    for cell, value in zip(input_cells, args):
+                        cell[0] = value
+                else:
+                    for cell, check, value in zip(input_cells, checks, args):
+                        cell[0] = check(value)
+                if fn._kept:
+                    fn._reuse_dropped_outputs()
+                thunk = None
+                try:
+                    for thunk in thunks:
+                        thunk()
+                except Exception as exc:
+                    raise_with_node(thunk.node, schedule, exc)
+                value = out_cell[0]
+                if always or (if_view and value.base is not None):
+                    value = value.copy()
+                elif recyclable and value.nbytes >= RECYCLE_MIN_BYTES and value.base is None:
+                    fn._kept.append([out_cell, value])
+                return value if single else [value]
+            finally:
+                for cell in cleared:
+                    cell[0] = None
+    return call
+
+
 def _holding(locks, k, body, args):
     """body(args) with locks[k:] held, taken in order.  Each is taken by a
     ``with`` statement, which releases it whatever is raised once it is
@@ -645,9 +703,11 @@ class ProfiledFunction(Function):
     """A Function with ``profile=True``: each whole call is timed too, so the
     profile can tell the schedule's time from the call's Python overhead."""
 
+    profiled = True
+
     def __call__(self, *args, **kwargs):
         start = time.perf_counter()
-        result = Function.__call__(self, *args, **kwargs)
+        result = self._general_call(*args, **kwargs)
         self.profile.record_call(time.perf_counter() - start)
         return result
 
