@@ -261,3 +261,51 @@ def test_in_place_update_from_another_thread_needs_no_hold_back():
     assert call_in_thread(f, np.ones(3)) == []
     np.testing.assert_array_equal(s.get_value(), np.ones(3))
     assert signal.getsignal(signal.SIGINT) is before
+
+
+# --- the plain path (one closure) and the general one agree -------------------------
+def test_which_functions_take_the_plain_path():
+    v = T.dvector("v")
+    s = shared(np.zeros(3), "s")
+    assert function([v], v + 1)._call.__name__ == "call"
+    assert function([v], s + v)._call.__name__ == "call"            # reads one shared value
+    for general in (function([v], [v + 1, v * 2]), function([v], [], updates=[(s, s + v)]),
+                    function([v], v + 1, profile=True)):
+        assert general._call.__name__ == "_general_call"
+
+
+def test_plain_path_keeps_the_node_context_and_the_error_type():
+    m, k = T.dmatrix("m"), T.lvector("k")
+    f = function([m, k], m[k])
+    assert f._call.__name__ == "call"
+    with pytest.raises(IndexError, match="Apply node that caused the error"):
+        f(np.zeros((2, 2)), np.array([5]))
+    np.testing.assert_array_equal(f(np.eye(2), np.array([1])), [[0.0, 1.0]])
+
+
+@pytest.mark.parametrize("several_outputs", [False, True])
+def test_large_outputs_are_recycled_only_once_dropped(several_outputs):
+    v = T.dvector("v")
+    outputs = [T.exp(v) + 1, v * 2] if several_outputs else T.exp(v) + 1
+    f = function([v], outputs)
+    first = f(np.zeros(300_000))           # 2.4 MB: kept for recycling
+    kept = first[0] if several_outputs else first
+    second = f(np.ones(300_000))
+    second = second[0] if several_outputs else second
+    np.testing.assert_array_equal(kept, np.full(300_000, 2.0))   # held: not written into
+    del kept, first
+    third = f(np.zeros(300_000))
+    third = third[0] if several_outputs else third
+    np.testing.assert_array_equal(third, np.full(300_000, 2.0))
+    np.testing.assert_allclose(second, np.full(300_000, np.e + 1))
+
+
+def test_keyword_inputs_on_the_plain_path():
+    x, y = T.dscalar("x"), T.dscalar("y")
+    f = function([x, y], x * y)
+    assert f._call.__name__ == "call"
+    assert f(2.0, 3.0) == 6.0 and f(2.0, y=4.0) == 8.0 and f(y=1.0, x=3.0) == 3.0
+    with pytest.raises(TypeError, match="takes 2 inputs"):
+        f(1.0, 2.0, 3.0)
+    with pytest.raises(TypeError, match="missing input 1"):
+        f(1.0)
