@@ -30,15 +30,8 @@ def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"
     its f's shape.  Returns one result per wrt: a list or tuple when wrt is
     one, else a single variable.
     """
-    fs, points = _listed(f), _listed(eval_points)
-    if len(fs) != len(points):
-        raise ValueError(f"Lop: {len(fs)} expressions f but {len(points)} eval_points; give "
-                         "one eval point per expression")
-    known = {}
-    for k, (out, point) in enumerate(zip(fs, points)):
-        out, point = as_tensor_variable(out), as_tensor_variable(point)
-        _check_same_ndim("Lop", k, "f", out, point)
-        known[out] = point
+    fs = [as_tensor_variable(out) for out in _listed(f)]
+    known = dict(_paired("Lop", "f", "expression", fs, eval_points))
     results = grad(None, _listed(wrt), consider_constant=consider_constant,
                    disconnected_inputs=disconnected_inputs, known_grads=known)
     return _shaped_like(wrt, results)
@@ -60,17 +53,12 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="
         raise ValueError("Rop: return_disconnected must be 'zero' or 'None', not "
                          f"{return_disconnected!r}")
     fs = [as_tensor_variable(out) for out in _listed(f)]
-    wrts, points = _listed(wrt), _listed(eval_points)
-    if len(wrts) != len(points):
-        raise ValueError(f"Rop: {len(wrts)} variables in wrt but {len(points)} eval_points; "
-                         "give one eval point per variable")
-    tangents = {}
-    for k, (w, point) in enumerate(zip(wrts, points)):
+    wrts = _listed(wrt)
+    for w in wrts:
         if not isinstance(w, Variable):
             raise TypeError(f"Rop: wrt must be symbolic variables, got {w!r}")
-        point = as_tensor_variable(point)
-        _check_same_ndim("Rop", k, "wrt", w, point)
-        tangents[w] = point if point.dtype == w.dtype else cast(point, w.dtype)
+    tangents = {w: point if point.dtype == w.dtype else cast(point, w.dtype)
+                for w, point in _paired("Rop", "wrt", "variable", wrts, eval_points)}
 
     for node in toposort(fs, blockers=wrts):
         inputs_tangents = [tangents.get(i) if _is_float(i) else None for i in node.inputs]
@@ -146,8 +134,15 @@ def _shaped_like(template, results):
     return results[0]
 
 
-def _check_same_ndim(where, k, what, var, point):
-    if getattr(var, "ndim", None) != point.ndim:
-        raise ValueError(f"{where}: element {k} of {what} ({var}) has {var.ndim} dimensions "
-                         f"but its eval point {point} has {point.ndim}; an eval point has "
-                         "the shape of its variable")
+def _paired(where, what, noun, variables, eval_points):
+    """(variable, eval point) pairs: one point per variable, each of its variable's ndim."""
+    points = [as_tensor_variable(p) for p in _listed(eval_points)]
+    if len(variables) != len(points):
+        raise ValueError(f"{where}: {len(variables)} {noun}s in {what} but {len(points)} "
+                         f"eval_points; give one eval point per {noun}")
+    for k, (var, point) in enumerate(zip(variables, points)):
+        if getattr(var, "ndim", None) != point.ndim:
+            raise ValueError(f"{where}: element {k} of {what} ({var}) has {var.ndim} "
+                             f"dimensions but its eval point {point} has {point.ndim}; an "
+                             "eval point has the shape of its variable")
+    return list(zip(variables, points))

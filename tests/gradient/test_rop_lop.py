@@ -132,7 +132,7 @@ def test_disconnected_outputs_and_errors():
         Rop(x * 2, x, T.dmatrix("m"))
     with pytest.raises(ValueError, match="Rop: 2 variables in wrt but 1 eval_points"):
         Rop(x * y, [x, y], [v])
-    with pytest.raises(ValueError, match="Lop: 1 expressions f but 2 eval_points"):
+    with pytest.raises(ValueError, match="Lop: 1 expressions in f but 2 eval_points"):
         Lop(x * 2, x, [v, v])
     with pytest.raises(ValueError, match="disconnected_outputs must be"):
         Rop(x, x, v, disconnected_outputs="maybe")

@@ -101,7 +101,9 @@ class MakeVector(Op):
         for s in scalars:
             if s.ndim != 0:
                 raise TypeError(f"MakeVector takes scalars, got {s} with {s.ndim} dims")
-        scalars = [cast(s, self.dtype) for s in scalars]
+        # a constant stays a constant, so its length stays known when nodes are rebuilt
+        scalars = [constant(s.data.astype(self.dtype)) if isinstance(s, Constant) else
+                   cast(s, self.dtype) for s in scalars]
         return Apply(self, scalars, [TensorType(self.dtype, shape=(len(scalars),))()])
 
     def perform(self, node, inputs, output_storage):
@@ -130,11 +132,16 @@ def as_shape_vector(shape):
     if vec.ndim != 1 or vec.type.shape[0] is None:
         raise TypeError(f"a shape must be a list of scalars or a vector of known length, "
                         f"got {vec} of type {vec.type}; pass ndim=")
+    return vec, static_lengths(vec, vec.type.shape[0])
+
+
+def static_lengths(vec, n):
+    """The n lengths a shape vector fixes before run time (None where it does not)."""
     if isinstance(vec, Constant):
-        return vec, tuple(int(s) for s in vec.data)
+        return tuple(int(s) for s in np.asarray(vec.data).reshape(-1))
     if vec.owner is not None and isinstance(vec.owner.op, MakeVector):
-        return vec, tuple(_static_int(s) for s in vec.owner.inputs)
-    return vec, (None,) * vec.type.shape[0]
+        return tuple(_static_int(s) for s in vec.owner.inputs)
+    return (None,) * n
 
 
 class Alloc(Op):
@@ -237,10 +244,9 @@ class Reshape(Op):
         self.ndim = ndim
 
     def make_node(self, x, shape, static=None):
-        x = as_tensor_variable(x)
-        if static is None and isinstance(shape, Constant):
-            static = tuple(int(s) for s in np.asarray(shape.data).reshape(-1))  # rebuilt nodes too
-        static = static or (None,) * self.ndim
+        x, shape = as_tensor_variable(x), as_tensor_variable(shape)
+        if static is None:                  # a rebuilt node: read the lengths off the shape
+            static = static_lengths(shape, self.ndim)
         known = [s for s in static if s is not None and s != -1]
         total = None if None in x.type.shape else int(np.prod(x.type.shape))
         if total is not None and -1 not in static and None not in static \

@@ -300,10 +300,6 @@ class Unique(Op):
                  if flag]
         return Apply(self, [x], [values] + extra)
 
-    def perform(self, node, inputs, output_storage):
-        for cell, value in zip(output_storage, self.reference(node, *inputs)):
-            cell[0] = value
-
     def reference(self, node, x):
         results = np.unique(x, self.return_index, self.return_inverse, self.return_counts,
                             axis=self.axis)

@@ -139,10 +139,6 @@ class Eig(Op):
         return Apply(self, [x], [TensorType(dtype, shape=(n,))(),
                                  TensorType(dtype, shape=(n, n))()])
 
-    def perform(self, node, inputs, output_storage):
-        for cell, value in zip(output_storage, self.reference(node, *inputs)):
-            cell[0] = value
-
     def reference(self, node, x):
         check_square(self, x)
         w, v = np.linalg.eig(x)
@@ -184,10 +180,6 @@ class Eigh(Op):
         real = dtype.replace("complex64", "float32").replace("complex128", "float64")
         return Apply(self, [x], [TensorType(real, shape=(n,))(),
                                  TensorType(dtype, shape=(n, n))()])
-
-    def perform(self, node, inputs, output_storage):
-        for cell, value in zip(output_storage, self.reference(node, *inputs)):
-            cell[0] = value
 
     def reference(self, node, x):
         check_square(self, x)
@@ -267,10 +259,6 @@ class SVD(Op):
         return Apply(self, [x], [TensorType(dtype, shape=(None, None))(), s,
                                  TensorType(dtype, shape=(None, None))()])
 
-    def perform(self, node, inputs, output_storage):
-        for cell, value in zip(output_storage, self.reference(node, *inputs)):
-            cell[0] = value
-
     def reference(self, node, x):
         results = np.linalg.svd(x, self.full_matrices, self.compute_uv)
         results = results if self.compute_uv else (results,)
@@ -306,10 +294,6 @@ class QRFull(Op):
                     for _ in range(self._OUTPUTS[self.mode])]
         return Apply(self, [x], outs)
 
-    def perform(self, node, inputs, output_storage):
-        for cell, value in zip(output_storage, self.reference(node, *inputs)):
-            cell[0] = value
-
     def reference(self, node, x):
         results = np.linalg.qr(x.astype(node.outputs[0].dtype, copy=False), self.mode)
         results = (results,) if self.mode == "r" else tuple(results)
@@ -338,10 +322,6 @@ class Lstsq(Op):
                                            TensorType(dtype, shape=(None,))(),
                                            TensorType("int64", shape=())(),
                                            TensorType(dtype, shape=(None,))()])
-
-    def perform(self, node, inputs, output_storage):
-        for cell, value in zip(output_storage, self.reference(node, *inputs)):
-            cell[0] = value
 
     def reference(self, node, a, b, rcond):
         rcond = None if rcond < 0 else float(rcond)
