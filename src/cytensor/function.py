@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 import warnings
+import weakref
 from collections import deque
 from itertools import repeat
 from operator import attrgetter, setitem
@@ -341,7 +342,8 @@ class Function:
         self._interrupt = HeldBackInterrupt() if schedule.commit_thunks else None
         self._staged = None
         self._kept = []           # [cell, array]: large outputs of the last call
-        self._call = plain_call(self) if self._is_plain() else self._general_call
+        if self._is_plain():
+            self._call = plain_call(self)
 
     def _is_plain(self):
         """Whether a call is only: inputs in, the schedule, one output out."""
@@ -398,10 +400,11 @@ class Function:
         self.value[key] = value
 
     # --- calling --------------------------------------------------------------
-    # ``f(...)`` runs ``f._call``, made when compiling: ``plain_call`` for a
-    # function that is only inputs in, the schedule, one output out, else
-    # ``_general_call``.  (Python looks ``__call__`` up on the class; this
-    # property hands over the instance's own, through C, with no frame.)
+    # ``f(...)`` runs ``f._call``: the closure ``plain_call`` made when
+    # compiling a function that is only inputs in, the schedule, one output
+    # out, else ``_general_call`` (the class attribute below).  Python looks
+    # ``__call__`` up on the class; this property hands over the instance's
+    # own, through C, with no frame.
     __call__ = property(attrgetter("_call"), doc="Run the function (see _general_call).")
 
     def _general_call(self, *args, **kwargs):
@@ -421,6 +424,8 @@ class Function:
             with self._lock:
                 results = self._locked_call(args)
         return results[0] if self._single else results
+
+    _call = _general_call
 
     def _locked_call(self, args):
         """The call, its locks held: the outputs, after the updates are written."""
@@ -642,8 +647,10 @@ def plain_call(fn):
     schedule, thunks, cleared = fn.schedule, fn.schedule.thunks, fn._cells_to_clear
     ((out_cell, always, if_view, recyclable),) = fn._outputs
     n_inputs, single = fn._n_inputs, fn._single
+    function_ref = weakref.ref(fn)      # fn holds the closure: no cycle back
 
     def call(*args, **kwargs):
+        fn = function_ref()
         if kwargs or len(args) != n_inputs:
             args = fn._bind(args, kwargs)
         with lock:

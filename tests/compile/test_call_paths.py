@@ -2,8 +2,10 @@
 and with a commit block, one lock or several) keep every guarantee of
 docs/reliability.rst: outputs never alias storage, updates all or nothing,
 locks released whatever happens, Ctrl-C held back over the commit only."""
+import gc
 import signal
 import threading
+import weakref
 
 import numpy as np
 import pytest
@@ -309,3 +311,17 @@ def test_keyword_inputs_on_the_plain_path():
         f(1.0, 2.0, 3.0)
     with pytest.raises(TypeError, match="missing input 1"):
         f(1.0)
+
+
+@pytest.mark.parametrize("plain", [True, False])
+def test_a_dropped_function_is_freed_at_once(plain):
+    v = T.dvector("v")
+    f = function([v], v + 1 if plain else [v + 1, v * 2])
+    f(np.zeros(300_000))                  # keeps a large output for recycling
+    ref = weakref.ref(f)
+    gc.disable()
+    try:
+        del f
+        assert ref() is None              # no reference cycle: freed without the GC
+    finally:
+        gc.enable()
