@@ -325,3 +325,17 @@ def test_a_dropped_function_is_freed_at_once(plain):
         assert ref() is None              # no reference cycle: freed without the GC
     finally:
         gc.enable()
+
+
+def test_commit_block_node_that_overwrites_nothing():
+    """A commit block may hold nodes that overwrite nothing next to those that
+    do (here the 0-d cast beside the in-place updates); their check only
+    asks that their inputs broadcast together."""
+    from cytensor.compile.linker import commit_check
+    x = T.dvector("x")
+    node = (x + T.dvector("y")).owner
+    assert not getattr(node.op, "destroy_map", {})
+    check = commit_check(node, [[np.zeros(3)], [np.zeros(1)]])
+    check()
+    with pytest.raises(ValueError, match="do not broadcast"):
+        commit_check(node, [[np.zeros(3)], [np.zeros(2)]])()

@@ -247,7 +247,10 @@ def commit_check(node, input_cells):
             if A[1] != B[0] or C != (A[0], B[1]):
                 raise ValueError(f"Gemm: shapes {A} @ {B} do not give {C}")
         return check_gemm
-    destroyed = sorted({k for ks in node.op.destroy_map.values() for k in ks})
+    destroyed = sorted({k for ks in getattr(node.op, "destroy_map", {}).values() for k in ks})
+    if not destroyed:               # a node of the block that overwrites nothing
+        return lambda: check_overwriting_shapes(
+            node, [np.shape(c[0]) for c in input_cells], destroyed)
     target_cell = input_cells[destroyed[0]]
     # the other overwritten inputs must have the target's shape; the rest must
     # broadcast to it, which inputs of size 1 on every axis (0-d ones,
