@@ -301,7 +301,35 @@ class Config:
             self._values.update(saved)
 
     def change_flags(self, **flags):
-        """Context manager (and decorator) that sets flags for its duration."""
+        """Context manager (and decorator) that sets flags for its duration.
+
+        Parameters
+        ----------
+        **flags
+            ``name=value`` for each flag (dots in names as ``__``:
+            ``DebugMode__check_rewrites``).
+
+        Returns
+        -------
+        context manager
+            Restores the old values on leaving, also after an exception.
+
+        Raises
+        ------
+        AttributeError
+            For an unknown flag, listing the known ones.
+        ValueError
+            For a value the flag does not take.
+
+        Examples
+        --------
+        >>> with theano.config.change_flags(floatX='float32'):
+        ...     T.matrix('x').dtype
+        'float32'
+        >>> theano.config.floatX
+        'float64'
+        """
+
         return _ChangeFlags(self, flags)
 
     def __str__(self):

@@ -313,7 +313,42 @@ def _check_inputs(fgraph, in_vars, on_unused_input, targets):
 
 
 class Function:
-    """A compiled function.  Call it with the input values."""
+    """A compiled function.  Call it with the input values.
+
+    Made by :func:`cytensor.function`, not directly.  A call checks and
+    converts the inputs, runs the schedule of kernels, writes the updates
+    and returns the outputs (copies, unless ``Out(borrow=True)``).  Inputs
+    may be given by position or, with their names, by keyword; ``In``
+    defaults fill those left out.  ``f.maker.fgraph`` is the rewritten
+    graph, ``f.copy()`` compiles it again, ``f.profile`` holds the timings
+    of a profiled function.
+
+    Parameters
+    ----------
+    schedule, ins, outs, update_targets, single, allow_input_downcast, name
+        What :func:`cytensor.function` compiled.
+
+    Raises
+    ------
+    TypeError
+        When called with the wrong number of inputs, or a value that does
+        not fit an input's type (naming the input).
+
+    Examples
+    --------
+    >>> x, y = T.dscalars('x', 'y')
+    >>> w = shared(0.0, name='w')
+    >>> f = theano.function([x, theano.In(y, value=1.0)], x + y + w, updates=[(w, w + 1)])
+    >>> f(2.0), f(2.0, y=10.0), w.get_value()
+    (array(3.), array(13.), array(2.))
+    >>> f(1.0, 2.0, 3.0)
+    Traceback (most recent call last):
+    ...
+    TypeError: cytensor function takes 2 inputs, got 3
+    >>> g = f.copy(delete_updates=True)
+    >>> g(0.0), w.get_value()
+    (array(3.), array(2.))
+    """
 
     trust_input = False
     profiled = False

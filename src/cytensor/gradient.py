@@ -19,7 +19,18 @@ from .tensor.type import TensorType, as_tensor_variable
 
 
 class DisconnectedInputError(ValueError):
-    """grad() was asked for a variable the cost does not depend on."""
+    """grad() was asked for a variable the cost does not depend on.
+
+    Examples
+    --------
+    >>> x, y = T.dscalars('x', 'y')
+    >>> theano.grad(x ** 2, y)
+    Traceback (most recent call last):
+    ...
+    cytensor.gradient.DisconnectedInputError: grad: the cost does not depend on y ...
+    >>> theano.grad(x ** 2, y, disconnected_inputs='ignore').eval()
+    array(0.)
+    """
 
 
 def _zeros_like(v):
@@ -32,12 +43,51 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
          null_gradients="raise"):
     """Symbolic gradient of the scalar ``cost`` with respect to ``wrt``.
 
-    wrt: a variable or a list of them (returns a variable or a list).
-    consider_constant: variables whose value is treated as constant.
-    disconnected_inputs: 'raise', 'warn' or 'ignore' when a ``wrt`` does not
-    influence the cost; return_disconnected: 'zero' (zeros), 'None' or
-    'disconnected' for those.  known_grads: {variable: gradient} to start
-    from instead of (or besides) the cost.
+    Builds the graph of the derivative by reverse-mode differentiation: each
+    op's ``grad`` turns the gradient of its outputs into that of its inputs.
+
+    Parameters
+    ----------
+    cost : scalar TensorVariable or None
+        A floating-point scalar (take ``sum()`` or ``mean()`` of a tensor).
+        None if ``known_grads`` gives the gradients to start from.
+    wrt : Variable or list of Variable
+        The variables to differentiate with respect to.
+    consider_constant : list of Variable, optional
+        Variables treated as constants: no gradient flows through them.
+    disconnected_inputs : {'raise', 'warn', 'ignore'}
+        What to do when the cost does not depend on a ``wrt``.
+    add_names : bool
+        Name each gradient ``(dcost/dname)`` when its ``wrt`` has a name.
+    known_grads : dict, optional
+        ``{variable: gradient}`` to start from, instead of or besides the cost.
+    return_disconnected : {'zero', 'None', 'disconnected'}
+        What a disconnected ``wrt`` gets: zeros like it, or None.
+    null_gradients : str
+        Accepted for Theano's signature.
+
+    Returns
+    -------
+    Variable or list of Variable
+        One gradient per ``wrt``, each of its shape: a list if ``wrt`` is one.
+
+    Raises
+    ------
+    TypeError
+        If the cost is not a floating-point scalar, or a ``wrt`` is not symbolic.
+    DisconnectedInputError
+        If the cost does not depend on a ``wrt`` and disconnected_inputs='raise'.
+
+    Examples
+    --------
+    >>> x = T.dscalar('x')
+    >>> gx = theano.grad(x ** 3, x)
+    >>> theano.function([x], gx)(2.0)
+    array(12.)
+    >>> w = T.dvector('w')
+    >>> gw, gx = theano.grad((w * x).sum(), [w, x])
+    >>> theano.function([w, x], [gw, gx])(numpy.array([1.0, 2.0]), 3.0)
+    [array([3., 3.]), array(3.)]
     """
     if cost is not None:
         cost = as_tensor_variable(cost)
@@ -127,11 +177,40 @@ def _total(terms):
 
 
 def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise"):
-    """d expression[i] / d wrt: row i is the gradient of element i.
+    """The Jacobian of ``expression`` with respect to ``wrt``: row i is the gradient of element i.
 
     With a static length the rows are unrolled into one graph; otherwise
     one gradient graph of a symbolic index ``i`` is evaluated for each i
     when the function runs (MapOverIndex), as Theano's scan did.
+
+    Parameters
+    ----------
+    expression : TensorVariable
+        A vector (a tensor of higher rank is flattened; a scalar gives its gradient).
+    wrt : Variable or list of Variable
+        The variables to differentiate with respect to.
+    consider_constant : list of Variable, optional
+        Variables treated as constants.
+    disconnected_inputs : {'raise', 'warn', 'ignore'}
+        As in :func:`grad`.
+
+    Returns
+    -------
+    TensorVariable or list of TensorVariable
+        Of shape ``(expression.size,) + wrt.shape``, one per ``wrt``.
+
+    Raises
+    ------
+    DisconnectedInputError
+        If the expression does not depend on a ``wrt``.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> J = theano.gradient.jacobian(x ** 2, x)
+    >>> theano.function([x], J)(numpy.array([1.0, 2.0]))
+    array([[2., 0.],
+           [0., 4.]])
     """
     expression = as_tensor_variable(expression)
     single = isinstance(wrt, Variable)
@@ -155,7 +234,31 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
 
 class MapOverIndex(Op):
     """Evaluate ``body`` (a graph of the scalar ``index``) for index = 0..n-1
-    and stack the results.  The body's other free variables become inputs."""
+    and stack the results.  The body's other free variables become inputs.
+
+    :func:`jacobian` uses it for an expression of unknown length.
+
+    Parameters
+    ----------
+    index : scalar TensorVariable
+        An int64 scalar, the body's loop variable.
+    body : TensorVariable
+        A graph of ``index`` (and of other variables).
+
+    Raises
+    ------
+    NotImplementedError
+        When asked for its gradient (a jacobian of unknown length has none).
+
+    Examples
+    --------
+    >>> from cytensor.gradient import MapOverIndex
+    >>> i = T.lscalar('i')
+    >>> x = T.dvector('x')
+    >>> squares = MapOverIndex(i, x[i] ** 2)(x.shape[0])
+    >>> squares.eval({x: numpy.array([1.0, 2.0, 3.0])})
+    array([1., 4., 9.])
+    """
 
     def __init__(self, index, body):
         self.index, self.body = index, body
@@ -208,7 +311,37 @@ class MapOverIndex(Op):
 
 
 def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
-    """Matrix of second derivatives of a scalar cost w.r.t. a vector (or vectors)."""
+    """The matrix of second derivatives of a scalar cost with respect to a vector (or vectors).
+
+    Parameters
+    ----------
+    cost : scalar TensorVariable
+        A floating-point scalar.
+    wrt : TensorVariable or list of TensorVariable
+        Vectors.
+    consider_constant : list of Variable, optional
+        Variables treated as constants.
+    disconnected_inputs : {'raise', 'warn', 'ignore'}
+        As in :func:`grad`.
+
+    Returns
+    -------
+    TensorVariable or list of TensorVariable
+        A square matrix per ``wrt``.
+
+    Raises
+    ------
+    TypeError
+        If a ``wrt`` is not a vector.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> H = theano.gradient.hessian((x ** 3).sum(), x)
+    >>> theano.function([x], H)(numpy.array([1.0, 2.0]))
+    array([[ 6.,  0.],
+           [ 0., 12.]])
+    """
     single = isinstance(wrt, Variable)
     wrt_list = [wrt] if single else list(wrt)
     out = []
@@ -254,17 +387,69 @@ class _GradientBarrier(Op):
 
 
 def zero_grad(x):
-    """x, whose gradient is zero (the path still counts as connected)."""
+    """``x``, whose gradient is zero (the path still counts as connected).
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The value to pass through unchanged.
+
+    Returns
+    -------
+    TensorVariable
+        Equal to ``x``; the gradient reaching it goes no further.
+
+    Examples
+    --------
+    >>> x = T.dscalar('x')
+    >>> cost = x * theano.gradient.zero_grad(x)
+    >>> theano.function([x], [cost, theano.grad(cost, x)])(3.0)
+    [array(9.), array(3.)]
+    """
     return _GradientBarrier("zero")(x)
 
 
 def disconnected_grad(x):
-    """x, through which no gradient flows."""
+    """``x``, through which no gradient flows (a stop-gradient).
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The value to pass through unchanged.
+
+    Returns
+    -------
+    TensorVariable
+        Equal to ``x``; the cost does not depend on what lies behind it, as
+        far as :func:`grad` is concerned.
+
+    Examples
+    --------
+    >>> x = T.dscalar('x')
+    >>> cost = x * theano.gradient.disconnected_grad(x)
+    >>> theano.function([x], theano.grad(cost, x))(3.0)
+    array(3.)
+    """
     return _GradientBarrier("disconnected")(x)
 
 
 class GradClip(_GradientBarrier):
-    """Identity on values; the gradient passing back is clipped to [lower, upper]."""
+    """Identity on values; the gradient passing back is clipped to [lower, upper].
+
+    The op of :func:`grad_clip`.
+
+    Parameters
+    ----------
+    lower, upper : float
+        The bounds of the gradient.
+
+    Examples
+    --------
+    >>> x = T.dscalar('x')
+    >>> y = theano.gradient.GradClip(-1.0, 1.0)(x)
+    >>> theano.grad(5 * y, x).eval()
+    array(1.)
+    """
 
     __props__ = ("lower", "upper")
 
@@ -282,7 +467,22 @@ class GradClip(_GradientBarrier):
 
 
 class GradScale(_GradientBarrier):
-    """Identity on values; the gradient passing back is multiplied by ``multiplier``."""
+    """Identity on values; the gradient passing back is multiplied by ``multiplier``.
+
+    The op of :func:`grad_scale`.
+
+    Parameters
+    ----------
+    multiplier : float or scalar TensorVariable
+        The factor applied to the gradient.
+
+    Examples
+    --------
+    >>> x = T.dscalar('x')
+    >>> y = theano.gradient.GradScale(2.0)(x)
+    >>> theano.grad(y, x).eval()
+    array(2.)
+    """
 
     __props__ = ("multiplier",)
 
@@ -297,16 +497,72 @@ class GradScale(_GradientBarrier):
 
 
 def grad_clip(x, lower_bound, upper_bound):
-    """x, whose gradient is clipped elementwise to [lower_bound, upper_bound]
-    (to tame exploding gradients, e.g. through an RNN)."""
+    """``x``, whose gradient is clipped elementwise to [lower_bound, upper_bound].
+
+    To tame exploding gradients, e.g. through a recurrent network.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The value to pass through unchanged.
+    lower_bound, upper_bound : float
+        The bounds of the gradient passing back through ``x``.
+
+    Returns
+    -------
+    TensorVariable
+        Equal to ``x``.
+
+    Raises
+    ------
+    ValueError
+        If ``lower_bound`` is above ``upper_bound``.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> cost = (10 * theano.gradient.grad_clip(x, -1.0, 1.0)).sum()
+    >>> theano.function([x], theano.grad(cost, x))(numpy.array([1.0, 2.0]))
+    array([1., 1.])
+    """
     return GradClip(lower_bound, upper_bound)(x)
 
 
 def grad_scale(x, multiplier):
-    """x, whose gradient is multiplied by ``multiplier`` (a number or a scalar
-    variable); a negative one reverses it, as gradient-reversal layers do."""
+    """``x``, whose gradient is multiplied by ``multiplier``.
+
+    A negative multiplier reverses the gradient, as gradient-reversal layers do.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The value to pass through unchanged.
+    multiplier : float or scalar TensorVariable
+        The factor applied to the gradient passing back through ``x``.
+
+    Returns
+    -------
+    TensorVariable
+        Equal to ``x``.
+
+    Examples
+    --------
+    >>> x = T.dscalar('x')
+    >>> cost = theano.gradient.grad_scale(x, -0.5) ** 2
+    >>> theano.function([x], theano.grad(cost, x))(3.0)
+    array(-3.)
+    """
     return GradScale(multiplier)(x)
 
 
 class GradientError(AssertionError):
-    """The symbolic gradient and the finite-difference estimate disagree."""
+    """The symbolic gradient and the finite-difference estimate disagree.
+
+    Raised by :func:`verify_grad`.
+
+    Examples
+    --------
+    >>> issubclass(theano.gradient.GradientError, AssertionError)
+    True
+    """
+

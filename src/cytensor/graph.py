@@ -69,7 +69,26 @@ class Type:
 
 
 class Variable:
-    """A symbolic value: the input or output of an Apply node."""
+    """A symbolic value: the input or output of an Apply node.
+
+    Parameters
+    ----------
+    type : Type
+        What values it may hold.
+    owner : Apply, optional
+        The node computing it; None for a graph input.
+    index : int, optional
+        Its position among ``owner.outputs``.
+    name : str, optional
+        Its name in printed graphs.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> y = x + 1
+    >>> x.owner is None, y.owner.inputs[0] is x, y.index
+    (True, True, 0)
+    """
 
     def __init__(self, type, owner=None, index=None, name=None):
         self.type = type
@@ -98,7 +117,24 @@ class Variable:
         return cp
 
     def eval(self, inputs_to_values=None):
-        """Compile and run a function computing this variable (cached)."""
+        """Compile and run a function computing this variable (cached).
+
+        Parameters
+        ----------
+        inputs_to_values : dict, optional
+            ``{input variable: value}`` for the inputs it depends on.
+
+        Returns
+        -------
+        numpy.ndarray
+            Its value.
+
+        Examples
+        --------
+        >>> x = T.dscalar('x')
+        >>> (x ** 2).eval({x: 3.0})
+        array(9.)
+        """
         inputs_to_values = inputs_to_values or {}
         inputs = tuple(sorted(inputs_to_values, key=id))
         cache = self.__dict__.setdefault("_eval_cache", {})
@@ -108,7 +144,26 @@ class Variable:
 
 
 class Constant(Variable):
-    """A Variable with a fixed value, ``data``."""
+    """A Variable with a fixed value, ``data``.
+
+    Parameters
+    ----------
+    type : Type
+        Its type; ``data`` is checked against it.
+    data : object
+        The value.
+    name : str, optional
+        Its name in printed graphs.
+
+    Examples
+    --------
+    >>> c = theano.Constant(T.dscalar, 2.5)
+    >>> c.data, c.owner
+    (array(2.5), None)
+
+    Tensor constants (:func:`cytensor.tensor.constant`) also have the
+    operators of tensors.
+    """
 
     def __init__(self, type, data, name=None):
         super().__init__(type, None, None, name)
@@ -135,7 +190,26 @@ def _copy_tag(tag):
 
 
 class Apply:
-    """One application of ``op`` to ``inputs``, producing ``outputs``."""
+    """One application of ``op`` to ``inputs``, producing ``outputs``.
+
+    Made by ``op.make_node``; it sets each output's ``owner`` and ``index``.
+
+    Parameters
+    ----------
+    op : Op
+        The operation.
+    inputs : list of Variable
+        Its inputs.
+    outputs : list of Variable
+        Its outputs (unowned variables, which it takes as its own).
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> node = T.exp(x).owner
+    >>> node.inputs == [x], node.outputs[0].owner is node
+    (True, True)
+    """
 
     def __init__(self, op, inputs, outputs):
         self.op = op
@@ -191,7 +265,30 @@ def format_trace(node, all_frames=False):
 
 
 class Op:
-    """An operation.  ``__props__`` names the attributes that make two ops equal."""
+    """An operation.  ``__props__`` names the attributes that make two ops equal.
+
+    A subclass defines ``make_node`` (the output types), ``perform`` (the
+    computation), and where it can ``grad``, ``infer_shape`` and
+    ``reference`` (its NumPy definition); see the guide "Extending
+    cytensor".  Calling an op applies it to variables.
+
+    Examples
+    --------
+    >>> class Double(theano.Op):
+    ...     __props__ = ()
+    ...     def make_node(self, x):
+    ...         x = T.as_tensor_variable(x)
+    ...         return theano.Apply(self, [x], [x.type()])
+    ...     def perform(self, node, inputs, output_storage):
+    ...         output_storage[0][0] = inputs[0] * 2
+    ...     def grad(self, inputs, output_grads):
+    ...         return [output_grads[0] * 2]
+    >>> x = T.dvector('x')
+    >>> theano.function([x], Double()(x))(numpy.array([1.0, 2.0]))
+    array([2., 4.])
+    >>> Double() == Double()
+    True
+    """
 
     __props__ = ()
 
@@ -337,13 +434,40 @@ def clone_replace(outputs, replace=None, rebuild_all=False):
 
 
 def clone(output, replace=None, strict=True, share_inputs=True):
-    """Theano's ``theano.clone``: a copy of the graph of ``output`` (a variable
-    or a list) with ``replace`` ({old: new} or pairs) substituted.
+    """Theano's ``theano.clone``: a copy of the graph of ``output`` with ``replace`` substituted.
 
-    strict: a replacement must have the type of what it replaces.
-    share_inputs=False also gives the copy fresh input variables (constants
-    and shared variables stay shared).
+    The original graph is not changed.
+
+    Parameters
+    ----------
+    output : Variable or list of Variable
+        The graph's outputs.
+    replace : dict or list of pairs, optional
+        ``{old: new}``.
+    strict : bool
+        A replacement must have the type of what it replaces.
+    share_inputs : bool
+        False also gives the copy fresh input variables (constants and
+        shared variables stay shared).
+
+    Returns
+    -------
+    Variable or list of Variable
+        As ``output``.
+
+    Raises
+    ------
+    TypeError
+        If ``strict`` and a replacement has another type.
+
+    Examples
+    --------
+    >>> x, y = T.dscalars('x', 'y')
+    >>> z = theano.clone(x ** 2 + 1, replace={x: y})
+    >>> z.eval({y: 3.0})
+    array(10.)
     """
+
     single = isinstance(output, Variable)
     outputs = [output] if single else list(output)
     pairs = list(replace.items() if isinstance(replace, dict) else replace or ())

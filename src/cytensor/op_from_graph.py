@@ -17,7 +17,42 @@ from .tensor.type import as_tensor_variable
 
 
 class OpFromGraph(Op):
-    """An op computing ``outputs`` from ``inputs`` (lists of variables)."""
+    """An op computing ``outputs`` from ``inputs`` (lists of variables).
+
+    Apply it like any op; its gradient is that of the graph inside.  Shared
+    variables the outputs use become hidden inputs.
+
+    Parameters
+    ----------
+    inputs : list of Variable
+        The graph's inputs (not constants or shared variables).
+    outputs : list of Variable
+        The graph's outputs.
+    inline : bool
+        Whether the rewrites may replace the op by its graph.
+    name : str, optional
+        A name for printing.
+    **kwargs
+        Theano's other options, accepted.
+
+    Raises
+    ------
+    TypeError
+        If inputs or outputs are not lists of variables, or an input is a
+        constant or shared variable.
+    ValueError
+        A ``MissingInputError``, if the outputs depend on a variable that is
+        not among the inputs.
+
+    Examples
+    --------
+    >>> x, y = T.dscalars('x', 'y')
+    >>> op = theano.OpFromGraph([x, y], [x * y + 1])
+    >>> a, b = T.dscalars('a', 'b')
+    >>> z = op(a, b) * 2
+    >>> theano.function([a, b], [z, theano.grad(z, a)])(3.0, 4.0)
+    [array(26.), array(8.)]
+    """
 
     def __init__(self, inputs, outputs, inline=False, name=None, **kwargs):
         if not isinstance(inputs, (list, tuple)) or not isinstance(outputs, (list, tuple)):

@@ -29,6 +29,38 @@ def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"
     f and eval_points: a variable or lists of the same length, each point of
     its f's shape.  Returns one result per wrt: a list or tuple when wrt is
     one, else a single variable.
+
+    Parameters
+    ----------
+    f : TensorVariable or list of TensorVariable
+        The expressions.
+    wrt : Variable or list of Variable
+        The variables to differentiate with respect to.
+    eval_points : TensorVariable or list of TensorVariable
+        One per f, of its shape: the vector to multiply by.
+    consider_constant : list of Variable, optional
+        Variables treated as constants.
+    disconnected_inputs : {'raise', 'warn', 'ignore'}
+        As in :func:`grad`.
+
+    Returns
+    -------
+    Variable or list of Variable
+        One per ``wrt``, of its shape.
+
+    Raises
+    ------
+    ValueError
+        If f and eval_points differ in number.
+
+    Examples
+    --------
+    >>> x, v = T.dvectors('x', 'v')
+    >>> W = T.dmatrix('W')
+    >>> vJ = T.Lop(T.dot(x, W), W, v)
+    >>> theano.function([x, v], vJ)(numpy.array([1.0, 2.0]), numpy.array([1.0, 0.0]))
+    array([[1., 0.],
+           [2., 0.]])
     """
     fs = [as_tensor_variable(out) for out in _listed(f)]
     known = dict(_paired("Lop", "f", "expression", fs, eval_points))
@@ -45,6 +77,36 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="
     one, else a single variable.  disconnected_outputs ('raise', 'warn',
     'ignore'): what to do for an f that no wrt reaches; return_disconnected
     ('zero' or 'None'): what such an f gets.
+
+    Parameters
+    ----------
+    f : TensorVariable or list of TensorVariable
+        The expressions.
+    wrt : Variable or list of Variable
+        The variables to differentiate with respect to.
+    eval_points : TensorVariable or list of TensorVariable
+        One per wrt, of its shape: the vector to multiply by.
+    disconnected_outputs : {'raise', 'warn', 'ignore'}
+        What to do for an f that no wrt reaches.
+    return_disconnected : {'zero', 'None'}
+        What such an f gets.
+
+    Returns
+    -------
+    Variable or list of Variable
+        One per ``f``, of its shape.
+
+    Raises
+    ------
+    ValueError
+        For a bad option, or wrt and eval_points that differ in number.
+
+    Examples
+    --------
+    >>> x, u = T.dvectors('x', 'u')
+    >>> Ju = T.Rop(x ** 2, x, u)
+    >>> theano.function([x, u], Ju)(numpy.array([1.0, 3.0]), numpy.array([1.0, 1.0]))
+    array([2., 6.])
     """
     if disconnected_outputs not in ("raise", "warn", "ignore"):
         raise ValueError("Rop: disconnected_outputs must be 'raise', 'warn' or 'ignore', "

@@ -44,7 +44,7 @@ from .graph import (Apply, Constant, LaterStages, MissingInputError, Op, clone_r
                     graph_inputs, toposort)
 from .tensor.basic import Shape_i, concatenate, shape_padleft, zeros_like
 from .tensor.sharedvar import SharedVariable
-from .tensor.math import cast, maximum, minimum
+from .tensor.math import Dot, cast, dot, maximum, minimum, tensordot
 from .tensor.random import RandomVariable
 from .tensor.subtensor import inc_subtensor, set_subtensor
 from .tensor.type import TensorType, as_tensor_variable
@@ -486,15 +486,16 @@ class Scan(Op):
         self.until = until
         self.truncate_gradient = truncate_gradient
         self.name, self.mode = name, mode
-        self._functions = {}
+        self.extends = None      # the scan whose results this one gives too (see _with_saved)
+        self._functions, self._extended = {}, {}
 
     __eq__, __hash__ = object.__eq__, object.__hash__   # each scan is its own computation
 
     def __getstate__(self):
-        return {k: v for k, v in self.__dict__.items() if k != "_functions"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_functions", "_extended")}
 
     def __setstate__(self, state):
-        self.__dict__.update(state, _functions={})
+        self.__dict__.update(state, _functions={}, _extended={})
 
     def __str__(self):
         return f"Scan{{{self.name}}}" if self.name else "Scan"
@@ -558,47 +559,33 @@ class Scan(Op):
         """Call ``step`` n_steps times, writing each result into its row of a
         preallocated buffer; a fed-back output's buffer starts with its
         initial rows, which later steps read through the taps.  With until,
-        the outputs keep the rows of the steps that ran."""
+        the outputs keep the rows of the steps that ran.  The per-step work
+        is only indexing: where each tap reads and each output writes is
+        worked out before the loop."""
         n_steps, seqs, initials, nonseqs = self._split(inputs)
         n = int(n_steps)
-        where = _label(self.name)
-        if n <= 0:
-            raise ValueError(f"{where}: the number of steps is {n}; scan needs at least "
-                             "one step (are the sequences empty, or shorter than their "
-                             "taps need?)")
-        for j, seq in enumerate(seqs):
-            if seq.shape[0] < n:
-                raise ValueError(f"{where}: sequence input {j} has {seq.shape[0]} usable "
-                                 f"elements but scan runs {n} steps; the sequences are "
-                                 "shorter than n_steps")
-        buffers = [None] * len(self.inner_outputs)
-        for i, initial in zip(self.recurrent, initials):
-            lag = self.lags[i]
-            if initial.shape[0] != lag:
-                raise ValueError(f"{where}: output {i} has taps {list(self.output_taps[i])}, "
-                                 f"so its initial value needs {lag} rows along its first "
-                                 f"axis; it has {initial.shape[0]}")
-            buffers[i] = np.empty((self._rows(i, n),) + initial.shape[1:], dtype=initial.dtype)
-            buffers[i][:lag] = initial
+        self._check_lengths(n, seqs)
+        buffers = self._initial_buffers(initials, n)
+        # (buffer, row of step 0, rows in the buffer) for each tap read
+        reads = [(buffers[i], self.lags[i] + k, len(buffers[i]))
+                 for i in self.recurrent for k in self.output_taps[i]]
+        writes = None            # (buffer, row of step 0, rows) for each output
         nonseqs = list(nonseqs)
+        stops = self.until is not None
         steps_run = n
         for t in range(n):
             args = [seq[t, ...] for seq in seqs]
-            for i in self.recurrent:
-                args.extend(buffers[i][(self.lags[i] + t + k) % len(buffers[i]), ...]
-                            for k in self.output_taps[i])
-            values = step(*(args + nonseqs))
-            stop = self.until is not None and bool(values.pop())
-            for i, value in enumerate(values):
-                if buffers[i] is None:
-                    buffers[i] = np.empty((self._rows(i, n),) + value.shape, dtype=value.dtype)
+            args += [buffer[(start + t) % rows, ...] for buffer, start, rows in reads]
+            args += nonseqs
+            values = step(*args)
+            stop = stops and bool(values.pop())
+            if writes is None:
+                writes = self._output_rows(buffers, values, n)
+            for i, (value, (buffer, start, rows)) in enumerate(zip(values, writes)):
                 # a view, even when 0-d; never a row this step's taps read
-                row = buffers[i][(self.lags[i] + t) % len(buffers[i]), ...]
+                row = buffer[(start + t) % rows, ...]
                 if value.shape != row.shape:
-                    raise ValueError(
-                        f"{where}: at step {t}, output {i} of fn has shape {value.shape}, "
-                        f"but {'its initial state' if self.lags[i] else 'step 0'} gave "
-                        f"shape {row.shape}; every step must return the same shape")
+                    self._shape_error(t, i, value, row)
                 row[...] = value
             if stop:
                 steps_run = t + 1
@@ -609,6 +596,46 @@ class Scan(Op):
                 output_storage[i][0] = buffer[(lag + steps_run - 1) % len(buffer), ...]
             else:
                 output_storage[i][0] = buffer[lag:lag + steps_run]
+
+    def _check_lengths(self, n, seqs):
+        where = _label(self.name)
+        if n <= 0:
+            raise ValueError(f"{where}: the number of steps is {n}; scan needs at least "
+                             "one step (are the sequences empty, or shorter than their "
+                             "taps need?)")
+        for j, seq in enumerate(seqs):
+            if seq.shape[0] < n:
+                raise ValueError(f"{where}: sequence input {j} has {seq.shape[0]} usable "
+                                 f"elements but scan runs {n} steps; the sequences are "
+                                 "shorter than n_steps")
+
+    def _initial_buffers(self, initials, n):
+        """One buffer per output, those of fed-back outputs made now, holding
+        their initial rows (the others, None, once step 0 shows their shape)."""
+        buffers = [None] * len(self.inner_outputs)
+        for i, initial in zip(self.recurrent, initials):
+            lag = self.lags[i]
+            if initial.shape[0] != lag:
+                raise ValueError(f"{_label(self.name)}: output {i} has taps "
+                                 f"{list(self.output_taps[i])}, so its initial value needs "
+                                 f"{lag} rows along its first axis; it has {initial.shape[0]}")
+            buffers[i] = np.empty((self._rows(i, n),) + initial.shape[1:], dtype=initial.dtype)
+            buffers[i][:lag] = initial
+        return buffers
+
+    def _output_rows(self, buffers, values, n):
+        """After step 0: the missing buffers, shaped as its values, and where
+        each output writes (buffer, row of step 0, rows in the buffer)."""
+        for i, value in enumerate(values):
+            if buffers[i] is None:
+                buffers[i] = np.empty((self._rows(i, n),) + value.shape, dtype=value.dtype)
+        return [(buffer, self.lags[i], len(buffer)) for i, buffer in enumerate(buffers)]
+
+    def _shape_error(self, t, i, value, row):
+        raise ValueError(
+            f"{_label(self.name)}: at step {t}, output {i} of fn has shape {value.shape}, "
+            f"but {'its initial state' if self.lags[i] else 'step 0'} gave "
+            f"shape {row.shape}; every step must return the same shape")
 
     def infer_shape(self, node, input_shapes):
         n_steps, _, initial_shapes, _ = self._split(input_shapes)
@@ -640,81 +667,69 @@ class Scan(Op):
         Each non-sequence's gradient is a running sum, carried from step to
         step like the windows: memory does not grow with n_steps.  Windows
         and sums are final-only outputs of the backward scan.
+
+        Matrix products of the step's inputs (``x_t @ W``, ``h_{t-1} @ U``)
+        are not computed again: the forward scan keeps each step's product
+        (see ``_saved_products``), and the backward step reads it.  The parts
+        of their gradients that no later step needs (``W``'s and ``x``'s)
+        are left out of the loop: the backward scan gives each step's
+        gradient of the product, and one product over all steps after the
+        loop makes ``sum_t x_t^T dz_t``.
         """
         n, seqs, initials, nonseqs = self._split(inputs)
-        results = self._every_step().make_node(*inputs).outputs
+        plan = _GradientPlan(self)
+        outputs = self._with_saved(plan.products).make_node(*inputs).outputs
+        results, saved = outputs[:len(self.inner_outputs)], outputs[len(self.inner_outputs):]
         steps = n if self.until is None else results[0].shape[0]    # the steps that ran
         # Truncated BPTT: only steps first..steps-1 are differentiated.
         first = 0 if self.truncate_gradient == -1 else maximum(steps - self.truncate_gradient, 0)
-        differentiable = [i for i, o in enumerate(self.inner_outputs)
-                          if o.dtype.startswith("float")]
-        windowed = [i for i in self.recurrent if i in differentiable]
         initial_of = dict(zip(self.recurrent, initials))
-        float_seqs = [j for j, s in enumerate(seqs) if s.dtype.startswith("float")]
-        float_nonseqs = [m for m, v in enumerate(nonseqs) if v.dtype.startswith("float")]
-
         # Forward step t's past outputs: rows t + L + k of initial rows ++ results.
         past = [concatenate([initial_of[i], results[i]])[self.lags[i] + k:][:steps]
                 for i in self.recurrent for k in self.output_taps[i]]
 
-        def backward_step(*args):
-            seq_rows, past_rows, cotangents, windows, sums, nonseq_values = _groups(
-                args, len(seqs), len(past), len(differentiable), len(windowed),
-                len(float_nonseqs))
-            outs, _ = clone_replace(self.inner_outputs, dict(zip(
-                self.inner_inputs, seq_rows + past_rows + nonseq_values)))
-            window_of = dict(zip(windowed, windows))
-            known = {}                   # gradient reaching each inner output
-            for i, g in zip(differentiable, cotangents):
-                if i in window_of:
-                    g = g + window_of[i][-1]
-                g = _cast_like(g, outs[i])
-                known[outs[i]] = known[outs[i]] + g if outs[i] in known else g
-            tap_rows = iter(past_rows)
-            tap_of = {(i, k): next(tap_rows) for i in self.recurrent
-                      for k in self.output_taps[i]}
-            wrt = ([seq_rows[j] for j in float_seqs]
-                   + [tap_of[i, k] for i in windowed for k in self.output_taps[i]]
-                   + [nonseq_values[m] for m in float_nonseqs])
-            grads = iter(gradient.grad(None, wrt, known_grads=known,
-                                       disconnected_inputs="ignore"))
-            seq_grads = [next(grads) for _ in float_seqs]
-            new_windows = []
-            for i, win in zip(windowed, windows):
-                # Rows move one step back in time; tap k of this step lands on row L + k.
-                shifted = set_subtensor(zeros_like(win)[1:], win[:-1])
-                for k in self.output_taps[i]:
-                    shifted = inc_subtensor(shifted[self.lags[i] + k],
-                                            _cast_like(next(grads), win))
-                new_windows.append(shifted)
-            new_sums = [total + _cast_like(next(grads), total) for total in sums]
-            return new_windows + new_sums + seq_grads
-
         # A final-only output's gradient reaches its last row only.
         cotangent_seqs = [set_subtensor(zeros_like(results[i])[-1], output_grads[i])
                           if i in self.final_only else output_grads[i]
-                          for i in differentiable]
-        carried = [zeros_like(initial_of[i]) for i in windowed] + [
-            zeros_like(nonseqs[m]) for m in float_nonseqs]
+                          for i in plan.differentiable]
+        carried = [zeros_like(initial_of[i]) for i in plan.windowed] + [
+            zeros_like(nonseqs[m]) for m in plan.summed]
         backward, _ = _scan(
-            backward_step, sequences=[s[first:steps] for s in seqs] + [
-                x[first:] for x in past + cotangent_seqs],
-            outputs_info=carried + [None] * len(float_seqs), non_sequences=list(nonseqs),
-            n_steps=steps - first, go_backwards=True, mode=self.mode, strict=False, return_list=True,
+            plan.backward_step, sequences=[s[first:steps] for s in seqs] + [
+                x[first:] for x in past + [s[:steps] for s in saved] + cotangent_seqs],
+            outputs_info=carried + [None] * (len(plan.looped_seqs) + len(plan.hoisted)),
+            non_sequences=list(nonseqs), n_steps=steps - first, go_backwards=True,
+            mode=self.mode, strict=False, return_list=True,
             name=f"grad_of_{self.name or 'scan'}", final_only=range(len(carried)))
-        backward = iter(backward)
+        windows, sums, seq_rows, product_grads = _groups(
+            backward, len(plan.windowed), len(plan.summed), len(plan.looped_seqs))
+        stacked = {v: outer[first:steps] for v, outer in zip(
+            self.inner_inputs, seqs + past + list(nonseqs)) if v not in plan.nonseq_of}
+        stacked.update((v, nonseqs[m]) for v, m in plan.nonseq_of.items())
+        hoisted = plan.hoisted_terms([g[::-1] for g in product_grads], stacked)
+        return self._input_grads(inputs, plan, first, steps, windows, sums, seq_rows, hoisted)
 
+    def _input_grads(self, inputs, plan, first, steps, windows, sums, seq_rows, hoisted):
+        """The outer inputs' gradients from the backward scan's results and
+        the terms computed after it (``hoisted``: {inner input: [terms]})."""
+        _, seqs, initials, nonseqs = self._split(inputs)
         input_grads = [None] * len(inputs)
         first_initial = 1 + len(seqs)
-        for i in windowed:
+        for i, window in zip(plan.windowed, windows):
             input_grads[first_initial + self.recurrent.index(i)] = self._initial_grad(
-                next(backward), first, self.lags[i])
+                window, first, self.lags[i])
+        sum_of = dict(zip(plan.summed, sums))
         first_nonseq = first_initial + len(initials)
-        for m in float_nonseqs:
-            input_grads[first_nonseq + m] = next(backward)
-        for j in float_seqs:
-            rows = next(backward)[::-1]
-            input_grads[1 + j] = inc_subtensor(zeros_like(seqs[j])[first:steps], rows)
+        nonseq_inner = self.inner_inputs[self.n_sequences + self.n_state_taps:]
+        for m in plan.float_nonseqs:
+            terms = ([sum_of[m]] if m in sum_of else []) + hoisted.get(nonseq_inner[m], [])
+            input_grads[first_nonseq + m] = _total(terms) if terms else zeros_like(nonseqs[m])
+        rows_of = dict(zip(plan.looped_seqs, seq_rows))
+        for j in plan.float_seqs:
+            terms = ([rows_of[j][::-1]] if j in rows_of else []) + hoisted.get(
+                self.inner_inputs[j], [])
+            input_grads[1 + j] = (inc_subtensor(zeros_like(seqs[j])[first:steps], _total(terms))
+                                  if terms else zeros_like(seqs[j]))
         return input_grads
 
     @staticmethod
@@ -729,14 +744,175 @@ class Scan(Op):
         padded = concatenate([zeros_like(window), window])
         return padded[lag - skipped:2 * lag - skipped]
 
-    def _every_step(self):
-        """This scan with every output giving one row per step, as the gradient
-        needs (itself when no output is final-only)."""
-        if not self.final_only:
+    def _with_saved(self, products):
+        """This scan giving one row per step for every output, and also each
+        step's value of the inner ``products``, as the gradient needs (itself
+        when no output is final-only and nothing is saved).  The rewrite
+        ``scan_share_forward`` makes the user's scan read its results from
+        this one, so the forward loop runs once."""
+        if not self.final_only and not products:
             return self
-        return Scan(self.inner_inputs, self.inner_outputs, self.n_sequences, self.output_taps,
-                    until=self.until, truncate_gradient=self.truncate_gradient,
-                    name=self.name, mode=self.mode)
+        key = tuple(products)
+        if key not in self._extended:
+            op = Scan(self.inner_inputs, self.inner_outputs + [p.outputs[0] for p in products],
+                      self.n_sequences, self.output_taps + [()] * len(products),
+                      until=self.until, truncate_gradient=self.truncate_gradient,
+                      name=self.name, mode=self.mode)
+            op.extends = self
+            self._extended[key] = op
+        return self._extended[key]
+
+
+class _GradientPlan:
+    """What the backward scan of a Scan computes, and how.
+
+    products: the inner matrix products the forward scan saves (a ``Dot``
+    of two inner inputs, at least one a per-step value, all 2-d floats of
+    one dtype).  For each operand of a saved product, the gradient is
+    either computed in the backward step (an output tap: later steps need
+    it) or after the loop from the per-step gradients of the product
+    (``hoisted``): a non-sequence times a per-step value, or a sequence row
+    times a non-sequence.  Non-sequences whose gradient still flows through
+    the rest of the step are ``summed`` in the loop; sequences likewise are
+    ``looped_seqs``.
+    """
+
+    def __init__(self, op):
+        self.op = op
+        inner = op.inner_inputs
+        n_seq, n_taps = op.n_sequences, op.n_state_taps
+        self.role = {v: "seq" for v in inner[:n_seq]}
+        self.role.update((v, "tap") for v in inner[n_seq:n_seq + n_taps])
+        self.nonseq_of = {v: m for m, v in enumerate(inner[n_seq + n_taps:])}
+        self.role.update((v, "nonseq") for v in self.nonseq_of)
+        self.differentiable = [i for i, o in enumerate(op.inner_outputs)
+                               if o.dtype.startswith("float")]
+        self.windowed = [i for i in op.recurrent if i in self.differentiable]
+        self.float_seqs = [j for j, v in enumerate(inner[:n_seq]) if v.dtype.startswith("float")]
+        self.float_nonseqs = [m for v, m in self.nonseq_of.items() if v.dtype.startswith("float")]
+        self.products = self._saved_products()
+        product_outs = {p.outputs[0] for p in self.products}
+        in_loop = {v for v in graph_inputs(op.inner_outputs, product_outs) if v in self.role}
+        in_loop |= {v for p in self.products for pos, v in enumerate(p.inputs)
+                    if not self._is_hoisted(p, pos)}
+        self.hoisted = [p for p in self.products
+                        if any(self._is_hoisted(p, pos) for pos in range(2))]
+        self.summed = [m for m in self.float_nonseqs if inner[n_seq + n_taps + m] in in_loop]
+        self.looped_seqs = [j for j in self.float_seqs if inner[j] in in_loop]
+
+    def _saved_products(self):
+        nodes = toposort(self.op.inner_outputs, blockers=self.op.inner_inputs)
+        return [node for node in nodes if isinstance(node.op, Dot) and self._can_save(node)]
+
+    def _can_save(self, product):
+        """Whether the gradient can read ``product`` from the forward loop: a
+        product of two inner inputs, one a per-step value, of one float
+        dtype, whose operands' gradients are products again: each
+        non-sequence and each operand differentiated in the loop has a
+        matrix for partner (a vector partner would need an outer product)."""
+        a, b = product.inputs
+        if not (a in self.role and b in self.role) or len(
+                {v.dtype for v in product.inputs + product.outputs}) != 1 \
+                or not product.outputs[0].dtype.startswith("float"):
+            return False
+        roles = [self.role[a], self.role[b]]
+        if roles == ["nonseq", "nonseq"]:
+            return False
+        return all(v.ndim == 2 if roles[pos] == "nonseq" else
+                   self._is_hoisted(product, pos) or product.inputs[1 - pos].ndim == 2
+                   for pos, v in enumerate(product.inputs))
+
+    def _is_hoisted(self, product, pos):
+        """Whether operand ``pos``'s gradient through ``product`` is made after the loop."""
+        mine, partner = self.role[product.inputs[pos]], self.role[product.inputs[1 - pos]]
+        return mine != "tap" and (mine == "nonseq") != (partner == "nonseq")
+
+    def backward_step(self, *args):
+        """One step of the backward scan (its fn)."""
+        op = self.op
+        seq_rows, past_rows, saved_rows, cotangents, windows, sums, nonseq_values = _groups(
+            args, op.n_sequences, op.n_state_taps, len(self.products),
+            len(self.differentiable), len(self.windowed), len(self.summed))
+        value_of = dict(zip(op.inner_inputs, seq_rows + past_rows + nonseq_values))
+        replace = dict(value_of)
+        replace.update((p.outputs[0], row) for p, row in zip(self.products, saved_rows))
+        outs, _ = clone_replace(op.inner_outputs, replace)
+        window_of = dict(zip(self.windowed, windows))
+        known = {}                   # gradient reaching each inner output
+        for i, g in zip(self.differentiable, cotangents):
+            if i in window_of:
+                g = g + window_of[i][-1]
+            g = _cast_like(g, outs[i])
+            known[outs[i]] = known[outs[i]] + g if outs[i] in known else g
+        floats = [v for v in op.inner_inputs if v.dtype.startswith("float")]
+        grads = gradient.grad(None, [value_of[v] for v in floats] + list(saved_rows),
+                              known_grads=known, disconnected_inputs="ignore",
+                              return_disconnected="None")
+        terms = {v: [] for v in op.inner_inputs}
+        for v, g in zip(floats, grads):
+            if g is not None:
+                terms[v].append(g)
+        product_grads = [_or_zeros(g, row) for g, row in zip(grads[len(floats):], saved_rows)]
+        for p, dz in zip(self.products, product_grads):
+            for pos, v in enumerate(p.inputs):
+                if not self._is_hoisted(p, pos):
+                    partner = value_of[p.inputs[1 - pos]]
+                    terms[v].append(dot(dz, partner.T) if pos == 0 else dot(partner.T, dz))
+        inner_grad = {v: _total(t) if t else None for v, t in terms.items()}
+        taps = iter(op.inner_inputs[op.n_sequences:op.n_sequences + op.n_state_taps])
+        tap_grad = {(i, k): inner_grad[next(taps)] for i in op.recurrent
+                    for k in op.output_taps[i]}
+        new_windows = [self._new_window(i, win, tap_grad) for i, win in zip(self.windowed, windows)]
+        nonseq_inner = op.inner_inputs[op.n_sequences + op.n_state_taps:]
+        new_sums = [total + _cast_like(_or_zeros(inner_grad[nonseq_inner[m]], total), total)
+                    for m, total in zip(self.summed, sums)]
+        seq_grads = [_or_zeros(inner_grad[op.inner_inputs[j]], seq_rows[j])
+                     for j in self.looped_seqs]
+        hoisted_grads = [g for p, g in zip(self.products, product_grads) if p in self.hoisted]
+        return new_windows + new_sums + seq_grads + hoisted_grads
+
+    def _new_window(self, i, win, tap_grad):
+        """The window of output i's gradients one step back in time: rows move
+        down one, and tap k's gradient at this step lands on row L + k."""
+        taps, lag = self.op.output_taps[i], self.op.lags[i]
+        grads = [_cast_like(_or_zeros(tap_grad[i, k], win[0]), win) for k in taps]
+        if taps == (-1,):
+            return shape_padleft(grads[0])        # a window of one row, that row new
+        shifted = set_subtensor(zeros_like(win)[1:], win[:-1])
+        for k, g in zip(taps, grads):
+            shifted = inc_subtensor(shifted[lag + k], g)
+        return shifted
+
+    def hoisted_terms(self, product_grads, stacked):
+        """{inner input: [gradient terms]} made after the loop from each hoisted
+        product's per-step gradients (forward order) and ``stacked``, each
+        inner input's outer value (all steps for per-step values)."""
+        terms = {}
+        for p, dz in zip(self.hoisted, product_grads):
+            a, b = p.inputs
+            if self._is_hoisted(p, 0):      # dz_t @ b^T, or sum_t of it (a a non-sequence)
+                step_axes = [0] + list(range(2, b.ndim + 1))
+                terms.setdefault(a, []).append(
+                    tensordot(dz, stacked[b], [[a.ndim], [1]]) if self.role[a] == "seq"
+                    else tensordot(dz, stacked[b], [step_axes, step_axes]))
+            if self._is_hoisted(p, 1):      # a^T @ dz_t, or sum_t of it (b a non-sequence)
+                step_axes = list(range(a.ndim))
+                terms.setdefault(b, []).append(
+                    tensordot(stacked[a], dz, [[0], [1]]).dimshuffle(
+                        [1, 0] + list(range(2, b.ndim + 1)))
+                    if self.role[b] == "seq" else tensordot(stacked[a], dz, [step_axes, step_axes]))
+        return terms
+
+
+def _total(terms):
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
+def _or_zeros(grad, like):
+    return grad if grad is not None else zeros_like(like)
 
 
 def _cast_like(value, like):

@@ -46,8 +46,32 @@ def system_info():
 
 
 def show_config(file=None):
-    """Print cytensor's version, the system, NumPy/SciPy/BLAS and the kernels' build
-    (compiler, OpenMP, libmvec, threads): the facts to paste into a bug report."""
+    """Print cytensor's version, the system, NumPy/SciPy/BLAS and the kernels' build.
+
+    The build facts are the compiler, OpenMP, libmvec and the threads: with
+    the rest, what to paste into a bug report.  Also ``show_versions``, as
+    scikit-learn names it.
+
+    Parameters
+    ----------
+    file : stream, optional
+        Default: stdout.
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> theano.show_config()             # doctest: +ELLIPSIS
+    cytensor:
+      version: ...
+    system:
+    ...
+    build:
+    ...
+    """
+
     lines = []
     for section, facts in system_info().items():
         lines.append(f"{section}:")

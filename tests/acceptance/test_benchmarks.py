@@ -18,3 +18,11 @@ def test_bench_cases_run(case):
                           "--case", case], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
     assert f"\n{case}\n" in out.stdout and "targets met" in out.stdout
+
+
+def test_bench_recurrent_runs():
+    out = subprocess.run([sys.executable, os.path.join(BENCH, "bench_recurrent.py"),
+                          "--sizes", "8", "--rounds", "1", "--seconds-per-round", "0"],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert "LSTM H=8" in out.stdout and "targets (issue 15)" in out.stdout

@@ -106,7 +106,22 @@ def _float_of(dtype):
 
 
 def _cast(node, dtype):
+    """A cast; a float that the integer dtype cannot hold is first set to 0.
+
+    NumPy warns and leaves those values unspecified, and its own loops
+    disagree (nan -> uint32 is 0 in an array of 4 elements, 2**31 in one of
+    8), so there is no answer to compare with.  That cytensor warns too is
+    tested in tests/kernels/test_vm_semantics.py.
+    """
     sym, value = node
+    if value.dtype.kind == "f" and np.dtype(dtype).kind in "iu":
+        info = np.iinfo(dtype)
+        low, high = float(info.min), float(info.max) + 1.0    # exact powers of two
+        with np.errstate(all="ignore"):
+            holds = np.isfinite(value) & (value >= low) & (value < high)
+        if not holds.all():
+            sym = T.switch(T.isfinite(sym) & (sym >= low) & (sym < high), sym, 0)
+            value = np.where(holds, value, 0).astype(value.dtype)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return T.cast(sym, dtype), value.astype(dtype)

@@ -425,8 +425,9 @@ def test_gradient_of_shared_weights_matches_finite_differences():
 
 
 def test_weight_gradients_are_summed_as_the_loop_goes():
-    """The backward scan carries dW as a running sum: none of its outputs holds
-    one copy of W per step."""
+    """The backward scan never holds one copy of W per step: for the product
+    x_t @ W, dW is one product after the loop of x with the per-step
+    gradients of x_t @ W (a running sum where the step uses W otherwise)."""
     rng = np.random.default_rng(7)
     W, U, b = [theano.shared(v, name) for v, name in zip(rnn_weights(rng), "WUb")]
     x, h0 = T.dmatrix("x"), T.dvector("h0")
@@ -435,7 +436,7 @@ def test_weight_gradients_are_summed_as_the_loop_goes():
                  if isinstance(node.op, Scan) and node.op.name == "grad_of_scan"]
     shapes = [out.shape for out in theano.function([x, h0], backward.outputs)(
         rng.normal(size=(9, 3)), rng.normal(size=4))]
-    assert (3, 4) in shapes
+    assert (9, 4) in shapes                 # d(x_t @ W) for each step
     assert not any(shape[0] == 9 and shape[1:] == (3, 4) for shape in shapes)
 
 

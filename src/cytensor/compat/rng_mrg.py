@@ -11,7 +11,29 @@ from .shared_randomstreams import RandomStreams
 
 
 class MRG_RandomStreams(RandomStreams):
-    """``MRG_RandomStreams(seed=12345)``: Theano's default seed."""
+    """Theano's ``MRG_RandomStreams(seed=12345)``: the random streams of ``RandomStreams``.
+
+    See :class:`cytensor.tensor.shared_randomstreams.RandomStreams`.
+
+    The numbers come from the same MT19937 states as ``RandomStreams``, not
+    from Theano's MRG31k3p generator, so they differ from Theano's; the
+    extra ``nstreams`` arguments are accepted and unused.
+
+    Parameters
+    ----------
+    seed : int
+        The stream's seed (Theano's default).
+
+    Examples
+    --------
+    >>> from cytensor.sandbox.rng_mrg import MRG_RandomStreams
+    >>> srng = MRG_RandomStreams(seed=12345)
+    >>> mask = srng.binomial(size=(4,), p=0.5)
+    >>> values = theano.function([], mask)()
+    >>> values.shape, set(values.tolist()) <= {0, 1}
+    ((4,), True)
+    """
+
 
     def __init__(self, seed=12345):
         super().__init__(seed)

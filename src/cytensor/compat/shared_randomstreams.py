@@ -18,7 +18,31 @@ from ..tensor.random import RandomStream
 
 
 class RandomStreams(RandomStream):
-    """``srng = RandomStreams(seed=234); rv = srng.uniform((2, 2))``."""
+    """Theano's random streams: ``srng = RandomStreams(seed=234); rv = srng.uniform((2, 2))``.
+
+    The methods take the size first, then the distribution's parameters,
+    and draw the numbers Theano drew for the same seed.
+
+    Parameters
+    ----------
+    seed : int or None
+        The stream's seed.
+
+    Examples
+    --------
+    >>> from cytensor.tensor.shared_randomstreams import RandomStreams
+    >>> srng = RandomStreams(seed=234)
+    >>> rv_u = srng.uniform((2,))
+    >>> f = theano.function([], rv_u)
+    >>> f()
+    array([0.12672381, 0.97091597])
+    >>> f()                              # the state moved on: new numbers
+    array([0.13989098, 0.88754825])
+    >>> srng.seed(234)
+    >>> f()
+    array([0.12672381, 0.97091597])
+    """
+
 
     generator = "mt19937"
 

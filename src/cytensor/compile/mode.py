@@ -20,10 +20,36 @@ LINKER_ALIASES = {}
 class Mode:
     """How function() compiles: ``Mode(linker='cy', optimizer='fast_run')``.
 
-    linker: 'cy' runs the Cython kernels, 'py' the NumPy references (Theano's
-    'cvm', 'vm' and 'c|py' mean 'cy').  optimizer: 'fast_run' (every
-    rewrite), 'fast_compile' (the cheap ones) or None.  including/excluding:
-    rewrite names or tags to add or remove.
+    Pass one as ``function(..., mode=Mode(...))``, or a mode's name
+    ('FAST_RUN', 'FAST_COMPILE', 'DebugMode', ...).
+
+    Parameters
+    ----------
+    linker : {'cy', 'py'}, optional
+        'cy' runs the Cython kernels, 'py' the NumPy references (Theano's
+        'cvm', 'vm' and 'c|py' mean 'cy').  Default: ``config.linker``.
+    optimizer : {'fast_run', 'fast_compile', None, 'default'}
+        Every rewrite, the cheap ones, or none; 'default' is ``config.optimizer``.
+    including, excluding : sequence of str
+        Rewrite names or tags to add or remove.
+    name : str, optional
+        The name shown by ``repr``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown linker.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> y = T.exp(x) * 2 + 1
+    >>> fused = theano.function([x], y, mode=theano.Mode(optimizer='fast_run'))
+    >>> plain = theano.function([x], y, mode=theano.Mode(optimizer=None))
+    >>> len(fused.maker.fgraph.toposort()), len(plain.maker.fgraph.toposort())
+    (1, 5)
+    >>> theano.Mode(linker='py').excluding('fuse_elemwise')
+    Mode(linker='py', optimizer='fast_run', including=[], excluding=['fuse_elemwise'])
     """
 
     def __init__(self, linker=None, optimizer="default", including=(), excluding=(),
@@ -39,13 +65,48 @@ class Mode:
                              "(the NumPy references)")
 
     def including(self, *names):
-        """A copy of this mode that also runs the rewrites ``names`` (or tags)."""
+        """A copy of this mode that also runs the rewrites ``names`` (or tags).
+
+        Parameters
+        ----------
+        *names : str
+            Rewrite names or tags.
+
+        Returns
+        -------
+        Mode
+            This mode is unchanged.
+
+        Examples
+        --------
+        >>> theano.Mode(optimizer='fast_compile').including('fuse_elemwise').included
+        ('fuse_elemwise',)
+        """
         new = copy.copy(self)
         new.included = self.included + names
         return new
 
     def excluding(self, *names):
-        """A copy of this mode that skips the rewrites ``names`` (or tags)."""
+        """A copy of this mode that skips the rewrites ``names`` (or tags).
+
+        Parameters
+        ----------
+        *names : str
+            Rewrite names or tags.
+
+        Returns
+        -------
+        Mode
+            This mode is unchanged.
+
+        Examples
+        --------
+        >>> x = T.dvector('x')
+        >>> mode = theano.Mode(optimizer='fast_run').excluding('fuse_elemwise')
+        >>> len(theano.function([x], T.exp(x) * 2, mode=mode).maker.fgraph.toposort())
+        2
+        """
+
         new = copy.copy(self)
         new.excluded = self.excluded + names
         return new

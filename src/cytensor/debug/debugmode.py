@@ -75,7 +75,36 @@ class DebugMode(Mode):
     inf are compared like other values here, not refused: NanGuardMode
     refuses them), stability_patience and require_matching_strides
     (nothing here depends on them).
+
+    Parameters
+    ----------
+    optimizer : str or None
+        As for :class:`Mode`.
+    linker : ignored
+        Always 'cy'.
+    including, excluding : sequence of str
+        As for :class:`Mode`.
+    check_preallocated_output, check_rewrites : bool, optional
+        Default from ``config.DebugMode__*``.
+    rtol, atol : float, optional
+        Tolerances for floating-point results (default: by dtype).
+    name : str, optional
+        The name shown by ``repr``.
+    check_c_code, check_py_code, check_isfinite, stability_patience, require_matching_strides
+        Theano's, accepted and unused.
+
+    A check that fails raises a ``DebugModeError`` when the compiled
+    function runs (``BadThunkOutput``, ``InvalidValueError``,
+    ``BadDestroyMap`` or ``BadRewrite`` names which).
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> f = theano.function([x], T.exp(x) * 2, mode=theano.DebugMode())
+    >>> f(numpy.array([0.0, 1.0]))
+    array([2.        , 5.43656366])
     """
+
 
     def __init__(self, optimizer="fast_run", linker=None, including=(), excluding=(),
                  check_preallocated_output=None, check_rewrites=None, rtol=None, atol=None,

@@ -12,7 +12,29 @@ from ..tensor.type import FLOAT_DTYPES, TensorType, as_tensor_variable
 
 
 def numeric_grad(f, points, eps):
-    """Central differences of the scalar function f at each point."""
+    """Central differences of the scalar function ``f`` at each point.
+
+    Parameters
+    ----------
+    f : callable
+        Takes one array per point and returns a scalar.
+    points : list of numpy.ndarray
+        Where to estimate the gradient (changed during the call, restored after).
+    eps : float
+        The step.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One float64 gradient per point.
+
+    Examples
+    --------
+    >>> from cytensor.gradient import numeric_grad
+    >>> [g.round(6) for g in numeric_grad(lambda v: (v ** 2).sum(), [numpy.array([1.0, 3.0])], 1e-6)]
+    [array([2., 6.])]
+    """
+
     grads = []
     for p in points:
         g = np.zeros_like(p, dtype="float64")
@@ -74,10 +96,17 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
         As in Theano, give the projection the output's own dtype (float32
         for a float32 function) instead of float64.
 
+    Returns
+    -------
+    None
+        It returns when the gradients agree.
+
     Raises
     ------
     GradientError
         Naming the input and the worst element, when the gradients differ.
+    TypeError
+        If a point is not a float array.
 
     Examples
     --------

@@ -81,7 +81,7 @@ class NanGuardMode(Mode):
         return Schedule(fgraph, self.linker, wrap_thunk=guarded_thunk)
 
     def problem(self, value):
-        """'nan', 'inf' or 'a huge value (|x| > 1e10)' if ``value`` has one, else ''."""
+        """'nan', 'inf' or 'a huge value (``|x| > 1e10``)' if ``value`` has one, else ''."""
         if not isinstance(value, np.ndarray) or value.dtype.kind not in "fc":
             return ""
         if self.nan_is_error and np.isnan(value).any():

@@ -75,15 +75,52 @@ def debugprint(obj, file=None, ids="CHAR", print_type=False, depth=-1,
     FunctionGraph or Function each node's line ends with its position in
     the run order.
 
-    ids: 'CHAR' (A, B, ... AA), 'id' (Python ids), 'int' (0, 1, ...) or ''.
-    depth: how many levels to print (-1: all).  done: a dict shared between
-    calls so that several graphs are printed with the same ids.
-    print_storage: for a Function, show the value each variable's cell holds.
-    print_rewrites: for a Function or FunctionGraph, name the rewrite that
-    made each node (``by fuse_elemwise``); nodes without a name are the ones
-    your code built.
-    file: None prints to stdout; 'str' returns the text; a stream is written
-    to and returned.
+    Parameters
+    ----------
+    obj : Variable, list of Variable, FunctionGraph or Function
+        The graph to print.
+    file : None, 'str' or a stream
+        None prints to stdout; 'str' returns the text; a stream is written
+        to and returned.
+    ids : {'CHAR', 'id', 'int', ''}
+        Ids as letters (A, B, ... AA), Python ids, numbers (0, 1, ...) or none.
+    print_type : bool
+        Add each variable's type.
+    depth : int
+        How many levels to print (-1: all).
+    print_storage : bool
+        For a Function, show the value each variable's cell holds.
+    done : dict, optional
+        Shared between calls so that several graphs are printed with the same ids.
+    print_rewrites : bool
+        For a Function or FunctionGraph, name the rewrite that made each node
+        (``by fuse_elemwise``); nodes without a name are the ones your code built.
+
+    Returns
+    -------
+    str, stream or None
+        The text with ``file='str'``, the stream if one was given, else None.
+
+    Raises
+    ------
+    ValueError
+        For another ``ids``.
+
+    Examples
+    --------
+    >>> x, y = T.dvectors('x', 'y')
+    >>> z = (x + y) * T.exp(x)
+    >>> theano.printing.debugprint(z)
+    Elemwise{mul,no_inplace} [id A] ''
+     |Elemwise{add,no_inplace} [id B] ''
+     | |x [id C]
+     | |y [id D]
+     |Elemwise{exp,no_inplace} [id E] ''
+       |x [id C]
+    >>> print(theano.printing.debugprint(theano.function([x, y], z), file='str'))
+    Elemwise{Composite{((i0 + i1) * exp(i0))}} [id A] ''   0
+     |x [id B]
+     |y [id C]
     """
     if ids not in ("CHAR", "id", "int", ""):
         raise ValueError(f"ids must be 'CHAR', 'id', 'int' or '', got {ids!r}")
@@ -175,6 +212,24 @@ def pp(obj):
     table's precedences need them.  A FunctionGraph, Function or list gives one formula per output, a
     line each.  pp never raises: an op it cannot format prints as
     ``Op(args)``, and a graph it cannot walk prints as ``str(var)``.
+
+    Parameters
+    ----------
+    obj : Variable, list of Variable, FunctionGraph or Function
+        The graph to print.
+
+    Returns
+    -------
+    str
+        The formula (one line per output).
+
+    Examples
+    --------
+    >>> x, y = T.dvectors('x', 'y')
+    >>> theano.pp((x + y) * T.exp(x))
+    '((x + y) * exp(x))'
+    >>> theano.pp(theano.grad(T.sum(x ** 2), x)).count('x')
+    2
     """
     try:
         if not isinstance(obj, Variable):
@@ -442,7 +497,27 @@ def _variable_color(var, is_output):
 
 def graph_to_dot(fct, compact=True, with_ids=False, high_contrast=True,
                  var_with_name_simple=False, profile_colors=None, rewritten=True):
-    """The Graphviz DOT text that pydotprint renders (useful on its own)."""
+    """The Graphviz DOT text that :func:`pydotprint` renders (useful on its own).
+
+    Parameters
+    ----------
+    fct : Variable, list of Variable, FunctionGraph or Function
+        The graph.
+    compact, with_ids, high_contrast, var_with_name_simple, profile_colors, rewritten
+        As for :func:`pydotprint`.
+
+    Returns
+    -------
+    str
+        A ``digraph``.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> text = theano.printing.graph_to_dot(T.exp(x))
+    >>> text.splitlines()[0], 'label="x' in text
+    ('digraph G {', True)
+    """
     if not rewritten and hasattr(fct, "definition"):
         fct = before_rewrites(fct)
     outputs, order, _ = _graph_of(fct)
@@ -525,8 +600,28 @@ def graph_to_dot(fct, compact=True, with_ids=False, high_contrast=True,
 
 
 def before_rewrites(fn):
-    """The compiled Function ``fn`` compiled again without rewrites: its
-    ``maker.fgraph`` is the graph the rewrites started from."""
+    """The compiled Function ``fn`` compiled again without rewrites.
+
+    Its ``maker.fgraph`` is the graph the rewrites started from, to set
+    beside ``fn.maker.fgraph``.
+
+    Parameters
+    ----------
+    fn : Function
+        A compiled function.
+
+    Returns
+    -------
+    Function
+        The same computation, unrewritten and unprofiled.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> f = theano.function([x], T.exp(x) * 2 + 1)
+    >>> len(f.maker.fgraph.toposort()), len(theano.printing.before_rewrites(f).maker.fgraph.toposort())
+    (1, 5)
+    """
     return function(**dict(fn.definition, mode=Mode(optimizer=None), profile=False))
 
 
@@ -535,21 +630,56 @@ def pydotprint(fct, outfile=None, format=None, compact=True, with_ids=False,
                var_with_name_simple=False, profile_colors=None, rewritten=True):
     """Draw the graph of ``fct`` with Graphviz's ``dot`` program.
 
-    fct: a Variable, list of Variables, FunctionGraph or compiled Function
-    (drawn after its rewrites).  Apply nodes are boxes coloured by op class;
-    inputs are green, outputs blue, shared variables cyan, constants grey.
-    compact hides unnamed intermediate variables: their producer and
-    consumer are joined by an edge labelled with the type.  Edges into an
-    op with several inputs are numbered with the input position.
+    Apply nodes are boxes coloured by op class; inputs are green, outputs
+    blue, shared variables cyan, constants grey.  Edges into an op with
+    several inputs are numbered with the input position.
 
-    format: 'png', 'svg', 'pdf', ... or 'dot' (the DOT text, no Graphviz
-    needed); default: the outfile's extension, else config.pydotprint_format.
-    outfile: default ``cytensor.pydotprint.<format>`` in the current directory.
-    return_image: return the picture's bytes instead of writing a file.
-    profile_colors: {node: fraction of time} or a ProfileStats; shades
-    nodes from white to red.  A profiled Function is shaded by its profile.
-    rewritten: False draws a Function's graph as it was before the rewrites
-    (givens substituted, updates included), to set beside the default.
+    Parameters
+    ----------
+    fct : Variable, list of Variable, FunctionGraph or Function
+        The graph; a compiled Function is drawn after its rewrites.
+    outfile : str, optional
+        Default ``cytensor.pydotprint.<format>`` in the current directory.
+    format : str, optional
+        'png', 'svg', 'pdf', ... or 'dot' (the DOT text, no Graphviz needed);
+        default: the outfile's extension, else ``config.pydotprint_format``.
+    compact : bool
+        Hide unnamed intermediate variables: their producer and consumer are
+        joined by an edge labelled with the type.
+    with_ids : bool
+        Label the nodes with ids.
+    high_contrast : bool
+        Fill the boxes with colour (else colour their outlines).
+    print_output_file : bool
+        Print the path of the file written.
+    return_image : bool
+        Return the picture's bytes instead of writing a file.
+    var_with_name_simple : bool
+        Label named variables with their name only.
+    profile_colors : dict or ProfileStats, optional
+        ``{node: fraction of time}``; shades nodes from white to red.  A
+        profiled Function is shaded by its profile.
+    rewritten : bool
+        False draws a Function's graph as it was before the rewrites
+        (givens substituted, updates included), to set beside the default.
+
+    Returns
+    -------
+    bytes or None
+        The picture with ``return_image=True``, else None (a file is written).
+
+    Raises
+    ------
+    RuntimeError
+        If Graphviz's ``dot`` is needed and is not installed.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> f = theano.function([x], T.exp(x) + 1)
+    >>> picture = theano.printing.pydotprint(f, format='dot', return_image=True)
+    >>> picture[:9]
+    b'digraph G'
     """
     if format is None:
         ext = os.path.splitext(outfile)[1].lstrip(".").lower() if outfile else ""

@@ -26,9 +26,31 @@ from ..graph import user_trace
 class ProfileStats:
     """Timings of one or more functions (pass the same object to several).
 
-    name: the title of the summary.  atexit_print: print the summary at
-    interpreter exit (when the config asks for it).  memory: record the
-    bytes of intermediates (default: config.profile_memory).
+    ``function(..., profile=True)`` makes one, kept as ``f.profile``; the
+    time of each node, op and op class, the calls' Python overhead and the
+    rewrites' time are in ``summary()``.
+
+    Parameters
+    ----------
+    name : str, optional
+        The title of the summary (default: the function's name, or where it was made).
+    atexit_print : bool
+        Print the summary at interpreter exit (when the config asks for it).
+    memory : bool, optional
+        Record the bytes of intermediates (default: ``config.profile_memory``).
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> profile = theano.ProfileStats(name='demo', atexit_print=False)
+    >>> f = theano.function([x], T.exp(x).sum(), profile=profile)
+    >>> _ = f(numpy.ones(3)), f(numpy.ones(3))
+    >>> profile.calls
+    2
+    >>> profile.summary()                # doctest: +ELLIPSIS
+    Function profile: demo
+      Calls: 2, ... s in all, ... s per call
+    ...
     """
 
     def __init__(self, name=None, atexit_print=True, memory=None):
@@ -91,8 +113,8 @@ class ProfileStats:
     # --- combining ------------------------------------------------------------
     @property
     def node_calls(self):
-        """{node: how many times it ran}: once per run of its schedule, or as
-        often as its ifelse branch was taken."""
+        """How many times each node ran, as ``{node: count}``: once per run of
+        its schedule, or as often as its ifelse branch was taken."""
         return {node: self.branch_calls[node] if node in schedule.branch_nodes else runs
                 for schedule, runs in self.runs.items() for node in schedule.nodes}
 
@@ -140,7 +162,32 @@ class ProfileStats:
         return held, freed
 
     def summary(self, file=None, n_ops=None, n_nodes=None):
-        """Print the profile as tables: totals, op classes, ops, nodes, memory."""
+        """Print the profile as tables: totals, op classes, ops, nodes, memory.
+
+        Parameters
+        ----------
+        file : stream, optional
+            Default: stdout.
+        n_ops, n_nodes : int, optional
+            How many ops and nodes the tables list (default:
+            ``config.profiling__n_ops`` and ``config.profiling__n_apply``).
+
+        Returns
+        -------
+        None
+
+        Examples
+        --------
+        >>> import io
+        >>> x = T.dvector('x')
+        >>> f = theano.function([x], 2 * x, profile=True)
+        >>> _ = f(numpy.ones(2))
+        >>> text = io.StringIO()
+        >>> f.profile.summary(file=text)
+        >>> 'Calls: 1' in text.getvalue()
+        True
+        """
+
         file = file or sys.stdout
         n_ops = config.profiling__n_ops if n_ops is None else n_ops
         n_nodes = config.profiling__n_apply if n_nodes is None else n_nodes

@@ -38,7 +38,18 @@ __all__ = ["OPCODES", "OPCODE_ARITY", "INT_OPCODES", "LIBM_OPCODES", "NARROWING_
 
 
 def openmp_enabled():
-    """True when the kernels were compiled with OpenMP (else they run serially)."""
+    """True when the kernels were compiled with OpenMP (else they run serially).
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from cytensor import kernels
+    >>> kernels.openmp_enabled() == kernels.build_config()['OPENMP']
+    True
+    """
     return _elemwise.openmp_enabled()
 
 
@@ -51,6 +62,12 @@ def get_num_threads():
         OpenMP's count (``OMP_NUM_THREADS`` or the cores) unless
         :func:`set_num_threads` or ``config.openmp_threads`` changed it;
         1 for a build without OpenMP.
+
+    Examples
+    --------
+    >>> from cytensor import kernels
+    >>> kernels.get_num_threads() >= 1
+    True
     """
     return _elemwise.get_num_threads()
 
@@ -62,6 +79,10 @@ def set_num_threads(n):
     ----------
     n : int
         At least 1.
+
+    Returns
+    -------
+    None
 
     Raises
     ------
@@ -85,7 +106,24 @@ def set_num_threads(n):
 
 
 def build_config():
-    """Dict of build facts: OpenMP, libmvec, compiler and its flags."""
+    """The facts of the kernels' build: OpenMP, libmvec, the compiler and its flags.
+
+    Returns
+    -------
+    dict
+        Keys 'OPENMP' (bool), 'MVEC' (whether glibc's vector maths was
+        linked), 'CFLAGS' and 'LDFLAGS' (lists) and 'COMPILER'; None where
+        the build left no record.
+
+    Examples
+    --------
+    >>> from cytensor import kernels
+    >>> sorted(kernels.build_config())
+    ['CFLAGS', 'COMPILER', 'LDFLAGS', 'MVEC', 'OPENMP']
+    >>> '-ffast-math' in (kernels.build_config()['CFLAGS'] or [])
+    False
+    """
+
     if buildinfo is None:
         return {"OPENMP": openmp_enabled(), "MVEC": None, "CFLAGS": None, "LDFLAGS": None,
                 "COMPILER": None}

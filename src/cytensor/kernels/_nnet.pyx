@@ -17,15 +17,14 @@ friendlier messages), so no input can crash the process.  Loops over rows, image
 * row gather / scatter(-add) for advanced indexing, and one_hot.
 """
 from libc.string cimport memcpy, memset
-from cython.parallel cimport prange
+from libc.stdlib cimport malloc, free
+from cython.parallel cimport prange, parallel, threadid
 cimport numpy as cnp
 import numpy as np
 
 cnp.import_array()
 
 cdef extern from "vecmath.h" nogil:
-    double exp(double)
-    float expf(float)
     double log(double)
     float logf(float)
     const double INFINITY
@@ -124,11 +123,17 @@ def normalize_index(Py_ssize_t[::1] idx, Py_ssize_t n):
 # Softmax over rows
 # ---------------------------------------------------------------------------
 
-cdef inline real _exp(real v) noexcept nogil:
-    if real is float:
-        return expf(v)
-    else:
-        return exp(v)
+cdef extern from "nnet_rows.h" nogil:
+    double cyt_softmax_row_f(const float *x, float *out, Py_ssize_t n, int take_log)
+    double cyt_softmax_row_d(const double *x, double *out, Py_ssize_t n, int take_log)
+    void cyt_softmax_grad_row_f(const float *dy, const float *sm, float *out, Py_ssize_t n,
+                                int from_log)
+    void cyt_softmax_grad_row_d(const double *dy, const double *sm, double *out,
+                                Py_ssize_t n, int from_log)
+    void cyt_max_pool_inside_f(const float *x, float *out, float *rowmax, Py_ssize_t W,
+                               Py_ssize_t OH, Py_ssize_t OW, int wh, int ww, int sh, int sw)
+    void cyt_max_pool_inside_d(const double *x, double *out, double *rowmax, Py_ssize_t W,
+                               Py_ssize_t OH, Py_ssize_t OW, int wh, int ww, int sh, int sw)
 
 
 cdef inline real _log(real v) noexcept nogil:
@@ -138,34 +143,13 @@ cdef inline real _log(real v) noexcept nogil:
         return log(v)
 
 
-cdef inline real _row_max(const real *x, Py_ssize_t n) noexcept nogil:
-    cdef real m = x[0]
-    cdef Py_ssize_t j
-    for j in range(1, n):
-        if x[j] > m:
-            m = x[j]
-    return m
-
-
 cdef inline double _softmax_row(const real *x, real *out, Py_ssize_t n, bint take_log) noexcept nogil:
-    """Softmax (or log-softmax) of one row; returns log(sum(exp(x - max))) + max."""
-    cdef real m = _row_max(x, n)
-    cdef double s = 0.0
-    cdef real inv, lse
-    cdef Py_ssize_t j
-    for j in range(n):                  # a separate loop, so exp is vectorised
-        out[j] = _exp(x[j] - m)
-    for j in range(n):
-        s += out[j]
-    if take_log:
-        lse = <real>log(s)
-        for j in range(n):
-            out[j] = x[j] - m - lse
+    """Softmax (or log-softmax) of one row; returns log(sum(exp(x - max))) + max
+    (the vectorised loops of nnet_rows.h)."""
+    if real is float:
+        return cyt_softmax_row_f(x, out, n, take_log)
     else:
-        inv = <real>(1.0 / s)
-        for j in range(n):
-            out[j] *= inv
-    return log(s) + m
+        return cyt_softmax_row_d(x, out, n, take_log)
 
 
 def softmax(const real[:, ::1] x, real[:, ::1] out, bint take_log, int nthreads):
@@ -183,23 +167,17 @@ def softmax_grad(const real[:, ::1] dy, const real[:, ::1] sm, real[:, ::1] out,
                  bint from_log, int nthreads):
     """Gradient through softmax: sm * (dy - sum(dy * sm)); through log_softmax
     (sm holding log-probabilities): dy - exp(sm) * sum(dy)."""
-    cdef Py_ssize_t i, j, rows = dy.shape[0], n = dy.shape[1]
-    cdef double s
+    cdef Py_ssize_t i, rows = dy.shape[0], n = dy.shape[1]
     _require(sm.shape[0] == rows and sm.shape[1] == n and out.shape[0] == rows
              and out.shape[1] == n, "softmax_grad")
+    if n == 0:
+        return
     for i in prange(rows, nogil=True, schedule='static',
                     num_threads=_threads(rows * n, nthreads)):
-        s = 0.0
-        if from_log:
-            for j in range(n):
-                s = s + dy[i, j]
-            for j in range(n):
-                out[i, j] = dy[i, j] - _exp(sm[i, j]) * <real>s
+        if real is float:
+            cyt_softmax_grad_row_f(&dy[i, 0], &sm[i, 0], &out[i, 0], n, from_log)
         else:
-            for j in range(n):
-                s = s + dy[i, j] * sm[i, j]
-            for j in range(n):
-                out[i, j] = sm[i, j] * (dy[i, j] - <real>s)
+            cyt_softmax_grad_row_d(&dy[i, 0], &sm[i, 0], &out[i, 0], n, from_log)
 
 
 # ---------------------------------------------------------------------------
@@ -343,42 +321,6 @@ def col2im(const real[:, ::1] cols, real[:, :, :, ::1] dx, Py_ssize_t n0, Py_ssi
 # through pointers would be shared between OpenMP threads.)
 # ---------------------------------------------------------------------------
 
-cdef inline void _max_pool_inside(const real *x, real *out, Py_ssize_t W, Py_ssize_t OH,
-                                  Py_ssize_t OW, int wh, int ww, int sh, int sw) noexcept nogil:
-    """Max pooling of one image whose windows all lie inside it (same result as
-    the general loop: -inf start; a NaN in a window makes its maximum NaN, as
-    NumPy's max does)."""
-    cdef Py_ssize_t oy, ox, i, j
-    cdef const real *r0
-    cdef const real *r1
-    cdef real a, v
-    if wh == 2 and ww == 2 and sw == 2:
-        for oy in range(OH):
-            r0 = x + oy * sh * W
-            r1 = r0 + W
-            for ox in range(OW):
-                a = -INFINITY
-                v = r0[2 * ox]
-                a = v if (v > a or v != v) else a
-                v = r0[2 * ox + 1]
-                a = v if (v > a or v != v) else a
-                v = r1[2 * ox]
-                a = v if (v > a or v != v) else a
-                v = r1[2 * ox + 1]
-                a = v if (v > a or v != v) else a
-                out[oy * OW + ox] = a
-        return
-    for oy in range(OH):
-        for ox in range(OW):
-            a = -INFINITY
-            for i in range(wh):
-                r0 = x + (oy * sh + i) * W + ox * sw
-                for j in range(ww):
-                    v = r0[j]
-                    a = v if (v > a or v != v) else a
-            out[oy * OW + ox] = a
-
-
 cdef inline void _max_pool_grad_disjoint(const real *x, const real *out, const real *gz,
                                          real *gx, Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH,
                                          Py_ssize_t OW, int wh, int ww, int sh,
@@ -414,6 +356,29 @@ cdef inline void _max_pool_grad_disjoint(const real *x, const real *out, const r
                     gr[ox * sw + j] = g if xr[ox * sw + j] == m else 0
 
 
+cdef int _max_pool_inside(const real[:, :, ::1] x, real[:, :, ::1] out, int wh, int ww,
+                          int sh, int sw, int nt) except -1:
+    """Max pooling of every image, all windows inside the image."""
+    cdef Py_ssize_t b, W = x.shape[2], OH = out.shape[1], OW = out.shape[2]
+    cdef real *rowmax
+    cdef int err = 0
+    with nogil, parallel(num_threads=nt):
+        rowmax = <real *>malloc(W * sizeof(real) + 64)
+        for b in prange(x.shape[0], schedule='static'):
+            if rowmax == NULL:
+                err += 1
+            elif real is float:
+                cyt_max_pool_inside_f(&x[b, 0, 0], &out[b, 0, 0], rowmax, W, OH, OW,
+                                      wh, ww, sh, sw)
+            else:
+                cyt_max_pool_inside_d(&x[b, 0, 0], &out[b, 0, 0], rowmax, W, OH, OW,
+                                      wh, ww, sh, sw)
+        free(rowmax)
+    if err:
+        raise MemoryError("pool2d: out of memory for a row buffer")
+    return 0
+
+
 def pool2d(const real[:, :, ::1] x, real[:, :, ::1] out, int wh, int ww, int sh, int sw,
            int ph, int pw, int mode, int nthreads):
     cdef Py_ssize_t B = x.shape[0], H = x.shape[1], W = x.shape[2]
@@ -424,10 +389,10 @@ def pool2d(const real[:, :, ::1] x, real[:, :, ::1] out, int wh, int ww, int sh,
     _check_window(sh, sw, ph, pw, 1, 1, OH, OW, "pool2d")
     if mode == 0 and ph == 0 and pw == 0 and OH > 0 and OW > 0 \
             and (OH - 1) * sh + wh <= H and (OW - 1) * sw + ww <= W:
-        # every window lies inside the image: no clipping, lean loops
-        for b in prange(B, nogil=True, schedule='static',
-                        num_threads=_threads_over(B * H * W, PAR_MIN_LEAN, nthreads)):
-            _max_pool_inside(&x[b, 0, 0], &out[b, 0, 0], W, OH, OW, wh, ww, sh, sw)
+        # every window lies inside the image: no clipping, the vectorised
+        # loops of nnet_rows.h, a row of column maxima per thread
+        _max_pool_inside(x, out, wh, ww, sh, sw,
+                         _threads_over(B * H * W, PAR_MIN_LEAN, nthreads))
         return
     for b in prange(B, nogil=True, schedule='static',
                     num_threads=_threads(B * H * W, nthreads)):
@@ -600,11 +565,19 @@ def add_rows(number[:, ::1] x, const Py_ssize_t[::1] idx, const number[:, ::1] y
 # ---------------------------------------------------------------------------
 
 from scipy.linalg.cython_blas cimport sgemm, dgemm
-from cython.parallel cimport parallel, threadid
-from libc.stdlib cimport malloc, free
+
+cdef extern from "blas_threads.h" nogil:
+    int cyt_blas_threads_init(void *blas_function)
+    int cyt_blas_threads_get()
+    void cyt_blas_threads_set(int n)
 
 cdef Py_ssize_t BLAS_SERIAL_MNK = 200000     # below OpenBLAS's threading threshold (262144)
 cdef Py_ssize_t DIRECT_COLS_MAX = 1 << 20    # elements of one image's im2col buffer
+# True when BLAS's thread count can be lowered to 1 while the kernels' threads
+# each multiply whole images; else each product stays below the threshold.
+cdef bint BLAS_THREADS_SETTABLE = cyt_blas_threads_init(<void *>sgemm)
+cdef int _serial_blas_users = 0              # kernels running with BLAS lowered to 1
+cdef int _blas_threads_before = -1           # BLAS's thread count before the first
 
 
 cdef inline void _gemm_cm(char ta, char tb, int m, int n, int k, real alpha, const real *a,
@@ -619,40 +592,44 @@ cdef inline void _gemm_cm(char ta, char tb, int m, int n, int k, real alpha, con
               c, &ldc)
 
 
+cdef inline void _inside_cols(Py_ssize_t W, Py_ssize_t ow, Py_ssize_t offset, int sw,
+                              Py_ssize_t *lo, Py_ssize_t *hi) noexcept nogil:
+    """[lo, hi): the output columns ox whose input column ox*sw + offset is in [0, W)."""
+    cdef Py_ssize_t a = -offset, b = W - 1 - offset
+    a = (a + sw - 1) // sw if a > 0 else 0
+    b = b // sw + 1 if b >= 0 else 0
+    if b > ow:
+        b = ow
+    lo[0] = a if a < b else b
+    hi[0] = b
+
+
 cdef void _im2col_one(const real *x, real *cols, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
                       int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw,
                       Py_ssize_t oh, Py_ssize_t ow) noexcept nogil:
     """cols (C*kh*kw, oh*ow) = the patches of one image x (C, H, W)."""
-    cdef Py_ssize_t c, ki, kj, oy, ox, iy, ix, lo, hi, P = oh * ow
+    cdef Py_ssize_t c, ki, kj, oy, ox, iy, off, lo, hi, P = oh * ow
     cdef real *dst
     cdef const real *src
     for c in range(C):
         for ki in range(kh):
             for kj in range(kw):
                 dst = cols + ((c * kh + ki) * kw + kj) * P
-                # output columns whose input column ix = ox*sw - pw + kj*dw is in [0, W)
-                lo = pw - kj * dw
-                lo = (lo + sw - 1) // sw if lo > 0 else 0
-                hi = W - 1 + pw - kj * dw
-                hi = hi // sw + 1 if hi >= 0 else 0
-                if hi > ow:
-                    hi = ow
-                if lo > hi:
-                    lo = hi
+                off = kj * dw - pw
+                _inside_cols(W, ow, off, sw, &lo, &hi)
                 for oy in range(oh):
                     iy = oy * sh - ph + ki * dh
                     if iy < 0 or iy >= H:
                         memset(dst + oy * ow, 0, ow * sizeof(real))
                         continue
-                    src = x + (c * H + iy) * W
+                    src = x + (c * H + iy) * W + off
                     for ox in range(lo):
                         dst[oy * ow + ox] = 0
                     if sw == 1:
-                        memcpy(dst + oy * ow + lo, src + lo + kj * dw - pw,
-                               (hi - lo) * sizeof(real))
+                        memcpy(dst + oy * ow + lo, src + lo, (hi - lo) * sizeof(real))
                     else:
                         for ox in range(lo, hi):
-                            dst[oy * ow + ox] = src[ox * sw + kj * dw - pw]
+                            dst[oy * ow + ox] = src[ox * sw]
                     for ox in range(hi, ow):
                         dst[oy * ow + ox] = 0
 
@@ -661,7 +638,7 @@ cdef void _col2im_one(const real *cols, real *dx, Py_ssize_t C, Py_ssize_t H, Py
                       int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw,
                       Py_ssize_t oh, Py_ssize_t ow) noexcept nogil:
     """dx (C, H, W) = the columns of one image summed back at their pixels."""
-    cdef Py_ssize_t c, ki, kj, oy, ox, iy, ix, P = oh * ow
+    cdef Py_ssize_t c, ki, kj, oy, ox, iy, off, lo, hi, P = oh * ow
     cdef const real *src
     cdef real *dst
     memset(dx, 0, C * H * W * sizeof(real))
@@ -669,24 +646,30 @@ cdef void _col2im_one(const real *cols, real *dx, Py_ssize_t C, Py_ssize_t H, Py
         for ki in range(kh):
             for kj in range(kw):
                 src = cols + ((c * kh + ki) * kw + kj) * P
+                off = kj * dw - pw
+                _inside_cols(W, ow, off, sw, &lo, &hi)
                 for oy in range(oh):
                     iy = oy * sh - ph + ki * dh
                     if iy < 0 or iy >= H:
                         continue
-                    dst = dx + (c * H + iy) * W
-                    for ox in range(ow):
-                        ix = ox * sw - pw + kj * dw
-                        if ix >= 0 and ix < W:
-                            dst[ix] += src[oy * ow + ox]
+                    dst = dx + (c * H + iy) * W + off
+                    if sw == 1:
+                        for ox in range(lo, hi):      # contiguous: vectorised
+                            dst[ox] += src[oy * ow + ox]
+                    else:
+                        for ox in range(lo, hi):
+                            dst[ox * sw] += src[oy * ow + ox]
 
 
 def conv_direct_ok(Py_ssize_t F, Py_ssize_t K, Py_ssize_t P):
     """True when conv2d_images / conv2d_images_grad_weights suit a layer with F
     filters per group of K = channels*rows*cols weights and P output pixels per image:
-    column blocks of at least 64 pixels (or the whole image) stay below
-    OpenBLAS's threading threshold, the per-thread im2col buffer of one image
-    (K x P) stays small, and the sizes fit BLAS's int."""
-    return _direct_sizes_ok(F, K, P) and F * K * min(P, 64) <= BLAS_SERIAL_MNK
+    the per-thread im2col buffer of one image (K x P) stays small, the sizes fit
+    BLAS's int, and either each thread's BLAS calls can be made single-threaded
+    or column blocks of at least 64 pixels (or the whole image) stay below
+    OpenBLAS's threading threshold."""
+    return _direct_sizes_ok(F, K, P) and (BLAS_THREADS_SETTABLE
+                                          or F * K * min(P, 64) <= BLAS_SERIAL_MNK)
 
 
 cdef bint _direct_sizes_ok(Py_ssize_t F, Py_ssize_t K, Py_ssize_t P):
@@ -695,14 +678,40 @@ cdef bint _direct_sizes_ok(Py_ssize_t F, Py_ssize_t K, Py_ssize_t P):
     return F >= 1 and K >= 1 and P >= 1 and F * K <= 2147483647 and K * P <= DIRECT_COLS_MAX
 
 
-cdef Py_ssize_t _block(Py_ssize_t F, Py_ssize_t K, Py_ssize_t P):
+cdef Py_ssize_t _block(Py_ssize_t F, Py_ssize_t K, Py_ssize_t P, int nt):
+    """Output pixels per BLAS call: the whole image when one thread works or
+    each thread's BLAS runs single-threaded, else equal blocks whose products
+    stay below OpenBLAS's threading threshold."""
     cdef Py_ssize_t pb = BLAS_SERIAL_MNK // (F * K)
+    if nt == 1 or BLAS_THREADS_SETTABLE or pb >= P:
+        return P
     if pb < 1:
         pb = 1
-    if pb >= P:
-        return P
-    # equal blocks, each <= pb
     return (P + (P + pb - 1) // pb - 1) // ((P + pb - 1) // pb)
+
+
+cdef bint _serial_blas_enter(int nt):
+    """Lower BLAS to one thread while nt > 1 kernel threads call it (with the
+    GIL: the count of users makes overlapping calls restore the first value).
+    Returns whether _serial_blas_exit must be called."""
+    global _serial_blas_users, _blas_threads_before
+    if nt <= 1 or not BLAS_THREADS_SETTABLE:
+        return False
+    if _serial_blas_users == 0:
+        _blas_threads_before = cyt_blas_threads_get()
+        if _blas_threads_before > 1:
+            cyt_blas_threads_set(1)
+    _serial_blas_users += 1
+    return True
+
+
+cdef void _serial_blas_exit(bint entered):
+    global _serial_blas_users
+    if not entered:
+        return
+    _serial_blas_users -= 1
+    if _serial_blas_users == 0 and _blas_threads_before > 1:
+        cyt_blas_threads_set(_blas_threads_before)
 
 
 cdef inline int _image_threads(Py_ssize_t N, Py_ssize_t work_per_image, int nthreads):
@@ -720,13 +729,14 @@ def conv2d_images(const real[:, :, :, ::1] x, const real[:, ::1] wm, real[:, :, 
                   int groups, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw,
                   int oh, int ow, int nthreads):
     """out[n] (F, oh*ow) = wm (F, C/G*kh*kw) @ im2col(x[n]) group by group,
-    (image, group) pairs on threads.  The caller checks the geometry and
-    conv_direct_ok(F/G, C/G*kh*kw, oh*ow)."""
+    (image, group) pairs on threads; BLAS writes straight into out.  The
+    caller checks the geometry and conv_direct_ok(F/G, C/G*kh*kw, oh*ow)."""
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t F = wm.shape[0], K = wm.shape[1], P = <Py_ssize_t>oh * ow
     cdef Py_ssize_t t, n, g, p0, pb, Cg, Fg
     cdef real *cols
     cdef int err = 0
+    cdef bint serial_blas
     _check_groups(C, F, K, groups, kh, kw, "conv2d_images")
     Cg, Fg = C // groups, F // groups
     _require(out.shape[0] == N and out.shape[1] == F and out.shape[2] == P
@@ -735,7 +745,8 @@ def conv2d_images(const real[:, :, :, ::1] x, const real[:, ::1] wm, real[:, :, 
     if N == 0:
         return
     cdef int nt = _image_threads(N * groups, Fg * K * P, nthreads)
-    pb = _block(Fg, K, P)
+    pb = _block(Fg, K, P, nt)
+    serial_blas = _serial_blas_enter(nt)
     with nogil, parallel(num_threads=nt):
         cols = <real *>malloc(K * P * sizeof(real) + 64)
         for t in prange(N * groups, schedule='static'):
@@ -753,6 +764,7 @@ def conv2d_images(const real[:, :, :, ::1] x, const real[:, ::1] wm, real[:, :, 
                              &out[n, g * Fg, p0], <int>P)
                     p0 = p0 + pb
         free(cols)
+    _serial_blas_exit(serial_blas)
     if err:
         raise MemoryError("conv2d: out of memory for the im2col buffers")
 
@@ -771,6 +783,7 @@ def conv2d_images_grad_weights(const real[:, :, :, ::1] x, const real[:, :, ::1]
     cdef int t
     cdef real *cols
     cdef int err = 0
+    cdef bint serial_blas
     _check_groups(C, F, K, groups, kh, kw, "conv2d_images_grad_weights")
     Cg, Fg = C // groups, F // groups
     cdef int nt = _image_threads(N * groups, Fg * K * P, nthreads)
@@ -781,7 +794,8 @@ def conv2d_images_grad_weights(const real[:, :, :, ::1] x, const real[:, :, ::1]
     memset(&partial[0, 0, 0], 0, partial.shape[0] * F * K * sizeof(real))
     if N == 0:
         return
-    pb = _block(Fg, K, P)
+    pb = _block(Fg, K, P, nt)
+    serial_blas = _serial_blas_enter(nt)
     with nogil, parallel(num_threads=nt):
         cols = <real *>malloc(K * P * sizeof(real) + 64)
         t = threadid()
@@ -801,6 +815,7 @@ def conv2d_images_grad_weights(const real[:, :, :, ::1] x, const real[:, :, ::1]
                              &partial[t, g * Fg, 0], <int>K)
                     p0 = p0 + pb
         free(cols)
+    _serial_blas_exit(serial_blas)
     if err:
         raise MemoryError("conv2d: out of memory for the im2col buffers")
 
@@ -817,6 +832,7 @@ def conv2d_images_grad_inputs(const real[:, ::1] wm, const real[:, :, ::1] gy,
     cdef Py_ssize_t t, n, g, p0, pb, Cg, Fg
     cdef real *cols
     cdef int err = 0
+    cdef bint serial_blas
     _check_groups(C, F, K, groups, kh, kw, "conv2d_images_grad_inputs")
     Cg, Fg = C // groups, F // groups
     _require(gy.shape[0] == N and gy.shape[1] == F and gy.shape[2] == P
@@ -825,7 +841,8 @@ def conv2d_images_grad_inputs(const real[:, ::1] wm, const real[:, :, ::1] gy,
     if N == 0:
         return
     cdef int nt = _image_threads(N * groups, Fg * K * P, nthreads)
-    pb = _block(Fg, K, P)
+    pb = _block(Fg, K, P, nt)
+    serial_blas = _serial_blas_enter(nt)
     with nogil, parallel(num_threads=nt):
         cols = <real *>malloc(K * P * sizeof(real) + 64)
         for t in prange(N * groups, schedule='static'):
@@ -844,6 +861,7 @@ def conv2d_images_grad_inputs(const real[:, ::1] wm, const real[:, :, ::1] gy,
                 _col2im_one(cols, &dx[n, g * Cg, 0, 0], Cg, H, W, kh, kw, sh, sw, ph, pw,
                             dh, dw, oh, ow)
         free(cols)
+    _serial_blas_exit(serial_blas)
     if err:
         raise MemoryError("conv2d: out of memory for the im2col buffers")
 

@@ -3,3 +3,4 @@ from .engine import PHASES, REGISTRY, Rewrite, Trace, register, rewrite_graph, s
 from .fgraph import FunctionGraph                                                        # noqa: F401
 from . import basic, algebra, fusion, inplace                                            # noqa: F401,E402
 from . import nnet                                                                       # noqa: F401,E402
+from . import scan_hoist                                                                 # noqa: F401,E402

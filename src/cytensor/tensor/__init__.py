@@ -33,7 +33,39 @@ def tensor(dtype=None, shape=None, name=None, broadcastable=None):
     """A symbolic tensor of ``dtype`` (floatX by default) and static ``shape``.
 
     ``T.tensor('float32', (None, 3))`` or Theano's
-    ``T.tensor('float32', broadcastable=(False, True))``.
+    ``T.tensor('float32', broadcastable=(False, True))``.  For the common
+    ranks, ``T.scalar``, ``T.vector``, ``T.matrix``... (floatX) and
+    ``T.dmatrix``, ``T.ivector``... (a fixed dtype) are shorter.
+
+    Parameters
+    ----------
+    dtype : str, optional
+        Default ``config.floatX``.
+    shape : sequence of (int or None), optional
+        The static length of each axis (None: unknown).
+    name : str, optional
+        The variable's name.
+    broadcastable : sequence of bool, optional
+        Theano's form of ``shape``: True for a length-1 axis.
+
+    Returns
+    -------
+    TensorVariable
+        An input variable.
+
+    Raises
+    ------
+    TypeError
+        If ``shape`` is a string (``tensor(dtype, name)`` is not a signature).
+
+    Examples
+    --------
+    >>> x = T.tensor('float32', (None, 3), name='x')
+    >>> x.type
+    TensorType(float32, shape=(?, 3))
+    >>> f = theano.function([x], x.sum(axis=1))
+    >>> f(numpy.ones((2, 3), dtype='float32'))
+    array([3., 3.], dtype=float32)
     """
     if isinstance(shape, str) and name is None:     # T.tensor(dtype, name) is not allowed
         raise TypeError("tensor(dtype, shape, name): shape must be a tuple")
@@ -55,7 +87,30 @@ def _floatx_constructor(kind, shape):
     def make(name=None, dtype=None, shape=shape):
         return TensorType(dtype or config.floatX, shape=shape)(name)
     make.__name__ = kind
-    make.__doc__ = f"A symbolic {kind} of ``dtype`` (floatX by default)."
+    make.__doc__ = f"""A symbolic {kind} of ``dtype`` (floatX by default).
+
+    Parameters
+    ----------
+    name : str, optional
+        The variable's name.
+    dtype : str, optional
+        Default ``config.floatX``.
+    shape : tuple
+        The static shape, default {shape}.
+
+    Returns
+    -------
+    TensorVariable
+        An input variable.
+
+    Examples
+    --------
+    >>> x = T.{kind}('x')
+    >>> x.ndim, x.dtype == theano.config.floatX
+    ({len(shape)}, True)
+    >>> T.{kind}('y', dtype='int32').dtype
+    'int32'
+    """
     return make
 
 

@@ -140,7 +140,22 @@ def _as_byte_rows(a, n_rows):
 
 
 class AdvancedSubtensor(Op):
-    """``x[index]`` where the index holds integer or boolean arrays."""
+    """``x[index]`` where the index holds integer or boolean arrays.
+
+    Made by indexing with integer or boolean arrays.
+
+    Parameters
+    ----------
+    template : tuple
+        The index's form: which parts are arrays, slices or ints.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> y = x[[2, 0]]
+    >>> type(y.owner.op).__name__, y.eval({x: numpy.array([1.0, 2.0, 3.0])})
+    ('AdvancedSubtensor', array([3., 1.]))
+    """
 
     __props__ = ("template",)
 
@@ -186,7 +201,26 @@ class AdvancedSubtensor(Op):
 
 class AdvancedIncSubtensor(IncSubtensorBase):
     """``x`` with ``x[index]`` increased by ``y`` (every repeated index adds)
-    or, with ``set_instead_of_inc``, replaced by ``y``."""
+    or, with ``set_instead_of_inc``, replaced by ``y``.
+
+    Made by :func:`inc_subtensor` and :func:`set_subtensor` of an advanced index.
+
+    Parameters
+    ----------
+    template : tuple
+        The index's form.
+    set_instead_of_inc : bool
+        Set instead of add.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> y = T.inc_subtensor(x[[0, 0, 2]], 1)
+    >>> print(y.owner.op)
+    AdvancedIncSubtensor
+    >>> y.eval({x: numpy.zeros(3)})
+    array([2., 0., 1.])
+    """
 
     def __str__(self):
         return f"Advanced{self.kind}Subtensor"
@@ -257,7 +291,36 @@ def take(a, indices, axis=None, mode="raise"):
     """Elements of ``a`` at ``indices`` along ``axis`` (NumPy's take; None:
     of the flattened array).  An index out of range is an error with
     mode='raise', taken modulo the length with 'wrap', moved to the nearest
-    end with 'clip'."""
+    end with 'clip'.
+
+    Parameters
+    ----------
+    a : TensorVariable or array_like
+        The tensor.
+    indices : TensorVariable or array_like
+        Integer indices, of any shape.
+    axis : int, optional
+        The axis; None: the flattened array.
+    mode : {'raise', 'wrap', 'clip'}
+        What an index out of range does.
+
+    Returns
+    -------
+    TensorVariable
+        With the axis replaced by the shape of ``indices``.
+
+    Raises
+    ------
+    ValueError
+        For another mode.
+
+    Examples
+    --------
+    >>> a = T.dvector('a')
+    >>> f = theano.function([a], [T.take(a, [2, 0]), T.take(a, [5], mode='wrap')])
+    >>> f(numpy.array([1.0, 2.0, 3.0]))
+    [array([3., 1.]), array([3.])]
+    """
     if mode not in ("raise", "wrap", "clip"):
         raise ValueError(f"take: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
     a, indices = as_tensor_variable(a), as_tensor_variable(indices)

@@ -23,7 +23,25 @@ from .variable import provide
 
 
 def join(axis, *tensors):
-    """Concatenate ``tensors`` along ``axis`` (Theano's argument order)."""
+    """Concatenate ``tensors`` along ``axis`` (Theano's argument order).
+
+    Parameters
+    ----------
+    axis : int
+        The axis to join along.
+    *tensors : TensorVariable or array_like
+        Of equal rank.
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> x, y = T.dvectors('x', 'y')
+    >>> theano.function([x, y], T.join(0, x, y))(numpy.zeros(1), numpy.ones(2))
+    array([0., 1., 1.])
+    """
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tensors[0]
     axis = int(axis.data) if hasattr(axis, "data") else axis
@@ -33,7 +51,26 @@ def join(axis, *tensors):
 
 
 def stacklists(arg):
-    """A tensor from nested lists of scalars or tensors (``stacklists([[a, b], [c, d]])``)."""
+    """A tensor from nested lists of scalars or tensors (``stacklists([[a, b], [c, d]])``).
+
+    Parameters
+    ----------
+    arg : nested lists of scalars or tensors
+        The elements, as a nested list.
+
+    Returns
+    -------
+    TensorVariable
+        Of one more dimension per level of nesting.
+
+    Examples
+    --------
+    >>> a, b, c, d = T.dscalars('a', 'b', 'c', 'd')
+    >>> m = T.stacklists([[a, b], [c, d]])
+    >>> theano.function([a, b, c, d], m)(1, 2, 3, 4)
+    array([[1., 2.],
+           [3., 4.]])
+    """
     if isinstance(arg, (list, tuple)):
         return stack([stacklists(a) for a in arg])
     return as_tensor_variable(arg)
@@ -50,13 +87,53 @@ def _index_grid(n, m, k):
 
 
 def eye(n, m=None, k=0, dtype=None):
-    """An n x m matrix with ones on diagonal ``k`` (floatX by default)."""
+    """An n x m matrix with ones on diagonal ``k`` (floatX by default).
+
+    Parameters
+    ----------
+    n : int or scalar TensorVariable
+        The rows.
+    m : int or scalar TensorVariable, optional
+        The columns (default ``n``).
+    k : int or scalar TensorVariable
+        The diagonal: 0 the main one, positive above, negative below.
+    dtype : str, optional
+        Default ``config.floatX``.
+
+    Returns
+    -------
+    TensorVariable
+        A matrix.
+
+    Examples
+    --------
+    >>> T.eye(2, 3, k=1).eval()
+    array([[0., 1., 0.],
+           [0., 0., 1.]])
+    """
     rows, cols = _index_grid(n, n if m is None else m, k)
     return tm.cast(tm.eq(rows, cols), _dtype(dtype))
 
 
 def identity_like(x):
-    """An identity matrix of the shape and dtype of the matrix ``x``."""
+    """An identity matrix of the shape and dtype of the matrix ``x``.
+
+    Parameters
+    ----------
+    x : TensorVariable
+        A matrix.
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> theano.function([x], T.identity_like(x))(numpy.zeros((2, 2)))
+    array([[1., 0.],
+           [0., 1.]])
+    """
     x = as_tensor_variable(x)
     if x.ndim != 2:
         raise TypeError(f"identity_like takes a matrix, got {x} with {x.ndim} dims")
@@ -64,7 +141,31 @@ def identity_like(x):
 
 
 def tri(N, M=None, k=0, dtype=None):
-    """Ones at and below diagonal ``k`` of an N x M matrix, zeros above."""
+    """Ones at and below diagonal ``k`` of an N x M matrix, zeros above.
+
+    Parameters
+    ----------
+    N : int or scalar TensorVariable
+        The rows.
+    M : int or scalar TensorVariable, optional
+        The columns (default ``N``).
+    k : int
+        The diagonal.
+    dtype : str, optional
+        Default ``config.floatX``.
+
+    Returns
+    -------
+    TensorVariable
+        A matrix.
+
+    Examples
+    --------
+    >>> T.tri(3, dtype='int8').eval()
+    array([[1, 0, 0],
+           [1, 1, 0],
+           [1, 1, 1]], dtype=int8)
+    """
     rows, cols = _index_grid(N, N if M is None else M, k)
     return tm.cast(tm.ge(rows, cols), _dtype(dtype))
 
@@ -78,13 +179,53 @@ def _lower_mask(m, k):
 
 
 def tril(m, k=0):
-    """``m`` with the entries above diagonal ``k`` set to zero (last two axes)."""
+    """``m`` with the entries above diagonal ``k`` set to zero (last two axes).
+
+    Parameters
+    ----------
+    m : TensorVariable
+        Of two or more dimensions.
+    k : int
+        The diagonal (0: the main one; positive: above it).
+
+    Returns
+    -------
+    TensorVariable
+        Of ``m``'s shape and dtype.
+
+    Examples
+    --------
+    >>> m = T.dmatrix('m')
+    >>> theano.function([m], T.tril(m))(numpy.ones((2, 2)))
+    array([[1., 0.],
+           [1., 1.]])
+    """
     m, keep = _lower_mask(m, k)
     return tm.switch(keep, m, tm.cast(0, m.dtype))
 
 
 def triu(m, k=0):
-    """``m`` with the entries below diagonal ``k`` set to zero (last two axes)."""
+    """``m`` with the entries below diagonal ``k`` set to zero (last two axes).
+
+    Parameters
+    ----------
+    m : TensorVariable
+        Of two or more dimensions.
+    k : int
+        The diagonal (0: the main one; positive: above it).
+
+    Returns
+    -------
+    TensorVariable
+        Of ``m``'s shape and dtype.
+
+    Examples
+    --------
+    >>> m = T.dmatrix('m')
+    >>> theano.function([m], T.triu(m, 1))(numpy.ones((2, 2)))
+    array([[0., 1.],
+           [0., 0.]])
+    """
     m, below = _lower_mask(m, k - 1)
     return tm.switch(below, tm.cast(0, m.dtype), m)
 
@@ -94,7 +235,20 @@ def triu(m, k=0):
 # ---------------------------------------------------------------------------
 
 class _Grid:
-    """``mgrid[0:4, 0:3]``: one coordinate tensor per slice, dense or open."""
+    """``mgrid[0:4, 0:3]``: one coordinate tensor per slice, dense or open.
+
+    ``T.mgrid`` gives dense coordinate tensors, ``T.ogrid`` open ones (one
+    axis each), like NumPy's.
+
+    Examples
+    --------
+    >>> rows, cols = T.mgrid[0:2, 0:3]
+    >>> rows.eval()
+    array([[0, 0, 0],
+           [1, 1, 1]])
+    >>> T.ogrid[0:2, 0:3][1].eval()
+    array([[0, 1, 2]])
+    """
 
     def __init__(self, sparse):
         self.sparse = sparse
@@ -129,6 +283,26 @@ def tile(x, reps, ndim=None):
 
     ``reps`` shorter than x.ndim is padded with leading ones; longer (or
     ``ndim`` larger) gives x leading axes of length 1, as in NumPy.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The tensor.
+    reps : int or sequence of (int or scalar TensorVariable)
+        The repetitions per axis.
+    ndim : int, optional
+        The result's rank.
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> theano.function([x], T.tile(x, (2, 2)))(numpy.array([1.0, 2.0]))
+    array([[1., 2., 1., 2.],
+           [1., 2., 1., 2.]])
     """
     x = as_tensor_variable(x)
     if isinstance(reps, (int, np.integer)) or (hasattr(reps, "ndim") and reps.ndim == 0):
@@ -149,7 +323,28 @@ def tile(x, reps, ndim=None):
 
 def roll(x, shift, axis=None):
     """Elements of ``x`` shifted by ``shift`` along ``axis`` (None: the
-    flattened array), those pushed off one end coming back at the other."""
+    flattened array), those pushed off one end coming back at the other.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The tensor.
+    shift : int or scalar TensorVariable
+        How far to shift (negative: backwards).
+    axis : int, optional
+        The axis; None: the flattened array, reshaped back.
+
+    Returns
+    -------
+    TensorVariable
+        Of ``x``'s shape.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> theano.function([x], T.roll(x, 1))(numpy.array([1.0, 2.0, 3.0]))
+    array([3., 1., 2.])
+    """
     x = as_tensor_variable(x)
     if axis is None:
         return reshape(roll(x.flatten(), shift, 0), x.shape, ndim=x.ndim)
@@ -168,21 +363,73 @@ def roll(x, shift, axis=None):
 
 
 def largest(*args):
-    """The elementwise maximum of all the arguments."""
+    """The elementwise maximum of all the arguments.
+
+    Parameters
+    ----------
+    *args : TensorVariable or array_like
+        Broadcast against each other.
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> a, b, c = T.dvectors('a', 'b', 'c')
+    >>> f = theano.function([a, b, c], T.largest(a, b, c))
+    >>> f(numpy.array([1.0, 9.0]), numpy.array([5.0, 2.0]), numpy.array([3.0, 3.0]))
+    array([5., 9.])
+    """
     if len(args) == 2:
         return tm.maximum(*args)
     return tm.max(stack(list(args)), axis=0)
 
 
 def smallest(*args):
-    """The elementwise minimum of all the arguments."""
+    """The elementwise minimum of all the arguments.
+
+    Parameters
+    ----------
+    *args : TensorVariable or array_like
+        Broadcast against each other.
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> a, b, c = T.dvectors('a', 'b', 'c')
+    >>> f = theano.function([a, b, c], T.smallest(a, b, c))
+    >>> f(numpy.array([1.0, 9.0]), numpy.array([5.0, 2.0]), numpy.array([3.0, 3.0]))
+    array([1., 2.])
+    """
     if len(args) == 2:
         return tm.minimum(*args)
     return tm.min(stack(list(args)), axis=0)
 
 
 def second(a, b):
-    """``b`` broadcast to the shape of ``a`` (Theano's name for fill)."""
+    """``b`` broadcast to the shape of ``a`` (Theano's name for fill).
+
+    Parameters
+    ----------
+    a : TensorVariable or array_like
+        The tensor whose shape the result takes.
+    b : TensorVariable or array_like
+        The values.
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> a = T.dvector('a')
+    >>> theano.function([a], T.second(a, 5.0))(numpy.zeros(3))
+    array([5., 5., 5.])
+    """
     return fill(a, b)
 
 
@@ -195,6 +442,19 @@ class Rebroadcast(Op):
 
     ``axes`` is a tuple of (axis, broadcastable) pairs; an axis made
     broadcastable is checked to have length 1 when the function runs.
+
+    Made by :func:`patternbroadcast`, :func:`unbroadcast` and :func:`addbroadcast`.
+
+    Parameters
+    ----------
+    *axes : pair of (int, bool)
+        Each axis and whether it becomes broadcastable.
+
+    Examples
+    --------
+    >>> r = T.drow('r')
+    >>> print(T.unbroadcast(r, 0).owner.op)
+    Rebroadcast{axes=((0, False),)}
     """
 
     __props__ = ("axes",)
@@ -242,7 +502,25 @@ class Rebroadcast(Op):
 
 
 def patternbroadcast(x, broadcastable):
-    """``x`` with the broadcastable pattern ``broadcastable`` (one bool per axis)."""
+    """``x`` with the broadcastable pattern ``broadcastable`` (one bool per axis).
+
+    Parameters
+    ----------
+    x : TensorVariable
+        The tensor.
+    broadcastable : sequence of bool
+        One per axis; True declares an axis of length 1 (checked when the function runs).
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> T.patternbroadcast(x, (True, False)).broadcastable
+    (True, False)
+    """
     x = as_tensor_variable(x)
     if len(broadcastable) != x.ndim:
         raise ValueError(f"patternbroadcast: {x} has {x.ndim} dims, the pattern "
@@ -252,7 +530,25 @@ def patternbroadcast(x, broadcastable):
 
 
 def unbroadcast(x, *axes):
-    """``x`` with ``axes`` no longer declared broadcastable."""
+    """``x`` with ``axes`` no longer declared broadcastable.
+
+    Parameters
+    ----------
+    x : TensorVariable
+        The tensor.
+    *axes : int
+        The axes.
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> r = T.drow('r')
+    >>> r.broadcastable, T.unbroadcast(r, 0).broadcastable
+    ((True, False), (False, False))
+    """
     x = as_tensor_variable(x)
     changes = [(a, False) for a in axes if x.broadcastable[a]]
     return Rebroadcast(*changes)(x) if changes else x
@@ -263,7 +559,20 @@ def unbroadcast(x, *axes):
 # ---------------------------------------------------------------------------
 
 class Nonzero(Op):
-    """The indices of the non-zero elements, as an int64 matrix (one row per axis)."""
+    """The indices of the non-zero elements, as an int64 matrix (one row per axis).
+
+    Made by :func:`nonzero`, :func:`flatnonzero` and :func:`nonzero_values`.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> m = T.nonzero(x, return_matrix=True)
+    >>> print(m.owner.op)
+    Nonzero
+    >>> m.eval({x: numpy.array([[0.0, 1.0], [2.0, 0.0]])})
+    array([[0, 1],
+           [1, 0]])
+    """
 
     def make_node(self, a):
         a = as_tensor_variable(a)
@@ -283,7 +592,27 @@ class Nonzero(Op):
 
 def nonzero(a, return_matrix=False):
     """The indices of the non-zero elements of ``a``: a tuple of vectors (one per
-    axis, as NumPy), or with ``return_matrix`` one int64 matrix of them."""
+    axis, as NumPy), or with ``return_matrix`` one int64 matrix of them.
+
+    Parameters
+    ----------
+    a : TensorVariable or array_like
+        The tensor.
+    return_matrix : bool
+        Return one int64 matrix (a row per axis) instead of a tuple.
+
+    Returns
+    -------
+    tuple of TensorVariable or TensorVariable
+        int64 index vectors, one per axis.
+
+    Examples
+    --------
+    >>> m = T.dmatrix('m')
+    >>> rows, cols = T.nonzero(m)
+    >>> theano.function([m], [rows, cols])(numpy.array([[0.0, 1.0], [2.0, 0.0]]))
+    [array([0, 1]), array([1, 0])]
+    """
     matrix = Nonzero()(a)
     if return_matrix:
         return matrix
@@ -291,7 +620,24 @@ def nonzero(a, return_matrix=False):
 
 
 def flatnonzero(a):
-    """The indices of the non-zero elements of the flattened ``a``."""
+    """The indices of the non-zero elements of the flattened ``a``.
+
+    Parameters
+    ----------
+    a : TensorVariable or array_like
+        The tensor.
+
+    Returns
+    -------
+    TensorVariable
+        An int64 vector.
+
+    Examples
+    --------
+    >>> m = T.dmatrix('m')
+    >>> theano.function([m], T.flatnonzero(m))(numpy.array([[0.0, 1.0], [2.0, 0.0]]))
+    array([1, 2])
+    """
     a = as_tensor_variable(a)
     if a.ndim == 0:
         raise ValueError(f"flatnonzero takes an array of at least one dimension, got {a}")
@@ -299,7 +645,24 @@ def flatnonzero(a):
 
 
 def nonzero_values(a):
-    """The non-zero elements of ``a``, in the flattened order."""
+    """The non-zero elements of ``a``, in the flattened order.
+
+    Parameters
+    ----------
+    a : TensorVariable or array_like
+        The tensor.
+
+    Returns
+    -------
+    TensorVariable
+        A vector of ``a``'s dtype.
+
+    Examples
+    --------
+    >>> m = T.dmatrix('m')
+    >>> theano.function([m], T.nonzero_values(m))(numpy.array([[0.0, 1.0], [2.0, 0.0]]))
+    array([1., 2.])
+    """
     a = as_tensor_variable(a)
     return a.flatten()[flatnonzero(a)]
 
@@ -368,7 +731,23 @@ def choose(a, choices, out=None, mode="raise"):
 
 class ExtractDiag(Op):
     """Diagonal ``offset`` of the (axis1, axis2) planes, as a new last axis
-    (NumPy's diagonal)."""
+    (NumPy's diagonal).
+
+    Made by :func:`diagonal`, :func:`diag` of a matrix and :func:`trace`.
+
+    Parameters
+    ----------
+    offset : int
+        The diagonal.
+    axis1, axis2 : int
+        The axes of the planes.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> print(T.diagonal(x).owner.op)
+    ExtractDiag{offset=0, axis1=0, axis2=1}
+    """
 
     __props__ = ("offset", "axis1", "axis2")
 
@@ -422,7 +801,21 @@ class ExtractDiag(Op):
 
 
 class AllocDiag(Op):
-    """A square matrix with the vector ``v`` on diagonal ``offset`` (NumPy's diag of a vector)."""
+    """A square matrix with the vector ``v`` on diagonal ``offset`` (NumPy's diag of a vector).
+
+    Made by :func:`diag` of a vector.
+
+    Parameters
+    ----------
+    offset : int
+        The diagonal.
+
+    Examples
+    --------
+    >>> v = T.dvector('v')
+    >>> print(T.diag(v).owner.op)
+    AllocDiag{offset=0}
+    """
 
     __props__ = ("offset",)
 
@@ -453,12 +846,53 @@ class AllocDiag(Op):
 
 
 def diagonal(a, offset=0, axis1=0, axis2=1):
-    """Diagonal ``offset`` of ``a`` in the (axis1, axis2) planes (NumPy's diagonal)."""
+    """Diagonal ``offset`` of ``a`` in the (axis1, axis2) planes (NumPy's diagonal).
+
+    Parameters
+    ----------
+    a : TensorVariable
+        Of two or more dimensions.
+    offset : int
+        The diagonal: positive above the main one, negative below.
+    axis1, axis2 : int
+        The axes of the planes.
+
+    Returns
+    -------
+    TensorVariable
+        With the diagonal as the last axis.
+
+    Examples
+    --------
+    >>> a = T.dmatrix('a')
+    >>> theano.function([a], T.diagonal(a, 1))(numpy.arange(9.0).reshape(3, 3))
+    array([1., 5.])
+    """
     return ExtractDiag(offset, axis1, axis2)(a)
 
 
 def diag(v, k=0):
-    """A vector's diagonal matrix, or a matrix's diagonal ``k`` (NumPy's diag)."""
+    """A vector's diagonal matrix, or a matrix's diagonal ``k`` (NumPy's diag).
+
+    Parameters
+    ----------
+    v : TensorVariable
+        A vector or a matrix.
+    k : int
+        The diagonal.
+
+    Returns
+    -------
+    TensorVariable
+        A matrix for a vector, a vector for a matrix.
+
+    Examples
+    --------
+    >>> v = T.dvector('v')
+    >>> theano.function([v], T.diag(v))(numpy.array([1.0, 2.0]))
+    array([[1., 0.],
+           [0., 2.]])
+    """
     v = as_tensor_variable(v)
     if v.ndim == 1:
         return AllocDiag(k)(v)
@@ -468,7 +902,27 @@ def diag(v, k=0):
 
 
 def trace(a, offset=0, axis1=0, axis2=1):
-    """Sum of diagonal ``offset`` (NumPy's trace)."""
+    """Sum of diagonal ``offset`` (NumPy's trace).
+
+    Parameters
+    ----------
+    a : TensorVariable
+        Of two or more dimensions.
+    offset : int
+        The diagonal.
+    axis1, axis2 : int
+        The axes of the planes.
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> a = T.dmatrix('a')
+    >>> theano.function([a], T.trace(a))(numpy.arange(4.0).reshape(2, 2))
+    array(3.)
+    """
     return tm.sum(diagonal(a, offset, axis1, axis2), axis=-1)
 
 
@@ -478,7 +932,23 @@ def trace(a, offset=0, axis1=0, axis2=1):
 
 class Split(Op):
     """``x`` cut along ``axis`` into ``n_splits`` pieces of the lengths in the
-    int vector ``splits`` (which must add up to the axis length)."""
+    int vector ``splits`` (which must add up to the axis length).
+
+    Made by :func:`split`.
+
+    Parameters
+    ----------
+    n_splits : int
+        How many pieces.
+    axis : int
+        The axis to cut.
+
+    Examples
+    --------
+    >>> v = T.dvector('v')
+    >>> print(T.split(v, [1, 1], 2)[0].owner.op)
+    Split{n_splits=2, axis=0}
+    """
 
     __props__ = ("n_splits", "axis")
 
@@ -524,14 +994,60 @@ class Split(Op):
 
 
 def split(x, splits_size, n_splits, axis=0):
-    """The ``n_splits`` pieces of ``x`` along ``axis``, of lengths ``splits_size``."""
+    """The ``n_splits`` pieces of ``x`` along ``axis``, of lengths ``splits_size``.
+
+    Parameters
+    ----------
+    x : TensorVariable
+        The tensor.
+    splits_size : sequence of int or int vector
+        The lengths of the pieces, adding up to the axis length.
+    n_splits : int
+        How many pieces.
+    axis : int
+        The axis to cut.
+
+    Returns
+    -------
+    list of TensorVariable
+
+    Raises
+    ------
+    ValueError
+        When the function runs, if the lengths do not add up.
+
+    Examples
+    --------
+    >>> a = T.dvector('a')
+    >>> first, rest = T.split(a, [1, 2], 2)
+    >>> theano.function([a], [first, rest])(numpy.arange(3.0))
+    [array([0.]), array([1., 2.])]
+    """
     x = as_tensor_variable(x)
     pieces = Split(n_splits, tm.normalize_axis(axis, x.ndim)[0])(x, splits_size)
     return pieces if isinstance(pieces, list) else [pieces]
 
 
 def swapaxes(y, axis1, axis2):
-    """``y`` with axes ``axis1`` and ``axis2`` exchanged."""
+    """``y`` with axes ``axis1`` and ``axis2`` exchanged.
+
+    Parameters
+    ----------
+    y : TensorVariable
+        The tensor.
+    axis1, axis2 : int
+        The axes to exchange.
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> y = T.dtensor3('y')
+    >>> theano.function([y], T.swapaxes(y, 0, 2))(numpy.zeros((2, 3, 4))).shape
+    (4, 3, 2)
+    """
     y = as_tensor_variable(y)
     order = list(range(y.ndim))
     a1, a2 = axis1 % y.ndim, axis2 % y.ndim
@@ -540,12 +1056,46 @@ def swapaxes(y, axis1, axis2):
 
 
 def horizontal_stack(*args):
-    """Matrices side by side (joined along axis 1)."""
+    """Matrices side by side (joined along axis 1).
+
+    Parameters
+    ----------
+    *args : TensorVariable
+        Matrices of equal row counts.
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> a, b = T.dmatrices('a', 'b')
+    >>> theano.function([a, b], T.horizontal_stack(a, b))(numpy.zeros((2, 1)), numpy.ones((2, 1)))
+    array([[0., 1.],
+           [0., 1.]])
+    """
     return _stack_matrices(args, 1)
 
 
 def vertical_stack(*args):
-    """Matrices one above the other (joined along axis 0)."""
+    """Matrices one above the other (joined along axis 0).
+
+    Parameters
+    ----------
+    *args : TensorVariable
+        Matrices of equal column counts.
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> a, b = T.dmatrices('a', 'b')
+    >>> theano.function([a, b], T.vertical_stack(a, b))(numpy.zeros((1, 2)), numpy.ones((1, 2)))
+    array([[0., 0.],
+           [1., 1.]])
+    """
     return _stack_matrices(args, 0)
 
 
@@ -558,13 +1108,48 @@ def _stack_matrices(args, axis):
 
 
 def inverse_permutation(perm):
-    """The inverse of the permutation vector ``perm`` (of each row, for a matrix)."""
+    """The inverse of the permutation vector ``perm`` (of each row, for a matrix).
+
+    Parameters
+    ----------
+    perm : TensorVariable
+        An integer vector (or matrix) holding a permutation of range(n).
+
+    Returns
+    -------
+    TensorVariable
+        ``inv`` with ``inv[perm[i]] == i``.
+
+    Examples
+    --------
+    >>> p = T.lvector('p')
+    >>> theano.function([p], T.inverse_permutation(p))(numpy.array([2, 0, 1]))
+    array([1, 2, 0])
+    """
     perm = as_tensor_variable(perm)
     return tm.cast(ArgSortOp(-1, "stable")(perm), perm.dtype)
 
 
 def ptp(a, axis=None):
-    """The range, max - min, along ``axis`` (None: of all the elements)."""
+    """The range, max - min, along ``axis`` (None: of all the elements).
+
+    Parameters
+    ----------
+    a : TensorVariable or array_like
+        The tensor.
+    axis : None, int or sequence of int
+        The axes.
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> a = T.dmatrix('a')
+    >>> theano.function([a], T.ptp(a, axis=1))(numpy.array([[1.0, 5.0], [2.0, 2.0]]))
+    array([4., 0.])
+    """
     return tm.max(a, axis=axis) - tm.min(a, axis=axis)
 
 
@@ -574,7 +1159,29 @@ def ptp(a, axis=None):
 
 def isclose(a, b, rtol=1.0e-5, atol=1.0e-8, equal_nan=False):
     """Elementwise ``|a - b| <= atol + rtol * |b|`` (NumPy's isclose): infinities
-    are close only to the same infinity, nan to nothing unless ``equal_nan``."""
+    are close only to the same infinity, nan to nothing unless ``equal_nan``.
+
+    Parameters
+    ----------
+    a, b : TensorVariable or array_like
+        Broadcast against each other.
+    rtol, atol : float
+        The relative and absolute tolerances.
+    equal_nan : bool
+        Whether nan is close to nan.
+
+    Returns
+    -------
+    TensorVariable
+        Of dtype bool.
+
+    Examples
+    --------
+    >>> a, b = T.dvectors('a', 'b')
+    >>> f = theano.function([a, b], T.isclose(a, b))
+    >>> f(numpy.array([1.0, 1.0, numpy.nan]), numpy.array([1.0 + 1e-9, 1.1, numpy.nan]))
+    array([ True, False, False])
+    """
     a, b = as_tensor_variable(a), as_tensor_variable(b)
     within = tm.le(abs(a - b), atol + rtol * abs(b)) & tm.isfinite(a) & tm.isfinite(b)
     close = within | tm.eq(a, b)
@@ -584,7 +1191,29 @@ def isclose(a, b, rtol=1.0e-5, atol=1.0e-8, equal_nan=False):
 
 
 def allclose(a, b, rtol=1.0e-5, atol=1.0e-8, equal_nan=False):
-    """Whether every element of ``a`` is close to ``b`` (see isclose)."""
+    """Whether every element of ``a`` is close to ``b`` (see isclose).
+
+    Parameters
+    ----------
+    a, b : TensorVariable or array_like
+        Broadcast against each other.
+    rtol, atol : float
+        The relative and absolute tolerances.
+    equal_nan : bool
+        Whether nan is close to nan.
+
+    Returns
+    -------
+    TensorVariable
+        A bool scalar.
+
+    Examples
+    --------
+    >>> a, b = T.dvectors('a', 'b')
+    >>> f = theano.function([a, b], T.allclose(a, b))
+    >>> f(numpy.array([1.0, 2.0]), numpy.array([1.0, 2.0 + 1e-9]))
+    array(True)
+    """
     return tm.all(isclose(a, b, rtol, atol, equal_nan))
 
 
@@ -597,6 +1226,29 @@ def batched_tensordot(x, y, axes=2):
 
     ``axes`` counts the batch axis: an int n contracts x's last n axes with
     y's axes 1..n; a pair of lists names the axes of x and of y.
+
+    Parameters
+    ----------
+    x, y : TensorVariable
+        Tensors with a first (batch) axis of the same length.
+    axes : int or pair of lists of int
+        As above.
+
+    Returns
+    -------
+    TensorVariable
+
+    Raises
+    ------
+    TypeError
+        If a tensor has fewer than two dimensions.
+
+    Examples
+    --------
+    >>> x, y = T.dtensor3('x'), T.dtensor3('y')
+    >>> z = T.batched_tensordot(x, y, axes=[[2], [1]])
+    >>> theano.function([x, y], z)(numpy.ones((5, 2, 3)), numpy.ones((5, 3, 4))).shape
+    (5, 2, 4)
     """
     x, y = as_tensor_variable(x), as_tensor_variable(y)
     if x.ndim < 2 or y.ndim < 2:
@@ -626,7 +1278,23 @@ def _product(lengths, axes):
 
 
 def batched_dot(a, b):
-    """``dot(a[i], b[i])`` for each i of the first (batch) axis."""
+    """``dot(a[i], b[i])`` for each i of the first (batch) axis.
+
+    Parameters
+    ----------
+    a, b : TensorVariable
+        Tensors with a first (batch) axis of the same length.
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> a, b = T.dtensor3('a'), T.dtensor3('b')
+    >>> theano.function([a, b], T.batched_dot(a, b))(numpy.ones((5, 2, 3)), numpy.ones((5, 3, 4))).shape
+    (5, 2, 4)
+    """
     a, b = as_tensor_variable(a), as_tensor_variable(b)
     if a.ndim == 0 or b.ndim == 0:
         raise TypeError("batched_dot: both arguments need a batch axis")

@@ -30,7 +30,18 @@ def _as_int_scalar(v, what):
 
 
 class Shape(Op):
-    """The shape of a tensor, as an int64 vector."""
+    """The shape of a tensor, as an int64 vector.
+
+    Made by :func:`shape` and ``x.shape``.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> print(x.shape.owner.op)
+    Shape
+    >>> x.shape.eval({x: numpy.zeros((2, 3))})
+    array([2, 3])
+    """
 
     def make_node(self, x):
         x = as_tensor_variable(x)
@@ -49,7 +60,21 @@ class Shape(Op):
 
 
 class Shape_i(Op):
-    """Length of axis ``i`` of a tensor, as an int64 scalar."""
+    """Length of axis ``i`` of a tensor, as an int64 scalar.
+
+    The rewrites use it where one length of a shape is needed.
+
+    Parameters
+    ----------
+    i : int
+        The axis.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> T.Shape_i(1)(x).eval({x: numpy.zeros((2, 3))})
+    array(3)
+    """
 
     __props__ = ("i",)
 
@@ -79,6 +104,24 @@ class Shape_i(Op):
 
 
 def shape(x):
+    """The shape of ``x``, as a symbolic int64 vector.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The tensor.
+
+    Returns
+    -------
+    TensorVariable
+        A vector of length ``x.ndim``; ``x.shape`` is the same.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> theano.function([x], T.shape(x))(numpy.zeros((2, 5)))
+    array([2, 5])
+    """
     return Shape()(x)
 
 
@@ -89,7 +132,24 @@ def shape_tuple(x):
 
 
 class MakeVector(Op):
-    """A vector from scalars of one dtype."""
+    """A vector from scalars of one dtype.
+
+    Made by :func:`stack` of scalars.
+
+    Parameters
+    ----------
+    dtype : str
+        The vector's dtype.
+
+    Examples
+    --------
+    >>> a, b = T.dscalars('a', 'b')
+    >>> v = T.stack([a, b])
+    >>> print(v.owner.op)
+    MakeVector{dtype='float64'}
+    >>> theano.function([a, b], v)(1.0, 2.0)
+    array([1., 2.])
+    """
 
     __props__ = ("dtype",)
 
@@ -145,7 +205,19 @@ def static_lengths(vec, n):
 
 
 class Alloc(Op):
-    """An array of the given shape filled with ``value`` (broadcast)."""
+    """An array of the given shape filled with ``value`` (broadcast).
+
+    Made by :func:`alloc`, ``zeros``, ``ones`` and ``fill``.
+
+    Examples
+    --------
+    >>> n = T.lscalar('n')
+    >>> y = T.alloc(numpy.float64(0.5), n, 2)
+    >>> print(y.owner.op)
+    Alloc
+    >>> theano.function([n], y)(1)
+    array([[0.5, 0.5]])
+    """
 
     def make_node(self, value, *shape):
         value = as_tensor_variable(value)
@@ -198,12 +270,51 @@ _alloc = Alloc()
 
 
 def alloc(value, *shape):
-    """``value`` broadcast to ``shape`` (Theano's T.alloc)."""
+    """``value`` broadcast to ``shape`` (Theano's T.alloc).
+
+    Parameters
+    ----------
+    value : TensorVariable or array_like
+        The fill value, or a tensor that broadcasts to ``shape``.
+    *shape : int or scalar TensorVariable
+        The lengths of the result.
+
+    Returns
+    -------
+    TensorVariable
+        Of ``value``'s dtype.
+
+    Examples
+    --------
+    >>> n = T.lscalar('n')
+    >>> theano.function([n], T.alloc(numpy.float64(7), 2, n))(3)
+    array([[7., 7., 7.],
+           [7., 7., 7.]])
+    """
     return _alloc(value, *shape)
 
 
 def fill(model, value):
-    """``value`` broadcast to the shape of ``model`` (Theano's T.fill / second)."""
+    """``value`` broadcast to the shape of ``model`` (Theano's T.fill / second).
+
+    Parameters
+    ----------
+    model : TensorVariable or array_like
+        The tensor whose shape the result takes.
+    value : TensorVariable or array_like
+        The fill value (or a tensor broadcasting to that shape).
+
+    Returns
+    -------
+    TensorVariable
+        Of the common dtype of ``model`` and ``value``.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> theano.function([x], T.fill(x, 3))(numpy.zeros(2))
+    array([3., 3.])
+    """
     model = as_tensor_variable(model)
     value = as_tensor_variable(value)
     return alloc(cast(value, upcast(model.dtype, value.dtype)) if value.ndim == 0
@@ -215,27 +326,118 @@ def _dtype(dtype):
 
 
 def zeros(shape, dtype=None):
+    """A tensor of zeros, like numpy's ``zeros``.
+
+    Parameters
+    ----------
+    shape : int or sequence of (int or scalar TensorVariable)
+        The lengths.
+    dtype : str, optional
+        Default ``config.floatX``.
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> n = T.lscalar('n')
+    >>> theano.function([n], T.zeros((n, 2), dtype='float64'))(2)
+    array([[0., 0.],
+           [0., 0.]])
+    """
     shape = [shape] if isinstance(shape, int) else shape
     return alloc(constant(0, dtype=_dtype(dtype)), *shape)
 
 
 def ones(shape, dtype=None):
+    """A tensor of ones, like numpy's ``ones``.
+
+    Parameters
+    ----------
+    shape : int or sequence of (int or scalar TensorVariable)
+        The lengths.
+    dtype : str, optional
+        Default ``config.floatX``.
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> T.ones((2, 3), dtype='int32').eval()
+    array([[1, 1, 1],
+           [1, 1, 1]], dtype=int32)
+    """
     shape = [shape] if isinstance(shape, int) else shape
     return alloc(constant(1, dtype=_dtype(dtype)), *shape)
 
 
 def zeros_like(x, dtype=None):
+    """Zeros of the shape of ``x``, like numpy's ``zeros_like``.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The tensor whose shape the result takes.
+    dtype : str, optional
+        Default: ``x``'s dtype.
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> x = T.lvector('x')
+    >>> theano.function([x], T.zeros_like(x, dtype='float32'))(numpy.arange(3))
+    array([0., 0., 0.], dtype=float32)
+    """
     x = as_tensor_variable(x)
     return alloc(constant(0, dtype=dtype or x.dtype), *shape_tuple(x))
 
 
 def ones_like(x, dtype=None):
+    """Ones of the shape of ``x``, like numpy's ``ones_like``.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The tensor whose shape the result takes.
+    dtype : str, optional
+        Default: ``x``'s dtype.
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> theano.function([x], T.ones_like(x))(numpy.zeros((1, 2)))
+    array([[1., 1.]])
+    """
     x = as_tensor_variable(x)
     return alloc(constant(1, dtype=dtype or x.dtype), *shape_tuple(x))
 
 
 class Reshape(Op):
-    """A view (or copy) of ``x`` with another shape; -1 infers one length."""
+    """A view (or copy) of ``x`` with another shape; -1 infers one length.
+
+    Made by :func:`reshape` and :func:`flatten`.
+
+    Parameters
+    ----------
+    ndim : int
+        The result's rank.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> print(T.reshape(x, (-1,)).owner.op)
+    Reshape{ndim=1}
+    """
 
     __props__ = ("ndim",)
     view_map = {0: [0]}
@@ -281,7 +483,34 @@ class Reshape(Op):
 
 
 def reshape(x, newshape, ndim=None):
-    """``x`` with shape ``newshape`` (a tuple of ints/scalars or an int vector)."""
+    """``x`` with shape ``newshape``, like numpy's ``reshape``.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The tensor.
+    newshape : int, sequence of (int or scalar TensorVariable), or int vector
+        The new lengths; one may be -1 (inferred).
+    ndim : int, optional
+        The result's rank, needed when ``newshape`` is a symbolic vector.
+
+    Returns
+    -------
+    TensorVariable
+        The same elements, in C order.
+
+    Raises
+    ------
+    ValueError
+        For more than one -1, or (when the function runs) a size that does not match.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> theano.function([x], T.reshape(x, (2, -1)))(numpy.arange(6.0))
+    array([[0., 1., 2.],
+           [3., 4., 5.]])
+    """
     x = as_tensor_variable(x)
     if isinstance(newshape, (int, np.integer)):
         newshape = (newshape,)
@@ -295,7 +524,31 @@ def reshape(x, newshape, ndim=None):
 
 
 def flatten(x, ndim=1):
-    """Keep the first ndim-1 axes and merge the rest."""
+    """Keep the first ``ndim - 1`` axes of ``x`` and merge the rest into one.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The tensor.
+    ndim : int
+        The result's rank (1: a vector of all the elements).
+
+    Returns
+    -------
+    TensorVariable
+
+    Raises
+    ------
+    ValueError
+        If ``ndim`` is not between 1 and ``x.ndim``.
+
+    Examples
+    --------
+    >>> x = T.dtensor3('x')
+    >>> f = theano.function([x], [T.flatten(x), T.flatten(x, 2)])
+    >>> [r.shape for r in f(numpy.zeros((2, 3, 4)))]
+    [(24,), (2, 12)]
+    """
     x = as_tensor_variable(x)
     if not 1 <= ndim <= max(x.ndim, 1):
         raise ValueError(f"flatten: ndim must be between 1 and {x.ndim}, got {ndim}")
@@ -304,13 +557,47 @@ def flatten(x, ndim=1):
 
 
 def transpose(x, axes=None):
+    """``x`` with its axes permuted, like numpy's ``transpose``.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The tensor.
+    axes : sequence of int, optional
+        The permutation; None reverses the axes.
+
+    Returns
+    -------
+    TensorVariable
+        A view of ``x``.
+
+    Examples
+    --------
+    >>> x = T.dtensor3('x')
+    >>> theano.function([x], T.transpose(x, (1, 2, 0)))(numpy.zeros((2, 3, 4))).shape
+    (3, 4, 2)
+    """
     x = as_tensor_variable(x)
     axes = list(reversed(range(x.ndim))) if axes is None else [a % x.ndim for a in axes]
     return DimShuffle(x.ndim, axes)(x)
 
 
 class Join(Op):
-    """Concatenate tensors along ``axis``."""
+    """Concatenate tensors along ``axis``.
+
+    Made by :func:`concatenate` and :func:`join`.
+
+    Parameters
+    ----------
+    axis : int
+        The axis to join along.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> print(T.concatenate([x, x], axis=1).owner.op)
+    Join{axis=1}
+    """
 
     __props__ = ("axis",)
 
@@ -383,6 +670,32 @@ class Join(Op):
 
 
 def concatenate(tensors, axis=0):
+    """Join tensors along an existing axis, like numpy's ``concatenate``.
+
+    Parameters
+    ----------
+    tensors : sequence of TensorVariable or array_like
+        Of equal rank and of equal lengths except along ``axis``.
+    axis : int
+        The axis to join along.
+
+    Returns
+    -------
+    TensorVariable
+
+    Raises
+    ------
+    ValueError
+        Given no tensors, or (when the function runs) lengths that differ.
+
+    Examples
+    --------
+    >>> x, y = T.dmatrices('x', 'y')
+    >>> f = theano.function([x, y], T.concatenate([x, y], axis=1))
+    >>> f(numpy.zeros((2, 1)), numpy.ones((2, 2)))
+    array([[0., 1., 1.],
+           [0., 1., 1.]])
+    """
     tensors = [as_tensor_variable(t) for t in tensors]
     if not tensors:
         raise ValueError("concatenate needs at least one tensor")
@@ -390,8 +703,36 @@ def concatenate(tensors, axis=0):
 
 
 def stack(*tensors, axis=0):
-    """Join tensors of equal shape along a new axis: ``stack([x, y], axis)``, or
-    Theano's older form ``stack(x, y, z)``."""
+    """Join tensors of equal shape along a new axis, like numpy's ``stack``.
+
+    Called as ``stack([x, y], axis)``, or in Theano's older form ``stack(x, y, z)``.
+
+    Parameters
+    ----------
+    *tensors : TensorVariable or array_like, or one list of them
+        Of equal shape.
+    axis : int
+        The position of the new axis.
+
+    Returns
+    -------
+    TensorVariable
+        Of one more dimension.
+
+    Raises
+    ------
+    ValueError
+        Given no tensors.
+
+    Examples
+    --------
+    >>> a, b = T.dscalars('a', 'b')
+    >>> theano.function([a, b], T.stack([a, b]))(1.0, 2.0)
+    array([1., 2.])
+    >>> x, y = T.dvectors('x', 'y')
+    >>> theano.function([x, y], T.stack([x, y], axis=1))(numpy.zeros(3), numpy.ones(3)).shape
+    (3, 2)
+    """
     if tensors and isinstance(tensors[0], (list, tuple)):
         if len(tensors) > 2:
             raise TypeError("stack(list, axis): give the tensors as one list")
@@ -410,7 +751,21 @@ def stack(*tensors, axis=0):
 
 
 class ARange(Op):
-    """Evenly spaced values in [start, stop) (NumPy's arange)."""
+    """Evenly spaced values in [start, stop) (NumPy's arange).
+
+    Made by :func:`arange`.
+
+    Parameters
+    ----------
+    dtype : str
+        The values' dtype.
+
+    Examples
+    --------
+    >>> op = T.ARange('int64')
+    >>> op(0, 5, 2).eval()
+    array([0, 2, 4])
+    """
 
     __props__ = ("dtype",)
 
@@ -437,6 +792,32 @@ class ARange(Op):
 
 
 def arange(start, stop=None, step=1, dtype=None):
+    """Evenly spaced values in [start, stop), like numpy's ``arange``.
+
+    Parameters
+    ----------
+    start : int, float or scalar TensorVariable
+        The first value; alone, it is ``stop`` and the start is 0.
+    stop : int, float or scalar TensorVariable, optional
+        The end (not included).
+    step : int, float or scalar TensorVariable
+        The spacing.
+    dtype : str, optional
+        Default: int64 for integer arguments, else their common dtype.
+
+    Returns
+    -------
+    TensorVariable
+        A vector.
+
+    Examples
+    --------
+    >>> n = T.lscalar('n')
+    >>> theano.function([n], T.arange(n))(4)
+    array([0, 1, 2, 3])
+    >>> T.arange(1.0, 2.0, 0.25).eval()     # Python floats make float32 constants when exact
+    array([1.  , 1.25, 1.5 , 1.75], dtype=float32)
+    """
     if stop is None:
         start, stop = 0, start
     start, stop, step = [as_tensor_variable(v) for v in (start, stop, step)]
@@ -448,23 +829,101 @@ def arange(start, stop=None, step=1, dtype=None):
 
 
 def addbroadcast(x, *axes):
-    """Declare length-1 axes broadcastable (checked when the function runs)."""
+    """``x`` with length-1 axes declared broadcastable (checked when the function runs).
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The tensor.
+    *axes : int
+        The axes whose length is 1.
+
+    Returns
+    -------
+    TensorVariable
+        ``x``, of static length 1 along ``axes``.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> T.addbroadcast(x, 0).broadcastable
+    (True, False)
+    >>> theano.function([x], T.addbroadcast(x, 0) + x)(numpy.ones((1, 2)))
+    array([[2., 2.]])
+    """
     x = as_tensor_variable(x)
     shape = [1 if a in axes else s for a, s in enumerate(x.type.shape)]
     return ops.specify_shape(x, shape)
 
 
 def shape_padleft(x, n=1):
+    """``x`` with ``n`` broadcastable axes of length 1 added in front.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The tensor.
+    n : int
+        How many axes to add.
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> T.shape_padleft(T.dvector('x'), 2).broadcastable
+    (True, True, False)
+    """
     x = as_tensor_variable(x)
     return x.dimshuffle(["x"] * n + list(range(x.ndim)))
 
 
 def shape_padright(x, n=1):
+    """``x`` with ``n`` broadcastable axes of length 1 added at the end.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The tensor.
+    n : int
+        How many axes to add.
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> T.shape_padright(T.dvector('x')).broadcastable
+    (False, True)
+    """
     x = as_tensor_variable(x)
     return x.dimshuffle(list(range(x.ndim)) + ["x"] * n)
 
 
 def shape_padaxis(x, axis):
+    """``x`` with a broadcastable axis of length 1 inserted at ``axis`` (also ``expand_dims``).
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The tensor.
+    axis : int
+        The new axis's position in the result (negative: from the end).
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> T.shape_padaxis(x, 1).broadcastable
+    (False, True, False)
+    >>> T.expand_dims(x, -1).broadcastable
+    (False, False, True)
+    """
     x = as_tensor_variable(x)
     axis = axis % (x.ndim + 1)
     return x.dimshuffle(list(range(axis)) + ["x"] + list(range(axis, x.ndim)))
@@ -474,6 +933,24 @@ expand_dims = shape_padaxis
 
 
 def squeeze(x):
+    """``x`` without its broadcastable (static length-1) axes.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The tensor.
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> x = T.TensorType('float64', shape=(1, None, 1))('x')
+    >>> theano.function([x], T.squeeze(x))(numpy.zeros((1, 3, 1))).shape
+    (3,)
+    """
+
     x = as_tensor_variable(x)
     return x.dimshuffle([a for a, b in enumerate(x.broadcastable) if not b])
 

@@ -170,7 +170,28 @@ def register_dtypes(program, in_dtypes):
 
 
 class Elemwise(Op):
-    """Apply an elementwise program to inputs broadcast against each other."""
+    """Apply an elementwise program to inputs broadcast against each other.
+
+    The functions of the elementwise table (``T.exp``, ``T.add``...) make
+    one-instruction programs; the fusion rewrite joins them into one program,
+    run in one pass by the kernels.
+
+    Parameters
+    ----------
+    program : Program
+        The register program: instructions of the table's rows.
+    inplace : optional
+        Which input the output overwrites, if any.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> print(T.exp(x).owner.op)
+    Elemwise{exp,no_inplace}
+    >>> f = theano.function([x], T.exp(x) * 2 + 1)
+    >>> print(f.maker.fgraph.toposort()[0].op)
+    Elemwise{Composite{((exp(i0) * i1) + i2)}}
+    """
 
     __props__ = ("program", "inplace")
 
@@ -461,6 +482,24 @@ class DimShuffle(Op):
 
     ``DimShuffle(2, [1, 'x', 0])`` turns a matrix (a, b) into (b, 1, a).
     The output is a view of the input.
+
+    Made by ``x.dimshuffle(...)``, ``x.T``, :func:`transpose` and the
+    ``shape_pad*`` functions.
+
+    Parameters
+    ----------
+    input_ndim : int
+        The input's rank.
+    new_order : sequence of int or 'x'
+        For each output axis, the input axis it is, or 'x' for a new
+        broadcastable one; input axes left out must be broadcastable.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> y = x.dimshuffle(1, 'x', 0)
+    >>> print(y.owner.op, y.broadcastable)
+    DimShuffle{1,x,0} (False, True, False)
     """
 
     __props__ = ("input_ndim", "new_order")
@@ -555,6 +594,22 @@ class Cast(Elemwise):
     output dtype, so that fusion, lowering and the kernels treat it as any
     other step; rewrites and printers recognise it by its class and read
     ``op.dtype``.
+
+    Made by :func:`cast`; it runs as an elementwise program.
+
+    Parameters
+    ----------
+    dtype : str
+        The new dtype.
+    inplace : optional
+        Accepted for Theano's signature.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> y = T.Cast('int32')(x)
+    >>> y.dtype, y.eval({x: numpy.array([1.9, -1.9])})
+    ('int32', array([ 1, -1], dtype=int32))
     """
 
     __props__ = ("dtype", "inplace")

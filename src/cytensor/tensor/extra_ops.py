@@ -76,13 +76,51 @@ class CumOp(Op):
 
 
 def cumsum(x, axis=None):
-    """Running sum along ``axis`` (None: of the flattened array)."""
+    """Running sum along ``axis`` (None: of the flattened array).
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The tensor.
+    axis : int, optional
+        The axis; None: the flattened array.
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> f = theano.function([x], [T.cumsum(x), T.cumsum(x, axis=0)])
+    >>> f(numpy.array([[1.0, 2.0], [3.0, 4.0]]))
+    [array([ 1.,  3.,  6., 10.]), array([[1., 2.],
+           [4., 6.]])]
+    """
     x = as_tensor_variable(x)
     return CumOp(0, "add")(x.flatten()) if axis is None else CumOp(axis, "add")(x)
 
 
 def cumprod(x, axis=None):
-    """Running product along ``axis`` (None: of the flattened array)."""
+    """Running product along ``axis`` (None: of the flattened array).
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The tensor.
+    axis : int, optional
+        The axis; None: the flattened array.
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> theano.function([x], T.cumprod(x))(numpy.array([1.0, 2.0, 3.0]))
+    array([1., 2., 6.])
+    """
     x = as_tensor_variable(x)
     return CumOp(0, "mul")(x.flatten()) if axis is None else CumOp(axis, "mul")(x)
 
@@ -95,6 +133,27 @@ def diff(x, n=1, axis=-1):
     """The ``n``-th difference along ``axis``: ``x[1:] - x[:-1]``, n times.
 
     Bool arrays give ``x[1:] != x[:-1]``, as in NumPy.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        Of at least one dimension.
+    n : int
+        How many times to take differences.
+    axis : int
+        The axis.
+
+    Returns
+    -------
+    TensorVariable
+        ``n`` shorter along ``axis``.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> f = theano.function([x], [T.diff(x), T.diff(x, n=2)])
+    >>> f(numpy.array([1.0, 4.0, 9.0, 16.0]))
+    [array([3., 5., 7.]), array([2., 2.])]
     """
     x = as_tensor_variable(x)
     if x.ndim == 0:
@@ -214,7 +273,27 @@ class RepeatOp(Op):
 
 
 def repeat(x, repeats, axis=None):
-    """NumPy's repeat: ``repeat([1, 2], 2) == [1, 1, 2, 2]``; axis None flattens."""
+    """NumPy's repeat: ``repeat([1, 2], 2) == [1, 1, 2, 2]``; axis None flattens.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The tensor.
+    repeats : int, int vector or scalar TensorVariable
+        How many times to repeat each element (one count per element, or one for all).
+    axis : int, optional
+        The axis; None: the flattened array.
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> theano.function([x], T.repeat(x, 2))(numpy.array([1.0, 2.0]))
+    array([1., 1., 2., 2.])
+    """
     x = as_tensor_variable(x)
     if axis is None:
         x, axis = x.flatten(), 0

@@ -18,7 +18,24 @@ from .type import TensorType, as_tensor_variable
 
 
 class IfElse(Op):
-    """Inputs: the condition, the ``n_outs`` then-values, the ``n_outs`` else-values."""
+    """The op of :func:`ifelse`: a lazy choice between two lists of values.
+
+    Its inputs are the condition, the ``n_outs`` then-values and the
+    ``n_outs`` else-values.
+
+    Parameters
+    ----------
+    n_outs : int
+        How many values each branch has.
+
+    Examples
+    --------
+    >>> from cytensor.ifelse import IfElse
+    >>> c, a, b = T.dscalars('c', 'a', 'b')
+    >>> theano.function([c, a, b], IfElse(1)(c, a, b))(0.0, 1.0, 2.0)
+    array(2.)
+    """
+
 
     __props__ = ("n_outs",)
 
@@ -61,7 +78,35 @@ class IfElse(Op):
 def ifelse(condition, then_branch, else_branch, name=None):
     """``then_branch`` if the scalar ``condition`` is true, else ``else_branch``.
 
-    The branches are variables (or values), or lists of them of equal length.
+    Lazy: only the branch taken is computed when the function runs (unlike
+    ``T.switch``, which computes both, elementwise).
+
+    Parameters
+    ----------
+    condition : scalar TensorVariable or array_like
+        Tested as a truth value.
+    then_branch, else_branch : Variable or array_like, or lists of them
+        Of equal length when lists, and of matching types.
+    name : str, optional
+        A name for the outputs.
+
+    Returns
+    -------
+    Variable or list of Variable
+        A list when the branches are lists.
+
+    Raises
+    ------
+    ValueError
+        If the branches have different numbers of values.
+
+    Examples
+    --------
+    >>> a, b = T.dscalars('a', 'b')
+    >>> from cytensor.ifelse import ifelse
+    >>> f = theano.function([a, b], ifelse(T.lt(a, b), a, b ** 2))
+    >>> f(1.0, 3.0), f(5.0, 3.0)
+    (array(1.), array(9.))
     """
     single = not isinstance(then_branch, (list, tuple))
     thens = [then_branch] if single else list(then_branch)

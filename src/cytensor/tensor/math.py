@@ -21,7 +21,35 @@ from .variable import ops, provide   # ops: alloc and reshape, from basic.py abo
 
 @functools.lru_cache(maxsize=None)
 def elemwise_op(name, dtype=None):
-    """The (shared) Elemwise op of a table row."""
+    """The (shared) Elemwise op of a row of the elementwise table.
+
+    Parameters
+    ----------
+    name : str
+        The row's name, e.g. ``'exp'``.
+    dtype : str, optional
+        The output dtype, for a cast in the same instruction (None: the row's rule).
+
+    Returns
+    -------
+    Elemwise
+        The same op for the same arguments.
+
+    Raises
+    ------
+    KeyError
+        If there is no such row.
+
+    Examples
+    --------
+    >>> op = T.elemwise_op('exp')
+    >>> op is T.elemwise_op('exp')
+    True
+    >>> x = T.dvector('x')
+    >>> theano.function([x], op(x))(numpy.array([0.0]))
+    array([1.])
+    """
+
     return Elemwise.from_row(name, dtype)
 
 
@@ -33,8 +61,72 @@ def _elemwise_function(name):
             raise TypeError(f"{name} takes {spec.arity} arguments, got {len(inputs)}")
         return elemwise_op(name)(*inputs)
     apply.__name__ = name
-    apply.__doc__ = f"Elementwise {name}, like numpy's {getattr(spec.reference, '__name__', name)}."
+    apply.__doc__ = _elemwise_docstring(spec)
     return apply
+
+
+# The docstring of a row's function: its example runs the function on inputs
+# in the row's domain and shows what the row's NumPy reference gives.
+_DTYPE_RULES = {"upcast": "the inputs' common dtype, as NumPy promotes them",
+                "float": "the inputs' common dtype, made floating point (int64 gives float64)",
+                "same": "the input's dtype", "bool": "bool",
+                "last_two": "the common dtype of the two branches"}
+_INTEGER_ROWS = ("bitwise_and", "bitwise_or", "bitwise_xor", "invert")
+
+
+def _example_inputs(spec):
+    """(constructor, values) per input of the docstring's example."""
+    floats = "T.dvector"
+    if spec.name in _INTEGER_ROWS:
+        return [("T.lvector", [6, 3]), ("T.lvector", [3, 5])][:spec.arity]
+    if spec.name.startswith("logical") or spec.name == "switch":
+        first = ("T.tensor('bool', shape=(None,), name=%r)", [True, False])
+        second = ("T.tensor('bool', shape=(None,), name=%r)", [True, True])
+        if spec.name == "switch":
+            return [first, (floats, [1.0, 2.0]), (floats, [10.0, 20.0])]
+        return [first, second][:spec.arity]
+    if spec.name == "clip":     # every row gets one, also those redefined by hand below
+        return [(floats, [-2.0, 0.5, 3.0]), ("T.dscalar", 0.0), ("T.dscalar", 1.0)]
+    if spec.name in ("isnan", "isinf", "isfinite"):
+        return [(floats, [1.0, np.nan, np.inf])]
+    if spec.dtype == "bool":
+        return [(floats, [1.0, 2.0, 3.0]), (floats, [2.0, 2.0, 2.0])][:spec.arity]
+    if spec.grad is None and spec.dtype == "same":          # the rounding rows
+        return [(floats, [-1.5, 0.5, 2.5])]
+    low, high = spec.domain
+    points = [builtins.round(low + (high - low) * k / 4, 2) for k in (1, 2, 3)]
+    return [(floats, points), (floats, points[::-1])][:spec.arity]
+
+
+def _elemwise_docstring(spec):
+    reference = getattr(spec.reference, "__name__", "<lambda>")
+    like = (f"like numpy's ``{reference}``" if reference.isidentifier() and not reference.startswith("_")
+            else "as NumPy computes it")
+    names = ["x", "y", "z"][:spec.arity] if spec.name != "switch" else ["cond", "a", "b"]
+    inputs = _example_inputs(spec)
+    values = [np.asarray(v) for _, v in inputs]
+    with np.errstate(all="ignore"):
+        expected = np.asarray(spec.reference(*values))
+    rounded = ".round(4)" if expected.dtype.kind == "f" else ""
+    if rounded:
+        expected = expected.round(4)
+    lines = [f">>> {n} = {c % n if '%r' in c else c + f'({n!r})'}" for n, (c, _) in zip(names, inputs)]
+    args = ", ".join(names)
+    lines.append(f">>> f = theano.function([{args}], T.{spec.name}({args}))")
+    call = ", ".join(f"numpy.array({v!r})" for _, v in inputs).replace("nan", "numpy.nan") \
+        .replace("inf", "numpy.inf")
+    lines += [f">>> f({call}){rounded}", repr(expected)]
+    return "\n".join([
+        f"Elementwise {spec.name}, {like}.", "",
+        "Parameters", "----------",
+        f"{', '.join(names)} : TensorVariable or array_like",
+        "    The input" + ("s, broadcast against each other as in NumPy." if spec.arity > 1 else "."),
+        "", "Returns", "-------", "TensorVariable",
+        f"    Of {_DTYPE_RULES[spec.dtype]}" + (", and of the broadcast shape." if spec.arity > 1 else
+                                                   ", and of the input's shape."),
+        "", "Raises", "------", "TypeError",
+        f"    Given other than {spec.arity} input" + ("s." if spec.arity > 1 else "."),
+        "", "Examples", "--------", *lines])
 
 
 for _name in ELEMWISE:
@@ -53,13 +145,57 @@ xor = bitwise_xor                                     # noqa: F821
 
 
 def invert(x):
-    """Bitwise not; logical not for bool."""
+    """Bitwise not of integers; logical not of bools.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        Of an integer or bool dtype.
+
+    Returns
+    -------
+    TensorVariable
+        Of ``x``'s dtype and shape.
+
+    Examples
+    --------
+    >>> x = T.lvector('x')
+    >>> theano.function([x], T.invert(x))(numpy.array([0, 5]))
+    array([-1, -6])
+    """
     x = as_tensor_variable(x)
     return elemwise_op("logical_not" if x.dtype == "bool" else "invert")(x)
 
 
 def round(x, mode=None):
-    """Round half to even (NumPy's rule) or, with mode='half_away_from_zero', like C."""
+    """Round half to even (NumPy's rule) or, with mode='half_away_from_zero', like C.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The values to round.
+    mode : {None, 'half_to_even', 'half_away_from_zero'}
+        How halves round; None is 'half_to_even'.
+
+    Returns
+    -------
+    TensorVariable
+        Of ``x``'s dtype and shape.
+
+    Raises
+    ------
+    ValueError
+        For another mode.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> v = numpy.array([0.5, 1.5, -2.5])
+    >>> theano.function([x], T.round(x))(v)
+    array([ 0.,  2., -2.])
+    >>> theano.function([x], T.round(x, 'half_away_from_zero'))(v)
+    array([ 1.,  2., -3.])
+    """
     mode = mode or "half_to_even"
     if mode not in ("half_to_even", "half_away_from_zero"):
         raise ValueError(f"round: unknown mode {mode!r}")
@@ -67,12 +203,55 @@ def round(x, mode=None):
 
 
 def iround(x, mode=None):
-    """``round(x, mode)`` as int64."""
+    """``round(x, mode)`` as int64.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The values to round.
+    mode : {None, 'half_to_even', 'half_away_from_zero'}
+        As in :func:`round`.
+
+    Returns
+    -------
+    TensorVariable
+        Of dtype int64.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> theano.function([x], T.iround(x))(numpy.array([0.4, 2.6]))
+    array([0, 3])
+    """
     return cast(round(x, mode), "int64")
 
 
 def cast(x, dtype):
-    """Convert ``x`` to ``dtype`` (floats to ints truncate, as in NumPy)."""
+    """Convert ``x`` to ``dtype`` (floats to ints truncate, as in NumPy).
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The values to convert.
+    dtype : str or numpy.dtype
+        The new dtype; ``'floatX'`` means ``config.floatX``.
+
+    Returns
+    -------
+    TensorVariable
+        ``x`` itself if it has that dtype already.
+
+    Raises
+    ------
+    TypeError
+        If ``dtype`` is not a dtype.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> theano.function([x], T.cast(x, 'int32'))(numpy.array([1.7, -1.7]))
+    array([ 1, -1], dtype=int32)
+    """
     x = as_tensor_variable(x)
     dtype = config.floatX if dtype == "floatX" else np.dtype(dtype).name
     return x if x.dtype == dtype else Cast(dtype)(x)
@@ -83,32 +262,159 @@ def cast(x, dtype):
 
 
 def add(*terms):
-    """Sum of any number of tensors."""
+    """Sum of any number of tensors, broadcast against each other.
+
+    Parameters
+    ----------
+    *terms : TensorVariable or array_like
+        One or more terms.
+
+    Returns
+    -------
+    TensorVariable
+        ``terms[0] + terms[1] + ...``.
+
+    Examples
+    --------
+    >>> x, y = T.dvectors('x', 'y')
+    >>> theano.function([x, y], T.add(x, y, 1))(numpy.array([1.0, 2.0]), numpy.array([10.0, 20.0]))
+    array([12., 23.])
+    """
     return functools.reduce(elemwise_op("add"), terms)
 
 
 def mul(*factors):
-    """Product of any number of tensors."""
+    """Product of any number of tensors, broadcast against each other.
+
+    Parameters
+    ----------
+    *factors : TensorVariable or array_like
+        One or more factors.
+
+    Returns
+    -------
+    TensorVariable
+        ``factors[0] * factors[1] * ...``.
+
+    Examples
+    --------
+    >>> x, y = T.dvectors('x', 'y')
+    >>> theano.function([x, y], T.mul(x, y, 2))(numpy.array([1.0, 2.0]), numpy.array([10.0, 20.0]))
+    array([20., 80.])
+    """
     return functools.reduce(elemwise_op("mul"), factors)
 
 
 def clip(x, low, high):
+    """``x`` clipped to [low, high], like numpy's ``clip``.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The values.
+    low, high : TensorVariable or array_like
+        The bounds, broadcast against ``x``; with ``low > high`` the result is ``high``.
+
+    Returns
+    -------
+    TensorVariable
+        Of the inputs' common dtype.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> theano.function([x], T.clip(x, 0, 1))(numpy.array([-2.0, 0.5, 3.0]))
+    array([0. , 0.5, 1. ])
+    """
     return elemwise_op("clip")(x, low, high)
 
 
 def maximum(x, y):
+    """The elementwise larger of ``x`` and ``y``; nan propagates, like numpy's ``maximum``.
+
+    Parameters
+    ----------
+    x, y : TensorVariable or array_like
+        Broadcast against each other.
+
+    Returns
+    -------
+    TensorVariable
+        Of the inputs' common dtype; at ties the gradient goes to both.
+
+    Examples
+    --------
+    >>> x, y = T.dvectors('x', 'y')
+    >>> theano.function([x, y], T.maximum(x, y))(numpy.array([1.0, 5.0]), numpy.array([3.0, 2.0]))
+    array([3., 5.])
+    """
     return elemwise_op("maximum")(x, y)
 
 
 def minimum(x, y):
+    """The elementwise smaller of ``x`` and ``y``; nan propagates, like numpy's ``minimum``.
+
+    Parameters
+    ----------
+    x, y : TensorVariable or array_like
+        Broadcast against each other.
+
+    Returns
+    -------
+    TensorVariable
+        Of the inputs' common dtype.
+
+    Examples
+    --------
+    >>> x, y = T.dvectors('x', 'y')
+    >>> theano.function([x, y], T.minimum(x, y))(numpy.array([1.0, 5.0]), numpy.array([3.0, 2.0]))
+    array([1., 2.])
+    """
     return elemwise_op("minimum")(x, y)
 
 
 def true_div(x, y):
+    """``x / y`` in floating point, like numpy's ``true_divide``.
+
+    Parameters
+    ----------
+    x, y : TensorVariable or array_like
+        Broadcast against each other.
+
+    Returns
+    -------
+    TensorVariable
+        Of a float dtype (integer inputs give float64).
+
+    Examples
+    --------
+    >>> x, y = T.lvectors('x', 'y')
+    >>> theano.function([x, y], T.true_div(x, y))(numpy.array([1, 3]), numpy.array([2, 2]))
+    array([0.5, 1.5])
+    """
     return elemwise_op("true_div")(x, y)
 
 
 def divmod(x, y):
+    """``(x // y, x % y)``, like Python's and numpy's ``divmod``.
+
+    Parameters
+    ----------
+    x, y : TensorVariable or array_like
+        Broadcast against each other.
+
+    Returns
+    -------
+    tuple of TensorVariable
+        The floor quotient and the remainder (of the sign of ``y``).
+
+    Examples
+    --------
+    >>> x, y = T.lvectors('x', 'y')
+    >>> f = theano.function([x, y], T.divmod(x, y))
+    >>> f(numpy.array([7, -7]), numpy.array([2, 2]))
+    [array([ 3, -4]), array([1, 1])]
+    """
     return int_div(x, y), mod(x, y)                   # noqa: F821
 
 
@@ -118,7 +424,36 @@ def divmod(x, y):
 
 
 def normalize_axis(axis, ndim):
-    """None, an int or a sequence of ints (negative allowed) -> sorted tuple."""
+    """The axes ``axis`` names in a tensor of ``ndim`` dimensions, as a sorted tuple.
+
+    Parameters
+    ----------
+    axis : None, int or sequence of int
+        None means every axis; negative axes count from the end.
+    ndim : int
+        The tensor's number of dimensions.
+
+    Returns
+    -------
+    tuple of int
+        Non-negative, sorted axes.
+
+    Raises
+    ------
+    ValueError
+        For an axis out of bounds, or one repeated.
+
+    Examples
+    --------
+    >>> T.normalize_axis(-1, 3)
+    (2,)
+    >>> T.normalize_axis(None, 2)
+    (0, 1)
+    >>> T.normalize_axis(3, 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: axis 3 is out of bounds for a tensor of 2 dimensions
+    """
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
@@ -180,6 +515,27 @@ class Reduce(Op):
     ``acc_dtype`` (sum and prod only) is the dtype the terms are accumulated
     in, None for the default one (``_default_acc_dtype``); ``dtype`` is that
     of the result.
+
+    Made by :func:`sum`, :func:`prod`, :func:`max`, :func:`min`, :func:`all` and :func:`any`.
+
+    Parameters
+    ----------
+    op : {'sum', 'prod', 'max', 'min', 'all', 'any'}
+        The reduction.
+    axis : tuple of int
+        The axes reduced, sorted.
+    dtype : str, optional
+        The result's dtype.
+    acc_dtype : str, optional
+        The dtype the terms accumulate in.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> print(T.sum(x, axis=0).owner.op)
+    Sum{axis=[0]}
+    >>> T.Reduce('max', (1,))(x).eval({x: numpy.array([[1.0, 3.0]])})
+    array([3.])
     """
 
     __props__ = ("op", "axis", "dtype", "acc_dtype")
@@ -368,18 +724,85 @@ def _reduction(op_name, doc):
     return reduce
 
 
-_ACC_DOC = ("  acc_dtype: the dtype the terms accumulate in (default: float64 for floats, "
-            "int64/uint64 for integers); dtype: that of the result.")
-sum = _reduction("sum", "Sum over axis (None: all); ints sum in int64, like NumPy." + _ACC_DOC)
-prod = _reduction("prod", "Product over axis (None: all)." + _ACC_DOC)
-max = _reduction("max", "Maximum over axis (None: all); nan propagates.")
-min = _reduction("min", "Minimum over axis (None: all); nan propagates.")
-all = _reduction("all", "True where every element over axis is non-zero.")
-any = _reduction("any", "True where some element over axis is non-zero.")
+# The reductions' docstrings: a summary, the shared parameters, an example.
+_REDUCE_DOC = """{summary}
+
+Parameters
+----------
+x : TensorVariable or array_like
+    The tensor to reduce.
+axis : None, int or sequence of int
+    The axes to reduce (negative ones count from the end); None: all of them.
+keepdims : bool
+    Keep the reduced axes, of length 1, so the result broadcasts against ``x``.
+dtype : str, optional
+    The result's dtype (sum and prod only).
+acc_dtype : str, optional
+    The dtype the terms accumulate in (default: float64 for floats,
+    int64/uint64 for integers).
+
+Returns
+-------
+TensorVariable
+    {returns}
+
+Raises
+------
+TypeError
+    For ``dtype`` given to a reduction other than sum and prod, or an
+    ``acc_dtype`` narrower than the input's.
+ValueError
+    For an axis out of bounds, or repeated.
+
+Examples
+--------
+>>> x = T.dmatrix('x')
+>>> f = theano.function([x], [T.{name}(x), T.{name}(x, axis=0), T.{name}(x, axis=1, keepdims=True)])
+>>> [r.tolist() for r in f(numpy.array([[{values}]]))]
+{results}
+"""
+sum = _reduction("sum", _REDUCE_DOC.format(
+    name="sum", summary="Sum over ``axis``; integers sum in int64 (uint64), as in NumPy.",
+    returns="Of ``dtype``, else int64 for signed integers and bool, else ``x``'s dtype.",
+    values="1.0, 2.0], [3.0, 4.0", results="[10.0, [4.0, 6.0], [[3.0], [7.0]]]"))
+prod = _reduction("prod", _REDUCE_DOC.format(
+    name="prod", summary="Product over ``axis``; integers multiply in int64 (uint64), as in NumPy.",
+    returns="Of ``dtype``, else int64 for signed integers and bool, else ``x``'s dtype.",
+    values="1.0, 2.0], [3.0, 4.0", results="[24.0, [3.0, 8.0], [[2.0], [12.0]]]"))
+max = _reduction("max", _REDUCE_DOC.format(
+    name="max", summary="Maximum over ``axis``; nan propagates.", returns="Of ``x``'s dtype.",
+    values="1.0, 5.0], [3.0, 4.0", results="[5.0, [3.0, 5.0], [[5.0], [4.0]]]"))
+min = _reduction("min", _REDUCE_DOC.format(
+    name="min", summary="Minimum over ``axis``; nan propagates.", returns="Of ``x``'s dtype.",
+    values="1.0, 5.0], [3.0, 4.0", results="[1.0, [1.0, 4.0], [[1.0], [3.0]]]"))
+all = _reduction("all", _REDUCE_DOC.format(
+    name="all", summary="True where every element over ``axis`` is non-zero.",
+    returns="Of dtype bool.",
+    values="1.0, 0.0], [3.0, 4.0", results="[False, [True, False], [[False], [True]]]"))
+any = _reduction("any", _REDUCE_DOC.format(
+    name="any", summary="True where some element over ``axis`` is non-zero.",
+    returns="Of dtype bool.",
+    values="0.0, 0.0], [3.0, 0.0", results="[True, [True, False], [[False], [True]]]"))
 
 
 class Argmax(Op):
-    """Index of the first maximum (or minimum) along one axis, or of the flattened array."""
+    """Index of the first maximum (or minimum) along one axis, or of the flattened array.
+
+    Made by :func:`argmax` and :func:`argmin`.
+
+    Parameters
+    ----------
+    op : {'argmax', 'argmin'}
+        Which one.
+    axis : int or None
+        The axis; None: the flattened tensor.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> print(T.argmax(x, axis=0).owner.op)
+    Argmax{op='argmax', axis=0}
+    """
 
     __props__ = ("op", "axis")
 
@@ -421,7 +844,34 @@ def _arg_reduction(op_name):
             out = _keepdims(out, x, tuple(range(x.ndim)) if axis is None else (axis,))
         return out
     arg.__name__ = op_name
-    arg.__doc__ = f"Index of the first {op_name[3:]}imum along axis (None: flattened)."
+    arg.__doc__ = f"""Index of the first {op_name[3:]}imum along ``axis`` (None: of the flattened tensor).
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The tensor.
+    axis : None or int
+        The axis to search along; None: the flattened tensor.
+    keepdims : bool
+        Keep the reduced axis, of length 1.
+
+    Returns
+    -------
+    TensorVariable
+        Of dtype int64.
+
+    Raises
+    ------
+    ValueError
+        For an axis out of bounds.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> f = theano.function([x], [T.{op_name}(x), T.{op_name}(x, axis=1)])
+    >>> f(numpy.array([[1.0, 9.0, 0.0], [7.0, 2.0, 8.0]]))
+    [array({1 if op_name == "argmax" else 2}), array({[1, 2] if op_name == "argmax" else [2, 1]})]
+    """
     return arg
 
 
@@ -430,6 +880,26 @@ argmin = _arg_reduction("argmin")
 
 
 def max_and_argmax(x, axis=None):
+    """The maximum along ``axis`` and its index, as in Theano.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The tensor.
+    axis : None or int
+        The axis; None: the flattened tensor.
+
+    Returns
+    -------
+    tuple of TensorVariable
+        ``(max(x, axis), argmax(x, axis))``.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> theano.function([x], T.max_and_argmax(x))(numpy.array([3.0, 7.0, 5.0]))
+    [array(7.), array(1)]
+    """
     return max(x, axis), argmax(x, axis)
 
 
@@ -441,8 +911,33 @@ def _reduced_count(x, axes):
 
 
 def mean(x, axis=None, keepdims=False, dtype=None, acc_dtype=None):
-    """Arithmetic mean; integer inputs give float64, as in Theano and NumPy.
-    acc_dtype is that of the inner sum (see ``sum``)."""
+    """Arithmetic mean over ``axis``; integer inputs give float64, as in Theano and NumPy.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The tensor.
+    axis : None, int or sequence of int
+        The axes to average over; None: all of them.
+    keepdims : bool
+        Keep the reduced axes, of length 1.
+    dtype : str, optional
+        The result's dtype.
+    acc_dtype : str, optional
+        The dtype of the inner sum (see :func:`sum`).
+
+    Returns
+    -------
+    TensorVariable
+        Of ``dtype``, else float64 for integers, else ``x``'s dtype.
+
+    Examples
+    --------
+    >>> x = T.lmatrix('x')
+    >>> f = theano.function([x], [T.mean(x), T.mean(x, axis=0)])
+    >>> f(numpy.array([[1, 2], [4, 8]]))
+    [array(3.75), array([2.5, 5. ])]
+    """
     x = as_tensor_variable(x)
     axes = normalize_axis(axis, x.ndim)
     is_float = x.dtype.startswith("float")
@@ -454,7 +949,33 @@ def mean(x, axis=None, keepdims=False, dtype=None, acc_dtype=None):
 
 
 def var(x, axis=None, ddof=0, keepdims=False, corrected=False):
-    """Variance (ddof: delta degrees of freedom; corrected=True means ddof=1)."""
+    """Variance over ``axis``, as numpy's ``var``.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The tensor.
+    axis : None, int or sequence of int
+        The axes; None: all of them.
+    ddof : int
+        Delta degrees of freedom: the sum of squares is divided by ``n - ddof``.
+    keepdims : bool
+        Keep the reduced axes, of length 1.
+    corrected : bool
+        True means ``ddof=1`` (Theano's spelling).
+
+    Returns
+    -------
+    TensorVariable
+        Of a float dtype.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> f = theano.function([x], [T.var(x), T.var(x, ddof=1)])
+    >>> f(numpy.array([1.0, 2.0, 3.0, 4.0]))
+    [array(1.25), array(1.66666667)]
+    """
     x = as_tensor_variable(x)
     axes = normalize_axis(axis, x.ndim)
     if corrected:
@@ -466,6 +987,32 @@ def var(x, axis=None, ddof=0, keepdims=False, corrected=False):
 
 
 def std(x, axis=None, ddof=0, keepdims=False, corrected=False):
+    """Standard deviation over ``axis``: the square root of :func:`var`.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The tensor.
+    axis : None, int or sequence of int
+        The axes; None: all of them.
+    ddof : int
+        Delta degrees of freedom.
+    keepdims : bool
+        Keep the reduced axes, of length 1.
+    corrected : bool
+        True means ``ddof=1``.
+
+    Returns
+    -------
+    TensorVariable
+        Of a float dtype.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> theano.function([x], T.std(x, axis=1))(numpy.array([[1.0, 3.0], [2.0, 2.0]]))
+    array([1., 0.])
+    """
     return sqrt(var(x, axis, ddof, keepdims, corrected))                # noqa: F821
 
 
@@ -475,7 +1022,16 @@ def std(x, axis=None, ddof=0, keepdims=False, corrected=False):
 
 
 class Dot(Op):
-    """Matrix and vector products (ndim 1 or 2), through BLAS for floats."""
+    """Matrix and vector products (ndim 1 or 2), through BLAS for floats.
+
+    Made by :func:`dot` (and :func:`matmul`, :func:`tensordot`...) for vectors and matrices.
+
+    Examples
+    --------
+    >>> A, B = T.dmatrices('A', 'B')
+    >>> print(T.dot(A, B).owner.op)
+    Dot
+    """
 
     __props__ = ()
 
@@ -564,6 +1120,22 @@ class Gemm(Op):
     Made by a rewrite from ``C - lr * dot(A, B)`` (an SGD step); with
     ``inplace`` the result is written over C, which the in-place phase
     allows when C's old value is dead (a shared variable being updated).
+
+    The rewrites make it from ``beta * C + alpha * dot(A, B)``; its inputs are
+    ``(C, alpha, A, B, beta)``.
+
+    Parameters
+    ----------
+    inplace : bool
+        Write the result into ``C``'s storage.
+
+    Examples
+    --------
+    >>> A, B, C = T.dmatrices('A', 'B', 'C')
+    >>> out = T.Gemm()(C, 2.0, A, B, 0.5)
+    >>> theano.function([A, B, C], out)(numpy.eye(2), numpy.ones((2, 2)), numpy.ones((2, 2)))
+    array([[2.5, 2.5],
+           [2.5, 2.5]])
     """
 
     __props__ = ("inplace",)
@@ -620,7 +1192,29 @@ class Gemm(Op):
 
 def dot(a, b):
     """NumPy's dot: scalars multiply, vectors and matrices contract, higher
-    ranks contract the last axis of ``a`` with the second-to-last of ``b``."""
+    ranks contract the last axis of ``a`` with the second-to-last of ``b``.
+
+    Matrix products run in BLAS (through SciPy); the rewrites fold
+    ``beta * C + alpha * dot(A, B)`` into one GEMM call.
+
+    Parameters
+    ----------
+    a, b : TensorVariable or array_like
+        The factors.
+
+    Returns
+    -------
+    TensorVariable
+        Of the factors' common dtype.
+
+    Examples
+    --------
+    >>> A = T.dmatrix('A')
+    >>> v = T.dvector('v')
+    >>> f = theano.function([A, v], [T.dot(A, v), T.dot(v, v)])
+    >>> f(numpy.array([[1.0, 2.0], [3.0, 4.0]]), numpy.array([1.0, 1.0]))
+    [array([3., 7.]), array(2.)]
+    """
     a, b = as_tensor_variable(a), as_tensor_variable(b)
     if a.ndim == 0 or b.ndim == 0:
         return a * b
@@ -630,7 +1224,31 @@ def dot(a, b):
 
 
 def tensordot(a, b, axes=2):
-    """Contract ``axes`` of a with those of b, by reshaping to one matrix product."""
+    """Contract ``axes`` of ``a`` with those of ``b``, like numpy's ``tensordot``.
+
+    The contraction is one matrix product of reshaped operands.
+
+    Parameters
+    ----------
+    a, b : TensorVariable or array_like
+        The operands.
+    axes : int or pair of sequences of int
+        An int n contracts the last n axes of ``a`` with the first n of
+        ``b``; a pair lists the axes of each.
+
+    Returns
+    -------
+    TensorVariable
+        With the free axes of ``a`` then those of ``b``.
+
+    Examples
+    --------
+    >>> a = T.dtensor3('a')
+    >>> b = T.dmatrix('b')
+    >>> c = T.tensordot(a, b, axes=[[2], [0]])
+    >>> theano.function([a, b], c)(numpy.ones((2, 3, 4)), numpy.ones((4, 5))).shape
+    (2, 3, 5)
+    """
     a, b = as_tensor_variable(a), as_tensor_variable(b)
     if isinstance(axes, int):
         axes = [list(range(a.ndim - axes, a.ndim)), list(range(axes))]
@@ -648,13 +1266,40 @@ def tensordot(a, b, axes=2):
 
 
 def outer(x, y):
-    """Outer product of two vectors."""
+    """Outer product of two vectors, like numpy's ``outer``.
+
+    Parameters
+    ----------
+    x, y : TensorVariable or array_like
+        Vectors.
+
+    Returns
+    -------
+    TensorVariable
+        The matrix ``x[i] * y[j]``.
+
+    Examples
+    --------
+    >>> x, y = T.dvectors('x', 'y')
+    >>> theano.function([x, y], T.outer(x, y))(numpy.array([1.0, 2.0]), numpy.array([1.0, 10.0]))
+    array([[ 1., 10.],
+           [ 2., 20.]])
+    """
     x, y = as_tensor_variable(x), as_tensor_variable(y)
     return _dot(x.dimshuffle(0, "x"), y.dimshuffle("x", 0))
 
 
 class BatchedMatmul(Op):
-    """``a @ b`` for stacks of matrices with the same leading (batch) axes."""
+    """``a @ b`` for stacks of matrices with the same leading (batch) axes.
+
+    Made by :func:`matmul` for tensors of rank 3 or more.
+
+    Examples
+    --------
+    >>> a, b = T.dtensor3('a'), T.dtensor3('b')
+    >>> print(T.matmul(a, b).owner.op)
+    BatchedMatmul
+    """
 
     __props__ = ()
 
@@ -702,7 +1347,30 @@ def broadcast_batch(sa, sb):
 
 
 def matmul(a, b):
-    """NumPy's ``a @ b``: vectors are promoted, leading axes are batches."""
+    """NumPy's ``a @ b``: vectors are promoted, leading axes are batches.
+
+    Parameters
+    ----------
+    a, b : TensorVariable or array_like
+        Of at least one dimension.
+
+    Returns
+    -------
+    TensorVariable
+        The (batched) matrix product.
+
+    Raises
+    ------
+    ValueError
+        If an operand is a scalar, or the batch shapes do not broadcast.
+
+    Examples
+    --------
+    >>> a, b = T.dtensor3('a'), T.dtensor3('b')
+    >>> f = theano.function([a, b], T.matmul(a, b))
+    >>> f(numpy.ones((4, 2, 3)), numpy.ones((4, 3, 5))).shape
+    (4, 2, 5)
+    """
     a, b = as_tensor_variable(a), as_tensor_variable(b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError("matmul: scalars are not allowed, use *")

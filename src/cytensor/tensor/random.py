@@ -28,6 +28,13 @@ class PCG64States:
 
     The state array: the 128-bit state and increment as four uint64 words,
     then has_uint32 and uinteger.
+
+    Examples
+    --------
+    >>> from cytensor.tensor.random import PCG64States
+    >>> state = PCG64States.from_seed(0)
+    >>> state.dtype, state.shape
+    (dtype('uint64'), (6,))
     """
 
     name = "pcg64"
@@ -77,6 +84,12 @@ class MT19937States:
 
     The state array: the 624 key words, then pos, has_gauss and the cached
     gaussian's float64 bits.
+
+    Examples
+    --------
+    >>> from cytensor.tensor.random import MT19937States
+    >>> MT19937States.from_seed(0).shape
+    (627,)
     """
 
     name = "mt19937"
@@ -122,7 +135,32 @@ _STATE_LENGTHS = {6: PCG64States, 627: MT19937States}
 
 
 def state_from_seed(seed, generator="pcg64"):
-    """The state array of ``generator`` seeded by ``seed``."""
+    """The state array of ``generator`` seeded by ``seed``.
+
+    Parameters
+    ----------
+    seed : int, SeedSequence or None
+        As NumPy's generators take it.
+    generator : {'pcg64', 'mt19937'}
+        cytensor's own generator, or Theano's.
+
+    Returns
+    -------
+    numpy.ndarray
+        A uint64 vector: the value of a random variable's state (``rv.rng``).
+
+    Raises
+    ------
+    KeyError
+        For another generator.
+
+    Examples
+    --------
+    >>> from cytensor.tensor.random import state_from_seed
+    >>> a, b = state_from_seed(7), state_from_seed(7)
+    >>> bool((a == b).all()), len(state_from_seed(7, 'mt19937'))
+    (True, 627)
+    """
     return GENERATORS[generator].from_seed(seed)
 
 
@@ -130,7 +168,19 @@ class GeneratorState(np.ndarray):
     """A state array as ``rv.rng.get_value()`` gives it, with the methods of
     Theano's NumPy RandomState that the tutorials call on it: ``seed`` to
     reseed, ``get_state``/``set_state`` to save and restore.  With
-    ``get_value(borrow=True)`` they change the shared state itself."""
+    ``get_value(borrow=True)`` they change the shared state itself.
+
+    Examples
+    --------
+    >>> from cytensor.tensor.shared_randomstreams import RandomStreams
+    >>> rv = RandomStreams(seed=234).uniform((2,))
+    >>> f = theano.function([], rv)
+    >>> saved = rv.rng.get_value().get_state()
+    >>> first = f()
+    >>> rv.rng.get_value(borrow=True).set_state(saved)
+    >>> bool((f() == first).all())
+    True
+    """
 
     def seed(self, seed=None):
         self[:] = _STATE_LENGTHS[len(self)].from_seed(seed)
@@ -143,7 +193,23 @@ class GeneratorState(np.ndarray):
 
 
 class GeneratorStateSharedVariable(TensorSharedVariable):
-    """The shared variable holding a random variable's state (``rv.rng``)."""
+    """The shared variable holding a random variable's state (``rv.rng``).
+
+    Its ``get_value`` gives a :class:`GeneratorState`. Made by the streams,
+    with the state's update as its ``default_update``.
+
+    Parameters
+    ----------
+    type, value, name, strict, allow_downcast, borrow
+        As for :class:`~cytensor.SharedVariable`.
+
+    Examples
+    --------
+    >>> from cytensor.tensor.random import RandomStream
+    >>> rv = RandomStream(seed=1).normal(size=(2,))
+    >>> type(rv.rng).__name__, type(rv.rng.get_value()).__name__
+    ('GeneratorStateSharedVariable', 'GeneratorState')
+    """
 
     def get_value(self, borrow=False, return_internal_type=False):
         return super().get_value(borrow, return_internal_type).view(GeneratorState)
@@ -161,6 +227,24 @@ class RandomVariable(Op):
     to); ``generator`` is a key of ``GENERATORS``, the kind of state the op
     reads. Made by the methods of
     :class:`cytensor.tensor.shared_randomstreams.RandomStreams`.
+
+    Parameters
+    ----------
+    dist : str
+        The distribution ('uniform', 'normal', 'binomial', 'integers', ...).
+    dtype : str
+        The sample's dtype.
+    ndim : int
+        The sample's rank.
+    generator : {'pcg64', 'mt19937'}
+        The kind of state it reads.
+
+    Examples
+    --------
+    >>> from cytensor.tensor.random import RandomStream, RandomVariable
+    >>> rv = RandomStream(seed=1).uniform(size=(3,))
+    >>> isinstance(rv.owner.op, RandomVariable), str(rv.owner.op)
+    (True, 'RandomVariable{uniform,float64}')
     """
 
     __props__ = ("dist", "dtype", "ndim", "generator")
@@ -203,7 +287,29 @@ class RandomStream:
 
     Each variable it makes has its own generator state, seeded from the
     stream's seed in creation order: PCG64 states seeded by spawned
-    SeedSequences.  Subclasses change ``generator`` and ``_seeder``.
+    SeedSequences.  Subclasses change ``generator`` and ``_seeder``.  A
+    function using a variable advances its state after each call (the
+    state's default update), so each call draws new numbers.
+
+    Parameters
+    ----------
+    seed : int or None
+        The stream's seed (None: fresh entropy).
+
+    Examples
+    --------
+    >>> from cytensor.tensor.random import RandomStream
+    >>> srng = RandomStream(seed=42)
+    >>> x = srng.normal(0.0, 1.0, size=(3,))
+    >>> f = theano.function([], x)
+    >>> first = f()
+    >>> bool((f() != first).all())
+    True
+    >>> srng.seed(42)
+    >>> bool((f() == first).all())
+    True
+    >>> srng.integers(0, 10, size=(4,)).dtype
+    'int64'
     """
 
     generator = "pcg64"
@@ -220,7 +326,27 @@ class RandomStream:
         return lambda: sequence.spawn(1)[0]
 
     def seed(self, seed=None):
-        """Restart every state of this stream from ``seed`` (default: the first seed)."""
+        """Restart every state of this stream from ``seed`` (default: the first seed).
+
+        Parameters
+        ----------
+        seed : int, optional
+            The new seed.
+
+        Returns
+        -------
+        None
+
+        Examples
+        --------
+        >>> from cytensor.tensor.random import RandomStream
+        >>> srng = RandomStream(seed=3)
+        >>> f = theano.function([], srng.uniform(size=(2,)))
+        >>> a = f(); srng.seed(); b = f()
+        >>> bool((a == b).all())
+        True
+        """
+
         self._seeds = self._seeder(self.default_seed if seed is None else seed)
         for state, _ in self.state_updates:
             state.set_value(state_from_seed(self._seeds(), self.generator), borrow=True)

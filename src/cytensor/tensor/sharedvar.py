@@ -12,7 +12,40 @@ from .type import TensorType, TensorVariable
 
 
 class SharedVariable(Variable):
-    """A Variable with a persistent value (``get_value``/``set_value``)."""
+    """A Variable with a persistent value (``get_value``/``set_value``).
+
+    Made by :func:`cytensor.shared`; every function that uses it reads its
+    current value, and a function's ``updates`` write new ones.
+
+    Parameters
+    ----------
+    type : Type
+        Its type (a TensorType for arrays).
+    value : array_like
+        The first value, checked against the type.
+    name : str, optional
+        Its name in printed graphs.
+    strict : bool
+        Refuse values not exactly of the type's dtype.
+    allow_downcast : bool, optional
+        Accept values that lose precision when cast to the dtype.
+    borrow : bool
+        Keep ``value`` itself instead of a copy.
+
+    Examples
+    --------
+    >>> w = shared(numpy.zeros(2), name='w')
+    >>> x = T.dvector('x')
+    >>> step = theano.function([x], w, updates=[(w, w + x)])
+    >>> _ = step(numpy.array([1.0, 2.0]))
+    >>> w.get_value()
+    array([1., 2.])
+    >>> w.set_value(numpy.array([5.0, 5.0]))
+    >>> step(numpy.array([1.0, 1.0]))
+    array([5., 5.])
+    >>> w.get_value()
+    array([6., 6.])
+    """
 
     def __init__(self, type, value, name=None, strict=False, allow_downcast=None,
                  borrow=False):
@@ -24,13 +57,60 @@ class SharedVariable(Variable):
         self.set_value(value, borrow=borrow)
 
     def get_value(self, borrow=False, return_internal_type=False):
-        """The current value; a copy unless ``borrow``."""
+        """The current value; a copy unless ``borrow``.
+
+        Parameters
+        ----------
+        borrow : bool
+            Return the stored array itself (later calls may overwrite it).
+        return_internal_type : bool
+            Accepted for Theano's signature (the value is always an ndarray).
+
+        Returns
+        -------
+        numpy.ndarray
+
+        Examples
+        --------
+        >>> shared(numpy.arange(3.0)).get_value()
+        array([0., 1., 2.])
+        """
         with self.lock:          # not while a call may be overwriting it in place
             value = self.container[0]
             return value if borrow else value.copy()
 
     def set_value(self, value, borrow=False):
-        """Replace the value (checked against the type); copied unless ``borrow``."""
+        """Replace the value (checked against the type); copied unless ``borrow``.
+
+        Parameters
+        ----------
+        value : array_like
+            Of the variable's dtype and rank (cast when that loses nothing,
+            or when ``allow_downcast``).
+        borrow : bool
+            Keep ``value`` itself instead of a copy.
+
+        Returns
+        -------
+        None
+
+        Raises
+        ------
+        TypeError
+            If the value does not fit the type, naming the variable.
+
+        Examples
+        --------
+        >>> w = shared(numpy.zeros(2), name='w')
+        >>> w.set_value([3, 4])
+        >>> w.get_value()
+        array([3., 4.])
+        >>> w.set_value(numpy.zeros((2, 2)))
+        Traceback (most recent call last):
+        ...
+        TypeError: shared variable w: ...
+        """
+
         try:
             value = self.type.filter(value, strict=self.strict,
                                      allow_downcast=self.allow_downcast)

@@ -73,32 +73,134 @@ class SpecialFunction(Op):
 
 
 def gammaln(x):
-    """``log(abs(gamma(x)))``, the logarithm of the gamma function's magnitude."""
+    """``log(abs(gamma(x)))``, the logarithm of the gamma function's magnitude.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The values, elementwise.
+
+    Returns
+    -------
+    TensorVariable
+        Of a float dtype (integers give float64), as SciPy's ``scipy.special`` computes it.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> theano.function([x], T.gammaln(x))(numpy.array([1.0, 5.0])).round(4)
+    array([0.    , 3.1781])
+    """
     return SpecialFunction("gammaln")(x)
 
 
 def psi(x):
-    """The digamma function, the derivative of gammaln."""
+    """The digamma function, the derivative of gammaln.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The values, elementwise.
+
+    Returns
+    -------
+    TensorVariable
+        Of a float dtype (integers give float64), as SciPy's ``scipy.special`` computes it.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> theano.function([x], T.psi(x))(numpy.array([1.0, 2.0])).round(4)
+    array([-0.5772,  0.4228])
+    """
     return SpecialFunction("psi")(x)
 
 
 def tri_gamma(x):
-    """The trigamma function, the derivative of psi."""
+    """The trigamma function, the derivative of psi.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The values, elementwise.
+
+    Returns
+    -------
+    TensorVariable
+        Of a float dtype (integers give float64), as SciPy's ``scipy.special`` computes it.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> theano.function([x], T.tri_gamma(x))(numpy.array([1.0, 2.0])).round(4)
+    array([1.6449, 0.6449])
+    """
     return SpecialFunction("tri_gamma")(x)
 
 
 def gamma(x):
-    """The gamma function."""
+    """The gamma function.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The values, elementwise.
+
+    Returns
+    -------
+    TensorVariable
+        Of a float dtype (integers give float64), as SciPy's ``scipy.special`` computes it.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> theano.function([x], T.gamma(x))(numpy.array([5.0, 0.5])).round(4)
+    array([24.    ,  1.7725])
+    """
     return SpecialFunction("gamma")(x)
 
 
 def erfinv(x):
-    """The inverse of erf, on (-1, 1)."""
+    """The inverse of erf, on (-1, 1).
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The values, elementwise.
+
+    Returns
+    -------
+    TensorVariable
+        Of a float dtype (integers give float64), as SciPy's ``scipy.special`` computes it.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> theano.function([x], T.erfinv(x))(numpy.array([0.0, 0.5])).round(4)
+    array([0.    , 0.4769])
+    """
     return SpecialFunction("erfinv")(x)
 
 
 def erfcinv(x):
-    """The inverse of erfc, on (0, 2)."""
+    """The inverse of erfc, on (0, 2).
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The values, elementwise.
+
+    Returns
+    -------
+    TensorVariable
+        Of a float dtype (integers give float64), as SciPy's ``scipy.special`` computes it.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> theano.function([x], T.erfcinv(x))(numpy.array([0.5, 1.5])).round(4)
+    array([ 0.4769, -0.4769])
+    """
     return SpecialFunction("erfcinv")(x)
 
 

@@ -111,7 +111,24 @@ def _out_static_shape(template, shape):
 
 
 class Subtensor(Op):
-    """``x[index]`` with ints and slices: a view of the input."""
+    """``x[index]`` with ints and slices: a view of the input.
+
+    Made by indexing, ``x[1:, 0]``.
+
+    Parameters
+    ----------
+    template : tuple
+        The index's form: ints and slices, symbolic parts as inputs.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> y = x[1:, 0]
+    >>> print(y.owner.op)
+    Subtensor{1:, 0}
+    >>> y.eval({x: numpy.arange(6.0).reshape(3, 2)})
+    array([2., 4.])
+    """
 
     __props__ = ("template",)
     view_map = {0: [0]}
@@ -196,7 +213,23 @@ class IncSubtensorBase(Op):
 
 
 class IncSubtensor(IncSubtensorBase):
-    """``x`` with ``x[index]`` increased by (or, with set_instead_of_inc, set to) ``y``."""
+    """``x`` with ``x[index]`` increased by (or, with set_instead_of_inc, set to) ``y``.
+
+    Made by :func:`inc_subtensor` and :func:`set_subtensor` of a basic index.
+
+    Parameters
+    ----------
+    template : tuple
+        The index's form: ints and slices, symbolic parts as inputs.
+    set_instead_of_inc : bool
+        Set instead of add.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> print(T.set_subtensor(x[1:], 0).owner.op)
+    SetSubtensor{1:, :}
+    """
 
     def __str__(self):
         return f"{self.kind}Subtensor{{{_template_str(self.template)}}}"
@@ -315,17 +348,93 @@ def _inc_or_set(x, y, set_instead_of_inc):
 
 
 def inc_subtensor(x, y):
-    """The whole tensor that ``x`` indexes, with that part increased by ``y``."""
+    """The whole tensor that ``x`` indexes, with that part increased by ``y``.
+
+    The functional form of ``a[index] += y``: ``a`` itself is not changed.
+    Repeated indices of advanced indexing add up, like numpy's ``add.at``.
+
+    Parameters
+    ----------
+    x : TensorVariable
+        An indexed tensor, such as ``a[1:3]`` or ``a[[0, 0, 2]]``.
+    y : TensorVariable or array_like
+        Broadcasts to the shape of ``x``.
+
+    Returns
+    -------
+    TensorVariable
+        Of the shape of the tensor ``x`` indexes.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not the result of indexing.
+
+    Examples
+    --------
+    >>> a = T.dvector('a')
+    >>> f = theano.function([a], T.inc_subtensor(a[1:3], 10))
+    >>> f(numpy.zeros(4))
+    array([ 0., 10., 10.,  0.])
+    >>> theano.function([a], T.inc_subtensor(a[[0, 0]], 1))(numpy.zeros(2))
+    array([2., 0.])
+    """
     return _inc_or_set(x, y, False)
 
 
 def set_subtensor(x, y):
-    """The whole tensor that ``x`` indexes, with that part replaced by ``y``."""
+    """The whole tensor that ``x`` indexes, with that part replaced by ``y``.
+
+    The functional form of ``a[index] = y``: ``a`` itself is not changed.
+
+    Parameters
+    ----------
+    x : TensorVariable
+        An indexed tensor, such as ``a[0]`` or ``a[:, ::2]``.
+    y : TensorVariable or array_like
+        Broadcasts to the shape of ``x``.
+
+    Returns
+    -------
+    TensorVariable
+        Of the shape of the tensor ``x`` indexes.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not the result of indexing.
+
+    Examples
+    --------
+    >>> a = T.dmatrix('a')
+    >>> f = theano.function([a], T.set_subtensor(a[:, 0], -1))
+    >>> f(numpy.zeros((2, 2)))
+    array([[-1.,  0.],
+           [-1.,  0.]])
+    >>> T.set_subtensor(a, 1)
+    Traceback (most recent call last):
+    ...
+    TypeError: set_subtensor needs an indexed variable like x[1:3], got a
+    """
     return _inc_or_set(x, y, True)
 
 
 class SpecifyShape(Op):
-    """Declare a static shape, checked when the function runs."""
+    """Declare a static shape, checked when the function runs.
+
+    Made by :func:`specify_shape`.
+
+    Parameters
+    ----------
+    shape : tuple of (int or None)
+        One length per axis.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> print(T.specify_shape(x, (2, None)).owner.op)
+    SpecifyShape{shape=(2, None)}
+    """
 
     __props__ = ("shape",)
     view_map = {0: [0]}
@@ -358,6 +467,40 @@ class SpecifyShape(Op):
 
 
 def specify_shape(x, shape):
+    """``x``, declared to have ``shape`` (checked when the function runs).
+
+    Static lengths let the rewrites and ``infer_shape`` do more.
+
+    Parameters
+    ----------
+    x : TensorVariable
+        The tensor.
+    shape : sequence of (int or None)
+        One length per axis; None leaves it unknown.
+
+    Returns
+    -------
+    TensorVariable
+        ``x``, of static shape ``shape``.
+
+    Raises
+    ------
+    ValueError
+        When the function runs, if the value's shape differs.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> y = T.specify_shape(x, (2, None))
+    >>> y.type.shape
+    (2, None)
+    >>> f = theano.function([x], y)
+    >>> f(numpy.zeros((3, 3)))
+    Traceback (most recent call last):
+    ...
+    ValueError: ...
+    """
+
     return SpecifyShape(tuple(None if s is None else int(s) for s in shape))(x)
 
 

@@ -22,7 +22,23 @@ DISCRETE_DTYPES = ("bool",) + INT_DTYPES
 
 
 def upcast(*dtypes):
-    """The dtype NumPy gives when arrays of these dtypes meet."""
+    """The dtype NumPy gives when arrays of these dtypes meet.
+
+    Parameters
+    ----------
+    *dtypes : str or numpy.dtype
+        The dtypes.
+
+    Returns
+    -------
+    str
+        The common dtype's name.
+
+    Examples
+    --------
+    >>> T.upcast('int32', 'float32'), T.upcast('int8', 'uint8')
+    ('float64', 'int16')
+    """
     return np.result_type(*[np.dtype(d) for d in dtypes]).name
 
 
@@ -60,7 +76,28 @@ class TensorType(Type):
     """The type of an n-dimensional array of one dtype.
 
     ``TensorType('float32', (False, True))`` (Theano's broadcastable form) and
-    ``TensorType('float32', shape=(None, 1))`` mean the same.
+    ``TensorType('float32', shape=(None, 1))`` mean the same.  Calling a type
+    makes a variable of it; ``T.dmatrix``, ``T.fvector``... are TensorTypes.
+
+    Parameters
+    ----------
+    dtype : str
+        NumPy's name of the dtype, or 'floatX' for ``config.floatX``.
+    broadcastable : sequence of bool, optional
+        Theano's form: True for an axis of length 1.
+    shape : sequence of (int or None), optional
+        The static length of each axis (None: unknown).
+
+    Examples
+    --------
+    >>> col = T.TensorType('float32', shape=(None, 1))
+    >>> col == T.TensorType('float32', (False, True)), col.ndim
+    (True, 2)
+    >>> x = col('x')
+    >>> x.type is col, x.broadcastable
+    (True, (False, True))
+    >>> T.dvector.filter([1, 2])
+    array([1., 2.])
     """
 
     def __init__(self, dtype, broadcastable=None, shape=None):
@@ -177,7 +214,32 @@ class TensorType(Type):
 
 
 class TensorVariable(TensorOperators, Variable):
-    """A symbolic array.  The operators come from ``tensor/variable.py``."""
+    """A symbolic array: the operators, indexing and methods of NumPy's arrays build graphs.
+
+    Made by the constructors (``T.dmatrix('x')``), by ops, and by
+    :func:`as_tensor_variable`.  The operators and methods come from
+    ``tensor/variable.py``.
+
+    Parameters
+    ----------
+    type : TensorType
+        Its type.
+    owner : Apply, optional
+        The node that computes it (None for an input).
+    index : int, optional
+        Its position among the owner's outputs.
+    name : str, optional
+        Its name in printed graphs.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> y = (x.T * 2).sum(axis=0)[1:]
+    >>> y.dtype, y.ndim
+    ('float64', 1)
+    >>> y.eval({x: numpy.ones((3, 4))})
+    array([8., 8.])
+    """
 
     @property
     def dtype(self):
@@ -193,7 +255,23 @@ class TensorVariable(TensorOperators, Variable):
 
 
 class TensorConstant(Constant, TensorVariable):
-    """A constant array in a graph."""
+    """A constant array in a graph (read-only), as :func:`constant` makes it.
+
+    Parameters
+    ----------
+    type : TensorType
+        Its type.
+    data : numpy.ndarray
+        Its value, made read-only.
+    name : str, optional
+        Its name in printed graphs.
+
+    Examples
+    --------
+    >>> c = T.constant(numpy.array([1.0, 2.0]))
+    >>> isinstance(c, T.TensorConstant), c.data
+    (True, array([1., 2.]))
+    """
 
     def __init__(self, type, data, name=None):
         Constant.__init__(self, type, data, name)
@@ -245,7 +323,38 @@ def scalar_dtype(value):
 
 
 def constant(x, name=None, ndim=None, dtype=None):
-    """A TensorConstant holding ``x`` (Theano's ``T.constant``)."""
+    """A TensorConstant holding ``x`` (Theano's ``T.constant``).
+
+    Python numbers take the smallest dtype holding them exactly, as in
+    Theano (``2`` is int8, ``0.5`` is float32, ``0.1`` float64).
+
+    Parameters
+    ----------
+    x : array_like or TensorConstant
+        The value.
+    name : str, optional
+        Its name.
+    ndim : int, optional
+        Pad the shape with leading 1s to this rank.
+    dtype : str, optional
+        The dtype (default as above for Python numbers, else ``x``'s).
+
+    Returns
+    -------
+    TensorConstant
+
+    Raises
+    ------
+    ValueError
+        If ``x`` has more than ``ndim`` dimensions.
+
+    Examples
+    --------
+    >>> T.constant(2).dtype, T.constant(0.5).dtype, T.constant(0.1).dtype
+    ('int8', 'float32', 'float64')
+    >>> T.constant([1.0, 2.0], ndim=2).broadcastable
+    (True, False)
+    """
     if isinstance(x, TensorConstant) and dtype is None and ndim is None:
         return x
     data = np.array(x, dtype=dtype or scalar_dtype(x))
@@ -258,7 +367,44 @@ def constant(x, name=None, ndim=None, dtype=None):
 
 
 def as_tensor_variable(x, name=None, ndim=None, dtype=None):
-    """Return ``x`` as a TensorVariable, wrapping Python and NumPy data as constants."""
+    """Return ``x`` as a TensorVariable, wrapping Python and NumPy data as constants.
+
+    Also ``T.as_tensor``.  A list holding variables is stacked.
+
+    Parameters
+    ----------
+    x : TensorVariable, Apply, array_like, or list of them
+        The value.
+    name : str, optional
+        A name for a new constant.
+    ndim : int, optional
+        The rank ``x`` must have (a constant is padded to it).
+    dtype : str, optional
+        The dtype of a new constant.
+
+    Returns
+    -------
+    TensorVariable
+        ``x`` itself if it is one.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` cannot be a tensor (or is a variable of another type).
+    ValueError
+        If a variable ``x`` has another rank than ``ndim``.
+
+    Examples
+    --------
+    >>> x = T.dscalar('x')
+    >>> T.as_tensor_variable(x) is x
+    True
+    >>> T.as_tensor_variable([[1.0, 2.0]]).type
+    TensorType(float64, row)
+    >>> T.as_tensor_variable([x, 2 * x]).eval({x: 3.0})
+    array([3., 6.])
+    """
+
     if isinstance(x, Variable):
         if not isinstance(x.type, TensorType):
             raise TypeError(f"{x} of type {x.type} is not a tensor")

@@ -64,7 +64,28 @@ softplus = tm.softplus
 
 
 def relu(x, alpha=0):
-    """max(x, 0); with ``alpha``, the leaky form x if x > 0 else alpha * x."""
+    """The rectifier ``max(x, 0)``; with ``alpha``, the leaky form ``x if x > 0 else alpha * x``.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The activations.
+    alpha : float or TensorVariable
+        The slope of the negative part.
+
+    Returns
+    -------
+    TensorVariable
+        Of ``x``'s dtype.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> v = numpy.array([-2.0, 3.0])
+    >>> theano.function([x], [T.nnet.relu(x), T.nnet.relu(x, 0.1)])(v)
+    [array([0., 3.]), array([-0.2,  3. ])]
+    """
+
     x = as_tensor_variable(x)
     if isinstance(alpha, (int, float)) and alpha == 0:
         return tm.relu(x) if x.dtype in FLOAT_DTYPES else tm.maximum(x, _const(0, x))
@@ -75,19 +96,74 @@ def relu(x, alpha=0):
 
 
 def elu(x, alpha=1.0):
-    """x if x > 0 else alpha * (exp(x) - 1)."""
+    """The exponential linear unit: ``x if x > 0 else alpha * (exp(x) - 1)``.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The activations.
+    alpha : float
+        The scale of the negative part.
+
+    Returns
+    -------
+    TensorVariable
+        Of a float dtype.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> theano.function([x], T.nnet.elu(x))(numpy.array([-1.0, 2.0])).round(4)
+    array([-0.6321,  2.    ])
+    """
     x = as_float(x)
     return tm.switch(x > 0, x, _const(alpha, x) * tm.expm1(x))
 
 
 def hard_sigmoid(x):
-    """clip(0.2 * x + 0.5, 0, 1): a cheap piecewise-linear sigmoid."""
+    """``clip(0.2 * x + 0.5, 0, 1)``: a cheap piecewise-linear sigmoid.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The activations.
+
+    Returns
+    -------
+    TensorVariable
+        In [0, 1], of a float dtype.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> theano.function([x], T.nnet.hard_sigmoid(x))(numpy.array([-5.0, 0.0, 1.0]))
+    array([0. , 0.5, 0.7])
+    """
     x = as_float(x)
     return tm.clip(x * _const(0.2, x) + _const(0.5, x), _const(0, x), _const(1, x))
 
 
 def ultra_fast_sigmoid(x):
-    """Theano's piecewise approximation of sigmoid (error below 0.03)."""
+    """Theano's piecewise approximation of sigmoid (error below 0.03).
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The activations.
+
+    Returns
+    -------
+    TensorVariable
+        In [0, 1], of a float dtype.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> v = numpy.linspace(-6, 6, 13)
+    >>> approx = theano.function([x], T.nnet.ultra_fast_sigmoid(x))(v)
+    >>> bool(abs(approx - 1 / (1 + numpy.exp(-v))).max() < 0.03)
+    True
+    """
     x = as_float(x)
     h = x * _const(0.5, x)
     a = abs(h)
@@ -100,15 +176,58 @@ def ultra_fast_sigmoid(x):
 
 
 def binary_crossentropy(output, target):
-    """-(target * log(output) + (1 - target) * log(1 - output)), elementwise."""
+    """The binary cross-entropy ``-(t * log(o) + (1 - t) * log(1 - o))``, elementwise.
+
+    Parameters
+    ----------
+    output : TensorVariable or array_like
+        Predicted probabilities in (0, 1).
+    target : TensorVariable or array_like
+        Targets in [0, 1], broadcast against ``output``.
+
+    Returns
+    -------
+    TensorVariable
+        One loss per element, of a float dtype.
+
+    See Also
+    --------
+    sigmoid_binary_crossentropy : the same of ``sigmoid(output)``, without overflow.
+
+    Examples
+    --------
+    >>> o, t = T.dvectors('o', 't')
+    >>> f = theano.function([o, t], T.nnet.binary_crossentropy(o, t))
+    >>> f(numpy.array([0.5, 0.9]), numpy.array([1.0, 1.0])).round(4)
+    array([0.6931, 0.1054])
+    """
     output, target = as_float(output), as_tensor_variable(target)
     one = _const(1, output)
     return -(target * tm.log(output) + (one - target) * tm.log(one - output))
 
 
 def sigmoid_binary_crossentropy(output, target):
-    """binary_crossentropy(sigmoid(output), target) without overflow: output
-    is the pre-sigmoid activation."""
+    """``binary_crossentropy(sigmoid(output), target)``, computed without overflow.
+
+    Parameters
+    ----------
+    output : TensorVariable or array_like
+        The pre-sigmoid activations (logits).
+    target : TensorVariable or array_like
+        Targets in [0, 1], broadcast against ``output``.
+
+    Returns
+    -------
+    TensorVariable
+        One loss per element, of a float dtype.
+
+    Examples
+    --------
+    >>> z, t = T.dvectors('z', 't')
+    >>> f = theano.function([z, t], T.nnet.sigmoid_binary_crossentropy(z, t))
+    >>> f(numpy.array([0.0, 800.0]), numpy.array([1.0, 0.0])).round(4).tolist()
+    [0.6931, 800.0]
+    """
     output, target = as_float(output), as_tensor_variable(target)
     return target * softplus(-output) + (_const(1, output) - target) * softplus(output)
 
@@ -134,7 +253,23 @@ def _unrows(rows, x, axis):
 
 class Softmax(Op):
     """exp(x) / sum(exp(x)) along ``axis`` (log=True: the log of that, computed
-    as x - max - log(sum(exp(x - max))), which never gives -inf for finite x)."""
+    as x - max - log(sum(exp(x - max))), which never gives -inf for finite x).
+
+    Made by :func:`softmax` and :func:`log_softmax`.
+
+    Parameters
+    ----------
+    axis : int
+        The axis that sums to 1.
+    log : bool
+        The log-softmax.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> print(T.nnet.softmax(x).owner.op)
+    Softmax{axis=-1}
+    """
 
     __props__ = ("axis", "log")
 
@@ -178,7 +313,21 @@ class Softmax(Op):
 
 
 class SoftmaxGrad(Op):
-    """The gradient of Softmax given its output gradient ``dy`` and its output."""
+    """The gradient of Softmax given its output gradient ``dy`` and its output.
+
+    Parameters
+    ----------
+    axis : int
+        As for Softmax.
+    log : bool
+        As for Softmax.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> print(theano.grad(T.nnet.softmax(x)[0, 0], x).owner.op)
+    SoftmaxGrad{axis=-1, log=False}
+    """
 
     __props__ = ("axis", "log")
 
@@ -257,13 +406,53 @@ def softmax(x, axis=None):
 
 
 def log_softmax(x, axis=None):
-    """log(softmax(x)), computed stably; ``axis`` as for softmax."""
+    """``log(softmax(x))``, computed stably (also ``logsoftmax``).
+
+    Parameters
+    ----------
+    x : TensorVariable
+        Scores; a matrix holds one example per row.
+    axis : int, optional
+        As for :func:`softmax`.
+
+    Returns
+    -------
+    TensorVariable
+        Log-probabilities, of float dtype.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> theano.function([x], T.nnet.log_softmax(x))(numpy.array([[0.0, 1000.0]]))
+    array([[-1000.,     0.]])
+    """
     x, axis = _theano_rows(x, axis)
     return Softmax(axis, True)(x)
 
 
 def softmax_with_bias(x, b):
-    """Theano's softmax(x + b) for a matrix x and a bias vector b."""
+    """Theano's ``softmax(x + b)`` for a matrix ``x`` and a bias vector ``b``.
+
+    Parameters
+    ----------
+    x : TensorVariable
+        A matrix of scores, one example per row.
+    b : TensorVariable
+        A bias vector, added to each row.
+
+    Returns
+    -------
+    TensorVariable
+        The probabilities of each row.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> b = T.dvector('b')
+    >>> f = theano.function([x, b], T.nnet.softmax_with_bias(x, b))
+    >>> f(numpy.zeros((1, 2)), numpy.array([0.0, numpy.log(3.0)]))
+    array([[0.25, 0.75]])
+    """
     return softmax(as_tensor_variable(x) + b)
 
 
@@ -273,7 +462,21 @@ def softmax_with_bias(x, b):
 
 
 class CrossentropyCategorical1Hot(Op):
-    """-log(p[i, y[i]]) for each row of the probabilities ``p``."""
+    """-log(p[i, y[i]]) for each row of the probabilities ``p``.
+
+    ``crossentropy_categorical_1hot`` is an instance; :func:`categorical_crossentropy`
+    uses it for integer labels.  Call it on the probabilities and the labels.
+
+    Examples
+    --------
+    >>> p = T.dmatrix('p')
+    >>> y = T.lvector('y')
+    >>> loss = T.nnet.crossentropy_categorical_1hot(p, y)
+    >>> print(loss.owner.op)
+    CrossentropyCategorical1Hot
+    >>> loss.eval({p: numpy.array([[0.5, 0.5], [0.25, 0.75]]), y: numpy.array([0, 1])}).round(4)
+    array([0.6931, 0.2877])
+    """
 
     def make_node(self, p, y):
         p, y = as_float(p), as_tensor_variable(y)
@@ -305,7 +508,18 @@ class CrossentropyCategorical1Hot(Op):
 
 
 class CrossentropyCategorical1HotGrad(Op):
-    """d/dp of sum(g * crossentropy): -g[i] / p[i, y[i]] at the labels."""
+    """d/dp of sum(g * crossentropy): -g[i] / p[i, y[i]] at the labels.
+
+    The gradient of :class:`CrossentropyCategorical1Hot`.
+
+    Examples
+    --------
+    >>> p = T.dmatrix('p')
+    >>> y = T.lvector('y')
+    >>> cost = T.nnet.crossentropy_categorical_1hot(p, y).sum()
+    >>> print(theano.grad(cost, p).owner.op)
+    CrossentropyCategorical1HotGrad
+    """
 
     def make_node(self, g, p, y):
         g, p, y = map(as_tensor_variable, (g, p, y))
@@ -343,6 +557,17 @@ class CrossentropySoftmax1Hot(Op):
     The rewrite in rewriting/nnet.py puts it in place of softmax followed
     by crossentropy: the loss is logsumexp(x) - x[y], finite where
     -log(softmax) would overflow to inf.
+
+    Made by :func:`crossentropy_softmax_1hot`, and by the rewrites from a
+    cross-entropy of a softmax.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> y = T.lvector('y')
+    >>> loss, sm = T.nnet.crossentropy_softmax_1hot(x, y)
+    >>> print(loss.owner.op)
+    CrossentropySoftmax1Hot
     """
 
     def make_node(self, x, y):
@@ -404,7 +629,19 @@ class CrossentropySoftmax1Hot(Op):
 
 
 class CrossentropySoftmax1HotDx(Op):
-    """d/dx of sum(g * crossentropy(softmax(x), y)) = g[i] * (softmax(x)[i] - onehot(y[i]))."""
+    """d/dx of sum(g * crossentropy(softmax(x), y)) = g[i] * (softmax(x)[i] - onehot(y[i])).
+
+    The gradient of :class:`CrossentropySoftmax1Hot`; its inputs are ``(g, softmax(x), y)``.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> y = T.lvector('y')
+    >>> g = T.dvector('g')
+    >>> dx = T.nnet.CrossentropySoftmax1HotDx()(g, T.nnet.softmax(x), y)
+    >>> dx.eval({g: numpy.ones(1), x: numpy.zeros((1, 2)), y: numpy.array([1])})
+    array([[ 0.5, -0.5]])
+    """
 
     def make_node(self, g, sm, y):
         g, sm, y = map(as_tensor_variable, (g, sm, y))
@@ -461,7 +698,28 @@ crossentropy_categorical_1hot = CrossentropyCategorical1Hot()
 
 
 def crossentropy_softmax_1hot(x, y):
-    """Theano's fused op: (crossentropy(softmax(x), y), softmax(x))."""
+    """Theano's fused op: ``(crossentropy(softmax(x), y), softmax(x))``.
+
+    Parameters
+    ----------
+    x : TensorVariable
+        A matrix of scores, one example per row.
+    y : TensorVariable
+        An integer vector of labels, one per row.
+
+    Returns
+    -------
+    tuple of TensorVariable
+        The loss per row and the softmax.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> y = T.lvector('y')
+    >>> loss, sm = T.nnet.crossentropy_softmax_1hot(x, y)
+    >>> theano.function([x, y], loss)(numpy.zeros((2, 4)), numpy.array([0, 3])).round(4)
+    array([1.3863, 1.3863])
+    """
     return CrossentropySoftmax1Hot()(x, y)
 
 
@@ -512,7 +770,21 @@ def categorical_crossentropy(coding_dist, true_dist):
 
 
 class OneHot(Op):
-    """An (n, n_classes) matrix with a 1 at each row's label."""
+    """An (n, n_classes) matrix with a 1 at each row's label.
+
+    Made by :func:`one_hot`.
+
+    Parameters
+    ----------
+    dtype : str
+        The matrix's dtype.
+
+    Examples
+    --------
+    >>> y = T.lvector('y')
+    >>> print(T.nnet.one_hot(y, 3).owner.op)
+    OneHot{dtype='float64'}
+    """
 
     __props__ = ("dtype",)
 
@@ -552,7 +824,29 @@ class OneHot(Op):
 
 
 def one_hot(y, n_classes, dtype=None):
-    """Rows of zeros with a one at each label (Theano's ``to_one_hot``)."""
+    """Rows of zeros with a one at each label (also Theano's ``to_one_hot``).
+
+    Parameters
+    ----------
+    y : TensorVariable or array_like
+        An integer vector of labels.
+    n_classes : int or scalar TensorVariable
+        The number of columns.
+    dtype : str, optional
+        Default ``config.floatX``.
+
+    Returns
+    -------
+    TensorVariable
+        A matrix of ``len(y)`` rows.
+
+    Examples
+    --------
+    >>> y = T.lvector('y')
+    >>> theano.function([y], T.nnet.one_hot(y, 3))(numpy.array([2, 0]))
+    array([[0., 0., 1.],
+           [1., 0., 0.]])
+    """
     return OneHot(np.dtype(dtype or config.floatX).name)(y, n_classes)
 
 

@@ -42,6 +42,42 @@ def batch_normalization_train(inputs, gamma, beta, axes="per-activation", epsilo
     Returns (out, mean, invstd), plus the updated running mean and variance
     when ``running_mean`` and ``running_var`` are given (use them as updates).
     axes: 'per-activation' (axis 0), 'spatial' (0 and 2...) or a tuple.
+
+    Parameters
+    ----------
+    inputs : TensorVariable
+        The activations.
+    gamma, beta : TensorVariable
+        Scale and shift, of the shape of the statistics (with or without the
+        normalized axes).
+    axes : 'per-activation', 'spatial' or tuple of int
+        The axes the statistics are taken over.
+    epsilon : float
+        Added to the variance.
+    running_average_factor : float
+        The weight of this batch in the running statistics.
+    running_mean, running_var : TensorVariable, optional
+        The running statistics to update.
+
+    Returns
+    -------
+    tuple of TensorVariable
+        ``(out, mean, invstd)``, then the new running mean and variance if given.
+
+    Raises
+    ------
+    ValueError
+        If a parameter has a rank that fits neither form.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> g, b = T.dvectors('g', 'b')
+    >>> out, mean, invstd = T.nnet.batch_normalization_train(x, g, b, epsilon=0.0)
+    >>> f = theano.function([x, g, b], [out, mean])
+    >>> f(numpy.array([[1.0, 2.0], [3.0, 6.0]]), numpy.ones(2), numpy.zeros(2))
+    [array([[-1., -1.],
+           [ 1.,  1.]]), array([[2., 4.]])]
     """
     inputs = as_float(inputs)
     axes = _axes(axes, inputs.ndim)
@@ -71,7 +107,35 @@ def _like_shape(stat, param):
 
 def batch_normalization_test(inputs, gamma, beta, mean, var, axes="per-activation",
                              epsilon=1e-4):
-    """Normalize with given (running) statistics: the inference form."""
+    """Normalize with given (running) statistics: the inference form.
+
+    Parameters
+    ----------
+    inputs : TensorVariable
+        The activations.
+    gamma, beta : TensorVariable
+        Scale and shift.
+    mean, var : TensorVariable
+        The statistics to normalize with.
+    axes : 'per-activation', 'spatial' or tuple of int
+        The axes the statistics were taken over.
+    epsilon : float
+        Added to the variance.
+
+    Returns
+    -------
+    TensorVariable
+        ``(inputs - mean) * gamma / sqrt(var + epsilon) + beta``.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> g, b, m, v = T.dvectors('g', 'b', 'm', 'v')
+    >>> out = T.nnet.batch_normalization_test(x, g, b, m, v, epsilon=0.0)
+    >>> f = theano.function([x, g, b, m, v], out)
+    >>> f(numpy.array([[1.0, 2.0]]), numpy.ones(2), numpy.zeros(2), numpy.array([2.0, 4.0]), numpy.array([1.0, 4.0]))
+    array([[-1., -1.]])
+    """
     inputs = as_float(inputs)
     axes = _axes(axes, inputs.ndim)
     gamma, beta, mean, var = (_like_input(p, axes, inputs.ndim)
@@ -80,7 +144,35 @@ def batch_normalization_test(inputs, gamma, beta, mean, var, axes="per-activatio
 
 
 def batch_normalization(inputs, gamma, beta, mean, std, mode="low_mem"):
-    """Theano's elementwise form: (inputs - mean) * (gamma / std) + beta."""
+    """Theano's elementwise form: (inputs - mean) * (gamma / std) + beta.
+
+    Parameters
+    ----------
+    inputs : TensorVariable
+        The activations.
+    gamma, beta : TensorVariable or array_like
+        Scale and shift.
+    mean, std : TensorVariable or array_like
+        The statistics.
+    mode : {'low_mem', 'high_mem'}
+        Theano's choice of kernel; both compute the same here.
+
+    Returns
+    -------
+    TensorVariable
+
+    Raises
+    ------
+    ValueError
+        For another mode.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> out = T.nnet.batch_normalization(x, 1.0, 0.0, numpy.array([2.0, 4.0]), numpy.array([1.0, 2.0]))
+    >>> theano.function([x], out)(numpy.array([[1.0, 2.0]]))
+    array([[-1., -1.]])
+    """
     if mode not in ("low_mem", "high_mem"):
         raise ValueError(f"batch_normalization: mode must be 'low_mem' or 'high_mem', "
                          f"got {mode!r}")

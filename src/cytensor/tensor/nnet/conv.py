@@ -170,7 +170,29 @@ def _contiguous(a, dtype):
 
 class Conv2d(_ConvGeometry):
     """The convolution layer: images (n, c, h, w), filters (f, c/groups, kh, kw)
-    -> (n, f, oh, ow)."""
+    -> (n, f, oh, ow).
+
+    Made by :func:`conv2d`; its inputs are the images and the filters.
+
+    Parameters
+    ----------
+    border_mode : {'valid', 'full', 'half'}, int or pair of int
+        The padding.
+    subsample : pair of int
+        The strides.
+    filter_dilation : pair of int
+        Gaps between the filter's taps.
+    filter_flip : bool
+        True convolves, False cross-correlates.
+    num_groups : int
+        Independent groups of channels.
+
+    Examples
+    --------
+    >>> images, filters = T.dtensor4('images'), T.dtensor4('filters')
+    >>> print(T.nnet.conv2d(images, filters, subsample=(2, 2)).owner.op)
+    Conv2d{valid,s=(2, 2),d=(1, 1)}
+    """
 
     def make_node(self, x, w):
         x, w = as_float(x), as_float(w)
@@ -238,7 +260,22 @@ class Conv2d(_ConvGeometry):
 
 
 class Conv2dGradWeights(_ConvGeometry):
-    """d cost / d filters, from the images and d cost / d output."""
+    """d cost / d filters, from the images and d cost / d output.
+
+    The gradient of :class:`Conv2d` with respect to the filters.
+
+    Parameters
+    ----------
+    border_mode, subsample, filter_dilation, filter_flip, num_groups
+        As for Conv2d.
+
+    Examples
+    --------
+    >>> images, filters = T.dtensor4('images'), T.dtensor4('filters')
+    >>> cost = T.nnet.conv2d(images, filters).sum()
+    >>> print(theano.grad(cost, filters).owner.op)
+    Conv2dGradWeights{valid,s=(1, 1),d=(1, 1)}
+    """
 
     def make_node(self, x, gy, w_shape):
         x, gy, w_shape = as_tensor_variable(x), as_tensor_variable(gy), \
@@ -300,7 +337,23 @@ class Conv2dGradWeights(_ConvGeometry):
 
 
 class Conv2dGradInputs(_ConvGeometry):
-    """d cost / d images, from the filters and d cost / d output."""
+    """d cost / d images, from the filters and d cost / d output.
+
+    The gradient of :class:`Conv2d` with respect to the images, and
+    :func:`conv2d_grad_wrt_inputs`.
+
+    Parameters
+    ----------
+    border_mode, subsample, filter_dilation, filter_flip, num_groups
+        As for Conv2d.
+
+    Examples
+    --------
+    >>> images, filters = T.dtensor4('images'), T.dtensor4('filters')
+    >>> cost = T.nnet.conv2d(images, filters).sum()
+    >>> print(theano.grad(cost, images).owner.op)
+    Conv2dGradInputs{valid,s=(1, 1),d=(1, 1)}
+    """
 
     def make_node(self, w, gy, x_shape):
         w, gy, x_shape = as_tensor_variable(w), as_tensor_variable(gy), \
@@ -374,16 +427,51 @@ def _hint(v, shape):
 def conv2d(input, filters, input_shape=None, filter_shape=None, border_mode="valid",
            subsample=(1, 1), filter_flip=True, image_shape=None, filter_dilation=(1, 1),
            num_groups=1, unshared=False):
-    """Theano's ``T.nnet.conv2d``: (batch, channels, rows, cols) images with
-    (filters, channels // num_groups, rows, cols) filters.
+    """Theano's ``T.nnet.conv2d``: a 2-D convolution of a batch of images with a bank of filters.
 
-    border_mode: 'valid' (no padding), 'full' (pad filter size - 1), 'half'
-    (pad filter size // 2: same size for odd filters and stride 1), or an int
-    / pair of ints (explicit padding).  subsample: strides.  filter_flip:
-    True convolves (flips the filters), False cross-correlates.  num_groups:
-    split channels and filters into that many independent groups (both
-    counts must divide by it).  unshared (locally connected filters, one set
-    per output pixel) is not implemented.
+    Parameters
+    ----------
+    input : TensorVariable
+        Images, of shape (batch, channels, rows, cols).
+    filters : TensorVariable
+        Filters, of shape (filters, channels // num_groups, rows, cols).
+    input_shape, filter_shape : tuple of (int or None), optional
+        Static shapes, checked when the function runs.
+    border_mode : {'valid', 'full', 'half'}, int or pair of int
+        'valid' pads nothing, 'full' pads the filter size - 1, 'half' pads
+        the filter size // 2 (the same size out for odd filters and stride
+        1); ints pad explicitly.
+    subsample : pair of int
+        The strides.
+    filter_flip : bool
+        True convolves (flips the filters), False cross-correlates.
+    image_shape : tuple, optional
+        Theano's older name for ``input_shape``.
+    filter_dilation : pair of int
+        Gaps between the filter's taps.
+    num_groups : int
+        Split channels and filters into that many independent groups (both
+        counts must divide by it).
+    unshared : bool
+        Locally connected filters: not implemented.
+
+    Returns
+    -------
+    TensorVariable
+        Of shape (batch, filters, out_rows, out_cols).
+
+    Raises
+    ------
+    NotImplementedError
+        For ``unshared=True``.
+
+    Examples
+    --------
+    >>> images, filters = T.dtensor4('images'), T.dtensor4('filters')
+    >>> f = theano.function([images, filters], T.nnet.conv2d(images, filters))
+    >>> out = f(numpy.ones((2, 3, 5, 5)), numpy.ones((4, 3, 3, 3)))
+    >>> out.shape, float(out[0, 0, 0, 0])
+    ((2, 4, 3, 3), 27.0)
     """
     if unshared:
         raise NotImplementedError("conv2d: unshared=True (locally connected filters, one "
@@ -397,6 +485,36 @@ def conv2d(input, filters, input_shape=None, filter_shape=None, border_mode="val
 def conv2d_grad_wrt_inputs(output_grad, filters, input_shape, border_mode="valid",
                            subsample=(1, 1), filter_flip=True, filter_dilation=(1, 1),
                            num_groups=1):
-    """The transposed convolution (Theano's name): images from output gradients."""
+    """The transposed convolution (Theano's name): images from output gradients.
+
+    The gradient of :func:`conv2d` with respect to its input, as an op of its own.
+
+    Parameters
+    ----------
+    output_grad : TensorVariable
+        Of the shape of conv2d's output.
+    filters : TensorVariable
+        As for conv2d.
+    input_shape : sequence of int or int vector
+        The shape of the images to make.
+    border_mode, subsample, filter_flip, filter_dilation, num_groups
+        As for conv2d.
+
+    Returns
+    -------
+    TensorVariable
+        Of shape ``input_shape``.
+
+    Examples
+    --------
+    >>> g, w = T.dtensor4('g'), T.dtensor4('w')
+    >>> x = T.nnet.conv2d_grad_wrt_inputs(g, w, (1, 1, 4, 4))
+    >>> theano.function([g, w], x)(numpy.ones((1, 1, 2, 2)), numpy.ones((1, 1, 3, 3)))[0, 0]
+    array([[1., 2., 2., 1.],
+           [2., 4., 4., 2.],
+           [2., 4., 4., 2.],
+           [1., 2., 2., 1.]])
+    """
+
     return Conv2dGradInputs(border_mode, subsample, filter_dilation, filter_flip, num_groups)(
         filters, output_grad, as_tensor_variable(input_shape))

@@ -22,6 +22,39 @@ def h_softmax(x, batch_size, n_outputs, n_classes, n_outputs_per_class,
     target None: all probabilities, (batch_size, n_outputs); else the int
     vector (or (batch_size, 1) matrix) of each row's target output: its
     probability, (batch_size,).
+
+    Parameters
+    ----------
+    x : TensorVariable
+        The inputs, (batch_size, n_in).
+    batch_size : int or scalar TensorVariable
+        The rows of ``x``.
+    n_outputs : int
+        The number of outputs (at most n_classes * n_outputs_per_class).
+    n_classes : int
+        The classes of the first level.
+    n_outputs_per_class : int
+        The outputs of each class.
+    W1, b1 : TensorVariable
+        The class layer.
+    W2, b2 : TensorVariable
+        The output layers.
+    target : TensorVariable, optional
+        Each row's target output.
+
+    Returns
+    -------
+    TensorVariable
+        (batch_size, n_outputs) probabilities, or (batch_size,) those of the targets.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> W1, b1 = shared(numpy.zeros((3, 2))), shared(numpy.zeros(2))
+    >>> W2, b2 = shared(numpy.zeros((2, 3, 2))), shared(numpy.zeros((2, 2)))
+    >>> p = T.nnet.h_softmax(x, 4, 4, 2, 2, W1, b1, W2, b2)
+    >>> theano.function([x], p)(numpy.ones((4, 3)))[0]
+    array([0.25, 0.25, 0.25, 0.25])
     """
     class_probs = softmax(tm.dot(x, W1) + b1)
     if target is None:

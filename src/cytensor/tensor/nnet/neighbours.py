@@ -78,7 +78,30 @@ class _Neighbours(Op):
 
 
 class Images2Neibs(_Neighbours):
-    """The (h, w) patches of each image, one per row (see the module docstring)."""
+    """The (h, w) patches of each image, one per row (see the module docstring).
+
+    Made by :func:`images2neibs`.
+
+    Parameters
+    ----------
+    neib_shape : pair of int
+        The patch's rows and columns.
+    neib_step : pair of int, optional
+        Steps between patches (default: the patch).
+    mode : str
+        As for images2neibs.
+
+    Raises
+    ------
+    ValueError
+        For a patch or step that is not two positive ints.
+
+    Examples
+    --------
+    >>> images = T.dtensor4('images')
+    >>> print(T.nnet.images2neibs(images, (2, 2)).owner.op)
+    Images2Neibs{neib_shape=(2, 2), neib_step=(2, 2), mode='valid'}
+    """
 
     def make_node(self, ten4):
         ten4 = as_tensor_variable(ten4)
@@ -106,7 +129,25 @@ class Images2Neibs(_Neighbours):
 
 class Neibs2Images(_Neighbours):
     """Rows of patches added back into images of ``image_shape`` (the adjoint
-    of Images2Neibs: where patches overlap their values add up)."""
+    of Images2Neibs: where patches overlap their values add up).
+
+    Made by :func:`neibs2images`, and the gradient of :class:`Images2Neibs`.
+
+    Parameters
+    ----------
+    neib_shape : pair of int
+        The patch's rows and columns.
+    neib_step : pair of int, optional
+        Steps between patches (default: the patch).
+    mode : str
+        As for images2neibs.
+
+    Examples
+    --------
+    >>> patches = T.dmatrix('patches')
+    >>> print(T.nnet.neibs2images(patches, (2, 2), (1, 1, 4, 4)).owner.op)
+    Neibs2Images{neib_shape=(2, 2), neib_step=(2, 2), mode='valid'}
+    """
 
     def make_node(self, neibs, image_shape):
         neibs = as_tensor_variable(neibs)
@@ -145,14 +186,73 @@ class Neibs2Images(_Neighbours):
 
 
 def images2neibs(ten4, neib_shape, neib_step=None, mode="valid"):
-    """The ``neib_shape`` patches of each image of ``ten4``, one per row."""
+    """The ``neib_shape`` patches of each image of ``ten4``, one per row.
+
+    Parameters
+    ----------
+    ten4 : TensorVariable
+        Images, (batch, channels, rows, cols).
+    neib_shape : pair of int
+        The patch's rows and columns.
+    neib_step : pair of int, optional
+        Steps between patches (default: the patch, so they do not overlap).
+    mode : {'valid', 'ignore_borders', 'half', 'full', 'wrap_centered'}
+        How patches meet the border.
+
+    Returns
+    -------
+    TensorVariable
+        A matrix: one patch, flattened, per row.
+
+    Raises
+    ------
+    ValueError
+        For a patch or step that is not two positive ints, or (when the
+        function runs) patches that do not tile an image in 'valid' mode.
+
+    Examples
+    --------
+    >>> images = T.dtensor4('images')
+    >>> patches = T.nnet.images2neibs(images, (2, 2))
+    >>> theano.function([images], patches)(numpy.arange(16.0).reshape(1, 1, 4, 4))
+    array([[ 0.,  1.,  4.,  5.],
+           [ 2.,  3.,  6.,  7.],
+           [ 8.,  9., 12., 13.],
+           [10., 11., 14., 15.]])
+    """
     return Images2Neibs(neib_shape, neib_step, mode)(ten4)
 
 
 def neibs2images(neibs, neib_shape, original_shape, mode="valid"):
     """Images of ``original_shape`` from the non-overlapping patches
     ``images2neibs(images, neib_shape, mode=mode)`` gave; with
-    'ignore_borders' the border no patch covered is zero."""
+    'ignore_borders' the border no patch covered is zero.
+
+    Parameters
+    ----------
+    neibs : TensorVariable
+        The patches, one per row.
+    neib_shape : pair of int
+        The patch's rows and columns.
+    original_shape : sequence of int or int vector
+        The images' shape.
+    mode : {'valid', 'ignore_borders'}
+        As given to images2neibs.
+
+    Returns
+    -------
+    TensorVariable
+        The images.
+
+    Examples
+    --------
+    >>> images = T.dtensor4('images')
+    >>> patches = T.nnet.images2neibs(images, (2, 2))
+    >>> back = T.nnet.neibs2images(patches, (2, 2), images.shape)
+    >>> value = numpy.arange(16.0).reshape(1, 1, 4, 4)
+    >>> bool((theano.function([images], back)(value) == value).all())
+    True
+    """
     if isinstance(original_shape, (list, tuple)):
         original_shape = as_shape_vector(original_shape)[0]
     return Neibs2Images(neib_shape, neib_shape, mode)(neibs, original_shape)

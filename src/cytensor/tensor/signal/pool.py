@@ -33,7 +33,31 @@ def _pair(v, what):
 
 
 def pool_out_length(n, ws, stride, pad, ignore_border):
-    """Theano's output length along one axis."""
+    """Theano's output length along one axis.
+
+    Parameters
+    ----------
+    n : int
+        The input's length.
+    ws : int
+        The window.
+    stride : int
+        The step between windows.
+    pad : int
+        The zeros added at each end.
+    ignore_border : bool
+        Whether partial windows at the end are dropped.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> from cytensor.tensor.signal.pool import pool_out_length
+    >>> pool_out_length(5, 2, 2, 0, True), pool_out_length(5, 2, 2, 0, False)
+    (2, 3)
+    """
     n = n + 2 * pad
     if ignore_border:
         return max(0, (n - ws) // stride + 1)
@@ -113,7 +137,32 @@ class _PoolParams(Op):
 
 
 class Pool(_PoolParams):
-    """Pool the last two axes of a tensor of 2 or more dimensions."""
+    """Pool the last two axes of a tensor of 2 or more dimensions.
+
+    Made by :func:`pool_2d` and :func:`max_pool_2d`.
+
+    Parameters
+    ----------
+    ws : pair of int
+        The window.
+    ignore_border : bool
+        Drop partial windows at the edges.
+    stride : pair of int, optional
+        Steps between windows (default: the window).
+    pad : pair of int
+        Zeros added on each side.
+    mode : {'max', 'sum', 'average_inc_pad', 'average_exc_pad'}
+        What a window computes.
+
+    Examples
+    --------
+    >>> from cytensor.tensor.signal.pool import Pool
+    >>> x = T.dmatrix('x')
+    >>> y = Pool((2, 2), ignore_border=True, mode='sum')(x)
+    >>> y.eval({x: numpy.ones((4, 4))})
+    array([[4., 4.],
+           [4., 4.]])
+    """
 
     def make_node(self, x):
         x = as_float(x)
@@ -161,7 +210,21 @@ class Pool(_PoolParams):
 
 
 class PoolGrad(_PoolParams):
-    """The gradient of Pool, from its input, its output and the output gradient."""
+    """The gradient of Pool, from its input, its output and the output gradient.
+
+    Parameters
+    ----------
+    ws, ignore_border, stride, pad, mode
+        As for Pool.
+
+    Examples
+    --------
+    >>> from cytensor.tensor.signal.pool import pool_2d
+    >>> x = T.dmatrix('x')
+    >>> cost = pool_2d(x, (2, 2), ignore_border=True).sum()
+    >>> print(theano.grad(cost, x).owner.op)
+    PoolGrad{max,ws=(2, 2),stride=(2, 2),pad=(0, 0),ignore_border=True}
+    """
 
     def make_node(self, x, out, gz):
         x, out, gz = map(as_tensor_variable, (x, out, gz))
@@ -209,7 +272,22 @@ class MaxPoolGradGrad(_PoolParams):
     gradient, from the input x, the pooled output and ggx (shaped like x):
     each window sums ggx over all its pixels equal to its maximum, ties
     included, the exact transpose of PoolGrad's rule (Theano's
-    DownsampleFactorMaxGradGrad)."""
+    DownsampleFactorMaxGradGrad).
+
+    Parameters
+    ----------
+    ws, ignore_border, stride, pad, mode
+        As for Pool.
+
+    Examples
+    --------
+    >>> from cytensor.tensor.signal.pool import MaxPoolGradGrad, pool_2d
+    >>> x, ggx = T.dmatrices('x', 'ggx')
+    >>> out = pool_2d(x, (2, 2), ignore_border=True)
+    >>> gg = MaxPoolGradGrad((2, 2), ignore_border=True)(x, out, ggx)
+    >>> gg.eval({x: numpy.arange(4.0).reshape(2, 2), ggx: numpy.arange(4.0).reshape(2, 2)})
+    array([[3.]])
+    """
 
     def __init__(self, ws, ignore_border=False, stride=None, pad=(0, 0), mode="max"):
         super().__init__(ws, ignore_border, stride, pad, mode)
@@ -297,5 +375,35 @@ def pool_2d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0), mode="m
 
 
 def max_pool_2d(input, ds, ignore_border=None, st=None, padding=(0, 0), mode="max"):
-    """Theano's old name for pool_2d."""
+    """Theano's old name for :func:`pool_2d`, with its old parameter names.
+
+    Parameters
+    ----------
+    input : TensorVariable
+        Two or more dimensions; the last two are pooled.
+    ds : pair of int
+        The window.
+    ignore_border : bool, optional
+        True drops partial windows at the edges.
+    st : pair of int, optional
+        The strides (default: the window).
+    padding : pair of int
+        Zero rows and columns added on each side.
+    mode : str
+        As for pool_2d.
+
+    Returns
+    -------
+    TensorVariable
+
+    Examples
+    --------
+    >>> from cytensor.tensor.signal.pool import max_pool_2d
+    >>> image = T.dmatrix('image')
+    >>> f = theano.function([image], max_pool_2d(image, (2, 2), ignore_border=False))
+    >>> f(numpy.arange(9.0).reshape(3, 3))
+    array([[4., 5.],
+           [7., 8.]])
+    """
+
     return pool_2d(input, ds, ignore_border, st, padding, mode)

@@ -1,0 +1,122 @@
+"""Rewrites of Scan nodes: run a forward loop once, and move work out of loops.
+
+``scan_share_forward``: the gradient of a scan runs the same loop again,
+giving also what the backward loop reads (every row of a final-only output,
+each step's matrix products); the user's scan then reads its results from
+that one (``Scan._with_saved``).
+
+``scan_push_out_sequence_products``: a step's product of a sequence row and
+a non-sequence (the input projection ``x_t @ W``) becomes one product of
+the whole sequence before the loop.
+
+``chain_increments_of_zeros``: the gradient of gates sliced out of one
+product, assembled into one array instead of one array of zeros per gate.
+"""
+from ..graph import clone_replace, toposort
+from ..scan import Scan
+from ..tensor.basic import Alloc
+from ..tensor.math import Dot, tensordot
+from ..tensor.subtensor import IncSubtensor
+from .algebra import is_constant, row_name
+from .engine import register
+
+
+@register("merge", "fast_compile", "scan", whole_graph=True)
+def scan_share_forward(fgraph):
+    """A Scan whose extended twice (same inputs) is in the graph gives way to it."""
+    extended = {}
+    for node in fgraph.toposort():
+        if isinstance(node.op, Scan) and node.op.extends is not None:
+            extended.setdefault((node.op.extends, tuple(node.inputs)), node)
+    changed = False
+    for node in fgraph.toposort():
+        twin = extended.get((node.op, tuple(node.inputs))) if isinstance(node.op, Scan) else None
+        if twin is None:
+            continue
+        for i, old in enumerate(node.outputs):
+            new = twin.outputs[i][-1] if i in node.op.final_only else twin.outputs[i]
+            fgraph.replace(old, new, reason="scan_share_forward")
+        changed = True
+    return changed
+
+
+def _zeros_under(var):
+    """The all-zeros Alloc that ``var`` increments parts of (through a chain
+    of IncSubtensor), or None."""
+    while var.owner is not None and isinstance(var.owner.op, IncSubtensor) \
+            and not var.owner.op.set_instead_of_inc:
+        var = var.owner.inputs[0]
+    if var.owner is not None and isinstance(var.owner.op, Alloc) \
+            and is_constant(var.owner.inputs[0], 0):
+        return var
+    return None
+
+
+@register("canonicalize", "scan")
+def chain_increments_of_zeros(fgraph, node):
+    """add(inc(zeros, a, i), inc(zeros, b, j)) -> inc(inc(zeros, a, i), b, j).
+
+    The gradient of a step that slices its gates out of one product
+    (``z[:, :n]``, ``z[:, n:2n]``...) puts each gate's gradient into its
+    own array of zeros and adds those arrays; chained, the parts go into
+    one array (in place, after the inplace phase), and the adds go away.
+    Exact for any indices: an increment of zeros is linear.
+    """
+    if row_name(node.outputs[0]) != "add":
+        return None
+    out = node.outputs[0]
+    same = [v for v in node.inputs if v.type == out.type and _zeros_under(v) is not None]
+    for k, chain in enumerate(same):
+        for single in same[k + 1:]:
+            inc = single.owner
+            if inc.inputs[0] is _zeros_under(chain) and inc.inputs[0] is not single \
+                    and inc.inputs[0].owner is not None:
+                merged = inc.op.make_node(chain, *inc.inputs[1:]).outputs[0]
+                rest = [v for v in node.inputs if v is not chain and v is not single]
+                return [_sum([merged] + rest)]
+    return None
+
+
+def _sum(terms):
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
+@register("canonicalize", "scan")
+def scan_push_out_sequence_products(fgraph, node):
+    """A step's ``x_t @ W`` (a sequence row times a non-sequence) becomes one
+    product over all steps before the loop, read by the loop as a sequence
+    (Theano's PushOutSeqScan): one large gemm instead of a small one per
+    step.  An output of the loop that was just that product is the product
+    itself.  Loops with an until are left alone (their length is known
+    only when they stop)."""
+    op = node.op
+    if not isinstance(op, Scan) or op.until is not None:
+        return None
+    seq_rows = op.inner_inputs[:op.n_sequences]
+    nonseq = op.inner_inputs[op.n_sequences + op.n_state_taps:]
+    products = [p for p in toposort(op.inner_outputs, blockers=op.inner_inputs)
+                if isinstance(p.op, Dot) and p.inputs[0] in seq_rows and p.inputs[1] in nonseq
+                and p.inputs[0].ndim == 2 and p.inputs[1].ndim == 2]
+    if not products:
+        return None
+    n, seqs, initials, nonseqs = op._split(node.inputs)
+    hoisted = [tensordot(seqs[seq_rows.index(a)][:n], nonseqs[nonseq.index(b)], [[2], [0]])
+               for a, b in (p.inputs for p in products)]
+    rows = [p.outputs[0].type(f"{p.outputs[0].name or 'product'}[t]") for p in products]
+    outputs, _ = clone_replace(op.inner_outputs, dict(zip((p.outputs[0] for p in products), rows)))
+    row_index = {row: k for k, row in enumerate(rows)}
+    kept = [i for i, o in enumerate(outputs)
+            if o not in row_index or op.output_taps[i] or i in op.final_only]
+    results = []
+    if kept:
+        loop = Scan(seq_rows + rows + op.inner_inputs[op.n_sequences:],
+                    [outputs[i] for i in kept], op.n_sequences + len(rows),
+                    [op.output_taps[i] for i in kept],
+                    final_only=[kept.index(i) for i in op.final_only],
+                    truncate_gradient=op.truncate_gradient, name=op.name, mode=op.mode)
+        results = loop.make_node(n, *seqs, *hoisted, *initials, *nonseqs).outputs
+    return [results[kept.index(i)] if i in kept else hoisted[row_index[o]]
+            for i, o in enumerate(outputs)]
