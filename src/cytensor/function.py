@@ -9,14 +9,14 @@ schedule, writes the updates and returns fresh output arrays.
 import _signal
 import contextlib
 import gc
-import signal
 import sys
 import threading
 import time
 import warnings
+import weakref
 from collections import deque
 from itertools import repeat
-from operator import itemgetter, setitem
+from operator import attrgetter, setitem
 
 import numpy as np
 
@@ -24,6 +24,7 @@ from .config import config
 from .graph import Constant, LaterStages, MissingInputError, Variable, ancestors, graph_inputs
 from .compile.input_state import (ContainerView, InputState, ValueView,
                                   input_tuple_options)
+from .compile.linker import Schedule, raise_with_node
 from .compile.mode import Mode, get_mode
 from .rewriting import FunctionGraph, Trace
 from .tensor.sharedvar import SharedVariable
@@ -371,6 +372,7 @@ class Function:
     """
 
     trust_input = False
+    profiled = False
 
     def __init__(self, schedule, ins, outs, update_targets, single, allow_input_downcast,
                  name):
@@ -386,54 +388,68 @@ class Function:
         self._state = InputState(ins)
         self.value, self.container = ValueView(self._state), ContainerView(self._state)
         self._names = {i.name: k for k, i in enumerate(ins) if i.name is not None}
-
-        graph_outs = schedule.fgraph.outputs
-        n_out = len(outs)
         computed = {v for node in schedule.nodes for v in node.outputs}
-        # (cell, must copy): outputs never alias inputs, shared values or each other.
-        self._outputs = []
-        seen = set()
-        update_vars = set(graph_outs[n_out:])
-        for o, var in zip(outs, graph_outs[:n_out]):
+        self._plan_outputs(outs, computed)
+        self._plan_updates(update_targets, len(outs), computed)
+        self._restores_defaults = bool(self._state.originals)
+        self._locks = call_locks(schedule)
+        self._lock = self._locks[0] if len(self._locks) == 1 else None
+        # Ctrl-C is held back over the commit block only (see HeldBackInterrupt)
+        self._interrupt = HeldBackInterrupt() if schedule.commit_thunks else None
+        self._staged = None
+        self._kept = []           # [cell, array]: large outputs of the last call
+        if self._is_plain():
+            self._call = plain_call(self)
+
+    def _is_plain(self):
+        """Whether a call is only: inputs in, the schedule, one output out."""
+        schedule = self.schedule
+        return (len(self._outputs) == 1 and not self._updates and not self._restores_defaults
+                and self._lock is not None and not schedule.commit_thunks
+                and type(schedule).run is Schedule.run and not self.profiled)
+
+    def _plan_outputs(self, outs, computed):
+        """How each output is taken: (cell, always copied, copied if a view,
+        recyclable).  Outputs never alias inputs, shared values or each other."""
+        schedule = self.schedule
+        graph_outs = schedule.fgraph.outputs
+        updated = set(graph_outs[len(outs):])
+        self._outputs, seen = [], set()
+        for o, var in zip(outs, graph_outs):
             # a value of a non-tensor Type (a user's own) is returned as it is
             array = isinstance(var.type, TensorType)
-            must_copy = array and not o.borrow and (var not in computed or var in seen
-                                                    or var in update_vars)
+            always = array and not o.borrow and (var not in computed or var in seen
+                                                 or var in updated)
             seen.add(var)
-            self._outputs.append((schedule.cells[var], must_copy, o.borrow or not array))
-        self._updates = []
-        for shared_var, var in zip(update_targets, graph_outs[n_out:]):
-            self._updates.append((self._update_container(shared_var), schedule.cells[var],
-                                  var not in computed or var in seen))
-            seen.add(var)
+            recyclable = not always and array
+            self._outputs.append((schedule.cells[var], always, array and not o.borrow,
+                                  recyclable))
+        # Cleared after every call: arrays returned or written to shared values
+        # must not be written into by the next call; with config.allow_gc,
+        # every intermediate too.
+        cleared = computed if config.allow_gc else computed.intersection(graph_outs)
+        self._cells_to_clear = [schedule.cells[v] for v in cleared]
+
+    def _plan_updates(self, update_targets, n_out, computed):
+        """(where it is written, cell, always copied, computed by the commit
+        block) for each update."""
+        schedule = self.schedule
+        graph_outs = schedule.fgraph.outputs
         # update values the commit block computes are read after it has run
         late = {id(schedule.cells[v]) for t in schedule.commit_thunks for v in t.node.outputs}
-        self._updates = [(container, cell, must_copy, id(cell) in late)
-                         for container, cell, must_copy in self._updates]
+        self._updates, seen = [], set(graph_outs[:n_out])
+        for target, var in zip(update_targets, graph_outs[n_out:]):
+            cell = schedule.cells[var]
+            self._updates.append((self._update_container(target), cell,
+                                  var not in computed or var in seen, id(cell) in late))
+            seen.add(var)
         self._update_containers = [container for container, _, _, _ in self._updates]
-        late = [(k, cell) for k, (_, cell, must_copy, is_late) in enumerate(self._updates)
-                if is_late and not must_copy]
-        self._late_positions = [k for k, _ in late]
-        self._late_cells = [cell for _, cell in late]
-        self._late_copies = [(k, cell) for k, (_, cell, must_copy, is_late)
-                             in enumerate(self._updates) if is_late and must_copy]
-        self._computed_cells = [schedule.cells[v] for v in set(graph_outs) if v in computed]
-        self._lock = call_lock(schedule)
-        self._staged = None
-        self._commits = bool(schedule.commit_thunks)
-        self._held_back = None
-        self._gc = config.allow_gc
-        # outputs whose arrays may be reused once dropped; [cell, array] kept from the last call
-        self._recyclable = [(k, cell) for k, ((cell, must_copy, _), var)
-                            in enumerate(zip(self._outputs, graph_outs))
-                            if not must_copy and isinstance(var.type, TensorType)]
-        self._kept = []
 
     def _update_container(self, target):
-        """Where an update is written: a shared variable's container, or the
-        container of an input given ``In(..., update=...)``."""
+        """Where an update is written, a one-element list: a shared variable's
+        container, or the storage of an input given ``In(..., update=...)``."""
         if isinstance(target, In):
-            return self._state.containers[self._ins.index(target)]
+            return self._state.containers[self._ins.index(target)].storage
         return target.container
 
     def __getitem__(self, key):
@@ -444,60 +460,98 @@ class Function:
         self.value[key] = value
 
     # --- calling --------------------------------------------------------------
-    def __call__(self, *args, **kwargs):
+    # ``f(...)`` runs ``f._call``: the closure ``plain_call`` made when
+    # compiling a function that is only inputs in, the schedule, one output
+    # out, else ``_general_call`` (the class attribute below).  Python looks
+    # ``__call__`` up on the class; this property hands over the instance's
+    # own, through C, with no frame.
+    __call__ = property(attrgetter("_call"), doc="Run the function (see _general_call).")
+
+    def _general_call(self, *args, **kwargs):
         """Run the function: all of it or, if anything raises, none of it.
 
         One call at a time runs a given function, and a call holds the locks
-        of the shared variables it uses (see ``call_lock``), so threads may
+        of the shared variables it uses (see ``call_locks``), so threads may
         share functions and shared variables.  Outputs and new shared values
         are taken whole before anything is written; updates are written at
         the end, together.
         """
         if kwargs or len(args) != self._n_inputs:
             args = self._bind(args, kwargs)
-        if not self.trust_input:
-            args = [check(value) for check, value in zip(self._checks, args)]
-        with self._lock:
-            try:
+        if self._lock is None:
+            results = _holding(self._locks, 0, self._locked_call, args)
+        else:
+            with self._lock:
+                results = self._locked_call(args)
+        return results[0] if self._single else results
+
+    _call = _general_call
+
+    def _locked_call(self, args):
+        """The call, its locks held: the outputs, after the updates are written."""
+        try:
+            if self.trust_input:
                 for cell, value in zip(self._input_cells, args):
                     cell[0] = value
-                if self._kept:
-                    self._reuse_dropped_outputs()
+            else:
+                for cell, check, value in zip(self._input_cells, self._checks, args):
+                    cell[0] = check(value)
+            if self._kept:
+                self._reuse_dropped_outputs()
+            if self._updates:
+                results = self._run_and_update()
+            else:          # nothing is written outside the call: nothing to stage
                 if self.profile is None:
-                    self.schedule.run(self._stage)
+                    self.schedule.run()
                 else:
-                    self.schedule.run_profiled(self.profile, self._stage)
-                results, new_values = self._staged
-                if self._updates:
-                    self._write_updates(new_values)
+                    self.schedule.run_profiled(self.profile)
+                results = self._take_outputs()
+            if self._restores_defaults:
                 self._state.restore_defaults()
-            finally:
-                self._staged = None
-                if self._held_back is not None:
-                    held_back, self._held_back = self._held_back, None
-                    held_back.release()
-                for cell in self._computed_cells:
-                    cell[0] = None
-                if self._gc:
-                    self.schedule.clear_intermediates()
-        return results[0] if self._single else results
+            return results
+        finally:
+            for cell in self._cells_to_clear:
+                cell[0] = None
+
+    def _run_and_update(self):
+        """Run the schedule, staging outputs and new values before its commit
+        block (Ctrl-C held back from there on), then write the updates."""
+        try:
+            if self.profile is None:
+                self.schedule.run(self._stage)
+            else:
+                self.schedule.run_profiled(self.profile, self._stage)
+            results, new_values = self._staged
+            self._write_updates(new_values)
+        finally:
+            self._staged = None
+            if self._interrupt is not None and self._interrupt.holding:
+                self._interrupt.release()
+        return results
+
+    def _take_outputs(self):
+        """The outputs as returned: copies of those that would alias storage.
+        Large fresh ones are kept, to be written into again once dropped."""
+        results = []
+        for cell, always, if_view, recyclable in self._outputs:
+            value = cell[0]
+            if always or (if_view and value.base is not None):
+                value = value.copy()
+            elif recyclable and value.nbytes >= RECYCLE_MIN_BYTES and value.base is None:
+                self._kept.append([cell, value])
+            results.append(value)
+        return results
 
     def _stage(self):
         """Take the outputs and the new shared values (copies where they
         would alias storage), before the commit block may overwrite any
         shared value: a failure here leaves everything as it was."""
-        results = [cell[0].copy() if must_copy or (not borrow and cell[0].base is not None)
-                   else cell[0] for cell, must_copy, borrow in self._outputs]
         new_values = [None if late else
                       cell[0].copy() if must_copy or cell[0].base is not None else cell[0]
                       for _, cell, must_copy, late in self._updates]
-        for k, cell in self._recyclable:
-            r = results[k]
-            if r.nbytes >= RECYCLE_MIN_BYTES and r is cell[0] and r.base is None:
-                self._kept.append([cell, r])
-        self._staged = results, new_values
-        if self._commits:
-            self._held_back = HeldBackInterrupt.hold()
+        self._staged = self._take_outputs(), new_values
+        if self._interrupt is not None:
+            self._interrupt.hold()
 
     def _reuse_dropped_outputs(self):
         """Give the kernels back the large arrays the last call returned and
@@ -511,13 +565,18 @@ class Function:
 
     def _write_updates(self, new_values):
         """Write every new shared value at once.  They were all computed from
-        the values before the call; the writes are one C-level loop, so no
-        KeyboardInterrupt can land between two of them."""
-        for k, cell in self._late_copies:
-            new_values[k] = cell[0].copy()
-        deque(map(setitem, repeat(new_values), self._late_positions,
-                  map(_first, self._late_cells)), maxlen=0)
-        deque(map(setitem, self._update_containers, repeat(0), new_values), maxlen=0)
+        the values before the call, but for those the commit block has just
+        computed (read here).  No KeyboardInterrupt lands between two writes:
+        with a commit block it is held back (or, outside the main thread,
+        never raised); without one, the writes are one C-level loop over
+        lists."""
+        if self._interrupt is None:
+            deque(map(setitem, self._update_containers, repeat(0), new_values), maxlen=0)
+            return
+        for (container, cell, must_copy, late), value in zip(self._updates, new_values):
+            if late:
+                value = cell[0].copy() if must_copy else cell[0]
+            container[0] = value
 
     def _bind(self, args, kwargs):
         n = len(self._ins)
@@ -601,82 +660,121 @@ class HeldBackInterrupt:
     """Ctrl-C held back while a call overwrites shared values in place and
     writes its updates, then delivered: the commit is never cut in two.
 
-    Python runs signal handlers in the main thread only, so only calls
-    there install the holding handler, paid only by functions with an
-    in-place update.  The handlers are swapped through ``_signal``, the C
-    module behind ``signal``, whose wrappers convert to and from enums
-    (about 10 us a call: most of a small update's cost).
+    One per function with a commit block (its calls never overlap).  Python
+    runs signal handlers in the main thread only, so only calls there
+    install the holding handler; in another thread ``_signal.signal``
+    refuses (ValueError) and nothing needs holding.  The handlers are
+    swapped through ``_signal``, the C module behind ``signal``, whose
+    wrappers convert to and from enums, with a handler bound once.
     """
 
-    def __init__(self, previous):
-        self.previous = previous
-        self.pending = []           # the signals that arrived while held
+    __slots__ = ("previous", "pending", "holding", "_note_handler")
 
-    @classmethod
-    def hold(cls):
-        if threading.current_thread() is not threading.main_thread():
-            return None
-        held = cls(_signal.getsignal(_signal.SIGINT))
-        _signal.signal(_signal.SIGINT, lambda signum, frame: held.pending.append(signum))
-        return held
+    def __init__(self):
+        self.previous = None        # the handler to put back
+        self.holding = False
+        self.pending = False        # a SIGINT arrived while held
+        self._note_handler = self._note
+
+    def _note(self, signum, frame):
+        self.pending = True
+
+    def hold(self):
+        previous = _signal.getsignal(_signal.SIGINT)
+        if previous is None:        # installed from C: it could not be put back
+            return
+        try:
+            _signal.signal(_signal.SIGINT, self._note_handler)
+        except ValueError:          # not the main thread
+            return
+        self.previous, self.holding = previous, True
 
     def release(self):
         _signal.signal(_signal.SIGINT, self.previous)
+        self.previous, self.holding = None, False
         if self.pending:
-            signal.raise_signal(signal.SIGINT)     # to the handler now back in place
+            self.pending = False
+            _signal.raise_signal(_signal.SIGINT)     # to the handler now back in place
 
 
-class _Locks:
-    """Several locks taken together, always in the same order, so that two
-    calls never each hold a lock the other waits for."""
+def plain_call(fn):
+    """The call of ``fn`` when it is only inputs in, the schedule, one output
+    out (no updates, one lock, a plain Schedule, no profile): the steps of
+    ``Function._locked_call`` and ``Schedule.run`` for that case, written out
+    once in one closure made when compiling, which halves the overhead of a
+    one-node call.  tests/compile/test_call_paths.py runs both paths."""
+    lock, input_cells, checks = fn._lock, fn._input_cells, fn._checks
+    schedule, thunks, cleared = fn.schedule, fn.schedule.thunks, fn._cells_to_clear
+    ((out_cell, always, if_view, recyclable),) = fn._outputs
+    n_inputs, single = fn._n_inputs, fn._single
+    function_ref = weakref.ref(fn)      # fn holds the closure: no cycle back
 
-    __slots__ = ("locks",)
+    def call(*args, **kwargs):
+        fn = function_ref()
+        if kwargs or len(args) != n_inputs:
+            args = fn._bind(args, kwargs)
+        with lock:
+            try:
+                if fn.trust_input:
+                    for cell, value in zip(input_cells, args):
+                        cell[0] = value
+                else:
+                    for cell, check, value in zip(input_cells, checks, args):
+                        cell[0] = check(value)
+                if fn._kept:
+                    fn._reuse_dropped_outputs()
+                thunk = None
+                try:
+                    for thunk in thunks:
+                        thunk()
+                except Exception as exc:
+                    raise_with_node(thunk.node, schedule, exc)
+                value = out_cell[0]
+                if always or (if_view and value.base is not None):
+                    value = value.copy()
+                elif recyclable and value.nbytes >= RECYCLE_MIN_BYTES and value.base is None:
+                    fn._kept.append([out_cell, value])
+                return value if single else [value]
+            finally:
+                for cell in cleared:
+                    cell[0] = None
+    return call
 
-    def __init__(self, locks):
-        self.locks = locks
 
-    def __enter__(self):
-        held = []
-        try:
-            for lock in self.locks:
-                held.append(lock)      # acquired at the next step, or the except releases it
-                lock.acquire()
-        except BaseException:          # a KeyboardInterrupt here: take none of them
-            for lock in held[:-1]:
-                lock.release()
-            raise
-
-    def __exit__(self, *exc_info):
-        for lock in reversed(self.locks):
-            lock.release()
+def _holding(locks, k, body, args):
+    """body(args) with locks[k:] held, taken in order.  Each is taken by a
+    ``with`` statement, which releases it whatever is raised once it is
+    held (a KeyboardInterrupt between two acquisitions included)."""
+    with locks[k]:
+        if k + 1 == len(locks):
+            return body(args)
+        return _holding(locks, k + 1, body, args)
 
 
-_first = itemgetter(0)
+def call_locks(schedule):
+    """The locks a call of the schedule's function holds while it runs, in
+    the order taken: the lock of each shared variable it reads or updates
+    (ordered by id, so that two calls never each hold a lock the other
+    waits for), or one of its own when it uses none.
 
-
-def call_lock(schedule):
-    """What a call of the schedule's function holds while it runs: a lock of
-    its own (its storage cells are used by one call at a time), then the
-    lock of each shared variable it reads or updates (ordered by id).
-
-    A function without shared variables holds one RLock (about 0.1 us); a
-    function never waits for another unless they share a shared variable.
+    Its storage cells are used by one call at a time: a function with
+    shared variables is already serialised by their locks.  A function
+    never waits for another unless they share a shared variable.
     """
     shared = sorted({var for var in schedule.cells if isinstance(var, SharedVariable)},
                     key=id)
-    own = threading.RLock()
-    if not shared:
-        return own
-    return _Locks([own] + [var.lock for var in shared])
+    return [var.lock for var in shared] or [threading.RLock()]
 
 
 class ProfiledFunction(Function):
     """A Function with ``profile=True``: each whole call is timed too, so the
     profile can tell the schedule's time from the call's Python overhead."""
 
+    profiled = True
+
     def __call__(self, *args, **kwargs):
         start = time.perf_counter()
-        result = Function.__call__(self, *args, **kwargs)
+        result = self._general_call(*args, **kwargs)
         self.profile.record_call(time.perf_counter() - start)
         return result
 

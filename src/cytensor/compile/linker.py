@@ -69,6 +69,8 @@ class Schedule:
             commit = []
         self.thunks = thunks[:len(thunks) - len(commit)]
         self.commit_thunks = commit
+        self.commit_checks = [commit_check(t.node, [self.cells[v] for v in t.node.inputs])
+                              for t in commit]
 
     @staticmethod
     def _leaf_cell(var):
@@ -140,9 +142,9 @@ class Schedule:
     def _commit(self):
         """Check every node of the commit block on the values it will read,
         then run them all; nothing is overwritten unless all can run."""
-        for thunk in self.commit_thunks:
+        for thunk, check in zip(self.commit_thunks, self.commit_checks):
             try:
-                check_commit_node(thunk.node, [self.cells[v][0] for v in thunk.node.inputs])
+                check()
             except Exception as exc:
                 raise_with_node(thunk.node, self, exc)
         thunk = None
@@ -235,25 +237,63 @@ def _overwrites_shared(node):
                for ks in getattr(node.op, "destroy_map", {}).values() for k in ks)
 
 
-def check_commit_node(node, values):
-    """Raise the error a commit-block node (Elemwise or Gemm) would raise on
-    these input values, before any of the block has overwritten anything."""
+def commit_check(node, input_cells):
+    """A function raising the error a commit-block node (Elemwise or Gemm)
+    would raise on the values in its input cells, before any of the block
+    has overwritten anything.  Made once per node, when linking."""
     if isinstance(node.op, Gemm):
-        C, _, A, B, _ = values
-        if A.shape[1] != B.shape[0] or C.shape != (A.shape[0], B.shape[1]):
-            raise ValueError(f"Gemm: shapes {A.shape} @ {B.shape} do not give {C.shape}")
-        return
-    shapes = [np.shape(v) for v in values]
+        def check_gemm():
+            C, A, B = (input_cells[k][0].shape for k in (0, 2, 3))
+            if A[1] != B[0] or C != (A[0], B[1]):
+                raise ValueError(f"Gemm: shapes {A} @ {B} do not give {C}")
+        return check_gemm
+    destroyed = sorted({k for ks in getattr(node.op, "destroy_map", {}).values() for k in ks})
+    if not destroyed:               # a node of the block that overwrites nothing
+        return lambda: check_overwriting_shapes(
+            node, [np.shape(c[0]) for c in input_cells], destroyed)
+    target_cell = input_cells[destroyed[0]]
+    # the other overwritten inputs must have the target's shape; the rest must
+    # broadcast to it, which inputs of size 1 on every axis (0-d ones,
+    # constants like a learning rate, a bias row's dimshuffle) always do
+    same_cells = [input_cells[k] for k in destroyed[1:]]
+    broadcast_cells = [cell for k, (cell, var) in enumerate(zip(input_cells, node.inputs))
+                       if k not in destroyed and not all(var.type.broadcastable)]
+
+    def check_elemwise():
+        try:
+            target = target_cell[0].shape
+            fits = True
+            for cell in same_cells:
+                fits = fits and cell[0].shape == target
+            for cell in broadcast_cells:
+                shape = cell[0].shape
+                fits = fits and (shape == target or broadcasts_to(shape, target))
+        except AttributeError:          # a Python scalar: let NumPy say
+            fits = False
+        if not fits:
+            check_overwriting_shapes(node, [np.shape(c[0]) for c in input_cells], destroyed)
+    return check_elemwise
+
+
+def broadcasts_to(shape, target):
+    """Whether an array of ``shape`` broadcasts to ``target`` (without NumPy's
+    broadcast_shapes, which builds arrays: this runs every call)."""
+    lead = len(target) - len(shape)
+    return lead >= 0 and all(d == 1 or d == t for d, t in zip(shape, target[lead:]))
+
+
+def check_overwriting_shapes(node, shapes, destroyed):
+    """Raise unless the inputs' shapes broadcast to the shape of each input
+    the node overwrites."""
     try:
         shape = np.broadcast_shapes(*shapes)
     except ValueError:
         raise ValueError(f"{node.op}: input shapes {shapes} do not broadcast "
                          "together") from None
-    for ks in node.op.destroy_map.values():
-        for k in ks:
-            if shapes[k] != shape:
-                raise ValueError(f"{node.op}: the result has shape {shape}, which cannot be "
-                                 f"written over input {k} of shape {shapes[k]}")
+    for k in destroyed:
+        if shapes[k] != shape:
+            raise ValueError(f"{node.op}: the result has shape {shape}, which cannot be "
+                             f"written over input {k} of shape {shapes[k]}")
 
 
 class NodeError(Exception):

@@ -16,6 +16,7 @@ Profiles print themselves when the interpreter exits if
 """
 import atexit
 import sys
+import time
 from collections import defaultdict
 
 from ..config import config
@@ -65,6 +66,7 @@ class ProfileStats:
         self.runs = {}                  # schedule -> successful runs
         self.branch_calls = defaultdict(int)    # node in a lazy ifelse branch -> runs
         self._leaf_shapes = {}          # schedule -> input shapes at the last record
+        self._bookkeeping = 0.0         # seconds record_run took in the call under way
         if atexit_print:
             _AT_EXIT.append(self)
 
@@ -77,17 +79,22 @@ class ProfileStats:
         self.runs.setdefault(fn.schedule, 0)
 
     def record_call(self, seconds):
+        """A whole call took ``seconds``, of which the profile's own bookkeeping
+        (record_run) is left out: the call's time is what it costs unprofiled."""
         self.calls += 1
-        self.call_time += seconds
+        self.call_time += seconds - self._bookkeeping
+        self._bookkeeping = 0.0
 
     def record_run(self, schedule, seconds):
         """After a run: count it, and note shapes (and bytes) if inputs changed shape."""
+        start = time.perf_counter()
         self.schedule_time += seconds
         self.runs[schedule] = self.runs.get(schedule, 0) + 1
         shapes = [getattr(cell[0], "shape", None) for cell in schedule.leaf_cells]
         if shapes != self._leaf_shapes.get(schedule):
             self._leaf_shapes[schedule] = shapes
             self._record_shapes(schedule)
+        self._bookkeeping += time.perf_counter() - start
 
     def _record_shapes(self, schedule):
         cells = schedule.cells
@@ -135,6 +142,16 @@ class ProfileStats:
     __add__ = merge
 
     # --- reading ----------------------------------------------------------------
+    def per_call(self):
+        """(seconds a call, seconds in the schedule, seconds in the nodes),
+        averaged over the calls.  A call minus its schedule is the Python
+        overhead of the call (input checks, locks, output copies, updates);
+        the schedule minus its nodes, the loop between them and the clocks."""
+        if not self.calls:
+            return 0.0, 0.0, 0.0
+        return (self.call_time / self.calls, self.schedule_time / self.calls,
+                sum(self.node_time.values()) / self.calls)
+
     def memory_peaks(self):
         """(bytes all intermediates hold, peak if each were freed after its last
         reader), summed over the profiled functions."""
@@ -188,6 +205,8 @@ class ProfileStats:
                  f"in the nodes: {in_nodes:.6f} s",
                  f"  Python overhead of the calls (input checks, output copies, "
                  f"updates): {overhead:.6f} s ({_pct(overhead, call_time)})",
+                 "  Per call: {:.3e} s, {:.3e} s in the schedule, {:.3e} s in the nodes"
+                 .format(*self.per_call()),
                  f"  Rewrites: {self.rewrite_time:.6f} s; "
                  f"{sum(len(s.nodes) for s in self.runs)} nodes in "
                  f"{len(self.runs)} function(s)"]
