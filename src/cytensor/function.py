@@ -59,6 +59,34 @@ class In:
 
     Inputs are never written to, so Theano's ``mutable``, ``borrow`` and
     ``implicit`` change nothing here.
+
+    Parameters
+    ----------
+    variable : Variable
+        The graph input.
+    name : str, optional
+        The keyword it may be given by (default: the variable's name).
+    value : array_like or Container, optional
+        Its value when a call leaves it out.
+    update : Variable, optional
+        What it holds after each call (needs ``value``).
+    strict : bool
+        Refuse values that would need a cast.
+    allow_downcast : bool, optional
+        Accept values that lose precision when cast.
+    mutable, borrow, implicit
+        Accepted for Theano's signature.
+
+    Examples
+    --------
+    >>> x, y = T.dvector('x'), T.dscalar('y')
+    >>> f = theano.function([x, theano.In(y, value=1.0)], x * y)
+    >>> f(numpy.array([1., 2.])), f(numpy.array([1., 2.]), 3.0), f(numpy.array([1., 2.]), y=2.0)
+    (array([1., 2.]), array([3., 6.]), array([2., 4.]))
+    >>> c = T.iscalar('c')
+    >>> count = theano.function([theano.In(c, value=0, update=c + 1)], c)
+    >>> count(), count(), count()
+    (array(0, dtype=int32), array(1, dtype=int32), array(2, dtype=int32))
     """
 
     def __init__(self, variable, name=None, value=None, update=None, mutable=False,
@@ -81,7 +109,25 @@ class In:
 
 
 class Out:
-    """A function output; ``borrow=True`` may return internal storage (no copy)."""
+    """A function output; ``borrow=True`` may return internal storage (no copy).
+
+    A borrowed output may be overwritten by the function's next call: keep
+    it only until then, or copy it.
+
+    Parameters
+    ----------
+    variable : Variable
+        The graph output.
+    borrow : bool
+        Return the function's own buffer instead of a fresh array.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> f = theano.function([x], theano.Out(x * 2, borrow=True))
+    >>> f(numpy.array([1., 2.]))
+    array([2., 4.])
+    """
 
     def __init__(self, variable, borrow=False):
         self.variable = variable

@@ -56,7 +56,22 @@ class Scratchpad:
 
 
 class Type:
-    """What values a Variable may hold.  Subclasses define ``filter``."""
+    """What values a Variable may hold.  Subclasses define ``filter``.
+
+    Calling a type makes a new Variable of it (``TensorType`` is the type of
+    tensors; a user's own Type, as in Theano's "extending" pages, works too).
+
+    Examples
+    --------
+    >>> class Natural(theano.Type):
+    ...     def filter(self, value, strict=False, allow_downcast=None):
+    ...         if not (isinstance(value, int) and value >= 0):
+    ...             raise TypeError(f"{value!r} is not a natural number")
+    ...         return value
+    >>> n = Natural()('n')
+    >>> n.type.filter(3)
+    3
+    """
 
     def filter(self, value, strict=False, allow_downcast=None):
         """Return ``value`` converted to this type, or raise TypeError."""
@@ -67,7 +82,6 @@ class Type:
 
     def __call__(self, name=None):
         return self.make_variable(name)
-
 
 
 class Variable:

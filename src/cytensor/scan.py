@@ -53,7 +53,22 @@ from .tensor.type import TensorType, as_tensor_variable
 class until:
     """Returned by fn after its outputs (Theano's ``theano.scan_module.until``):
     the loop stops after the first step where ``condition``, a scalar, is
-    true; n_steps is then only the most steps it may take."""
+    true; n_steps is then only the most steps it may take.
+
+    Parameters
+    ----------
+    condition : scalar TensorVariable
+        Stop after the step where it holds.
+
+    Examples
+    --------
+    >>> def double(acc):
+    ...     new = acc * 2
+    ...     return new, theano.scan_module.until(new > 50)
+    >>> values, _ = theano.scan(double, outputs_info=T.constant(numpy.float64(1)), n_steps=100)
+    >>> theano.function([], values)()
+    array([ 2.,  4.,  8., 16., 32., 64.])
+    """
 
     def __init__(self, condition):
         self.condition = as_tensor_variable(condition)
@@ -151,7 +166,31 @@ scan.until = until          # Theano code may write theano.scan.until
 def map(fn, sequences, non_sequences=None, truncate_gradient=-1, go_backwards=False,
         mode=None, name=None):
     """fn applied to each step of ``sequences``, no output fed back (Theano's
-    ``theano.map``, like Python's map).  Returns (outputs, updates)."""
+    ``theano.map``, like Python's map).
+
+    Parameters
+    ----------
+    fn : callable
+        Called with one step of each sequence, then the non-sequences.
+    sequences : TensorVariable or list of TensorVariable
+        Iterated over along their first axis.
+    non_sequences : list of TensorVariable, optional
+        Passed unchanged to every step.
+    truncate_gradient, go_backwards, mode, name
+        As for :func:`scan`.
+
+    Returns
+    -------
+    tuple
+        (outputs, updates), as :func:`scan` returns them.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> squares, _ = theano.map(lambda v: v ** 2, sequences=x)
+    >>> theano.function([x], squares)(numpy.array([1., 2., 3.]))
+    array([1., 4., 9.])
+    """
     return scan(fn, sequences=sequences, outputs_info=[], non_sequences=non_sequences,
                 truncate_gradient=truncate_gradient, go_backwards=go_backwards, mode=mode,
                 name=name)
@@ -160,7 +199,35 @@ def map(fn, sequences, non_sequences=None, truncate_gradient=-1, go_backwards=Fa
 def reduce(fn, sequences, outputs_info, non_sequences=None, go_backwards=False, mode=None,
            name=None):
     """Like Python's reduce: scan, keeping only each output's value after the
-    last step.  Returns (outputs, updates)."""
+    last step.
+
+    Parameters
+    ----------
+    fn : callable
+        Called with one step of each sequence, then the outputs so far, then
+        the non-sequences; returns the new outputs.
+    sequences : TensorVariable or list of TensorVariable
+        Iterated over along their first axis.
+    outputs_info : TensorVariable or list
+        The initial values of the outputs.
+    non_sequences : list of TensorVariable, optional
+        Passed unchanged to every step.
+    go_backwards, mode, name
+        As for :func:`scan`.
+
+    Returns
+    -------
+    tuple
+        (outputs, updates): each output's value after the last step.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> total, _ = theano.reduce(lambda v, acc: acc + v, sequences=x,
+    ...                          outputs_info=T.constant(numpy.float64(0)))
+    >>> theano.function([x], total)(numpy.array([1., 2., 3.]))
+    array(6.)
+    """
     outputs, updates = scan(fn, sequences=sequences, outputs_info=outputs_info,
                             non_sequences=non_sequences, go_backwards=go_backwards, mode=mode,
                             name=name)
@@ -170,13 +237,69 @@ def reduce(fn, sequences, outputs_info, non_sequences=None, go_backwards=False, 
 
 
 def foldl(fn, sequences, outputs_info, non_sequences=None, mode=None, name=None):
-    """reduce from the first element to the last (Haskell's foldl)."""
+    """reduce from the first element to the last (Haskell's foldl).
+
+    Parameters
+    ----------
+    fn : callable
+        Called with one step of each sequence, then the outputs so far, then
+        the non-sequences; returns the new outputs.
+    sequences : TensorVariable or list of TensorVariable
+        Iterated over along their first axis.
+    outputs_info : TensorVariable or list
+        The initial values of the outputs.
+    non_sequences : list of TensorVariable, optional
+        Passed unchanged to every step.
+    mode, name
+        As for :func:`scan`.
+
+    Returns
+    -------
+    tuple
+        (outputs, updates), as :func:`reduce` returns them.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> digits, _ = theano.foldl(lambda v, acc: acc * 10 + v, sequences=x,
+    ...                          outputs_info=T.constant(numpy.float64(0)))
+    >>> theano.function([x], digits)(numpy.array([1., 2., 3.]))
+    array(123.)
+    """
     return reduce(fn, sequences, outputs_info, non_sequences, go_backwards=False, mode=mode,
                   name=name)
 
 
 def foldr(fn, sequences, outputs_info, non_sequences=None, mode=None, name=None):
-    """reduce from the last element to the first (Haskell's foldr)."""
+    """reduce from the last element to the first (Haskell's foldr).
+
+    Parameters
+    ----------
+    fn : callable
+        Called with one step of each sequence, then the outputs so far, then
+        the non-sequences; returns the new outputs.
+    sequences : TensorVariable or list of TensorVariable
+        Iterated over along their first axis.
+    outputs_info : TensorVariable or list
+        The initial values of the outputs.
+    non_sequences : list of TensorVariable, optional
+        Passed unchanged to every step.
+    mode, name
+        As for :func:`scan`.
+
+    Returns
+    -------
+    tuple
+        (outputs, updates), as :func:`reduce` returns them.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> digits, _ = theano.foldr(lambda v, acc: acc * 10 + v, sequences=x,
+    ...                          outputs_info=T.constant(numpy.float64(0)))
+    >>> theano.function([x], digits)(numpy.array([1., 2., 3.]))
+    array(321.)
+    """
     return reduce(fn, sequences, outputs_info, non_sequences, go_backwards=True, mode=mode,
                   name=name)
 

@@ -124,12 +124,14 @@ def test_float32_gemm_makes_no_hidden_copies_or_casts(layout):
     f = cytensor.function([a_var, b_var], T.dot(a_var, b_var))
     assert [type(node.op) for node in f.maker.fgraph.toposort()] == [Dot]
     f(a, b)
-    tracemalloc.start()
-    try:
-        got = f(a, b)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    peaks = []
+    for _ in range(3):      # the least of three: a hidden copy is in every call, while
+        tracemalloc.start()  # another test's leftover thread (a Dask client) allocates now and then
+        try:
+            got = f(a, b)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
     assert got.dtype == np.float32
-    assert peak < 1.5 * got.nbytes, peak
+    assert min(peaks) < 1.5 * got.nbytes, peaks
     np.testing.assert_allclose(got, a.astype("float64") @ b, rtol=1e-4, atol=1e-3)

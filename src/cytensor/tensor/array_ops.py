@@ -677,7 +677,21 @@ class Choose(Op):
     """``choices[a[i]][i]`` for every index i (NumPy's choose): ``a`` and
     each alternative ``choices[j]`` broadcast against each other, a length-1
     axis only where its type declares it (as in Elemwise, so that the
-    gradient knows which axes to sum)."""
+    gradient knows which axes to sum).  Made by :func:`choose`.
+
+    Parameters
+    ----------
+    mode : {'raise', 'wrap', 'clip'}
+        What an index out of range does: raise IndexError, wrap around, or
+        clip to the first or last alternative.
+
+    Examples
+    --------
+    >>> i, m = T.ivector('i'), T.dmatrix('m')
+    >>> f = theano.function([i, m], T.choose(i, m))
+    >>> f(numpy.array([0, 1, 0], 'int32'), numpy.array([[3., 1., 2.], [0., 5., 4.]]))
+    array([3., 5., 2.])
+    """
 
     __props__ = ("mode",)
 
@@ -761,7 +775,36 @@ def broadcast_together(tensors):
 def choose(a, choices, out=None, mode="raise"):
     """``choices[a]`` elementwise; ``choices`` a tensor whose first axis holds
     the alternatives, or a list of tensors; the index array and the
-    alternatives broadcast against each other, as in NumPy."""
+    alternatives broadcast against each other, as in NumPy.
+
+    Parameters
+    ----------
+    a : integer TensorVariable or array_like
+        Which alternative each element takes.
+    choices : TensorVariable or list of TensorVariable
+        The alternatives.
+    out : None
+        For NumPy's signature: results are new arrays.
+    mode : {'raise', 'wrap', 'clip'}
+        What an index out of range does (as in NumPy).
+
+    Returns
+    -------
+    TensorVariable
+        Of the alternatives' common dtype and broadcast shape.
+
+    Raises
+    ------
+    ValueError
+        If ``out`` is given, or for shapes that do not broadcast.
+
+    Examples
+    --------
+    >>> i, m = T.ivector('i'), T.dmatrix('m')
+    >>> f = theano.function([i, m], T.choose(i, m))
+    >>> f(numpy.array([0, 1, 0], 'int32'), numpy.array([[3., 1., 2.], [0., 5., 4.]]))
+    array([3., 5., 2.])
+    """
     if out is not None:
         raise ValueError("choose: out= is not supported (results are new arrays)")
     if isinstance(choices, (list, tuple)):

@@ -146,12 +146,61 @@ def _sorting(op_class, name, a, axis, kind, order):
 
 
 def sort(a, axis=-1, kind="quicksort", order=None):
-    """``a`` sorted along ``axis`` (None: the flattened array)."""
+    """``a`` sorted along ``axis`` (None: the flattened array).
+
+    Parameters
+    ----------
+    a : TensorVariable or array_like
+        The tensor.
+    axis : int or None
+        The axis to sort along; None: the flattened tensor.
+    kind : str
+        NumPy's sorting algorithm ('quicksort', 'mergesort', 'heapsort', 'stable').
+    order : None
+        For NumPy's signature: structured arrays are not tensors.
+
+    Returns
+    -------
+    TensorVariable
+        Of a's dtype; 1-d for axis None.
+
+    Examples
+    --------
+    >>> m = T.dmatrix('m')
+    >>> f = theano.function([m], [T.sort(m), T.sort(m, axis=None)])
+    >>> f(numpy.array([[3., 1., 2.], [0., 5., 4.]]))
+    [array([[1., 2., 3.],
+           [0., 4., 5.]]), array([0., 1., 2., 3., 4., 5.])]
+    """
     return _sorting(SortOp, "sort", a, axis, kind, order)
 
 
 def argsort(a, axis=-1, kind="quicksort", order=None):
-    """Indices that sort ``a`` along ``axis`` (None: the flattened array)."""
+    """Indices that sort ``a`` along ``axis`` (None: the flattened array).
+
+    Parameters
+    ----------
+    a : TensorVariable or array_like
+        The tensor.
+    axis : int or None
+        The axis to sort along; None: the flattened tensor.
+    kind : str
+        NumPy's sorting algorithm ('quicksort', 'mergesort', 'heapsort', 'stable').
+    order : None
+        For NumPy's signature: structured arrays are not tensors.
+
+    Returns
+    -------
+    TensorVariable
+        Of dtype int64.
+
+    Examples
+    --------
+    >>> m = T.dmatrix('m')
+    >>> theano.function([m], T.argsort(m))(numpy.array([[3., 1., 2.], [0., 5., 4.]]))
+    array([[1, 2, 0],
+           [0, 2, 1]])
+    """
     return _sorting(ArgSortOp, "argsort", a, axis, kind, order)
 
 
@@ -225,19 +274,99 @@ class TopKOp(Op):
 
 def topk_and_argtopk(x, kth, axis=-1, sorted=True, idx_dtype="int64"):
     """(values, indices) of the ``kth`` largest elements along ``axis``
-    (negative kth: the smallest; axis None: of the flattened array)."""
+    (negative kth: the smallest; axis None: of the flattened array).
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The tensor.
+    kth : int or integer scalar
+        How many elements; a negative kth takes the -kth smallest.
+    axis : int or None
+        The axis to search along; None: the flattened tensor.
+    sorted : bool
+        Accepted for Theano's signature: the results are always sorted.
+    idx_dtype : str
+        The dtype of the indices.
+
+    Returns
+    -------
+    tuple of TensorVariable
+        The values, largest first (smallest first for a negative kth), and
+        their indices along ``axis``.
+
+    Examples
+    --------
+    >>> x = T.dmatrix('x')
+    >>> values, indices = T.topk_and_argtopk(x, 2)
+    >>> theano.function([x], [values, indices])(numpy.array([[3., 1., 2.], [0., 5., 4.]]))
+    [array([[3., 2.],
+           [5., 4.]]), array([[0, 2],
+           [1, 2]])]
+    """
     x, axis = _flat_if_none(x, axis)
     return tuple(TopKOp(axis, idx_dtype)(x, kth))
 
 
 def topk(x, kth, axis=-1, sorted=True, idx_dtype="int64"):
     """The ``kth`` largest elements along ``axis``, largest first (negative
-    kth: the smallest, smallest first)."""
+    kth: the smallest, smallest first).
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The tensor.
+    kth : int or integer scalar
+        How many elements; a negative kth takes the -kth smallest.
+    axis : int or None
+        The axis to search along; None: the flattened tensor.
+    sorted : bool
+        Accepted for Theano's signature: the results are always sorted.
+    idx_dtype : str
+        The dtype of the indices.
+
+    Returns
+    -------
+    TensorVariable
+        Of x's dtype, with length ``abs(kth)`` along ``axis``.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> f = theano.function([x], [T.topk(x, 2), T.topk(x, -2)])
+    >>> f(numpy.array([3., 1., 2., 5.]))
+    [array([5., 3.]), array([1., 2.])]
+    """
     return topk_and_argtopk(x, kth, axis, sorted, idx_dtype)[0]
 
 
 def argtopk(x, kth, axis=-1, sorted=True, idx_dtype="int64"):
-    """The indices of ``topk(x, kth, axis)`` along ``axis``."""
+    """The indices of ``topk(x, kth, axis)`` along ``axis``.
+
+    Parameters
+    ----------
+    x : TensorVariable or array_like
+        The tensor.
+    kth : int or integer scalar
+        How many elements; a negative kth takes the -kth smallest.
+    axis : int or None
+        The axis to search along; None: the flattened tensor.
+    sorted : bool
+        Accepted for Theano's signature: the results are always sorted.
+    idx_dtype : str
+        The dtype of the indices.
+
+    Returns
+    -------
+    TensorVariable
+        Of dtype ``idx_dtype``.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> theano.function([x], T.argtopk(x, 2))(numpy.array([3., 1., 2., 5.]))
+    array([3, 0])
+    """
     return topk_and_argtopk(x, kth, axis, sorted, idx_dtype)[1]
 
 
