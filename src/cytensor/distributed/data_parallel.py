@@ -97,7 +97,7 @@ class DataParallel:
         _check_rows(batch, len(self.inputs))
         workers = self._workers()
         values, n = self._param_values(), next(self._step_tasks)
-        futures = [self.client.submit(_part_gradient, self._key, values,
+        futures = [self.client.submit(_part_gradient, self._key, n, values,
                                       *[b[lo:hi] for b in batch],
                                       workers=[w], allow_other_workers=True, pure=False,
                                       key=f"{self._task_prefix}-{n}-{k}")
@@ -126,7 +126,7 @@ class DataParallel:
         for epoch in range(epochs):
             for k, start in enumerate(range(0, longest, b)):
                 values, n = self._param_values(), next(self._step_tasks)
-                futures = [self.client.submit(_shard_gradient, self._key, values, start,
+                futures = [self.client.submit(_shard_gradient, self._key, n, values, start,
                                               start + b, *shard, pure=False,
                                               key=f"{self._task_prefix}-{n}-{s}")
                            for s, (shard, rows) in enumerate(zip(self._shards, self._shard_rows))
@@ -146,9 +146,13 @@ class DataParallel:
                                 for lo, hi in bounds]) for start in range(0, longest, b)]
 
     def worker_parameters(self):
-        """{worker address: the parameter values its latest gradient used} (None
-        for a worker that has computed none): all equal, bit for bit."""
-        return self.client.run(_last_parameters, self._key)
+        """{worker address: the parameter values it used} for every worker that
+        computed a part of the latest step: all equal, bit for bit.  (Dask may
+        move a part to another worker, so a worker may have sat a step out.)"""
+        last = {w: got for w, got in self.client.run(_last_parameters, self._key).items()
+                if got is not None}
+        latest = max((step for step, _ in last.values()), default=None)
+        return {w: values for w, (step, values) in last.items() if step == latest}
 
     # --- helpers ------------------------------------------------------------
     def _workers(self):
@@ -216,13 +220,13 @@ class DataParallel:
         return float(combined[0]), combined[1:]
 
 
-# On a worker: function key -> the parameter values of its latest gradient
+# On a worker: function key -> (step, the parameter values) of its latest gradient
 _LAST_PARAMETERS = {}
 
 
-def _part_gradient(key, param_values, *part):
+def _part_gradient(key, step, param_values, *part):
     """Worker side: [cost, grads...] on one part of a batch."""
-    _LAST_PARAMETERS[key] = param_values
+    _LAST_PARAMETERS[key] = step, param_values
     return len(part[0]), worker_copy(key)(*part, *param_values)
 
 
@@ -230,9 +234,9 @@ def _last_parameters(key):
     return _LAST_PARAMETERS.get(key)
 
 
-def _shard_gradient(key, param_values, start, stop, *shard):
+def _shard_gradient(key, step, param_values, start, stop, *shard):
     """Worker side: [cost, grads...] on rows start:stop of this worker's shard."""
-    return _part_gradient(key, param_values, *[x[start:stop] for x in shard])
+    return _part_gradient(key, step, param_values, *[x[start:stop] for x in shard])
 
 
 def _shard_bounds(n_rows, n_shards):
