@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 import cytensor
 import cytensor.tensor as T
 from cytensor.compile.mode import get_mode
+from cytensor.graph import ancestors
 
 EXAMPLES = int(os.environ.get("CYTENSOR_FUZZ_EXAMPLES", "0"))
 LONG = EXAMPLES > 0
@@ -331,14 +332,14 @@ def graphs(draw, depth=3, shapes=SHAPES):
     return variables, [first, second], out, np.asarray(expected)
 
 
-def assert_matches(got, expected, label):
+def assert_matches(got, expected, label, float_rtol=None):
     got = np.asarray(got)
     assert got.dtype == expected.dtype, f"{label}: dtype {got.dtype}, NumPy {expected.dtype}"
     assert got.shape == expected.shape, f"{label}: shape {got.shape}, NumPy {expected.shape}"
     if expected.dtype.kind in "biu":
         np.testing.assert_array_equal(got, expected, err_msg=label)
     else:
-        rtol = 1e-5 if expected.dtype == np.float32 else 1e-12
+        rtol = float_rtol or (1e-5 if expected.dtype == np.float32 else 1e-12)
         np.testing.assert_allclose(got, expected, rtol=rtol, atol=0, equal_nan=True,
                                    err_msg=label)
 
@@ -365,8 +366,12 @@ def test_random_graph_matches_numpy_in_both_modes(case):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         results = {mode: f(*values) for mode, f in compile_both(inputs, out).items()}
+    # a float64 result computed through float32 is as precise as float32 only
+    # (NumPy's float32 exp may be an ulp off where cytensor's is not)
+    via_float32 = any(getattr(v, "dtype", None) == "float32" for v in ancestors([out]))
     for mode, got in results.items():
-        assert_matches(got, expected, f"{mode}: {cytensor.printing.pprint(out)}")
+        assert_matches(got, expected, f"{mode}: {cytensor.printing.pprint(out)}",
+                       float_rtol=1e-5 if via_float32 else None)
 
 
 SMOOTH_UNARY = [T.sin, T.tanh, T.nnet.sigmoid, lambda x: x * x, T.cos]
