@@ -151,12 +151,23 @@ BINARY = {  # name: (symbolic, NumPy); the second operand is cast to the first's
     "eq": (T.eq, np.equal),
     "ge": (T.ge, np.greater_equal),
 }
+def float64_accumulated(np_reduce):
+    """NumPy's reduction, but float inputs added up in float64 and the result cast
+    back, as cytensor documents (Theano's acc_dtype rule): a float32 sum
+    [0, FLT_MAX, FLT_MAX, -inf] is -inf that way, nan in float32 steps."""
+    def reference(v, axis):
+        if v.dtype.kind != "f":
+            return np_reduce(v, axis=axis)
+        return np.asarray(np_reduce(v, axis=axis, dtype="float64")).astype(v.dtype)
+    return reference
+
+
 REDUCTIONS = {  # name: (symbolic, NumPy with NumPy's result dtype)
-    "sum": (T.sum, lambda v, axis: np.sum(v, axis=axis)),
-    "prod": (T.prod, lambda v, axis: np.prod(v, axis=axis)),
+    "sum": (T.sum, float64_accumulated(np.sum)),
+    "prod": (T.prod, float64_accumulated(np.prod)),
     "max": (T.max, lambda v, axis: np.max(v, axis=axis)),
     "min": (T.min, lambda v, axis: np.min(v, axis=axis)),
-    "mean": (T.mean, lambda v, axis: np.mean(v, axis=axis)),
+    "mean": (T.mean, float64_accumulated(np.mean)),
     "any": (T.any, lambda v, axis: np.any(v, axis=axis)),
     "all": (T.all, lambda v, axis: np.all(v, axis=axis)),
 }
