@@ -24,6 +24,7 @@ from ..graph import Constant, ancestors, format_trace
 from ..tensor.ifelse import IfElse
 from ..tensor.math import Gemm
 from ..tensor.sharedvar import SharedVariable
+from .devices import get_backend
 from .lowering import make_thunk
 
 
