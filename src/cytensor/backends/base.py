@@ -94,6 +94,11 @@ class Backend:
         """Whether ``value`` is an array of this backend (on any of its devices)."""
         return isinstance(value, self.array_types)
 
+    def device_of(self, array):
+        """The device name of one of its arrays (a backend with several
+        devices says which)."""
+        return self.device
+
     def asarray(self, value):
         """``value`` (NumPy array, Python number or own array) as an array on this device."""
         raise NotImplementedError

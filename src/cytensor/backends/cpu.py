@@ -2,9 +2,9 @@
 
 The worked example of the interface (base.py).  Its arrays are NumPy's,
 so moving to and from NumPy is nothing, and its table has three rows:
-fused elementwise programs and fused reductions are lowered once, when the
-function is compiled, to the register VM's code (compile/lowering.py) and
-run by the VM; every other op makes its own thunk, which calls its kernel
+fused elementwise programs, fused reductions and the add of
+``inc_subtensor`` are lowered once, when the function is compiled, to the
+register VM's code (compile/lowering.py) and run by the VM; every other op makes its own thunk, which calls its kernel
 (``Op.make_thunk``; an op with no kernel of its own runs ``perform``).
 So the CPU runs every op, and cytensor's per-call path is exactly the
 kernels' thunks: going through this table costs one lookup per node, once,
@@ -21,16 +21,13 @@ from .base import Backend
 
 
 def program_thunk(backend, node, input_cells, output_cells):
-    """A fused program's thunk: the program lowered for the VM, once."""
+    """The thunk of an op running a register program (``op.program``): the
+    program lowered for the VM, once."""
     return node.op.make_program_thunk(node, input_cells, output_cells, lower_node(node))
 
 
 def own_thunk(backend, node, input_cells, output_cells):
-    """Any other op's thunk: its own (its kernel, or its ``perform``).  An
-    op that runs a register program of another kind (an in-place
-    subtensor's) gets that program lowered too."""
-    if hasattr(node.op, "make_program_thunk"):
-        return program_thunk(backend, node, input_cells, output_cells)
+    """Any other op's thunk: its own (its kernel, or its ``perform``)."""
     return node.op.make_thunk(node, input_cells, output_cells)
 
 

@@ -92,6 +92,9 @@ class ReferenceBackend(Backend):
                                                                       self.device)
         return RefArray(np.array(value), self.device)     # a copy, as a real device holds
 
+    def device_of(self, array):
+        return array.device
+
     def to_numpy(self, array):
         return array.data.copy()
 
