@@ -269,6 +269,19 @@ def test_verify_grad_through_transfers(on_ref):
                                 [rng.normal(size=(3, 2))], rng=rng)
 
 
+def test_a_lazy_ifelse_and_scan_run_on_the_device(on_ref):
+    c, x = T.dscalar("c"), T.dvector("x")
+    pick = theano.function([c, x], theano.ifelse.ifelse(c > 0, x * 2, x * 3))
+    assert pick(1.0, np.ones(2)).tolist() == [2.0, 2.0]
+    assert pick(-1.0, np.ones(2)).tolist() == [3.0, 3.0]
+    w, rows = theano.shared(np.ones(3), name="w"), T.dmatrix("rows")
+    sums, _ = theano.scan(lambda row, acc: acc + row * w, sequences=[rows],
+                          outputs_info=[T.zeros(3)])
+    f = theano.function([rows], [sums[-1], T.grad(sums[-1].sum(), w)])
+    total, grad = f(np.arange(6.0).reshape(2, 3))
+    assert total.tolist() == [3.0, 5.0, 7.0] and grad.tolist() == [3.0, 5.0, 7.0]
+
+
 # --- fallbacks ------------------------------------------------------------------
 
 def make_user_op():
