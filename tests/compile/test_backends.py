@@ -201,6 +201,8 @@ def test_an_output_transferred_to_the_device_comes_back_as_its_array(on_ref):
     assert on_device.data.tolist() == [2.0, 2.0] and type(on_host) is np.ndarray
     with pytest.raises(TypeError, match="not a NumPy array"):
         np.asarray(on_device)
+    folded = theano.function([], (T.constant(np.ones(2)) * 2).transfer("ref"))()
+    assert type(folded) is RefArray and folded.data.tolist() == [2.0, 2.0]
 
 
 def test_the_cpu_graph_is_untouched_by_placement():
