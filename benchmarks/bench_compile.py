@@ -15,6 +15,11 @@ mlp depth
     float64 batch; cost ``mean(h ** 2)``; the function returns the cost and
     updates every W and b by SGD (``p - 0.01 * grad``).  Depths 1, 10, 50,
     100.
+ifelse n
+    cytensor only: n IfElses in a chain, ``y = ifelse(c > k, y * 2, y + 1)``
+    for k < n, each side lazy (the linker runs it inside its IfElse).  Sizes
+    10, 100, 1000: the linker's search for each side's nodes must cost the
+    side, not the graph (it was quadratic: 31 s at 1000).
 
 What is timed: the graph is built (and differentiated) first, untimed;
 then cytensor's ``function(...)``, PyTensor's ``function(...)`` and JAX's
@@ -38,9 +43,11 @@ import numpy as np
 
 import cytensor
 import cytensor.tensor as T
+from cytensor.ifelse import ifelse
 
 CHAIN_SIZES = (10, 100, 1000, 5000)
 MLP_DEPTHS = (1, 10, 50, 100)
+IFELSE_COUNTS = (10, 100, 1000)
 WIDTH, BATCH, LENGTH = 64, 32, 100
 
 
@@ -92,6 +99,16 @@ def cytensor_mlp(depth):
     updates = [(p, p - 0.01 * g) for p, g in zip(flat, cytensor.grad(cost, flat))]
     start = time.perf_counter()
     cytensor.function([x], cost, updates=updates)
+    return time.perf_counter() - start
+
+
+def cytensor_ifelse_chain(n):
+    c, x = T.iscalar("c"), T.dvector("x")
+    y = x
+    for k in range(n):
+        y = ifelse(T.gt(c, k), y * 2.0, y + 1.0)
+    start = time.perf_counter()
+    cytensor.function([c, x], y)
     return time.perf_counter() - start
 
 
@@ -187,6 +204,18 @@ def table(kind, sizes, times):
         print(f"{'':>6} {size:>5} {row}   {growth:<24}   {ratios}")
 
 
+def ifelse_growth(rounds):
+    """cytensor's compile of n chained IfElses, with the growth per size."""
+    print(f"\n{'ifelse':>6} {'size':>5} {'cytensor':>10}   growth (size ratio)")
+    before = None
+    for n in IFELSE_COUNTS:
+        seconds = statistics.median(cytensor_ifelse_chain(n)
+                                    for _ in range(rounds if n < 1000 else 1))
+        growth = f"x{seconds / before[1]:6.1f} (x{n // before[0]})" if before else ""
+        print(f"{'':>6} {n:>5} {_fmt(seconds)}   {growth}", flush=True)
+        before = (n, seconds)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3,
@@ -201,6 +230,7 @@ def main():
     mlp = measure("mlp", MLP_DEPTHS, args.rounds, args.peer_limit)
     table("chain", CHAIN_SIZES, chain)
     table("mlp", MLP_DEPTHS, mlp)
+    ifelse_growth(args.rounds)
     print()
     chain_5000 = chain["cytensor"][5000]
     print(f"target chain 5000 <= 3 s: {chain_5000:.2f} s -> "

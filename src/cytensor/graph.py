@@ -234,6 +234,9 @@ class Apply:
         Its inputs.
     outputs : list of Variable
         Its outputs (unowned variables, which it takes as its own).
+    tag : Scratchpad, optional
+        Its tag; by default a new one holding the user's creation site
+        (a copy of a graph passes the original's, skipping the stack walk).
 
     Examples
     --------
@@ -243,14 +246,16 @@ class Apply:
     (True, True)
     """
 
-    def __init__(self, op, inputs, outputs):
+    def __init__(self, op, inputs, outputs, tag=None):
         self.op = op
         self.inputs = list(inputs)
         self.outputs = list(outputs)
         for i, out in enumerate(self.outputs):
             out.owner, out.index = self, i
-        self.tag = Scratchpad()
-        self.tag.trace = user_trace()
+        if tag is None:
+            tag = Scratchpad()
+            tag.trace = user_trace()
+        self.tag = tag
 
     def clone_with_new_inputs(self, inputs):
         """Rebuild this node with other inputs (of compatible types)."""
@@ -445,24 +450,31 @@ def graph_inputs(outputs, blockers=()):
 
 
 def toposort(outputs, blockers=()):
-    """Apply nodes between ``blockers`` and ``outputs``, each after its inputs' owners."""
+    """Apply nodes between ``blockers`` and ``outputs``, each after its inputs' owners.
+
+    A depth-first walk taking each node's inputs in order: a node comes
+    right after the last of its inputs' owners not placed yet.  The stack
+    holds each open node with where it is in its inputs, so every edge is
+    looked at once.
+    """
     blockers = set(blockers)
     order, done = [], set()
     for out in outputs:
-        stack = [(out, False)]
+        root = out.owner
+        if root is None or out in blockers or root in done:
+            continue
+        stack = [(root, iter(root.inputs))]
         while stack:
-            var, expanded = stack.pop()
-            node = var.owner
-            if node is None or var in blockers or node in done:
-                continue
-            if expanded:
+            node, rest = stack[-1]
+            for inp in rest:
+                owner = inp.owner
+                if owner is not None and owner not in done and inp not in blockers:
+                    stack.append((owner, iter(owner.inputs)))
+                    break
+            else:                       # every input placed: the node is next
+                stack.pop()
                 done.add(node)
                 order.append(node)
-                continue
-            stack.append((var, True))
-            for inp in reversed(node.inputs):
-                if inp.owner is not None and inp.owner not in done:
-                    stack.append((inp, False))
     return order
 
 
@@ -480,8 +492,8 @@ def clone_replace(outputs, replace=None, rebuild_all=False):
         new_inputs = [memo.get(i, i) for i in node.inputs]
         if rebuild_all and all(n.type == o.type for n, o in zip(new_inputs, node.inputs)):
             # the same input types: make_node would type the outputs the same
-            new_node = Apply(node.op, new_inputs, [o.clone() for o in node.outputs])
-            new_node.tag = _copy_tag(node.tag)
+            new_node = Apply(node.op, new_inputs, [o.clone() for o in node.outputs],
+                             tag=_copy_tag(node.tag))
         elif any(n is not o for n, o in zip(new_inputs, node.inputs)):
             new_node = node.clone_with_new_inputs(new_inputs)
         else:

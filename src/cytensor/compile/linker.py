@@ -15,12 +15,13 @@ NanGuardMode and DebugMode put checks around every node's kernel.
 IfElse needs leave the flat schedule and run inside the IfElse's thunk,
 after its condition has picked the branch (``lazy_branches``).
 """
+import heapq
 import time
 
 import numpy as np
 
 from ..config import config
-from ..graph import Constant, ancestors, format_trace
+from ..graph import Constant, format_trace
 from ..tensor.ifelse import IfElse
 from ..tensor.math import Gemm
 from ..tensor.sharedvar import SharedVariable
@@ -224,8 +225,28 @@ def lazy_branches(fgraph, nodes):
     owner = {}                  # claimed node -> (IfElse, side)
     position = {node: k for k, node in enumerate(nodes)}
     lazy = {}
+    for ifelse in nodes:
+        if not isinstance(ifelse.op, IfElse):
+            continue
+        n = ifelse.op.n_outs
+        claimed = tuple(_claim_side(fgraph, ifelse, side, range(first, first + n),
+                                    owner, position)
+                        for side, first in ((0, 1), (1, 1 + n)))
+        if claimed[0] or claimed[1]:
+            lazy[ifelse] = tuple(sorted(c, key=position.get) for c in claimed)
+    return lazy
 
-    def runs_inside(client, ifelse, side):
+
+def _claim_side(fgraph, ifelse, side, inputs, owner, position):
+    """The nodes (latest first) that only ``inputs`` (one side) of ``ifelse``
+    read, recorded in ``owner``.
+
+    A node can be claimed only when every reader runs inside the side, so
+    the search walks up from the side's inputs through the nodes that do,
+    latest first (a heap on schedule positions): the work is the size of
+    the branch, not of the graph.
+    """
+    def runs_inside(client):
         """Whether ``client`` runs inside (ifelse, side), maybe within inner ifelses."""
         while client in owner:
             if owner[client] == (ifelse, side):
@@ -233,26 +254,31 @@ def lazy_branches(fgraph, nodes):
             client = owner[client][0]
         return False
 
-    for ifelse in nodes:
-        if not isinstance(ifelse.op, IfElse):
-            continue
-        n = ifelse.op.n_outs
-        claimed = ([], [])
-        for side, first in ((0, 1), (1, 1 + n)):
-            inputs = range(first, first + n)
-            candidates = sorted({v.owner for v in ancestors([ifelse.inputs[k] for k in inputs])
-                                 if v.owner is not None}, key=position.get, reverse=True)
-            for node in candidates:
-                if node in owner:
-                    continue
-                if all(client != "output" and
-                       ((client is ifelse and k in inputs) or runs_inside(client, ifelse, side))
-                       for out in node.outputs for client, k in fgraph.clients.get(out, [])):
-                    owner[node] = (ifelse, side)
-                    claimed[side].append(node)
-        if claimed[0] or claimed[1]:
-            lazy[ifelse] = tuple(sorted(c, key=position.get) for c in claimed)
-    return lazy
+    def reads_only_this_side(node):
+        return all(client != "output" and
+                   ((client is ifelse and k in inputs) or runs_inside(client))
+                   for out in node.outputs for client, k in fgraph.clients.get(out, []))
+
+    claimed, heap, seen = [], [], set()
+
+    def push_producers(readers_inputs):
+        for var in readers_inputs:
+            producer = var.owner
+            if producer is not None and producer not in seen:
+                seen.add(producer)
+                heapq.heappush(heap, (-position[producer], producer))   # positions differ
+
+    push_producers(ifelse.inputs[k] for k in inputs)
+    while heap:
+        node = heapq.heappop(heap)[1]
+        if node in owner:               # claimed before: inner IfElse, other side
+            if runs_inside(node):
+                push_producers(node.inputs)
+        elif reads_only_this_side(node):
+            owner[node] = (ifelse, side)
+            claimed.append(node)
+            push_producers(node.inputs)
+    return claimed
 
 
 def _overwrites_shared(node):

@@ -160,7 +160,10 @@ def _sweep(fgraph, rules, budget):
         for rewrite in rules_for[kind]:
             if node not in fgraph.nodes:
                 break               # replaced by an earlier rewrite in this sweep
-            pairs = checked_replacements(rewrite.name, node, rewrite.rule(fgraph, node))
+            answer = rewrite.rule(fgraph, node)
+            if answer is None:          # the usual answer: checked here, without a call
+                continue
+            pairs = checked_replacements(rewrite.name, node, answer)
             if not pairs:
                 continue
             imported = []

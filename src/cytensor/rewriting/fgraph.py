@@ -55,6 +55,7 @@ class FunctionGraph:
         self.inputs = list(inputs)
         self.outputs = list(outputs)
         self.trace = trace            # called as trace(reason, old, new) on each replace
+        self._order = None            # the run order, kept until the graph changes
         self.updated = {}             # output position -> the shared variable it updates
         self.clients, self.nodes = {}, set()
         self.features = []
@@ -62,6 +63,16 @@ class FunctionGraph:
             self._import(var)
         for i, out in enumerate(self.outputs):
             self._readers(out).append(("output", i))
+
+    @property
+    def updated(self):
+        """{output position: the shared variable that output updates}."""
+        return self._updated
+
+    @updated.setter
+    def updated(self, positions):
+        self._updated = positions
+        self._order = None            # the commit block depends on it
 
     def toposort(self):
         """The run order: topological, with the commit block last.
@@ -71,15 +82,30 @@ class FunctionGraph:
         run last, and a node that overwrites a shared value in place
         (``shared_update_inplace``) runs only after everything that can
         fail on the call's inputs has run.
+
+        The order is sorted once and kept until a replacement changes the
+        graph: whole-graph rewrites and sweeps that change nothing (the
+        last of every phase) ask for it again.  Each call returns a new list.
         """
+        if self._order is None:
+            self._order = self._sorted()
+        return list(self._order)
+
+    def _sorted(self):
         order = toposort(self.outputs)
         if not self.updated:
             return order
-        commit = [node for node in order if self.is_commit_node(node)]
+        commit = self.commit_nodes()
         if not commit:
             return order
-        last = set(commit)
-        return [node for node in order if node not in last] + commit
+        return [node for node in order if node not in commit] + \
+            [node for node in order if node in commit]
+
+    def commit_nodes(self):
+        """The set of nodes read by nothing but updates (the commit block).
+        Only a node computing an output can be one: the search looks at those."""
+        candidates = {var.owner for var in self.outputs if var.owner is not None}
+        return {node for node in candidates if self.is_commit_node(node)}
 
     def is_commit_node(self, node):
         """Whether the node's results are read by nothing but updates."""
@@ -137,6 +163,7 @@ class FunctionGraph:
                             f"by {new} of type {new.type}")
         if self.trace is not None:
             self.trace(reason, old, new)
+        self._order = None
         if new.owner is not None and not hasattr(new.owner.tag, "rewrite"):
             new.owner.tag.rewrite = reason          # which rewrite made this node
             if old.owner is not None and new not in self.clients:

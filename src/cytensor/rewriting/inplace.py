@@ -51,10 +51,9 @@ def shared_update_inplace(fgraph):
     returned = {root.get(o, o) for k, o in enumerate(fgraph.outputs) if k not in fgraph.updated}
     # Overwriting a shared value is safe only in the commit block, and only
     # when the linker can check every node of that block before it runs.
-    commit = [node for node in order if fgraph.is_commit_node(node)]
+    commit = fgraph.commit_nodes()
     if not all(isinstance(node.op, (Elemwise, Gemm)) for node in commit):
         return False
-    commit = set(commit)
     times_output = Counter(fgraph.outputs)
     changed = False
     for k, shared in fgraph.updated.items():

@@ -80,6 +80,9 @@ def scalar_value(var):
         var = var.owner.inputs[0]
     if isinstance(var, Constant):
         data = var.data
+        if data.size == 1:              # most constants: no array comparison needed
+            value = data.flat[0]
+            return value if value == value else None    # nan equals nothing
         if data.size and np.all(data == data.flat[0]):
             return data.flat[0]
     return None

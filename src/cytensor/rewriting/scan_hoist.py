@@ -28,6 +28,8 @@ def scan_share_forward(fgraph):
     for node in fgraph.toposort():
         if isinstance(node.op, Scan) and node.op.extends is not None:
             extended.setdefault((node.op.extends, tuple(node.inputs)), node)
+    if not extended:
+        return False
     changed = False
     for node in fgraph.toposort():
         twin = extended.get((node.op, tuple(node.inputs))) if isinstance(node.op, Scan) else None

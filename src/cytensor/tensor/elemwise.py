@@ -197,6 +197,10 @@ class Elemwise(Op):
 
     def __init__(self, program, inplace=None):
         self.program = program
+        instructions = program.instructions
+        # the table row of a one-step program, looked up once: rewrites ask often
+        self._row = ELEMWISE[instructions[0][0]] \
+            if len(instructions) == 1 and instructions[0][2] is None else None
         self.inplace = inplace          # index of the input the output overwrites
         self.destroy_map = {} if inplace is None else {0: [inplace]}
 
@@ -215,9 +219,7 @@ class Elemwise(Op):
     @property
     def scalar_op(self):
         """The table row of a single-instruction program (None when fused)."""
-        if len(self.program.instructions) == 1 and self.program.instructions[0][2] is None:
-            return ELEMWISE[self.program.instructions[0][0]]
-        return None
+        return self._row
 
     def __str__(self):
         if config.print_style == "theano":
