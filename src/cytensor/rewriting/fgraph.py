@@ -192,6 +192,7 @@ class FunctionGraph:
             return
         if self.trace is not None:
             self.trace(reason, old, new)
+        self._order = None
         imported = self._import(new)        # first: new may read old
         self.clients[old].remove((client, i))
         if client == "output":
