@@ -7,6 +7,10 @@ the output's dtype and broadcast pattern, and the node is its last reader.
 The output must not be a function output: returned arrays and new shared
 values are never storage that a node will write into again.
 
+An IncSubtensor likewise adds into (or sets a part of) the array it was
+given instead of a copy of it: the gradient of gates sliced out of one
+product assembles them into one array of zeros, part after part.
+
 One exception is the point of the second rule: an update ``W <- W - lr * g``
 may compute the new value straight into W's own array, when nothing read
 later needs the old value.
@@ -15,6 +19,7 @@ from collections import Counter
 
 from ..tensor.elemwise import Elemwise
 from ..tensor.math import Gemm
+from ..tensor.subtensor import IncSubtensor
 from .engine import register
 
 
@@ -101,4 +106,28 @@ def elemwise_inplace(fgraph):
             fgraph.replace(out, new.outputs[0], reason="elemwise_inplace")
             changed = True
             break
+    return changed
+
+
+@register("inplace", whole_graph=True)
+def inc_subtensor_inplace(fgraph):
+    """Make IncSubtensor nodes change a dead ``x`` instead of a copy of it
+    (``y`` must not read x's memory, which the change would overwrite)."""
+    order = fgraph.toposort()
+    root = memory_roots(order)
+    last_reader = _last_readers(order, root)
+    kept = {root.get(o, o) for o in fgraph.outputs}
+    changed = False
+    for position, node in enumerate(order):
+        op = node.op
+        if type(op) is not IncSubtensor or op.inplace:
+            continue
+        x, y = node.inputs[:2]
+        if (node.outputs[0] in kept or x.owner is None or root.get(x) is not x or x in kept
+                or last_reader.get(x) != position or root.get(y, y) is x):
+            continue
+        new = IncSubtensor(op.template, op.set_instead_of_inc, inplace=True)
+        fgraph.replace(node.outputs[0], new.make_node(*node.inputs).outputs[0],
+                       reason="inc_subtensor_inplace")
+        changed = True
     return changed
