@@ -158,17 +158,21 @@ class Subtensor(Op):
                              f"{[int(v) for v in values]})") from None
 
     def make_thunk(self, node, input_cells, output_cells):
-        """Hot path: an index of slices with constant bounds (``z[:, 128:256]``,
-        a gate cut out of one product) is made once, and a call only takes
-        the view; any other index takes ``perform``."""
-        if len(node.inputs) > 1 or not self.template \
-                or not all(isinstance(t, tuple) for t in self.template):
-            return super().make_thunk(node, input_cells, output_cells)
+        """Hot path: a constant index (``z[:, 128:256]``, a gate cut out of one
+        product; ``w[-1]``) is made once, and a call only takes the view; an
+        index with symbolic parts, or a 0-d result, takes ``perform``, as
+        does an index out of bounds (for its error)."""
+        general = super().make_thunk(node, input_cells, output_cells)
+        if len(node.inputs) > 1 or not self.template or node.outputs[0].ndim == 0:
+            return general
         index = _numpy_index(self.template, ())
         (x_cell,), (out_cell,) = input_cells, output_cells
 
         def thunk():
-            out_cell[0] = x_cell[0][index]
+            try:
+                out_cell[0] = x_cell[0][index]
+            except IndexError:
+                general()
         return thunk
 
     def reference(self, node, x, *values):
