@@ -630,6 +630,29 @@ class Function:
                 value = cell[0].copy() if must_copy else cell[0]
             container[0] = value
 
+    @contextlib.contextmanager
+    def looping(self):
+        """Run the function many times from an op's loop (Scan's steps):
+        yields ``(input cells, run, output cells)``; a step writes the input
+        cells, calls ``run()`` and copies each output out of its cell at once.
+        The function's locks are held for the whole loop, not taken a step
+        at a time, and nothing is checked (as with ``trust_input``) or
+        cleared between steps, so every node, the outputs' included, writes
+        into the array it made the step before.  Only for functions without
+        updates or input defaults to restore (an op's inner graph)."""
+        if self._updates or self._restores_defaults:
+            raise ValueError(f"{self._label()} has updates or input defaults; "
+                             "call it instead of looping over its cells")
+        if self.profile is None:
+            run = self.schedule.run
+        else:
+            def run():
+                self.schedule.run_profiled(self.profile)
+        with contextlib.ExitStack() as held:
+            for lock in self._locks:
+                held.enter_context(lock)
+            yield self._input_cells, run, [cell for cell, _, _, _ in self._outputs]
+
     def _bind(self, args, kwargs):
         n = len(self._ins)
         if len(args) > n:

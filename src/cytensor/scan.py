@@ -660,7 +660,6 @@ class Scan(Op):
             step = LaterStages.compile_inner_graph(self.inner_inputs, step_outputs, self.mode,
                                                    linker, borrow=True,   # copied by _loop
                                                    name=f"{self} step")
-            step.trust_input = True        # perform passes arrays of the right types
             self._functions[linker] = step
         return self._functions[linker]
 
@@ -679,12 +678,14 @@ class Scan(Op):
         return self.lags[i] + (1 if i in self.final_only else n)
 
     def _loop(self, step, inputs, output_storage):
-        """Call ``step`` n_steps times, writing each result into its row of a
+        """Run ``step`` n_steps times, writing each result into its row of a
         preallocated buffer; a fed-back output's buffer starts with its
         initial rows, which later steps read through the taps.  With until,
         the outputs keep the rows of the steps that ran.  The per-step work
         is only indexing: where each tap reads and each output writes is
-        worked out before the loop."""
+        worked out before the loop, and the step runs straight on its
+        storage cells (``Function.looping``), its nodes reusing their arrays
+        from step to step."""
         n_steps, seqs, initials, nonseqs = self._split(inputs)
         n = int(n_steps)
         self._check_lengths(n, seqs)
@@ -693,26 +694,30 @@ class Scan(Op):
         reads = [(buffers[i], self.lags[i] + k, len(buffers[i]))
                  for i in self.recurrent for k in self.output_taps[i]]
         writes = None            # (buffer, row of step 0, rows) for each output
-        nonseqs = list(nonseqs)
-        stops = self.until is not None
         steps_run = n
-        for t in range(n):
-            args = [seq[t, ...] for seq in seqs]
-            args += [buffer[(start + t) % rows, ...] for buffer, start, rows in reads]
-            args += nonseqs
-            values = step(*args)
-            stop = stops and bool(values.pop())
-            if writes is None:
-                writes = self._output_rows(buffers, values, n)
-            for i, (value, (buffer, start, rows)) in enumerate(zip(values, writes)):
-                # a view, even when 0-d; never a row this step's taps read
-                row = buffer[(start + t) % rows, ...]
-                if value.shape != row.shape:
-                    self._shape_error(t, i, value, row)
-                row[...] = value
-            if stop:
-                steps_run = t + 1
-                break
+        with step.looping() as (input_cells, run, output_cells):
+            seq_cells, tap_cells, nonseq_cells = _groups(input_cells, len(seqs), len(reads))
+            for cell, value in zip(nonseq_cells, nonseqs):
+                cell[0] = value
+            value_cells = output_cells[:len(self.inner_outputs)]
+            stop_cell = output_cells[-1] if self.until is not None else None
+            for t in range(n):
+                for cell, seq in zip(seq_cells, seqs):
+                    cell[0] = seq[t, ...]
+                for cell, (buffer, start, rows) in zip(tap_cells, reads):
+                    cell[0] = buffer[(start + t) % rows, ...]
+                run()
+                if writes is None:
+                    writes = self._output_rows(buffers, [c[0] for c in value_cells], n)
+                for i, (cell, (buffer, start, rows)) in enumerate(zip(value_cells, writes)):
+                    # a view, even when 0-d; never a row this step's taps read
+                    row, value = buffer[(start + t) % rows, ...], cell[0]
+                    if value.shape != row.shape:
+                        self._shape_error(t, i, value, row)
+                    row[...] = value
+                if stop_cell is not None and bool(stop_cell[0]):
+                    steps_run = t + 1
+                    break
         for i, buffer in enumerate(buffers):
             lag = self.lags[i]
             if i in self.final_only:

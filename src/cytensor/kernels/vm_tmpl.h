@@ -69,7 +69,8 @@ CYT_SIMD_CLONES static int VCAT(cyt_vm_, CYT_SFX)(char **Rc, const int32_t *code
             const T_ x = a[i];
             const T_ e = CYT_M(exp)(-CYT_M(fabs)(x));
             const T_ r = (T_)1 / ((T_)1 + e);
-            d[i] = x >= 0 ? r : e * r;)
+            /* x >= 0: r; x < 0: e * r (-0.0: e = 1, the same) */
+            d[i] = VCAT(cyt_if_negative_, CYT_SFX)(x, e * r, r);)
         case OP_SOFTPLUS: CHUNKED(
             const T_ x = a[i];
             const T_ e = CYT_M(exp)(x);

@@ -7,6 +7,10 @@ the output's dtype and broadcast pattern, and the node is its last reader.
 The output must not be a function output: returned arrays and new shared
 values are never storage that a node will write into again.
 
+An IncSubtensor likewise adds into (or sets a part of) the array it was
+given instead of a copy of it: the gradient of gates sliced out of one
+product assembles them into one array of zeros, part after part.
+
 One exception is the point of the second rule: an update ``W <- W - lr * g``
 may compute the new value straight into W's own array, when nothing read
 later needs the old value.
@@ -15,6 +19,7 @@ from collections import Counter
 
 from ..tensor.elemwise import Elemwise
 from ..tensor.math import Gemm
+from ..tensor.subtensor import IncSubtensor
 from .engine import register
 
 
@@ -75,13 +80,25 @@ def shared_update_inplace(fgraph):
     return changed
 
 
+def _liveness(fgraph):
+    """(the schedule's order, each variable's memory root, the position of
+    each root's last reader, the roots the function returns)."""
+    order = fgraph.toposort()
+    root = memory_roots(order)
+    return order, root, _last_readers(order, root), {root.get(o, o) for o in fgraph.outputs}
+
+
+def _can_overwrite(inp, position, root, last_reader, kept):
+    """Whether the node at ``position`` may write over ``inp``: computed in
+    the function, not a view, not returned, and read by no later node."""
+    return (inp.owner is not None and root.get(inp) is inp and inp not in kept
+            and last_reader.get(inp) == position)
+
+
 @register("inplace", whole_graph=True)
 def elemwise_inplace(fgraph):
     """Make Elemwise nodes overwrite a dead input instead of allocating."""
-    order = fgraph.toposort()
-    root = memory_roots(order)
-    last_reader = _last_readers(order, root)
-    kept = {root.get(o, o) for o in fgraph.outputs}
+    order, root, last_reader, kept = _liveness(fgraph)
     changed = False
     for position, node in enumerate(order):
         op = node.op
@@ -91,8 +108,7 @@ def elemwise_inplace(fgraph):
         if out in kept or len(node.outputs) > 1:
             continue
         for k, inp in enumerate(node.inputs):
-            if (inp.owner is None or root.get(inp) is not inp or inp in kept
-                    or last_reader.get(inp) != position
+            if (not _can_overwrite(inp, position, root, last_reader, kept)
                     or inp.dtype != out.dtype
                     or inp.type.broadcastable != out.type.broadcastable):
                 continue
@@ -100,4 +116,25 @@ def elemwise_inplace(fgraph):
             fgraph.replace(out, new.outputs[0], reason="elemwise_inplace")
             changed = True
             break
+    return changed
+
+
+@register("inplace", whole_graph=True)
+def inc_subtensor_inplace(fgraph):
+    """Make IncSubtensor nodes change a dead ``x`` instead of a copy of it
+    (``y`` must not read x's memory, which the change would overwrite)."""
+    order, root, last_reader, kept = _liveness(fgraph)
+    changed = False
+    for position, node in enumerate(order):
+        op = node.op
+        if type(op) is not IncSubtensor or op.inplace:
+            continue
+        x, y = node.inputs[:2]
+        if (node.outputs[0] in kept or root.get(y, y) is x
+                or not _can_overwrite(x, position, root, last_reader, kept)):
+            continue
+        new = IncSubtensor(op.template, op.set_instead_of_inc, inplace=True)
+        fgraph.replace(node.outputs[0], new.make_node(*node.inputs).outputs[0],
+                       reason="inc_subtensor_inplace")
+        changed = True
     return changed

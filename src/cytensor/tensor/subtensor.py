@@ -157,6 +157,24 @@ class Subtensor(Op):
                              f"[{_template_str(self.template)}], index values "
                              f"{[int(v) for v in values]})") from None
 
+    def make_thunk(self, node, input_cells, output_cells):
+        """Hot path: a constant index (``z[:, 128:256]``, a gate cut out of one
+        product; ``w[-1]``) is made once, and a call only takes the view; an
+        index with symbolic parts, or a 0-d result, takes ``perform``, as
+        does an index out of bounds (for its error)."""
+        general = super().make_thunk(node, input_cells, output_cells)
+        if len(node.inputs) > 1 or not self.template or node.outputs[0].ndim == 0:
+            return general
+        index = _numpy_index(self.template, ())
+        (x_cell,), (out_cell,) = input_cells, output_cells
+
+        def thunk():
+            try:
+                out_cell[0] = x_cell[0][index]
+            except IndexError:
+                general()
+        return thunk
+
     def reference(self, node, x, *values):
         return (np.array(x[_numpy_index(self.template, values)]),)
 
@@ -231,8 +249,16 @@ class IncSubtensor(IncSubtensorBase):
     SetSubtensor{1:, :}
     """
 
+    __props__ = ("template", "set_instead_of_inc", "inplace")
+
+    def __init__(self, template, set_instead_of_inc=False, inplace=False):
+        super().__init__(template, set_instead_of_inc)
+        self.inplace = inplace
+        self.destroy_map = {0: [0]} if inplace else {}
+
     def __str__(self):
-        return f"{self.kind}Subtensor{{{_template_str(self.template)}}}"
+        suffix = "{inplace}" if self.inplace else ""
+        return f"{self.kind}Subtensor{{{_template_str(self.template)}}}{suffix}"
 
     def make_node(self, x, y, *index_inputs):
         x, y = as_tensor_variable(x), as_tensor_variable(y)
@@ -253,19 +279,24 @@ class IncSubtensor(IncSubtensorBase):
         return None if self.set_instead_of_inc else _ADD_PROGRAM
 
     def make_program_thunk(self, node, input_cells, output_cells, lowered):
-        """The node's one run-time implementation: a copy of x, whose part is
-        set to y (a broadcasting copy) or increased by it (the lowered add,
-        in place)."""
+        """The node's one run-time implementation: a copy of x (x itself when
+        the op is in place and x is writeable), whose part is set to y (a
+        broadcasting copy) or increased by it (the lowered add, in place).
+        An index without symbolic parts is made once, here."""
         if lowered is None and not self.set_instead_of_inc:
             return super().make_thunk(node, input_cells, output_cells)     # NumPy runs it
         template, (out_cell,) = self.template, output_cells
+        fixed = _numpy_index(template, ()) if len(input_cells) == 2 else None
+        inplace = self.inplace
 
         def thunk():
-            x, y, values = input_cells[0][0], input_cells[1][0], [c[0] for c in input_cells[2:]]
-            out = x.copy()
-            view = out[_numpy_index(template, values)]
+            x, y = input_cells[0][0], input_cells[1][0]
+            index = fixed if fixed is not None else _numpy_index(
+                template, [c[0] for c in input_cells[2:]])
+            out = x if inplace and x.flags.writeable else x.copy()
+            view = out[index]
             if np.ndim(view) == 0 and not isinstance(view, np.ndarray):
-                view = out[_numpy_index(template, values) + (None,)].reshape(())
+                view = out[index + (None,)].reshape(())
             _check_value_shape(node, view.shape, y)
             if lowered is None:
                 kernels.copy_into(view, y)
