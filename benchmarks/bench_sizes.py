@@ -26,8 +26,9 @@ sizes up to 100 the script also times the same function with
 path a user can choose), printed as its own column.
 
 Everything runs in this one process, in alternation: every round times a
-batch of calls of each implementation in turn (bench_small_models'
-``alternating_medians``), and the figure printed is the median over rounds.
+batch of calls (about 5 ms) of each implementation in turn
+(bench_small_models' ``alternating_medians``), and the figure printed is
+the median over rounds.
 
 Targets, issue 15 item 4: within 1.5x NumPy at every size, and never more
 than 1 us above NumPy at tiny sizes (here: up to 100 elements).  A row
@@ -152,7 +153,7 @@ def measure(make, n, rounds, rng):
     steps = {"numpy": reference, "cytensor": f}
     if n <= TINY:
         steps["trusted"] = trusting_copy(f)
-    return small.alternating_medians(steps, args, rounds, seconds_per_round=0.02)
+    return small.alternating_medians(steps, args, rounds, seconds_per_round=0.005)
 
 
 def verdict(n, ratio, excess_us):
@@ -186,11 +187,11 @@ def sweep(name, make, sizes, rounds):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("cases", nargs="*", help=f"some of: {', '.join(CASES)}")
-    parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--quick", action="store_true", help="3 rounds")
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--quick", action="store_true", help="5 rounds")
     parser.add_argument("--sizes", help="comma-separated element counts (powers of ten)")
     args = parser.parse_args()
-    rounds = 3 if args.quick else args.rounds
+    rounds = 5 if args.quick else args.rounds
     sizes = [int(float(s)) for s in args.sizes.split(",")] if args.sizes else SIZES
     print(f"load average {os.getloadavg()}, {os.cpu_count()} CPUs, "
           f"cytensor threads {cytensor.kernels.get_num_threads()}, {rounds} rounds")
