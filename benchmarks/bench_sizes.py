@@ -28,7 +28,8 @@ path a user can choose), printed as its own column.
 Everything runs in this one process, in alternation: every round times a
 batch of calls (about 5 ms) of each implementation in turn
 (bench_small_models' ``alternating_medians``), and the figure printed is
-the median over rounds.
+the median over rounds (``--fastest``: the fastest round, for a machine
+shared with other jobs, where the medians move with the load).
 
 Targets, issue 15 item 4: within 1.5x NumPy at every size, and never more
 than 1 us above NumPy at tiny sizes (here: up to 100 elements).  A row
@@ -41,6 +42,7 @@ every tiny size) can be read off the table too.
 """
 import argparse
 import os
+import time
 
 import numpy as np
 
@@ -145,14 +147,40 @@ def trusting_copy(f):
     return g
 
 
-def measure(make, n, rounds, rng):
-    """Median seconds of numpy, cytensor (and cytensor trusting its inputs
-    at tiny sizes) for one case at one size, after checking they agree."""
+def fastest_rounds(steps, args, rounds, seconds_per_round=0.005):
+    """Seconds per call of each step in its fastest round, the steps timed in
+    turn each round (for a machine shared with other jobs, where most rounds
+    lose the core part of the time: the fastest is the one that carries over)."""
+    calls = {name: max(1, int(seconds_per_round / max(_one_call(step, args), 1e-7)))
+             for name, step in steps.items()}
+    best = dict.fromkeys(steps, float("inf"))
+    for _ in range(rounds):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            for _ in range(calls[name]):
+                step(*args)
+            best[name] = min(best[name], (time.perf_counter() - start) / calls[name])
+    return best
+
+
+def _one_call(step, args):
+    step(*args)
+    start = time.perf_counter()
+    step(*args)
+    return time.perf_counter() - start
+
+
+def measure(make, n, rounds, rng, fastest=False):
+    """Seconds of numpy, cytensor (and cytensor trusting its inputs at tiny
+    sizes) for one case at one size, after checking they agree: medians over
+    rounds, or with ``fastest`` the fastest round."""
     f, reference, args = make(n, rng)
     np.testing.assert_allclose(f(*args), reference(*args), rtol=1e-10)
     steps = {"numpy": reference, "cytensor": f}
     if n <= TINY:
         steps["trusted"] = trusting_copy(f)
+    if fastest:
+        return fastest_rounds(steps, args, rounds)
     return small.alternating_medians(steps, args, rounds, seconds_per_round=0.005)
 
 
@@ -164,13 +192,13 @@ def verdict(n, ratio, excess_us):
     return "NOT met"
 
 
-def sweep(name, make, sizes, rounds):
+def sweep(name, make, sizes, rounds, fastest):
     rng = np.random.default_rng(0)
     print(f"{name}\n  {'size':>9} {'numpy us':>10} {'cytensor us':>12} {'ratio':>6} "
           f"{'above us':>9} {'trusted above':>14}  target", flush=True)
     misses = []
     for n in sizes:
-        times = measure(make, n, rounds, rng)
+        times = measure(make, n, rounds, rng, fastest)
         ours, theirs = times["cytensor"], times["numpy"]
         ratio, excess = ours / theirs, (ours - theirs) * 1e6
         trusted = f"{(times['trusted'] - theirs) * 1e6:14.2f}" if "trusted" in times \
@@ -189,15 +217,18 @@ def main():
     parser.add_argument("cases", nargs="*", help=f"some of: {', '.join(CASES)}")
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--quick", action="store_true", help="5 rounds")
+    parser.add_argument("--fastest", action="store_true",
+                        help="the fastest round instead of the median (a busy machine)")
     parser.add_argument("--sizes", help="comma-separated element counts (powers of ten)")
     args = parser.parse_args()
     rounds = 5 if args.quick else args.rounds
     sizes = [int(float(s)) for s in args.sizes.split(",")] if args.sizes else SIZES
     print(f"load average {os.getloadavg()}, {os.cpu_count()} CPUs, "
-          f"cytensor threads {cytensor.kernels.get_num_threads()}, {rounds} rounds")
+          f"cytensor threads {cytensor.kernels.get_num_threads()}, {rounds} rounds, "
+          f"{'fastest round' if args.fastest else 'medians'}")
     misses = []
     for name in args.cases or CASES:
-        misses += sweep(name, CASES[name], sizes, rounds)
+        misses += sweep(name, CASES[name], sizes, rounds, args.fastest)
     print(f"targets (issue 15 item 4): {'all met' if not misses else 'NOT met at:'}")
     for line in misses:
         print("  " + line)
