@@ -620,9 +620,19 @@ cdef tuple _fused_operands(code, n_registers, inputs, op, compute_dtype):
                          f"{sorted(FUSED_REDUCE_OPS)}")
     nin = len(inputs)
     codea = program(code, nin, 1, n_registers, ct)
-    if not (codea[:, 1] == nin).any():
+    if not _writes_register(codea, nin):
         raise ValueError(f"the program never writes its output register {nin}")
     return ct, opc, codea, nin
+
+
+cdef bint _writes_register(const int32_t[:, ::1] code, int reg):
+    """Whether a row of the program writes register reg (a C loop: NumPy's
+    ``(code[:, 1] == reg).any()`` cost more than a tiny reduction itself)."""
+    cdef Py_ssize_t i
+    for i in range(code.shape[0]):
+        if code[i, 1] == reg:
+            return True
+    return False
 
 
 @cython.wraparound(True)
@@ -676,7 +686,9 @@ def elemwise_reduce(code, n_registers, inputs, op, axes, out_dtype, compute_dtyp
         free(f.part)
     if rc != 0:
         raise MemoryError("cytensor elemwise_reduce: out of memory for block buffers")
-    return _reduce_result(acc, outer, inner, shape, ax, odt).reshape(final_shape)
+    result = _reduce_result(acc, outer, inner, shape, ax, odt)
+    # a reshape only where it changes the shape: a view would be copied again by the caller
+    return result if (<object>result).shape == final_shape else result.reshape(final_shape)
 
 
 cdef cyt_intp _elements(tuple shape, list dims):

@@ -5,8 +5,14 @@ and ``inc_subtensor(x[idx], v)`` (repeated indices accumulate).  The common
 case, index arrays on the leading axes followed by full slices, becomes a
 list of rows of ``x`` seen as a matrix, and runs on the row kernels of
 kernels/_nnet.pyx after the indices are checked; other layouts use NumPy's
-own advanced indexing.
+own advanced indexing.  When each index picks single elements (as many
+integer arrays as ``x`` has axes) or the result is small, the op is one call
+of NumPy's own indexing (``x[i, j]``, ``np.add.at``), decided when the
+function is compiled: NumPy's C loop over single elements beats a row
+kernel, and checking rows in Python costs more than a small copy.
 """
+import math
+
 import numpy as np
 
 from .. import kernels
@@ -133,6 +139,19 @@ def _leading_rows(x, index):
     return rows.reshape(-1), arrays[0].shape, axis
 
 
+KERNEL_MIN_BYTES = 1 << 16     # a smaller result is taken by NumPy's indexing
+
+
+def _plain_integer_arrays(template, indices):
+    """Whether the index is only integer arrays of >= 1 dimension on the
+    leading axes, then full slices (NumPy then always copies, and needs
+    no help from _numpy_index)."""
+    arrays = [entry for entry in template if entry[0] == "array"]
+    return (all(entry[0] == "array" for entry in template[:len(arrays)])
+            and all(entry == ("slice", None, None, None) for entry in template[len(arrays):])
+            and all(i.dtype != "bool" and i.ndim >= 1 for i in indices))
+
+
 def _as_byte_rows(a, n_rows):
     """A C-contiguous array as (n_rows, bytes per row) uint8 (a view)."""
     return a.reshape(n_rows, -1).view(np.uint8) if a.size else \
@@ -181,6 +200,26 @@ class AdvancedSubtensor(Op):
         out = np.empty(shape + x.shape[axis:], dtype=x.dtype)
         _nnet.take_rows(src, rows, _as_byte_rows(out, len(rows)), kernels.get_num_threads())
         output_storage[0][0] = out
+
+    def make_thunk(self, node, input_cells, output_cells):
+        """For integer arrays on the leading axes: NumPy's ``x[index]`` (one
+        C call) when they pick single elements or the result is small, the
+        row kernel (perform) otherwise."""
+        indices = node.inputs[1:]
+        if not _plain_integer_arrays(self.template, indices):
+            return super().make_thunk(node, input_cells, output_cells)
+        x_cell, index_cells, out_cell = input_cells[0], input_cells[1:], output_cells[0]
+        n_axes, perform = len(indices), self.perform
+        elements = node.inputs[0].ndim == n_axes
+
+        def thunk():
+            x, index = x_cell[0], tuple(c[0] for c in index_cells)
+            if elements or (index[0].size * math.prod(x.shape[n_axes:]) * x.itemsize
+                            < KERNEL_MIN_BYTES):
+                out_cell[0] = x[index]
+            else:
+                perform(node, (x,) + index, output_cells)
+        return thunk
 
     def reference(self, node, x, *values):
         return (np.array(x[_numpy_index(self.template, values)]),)
@@ -265,6 +304,27 @@ class AdvancedIncSubtensor(IncSubtensorBase):
         else:
             np.add.at(out.reshape(n_lead, -1), rows, values_.reshape(len(rows), -1))
         output_storage[0][0] = out
+
+    def make_thunk(self, node, input_cells, output_cells):
+        """When the index picks single elements (integer arrays, one per
+        axis): a copy of x and NumPy's ``np.add.at`` / ``out[index] = y``,
+        one C loop each; rows of several elements go to the row kernels
+        (perform)."""
+        indices = node.inputs[2:]
+        if not (_plain_integer_arrays(self.template, indices)
+                and node.inputs[0].ndim == len(indices)):
+            return super().make_thunk(node, input_cells, output_cells)
+        x_cell, y_cell, index_cells = input_cells[0], input_cells[1], input_cells[2:]
+        out_cell, set_instead_of_inc = output_cells[0], self.set_instead_of_inc
+
+        def thunk():
+            out, index = x_cell[0].copy(), tuple(c[0] for c in index_cells)
+            if set_instead_of_inc:
+                out[index] = y_cell[0]
+            else:
+                np.add.at(out, index, y_cell[0])
+            out_cell[0] = out
+        return thunk
 
     def reference(self, node, x, y, *values):
         out = x.copy()

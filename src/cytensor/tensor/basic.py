@@ -780,7 +780,8 @@ class ARange(Op):
         return Apply(self, [start, stop, step], [TensorType(self.dtype, shape=(None,))()])
 
     def perform(self, node, inputs, output_storage):
-        output_storage[0][0] = self.reference(node, *inputs)[0]
+        # Python scalars: np.arange takes 30 us to read three 0-d arrays, 1 us for scalars
+        output_storage[0][0] = self.reference(node, *(v.item() for v in inputs))[0]
 
     def reference(self, node, start, stop, step):
         if step == 0:

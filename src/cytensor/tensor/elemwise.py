@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import kernels
 from ..config import config
-from ..graph import Apply, Op
+from ..graph import Apply, Constant, Op
 from .elemwise_table import ELEMWISE, output_dtype
 from .type import TensorType, as_tensor_variable
 from .variable import provide
@@ -169,6 +169,25 @@ def register_dtypes(program, in_dtypes):
     return regs
 
 
+def _constants_in_compute_dtype(node, input_cells, compute):
+    """(cells, dtypes) for the contiguous kernel: a constant of another dtype
+    than the registers' (``x // 3`` on int64 reads an int8 3) is given in the
+    compute dtype, converted once here, when the value is the same after the
+    conversion, so the node stays on the contiguous path.  The kernel
+    converts every input to the compute dtype on load: the result is the same."""
+    cells, dtypes = list(input_cells), []
+    for k, var in enumerate(node.inputs):
+        dtype = var.type.numpy_dtype
+        if isinstance(var, Constant) and dtype != compute:
+            value = np.asarray(var.data)
+            converted = value.astype(compute)
+            with np.errstate(all="ignore"):
+                if np.array_equal(converted.astype(dtype), value, equal_nan=True):
+                    cells[k], dtype = [converted], compute
+        dtypes.append(dtype)
+    return cells, dtypes
+
+
 class Elemwise(Op):
     """Apply an elementwise program to inputs broadcast against each other.
 
@@ -289,6 +308,7 @@ class Elemwise(Op):
         general = self._general_thunk(node, input_cells, output_cells, lowered)
         code, n_regs, out_dtypes, compute = lowered
         pattern = node.outputs[0].type.broadcastable
+        input_cells, in_dtypes = _constants_in_compute_dtype(node, input_cells, compute)
 
         def row_like(bc):
             """(True, ..., True, pattern's tail): repeated over the leading axes."""
@@ -298,10 +318,10 @@ class Elemwise(Op):
             return tuple(bc[j:]) == tuple(pattern[len(pattern) - len(bc) + j:])
 
         if len(node.outputs) != 1 or out_dtypes[0] != compute \
-                or any(i.type.numpy_dtype != compute or
+                or any(dtype != compute or
                        (i.type.broadcastable != pattern and not all(i.type.broadcastable)
                         and not row_like(i.type.broadcastable))
-                       for i in node.inputs) \
+                       for i, dtype in zip(node.inputs, in_dtypes)) \
                 or not any(i.type.broadcastable == pattern for i in node.inputs):
             return general
         (out_cell,) = output_cells
