@@ -12,14 +12,13 @@ torch==2.13.0 'jax[cpu]'`` where available.
 import argparse
 import os
 import platform
-import statistics
 import subprocess
 import sys
-import time
 import tracemalloc
 
 import numpy as np
 
+import _timing
 import cytensor as theano
 import cytensor.tensor as T
 
@@ -41,38 +40,9 @@ torch = optional("torch")
 
 
 def median_time(fn, inputs, repeat, number=1):
-    """Median seconds per call over ``repeat`` rounds, alternating input sets.
-
-    Starts with a pause: the thread pools of the previous peer (JAX, PyTorch)
-    spin for a while after their last call and would steal the cores."""
-    time.sleep(0.5)
-    fn(*inputs[0])
-    times = []
-    for r in range(repeat):
-        args = inputs[r % len(inputs)]
-        start = time.perf_counter()
-        for _ in range(number):
-            fn(*args)
-        times.append((time.perf_counter() - start) / number)
-    return statistics.median(times)
-
-
-def interleaved_median_times(fns, inputs, repeat):
-    """Median seconds per call of each of ``fns``, timed in rounds that call
-    each once on the same inputs.  For memory-bound cases: this host's memory
-    bandwidth changes from one second to the next (with where the two vCPUs
-    run), and timing the peers in turns puts them under the same conditions."""
-    time.sleep(0.5)
-    for fn in fns:
-        fn(*inputs[0])
-    times = [[] for _ in fns]
-    for r in range(repeat):
-        args = inputs[r % len(inputs)]
-        for fn, record in zip(fns, times):
-            start = time.perf_counter()
-            fn(*args)
-            record.append(time.perf_counter() - start)
-    return [statistics.median(t) for t in times]
+    """Median seconds per call over ``repeat`` rounds of ``number`` calls,
+    alternating the input sets, after a pause (see _timing)."""
+    return _timing.median_time(fn, inputs=inputs, rounds=repeat, calls=number, pause=0.5)
 
 
 class Report:
@@ -275,7 +245,10 @@ def bench_r1(report, quick):
                             ("R1-sum1", x.sum(axis=1), lambda a: a.sum(axis=1)),
                             ("R1-max1", x.max(axis=1), lambda a: a.max(axis=1))):
         f = theano.function([x], expr)
-        ours, numpy_time = interleaved_median_times([f, ref], inputs, 3 * repeat)
+        # memory-bound: timed in turns, one call each per round (see _timing)
+        ours, numpy_time = _timing.interleaved_medians(
+            {"cytensor": f, "numpy": ref}, inputs=inputs, rounds=3 * repeat, calls=1,
+            pause=0.5).values()
         report.time(case, "cytensor", ours)
         report.time(case, "numpy", numpy_time)
         report.target(case, "numpy", 0.7)
@@ -286,7 +259,9 @@ def bench_r1(report, quick):
     def np_softmax(a):
         e = np.exp(a - a.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)
-    ours, numpy_time = interleaved_median_times([f, np_softmax], inputs, 3 * repeat)
+    ours, numpy_time = _timing.interleaved_medians(
+        {"cytensor": f, "numpy": np_softmax}, inputs=inputs, rounds=3 * repeat, calls=1,
+        pause=0.5).values()
     report.time("R1-softmax", "cytensor", ours)
     report.time("R1-softmax", "numpy", numpy_time)
     report.target("R1-softmax", "numpy", 0.7)

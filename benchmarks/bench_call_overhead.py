@@ -26,6 +26,7 @@ import os
 import numpy as np
 
 import bench_small_models as small
+from _timing import interleaved_medians
 import cytensor
 from cytensor.debug.profiling import ProfileStats
 
@@ -147,7 +148,7 @@ def main():
                        ("U1 in-place shared update s <- s + x, 10 doubles", u1_case),
                        ("S1 book-form MLP step 64-100-10, batch 32", s1_case)):
         steps, call_args = make()
-        medians[case] = times = small.alternating_medians(steps, call_args, rounds)
+        medians[case] = times = interleaved_medians(steps, call_args, rounds)
         profiled = steps.get("cytensor profiled", profiled)
         print(case)
         ours = times["cytensor"]

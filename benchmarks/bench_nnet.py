@@ -26,46 +26,10 @@ import time
 
 import numpy as np
 
+from _timing import interleaved_medians, median_time
 import cytensor as theano
 import cytensor.tensor as T
 from cytensor.tensor.signal.pool import pool_2d
-
-
-def median_time(fn, repeat=7, min_time=0.2):
-    """Median seconds per call over ``repeat`` runs of enough calls each."""
-    fn()
-    calls, start = 1, time.perf_counter()
-    while time.perf_counter() - start < min_time / repeat:
-        fn()
-        calls += 1
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        times.append((time.perf_counter() - start) / calls)
-    return float(np.median(times))
-
-
-def interleaved(steps, rounds=9, min_time=0.05):
-    """Median seconds per call of each of ``steps`` ({name: fn}), timed in
-    interleaved rounds so that a change in the machine's load hits all alike."""
-    calls = {}
-    for name, fn in steps.items():
-        fn()
-        n, start = 1, time.perf_counter()
-        while time.perf_counter() - start < min_time:
-            fn()
-            n += 1
-        calls[name] = n
-    times = {name: [] for name in steps}
-    for _ in range(rounds):
-        for name, fn in steps.items():
-            start = time.perf_counter()
-            for _ in range(calls[name]):
-                fn()
-            times[name].append((time.perf_counter() - start) / calls[name])
-    return {name: float(np.median(t)) for name, t in times.items()}
 
 
 def _torch_same_threads():
@@ -365,7 +329,7 @@ def bench_lenet5(batches=(64, 500)):
             if step is not None:
                 steps[name] = (lambda s: lambda: s(x, y))(step)
         report(f"D5: LeNet5 SGD step, batch {batch}, float32 (targets: <= 0.9x torch, "
-               f"<= 1.0x jax)", interleaved(steps, rounds=7))
+               f"<= 1.0x jax)", interleaved_medians(steps, rounds=7))
 
 
 # ---------------------------------------------------------------------------
@@ -408,9 +372,9 @@ def bench_conv_layer(n=64, c=32, f=64, size=32, k=3):
         steps["jax"] = lambda: jax.block_until_ready(grad(xj, wj))
         fwd_steps["jax"] = lambda: jax.block_until_ready(jfwd(xj, wj))
     shape = f"{n}x{c}x{size}x{size}, {f} {k}x{k} filters 'half'"
-    report(f"D6: conv layer {shape}, forward", interleaved(fwd_steps, rounds=5))
+    report(f"D6: conv layer {shape}, forward", interleaved_medians(fwd_steps, rounds=5))
     report(f"D6: conv layer {shape}, forward + d/dx + d/dW (target: <= 1.0x torch)",
-           interleaved(steps, rounds=5))
+           interleaved_medians(steps, rounds=5))
 
 
 # ---------------------------------------------------------------------------
@@ -452,8 +416,8 @@ def bench_pool(shape=(64, 64, 32, 32)):
             fwd_steps["jax"] = lambda jf=jf: jax.block_until_ready(jf(xj))
             steps["jax"] = lambda jg=jg: jax.block_until_ready(jg(xj))
         name = f"D7: max pool {ws[0]}x{ws[1]}/{st[0]} of {'x'.join(map(str, shape))}"
-        report(f"{name}, forward", interleaved(fwd_steps))
-        report(f"{name}, gradient", interleaved(steps))
+        report(f"{name}, forward", interleaved_medians(fwd_steps))
+        report(f"{name}, gradient", interleaved_medians(steps))
 
 
 def bench_softmax(shape=(256, 10000)):
@@ -484,8 +448,8 @@ def bench_softmax(shape=(256, 10000)):
         fwd_steps["jax"] = lambda: jax.block_until_ready(jf(zj))
         steps["jax"] = lambda: jax.block_until_ready(jg(zj, gj))
     name = f"D8: softmax of {shape[0]}x{shape[1]} float32"
-    report(f"{name}, forward", interleaved(fwd_steps))
-    report(f"{name}, forward + gradient", interleaved(steps))
+    report(f"{name}, forward", interleaved_medians(fwd_steps))
+    report(f"{name}, forward + gradient", interleaved_medians(steps))
 
 
 CASES = {"D1": lambda: bench_mlp("D1", 784, 500, 128), "D2": lambda: bench_mlp("D2", 64, 100, 32),

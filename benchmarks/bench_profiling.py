@@ -7,24 +7,14 @@ mid-sized graph.  The graph here is one SGD step of a two-layer perceptron
 almost no work).  Run:  python benchmarks/bench_profiling.py
 """
 import os
-import timeit
 
 import numpy as np
 
+from _timing import interleaved_medians
 import cytensor as theano
 import cytensor.tensor as T
 from cytensor.config import change_flags
 from cytensor.debug.profiling import ProfileStats
-
-
-def median_calls(functions, args, number, repeat=21):
-    """Median seconds per call of each function, their runs interleaved so
-    that a change in the machine's load hits all of them alike."""
-    times = [[] for _ in functions]
-    for _ in range(repeat):
-        for f, samples in zip(functions, times):
-            samples.append(timeit.timeit(lambda: f(*args), number=number) / number)
-    return [sorted(samples)[repeat // 2] for samples in times]
 
 
 def mlp_step(**kwargs):
@@ -57,7 +47,9 @@ def main():
         profiled, _ = build(profile=ProfileStats(atexit_print=False))
         with change_flags(profile_memory=True):
             memory, _ = build(profile=ProfileStats(atexit_print=False))
-        base, *others = median_calls([plain, profiled, memory], args, number)
+        base, *others = interleaved_medians({"plain": plain, "profiled": profiled,
+                                             "memory": memory}, args, rounds=21,
+                                            calls=number).values()
         print(f"{label}: {len(plain.schedule.nodes)} nodes")
         print(f"  unprofiled          {base * 1e6:9.2f} us per call")
         for name, t in zip(("profile=True", "+ profile_memory"), others):

@@ -23,9 +23,10 @@ is not installed is left out (its targets "not measured").
 import argparse
 import os
 import subprocess
-import time
 
 import numpy as np
+
+from _timing import interleaved_medians
 
 LR = np.float32(0.01)
 BATCH, STEPS = 32, 50
@@ -156,28 +157,8 @@ def torch_module_step(kind, params, hidden):
 
 
 # ---------------------------------------------------------------------------
-# Timing in alternation
+# Checking the implementations agree (timing: _timing.interleaved_medians)
 # ---------------------------------------------------------------------------
-
-def alternating_medians(steps, x, rounds, seconds_per_round=0.15):
-    """Median seconds per call of each step, timing them in turn each round."""
-    calls = {}
-    for name, step in steps.items():
-        step(x)
-        start, n = time.perf_counter(), 0
-        while time.perf_counter() - start < seconds_per_round:
-            step(x)
-            n += 1
-        calls[name] = max(1, n)
-    times = {name: [] for name in steps}
-    for _ in range(rounds):
-        for name, step in steps.items():
-            start = time.perf_counter()
-            for _ in range(calls[name]):
-                step(x)
-            times[name].append((time.perf_counter() - start) / calls[name])
-    return {name: float(np.median(t)) for name, t in times.items()}
-
 
 def check_same_losses(steps, x):
     """Every implementation's first loss agrees (the same model, the same data)."""
@@ -242,7 +223,8 @@ def main():
             params, x = model_data(kind, hidden)
             steps = {name: make(kind, params, hidden) for name, make in makers.items()}
             check_same_losses(steps, x)
-            medians = alternating_medians(steps, x, args.rounds, args.seconds_per_round)
+            medians = interleaved_medians(steps, (x,), args.rounds,
+                                          seconds_per_round=args.seconds_per_round)
             case = f"{kind.upper()} H={hidden} B={BATCH} T={STEPS} fwd+grad+SGD"
             print(case)
             ours = medians["cytensor"]

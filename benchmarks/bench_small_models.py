@@ -17,9 +17,10 @@ met / not met.
 """
 import argparse
 import os
-import time
 
 import numpy as np
+
+from _timing import interleaved_medians
 
 import cytensor
 import cytensor.tensor as T
@@ -148,28 +149,8 @@ def torch_step(params, l1=None, l2=None):
 
 
 # ---------------------------------------------------------------------------
-# Timing in alternation
+# Checking the implementations agree (timing: _timing.interleaved_medians)
 # ---------------------------------------------------------------------------
-
-def alternating_medians(steps, args, rounds, seconds_per_round=0.05):
-    """Median seconds per call of each step, timing them in turn each round."""
-    calls = {}
-    for name, step in steps.items():
-        step(*args)
-        start, n = time.perf_counter(), 0
-        while time.perf_counter() - start < seconds_per_round:
-            step(*args)
-            n += 1
-        calls[name] = max(1, n)
-    times = {name: [] for name in steps}
-    for _ in range(rounds):
-        for name, step in steps.items():
-            start = time.perf_counter()
-            for _ in range(calls[name]):
-                step(*args)
-            times[name].append((time.perf_counter() - start) / calls[name])
-    return {name: float(np.median(t)) for name, t in times.items()}
-
 
 def check_same_losses(steps, args):
     """Every implementation's first loss agrees (the same model, the same data)."""
@@ -207,7 +188,7 @@ def main():
             if step is not None:
                 steps[name] = step
         check_same_losses(steps, (x, y))
-        medians = alternating_medians(steps, (x, y), rounds)
+        medians = interleaved_medians(steps, (x, y), rounds)
         print(case)
         ours = medians["cytensor"]
         for name, t in medians.items():

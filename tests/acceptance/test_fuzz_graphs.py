@@ -374,17 +374,21 @@ def overflow_bound(operand):
     return 0.0 if np.isfinite(product) else np.inf
 
 
-def assert_matches(got, expected, label, float_rtol=None, summed_terms=0.0):
+def assert_matches(got, expected, label, float_rtol=None, terms_bound=0.0):
+    """got equals NumPy's expected: exactly for integers and bool; for floats
+    to float_rtol, plus rtol * terms_bound (the summed_terms of a float sum
+    feeding the result: its rounding moves with the order of the terms; inf
+    where finite terms overflow in some order: then only dtype and shape)."""
     got = np.asarray(got)
     assert got.dtype == expected.dtype, f"{label}: dtype {got.dtype}, NumPy {expected.dtype}"
     assert got.shape == expected.shape, f"{label}: shape {got.shape}, NumPy {expected.shape}"
     if expected.dtype.kind in "biu":
         np.testing.assert_array_equal(got, expected, err_msg=label)
     else:
-        if not np.isfinite(summed_terms):
+        if not np.isfinite(terms_bound):
             return      # finite terms that overflow in some order: the order decides
         rtol = float_rtol or (1e-5 if expected.dtype == np.float32 else 1e-12)
-        atol = rtol * summed_terms
+        atol = rtol * terms_bound
         np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, equal_nan=True,
                                    err_msg=label)
 
@@ -417,7 +421,7 @@ def test_random_graph_matches_numpy_in_both_modes(case):
     for mode, got in results.items():
         assert_matches(got, expected, f"{mode}: {cytensor.printing.pprint(out)}",
                        float_rtol=1e-5 if via_float32 else None,
-                       summed_terms=out.tag.summed_terms)
+                       terms_bound=out.tag.summed_terms)
 
 
 SMOOTH_UNARY = [T.sin, T.tanh, T.nnet.sigmoid, lambda x: x * x, T.cos]

@@ -200,7 +200,6 @@ def _short(value, width=40):
 # ---------------------------------------------------------------------------
 
 ATOM = 1000                 # precedence of names, calls, x[...] and x.T
-_COMPARISONS = {"<", ">", "<=", ">=", "==", "!="}
 
 
 def pp(obj):
@@ -351,10 +350,10 @@ def _apply_row(name, dtype, args):
     left, right = args
     if config.print_style == "theano":      # Theano's pp wraps every binary operation
         return f"({left[0]} {symbol} {right[0]})", ATOM
-    right_assoc = symbol == "**"
-    non_assoc = symbol in _COMPARISONS      # a < b < c would chain in Python
-    lp = left[1] < prec or (left[1] == prec and (right_assoc or non_assoc))
-    rp = right[1] < prec or (right[1] == prec and not right_assoc)
+    # The table's associativity: a - (b - c) and (a ** b) ** c keep their
+    # parentheses; for "none" (a < b < c would chain in Python) both sides do.
+    lp = left[1] < prec or (left[1] == prec and row.associativity != "left")
+    rp = right[1] < prec or (right[1] == prec and row.associativity != "right")
     return f"{_wrap(left, lp)} {symbol} {_wrap(right, rp)}", prec
 
 

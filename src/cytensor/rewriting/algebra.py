@@ -16,18 +16,12 @@ from ..tensor import math as tm
 from ..tensor.elemwise import DimShuffle, Elemwise
 from ..tensor.elemwise_table import ELEMWISE
 from ..tensor.math import Dot, Gemm, Reduce
-from ..tensor.reduction_table import REDUCTIONS
+from ..tensor.reduction_table import REDUCTION
 from ..tensor.subtensor import Subtensor
 from .engine import register
 from .pattern import E, Var, match, row_of, scalar_value
 
 A, B, X = Var("A"), Var("B"), Var("X")
-
-
-def row_name(var):
-    """The name of the table row computing ``var`` (single-op Elemwise), else None."""
-    row = row_of(var)
-    return row.name if row is not None else None
 
 
 def is_constant(var, value):
@@ -53,22 +47,22 @@ def _args(var):
 # ---------------------------------------------------------------------------
 
 
-# The rows with a neutral right operand (x op n == x), and n.
-_NEUTRAL = {ELEMWISE["mul"]: 1, ELEMWISE["add"]: 0, ELEMWISE["sub"]: 0,
-            ELEMWISE["true_div"]: 1, ELEMWISE["pow"]: 1}
+# The rows with a neutral element (the table's ``neutral``: x op n == x).
+_NEUTRAL = {row: row.neutral for row in ELEMWISE.values() if row.neutral is not None}
 
 
-@register("canonicalize", "fast_compile", tracks=("mul", "add", "sub", "true_div", "pow"))
+@register("canonicalize", "fast_compile", tracks=tuple(row.name for row in _NEUTRAL))
 def remove_identity(fgraph, node):
     """x * 1, 1 * x, x + 0, 0 + x, x - 0, x / 1, x ** 1  ->  x."""
     row = row_of(node.outputs[0])
     if row not in _NEUTRAL:
         return None
+    neutral, sides = _NEUTRAL[row]
     a, b = node.inputs
     out = node.outputs[0]
-    if is_constant(b, _NEUTRAL[row]):
+    if is_constant(b, neutral):
         kept = a
-    elif row.name in ("mul", "add") and is_constant(a, _NEUTRAL[row]):
+    elif sides == "both" and is_constant(a, neutral):
         kept = b
     else:
         return None
@@ -156,7 +150,7 @@ def shape_to_lengths(fgraph, node):
 def reduce_over_length_one(fgraph, node):
     """sum/prod/max/min over axes of length 1 only drop those axes (not with an
     acc_dtype: the single term still rounds through the accumulator)."""
-    if not isinstance(node.op, Reduce) or not REDUCTIONS[node.op.op].identity_on_one \
+    if not isinstance(node.op, Reduce) or not node.op.spec.identity_on_one \
             or node.op.acc_dtype is not None:
         return None
     x = node.inputs[0]
@@ -344,7 +338,7 @@ def _is_transpose(v):
 def sum_of_alloc(fgraph, node):
     """sum(alloc(c, *shape)) over all axes -> c * prod(shape), for a single value c
     (not with an acc_dtype, whose rounding the product would not have)."""
-    if not isinstance(node.op, Reduce) or REDUCTIONS[node.op.op] is not REDUCTIONS["sum"] \
+    if not isinstance(node.op, Reduce) or node.op.spec is not REDUCTION.sum \
             or node.op.acc_dtype is not None:
         return None
     x = node.inputs[0]

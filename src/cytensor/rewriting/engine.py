@@ -19,6 +19,7 @@ from typing import Callable
 
 from ..config import config
 from ..tensor.elemwise import Elemwise
+from ..tensor.elemwise_table import ELEMWISE
 
 PHASES = ("merge", "constant_folding", "canonicalize", "stabilize", "specialize",
           "fusion", "inplace")
@@ -32,12 +33,28 @@ class Rewrite:
     rule: Callable
     tags: frozenset = field(default_factory=frozenset)
     whole_graph: bool = False     # rule(fgraph) instead of rule(fgraph, node)
-    tracks: tuple = None          # Op classes / elementwise row names it can change; None: all
+    tracks: tuple = None          # Op classes / elementwise table rows it can change; None: all
 
     def offered(self, op_class, row):
         """Whether nodes of ``op_class`` (computing elementwise ``row``) go to this rule."""
-        return self.tracks is None or row in self.tracks or \
+        return self.tracks is None or any(t is row for t in self.tracks) or \
             any(isinstance(t, type) and issubclass(op_class, t) for t in self.tracks)
+
+
+def _tracked(tracks, rule):
+    """``tracks`` with each row name replaced by its table row; an unknown
+    name is an error here, not a rule that is never offered a node."""
+    if tracks is None:
+        return None
+    found = []
+    for t in tracks:
+        if isinstance(t, str):
+            if t not in ELEMWISE:
+                raise ValueError(f"rewrite {rule.__name__}: tracks {t!r}, which is not "
+                                 "a row of the elementwise table")
+            t = ELEMWISE[t]
+        found.append(t)
+    return tuple(found)
 
 
 REGISTRY = []
@@ -56,7 +73,7 @@ def register(phase, *tags, whole_graph=False, tracks=None):
     def add(rule):
         REGISTRY.append(Rewrite(rule.__name__, phase, rule,
                                 frozenset(tags) | {phase, rule.__name__}, whole_graph,
-                                None if tracks is None else tuple(tracks)))
+                                _tracked(tracks, rule)))
         return rule
     return add
 
@@ -156,7 +173,7 @@ def _sweep(fgraph, rules, budget):
         row = node.op.scalar_op if isinstance(node.op, Elemwise) else None
         kind = (type(node.op), row.name if row is not None else None)
         if kind not in rules_for:
-            rules_for[kind] = [r for r in rules if r.offered(*kind)]
+            rules_for[kind] = [r for r in rules if r.offered(type(node.op), row)]
         for rewrite in rules_for[kind]:
             if node not in fgraph.nodes:
                 break               # replaced by an earlier rewrite in this sweep

@@ -11,7 +11,6 @@ would cost more than reading it).
 from ..tensor.elemwise import (Elemwise, Program, compute_dtype, exact_in_float,
                                register_dtypes, widest_register)
 from ..tensor.math import FusedReduce, Reduce
-from ..tensor.reduction_table import REDUCTIONS
 from .engine import register
 
 MAX_INPUTS = 24          # registers are kernel block buffers: keep them few
@@ -166,7 +165,7 @@ def fuse_reduction(fgraph):
     """
     changed = False
     for node in fgraph.toposort():
-        if not isinstance(node.op, Reduce) or not REDUCTIONS[node.op.op].fusable \
+        if not isinstance(node.op, Reduce) or not node.op.spec.fusable \
                 or node.op.acc_dtype is not None:
             continue
         x = node.inputs[0]

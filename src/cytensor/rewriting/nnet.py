@@ -13,7 +13,8 @@ from ..tensor.math import Reduce
 from ..tensor.nnet.basic import (CrossentropyCategorical1Hot, CrossentropyCategorical1HotGrad,
                                  CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx, OneHot,
                                  Softmax, SoftmaxGrad)
-from .algebra import is_constant, row_name
+from ..tensor.reduction_table import REDUCTION
+from .algebra import is_constant
 from .pattern import E, Var, match, scalar_value
 from .engine import register
 
@@ -101,6 +102,7 @@ def crossentropy_softmax_grad(fgraph, node):
 # ---------------------------------------------------------------------------
 
 _ROW_AND_LABEL = (("array", 0), ("array", 1))
+_PRODUCT = E.mul(Var("A"), Var("B"))
 
 
 def _log_softmax_rows(var):
@@ -210,10 +212,11 @@ def crossentropy_from_indexed_log_softmax(fgraph, node):
 def crossentropy_from_one_hot_log_softmax(fgraph, node):
     """sum(one_hot(y) * log_softmax(x), axis=1) -> -crossentropy_softmax_1hot(x, y)
     (summed over all axes: the sum of that)."""
-    if not isinstance(node.op, Reduce) or node.op.op != "sum" or node.op.dtype is not None:
+    if not isinstance(node.op, Reduce) or node.op.spec is not REDUCTION.sum \
+            or node.op.dtype is not None:
         return None
     product = node.inputs[0]
-    if row_name(product) != "mul" or len(product.owner.inputs) != 2 or product.ndim != 2:
+    if not match(product, _PRODUCT) or product.ndim != 2:
         return None
     if set(node.op.axis) not in ({1}, {0, 1}):
         return None
@@ -251,7 +254,7 @@ def crossentropy_grad_from_log_softmax_grad(fgraph, node):
         if zeros.owner is None or not isinstance(zeros.owner.op, Alloc) \
                 or not is_constant(zeros.owner.inputs[0], 0):
             y = None
-    elif row_name(dy) == "mul" and len(dy.owner.inputs) == 2:
+    elif match(dy, _PRODUCT):
         for first, second in (dy.owner.inputs, dy.owner.inputs[::-1]):
             y = _labels_of_one_hot(first, x)
             if y is not None:

@@ -17,7 +17,7 @@ compared, by identity) whose inputs match the arguments in turn:
   variable (``E.sub(X, X)`` is ``x - x``).
 * a number matches a constant whose elements all equal it, also through
   DimShuffles (``E.add(1, X)``).
-* for the commutative rows (``COMMUTATIVE``) the two arguments are also
+* for the commutative rows (the table's ``commutative``) the two arguments are also
   tried the other way round: ``E.add(1, X)`` matches ``x + 1``.
 """
 import numpy as np
@@ -25,9 +25,6 @@ import numpy as np
 from ..graph import Constant
 from ..tensor.elemwise import DimShuffle, Elemwise
 from ..tensor.elemwise_table import ELEMWISE
-
-COMMUTATIVE = frozenset({"add", "mul", "maximum", "minimum", "eq", "neq",
-                         "bitwise_and", "bitwise_or", "bitwise_xor"})
 
 
 class Var:
@@ -103,7 +100,7 @@ def match(var, pattern, bindings=None):
         return None
     inputs = var.owner.inputs
     orders = [pattern.args]
-    if pattern.row.name in COMMUTATIVE:
+    if pattern.row.commutative:
         orders.append(pattern.args[::-1])
     for args in orders:
         found = bindings

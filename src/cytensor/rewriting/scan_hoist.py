@@ -17,8 +17,9 @@ from ..scan import Scan
 from ..tensor.basic import Alloc
 from ..tensor.math import Dot, tensordot
 from ..tensor.subtensor import IncSubtensor
-from .algebra import is_constant, row_name
+from .algebra import is_constant
 from .engine import register
+from .pattern import E, Var, match
 
 
 @register("merge", "fast_compile", "scan", whole_graph=True)
@@ -54,6 +55,9 @@ def _zeros_under(var):
     return None
 
 
+_SUM_OF_TWO = E.add(Var("A"), Var("B"))
+
+
 @register("canonicalize", "scan")
 def chain_increments_of_zeros(fgraph, node):
     """add(inc(zeros, a, i), inc(zeros, b, j)) -> inc(inc(zeros, a, i), b, j).
@@ -64,7 +68,7 @@ def chain_increments_of_zeros(fgraph, node):
     one array (in place, after the inplace phase), and the adds go away.
     Exact for any indices: an increment of zeros is linear.
     """
-    if row_name(node.outputs[0]) != "add":
+    if not match(node.outputs[0], _SUM_OF_TWO):
         return None
     out = node.outputs[0]
     same = [v for v in node.inputs if v.type == out.type and _zeros_under(v) is not None]

@@ -33,11 +33,15 @@ class ElemwiseSpec:
     name: str                        # also the kernel opcode
     arity: int
     reference: Callable              # NumPy definition
-    dtype: str                       # output dtype rule, see output_dtype()
+    dtype: str                       # output dtype rule, see output_dtype(): "upcast",
+                                     # "float", "same", "bool", "last_two", "integer"
     grad: Optional[Callable]         # (inputs, out, g) -> grads; None: zero gradient
     symbol: Optional[str] = None     # infix/prefix symbol for pp
     precedence: int = 100            # binding strength for pp (higher binds tighter)
     domain: tuple = (-3.0, 3.0)      # where the op is smooth, for tests
+    associativity: str = "left"      # for pp: "left", "right" (a ** b ** c) or "none" (a < b)
+    commutative: bool = False        # f(a, b) == f(b, a): patterns try both orders
+    neutral: Optional[tuple] = None  # (n, sides): x op n == x, and n op x == x if sides is "both"
     # the kernel fields, from elemwise_opcodes.py (see its columns)
     libm: bool = False               # the kernel calls libm
     int_ok: bool = False             # the integer VMs implement it
@@ -48,7 +52,8 @@ class ElemwiseSpec:
 OPCODE_ROW = {row["name"]: row for row in OPCODE_ROWS}
 
 
-def _row(name, reference, dtype, grad, symbol=None, precedence=100, domain=(-3.0, 3.0)):
+def _row(name, reference, dtype, grad, symbol=None, precedence=100, domain=(-3.0, 3.0), *,
+         associativity="left", commutative=False, neutral=None):
     """A table row; its arity and kernel fields come from its opcode row."""
     try:
         kernel = OPCODE_ROW[name]
@@ -56,7 +61,8 @@ def _row(name, reference, dtype, grad, symbol=None, precedence=100, domain=(-3.0
         raise ValueError(f"elementwise row {name!r} has no opcode row in "
                          "elemwise_opcodes.py") from None
     return ElemwiseSpec(name, kernel["arity"], reference, dtype, grad, symbol, precedence,
-                        domain, libm=kernel["libm"], int_ok=kernel["int_ok"],
+                        domain, associativity, commutative, neutral,
+                        libm=kernel["libm"], int_ok=kernel["int_ok"],
                         on_discrete=kernel["on_discrete"], on_bool=kernel["on_bool"])
 
 
@@ -138,14 +144,17 @@ def _softplus(x):
 
 ROWS = [
     # --- arithmetic -------------------------------------------------------
-    _row("add", np.add, "upcast", lambda i, o, g: [g, g], "+", 10),
-    _row("sub", np.subtract, "upcast", lambda i, o, g: [g, -g], "-", 10),
-    _row("mul", np.multiply, "upcast", lambda i, o, g: [g * i[1], g * i[0]], "*", 20),
+    _row("add", np.add, "upcast", lambda i, o, g: [g, g], "+", 10,
+         commutative=True, neutral=(0, "both")),
+    _row("sub", np.subtract, "upcast", lambda i, o, g: [g, -g], "-", 10, neutral=(0, "right")),
+    _row("mul", np.multiply, "upcast", lambda i, o, g: [g * i[1], g * i[0]], "*", 20,
+         commutative=True, neutral=(1, "both")),
     _row("true_div", np.true_divide, "float",
-         lambda i, o, g: [g / i[1], -g * o / i[1]], "/", 20, (0.5, 3.0)),
+         lambda i, o, g: [g / i[1], -g * o / i[1]], "/", 20, (0.5, 3.0), neutral=(1, "right")),
     _row("int_div", _int_div, "upcast", None, "//", 20, (0.5, 3.0)),
     _row("mod", _mod, "upcast", _mod_grad, "%", 20, (0.5, 3.0)),
-    _row("pow", _pow, "upcast", _pow_grad, "**", 40, (0.5, 2.0)),
+    _row("pow", _pow, "upcast", _pow_grad, "**", 40, (0.5, 2.0), associativity="right",
+         neutral=(1, "right")),
     _row("neg", np.negative, "same", lambda i, o, g: [-g], "-", 30),
     _row("abs", np.abs, "same", lambda i, o, g: [g * tm.sgn(i[0])]),
     _row("sign", _sign, "same", None),
@@ -153,8 +162,8 @@ ROWS = [
     _row("sqrt", np.sqrt, "float", lambda i, o, g: [g * 0.5 / o], domain=(0.5, 3.0)),
     _row("reciprocal", np.reciprocal, "float", lambda i, o, g: [-g * o * o],
          domain=(0.5, 3.0)),
-    _row("maximum", np.maximum, "upcast", _maximum_grad),
-    _row("minimum", np.minimum, "upcast", _maximum_grad),
+    _row("maximum", np.maximum, "upcast", _maximum_grad, commutative=True),
+    _row("minimum", np.minimum, "upcast", _maximum_grad, commutative=True),
     _row("clip", np.clip, "upcast", _clip_grad),
     # --- exponentials and logarithms ------------------------------------
     _row("exp", np.exp, "float", lambda i, o, g: [g * o]),
@@ -202,12 +211,12 @@ ROWS = [
     _row("round_half_to_even", np.rint, "same", None),
     _row("round_half_away_from_zero", _round_half_away_from_zero, "same", None),
     # --- comparisons and logic (bool results, no gradient) -------------------
-    _row("lt", np.less, "bool", None, "<", 5),
-    _row("gt", np.greater, "bool", None, ">", 5),
-    _row("le", np.less_equal, "bool", None, "<=", 5),
-    _row("ge", np.greater_equal, "bool", None, ">=", 5),
-    _row("eq", np.equal, "bool", None, "==", 5),
-    _row("neq", np.not_equal, "bool", None, "!=", 5),
+    _row("lt", np.less, "bool", None, "<", 5, associativity="none"),
+    _row("gt", np.greater, "bool", None, ">", 5, associativity="none"),
+    _row("le", np.less_equal, "bool", None, "<=", 5, associativity="none"),
+    _row("ge", np.greater_equal, "bool", None, ">=", 5, associativity="none"),
+    _row("eq", np.equal, "bool", None, "==", 5, associativity="none", commutative=True),
+    _row("neq", np.not_equal, "bool", None, "!=", 5, associativity="none", commutative=True),
     _row("isnan", np.isnan, "bool", None),
     _row("isinf", np.isinf, "bool", None),
     _row("isfinite", np.isfinite, "bool", None),
@@ -215,10 +224,10 @@ ROWS = [
     _row("logical_and", np.logical_and, "bool", None),
     _row("logical_or", np.logical_or, "bool", None),
     _row("logical_xor", np.logical_xor, "bool", None),
-    _row("bitwise_and", np.bitwise_and, "upcast", None, "&", 8),
-    _row("bitwise_or", np.bitwise_or, "upcast", None, "|", 6),
-    _row("bitwise_xor", np.bitwise_xor, "upcast", None, "^", 7),
-    _row("invert", np.invert, "same", None, "~", 30),
+    _row("bitwise_and", np.bitwise_and, "integer", None, "&", 8, commutative=True),
+    _row("bitwise_or", np.bitwise_or, "integer", None, "|", 6, commutative=True),
+    _row("bitwise_xor", np.bitwise_xor, "integer", None, "^", 7, commutative=True),
+    _row("invert", np.invert, "integer", None, "~", 30),
     # --- selection and copying -----------------------------------------------
     _row("switch", lambda c, a, b: np.where(c, a, b), "last_two",
          lambda i, o, g: [None, tm.switch(i[0], g, 0), tm.switch(i[0], 0, g)]),
@@ -237,7 +246,6 @@ def output_dtype(spec, input_dtypes):
     common = upcast(*input_dtypes)
     if spec.dtype == "float":
         return upcast_to_float(common)
-    if spec.name in ("bitwise_and", "bitwise_or", "bitwise_xor", "invert") \
-            and common.startswith("float"):
+    if spec.dtype == "integer" and common.startswith("float"):
         raise TypeError(f"{spec.name} needs integer or bool inputs, got {input_dtypes}")
     return common

@@ -71,14 +71,14 @@ def _elemwise_function(name):
 _DTYPE_RULES = {"upcast": "the inputs' common dtype, as NumPy promotes them",
                 "float": "the inputs' common dtype, made floating point (int64 gives float64)",
                 "same": "the input's dtype", "bool": "bool",
-                "last_two": "the common dtype of the two branches"}
-_INTEGER_ROWS = ("bitwise_and", "bitwise_or", "bitwise_xor", "invert")
+                "last_two": "the common dtype of the two branches",
+                "integer": "the inputs' common dtype (integer or bool inputs only)"}
 
 
 def _example_inputs(spec):
     """(constructor, values) per input of the docstring's example."""
     floats = "T.dvector"
-    if spec.name in _INTEGER_ROWS:
+    if spec.dtype == "integer":
         return [("T.lvector", [6, 3]), ("T.lvector", [3, 5])][:spec.arity]
     if spec.name.startswith("logical") or spec.name == "switch":
         first = ("T.tensor('bool', shape=(None,), name=%r)", [True, False])

@@ -86,6 +86,22 @@ ROWS = [
 REDUCTIONS = {row.name: row for row in ROWS}
 
 
+class _RowsByAttribute:
+    """``REDUCTION.sum``: the rows as attributes, for code that asks whether an
+    op is a given reduction (``op.spec is REDUCTION.sum``).  A misspelt name
+    raises AttributeError, where a string compared with ``op.op`` would
+    silently never match."""
+
+    def __getattr__(self, name):
+        try:
+            return REDUCTIONS[name]
+        except KeyError:
+            raise AttributeError(f"no reduction row named {name!r}") from None
+
+
+REDUCTION = _RowsByAttribute()
+
+
 def result_dtype(spec, input_dtype):
     """The dtype of reduction ``spec`` over an input of ``input_dtype``."""
     if spec.result_dtype == "same":
