@@ -37,6 +37,8 @@ STAGES = [
     ("scan", ["cytensor.scan", "cytensor.op_from_graph"]),
     ("rewriting", ["cytensor.rewriting"]),
     ("compile", ["cytensor.compile", "cytensor.function"]),
+    # the devices' backends: plugins the compile stage loads by entry point
+    ("backends", ["cytensor.backends"]),
     ("debug", ["cytensor.debug"]),
     ("compat", ["cytensor.compat"]),
     ("api", ["cytensor=", "cytensor.tensor=", "cytensor.sysinfo", "cytensor.threadpool",

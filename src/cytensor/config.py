@@ -14,7 +14,6 @@ by ``print(config)``; dotted names work as in Theano (``config.warn.round``).
 """
 import configparser
 import contextlib
-import importlib.metadata
 import os
 import re
 import shlex
@@ -36,34 +35,23 @@ def _choice(*options, aliases=None):
     return check
 
 
-BACKEND_GROUP = "cytensor.backends"
-
-
-def registered_backends():
-    """Names of the backends installed in the ``cytensor.backends`` entry-point group."""
-    return sorted({ep.name for ep in importlib.metadata.entry_points(group=BACKEND_GROUP)})
-
-
 def _device(value):
-    """'cpu', or 'cuda' / 'cudaN' where a backend named 'cuda' is installed.
+    """A device name: 'cpu', or a backend's name with an optional device
+    number ('cuda', 'cuda0', 'cuda1').
 
-    Theano 1.0 called GPUs 'cuda' and 'cudaN'; its old back end's 'gpu' names
-    are refused with the new spelling, as Theano 1.0 refused them.
+    Whether the backend is installed and can run here is checked when the
+    flag is set, by the compile stage (compile/devices.py watches it); this
+    converter checks the spelling.  Theano 1.0 called GPUs 'cuda' and
+    'cudaN'; its old back end's 'gpu' names are refused with the new
+    spelling, as Theano 1.0 refused them.
     """
     value = str(value).strip()
-    if value == "cpu":
-        return value
     if re.fullmatch(r"gpu\d*", value):
         raise ValueError(f"{value!r} is the old Theano GPU back end's name; "
                          f"use {value.replace('gpu', 'cuda')!r}")
-    match = re.fullmatch(r"([a-z]+)(\d*)", value)
-    if match is None or match.group(1) != "cuda":
-        raise ValueError(f"must be 'cpu', 'cuda' or 'cudaN' (N a GPU number), not {value!r}")
-    if match.group(1) not in registered_backends():
-        raise ValueError(
-            f"device {value!r} needs the CUDA backend, and no backend named 'cuda' is "
-            f"installed in the entry-point group {BACKEND_GROUP!r}: install it with "
-            "pip install \"cytensor[cuda]\" (CuPy for CUDA 12) on a machine with an NVIDIA GPU")
+    if not re.fullmatch(r"[A-Za-z_]+?\d*", value):
+        raise ValueError(f"must be 'cpu', 'cuda' or 'cudaN' (N a GPU number), or another "
+                         f"installed backend's name, not {value!r}")
     return value
 
 
@@ -233,6 +221,7 @@ class Config:
     def __init__(self):
         object.__setattr__(self, "_values", {})
         object.__setattr__(self, "_watchers", {})
+        object.__setattr__(self, "_sources", {})      # flag -> where its value came from
         for name, (default, convert, _) in FLAGS.items():
             self._values[name] = convert(default) if default != () else ()
         self._values.update(INERT_THEANO_FLAGS)
@@ -261,19 +250,27 @@ class Config:
             raise AttributeError(
                 f"{source}: unknown cytensor flag {name!r}; known flags: "
                 + ", ".join(sorted(FLAGS)))
+        previous = self._values.get(key)
         try:
             self._values[key] = convert(value)
+            for call in self._watchers.get(key, ()):
+                call(self._values[key])
         except ValueError as e:
+            self._values[key] = previous       # a refused value leaves the flag as it was
             raise ValueError(f"{source}: flag {name}: {e}") from None
-        for call in self._watchers.get(key, ()):
-            call(self._values[key])
+        self._sources[key] = source
 
     def watch(self, name, call):
         """Call ``call(value)`` now and whenever flag ``name`` is set: how a
-        stage above this one (the kernels' thread count) follows a flag."""
+        stage above this one (the kernels' thread count, the device's
+        backend) follows a flag.  A watcher refuses a value by raising
+        ValueError, which names where the value came from."""
         key = name.replace(".", "__")
         self._watchers.setdefault(key, []).append(call)
-        call(self._values[key])
+        try:
+            call(self._values[key])
+        except ValueError as e:
+            raise ValueError(f"{self._sources.get(key, 'config')}: flag {name}: {e}") from None
 
     def __getattr__(self, name):
         key = name.replace(".", "__")

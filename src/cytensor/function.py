@@ -24,6 +24,7 @@ from .config import config
 from .graph import Constant, LaterStages, MissingInputError, Variable, ancestors, graph_inputs
 from .compile.input_state import (ContainerView, InputState, ValueView,
                                   input_tuple_options)
+from .compile.devices import device_input_check
 from .compile.linker import Schedule, raise_with_node
 from .compile.mode import Mode, get_mode
 from .rewriting import FunctionGraph, Trace
@@ -429,7 +430,8 @@ class Function:
         self._ins = ins
         self._n_inputs = len(ins)
         self._input_cells = [schedule.cells[i.variable] for i in ins]
-        self._checks = [_input_check(i, k, allow_input_downcast, name)
+        self._checks = [device_input_check(_input_check(i, k, allow_input_downcast, name),
+                                           i.variable, schedule.placement)
                         for k, i in enumerate(ins)]
         self._state = InputState(ins)
         self.value, self.container = ValueView(self._state), ContainerView(self._state)
@@ -467,7 +469,8 @@ class Function:
             always = array and not o.borrow and (var not in computed or var in seen
                                                  or var in updated)
             seen.add(var)
-            recyclable = not always and array
+            # only NumPy arrays are kept for reuse (a device's are its own business)
+            recyclable = not always and array and schedule.placement.holder(var).name == "cpu"
             self._outputs.append((schedule.cells[var], always, array and not o.borrow,
                                   recyclable))
         # Cleared after every call: arrays returned or written to shared values

@@ -37,10 +37,14 @@ class LaterStages:
     compute_test_value(node)
         set by debug/testvalue.py: ``Op.__call__`` calls it on every node
         built while ``config.compute_test_value`` is on.
+    get_backend(device)
+        set by compile/devices.py: the backend object of a device name,
+        with which shared variables hold their values on their device.
     """
     function = None
     compile_inner_graph = None
     compute_test_value = None
+    get_backend = None
 
 
 class MissingInputError(ValueError):

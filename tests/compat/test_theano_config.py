@@ -10,7 +10,7 @@ import pytest
 
 import cytensor as theano
 import cytensor.tensor as T
-from cytensor.config import registered_backends
+import importlib.util
 
 
 def run_python(code, **env_extra):
@@ -29,17 +29,17 @@ def test_device_defaults_to_cpu_and_reads_back():
 
 @pytest.mark.parametrize("device", ["cuda", "cuda0", "cuda1"])
 def test_cuda_without_a_cuda_backend_names_what_is_missing(device):
-    if "cuda" in registered_backends():
-        pytest.skip("a CUDA backend is installed here: this checks the machine without one")
+    if importlib.util.find_spec("cupy") is not None:
+        pytest.skip("CuPy is installed here: this checks the machine without it")
     with pytest.raises(ValueError) as info:
         theano.config.device = device
     message = str(info.value)
-    assert "cytensor[cuda]" in message and "cytensor.backends" in message
+    assert "cytensor[cuda]" in message and "CuPy" in message
     assert theano.config.device == "cpu"
 
 
 @pytest.mark.parametrize("device, hint", [("gpu", "'cuda'"), ("gpu2", "'cuda2'"),
-                                          ("tpu", "'cpu', 'cuda' or 'cudaN'"),
+                                          ("tpu", "no backend named 'tpu'"),
                                           ("cuda-x", "'cpu', 'cuda' or 'cudaN'")])
 def test_unknown_device_is_a_clear_error(device, hint):
     with pytest.raises(ValueError, match=hint):

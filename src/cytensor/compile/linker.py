@@ -24,7 +24,8 @@ from ..graph import Constant, ancestors, format_trace
 from ..tensor.ifelse import IfElse
 from ..tensor.math import Gemm
 from ..tensor.sharedvar import SharedVariable
-from .lowering import make_thunk
+from ..tensor.type import TensorType
+from .devices import place, transfer_thunk
 
 
 class Schedule:
@@ -38,6 +39,8 @@ class Schedule:
 
     def __init__(self, fgraph, linker="cy", wrap_thunk=None):
         self.fgraph = fgraph
+        self.placement = place(fgraph)      # devices, and the transfers between them
+        self.device_constants = {}          # (constant, device) -> its cell there
         self.nodes = fgraph.toposort()
         self.cells = {}
         for var in fgraph.inputs:
@@ -84,8 +87,14 @@ class Schedule:
     def _thunk(self, node, linker, wrap_thunk):
         ins = [self.cells[v] for v in node.inputs]
         outs = [self.cells[v] for v in node.outputs]
-        if linker == "cy":
-            thunk = make_thunk(node, ins, outs)
+        placement = self.placement
+        backend = placement.backend(node)
+        if node in placement.transfers:
+            thunk = transfer_thunk(*placement.transfers[node], ins, outs)
+        elif backend is not placement.cpu:
+            thunk = backend.make_thunk(node, self._device_cells(node, backend), outs)
+        elif linker == "cy":
+            thunk = backend.make_thunk(node, ins, outs)
         else:
             def thunk():
                 node.op.reference_perform(node, [c[0] for c in ins], outs)
@@ -93,6 +102,20 @@ class Schedule:
             thunk = wrap_thunk(node, thunk, ins, outs)
         thunk.node = node
         return thunk
+
+    def _device_cells(self, node, backend):
+        """The input cells of a node placed on ``backend``: its constants'
+        cells hold their data moved there (once, here)."""
+        cells = []
+        for var in node.inputs:
+            if isinstance(var, Constant) and isinstance(var.type, TensorType):
+                key = (var, backend.device)
+                if key not in self.device_constants:
+                    self.device_constants[key] = [backend.asarray(var.data)]
+                cells.append(self.device_constants[key])
+            else:
+                cells.append(self.cells[var])
+        return cells
 
     def _lazy_thunk(self, node, lazy, linker, wrap_thunk):
         """The node's thunk; for an IfElse with lazy branches, one that first

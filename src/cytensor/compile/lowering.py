@@ -20,8 +20,9 @@ registers that all hold one *compute dtype*.  It decides
 * the kernel registers: inputs, outputs, then temporaries reused once their
   last reader has run.
 
-Nothing here runs at call time: the linker lowers each node while it makes
-the node's thunk, and the thunk runs the result.
+Nothing here runs at call time: the CPU backend (backends/cpu.py) lowers
+each node while the linker makes the node's thunk, and the thunk runs the
+result.
 """
 import functools
 from typing import NamedTuple, Optional
@@ -42,16 +43,6 @@ class LoweredProgram(NamedTuple):
     n_registers: int               # inputs + outputs + temporaries
     out_dtypes: tuple              # numpy dtype of each output
     compute: np.dtype              # the dtype every register holds
-
-
-def make_thunk(node, input_cells, output_cells):
-    """The node's thunk (the linker's unit).  An op that runs a register
-    program (it has ``make_program_thunk``) gets its program lowered here,
-    once; any other op makes its own thunk."""
-    op = node.op
-    if hasattr(op, "make_program_thunk"):
-        return op.make_program_thunk(node, input_cells, output_cells, lower_node(node))
-    return op.make_thunk(node, input_cells, output_cells)
 
 
 def lower_node(node):

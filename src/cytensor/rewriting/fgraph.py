@@ -156,6 +156,28 @@ class FunctionGraph:
         self._prune(old.owner)
         return imported
 
+    def change_input(self, client, i, new, reason=None):
+        """Make input ``i`` of node ``client`` (output ``i`` of the graph
+        when client is 'output') read ``new``, its other readers unchanged:
+        the edit that puts a transfer before one reader of a value."""
+        old = self.outputs[i] if client == "output" else client.inputs[i]
+        if old is new:
+            return
+        if self.trace is not None:
+            self.trace(reason, old, new)
+        imported = self._import(new)        # first: new may read old
+        self.clients[old].remove((client, i))
+        if client == "output":
+            self.outputs[i] = new
+        else:
+            client.inputs[i] = new
+        self._readers(new).append((client, i))
+        for feature in self.features:
+            if hasattr(feature, "on_change_input"):
+                feature.on_change_input(self, client, i, old, new, reason)
+        self._prune(old.owner)
+        return imported
+
     def _import(self, var):
         """Register the nodes computing ``var`` that the graph does not have
         yet; returns them in topological order.  Iterative: a graph may be

@@ -23,6 +23,7 @@ from .sort import argsort, argtopk, sort, topk, topk_and_argtopk   # noqa: F401,
 from .extra_ops import cumprod, cumsum, diff, repeat               # noqa: F401,E402
 from .special import erfcinv, erfinv, gamma, gammaln, psi, tri_gamma  # noqa: F401,E402
 from . import extra_ops, nlinalg, slinalg, xlogx                 # noqa: F401,E402
+from .transfer import Transfer, transfer                         # noqa: F401,E402
 
 # Theano's other names for existing functions.
 as_tensor = as_tensor_variable

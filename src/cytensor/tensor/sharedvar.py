@@ -7,7 +7,8 @@ import threading
 
 import numpy as np
 
-from ..graph import Variable
+from ..config import config
+from ..graph import LaterStages, Variable
 from .type import TensorType, TensorVariable
 
 
@@ -47,10 +48,14 @@ class SharedVariable(Variable):
     array([6., 6.])
     """
 
+    device = "cpu"              # where the value lives: a device name ('cpu', 'cuda0')
+
     def __init__(self, type, value, name=None, strict=False, allow_downcast=None,
-                 borrow=False):
+                 borrow=False, target="cpu"):
         super().__init__(type, name=name)
         self.strict, self.allow_downcast = strict, allow_downcast
+        if target != "cpu":
+            self.device = LaterStages.get_backend(target).device
         self.container = [None]      # the cell compiled functions read and write
         # held by every call of a function that uses this variable
         self.lock = threading.RLock()
@@ -64,11 +69,12 @@ class SharedVariable(Variable):
         borrow : bool
             Return the stored array itself (later calls may overwrite it).
         return_internal_type : bool
-            Accepted for Theano's signature (the value is always an ndarray).
+            On a device, return the device's array (with ``borrow``, the
+            stored one itself) instead of a NumPy copy.
 
         Returns
         -------
-        numpy.ndarray
+        numpy.ndarray, or the device's array type
 
         Examples
         --------
@@ -77,7 +83,12 @@ class SharedVariable(Variable):
         """
         with self.lock:          # not while a call may be overwriting it in place
             value = self.container[0]
-            return value if borrow else value.copy()
+            if self.device == "cpu":
+                return value if borrow else value.copy()
+            backend = LaterStages.get_backend(self.device)
+            if not return_internal_type:
+                return backend.to_numpy(value)
+            return value if borrow else backend.copy(value)
 
     def set_value(self, value, borrow=False):
         """Replace the value (checked against the type); copied unless ``borrow``.
@@ -111,14 +122,35 @@ class SharedVariable(Variable):
         TypeError: shared variable w: ...
         """
 
+        value = self._device_value(value, borrow) if self.device != "cpu" else \
+            self._filtered(value, borrow)
+        with self.lock:
+            self.container[0] = value
+
+    def _filtered(self, value, borrow):
+        """``value`` as a NumPy array of the type (a copy unless ``borrow``)."""
+        holder = LaterStages.array_backend(value)
+        if holder is not None:              # another device's array: brought here
+            value = holder.to_numpy(value)
         try:
             value = self.type.filter(value, strict=self.strict,
                                      allow_downcast=self.allow_downcast)
         except TypeError as e:
             raise TypeError(f"shared variable {self}: {e}") from None
-        value = value if borrow else value.copy()
-        with self.lock:
-            self.container[0] = value
+        return value if borrow else value.copy()
+
+    def _device_value(self, value, borrow):
+        """``value`` as an array of this variable's device: one of its own
+        arrays is checked against the type (and kept, with ``borrow``); any
+        other value is filtered as on the CPU, then moved to the device."""
+        backend = LaterStages.get_backend(self.device)
+        if backend.is_array(value) and backend.device_of(value) == self.device:
+            try:
+                value = backend.check_array(self.type, value)
+            except TypeError as e:
+                raise TypeError(f"shared variable {self}: {e}") from None
+            return value if borrow else backend.copy(value)
+        return backend.asarray(self._filtered(value, borrow=True))
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -141,7 +173,7 @@ class TensorSharedVariable(SharedVariable, TensorVariable):
 
 
 def shared(value, name=None, strict=False, allow_downcast=None, borrow=False,
-           broadcastable=None, shape=None):
+           broadcastable=None, shape=None, target=None):
     """A shared variable holding ``value`` (an array or a Python number).
 
     Shared variables keep their value between calls of compiled functions,
@@ -163,6 +195,11 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False,
     broadcastable, shape : tuple, optional
         Static shape information; no axis is broadcastable unless one of
         them says so, since the value may change shape later.
+    target : str, optional
+        The device holding the value ('cpu', 'cuda', 'cuda1'...).  By
+        default, as in Theano: an array goes to ``config.device`` (a
+        device's array stays on its device), a Python number stays on the
+        CPU (a learning rate, a counter).
 
     Returns
     -------
@@ -184,7 +221,14 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False,
     """
     if isinstance(value, Variable):
         raise TypeError(f"shared() takes a value, not the symbolic variable {value}")
-    if isinstance(value, (bool, int, float)) and not isinstance(value, np.generic):
+    holder = LaterStages.array_backend(value)
+    python_number = isinstance(value, (bool, int, float)) and not isinstance(value, np.generic)
+    if target is None:
+        target = holder.device if holder is not None else \
+            config.device if isinstance(value, np.ndarray) else "cpu"
+    if holder is not None:
+        data = holder.to_numpy(value)           # for the type
+    elif python_number:
         data = np.asarray(value, dtype="int64" if type(value) is int else
                           "bool" if type(value) is bool else "float64")
     else:
@@ -198,5 +242,9 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False,
         shape = ((None,) * data.ndim if broadcastable is None else
                  tuple(1 if b else None for b in broadcastable))
     ttype = TensorType(data.dtype.name, shape=shape)
-    return TensorSharedVariable(ttype, data if borrow else data.copy(), name=name,
-                                strict=strict, allow_downcast=allow_downcast, borrow=True)
+    if holder is not None and target == holder.device:
+        first, borrow = value, borrow          # the device's own array, checked there
+    else:
+        first, borrow = (data if borrow else data.copy()), True
+    return TensorSharedVariable(ttype, first, name=name, strict=strict,
+                                allow_downcast=allow_downcast, borrow=borrow, target=target)

@@ -203,6 +203,10 @@ class TensorOperators:
     def zeros_like(self, dtype=None):
         return ops.zeros_like(self, dtype)
 
+    def transfer(self, target):
+        """This value held on device ``target`` ('cpu', 'cuda', 'cuda1'...)."""
+        return ops.transfer(self, target)
+
     def ones_like(self, dtype=None):
         return ops.ones_like(self, dtype)
 
