@@ -27,11 +27,12 @@ from .prelude import PRELUDE
 OPCODE_ROW = {row["name"]: row for row in OPCODE_ROWS}
 OPCODE_NAME = {number: name for name, number in kernels.OPCODES.items()}
 
-# The C type of each dtype a kernel reads or writes (float16 is not handled:
-# a program with float16 operands runs on the CPU).
-C_TYPES = {"bool": "bool", "int8": "cyt_i8", "int16": "cyt_i16", "int32": "cyt_i32",
-           "int64": "cyt_i64", "uint8": "cyt_u8", "uint16": "cyt_u16", "uint32": "cyt_u32",
-           "uint64": "cyt_u64", "float32": "float", "float64": "double"}
+# The C type of each dtype a kernel reads or writes, as CuPy names them (float16
+# is not handled: a program with float16 operands runs on the CPU).
+C_TYPES = {"bool": "bool", "int8": "signed char", "int16": "short", "int32": "int",
+           "int64": "long long", "uint8": "unsigned char", "uint16": "unsigned short",
+           "uint32": "unsigned int", "uint64": "unsigned long long", "float32": "float",
+           "float64": "double"}
 # The libm naming of each float register type (prelude.py's CYT_MF and CYT_MD).
 LIBM_NAMING = {"float32": "CYT_MF", "float64": "CYT_MD"}
 SOURCE_NAMES = ("x", "y", "z")
@@ -160,7 +161,7 @@ def fold_identity(spec, accumulator):
     value = info.min if lowest else info.max
     suffix = "ULL" if accumulator.kind == "u" else "LL"
     if value == np.iinfo(np.int64).min:        # -9223372036854775808 is not a C literal
-        return "(cyt_i64)(1ULL << 63)"
+        return "(long long)(1ULL << 63)"
     return f"({c_type(accumulator)}){value}{suffix}"
 
 
@@ -172,7 +173,8 @@ def reduction_kernel(lowered, in_dtypes, reduction, accumulator, out_dtype):
     spec = REDUCTIONS[reduction]
     if spec.cuda_fold is None:
         raise NotGenerated(f"reduction {reduction} has no CUDA fold")
-    name = program_name(lowered, in_dtypes, prefix=f"cyt_{reduction}")
+    prefix = f"cyt_{reduction}_{np.dtype(accumulator).name}"
+    name = program_name(lowered, in_dtypes, prefix=prefix)
     acc = c_type(accumulator)
     identity = fold_identity(spec, np.dtype(accumulator))
     return dict(
