@@ -196,7 +196,9 @@ def place(fgraph):
     inputs, constants and shared variables on the CPU are held nowhere in
     particular: they go where their readers run.  A Transfer puts its
     output where it says; one to where the value already is is removed.  A
-    node the device's backend cannot run runs on the CPU (warned once).
+    node the device's backend cannot run runs on the CPU (warned once), and
+    its results, held nowhere in particular, go back to the device for
+    the nodes after it.
     Outputs come back as NumPy arrays, but for those the user asked for as
     device arrays (an output that is ``x.transfer(device)``); a new shared
     value goes to its variable's device.
@@ -245,9 +247,10 @@ def _place_node(fgraph, node, placement, default):
     for k, var in enumerate(list(node.inputs)):
         if _is_tensor(var) and not isinstance(var, Constant):
             _move_for(fgraph, node, k, backend, placement)
-    for var in node.outputs:
-        if _is_tensor(var):
-            placement.held[var] = backend
+    if reason is None:      # a fallback's results, like inputs, go where their readers run
+        for var in node.outputs:
+            if _is_tensor(var):
+                placement.held[var] = backend
 
 
 def _place_transfer(fgraph, node, placement):
