@@ -123,14 +123,14 @@ def e1_case(cupy, torch, theano, T, n):
     def ours():
         f(a, b, c)
         cupy.cuda.Device().synchronize()
-    theirs = None
-    if torch is not None:
-        ta, tb, tc = (torch.as_tensor(x, device="cuda") for x in (a, b, c))
+    if torch is None:
+        return ours, None
+    ta, tb, tc = (torch.as_tensor(x, device="cuda") for x in (a, b, c))
 
-        def theirs():
-            torch.exp(ta) * tb + torch.log(tc) ** 2
-            torch.cuda.synchronize()
-    return ours, theirs
+    def torch_step():
+        torch.exp(ta) * tb + torch.log(tc) ** 2
+        torch.cuda.synchronize()
+    return ours, torch_step
 
 
 def mlp_case(cupy, torch, theano, T, batch):
@@ -148,19 +148,19 @@ def mlp_case(cupy, torch, theano, T, batch):
 
     def ours():
         f(dx, dy)                   # the loss comes back to the host: a synchronisation
-    theirs = None
-    if torch is not None:
-        F = torch.nn.functional
-        ps = [torch.tensor(p, device="cuda", requires_grad=True) for p in params]
-        tx, ty = torch.as_tensor(x, device="cuda"), torch.as_tensor(y, device="cuda").long()
+    if torch is None:
+        return ours, None
+    F = torch.nn.functional
+    ps = [torch.tensor(p, device="cuda", requires_grad=True) for p in params]
+    tx, ty = torch.as_tensor(x, device="cuda"), torch.as_tensor(y, device="cuda").long()
 
-        def theirs():
-            out = torch.tanh(tx @ ps[0] + ps[1]) @ ps[2] + ps[3]
-            value = F.cross_entropy(out, ty)
-            for p, g in zip(ps, torch.autograd.grad(value, ps)):
-                p.data -= 0.01 * g
-            value.item()
-    return ours, theirs
+    def torch_step():
+        out = torch.tanh(tx @ ps[0] + ps[1]) @ ps[2] + ps[3]
+        value = F.cross_entropy(out, ty)
+        for p, g in zip(ps, torch.autograd.grad(value, ps)):
+            p.data -= 0.01 * g
+        value.item()
+    return ours, torch_step
 
 
 def lenet5_case(cupy, torch, theano, T, batch):
@@ -186,21 +186,21 @@ def lenet5_case(cupy, torch, theano, T, batch):
 
     def ours():
         f(dx, dy)
-    theirs = None
-    if torch is not None:
-        F = torch.nn.functional
-        ps = [torch.tensor(p, device="cuda", requires_grad=True) for p in params]
-        tx, ty = torch.as_tensor(x, device="cuda"), torch.as_tensor(y, device="cuda").long()
+    if torch is None:
+        return ours, None
+    F = torch.nn.functional
+    ps = [torch.tensor(p, device="cuda", requires_grad=True) for p in params]
+    tx, ty = torch.as_tensor(x, device="cuda"), torch.as_tensor(y, device="cuda").long()
 
-        def theirs():
-            h = F.max_pool2d(torch.tanh(F.conv2d(tx, ps[0], ps[1])), 2)
-            h = F.max_pool2d(torch.tanh(F.conv2d(h, ps[2], ps[3])), 2)
-            h = torch.tanh(h.flatten(1) @ ps[4] + ps[5])
-            value = F.cross_entropy(h @ ps[6] + ps[7], ty)
-            for p, g in zip(ps, torch.autograd.grad(value, ps)):
-                p.data -= 0.01 * g
-            value.item()
-    return ours, theirs
+    def torch_step():
+        h = F.max_pool2d(torch.tanh(F.conv2d(tx, ps[0], ps[1])), 2)
+        h = F.max_pool2d(torch.tanh(F.conv2d(h, ps[2], ps[3])), 2)
+        h = torch.tanh(h.flatten(1) @ ps[4] + ps[5])
+        value = F.cross_entropy(h @ ps[6] + ps[7], ty)
+        for p, g in zip(ps, torch.autograd.grad(value, ps)):
+            p.data -= 0.01 * g
+        value.item()
+    return ours, torch_step
 
 
 def lstm_case(cupy, torch, theano, T, hidden=512, batch=64, steps=50):
@@ -230,27 +230,27 @@ def lstm_case(cupy, torch, theano, T, hidden=512, batch=64, steps=50):
 
     def ours():
         f(dx)
-    theirs = None
-    if torch is not None:
-        p = {k: torch.tensor(v, device="cuda", requires_grad=True) for k, v in params.items()}
-        tx = torch.as_tensor(x, device="cuda")
+    if torch is None:
+        return ours, None
+    p = {k: torch.tensor(v, device="cuda", requires_grad=True) for k, v in params.items()}
+    tx = torch.as_tensor(x, device="cuda")
 
-        def theirs():
-            h = c = torch.zeros(batch, hidden, device="cuda")
-            hs = []
-            for x_t in tx:
-                i, f_, g, o = (x_t @ p["Wx"] + h @ p["Wh"] + p["b"]).chunk(4, dim=1)
-                c = torch.sigmoid(f_) * c + torch.sigmoid(i) * torch.tanh(g)
-                h = torch.sigmoid(o) * torch.tanh(c)
-                hs.append(h)
-            value = (torch.stack(hs) ** 2).mean()
-            value.backward()
-            with torch.no_grad():
-                for v in p.values():
-                    v -= 0.01 * v.grad
-                    v.grad = None
-            value.item()
-    return ours, theirs
+    def torch_step():
+        h = c = torch.zeros(batch, hidden, device="cuda")
+        hs = []
+        for x_t in tx:
+            i, f_, g, o = (x_t @ p["Wx"] + h @ p["Wh"] + p["b"]).chunk(4, dim=1)
+            c = torch.sigmoid(f_) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+            hs.append(h)
+        value = (torch.stack(hs) ** 2).mean()
+        value.backward()
+        with torch.no_grad():
+            for v in p.values():
+                v -= 0.01 * v.grad
+                v.grad = None
+        value.item()
+    return ours, torch_step
 
 
 def benchmarks(cupy, torch, bandwidth, quick):

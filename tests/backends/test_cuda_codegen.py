@@ -15,7 +15,6 @@ What this does not check: CuPy's wrapping of the text (ElementwiseKernel's
 indexing) and the device's libm, which need a GPU (tests marked ``cuda``).
 """
 import itertools
-import os
 import shutil
 import subprocess
 
@@ -110,7 +109,8 @@ def fused_cases():
     graphs = [("int8 wraps before >", [i8], [(i8 * 2 > 0)]),
               ("uint8 arithmetic", [u8], [(u8 + u8) * u8 - u8 // (u8 + 1)]),
               ("int16 floor div and mod", [i16, i8], [(i16 * i8) // i8 + i16 % (i8 - 3)]),
-              ("float32 rounds before a float64", [f32, f64], [T.exp(f32).astype("float64") + f64]),
+              ("float32 rounds before a float64", [f32, f64],
+               [T.exp(f32).astype("float64") + f64]),
               ("int8 in float32", [i8, f32], [T.switch(i8 > 0, f32 * i8, -f32)])]
     cases = []
     for label, ins, outs in graphs:
