@@ -10,9 +10,15 @@ Its table (see backends/base.py for the interface):
   ``cupy.ReductionKernel`` each, with the CPU kernels' accumulators;
 * ``Dot`` and ``Gemm``: ``cupy.matmul``/``cupy.dot`` (cuBLAS);
 * ops whose NumPy reference is written only with NumPy functions that CuPy
-  implements (``DimShuffle``, ``Reshape``, ``Softmax``, ``SoftmaxGrad``):
-  that reference, run on CuPy arrays (NumPy hands the calls to CuPy);
-* shapes (``Shape``, ``Shape_i``): small device arrays of the lengths.
+  implements (``DimShuffle``, ``Reshape``, ``Alloc``, ``Join``, ``Softmax``,
+  ``SoftmaxGrad``, ``Conv2d`` and its gradients, ``Pool``, ``PoolGrad``):
+  that reference, run on CuPy arrays (NumPy hands the
+  calls to CuPy);
+  The convolutions' references are a sum over filter taps of one einsum
+  each (cuBLAS), their gradients too; pooling's loop over the output
+  window positions (one small kernel per position: slow, but on the device);
+* the softmax crossentropy and its gradient, in CuPy's array functions;
+* shapes (``Shape``, ``Shape_i``, ``MakeVector``): small device arrays.
 
 Every other op runs on the CPU with explicit transfers (compile/devices.py
 warns once per op); see the report in docs for what is missing.  CuPy is
@@ -21,10 +27,13 @@ then says what to install.
 """
 import numpy as np
 
-from ...tensor.basic import Reshape, Shape, Shape_i
+from ...tensor.basic import Alloc, Join, MakeVector, Reshape, Shape, Shape_i
 from ...tensor.elemwise import DimShuffle, Elemwise, Program, runtime_broadcast_shape
 from ...tensor.math import Dot, FusedReduce, Gemm, Reduce
-from ...tensor.nnet.basic import Softmax, SoftmaxGrad
+from ...tensor.nnet.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
+from ...tensor.signal.pool import Pool, PoolGrad
+from ...tensor.nnet.basic import (CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx, Softmax,
+                                  SoftmaxGrad, _check_rows)
 from ...tensor.reduction_table import REDUCTIONS, accumulator_dtype
 from ...compile.devices import BackendUnavailable
 from ...compile.lowering import lower, lower_node
@@ -128,6 +137,56 @@ def shape_thunk(backend, node, input_cells, output_cells):
     return thunk
 
 
+def make_vector_thunk(backend, node, input_cells, output_cells):
+    """Scalars on the device stacked into a vector (a shape, mostly)."""
+    (out_cell,), dtype = output_cells, node.outputs[0].type.numpy_dtype
+
+    def thunk():
+        out_cell[0] = cupy.stack([c[0] for c in input_cells]).astype(dtype, copy=False)
+    return thunk
+
+
+def checked_labels(what, x, y):
+    """``y`` as an index array, or ValueError naming the first label out of
+    range, as the CPU op says (one synchronisation: the check's answer)."""
+    _check_rows(what, x, y)
+    bad = cupy.flatnonzero((y < 0) | (y >= x.shape[1]))
+    if bad.size:
+        first = int(bad[0])
+        raise ValueError(f"{what}: label {int(y[first])} at position {first} is out of range "
+                         f"for {x.shape[1]} classes (valid labels are 0..{x.shape[1] - 1})")
+    return y.astype(np.intp, copy=False)
+
+
+def crossentropy_softmax_thunk(backend, node, input_cells, output_cells):
+    """(-log softmax(x)[i, y_i], softmax(x)) from one shifted log-sum-exp."""
+    (x_cell, y_cell), (nll_cell, sm_cell) = input_cells, output_cells
+    what = "categorical_crossentropy(softmax)"
+
+    def thunk():
+        x = x_cell[0]
+        y = checked_labels(what, x, y_cell[0])
+        shifted = x - x.max(axis=1, keepdims=True)
+        log_sm = shifted - cupy.log(cupy.exp(shifted).sum(axis=1, keepdims=True))
+        nll_cell[0] = -log_sm[cupy.arange(len(y)), y]
+        sm_cell[0] = cupy.exp(log_sm)
+    return thunk
+
+
+def crossentropy_softmax_dx_thunk(backend, node, input_cells, output_cells):
+    """g[:, None] * (softmax - one_hot(y)); each row has one label, so the
+    subtraction has no duplicate index."""
+    (g_cell, sm_cell, y_cell), (out_cell,) = input_cells, output_cells
+
+    def thunk():
+        g, sm = g_cell[0], sm_cell[0]
+        y = checked_labels("categorical_crossentropy(softmax) gradient", sm, y_cell[0])
+        out = sm * g[:, None]
+        out[cupy.arange(len(y)), y] -= g
+        out_cell[0] = out
+    return thunk
+
+
 def device_reference_thunk(backend, node, input_cells, output_cells):
     """The op's NumPy reference on CuPy arrays: NumPy hands its functions'
     calls to CuPy (``__array_function__``), so the results are CuPy arrays;
@@ -158,6 +217,16 @@ class CudaBackend(Backend):
         Gemm: gemm_thunk,
         Shape: shape_thunk,
         Shape_i: shape_thunk,
+        MakeVector: make_vector_thunk,
+        CrossentropySoftmax1Hot: crossentropy_softmax_thunk,
+        CrossentropySoftmax1HotDx: crossentropy_softmax_dx_thunk,
+        Alloc: device_reference_thunk,
+        Conv2d: device_reference_thunk,
+        Conv2dGradWeights: device_reference_thunk,
+        Conv2dGradInputs: device_reference_thunk,
+        Pool: device_reference_thunk,
+        PoolGrad: device_reference_thunk,
+        Join: device_reference_thunk,
         DimShuffle: device_reference_thunk,
         Reshape: device_reference_thunk,
         Softmax: device_reference_thunk,
