@@ -113,7 +113,10 @@ class Out:
     """A function output; ``borrow=True`` may return internal storage (no copy).
 
     A borrowed output may be overwritten by the function's next call: keep
-    it only until then, or copy it.
+    it only until then, or copy it.  Borrowing does not change the array
+    type: on a device, an output comes back as a NumPy array unless the
+    output is a transfer to the device, ``x.transfer('cuda')`` (see the
+    "Devices and backends" guide).
 
     Parameters
     ----------

@@ -40,11 +40,15 @@ class LaterStages:
     get_backend(device)
         set by compile/devices.py: the backend object of a device name,
         with which shared variables hold their values on their device.
+    array_backend(value)
+        set by compile/devices.py: the backend whose array ``value`` is
+        (None for NumPy arrays and anything else).
     """
     function = None
     compile_inner_graph = None
     compute_test_value = None
     get_backend = None
+    array_backend = None
 
 
 class MissingInputError(ValueError):

@@ -187,7 +187,7 @@ def test_a_function_runs_on_the_device_with_explicit_transfers(on_ref):
     assert type(out) is np.ndarray and out.tolist() == [1.0, 2.0, 3.0]
     # the device's own arrays are inputs too, checked against the type
     assert f(on_ref.asarray(np.zeros(3))).tolist() == [1.0, 2.0, 3.0]
-    with pytest.raises(TypeError, match="float64 array of rank 1"):
+    with pytest.raises(TypeError, match="expected 1 dimensions, got 2"):
         f(on_ref.asarray(np.zeros((2, 2))))
     text = theano.printing.debugprint(f, file="str")
     assert "transfer{ref0}" in text and "transfer{cpu}" in text
@@ -201,6 +201,8 @@ def test_an_output_transferred_to_the_device_comes_back_as_its_array(on_ref):
     assert on_device.data.tolist() == [2.0, 2.0] and type(on_host) is np.ndarray
     with pytest.raises(TypeError, match="not a NumPy array"):
         np.asarray(on_device)
+    folded = theano.function([], (T.constant(np.ones(2)) * 2).transfer("ref"))()
+    assert type(folded) is RefArray and folded.data.tolist() == [2.0, 2.0]
 
 
 def test_the_cpu_graph_is_untouched_by_placement():
@@ -267,6 +269,19 @@ def test_verify_grad_through_transfers(on_ref):
     rng = np.random.default_rng(0)
     theano.gradient.verify_grad(lambda a: T.tanh(a.transfer("cpu")).transfer("ref") * a,
                                 [rng.normal(size=(3, 2))], rng=rng)
+
+
+def test_a_lazy_ifelse_and_scan_run_on_the_device(on_ref):
+    c, x = T.dscalar("c"), T.dvector("x")
+    pick = theano.function([c, x], theano.ifelse.ifelse(c > 0, x * 2, x * 3))
+    assert pick(1.0, np.ones(2)).tolist() == [2.0, 2.0]
+    assert pick(-1.0, np.ones(2)).tolist() == [3.0, 3.0]
+    w, rows = theano.shared(np.ones(3), name="w"), T.dmatrix("rows")
+    sums, _ = theano.scan(lambda row, acc: acc + row * w, sequences=[rows],
+                          outputs_info=[T.zeros(3)])
+    f = theano.function([rows], [sums[-1], T.grad(sums[-1].sum(), w)])
+    total, grad = f(np.arange(6.0).reshape(2, 3))
+    assert total.tolist() == [3.0, 5.0, 7.0] and grad.tolist() == [3.0, 5.0, 7.0]
 
 
 # --- fallbacks ------------------------------------------------------------------

@@ -120,13 +120,10 @@ class Backend:
     def check_array(self, ttype, array):
         """``array`` (of this backend) if it fits ``ttype`` (dtype, rank,
         static shape), else TypeError saying how it does not."""
-        if str(array.dtype) != ttype.dtype or array.ndim != ttype.ndim:
-            raise TypeError(f"expected a {ttype.dtype} array of rank {ttype.ndim}, got "
-                            f"{array.dtype} of rank {array.ndim} on {self.device}")
-        for axis, (have, want) in enumerate(zip(array.shape, ttype.shape)):
-            if want is not None and have != want:
-                raise TypeError(f"expected length {want} on axis {axis}, got shape "
-                                f"{array.shape}")
+        if str(array.dtype) != ttype.dtype:
+            raise TypeError(f"expected a {ttype.dtype} array, got {array.dtype} on "
+                            f"{self.device}")
+        ttype.check_shape(tuple(array.shape))
         return array
 
     # --- buffers -----------------------------------------------------------------

@@ -37,6 +37,11 @@ class RefArray:
     def copy(self):
         return RefArray(self.data.copy(), self.device)
 
+    def __bool__(self):
+        """The truth of a one-element array, as CuPy gives it (a lazy
+        ``ifelse`` reads its condition so)."""
+        return bool(self.data)
+
     def __array__(self, *args, **kwargs):
         raise TypeError(f"a RefArray on {self.device} is not a NumPy array: move it with "
                         "x.transfer('cpu') in the graph or the backend's to_numpy()")
@@ -57,7 +62,7 @@ def reference_thunk(backend, node, input_cells, output_cells):
     dtypes = [out.type.numpy_dtype for out in node.outputs]
 
     def unwrap(k, value):
-        if k not in tensors:
+        if k not in tensors or value is None:      # None: a lazy ifelse's branch not run
             return value
         if type(value) is not RefArray or value.device != device:
             raise TypeError(f"{node.op} on {device}: input {k} is {type(value).__name__} "

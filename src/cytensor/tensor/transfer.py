@@ -52,6 +52,10 @@ class Transfer(Op):
         inputs = [x] if like is None else [x, as_tensor_variable(like)]
         return Apply(self, inputs, [x.type()])
 
+    def do_constant_folding(self, node):
+        """Never folded: the constant would lose the device it was sent to."""
+        return False
+
     def reference(self, node, x, *like):
         return (np.array(x),)       # on the CPU a transfer is a copy
 

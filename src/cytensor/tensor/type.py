@@ -143,14 +143,19 @@ class TensorType(Type):
             # The kernels read whole elements at their natural alignment; an
             # unaligned view (a record field, a byte buffer) is copied once here.
             data = np.array(data, order="K")
-        if data.ndim != self.ndim:
-            raise TypeError(f"expected {self.ndim} dimensions, got {data.ndim} "
-                            f"(shape {data.shape})")
-        for axis, (want, got) in enumerate(zip(self.shape, data.shape)):
+        self.check_shape(data.shape)
+        return data
+
+    def check_shape(self, shape):
+        """Raise TypeError unless an array of ``shape`` has this type's rank
+        and static lengths (a device's arrays are checked with it too)."""
+        if len(shape) != self.ndim:
+            raise TypeError(f"expected {self.ndim} dimensions, got {len(shape)} "
+                            f"(shape {shape})")
+        for axis, (want, got) in enumerate(zip(self.shape, shape)):
             if want is not None and want != got:
                 raise TypeError(f"dimension {axis} must have length {want} "
-                                f"(static shape {self.shape}), got shape {data.shape}")
-        return data
+                                f"(static shape {self.shape}), got shape {shape}")
 
     def _cast(self, value, allow_downcast):
         is_python_scalar = isinstance(value, (bool, int, float, complex))
