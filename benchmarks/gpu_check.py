@@ -133,17 +133,20 @@ def e1_case(cupy, torch, theano, T, n):
     return ours, torch_step
 
 
+def torch_sgd(torch, ps, value, lr=0.01):
+    """One SGD step of PyTorch parameters ``ps`` on loss ``value``; waits for it."""
+    for p, g in zip(ps, torch.autograd.grad(value, ps)):
+        p.data -= lr * g
+    value.item()
+
+
+# The cytensor steps are bench_nnet's and bench_recurrent's, unchanged: with
+# config.device = 'cuda' their shared variables live on the GPU.
+
 def mlp_case(cupy, torch, theano, T, batch):
-    from bench_nnet import mlp_data
+    from bench_nnet import cytensor_mlp, mlp_data
     params, x, y = mlp_data(784, 500, batch)
-    shared = [theano.shared(p.copy(), target="cuda") for p in params]
-    W1, b1, W2, b2 = shared
-    vx, vy = T.fmatrix("x"), T.ivector("y")
-    p_y = T.nnet.softmax(T.dot(T.tanh(T.dot(vx, W1) + b1), W2) + b2)
-    loss = T.mean(T.nnet.categorical_crossentropy(p_y, vy))
-    grads = theano.grad(loss, shared)
-    f = theano.function([vx, vy], loss, updates=[(p, p - np.float32(0.01) * g)
-                                                 for p, g in zip(shared, grads)])
+    f = cytensor_mlp(params)
     dx, dy = cupy.asarray(x), cupy.asarray(y)
 
     def ours():
@@ -156,29 +159,14 @@ def mlp_case(cupy, torch, theano, T, batch):
 
     def torch_step():
         out = torch.tanh(tx @ ps[0] + ps[1]) @ ps[2] + ps[3]
-        value = F.cross_entropy(out, ty)
-        for p, g in zip(ps, torch.autograd.grad(value, ps)):
-            p.data -= 0.01 * g
-        value.item()
+        torch_sgd(torch, ps, F.cross_entropy(out, ty))
     return ours, torch_step
 
 
 def lenet5_case(cupy, torch, theano, T, batch):
-    from bench_nnet import lenet5_params
-    from cytensor.tensor.signal.pool import pool_2d
+    from bench_nnet import cytensor_lenet5, lenet5_params
     params = lenet5_params()
-    shared = [theano.shared(p.copy(), target="cuda") for p in params]
-    w1, b1, w2, b2, w3, b3, w4, b4 = shared
-    vx, vy = T.ftensor4("x"), T.ivector("y")
-    h1 = pool_2d(T.tanh(T.nnet.conv2d(vx, w1) + b1.dimshuffle("x", 0, "x", "x")), (2, 2),
-                 ignore_border=True)
-    h2 = pool_2d(T.tanh(T.nnet.conv2d(h1, w2) + b2.dimshuffle("x", 0, "x", "x")), (2, 2),
-                 ignore_border=True)
-    p_y = T.nnet.softmax(T.dot(T.tanh(T.dot(h2.flatten(2), w3) + b3), w4) + b4)
-    loss = T.mean(T.nnet.categorical_crossentropy(p_y, vy))
-    grads = theano.grad(loss, shared)
-    f = theano.function([vx, vy], loss, updates=[(p, p - np.float32(0.01) * g)
-                                                 for p, g in zip(shared, grads)])
+    f = cytensor_lenet5(params)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, 1, 28, 28)).astype("float32")
     y = rng.integers(0, 10, batch).astype("int32")
@@ -196,60 +184,33 @@ def lenet5_case(cupy, torch, theano, T, batch):
         h = F.max_pool2d(torch.tanh(F.conv2d(tx, ps[0], ps[1])), 2)
         h = F.max_pool2d(torch.tanh(F.conv2d(h, ps[2], ps[3])), 2)
         h = torch.tanh(h.flatten(1) @ ps[4] + ps[5])
-        value = F.cross_entropy(h @ ps[6] + ps[7], ty)
-        for p, g in zip(ps, torch.autograd.grad(value, ps)):
-            p.data -= 0.01 * g
-        value.item()
+        torch_sgd(torch, ps, F.cross_entropy(h @ ps[6] + ps[7], ty))
     return ours, torch_step
 
 
 def lstm_case(cupy, torch, theano, T, hidden=512, batch=64, steps=50):
-    rng = np.random.default_rng(0)
-    scale = np.float32(1 / np.sqrt(hidden))
-    params = {"Wx": (rng.standard_normal((hidden, 4 * hidden)) * scale).astype("float32"),
-              "Wh": (rng.standard_normal((hidden, 4 * hidden)) * scale).astype("float32"),
-              "b": np.zeros(4 * hidden, "float32")}
-    x = rng.standard_normal((steps, batch, hidden)).astype("float32")
-    Wx, Wh, b = (theano.shared(params[k].copy(), name=k, target="cuda") for k in params)
-    vx = T.ftensor3("x")
-    zeros = T.alloc(np.float32(0), vx.shape[1], hidden)
-
-    def cell(x_t, h, c):
-        z = T.dot(x_t, Wx) + T.dot(h, Wh) + b
-        i, f = T.nnet.sigmoid(z[:, :hidden]), T.nnet.sigmoid(z[:, hidden:2 * hidden])
-        g, o = T.tanh(z[:, 2 * hidden:3 * hidden]), T.nnet.sigmoid(z[:, 3 * hidden:])
-        c_new = f * c + i * g
-        return o * T.tanh(c_new), c_new
-    (hs, _), _ = theano.scan(cell, sequences=vx, outputs_info=[zeros, zeros])
-    loss = T.mean(hs ** 2)
-    weights = [Wx, Wh, b]
-    grads = theano.grad(loss, weights)
-    f = theano.function([vx], loss, updates=[(w, w - np.float32(0.01) * g)
-                                             for w, g in zip(weights, grads)])
+    from bench_recurrent import cytensor_step, model_data
+    params, _ = model_data("lstm", hidden)
+    x = np.random.default_rng(0).standard_normal((steps, batch, hidden)).astype("float32")
+    f = cytensor_step("lstm", params, hidden)
     dx = cupy.asarray(x)
 
     def ours():
         f(dx)
     if torch is None:
         return ours, None
-    p = {k: torch.tensor(v, device="cuda", requires_grad=True) for k, v in params.items()}
+    p = [torch.tensor(params[k], device="cuda", requires_grad=True) for k in ("Wx", "Wh", "b")]
     tx = torch.as_tensor(x, device="cuda")
 
     def torch_step():
         h = c = torch.zeros(batch, hidden, device="cuda")
         hs = []
         for x_t in tx:
-            i, f_, g, o = (x_t @ p["Wx"] + h @ p["Wh"] + p["b"]).chunk(4, dim=1)
+            i, f_, g, o = (x_t @ p[0] + h @ p[1] + p[2]).chunk(4, dim=1)
             c = torch.sigmoid(f_) * c + torch.sigmoid(i) * torch.tanh(g)
             h = torch.sigmoid(o) * torch.tanh(c)
             hs.append(h)
-        value = (torch.stack(hs) ** 2).mean()
-        value.backward()
-        with torch.no_grad():
-            for v in p.values():
-                v -= 0.01 * v.grad
-                v.grad = None
-        value.item()
+        torch_sgd(torch, p, (torch.stack(hs) ** 2).mean())
     return ours, torch_step
 
 
