@@ -18,7 +18,8 @@ Its table (see backends/base.py for the interface):
   each (cuBLAS), their gradients too; pooling's loop over the output
   window positions (one small kernel per position: slow, but on the device);
 * the softmax crossentropy and its gradient, in CuPy's array functions;
-* shapes (``Shape``, ``Shape_i``, ``MakeVector``): small device arrays.
+* shapes (``Shape``, ``Shape_i``, ``MakeVector``): small device arrays;
+  basic indexing (``Subtensor``): a view.
 
 Every other op runs on the CPU with explicit transfers (compile/devices.py
 warns once per op); see the report in docs for what is missing.  CuPy is
@@ -34,6 +35,7 @@ from ...tensor.nnet.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 from ...tensor.signal.pool import Pool, PoolGrad
 from ...tensor.nnet.basic import (CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx, Softmax,
                                   SoftmaxGrad, _check_rows)
+from ...tensor.subtensor import Subtensor, _numpy_index
 from ...tensor.reduction_table import REDUCTIONS, accumulator_dtype
 from ...compile.devices import BackendUnavailable
 from ...compile.lowering import lower, lower_node
@@ -137,6 +139,22 @@ def shape_thunk(backend, node, input_cells, output_cells):
     return thunk
 
 
+def subtensor_thunk(backend, node, input_cells, output_cells):
+    """Basic indexing: a view, as on the CPU (index values are read to the host)."""
+    template = node.op.template
+    (x_cell, *value_cells), (out_cell,) = input_cells, output_cells
+
+    def thunk():
+        x = x_cell[0]
+        index = _numpy_index(template, [c[0] for c in value_cells])
+        try:
+            out_cell[0] = x[index]
+        except IndexError as e:
+            raise IndexError(f"{e} (indexing an array of shape {x.shape} on "
+                             f"{backend.device} with {index})") from None
+    return thunk
+
+
 def make_vector_thunk(backend, node, input_cells, output_cells):
     """Scalars on the device stacked into a vector (a shape, mostly)."""
     (out_cell,), dtype = output_cells, node.outputs[0].type.numpy_dtype
@@ -218,6 +236,7 @@ class CudaBackend(Backend):
         Shape: shape_thunk,
         Shape_i: shape_thunk,
         MakeVector: make_vector_thunk,
+        Subtensor: subtensor_thunk,
         CrossentropySoftmax1Hot: crossentropy_softmax_thunk,
         CrossentropySoftmax1HotDx: crossentropy_softmax_dx_thunk,
         Alloc: device_reference_thunk,
