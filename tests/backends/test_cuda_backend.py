@@ -138,3 +138,44 @@ def test_an_sgd_step_on_the_device_gives_the_cpus_numbers():
     (cpu_losses, cpu_W), (gpu_losses, gpu_W) = step("cpu"), step("cuda")
     np.testing.assert_allclose(gpu_losses, cpu_losses, rtol=1e-5)
     np.testing.assert_allclose(gpu_W, cpu_W, rtol=1e-5, atol=1e-7)
+
+
+def cpu_and_gpu(inputs, outputs, values):
+    """The results of one graph compiled for the CPU and for device=cuda."""
+    on_cpu = theano.function(inputs, outputs)(*values)
+    with theano.config.change_flags(device="cuda"):
+        on_gpu = theano.function(inputs, outputs)(*values)
+    return on_cpu, on_gpu
+
+
+@pytest.mark.cuda
+def test_convolution_pooling_and_their_gradients_on_the_device_give_the_cpus():
+    from cytensor.tensor.signal.pool import pool_2d
+    rng = np.random.default_rng(3)
+    x, w = T.ftensor4("x"), T.ftensor4("w")
+    out = pool_2d(T.tanh(T.nnet.conv2d(x, w, border_mode="half")), (2, 2), ignore_border=True)
+    loss = (out ** 2).sum()
+    values = [rng.standard_normal((2, 3, 9, 8)).astype("float32"),
+              rng.standard_normal((4, 3, 3, 3)).astype("float32")]
+    on_cpu, on_gpu = cpu_and_gpu([x, w], [out, *theano.grad(loss, [x, w])], values)
+    for got, want in zip(on_gpu, on_cpu):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.cuda
+def test_indexing_on_the_device_gives_the_cpus():
+    x = T.fmatrix("x")
+    value = np.arange(20, dtype="float32").reshape(4, 5)
+    outputs = [x[1:3, ::-2], x[2], T.inc_subtensor(x[:, 1:3], 1.0), T.set_subtensor(x[0], 7.0)]
+    on_cpu, on_gpu = cpu_and_gpu([x], outputs, [value])
+    for got, want in zip(on_gpu, on_cpu):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.cuda
+def test_a_label_out_of_range_on_the_device_is_an_error_naming_it():
+    x, y = T.fmatrix("x"), T.ivector("y")
+    with theano.config.change_flags(device="cuda"):
+        f = theano.function([x, y], T.nnet.categorical_crossentropy(T.nnet.softmax(x), y))
+    with pytest.raises(ValueError, match="label 3 at position 1"):
+        f(np.zeros((2, 3), "float32"), np.array([0, 3], "int32"))

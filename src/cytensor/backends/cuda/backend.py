@@ -10,7 +10,8 @@ Its table (see backends/base.py for the interface):
   ``cupy.ReductionKernel`` each, with the CPU kernels' accumulators;
 * ``Dot`` and ``Gemm``: ``cupy.matmul``/``cupy.dot`` (cuBLAS);
 * ops whose NumPy reference is written only with NumPy functions that CuPy
-  implements (``DimShuffle``, ``Reshape``, ``Alloc``, ``Join``, ``Softmax``,
+  implements (``DimShuffle``, ``Reshape``, ``Alloc``, ``Join``, ``IncSubtensor``
+  (basic indices: no duplicates), ``Softmax``,
   ``SoftmaxGrad``, ``Conv2d`` and its gradients, ``Pool``, ``PoolGrad``):
   that reference, run on CuPy arrays (NumPy hands the
   calls to CuPy);
@@ -35,7 +36,7 @@ from ...tensor.nnet.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 from ...tensor.signal.pool import Pool, PoolGrad
 from ...tensor.nnet.basic import (CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx, Softmax,
                                   SoftmaxGrad, _check_rows)
-from ...tensor.subtensor import Subtensor, _numpy_index
+from ...tensor.subtensor import IncSubtensor, Subtensor, _numpy_index
 from ...tensor.reduction_table import REDUCTIONS, accumulator_dtype
 from ...compile.devices import BackendUnavailable
 from ...compile.lowering import lower, lower_node
@@ -246,6 +247,7 @@ class CudaBackend(Backend):
         Pool: device_reference_thunk,
         PoolGrad: device_reference_thunk,
         Join: device_reference_thunk,
+        IncSubtensor: device_reference_thunk,
         DimShuffle: device_reference_thunk,
         Reshape: device_reference_thunk,
         Softmax: device_reference_thunk,
