@@ -21,8 +21,9 @@ from cytensor.graph import Op
 from cytensor.tensor.elemwise import Elemwise
 from cytensor.tensor.math import FusedReduce
 
-from test_cuda_codegen import assert_same, calls_libm, cpu_vm, narrowest_float, row_cases, \
-    cast_cases, fused_cases
+from cytensor.backends.cuda.prelude import PRELUDE
+from test_cuda_codegen import assert_same, calls_libm, cast_cases, cpu_vm, device_kernels, \
+    fused_cases, narrowest_float, program_functions, row_cases
 
 cupy = pytest.importorskip("cupy", reason="CuPy is not installed (pip install cupy-cuda12x)")
 
@@ -68,18 +69,41 @@ def gpu():
     return get_backend("cuda")
 
 
+def all_cases():
+    return row_cases() + cast_cases() + fused_cases()
+
+
+def assert_as_on_the_cpu(case, outputs):
+    """The device's libm against glibc's: a few ulps; everything else exact."""
+    ulps = 4 if calls_libm(case) else 0
+    for got, want in zip(outputs, cpu_vm(case)):
+        assert_same(cupy.asnumpy(got), want, case.label, ulps, ulp_dtype=narrowest_float(case))
+
+
 @pytest.mark.cuda
-def test_every_generated_program_gives_the_cpu_kernels_results_on_the_device(gpu):
-    for case in row_cases() + cast_cases() + fused_cases():
+def test_every_generated_program_gives_the_cpu_kernels_results_on_the_device():
+    """All of them in one module (one NVRTC compile), a kernel each."""
+    cases = all_cases()
+    module = cupy.RawModule(code=PRELUDE + program_functions(cases) + device_kernels(cases),
+                            options=cuda_backend.KERNEL_OPTIONS)
+    for k, case in enumerate(cases):
+        n = len(case.inputs[0])
+        inputs = [cupy.asarray(x) for x in case.inputs]
+        outputs = [cupy.empty(n, d) for d in case.lowered.out_dtypes]
+        module.get_function(f"kernel_{k}")(((n + 127) // 128,), (128,),
+                                           (*inputs, *outputs, np.int64(n)))
+        assert_as_on_the_cpu(case, outputs)
+
+
+@pytest.mark.cuda
+def test_the_elementwise_kernels_cupy_runs_give_the_cpu_kernels_results(gpu):
+    """One case in twenty through CuPy's ElementwiseKernel, as the backend runs them."""
+    for case in all_cases()[::20]:
         kernel = gpu.kernel(codegen.elementwise_kernel, case.lowered, case.in_dtypes)
         inputs = [cupy.asarray(x) for x in case.inputs]
         outputs = [cupy.empty(len(case.inputs[0]), d) for d in case.lowered.out_dtypes]
         kernel(*inputs, *outputs)
-        # the device's libm against glibc's: a few ulps
-        ulps = 4 if calls_libm(case) else 0
-        for got, want in zip(outputs, cpu_vm(case)):
-            assert_same(cupy.asnumpy(got), want, case.label, ulps,
-                        ulp_dtype=narrowest_float(case))
+        assert_as_on_the_cpu(case, outputs)
 
 
 @pytest.mark.cuda
