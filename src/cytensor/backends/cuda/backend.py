@@ -259,12 +259,13 @@ class CudaBackend(Backend):
         if cupy is None:
             raise BackendUnavailable("device=cuda needs CuPy: pip install 'cytensor[cuda]' "
                                      f"(importing cupy failed: {CUPY_MISSING})")
+        needs = "it needs an NVIDIA GPU, its driver and CuPy: pip install 'cytensor[cuda]'"
         try:
             count = cupy.cuda.runtime.getDeviceCount()
         except cupy.cuda.runtime.CUDARuntimeError as exc:
-            raise BackendUnavailable(f"device=cuda: no CUDA device ({exc})") from exc
+            raise BackendUnavailable(f"device=cuda: no CUDA device ({exc}); {needs}") from exc
         if count == 0:
-            raise BackendUnavailable("device=cuda: no CUDA device (CuPy sees none)")
+            raise BackendUnavailable(f"device=cuda: no CUDA device (CuPy sees none); {needs}")
 
     @classmethod
     def default_device(cls):
