@@ -68,9 +68,31 @@ class Transfer(Op):
 
 
 def transfer(x, target):
-    """``x`` held on device ``target`` ('cpu', 'cuda', 'cuda1'...): Theano's
-    ``x.transfer(target)``.  A transfer to where ``x`` already is costs
-    nothing: compiling removes it."""
+    """``x`` held on device ``target``: Theano's ``x.transfer(target)``.
+
+    A transfer to where ``x`` already is costs nothing: compiling removes
+    it.  As a function's output, a transfer to a device returns that
+    device's array instead of a NumPy array.
+
+    Parameters
+    ----------
+    x : TensorVariable
+        The value to move.
+    target : str
+        A device name: 'cpu', 'cuda', 'cuda1', ...
+
+    Returns
+    -------
+    TensorVariable
+        The same value, of the same type, on ``target``.
+
+    Examples
+    --------
+    >>> x = T.dvector('x')
+    >>> f = theano.function([x], T.transfer(x * 2, 'cpu'))
+    >>> f(numpy.array([1.0, 2.0]))
+    array([2., 4.])
+    """
     return Transfer(target)(x)
 
 
