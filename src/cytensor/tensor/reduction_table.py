@@ -26,6 +26,8 @@ class ReductionSpec:
     fusable: bool                 # kernels.elemwise_reduce folds an elementwise program with it
     identity_on_one: bool         # over one element the result is that element (in result_dtype)
     per_axis: bool = False        # one axis (or all, flattened) instead of a set of axes
+    cuda_fold: Optional[str] = None  # CUDA C folding accumulators a and b (backends/cuda);
+                                     # max and min keep a nan, as the CPU kernels do
 
 
 def keep_reduced_axes(reduced, x, axis):
@@ -71,12 +73,15 @@ def _prod_grad(x, g, out, axis):
 
 
 ROWS = [
-    ReductionSpec("sum", np.sum, 0, "sum", "wide", _sum_grad, True, True),
-    ReductionSpec("prod", np.prod, 1, "sum", "wide", _prod_grad, True, True),
-    ReductionSpec("max", np.max, None, "same", None, _extremum_grad, True, True),
-    ReductionSpec("min", np.min, None, "same", None, _extremum_grad, True, True),
-    ReductionSpec("all", np.all, True, "bool", None, None, False, False),   # boolean result
-    ReductionSpec("any", np.any, False, "bool", None, None, False, False),
+    ReductionSpec("sum", np.sum, 0, "sum", "wide", _sum_grad, True, True, cuda_fold="a + b"),
+    ReductionSpec("prod", np.prod, 1, "sum", "wide", _prod_grad, True, True, cuda_fold="a * b"),
+    ReductionSpec("max", np.max, None, "same", None, _extremum_grad, True, True,
+                  cuda_fold="cyt_maxnan(a, b)"),
+    ReductionSpec("min", np.min, None, "same", None, _extremum_grad, True, True,
+                  cuda_fold="cyt_minnan(a, b)"),
+    ReductionSpec("all", np.all, True, "bool", None, None, False, False,   # boolean result
+                  cuda_fold="a && b"),
+    ReductionSpec("any", np.any, False, "bool", None, None, False, False, cuda_fold="a || b"),
     ReductionSpec("argmax", np.argmax, None, "int64", None, None, False,    # an integer index
                   False, per_axis=True),
     ReductionSpec("argmin", np.argmin, None, "int64", None, None, False,

@@ -236,7 +236,10 @@ class Conv2d(_ConvGeometry):
         if self.filter_flip:
             w = w[:, :, ::-1, ::-1]
         xp = np.pad(x, ((0, 0), (0, 0), (g["ph"],) * 2, (g["pw"],) * 2))
-        out = np.zeros((x.shape[0], w.shape[0], g["oh"], g["ow"]), node.outputs[0].dtype)
+        # zeros_like: the array module of x (NumPy's, or a device's through
+        # __array_function__), so that the CUDA backend runs this reference too
+        out = np.zeros_like(x, shape=(x.shape[0], w.shape[0], g["oh"], g["ow"]),
+                            dtype=node.outputs[0].dtype)
         for i in range(g["kh"]):
             for j in range(g["kw"]):
                 r, c = i * g["dh"], j * g["dw"]
@@ -312,7 +315,7 @@ class Conv2dGradWeights(_ConvGeometry):
         w_shape = tuple(int(s) for s in w_shape)
         g = self.geometry(x.shape, w_shape, "conv2d gradient (filters)")
         xp = np.pad(x, ((0, 0), (0, 0), (g["ph"],) * 2, (g["pw"],) * 2))
-        gw = np.zeros(w_shape, node.outputs[0].dtype)
+        gw = np.zeros_like(x, shape=w_shape, dtype=node.outputs[0].dtype)   # x's module
         for i in range(g["kh"]):
             for j in range(g["kw"]):
                 r, c = i * g["dh"], j * g["dw"]
@@ -393,8 +396,9 @@ class Conv2dGradInputs(_ConvGeometry):
         if self.filter_flip:
             w = w[:, :, ::-1, ::-1]
         ph, pw = g["ph"], g["pw"]
-        gxp = np.zeros((x_shape[0], x_shape[1], x_shape[2] + 2 * ph, x_shape[3] + 2 * pw),
-                       node.outputs[0].dtype)
+        gxp = np.zeros_like(w, shape=(x_shape[0], x_shape[1], x_shape[2] + 2 * ph,
+                                      x_shape[3] + 2 * pw),
+                            dtype=node.outputs[0].dtype)     # in w's array module
         for i in range(g["kh"]):
             for j in range(g["kw"]):
                 r, c = i * g["dh"], j * g["dw"]

@@ -93,6 +93,11 @@ class _PoolParams(Op):
 
     def images(self, x, layer):
         """x as a C-contiguous (images, rows, cols) array; checks the window fits."""
+        self.check_fits(x, layer)
+        return np.ascontiguousarray(x).reshape(-1, x.shape[-2], x.shape[-1])
+
+    def check_fits(self, x, layer):
+        """ValueError unless x has (..., rows, cols) that the window fits."""
         if x.ndim < 2:
             raise ValueError(f"{layer}: expected at least 2 dimensions (..., rows, cols), "
                              f"given shape {x.shape}")
@@ -103,7 +108,6 @@ class _PoolParams(Op):
                              f"window {self.ws} (padding {self.pad}): expected rows >= "
                              f"{self.ws[0] - 2 * self.pad[0]} and cols >= "
                              f"{self.ws[1] - 2 * self.pad[1]}")
-        return np.ascontiguousarray(x).reshape(-1, rows, cols)
 
     def pooled_shape(self, x, layer, **pooled):
         """The shape x pools to; ValueError naming any of the ``pooled`` arrays
@@ -183,8 +187,9 @@ class Pool(_PoolParams):
         output_storage[0][0] = out
 
     def reference(self, node, x):
-        self.images(x, "pool_2d")
-        out = np.empty(x.shape[:-2] + self.out_shape(x.shape), x.dtype)
+        self.check_fits(x, "pool_2d")
+        # empty_like: x's array module (NumPy's, or a device's: the CUDA backend runs this)
+        out = np.empty_like(x, shape=x.shape[:-2] + self.out_shape(x.shape))
         for (i, j), (rows, cols), area in self.windows(x):
             window = x[..., rows, cols]
             if self.mode == "max":

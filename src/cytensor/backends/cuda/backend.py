@@ -1,0 +1,322 @@
+"""The CuPy backend: ``device=cuda``, arrays are ``cupy.ndarray``.
+
+Its table (see backends/base.py for the interface):
+
+* fused elementwise programs (``Elemwise``): one ``cupy.ElementwiseKernel``
+  each, generated from the elementwise table by codegen.py, compiled once
+  per program and dtypes (CuPy caches the binaries on disk);
+* fused reductions (``FusedReduce``) and plain ones (``Reduce``, as the
+  reduction of the one-step program ``identity``): one
+  ``cupy.ReductionKernel`` each, with the CPU kernels' accumulators;
+* ``Dot`` and ``Gemm``: ``cupy.matmul``/``cupy.dot`` (cuBLAS);
+* ops whose NumPy reference is written only with NumPy functions that CuPy
+  implements (``DimShuffle``, ``Reshape``, ``Alloc``, ``Join``, ``IncSubtensor``
+  (basic indices: no duplicates), ``Softmax``,
+  ``SoftmaxGrad``, ``Conv2d`` and its gradients, ``Pool``, ``PoolGrad``):
+  that reference, run on CuPy arrays (NumPy hands the
+  calls to CuPy);
+  The convolutions' references are a sum over filter taps of one einsum
+  each (cuBLAS), their gradients too; pooling's loop over the output
+  window positions (one small kernel per position: slow, but on the device);
+* the softmax crossentropy and its gradient, in CuPy's array functions;
+* shapes (``Shape``, ``Shape_i``, ``MakeVector``): small device arrays;
+  basic indexing (``Subtensor``): a view.
+
+Every other op runs on the CPU with explicit transfers (compile/devices.py
+warns once per op); see the report in docs for what is missing.  CuPy is
+imported here, guarded: cytensor imports without it, and ``device=cuda``
+then says what to install.
+"""
+import numpy as np
+
+from ...tensor.basic import Alloc, Join, MakeVector, Reshape, Shape, Shape_i
+from ...tensor.elemwise import DimShuffle, Elemwise, Program, runtime_broadcast_shape
+from ...tensor.math import Dot, FusedReduce, Gemm, Reduce
+from ...tensor.nnet.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
+from ...tensor.signal.pool import Pool, PoolGrad
+from ...tensor.nnet.basic import (CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx, Softmax,
+                                  SoftmaxGrad, _check_rows)
+from ...tensor.subtensor import IncSubtensor, Subtensor, _numpy_index
+from ...tensor.reduction_table import REDUCTIONS, accumulator_dtype
+from ...compile.devices import BackendUnavailable
+from ...compile.lowering import lower, lower_node
+from ..base import Backend
+from . import codegen
+
+try:
+    import cupy
+except ImportError as exc:        # the backend says so when device=cuda is asked for
+    cupy, CUPY_MISSING = None, exc
+else:
+    CUPY_MISSING = None
+
+# nvcc contracts a * b + c into one fused multiply-add by default; the CPU
+# kernels and NumPy round each step, and so does the generated code.
+KERNEL_OPTIONS = ("--fmad=false",)
+IDENTITY_PROGRAM = Program(1, [("identity", (0,), None)], [1])
+
+
+def elementwise_thunk(backend, node, input_cells, output_cells):
+    """A fused program: its generated ElementwiseKernel, made once."""
+    lowered = lower_node(node)
+    in_dtypes = tuple(i.dtype for i in node.inputs)
+    kernel = backend.kernel(codegen.elementwise_kernel, lowered, in_dtypes)
+    out_dtypes, output_buffer = lowered.out_dtypes, backend.output_buffer
+
+    def thunk():
+        inputs = [c[0] for c in input_cells]
+        shape = runtime_broadcast_shape(node, inputs)
+        outputs = [output_buffer(cell, shape, dtype)
+                   for cell, dtype in zip(output_cells, out_dtypes)]
+        kernel(*inputs, *outputs)
+        for cell, out in zip(output_cells, outputs):
+            cell[0] = out
+    return thunk
+
+
+def reduction_thunk(backend, node, input_cells, output_cells, lowered, op, axis, acc_dtype):
+    """A reduction of a lowered program's first output over ``axis``."""
+    in_dtypes = tuple(i.dtype for i in node.inputs)
+    out_dtype = node.outputs[0].type.numpy_dtype
+    spec = REDUCTIONS[op]
+    acc = acc_dtype or accumulator_dtype(spec, lowered.out_dtypes[0].name)
+    kernel = backend.kernel(codegen.reduction_kernel, lowered, in_dtypes, op, acc, out_dtype)
+    (out_cell,) = output_cells
+
+    def thunk():
+        inputs = [c[0] for c in input_cells]
+        shape = runtime_broadcast_shape(node, inputs)
+        if spec.identity is None and any(shape[a] == 0 for a in axis):
+            raise ValueError(f"{node.op}: zero-size array to reduction operation {op} "
+                             "which has no identity")
+        out_cell[0] = kernel(*inputs, axis=axis)
+    return thunk
+
+
+def fused_reduce_thunk(backend, node, input_cells, output_cells):
+    op = node.op
+    return reduction_thunk(backend, node, input_cells, output_cells, lower_node(node),
+                           op.op, op.axis, None)
+
+
+def reduce_thunk(backend, node, input_cells, output_cells):
+    """A plain reduction: the reduction of the one-step program identity."""
+    op, (x,) = node.op, node.inputs
+    lowered = lower(IDENTITY_PROGRAM, (x.dtype,), (x.dtype,))
+    return reduction_thunk(backend, node, input_cells, output_cells, lowered, op.op, op.axis,
+                           op.acc_dtype)
+
+
+def dot_thunk(backend, node, input_cells, output_cells):
+    """cuBLAS through cupy.dot, in the output's dtype."""
+    (a_cell, b_cell), (out_cell,) = input_cells, output_cells
+    dtype = node.outputs[0].type.numpy_dtype
+
+    def thunk():
+        a, b = a_cell[0], b_cell[0]
+        out_cell[0] = cupy.dot(a.astype(dtype, copy=False), b.astype(dtype, copy=False))
+    return thunk
+
+
+def gemm_thunk(backend, node, input_cells, output_cells):
+    """beta * C + alpha * dot(A, B): one matmul, then one fused elementwise step."""
+    (c_cell, alpha_cell, a_cell, b_cell, beta_cell), (out_cell,) = input_cells, output_cells
+    dtype = node.outputs[0].type.numpy_dtype
+
+    def thunk():
+        product = cupy.matmul(a_cell[0].astype(dtype, copy=False),
+                              b_cell[0].astype(dtype, copy=False))
+        out_cell[0] = (beta_cell[0] * c_cell[0] + alpha_cell[0] * product).astype(dtype)
+    return thunk
+
+
+def shape_thunk(backend, node, input_cells, output_cells):
+    (x_cell,), (out_cell,) = input_cells, output_cells
+    axis = getattr(node.op, "i", None)
+
+    def thunk():
+        shape = x_cell[0].shape
+        out_cell[0] = cupy.asarray(shape if axis is None else shape[axis], dtype=np.int64)
+    return thunk
+
+
+def subtensor_thunk(backend, node, input_cells, output_cells):
+    """Basic indexing: a view, as on the CPU (index values are read to the host)."""
+    template = node.op.template
+    (x_cell, *value_cells), (out_cell,) = input_cells, output_cells
+
+    def thunk():
+        x = x_cell[0]
+        index = _numpy_index(template, [c[0] for c in value_cells])
+        try:
+            out_cell[0] = x[index]
+        except IndexError as e:
+            raise IndexError(f"{e} (indexing an array of shape {x.shape} on "
+                             f"{backend.device} with {index})") from None
+    return thunk
+
+
+def make_vector_thunk(backend, node, input_cells, output_cells):
+    """Scalars on the device stacked into a vector (a shape, mostly)."""
+    (out_cell,), dtype = output_cells, node.outputs[0].type.numpy_dtype
+
+    def thunk():
+        out_cell[0] = cupy.stack([c[0] for c in input_cells]).astype(dtype, copy=False)
+    return thunk
+
+
+def checked_labels(what, x, y):
+    """``y`` as an index array, or ValueError naming the first label out of
+    range, as the CPU op says (one synchronisation: the check's answer)."""
+    _check_rows(what, x, y)
+    bad = cupy.flatnonzero((y < 0) | (y >= x.shape[1]))
+    if bad.size:
+        first = int(bad[0])
+        raise ValueError(f"{what}: label {int(y[first])} at position {first} is out of range "
+                         f"for {x.shape[1]} classes (valid labels are 0..{x.shape[1] - 1})")
+    return y.astype(np.intp, copy=False)
+
+
+def crossentropy_softmax_thunk(backend, node, input_cells, output_cells):
+    """(-log softmax(x)[i, y_i], softmax(x)) from one shifted log-sum-exp."""
+    (x_cell, y_cell), (nll_cell, sm_cell) = input_cells, output_cells
+    what = "categorical_crossentropy(softmax)"
+
+    def thunk():
+        x = x_cell[0]
+        y = checked_labels(what, x, y_cell[0])
+        shifted = x - x.max(axis=1, keepdims=True)
+        log_sm = shifted - cupy.log(cupy.exp(shifted).sum(axis=1, keepdims=True))
+        nll_cell[0] = -log_sm[cupy.arange(len(y)), y]
+        sm_cell[0] = cupy.exp(log_sm)
+    return thunk
+
+
+def crossentropy_softmax_dx_thunk(backend, node, input_cells, output_cells):
+    """g[:, None] * (softmax - one_hot(y)); each row has one label, so the
+    subtraction has no duplicate index."""
+    (g_cell, sm_cell, y_cell), (out_cell,) = input_cells, output_cells
+
+    def thunk():
+        g, sm = g_cell[0], sm_cell[0]
+        y = checked_labels("categorical_crossentropy(softmax) gradient", sm, y_cell[0])
+        out = sm * g[:, None]
+        out[cupy.arange(len(y)), y] -= g
+        out_cell[0] = out
+    return thunk
+
+
+def device_reference_thunk(backend, node, input_cells, output_cells):
+    """The op's NumPy reference on CuPy arrays: NumPy hands its functions'
+    calls to CuPy (``__array_function__``), so the results are CuPy arrays;
+    anything else is an error naming the op."""
+    op = node.op
+    dtypes = [out.type.numpy_dtype for out in node.outputs]
+
+    def thunk():
+        results = op.reference(node, *[c[0] for c in input_cells])
+        for cell, result, dtype in zip(output_cells, results, dtypes):
+            if not isinstance(result, cupy.ndarray):
+                raise TypeError(f"{op} on {backend.device}: its reference gave a "
+                                f"{type(result).__name__}, not a CuPy array")
+            cell[0] = result.astype(dtype, copy=False)
+    return thunk
+
+
+class CudaBackend(Backend):
+    """CUDA devices 'cuda0', 'cuda1'... ('cuda' is 'cuda0'), through CuPy."""
+
+    name = "cuda"
+    array_types = () if cupy is None else (cupy.ndarray,)
+    implementations = {
+        Elemwise: elementwise_thunk,
+        FusedReduce: fused_reduce_thunk,
+        Reduce: reduce_thunk,
+        Dot: dot_thunk,
+        Gemm: gemm_thunk,
+        Shape: shape_thunk,
+        Shape_i: shape_thunk,
+        MakeVector: make_vector_thunk,
+        Subtensor: subtensor_thunk,
+        CrossentropySoftmax1Hot: crossentropy_softmax_thunk,
+        CrossentropySoftmax1HotDx: crossentropy_softmax_dx_thunk,
+        Alloc: device_reference_thunk,
+        Conv2d: device_reference_thunk,
+        Conv2dGradWeights: device_reference_thunk,
+        Conv2dGradInputs: device_reference_thunk,
+        Pool: device_reference_thunk,
+        PoolGrad: device_reference_thunk,
+        Join: device_reference_thunk,
+        IncSubtensor: device_reference_thunk,
+        DimShuffle: device_reference_thunk,
+        Reshape: device_reference_thunk,
+        Softmax: device_reference_thunk,
+        SoftmaxGrad: device_reference_thunk,
+    }
+
+    @classmethod
+    def check_available(cls):
+        if cupy is None:
+            raise BackendUnavailable("device=cuda needs CuPy: pip install 'cytensor[cuda]' "
+                                     f"(importing cupy failed: {CUPY_MISSING})")
+        needs = "it needs an NVIDIA GPU, its driver and CuPy: pip install 'cytensor[cuda]'"
+        try:
+            count = cupy.cuda.runtime.getDeviceCount()
+        except cupy.cuda.runtime.CUDARuntimeError as exc:
+            raise BackendUnavailable(f"device=cuda: no CUDA device ({exc}); {needs}") from exc
+        if count == 0:
+            raise BackendUnavailable(f"device=cuda: no CUDA device (CuPy sees none); {needs}")
+
+    @classmethod
+    def default_device(cls):
+        return 0
+
+    def __init__(self, device):
+        super().__init__(device)
+        self.number = int(device.removeprefix(self.name))
+        self.cuda_device = cupy.cuda.Device(self.number)
+        self._kernels = {}
+
+    # --- arrays --------------------------------------------------------------------
+    def asarray(self, value):
+        with self.cuda_device:
+            return cupy.asarray(value)
+
+    def to_numpy(self, array):
+        return cupy.asnumpy(array)
+
+    def device_of(self, array):
+        return self.device_name(array.device.id)
+
+    def empty(self, shape, dtype):
+        with self.cuda_device:
+            return cupy.empty(shape, dtype)
+
+    # --- kernels -------------------------------------------------------------------
+    def kernel(self, make_parts, lowered, in_dtypes, *more):
+        """The CuPy kernel of a lowered program, made once per program and
+        dtypes: ``make_parts`` is codegen.elementwise_kernel (an
+        ElementwiseKernel) or codegen.reduction_kernel (a ReductionKernel)."""
+        parts = make_parts(lowered, in_dtypes, *more)
+        key = (parts["name"], parts.get("reduce_expr"), parts["out_params"])
+        found = self._kernels.get(key)
+        if found is None:
+            kind = cupy.ReductionKernel if "reduce_expr" in parts else cupy.ElementwiseKernel
+            found = self._kernels[key] = kind(**parts, options=KERNEL_OPTIONS)
+        return found
+
+    def cannot_run(self, node):
+        if isinstance(node.op, (Elemwise, FusedReduce)):
+            lowered = lower_node(node)
+            if lowered is None:
+                return "no register dtype computes it as NumPy does (the CPU runs NumPy)"
+            try:
+                codegen.elementwise_kernel(lowered, tuple(i.dtype for i in node.inputs))
+            except codegen.NotGenerated as exc:
+                return str(exc)
+        if isinstance(node.op, Reduce):
+            try:
+                codegen.c_type(node.inputs[0].dtype)
+            except codegen.NotGenerated as exc:
+                return str(exc)
+        return super().cannot_run(node)

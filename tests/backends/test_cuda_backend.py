@@ -1,0 +1,205 @@
+"""The CuPy backend: what is checked here, and what needs a GPU (marked ``cuda``).
+
+Here: the module imports without a GPU (and its import of CuPy is guarded),
+``device=cuda`` says what is missing, the table names real ops, and the
+kernels it would hand to CuPy are built from the generated text (CuPy
+parses their parameters without a device).  On a GPU (``-m cuda``): every
+generated elementwise program of test_cuda_codegen.py runs on the device
+and must give the CPU kernels' results (bit for bit where no libm function
+is called), reductions over axes and dtypes, products, and a small training
+step on device=cuda against the CPU.
+"""
+import numpy as np
+import pytest
+
+import cytensor as theano
+import cytensor.tensor as T
+from cytensor.backends.cuda import backend as cuda_backend, codegen
+from cytensor.compile.devices import BackendUnavailable, get_backend
+from cytensor.compile.lowering import lower
+from cytensor.graph import Op
+from cytensor.tensor.elemwise import Elemwise
+from cytensor.tensor.math import FusedReduce
+
+from cytensor.backends.cuda.prelude import PRELUDE
+from test_cuda_codegen import assert_same, calls_libm, cast_cases, cpu_vm, device_kernels, \
+    fused_cases, narrowest_float, program_functions, row_cases
+
+cupy = pytest.importorskip("cupy", reason="CuPy is not installed (pip install cupy-cuda12x)")
+
+
+def test_without_a_gpu_device_cuda_names_what_is_missing():
+    try:
+        cupy.cuda.runtime.getDeviceCount()
+    except cupy.cuda.runtime.CUDARuntimeError:
+        with pytest.raises(BackendUnavailable, match="device=cuda: no CUDA device"):
+            get_backend("cuda")
+    else:
+        pytest.skip("this machine has a CUDA device")
+
+
+def test_the_table_holds_op_classes_and_each_row_is_a_function():
+    for op, make in cuda_backend.CudaBackend.implementations.items():
+        assert issubclass(op, Op) and op is not Op, op
+        assert callable(make)
+
+
+def test_cupy_accepts_the_generated_kernels_parameters():
+    """Building the kernels parses their parameter lists (no device needed)."""
+    lowered = lower(Elemwise.from_row("add").program, ("float32", "int8"), ("float32",))
+    parts = codegen.elementwise_kernel(lowered, ("float32", "int8"))
+    cupy.ElementwiseKernel(**parts, options=cuda_backend.KERNEL_OPTIONS)
+    for op, acc in (("sum", "float64"), ("max", "float32"), ("prod", "float64")):
+        parts = codegen.reduction_kernel(lowered, ("float32", "int8"), op, acc, "float32")
+        cupy.ReductionKernel(**parts, options=cuda_backend.KERNEL_OPTIONS)
+
+
+def test_a_float16_program_is_left_to_the_cpu():
+    lowered = lower(Elemwise.from_row("exp").program, ("float16",), ("float16",))
+    with pytest.raises(codegen.NotGenerated, match="float16"):
+        codegen.elementwise_kernel(lowered, ("float16",))
+
+
+# ---------------------------------------------------------------------------
+# On a GPU
+# ---------------------------------------------------------------------------
+
+@pytest.fixture
+def gpu():
+    return get_backend("cuda")
+
+
+def all_cases():
+    return row_cases() + cast_cases() + fused_cases()
+
+
+def assert_as_on_the_cpu(case, outputs):
+    """The device's libm against glibc's: a few ulps; everything else exact."""
+    ulps = 4 if calls_libm(case) else 0
+    for got, want in zip(outputs, cpu_vm(case)):
+        assert_same(cupy.asnumpy(got), want, case.label, ulps, ulp_dtype=narrowest_float(case))
+
+
+@pytest.mark.cuda
+def test_every_generated_program_gives_the_cpu_kernels_results_on_the_device():
+    """All of them in one module (one NVRTC compile), a kernel each."""
+    cases = all_cases()
+    module = cupy.RawModule(code=PRELUDE + program_functions(cases) + device_kernels(cases),
+                            options=cuda_backend.KERNEL_OPTIONS)
+    for k, case in enumerate(cases):
+        n = len(case.inputs[0])
+        inputs = [cupy.asarray(x) for x in case.inputs]
+        outputs = [cupy.empty(n, d) for d in case.lowered.out_dtypes]
+        module.get_function(f"kernel_{k}")(((n + 127) // 128,), (128,),
+                                           (*inputs, *outputs, np.int64(n)))
+        assert_as_on_the_cpu(case, outputs)
+
+
+@pytest.mark.cuda
+def test_the_elementwise_kernels_cupy_runs_give_the_cpu_kernels_results(gpu):
+    """One case in twenty through CuPy's ElementwiseKernel, as the backend runs them."""
+    for case in all_cases()[::20]:
+        kernel = gpu.kernel(codegen.elementwise_kernel, case.lowered, case.in_dtypes)
+        inputs = [cupy.asarray(x) for x in case.inputs]
+        outputs = [cupy.empty(len(case.inputs[0]), d) for d in case.lowered.out_dtypes]
+        kernel(*inputs, *outputs)
+        assert_as_on_the_cpu(case, outputs)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("op", ["sum", "prod", "max", "min", "all", "any"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int8", "int64", "uint8", "bool"])
+def test_reductions_on_the_device_give_the_cpus(op, dtype):
+    x = T.tensor3("x", dtype=dtype)
+    rng = np.random.default_rng(0)
+    value = (rng.standard_normal((3, 4, 5)) * 5).astype(dtype)
+    outputs = [getattr(T, op)(x, axis=axis) for axis in (None, 0, (0, 2), 2)]
+    on_cpu = theano.function([x], outputs)(value)
+    with theano.config.change_flags(device="cuda"):
+        on_gpu = theano.function([x], outputs)(value)
+    for got, want in zip(on_gpu, on_cpu):
+        np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == "float32" else 1e-12)
+
+
+@pytest.mark.cuda
+def test_a_fused_reduction_runs_as_one_device_kernel():
+    a, b = T.fmatrices("a", "b")
+    out = ((a - b) ** 2).sum(axis=1)
+    with theano.config.change_flags(device="cuda"):
+        f = theano.function([a, b], out)
+    assert any(isinstance(n.op, FusedReduce) for n in f.maker.fgraph.toposort())
+    rng = np.random.default_rng(1)
+    x, y = (rng.standard_normal((7, 300)).astype("float32") for _ in range(2))
+    np.testing.assert_allclose(f(x, y), ((x - y) ** 2).sum(axis=1), rtol=1e-5)
+
+
+@pytest.mark.cuda
+def test_an_empty_max_on_the_device_is_an_error():
+    x = T.fmatrix("x")
+    with theano.config.change_flags(device="cuda"):
+        f = theano.function([x], T.max(x, axis=0))
+    with pytest.raises(ValueError, match="zero-size"):
+        f(np.zeros((0, 3), "float32"))
+
+
+@pytest.mark.cuda
+def test_an_sgd_step_on_the_device_gives_the_cpus_numbers():
+    rng = np.random.default_rng(2)
+    W0 = (rng.standard_normal((20, 5)) * 0.1).astype("float32")
+    x_value = rng.standard_normal((16, 20)).astype("float32")
+    y_value = rng.integers(0, 5, 16).astype("int32")
+
+    def step(device):
+        with theano.config.change_flags(device=device):
+            W = theano.shared(W0.copy())
+            x, y = T.fmatrix("x"), T.ivector("y")
+            loss = T.mean(T.nnet.categorical_crossentropy(T.nnet.softmax(T.dot(x, W)), y))
+            f = theano.function([x, y], loss, updates=[(W, W - np.float32(0.1) *
+                                                        theano.grad(loss, W))])
+            losses = [f(x_value, y_value) for _ in range(3)]
+        return losses, W.get_value()
+
+    (cpu_losses, cpu_W), (gpu_losses, gpu_W) = step("cpu"), step("cuda")
+    np.testing.assert_allclose(gpu_losses, cpu_losses, rtol=1e-5)
+    np.testing.assert_allclose(gpu_W, cpu_W, rtol=1e-5, atol=1e-7)
+
+
+def cpu_and_gpu(inputs, outputs, values):
+    """The results of one graph compiled for the CPU and for device=cuda."""
+    on_cpu = theano.function(inputs, outputs)(*values)
+    with theano.config.change_flags(device="cuda"):
+        on_gpu = theano.function(inputs, outputs)(*values)
+    return on_cpu, on_gpu
+
+
+@pytest.mark.cuda
+def test_convolution_pooling_and_their_gradients_on_the_device_give_the_cpus():
+    from cytensor.tensor.signal.pool import pool_2d
+    rng = np.random.default_rng(3)
+    x, w = T.ftensor4("x"), T.ftensor4("w")
+    out = pool_2d(T.tanh(T.nnet.conv2d(x, w, border_mode="half")), (2, 2), ignore_border=True)
+    loss = (out ** 2).sum()
+    values = [rng.standard_normal((2, 3, 9, 8)).astype("float32"),
+              rng.standard_normal((4, 3, 3, 3)).astype("float32")]
+    on_cpu, on_gpu = cpu_and_gpu([x, w], [out, *theano.grad(loss, [x, w])], values)
+    for got, want in zip(on_gpu, on_cpu):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.cuda
+def test_indexing_on_the_device_gives_the_cpus():
+    x = T.fmatrix("x")
+    value = np.arange(20, dtype="float32").reshape(4, 5)
+    outputs = [x[1:3, ::-2], x[2], T.inc_subtensor(x[:, 1:3], 1.0), T.set_subtensor(x[0], 7.0)]
+    on_cpu, on_gpu = cpu_and_gpu([x], outputs, [value])
+    for got, want in zip(on_gpu, on_cpu):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.cuda
+def test_a_label_out_of_range_on_the_device_is_an_error_naming_it():
+    x, y = T.fmatrix("x"), T.ivector("y")
+    with theano.config.change_flags(device="cuda"):
+        f = theano.function([x, y], T.nnet.categorical_crossentropy(T.nnet.softmax(x), y))
+    with pytest.raises(ValueError, match="label 3 at position 1"):
+        f(np.zeros((2, 3), "float32"), np.array([0, 3], "int32"))
