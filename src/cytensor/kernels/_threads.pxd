@@ -12,9 +12,36 @@ cdef enum WorkKind:
     WORK_REDUCE = 2     # plain reductions
     WORK_ROWS = 3       # row kernels of the nnet module (softmax, crossentropy, ...)
     WORK_LEAN = 4       # lean memory-bound loops (pooling inside the image)
-    WORK_KINDS = 5
+    WORK_GEMM = 5       # matrix products in BLAS (work: m*n*k multiply-adds)
+    WORK_GEMV = 6       # matrix-vector products in BLAS (work: m*n)
+    WORK_KINDS = 7
+
+cdef enum:
+    TRIAL_CALLS = 3     # timed calls on each count per trial (their median decides)
+
+# The adaptive choice (_threads.pyx): per kind of work and size class, the
+# thread count that measured faster, 1 or the count allowed.
+cdef struct ThreadSite:
+    int tried_with      # the count last compared with 1 (0: never tried)
+    int choice          # the count in use between trials
+    int samples[2]      # trial calls timed so far, on 1 thread and on tried_with
+    double seconds[2][TRIAL_CALLS]    # their times
+    int calls_left      # calls on ``choice`` before the next trial
+    int interval        # calls between trials: doubles while the choice holds
+    double expected     # the choice's median time in its trial
+    int slow_calls      # consecutive calls slower than SLOW_FACTOR * expected
+
+# One timed run: timed_threads fills it, timed_done records its time.
+cdef struct TimedRun:
+    ThreadSite *site    # NULL: not timed (below the serial threshold, adaptation off)
+    int nt              # the threads it runs on
+    int blas_restore    # BLAS's count to put back after it (0: none)
+    double start
 
 cdef int num_threads() noexcept nogil
 cdef cyt_intp min_work(int kind) noexcept nogil
 cdef int threads_for(int kind, cyt_intp work) noexcept nogil
 cdef int threads_over(cyt_intp work, cyt_intp min_elements, int nthreads) noexcept nogil
+cdef int timed_threads(int kind, cyt_intp work, TimedRun *run) noexcept nogil
+cdef int timed_blas(int kind, cyt_intp work, TimedRun *run) noexcept nogil
+cdef void timed_done(TimedRun *run) noexcept nogil
