@@ -33,6 +33,7 @@ threads without a lock: a race can only mix up a few timings.
 """
 import os
 
+from libc.string cimport memset
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 from scipy.linalg.cython_blas cimport sgemm
 
@@ -193,8 +194,10 @@ cdef void _decide(ThreadSite *s) noexcept nogil:
 cdef void site_record(ThreadSite *s, int nt, double seconds) noexcept nogil:
     """Account for a call of this site that ran on nt threads in ``seconds``."""
     cdef int slot = 0 if nt <= 1 else 1
+    if s.tried_with == 0:                   # one thread allowed: nothing to choose
+        return
     if _in_trial(s):
-        if (nt <= 1 or nt == s.tried_with) and s.samples[slot] < TRIAL_CALLS:
+        if (nt <= 1 or nt == s.tried_with) and 0 <= s.samples[slot] < TRIAL_CALLS:
             s.seconds[slot][s.samples[slot]] = seconds
             s.samples[slot] += 1
             if not _in_trial(s):
@@ -274,6 +277,7 @@ def reset_adaptive():
         _most_threads[k] = 0
         for c in range(SIZE_CLASSES):
             _sites[k][c].tried_with = 0
+            _sites[k][c].choice = 0
 
 
 def threads_used():
@@ -296,8 +300,7 @@ def trace_choices(seconds_for, int calls, int n):
     ``calls`` calls, the i-th taking ``seconds_for(i, nt)`` seconds on the nt
     threads it picked; returns the list of the nt picked."""
     cdef ThreadSite site
-    site.tried_with = 0
-    site.choice = 0
+    memset(&site, 0, sizeof(site))
     picked = []
     for i in range(calls):
         nt = site_pick(&site, n)
