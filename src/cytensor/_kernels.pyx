@@ -40,7 +40,7 @@ from cytensor.kernels._plan cimport (VMPlan, KIND_DIRECT, KIND_SCALAR, KIND_GENE
                                      plan_alloc, plan_free, plan_set_program, plan_set_space,
                                      plan_classify)
 from cytensor.kernels._threads cimport (threads_for, num_threads, timed_threads, timed_done,
-                                        TimedRun, WORK_VM)
+                                        shape_key, TimedRun, WORK_VM)
 from cytensor.kernels._threads import _set_min_work
 from cytensor.kernels._plan import DTYPES
 from cytensor.kernels._copy import copy_into
@@ -215,7 +215,8 @@ cdef int run_plan(VMPlan *p) noexcept nogil:
     cdef cyt_intp nblocks = (p.size + BLOCK - 1) // BLOCK
     cdef bint stream = p.size * p.itemsize >= STREAM_MIN
     cdef TimedRun run
-    cdef int nt = timed_threads(WORK_VM, p.size if nblocks > 1 else 0, &run)
+    cdef int nt = timed_threads(WORK_VM, p.size if nblocks > 1 else 0,
+                                shape_key(p.size, p.ninstr, p.nin * 64 + p.compute), &run)
     cdef int rc = _run_tasks(p, &stream, _block_task, nblocks, nt, cyt_dynamic_chunk(nblocks, nt))
     timed_done(&run)
     return rc

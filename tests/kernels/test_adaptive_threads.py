@@ -131,6 +131,20 @@ def test_a_large_loop_runs_on_at_most_the_kernels_count(fresh_sites):
                if kind == "vm") <= {1, 3}
 
 
+def test_each_shape_of_a_product_has_its_own_site(fresh_sites):
+    # the MLP step's three products have one size (m*n*k) and three shapes
+    a, b = np.ones((20, 784), "float32"), np.ones((784, 500), "float32")
+    gz = np.ones((20, 500), "float32")
+    for _ in range(10):
+        kernels.dot(a, b)
+        kernels.dot(a.T, gz)
+        kernels.dot(gz, b.T)
+    if "gemm" not in _threads.threads_used() or _threads.threads_used()["gemm"] < 2:
+        pytest.skip("BLAS runs on one thread here: nothing to choose")
+    gemm_sites = [key for key in _threads.adaptive_choices() if key[0] == "gemm"]
+    assert len(gemm_sites) == 3
+
+
 def test_adaptation_off_takes_the_allowed_count(fresh_sites):
     kernels.set_num_threads(2)
     kernels.set_adaptive_threads(False)

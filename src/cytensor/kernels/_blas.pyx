@@ -13,7 +13,8 @@ cimport numpy as cnp
 from libc.string cimport memset
 from scipy.linalg.cython_blas cimport dgemm, sgemm, dgemv, sgemv, ddot, sdot
 
-from cytensor.kernels._threads cimport timed_blas, timed_done, TimedRun, WORK_GEMM, WORK_GEMV
+from cytensor.kernels._threads cimport (timed_blas, timed_done, shape_key, TimedRun,
+                                        WORK_GEMM, WORK_GEMV)
 
 cnp.import_array()
 
@@ -64,7 +65,8 @@ cdef void _gemm(bint dbl, char ta, char tb, int m, int n, int k, double alpha, c
     """c = alpha op(a) op(b) + beta c, on the threads the adaptive policy picks."""
     cdef float fa = <float>alpha, fb = <float>beta
     cdef TimedRun run
-    timed_blas(WORK_GEMM, <Py_ssize_t>m * n * k, &run)
+    cdef int transposes = (ta == c'T') * 2 + (tb == c'T')
+    timed_blas(WORK_GEMM, <Py_ssize_t>m * n * k, shape_key(m, n, k * 4 + transposes), &run)
     if dbl:
         dgemm(&ta, &tb, &m, &n, &k, &alpha, <double *>a, &lda, <double *>b, &ldb, &beta,
               <double *>c, &ldc)
@@ -79,7 +81,7 @@ cdef void _gemv(bint dbl, char t, int m, int n, double alpha, char *a, int lda, 
     """y = alpha op(a) x + beta y, on the threads the adaptive policy picks."""
     cdef float fa = <float>alpha, fb = <float>beta
     cdef TimedRun run
-    timed_blas(WORK_GEMV, <Py_ssize_t>m * n, &run)
+    timed_blas(WORK_GEMV, <Py_ssize_t>m * n, shape_key(m, n, t == c'T'), &run)
     if dbl:
         dgemv(&t, &m, &n, &alpha, <double *>a, &lda, <double *>x, &incx, &beta, <double *>y,
               &incy)

@@ -21,7 +21,7 @@ Above the threshold the count adapts (``timed_threads``, ``timed_blas``):
 whether 2 threads beat 1 depends on what else runs on the machine.  With one
 core busy, the thread on that core holds up the others at every barrier (the
 book's MLP step with BLAS on 2 threads ran 6x slower than on 1).  So each
-kind of work and size class (work rounded down to a power of 2) is a
+kind of work and shape (hashed into a slot of a fixed table) is a
 ``ThreadSite`` that times its first calls on 1 thread and on the allowed
 count, in turn, and keeps the faster; it tries again after ``interval``
 calls (doubling while the choice holds) and at once when the choice turns
@@ -59,12 +59,13 @@ MIN_WORK = {
     "lean": (65536, 4194304),
     "gemm": (262144, 262144),     # multiply-adds: OpenBLAS runs smaller products serially
     "gemv": (65536, 65536),
+    "images": (4 * 32 * 32768, 4 * 32 * 32768),     # multiply-adds
 }
-WORK_KIND_NAMES = ("vm", "copy", "reduce", "rows", "lean", "gemm", "gemv")    # in WorkKind order
+WORK_KIND_NAMES = ("vm", "copy", "reduce", "rows", "lean", "gemm", "gemv", "images")    # in WorkKind order
 
 # The adaptive choice (see the module docstring).
 cdef enum:
-    SIZE_CLASSES = 64       # work rounded down to a power of 2
+    SITE_SLOTS = 1024       # sites, a power of 2; a shape that lands on a taken slot evicts it
 cdef int FIRST_INTERVAL = 16        # calls before the first re-trial
 cdef int MAX_INTERVAL = 1024        # calls between re-trials at most
 cdef double PARALLEL_GAIN = 0.95    # more threads only when at least 5% faster
@@ -72,7 +73,7 @@ cdef double SLOW_FACTOR = 1.5       # a call this much slower than its trial ...
 cdef int SLOW_CALLS = 4             # ... this many times in a row: try again at once
 ADAPTIVE = os.environ.get("CYTENSOR_ADAPTIVE_THREADS", "1").strip() != "0"
 
-cdef ThreadSite _sites[WORK_KINDS][SIZE_CLASSES]
+cdef ThreadSite _sites[SITE_SLOTS]
 cdef int _most_threads[WORK_KINDS]     # the most threads a timed run of each kind took
 cdef bint _adaptive = ADAPTIVE
 cdef bint _blas_settable = cyt_blas_threads_init(<void *>sgemm)
@@ -209,20 +210,35 @@ cdef void site_record(ThreadSite *s, int nt, double seconds) noexcept nogil:
         _start_trial(s, s.tried_with)
 
 
-cdef ThreadSite *_site(int kind, cyt_intp work) noexcept nogil:
-    cdef int size_class = 0
-    while work > 1 and size_class < SIZE_CLASSES - 1:
-        work >>= 1
-        size_class += 1
-    return &_sites[kind][size_class]
+cdef inline site_key _mix(site_key x) noexcept nogil:
+    """splitmix64's finaliser: every bit of x moves about half the bits out."""
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL
+    return x ^ (x >> 31)
 
 
-cdef int _timed_start(int kind, cyt_intp work, int n, TimedRun *run) noexcept nogil:
+cdef site_key shape_key(cyt_intp a, cyt_intp b, cyt_intp c) noexcept nogil:
+    """A key for the shape (a, b, c) of a run: runs of one kind and key share a site."""
+    return _mix(_mix(_mix(<site_key>a) ^ <site_key>b) ^ <site_key>c)
+
+
+cdef ThreadSite *_site(int kind, site_key key) noexcept nogil:
+    cdef site_key h = _mix(key ^ <site_key>kind)
+    cdef ThreadSite *s = &_sites[h & (SITE_SLOTS - 1)]
+    if s.key != h or s.kind != kind:        # a new shape (or another kind): start over
+        s.key = h
+        s.kind = kind
+        s.tried_with = 0
+        s.choice = 0
+    return s
+
+
+cdef int _timed_start(int kind, cyt_intp work, site_key key, int n, TimedRun *run) noexcept nogil:
     run.site = NULL
     run.blas_restore = 0
     run.nt = n if work >= _min_work[kind] and n > 1 else 1
     if run.nt > 1 and _adaptive:
-        run.site = _site(kind, work)
+        run.site = _site(kind, key)
         run.nt = site_pick(run.site, n)
         run.start = _now()
     if run.nt > _most_threads[kind]:
@@ -230,13 +246,19 @@ cdef int _timed_start(int kind, cyt_intp work, int n, TimedRun *run) noexcept no
     return run.nt
 
 
-cdef int timed_threads(int kind, cyt_intp work, TimedRun *run) noexcept nogil:
-    """Threads for ``work`` elements of this kind (threads_for's threshold,
-    then the site's adaptive choice); call timed_done(run) when the work is done."""
-    return _timed_start(kind, work, _nthreads, run)
+cdef int timed_threads(int kind, cyt_intp work, site_key key, TimedRun *run) noexcept nogil:
+    """Threads for ``work`` elements of this kind (threads_for's threshold, then
+    the adaptive choice of the site of (kind, key)); call timed_done(run) after."""
+    return _timed_start(kind, work, key, _nthreads, run)
 
 
-cdef int timed_blas(int kind, cyt_intp work, TimedRun *run) noexcept nogil:
+cdef int timed_threads_upto(int kind, cyt_intp work, site_key key, int nthreads,
+                            TimedRun *run) noexcept nogil:
+    """timed_threads for kernels handed their count (the nnet module's)."""
+    return _timed_start(kind, work, key, min(nthreads, _nthreads), run)
+
+
+cdef int timed_blas(int kind, cyt_intp work, site_key key, TimedRun *run) noexcept nogil:
     """Like timed_threads for a BLAS product (WORK_GEMM, WORK_GEMV): lowers
     BLAS's own count to the choice until timed_done(run).  Returns the count."""
     cdef int n = cyt_blas_threads_get() if _blas_settable else -1
@@ -244,7 +266,7 @@ cdef int timed_blas(int kind, cyt_intp work, TimedRun *run) noexcept nogil:
         run.site = NULL
         run.blas_restore = 0
         return 1
-    _timed_start(kind, work, n, run)
+    _timed_start(kind, work, key, n, run)
     if run.nt < n:
         cyt_blas_threads_set(run.nt)
         run.blas_restore = n
@@ -272,12 +294,10 @@ def get_adaptive():
 
 def reset_adaptive():
     """Forget every site's measurements (the next calls try again)."""
-    cdef int k, c
+    cdef int k
     for k in range(WORK_KINDS):
         _most_threads[k] = 0
-        for c in range(SIZE_CLASSES):
-            _sites[k][c].tried_with = 0
-            _sites[k][c].choice = 0
+    memset(_sites, 0, sizeof(_sites))
 
 
 def threads_used():
@@ -288,11 +308,11 @@ def threads_used():
 
 
 def adaptive_choices():
-    """{(kind, work class as a power of 2): threads chosen} for every site tried."""
-    cdef int k, c
-    return {(WORK_KIND_NAMES[k], 1 << c): _sites[k][c].choice
-            for k in range(WORK_KINDS) for c in range(SIZE_CLASSES)
-            if _sites[k][c].tried_with and not _in_trial(&_sites[k][c])}
+    """{(kind, site key): threads chosen} for every site that ended a trial."""
+    cdef int i
+    return {(WORK_KIND_NAMES[_sites[i].kind], _sites[i].key): _sites[i].choice
+            for i in range(SITE_SLOTS)
+            if _sites[i].tried_with and not _in_trial(&_sites[i])}
 
 
 def trace_choices(seconds_for, int calls, int n):
