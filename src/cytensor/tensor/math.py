@@ -712,7 +712,10 @@ dtype : str, optional
     The result's dtype (sum and prod only).
 acc_dtype : str, optional
     The dtype the terms accumulate in (default: float64 for floats,
-    int64/uint64 for integers).
+    int64/uint64 for integers, as Theano's ``acc_dtype``).  So a float32
+    sum keeps its digits and its partial sums do not overflow: float32
+    ``[FLT_MAX, FLT_MAX, -inf]`` sums to ``-inf``, where NumPy's float32
+    steps give ``nan``.
 
 Returns
 -------
