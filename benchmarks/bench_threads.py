@@ -9,7 +9,11 @@ T3  a LeNet-ish step: 20@5x5 conv, tanh, 2x2 max pool, dense 10, softmax
     crossentropy, SGD, batch 64
 
 "one thread" is ``threadpool_limits(1)``: the kernels, OpenMP and BLAS on one
-thread; "default" is what a user gets with no setting.  Each round times a
+thread; "default" is what a user gets with no setting.  The default count
+adapts in a case's first calls (trials of 1 thread against 2 after 0, 16,
+32, 64 calls, see docs/threads.rst); a training loop runs thousands of steps,
+so each case first runs WARMUP_CALLS calls (at most WARMUP_SECONDS) with the
+default threads, untimed, and the figures are the steady state.  Each round times a
 batch of calls of each in turn (interleaved, so a load that comes and goes
 hits both alike); the figures are medians over rounds.  The target: default /
 one thread <= 1.10 in every case, quiet and busy.  The busy core is a child
@@ -31,6 +35,8 @@ from cytensor.tensor.signal.pool import pool_2d
 from bench_small_models import cytensor_step, model_data
 
 TARGET = 1.10
+WARMUP_CALLS = 130          # past the first three trials of the adaptive choice
+WARMUP_SECONDS = 10.0
 
 
 def mlp_case():
@@ -80,10 +86,19 @@ def calls_for(fn, seconds):
     return max(1, n)
 
 
-def one_vs_default(fn, rounds, seconds_per_round=0.05):
+def warm_up(fn):
+    start = time.perf_counter()
+    for _ in range(WARMUP_CALLS):
+        fn()
+        if time.perf_counter() - start > WARMUP_SECONDS:
+            break
+
+
+def one_vs_default(fn, rounds, seconds_per_round=0.2):
     """Median seconds per call of fn on one thread and with the default
     threads, timed in alternation."""
     controller = threadpoolctl.ThreadpoolController()
+    warm_up(fn)
     with controller.limit(limits=1):
         calls = calls_for(fn, seconds_per_round)
     times = {"one thread": [], "default": []}
