@@ -39,7 +39,8 @@ from cytensor.kernels._plan cimport (VMPlan, KIND_DIRECT, KIND_SCALAR, KIND_GENE
                                      program, operands, overlap, same_layout, byte_strides,
                                      plan_alloc, plan_free, plan_set_program, plan_set_space,
                                      plan_classify)
-from cytensor.kernels._threads cimport threads_for, num_threads, WORK_VM
+from cytensor.kernels._threads cimport (threads_for, num_threads, timed_threads, timed_done,
+                                        shape_key, TimedRun, WORK_VM)
 from cytensor.kernels._threads import _set_min_work
 from cytensor.kernels._plan import DTYPES
 from cytensor.kernels._copy import copy_into
@@ -213,8 +214,12 @@ cdef int run_plan(VMPlan *p) noexcept nogil:
     """Run the plan over all blocks; returns 0, or -1 if memory ran out."""
     cdef cyt_intp nblocks = (p.size + BLOCK - 1) // BLOCK
     cdef bint stream = p.size * p.itemsize >= STREAM_MIN
-    cdef int nt = threads_for(WORK_VM, p.size) if nblocks > 1 else 1
-    return _run_tasks(p, &stream, _block_task, nblocks, nt, cyt_dynamic_chunk(nblocks, nt))
+    cdef TimedRun run
+    cdef int nt = timed_threads(WORK_VM, p.size if nblocks > 1 else 0,
+                                shape_key(p.size, p.ninstr, p.nin * 64 + p.compute), &run)
+    cdef int rc = _run_tasks(p, &stream, _block_task, nblocks, nt, cyt_dynamic_chunk(nblocks, nt))
+    timed_done(&run)
+    return rc
 
 
 # ---------------------------------------------------------------- elemwise

@@ -39,7 +39,8 @@ except ImportError:  # pragma: no cover - built without setup.py
 
 __all__ = ["OPCODES", "OPCODE_ARITY", "LIBM_OPCODES", "NARROWING_OPCODES",
            "REDUCE_OPS", "ACC_DTYPES",
-           "openmp_enabled", "get_num_threads", "set_num_threads", "elemwise",
+           "openmp_enabled", "get_num_threads", "set_num_threads",
+           "get_adaptive_threads", "set_adaptive_threads", "elemwise",
            "elemwise_contiguous", "reduce",
            "elemwise_reduce", "FUSED_REDUCE_OPS",
            "dot", "gemm", "copy_into", "compile_program", "build_config"]
@@ -111,6 +112,52 @@ def set_num_threads(n):
         raise ValueError("number of threads must be >= 1")
     _threads.set_num_threads(n)
 
+
+
+def get_adaptive_threads():
+    """Whether the thread count adapts to the machine's load (the default).
+
+    Returns
+    -------
+    bool
+        True when each kind and size of loop, and each size of BLAS product,
+        runs on whichever of 1 thread and the allowed count measured faster
+        (see the "CPU threads" page); False when they always take the
+        allowed count.
+
+    Examples
+    --------
+    >>> from cytensor import kernels
+    >>> kernels.get_adaptive_threads() in (True, False)
+    True
+    """
+    return _threads.get_adaptive()
+
+
+def set_adaptive_threads(on):
+    """Turn the adaptive thread count on or off for the whole process.
+
+    The environment variable ``CYTENSOR_ADAPTIVE_THREADS=0`` turns it off
+    from the start.  Either way the count never exceeds
+    :func:`get_num_threads` (for the kernels) or BLAS's own count.
+
+    Parameters
+    ----------
+    on : bool
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> from cytensor import kernels
+    >>> kernels.set_adaptive_threads(False)
+    >>> kernels.get_adaptive_threads()
+    False
+    >>> kernels.set_adaptive_threads(True)
+    """
+    _threads.set_adaptive(bool(on))
 
 def build_config():
     """The facts of the kernels' build: OpenMP, libmvec, the compiler and its flags.

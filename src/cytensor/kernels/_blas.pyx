@@ -13,6 +13,9 @@ cimport numpy as cnp
 from libc.string cimport memset
 from scipy.linalg.cython_blas cimport dgemm, sgemm, dgemv, sgemv, ddot, sdot
 
+from cytensor.kernels._threads cimport (timed_blas, timed_done, shape_key, TimedRun,
+                                        WORK_GEMM, WORK_GEMV)
+
 cnp.import_array()
 
 cdef long INT_MAX = 2147483647
@@ -59,23 +62,32 @@ cdef tuple _vec(v):
 
 cdef void _gemm(bint dbl, char ta, char tb, int m, int n, int k, double alpha, char *a, int lda,
                 char *b, int ldb, double beta, char *c, int ldc) noexcept nogil:
+    """c = alpha op(a) op(b) + beta c, on the threads the adaptive policy picks."""
     cdef float fa = <float>alpha, fb = <float>beta
+    cdef TimedRun run
+    cdef int transposes = (ta == c'T') * 2 + (tb == c'T')
+    timed_blas(WORK_GEMM, <Py_ssize_t>m * n * k, shape_key(m, n, k * 4 + transposes), &run)
     if dbl:
         dgemm(&ta, &tb, &m, &n, &k, &alpha, <double *>a, &lda, <double *>b, &ldb, &beta,
               <double *>c, &ldc)
     else:
         sgemm(&ta, &tb, &m, &n, &k, &fa, <float *>a, &lda, <float *>b, &ldb, &fb,
               <float *>c, &ldc)
+    timed_done(&run)
 
 
 cdef void _gemv(bint dbl, char t, int m, int n, double alpha, char *a, int lda, char *x, int incx,
                 double beta, char *y, int incy) noexcept nogil:
+    """y = alpha op(a) x + beta y, on the threads the adaptive policy picks."""
     cdef float fa = <float>alpha, fb = <float>beta
+    cdef TimedRun run
+    timed_blas(WORK_GEMV, <Py_ssize_t>m * n, shape_key(m, n, t == c'T'), &run)
     if dbl:
         dgemv(&t, &m, &n, &alpha, <double *>a, &lda, <double *>x, &incx, &beta, <double *>y,
               &incy)
     else:
         sgemv(&t, &m, &n, &fa, <float *>a, &lda, <float *>x, &incx, &fb, <float *>y, &incy)
+    timed_done(&run)
 
 
 cdef bint _overlap(a, b):

@@ -14,7 +14,7 @@ from cython.parallel cimport prange
 from cytensor.kernels._common cimport cyt_intp, cyt_copy_nd, CYT_MAXDIMS
 from cytensor.kernels._plan cimport (code_of, usable, as_usable, broadcast, overlap,
                                      byte_strides, collapse)
-from cytensor.kernels._threads cimport threads_for, WORK_COPY
+from cytensor.kernels._threads cimport timed_threads, timed_done, shape_key, TimedRun, WORK_COPY
 
 cnp.import_array()
 
@@ -63,18 +63,21 @@ cdef void _plan_copy(CopyPlan *p, cnp.ndarray d, cnp.ndarray s) noexcept:
 
 cdef void _run_copy(CopyPlan *p) noexcept nogil:
     cdef cyt_intp nblocks = (p.size + COPY_BLOCK - 1) // COPY_BLOCK, b, start, n
-    cdef int nt = threads_for(WORK_COPY, p.size) if nblocks > 1 else 1
+    cdef TimedRun run
+    cdef int nt = timed_threads(WORK_COPY, p.size if nblocks > 1 else 0,
+                                shape_key(p.size, p.nd, p.dt * 64 + p.st), &run)
     if nt == 1:     # no OpenMP region: even a one-thread region costs ~1.5 us
         cyt_copy_nd(p.dst, p.dt, p.strides, p.src, p.st, p.strides + CYT_MAXDIMS, p.shape,
                     p.nd, 0, p.size)
-        return
-    for b in prange(nblocks, num_threads=nt, schedule='static'):
-        start = b * COPY_BLOCK
-        n = p.size - start
-        if n > COPY_BLOCK:
-            n = COPY_BLOCK
-        cyt_copy_nd(p.dst, p.dt, p.strides, p.src, p.st, p.strides + CYT_MAXDIMS, p.shape,
-                    p.nd, start, n)
+    else:
+        for b in prange(nblocks, num_threads=nt, schedule='static'):
+            start = b * COPY_BLOCK
+            n = p.size - start
+            if n > COPY_BLOCK:
+                n = COPY_BLOCK
+            cyt_copy_nd(p.dst, p.dt, p.strides, p.src, p.st, p.strides + CYT_MAXDIMS,
+                        p.shape, p.nd, start, n)
+    timed_done(&run)
 
 
 @cython.wraparound(True)

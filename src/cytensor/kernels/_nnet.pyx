@@ -22,7 +22,9 @@ from cython.parallel cimport prange, parallel, threadid
 cimport numpy as cnp
 import numpy as np
 
-from cytensor.kernels._threads cimport threads_over, WORK_ROWS, WORK_LEAN
+from cytensor.kernels._threads cimport threads_over, WORK_ROWS, WORK_LEAN, WORK_IMAGES
+from cytensor.kernels._threads cimport (timed_threads_upto, timed_done, shape_key,
+                                        TimedRun)
 from cytensor.kernels._threads cimport min_work as policy_min_work
 
 cnp.import_array()
@@ -687,12 +689,13 @@ cdef Py_ssize_t _block(Py_ssize_t F, Py_ssize_t K, Py_ssize_t P, int nt):
     return (P + (P + pb - 1) // pb - 1) // ((P + pb - 1) // pb)
 
 
-cdef bint _serial_blas_enter(int nt):
-    """Lower BLAS to one thread while nt > 1 kernel threads call it (with the
-    GIL: the count of users makes overlapping calls restore the first value).
-    Returns whether _serial_blas_exit must be called."""
+cdef bint _serial_blas_enter(bint lower):
+    """Lower BLAS to one thread if ``lower`` (while several kernel threads call
+    it, or when one thread measured faster) (with the GIL: the count of users
+    makes overlapping calls restore the first value).  Returns whether
+    _serial_blas_exit must be called."""
     global _serial_blas_users, _blas_threads_before
-    if nt <= 1 or not BLAS_THREADS_SETTABLE:
+    if not lower or not BLAS_THREADS_SETTABLE:
         return False
     if _serial_blas_users == 0:
         _blas_threads_before = cyt_blas_threads_get()
@@ -713,7 +716,16 @@ cdef void _serial_blas_exit(bint entered):
 
 cdef inline int _image_threads(Py_ssize_t N, Py_ssize_t work_per_image, int nthreads):
     """Threads for N work items of work_per_image (F*K*P) multiply-adds each."""
-    return _threads_over(N * work_per_image, 4 * PAR_MIN * 32, nthreads) if N > 1 else 1
+    return _threads_over(N * work_per_image, policy_min_work(WORK_IMAGES), nthreads) \
+        if N > 1 else 1
+
+
+cdef inline int _timed_image_threads(Py_ssize_t N, Py_ssize_t work_per_image, int pass_,
+                                     int nthreads, TimedRun *run):
+    """_image_threads, adapted to the load (timed_threads_upto) for the passes
+    whose results do not depend on the count (pass_: 0 forward, 1 input gradient)."""
+    return timed_threads_upto(WORK_IMAGES, N * work_per_image if N > 1 else 0,
+                              shape_key(N, work_per_image, pass_), nthreads, run)
 
 
 cdef int _check_groups(Py_ssize_t C, Py_ssize_t F, Py_ssize_t K, int G, int kh, int kw,
@@ -741,12 +753,13 @@ def conv2d_images(const real[:, :, :, ::1] x, const real[:, ::1] wm, real[:, :, 
     _check_window(sh, sw, ph, pw, dh, dw, oh, ow, "conv2d_images")
     if N == 0:
         return
-    cdef int nt = _image_threads(N * groups, Fg * K * P, nthreads)
+    cdef TimedRun run
+    cdef int nt = _timed_image_threads(N * groups, Fg * K * P, 0, nthreads, &run)
     pb = _block(Fg, K, P, nt)
-    serial_blas = _serial_blas_enter(nt)
+    serial_blas = _serial_blas_enter(nt > 1 or run.site != NULL)
     with nogil, parallel(num_threads=nt):
         cols = <real *>malloc(K * P * sizeof(real) + 64)
-        for t in prange(N * groups, schedule='static'):
+        for t in prange(N * groups, schedule='dynamic'):
             if cols == NULL:
                 err += 1
             else:
@@ -762,6 +775,7 @@ def conv2d_images(const real[:, :, :, ::1] x, const real[:, ::1] wm, real[:, :, 
                     p0 = p0 + pb
         free(cols)
     _serial_blas_exit(serial_blas)
+    timed_done(&run)
     if err:
         raise MemoryError("conv2d: out of memory for the im2col buffers")
 
@@ -792,7 +806,7 @@ def conv2d_images_grad_weights(const real[:, :, :, ::1] x, const real[:, :, ::1]
     if N == 0:
         return
     pb = _block(Fg, K, P, nt)
-    serial_blas = _serial_blas_enter(nt)
+    serial_blas = _serial_blas_enter(nt > 1)
     with nogil, parallel(num_threads=nt):
         cols = <real *>malloc(K * P * sizeof(real) + 64)
         t = threadid()
@@ -837,12 +851,13 @@ def conv2d_images_grad_inputs(const real[:, ::1] wm, const real[:, :, ::1] gy,
     _check_window(sh, sw, ph, pw, dh, dw, oh, ow, "conv2d_images_grad_inputs")
     if N == 0:
         return
-    cdef int nt = _image_threads(N * groups, Fg * K * P, nthreads)
+    cdef TimedRun run
+    cdef int nt = _timed_image_threads(N * groups, Fg * K * P, 1, nthreads, &run)
     pb = _block(Fg, K, P, nt)
-    serial_blas = _serial_blas_enter(nt)
+    serial_blas = _serial_blas_enter(nt > 1 or run.site != NULL)
     with nogil, parallel(num_threads=nt):
         cols = <real *>malloc(K * P * sizeof(real) + 64)
-        for t in prange(N * groups, schedule='static'):
+        for t in prange(N * groups, schedule='dynamic'):
             if cols == NULL:
                 err += 1
             else:
@@ -859,6 +874,7 @@ def conv2d_images_grad_inputs(const real[:, ::1] wm, const real[:, :, ::1] gy,
                             dh, dw, oh, ow)
         free(cols)
     _serial_blas_exit(serial_blas)
+    timed_done(&run)
     if err:
         raise MemoryError("conv2d: out of memory for the im2col buffers")
 
