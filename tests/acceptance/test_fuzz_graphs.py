@@ -158,8 +158,20 @@ def float64_accumulated(np_reduce):
     def reference(v, axis):
         if v.dtype.kind != "f":
             return np_reduce(v, axis=axis)
-        return np.asarray(np_reduce(v, axis=axis, dtype="float64")).astype(v.dtype)
+        with np.errstate(all="ignore"):
+            return np.asarray(np_reduce(v, axis=axis, dtype="float64")).astype(v.dtype)
     return reference
+
+
+def mean_of_float64_sum(v, axis):
+    """cytensor's mean, as Theano's: the sum (accumulated in float64, rounded to
+    the input's dtype) divided by the count; so float32 [3e38, 3e38] gives inf
+    as NumPy does.  Integers: NumPy's float64 mean."""
+    if v.dtype.kind != "f":
+        return np.mean(v, axis=axis)
+    count = v.size if axis is None else v.shape[axis]
+    with np.errstate(all="ignore"):
+        return np.asarray(float64_accumulated(np.sum)(v, axis)) / v.dtype.type(count)
 
 
 REDUCTIONS = {  # name: (symbolic, NumPy with NumPy's result dtype)
@@ -167,7 +179,7 @@ REDUCTIONS = {  # name: (symbolic, NumPy with NumPy's result dtype)
     "prod": (T.prod, float64_accumulated(np.prod)),
     "max": (T.max, lambda v, axis: np.max(v, axis=axis)),
     "min": (T.min, lambda v, axis: np.min(v, axis=axis)),
-    "mean": (T.mean, float64_accumulated(np.mean)),
+    "mean": (T.mean, mean_of_float64_sum),
     "any": (T.any, lambda v, axis: np.any(v, axis=axis)),
     "all": (T.all, lambda v, axis: np.all(v, axis=axis)),
 }
