@@ -27,7 +27,7 @@ path a user can choose), printed as its own column.
 
 Everything runs in this one process, in alternation: every round times a
 batch of calls (about 5 ms) of each implementation in turn
-(bench_small_models' ``alternating_medians``), and the figure printed is
+(``_timing.interleaved_medians``), and the figure printed is
 the median over rounds (``--fastest``: the fastest round, for a machine
 shared with other jobs, where the medians move with the load).
 
@@ -46,7 +46,7 @@ import time
 
 import numpy as np
 
-import bench_small_models as small
+from _timing import interleaved_medians
 import cytensor
 import cytensor.tensor as T
 
@@ -181,7 +181,7 @@ def measure(make, n, rounds, rng, fastest=False):
         steps["trusted"] = trusting_copy(f)
     if fastest:
         return fastest_rounds(steps, args, rounds)
-    return small.alternating_medians(steps, args, rounds, seconds_per_round=0.005)
+    return interleaved_medians(steps, args, rounds, seconds_per_round=0.005)
 
 
 def verdict(n, ratio, excess_us):
