@@ -473,7 +473,7 @@ class Function:
                                                  or var in updated)
             seen.add(var)
             # only NumPy arrays are kept for reuse (a device's are its own business)
-            recyclable = not always and array and schedule.placement.holder(var).name == "cpu"
+            recyclable = not always and array and schedule.placement.holder(var) is schedule.placement.cpu
             self._outputs.append((schedule.cells[var], always, array and not o.borrow,
                                   recyclable))
         # Cleared after every call: arrays returned or written to shared values

@@ -187,6 +187,11 @@ def _is_tensor(var):
     return isinstance(var.type, TensorType)
 
 
+def _on_a_device(var):
+    """Whether ``var`` is a shared variable whose value a device other than the CPU holds."""
+    return isinstance(var, SharedVariable) and var.device != "cpu"
+
+
 def place(fgraph):
     """Give every node of ``fgraph`` a device and add the transfers between
     them (an edit of ``fgraph``); returns the Placement.
@@ -207,8 +212,8 @@ def place(fgraph):
     placement = Placement(cpu)
     nodes = fgraph.toposort()
     if config.device == "cpu" and not any(
-            isinstance(node.op, Transfer) or any(getattr(v, "device", "cpu") != "cpu"
-                                                 for v in node.inputs) for node in nodes):
+            isinstance(node.op, Transfer) or any(_on_a_device(v) for v in node.inputs)
+            for node in nodes):
         return placement                # the CPU's graph, untouched
     default = get_backend(config.device)
     asked = {k for k, var in enumerate(fgraph.outputs)
@@ -217,7 +222,7 @@ def place(fgraph):
     held = placement.held
     for node in nodes:
         for var in node.inputs:
-            if isinstance(var, SharedVariable) and getattr(var, "device", "cpu") != "cpu":
+            if _on_a_device(var):
                 held[var] = get_backend(var.device)
     for node in nodes:
         if isinstance(node.op, Transfer):
@@ -228,7 +233,7 @@ def place(fgraph):
         if not _is_tensor(var) or (k in asked and k not in fgraph.updated):
             continue
         target = (get_backend(fgraph.updated[k].device) if k in fgraph.updated
-                  and getattr(fgraph.updated[k], "device", "cpu") != "cpu" else cpu)
+                  and _on_a_device(fgraph.updated[k]) else cpu)
         _move_for(fgraph, "output", k, target, placement)
     return placement
 

@@ -163,7 +163,6 @@ class FunctionGraph:
                             f"by {new} of type {new.type}")
         if self.trace is not None:
             self.trace(reason, old, new)
-        self._order = None
         if new.owner is not None and not hasattr(new.owner.tag, "rewrite"):
             new.owner.tag.rewrite = reason          # which rewrite made this node
             if old.owner is not None and new not in self.clients:
@@ -171,13 +170,7 @@ class FunctionGraph:
         readers = self.clients.pop(old, ())
         old.clients = Readers()
         for client, i in readers:
-            if client == "output":
-                self.outputs[i] = new
-            else:
-                client.inputs[i] = new
-            for feature in self.features:
-                if hasattr(feature, "on_change_input"):
-                    feature.on_change_input(self, client, i, old, new, reason)
+            self._redirect(client, i, old, new, reason)
         imported = self._import(new)
         self._readers(new).extend(readers)
         self._prune(old.owner)
@@ -192,19 +185,25 @@ class FunctionGraph:
             return
         if self.trace is not None:
             self.trace(reason, old, new)
-        self._order = None
         imported = self._import(new)        # first: new may read old
         self.clients[old].remove((client, i))
+        self._redirect(client, i, old, new, reason)
+        self._readers(new).append((client, i))
+        self._prune(old.owner)
+        return imported
+
+    def _redirect(self, client, i, old, new, reason):
+        """Point input ``i`` of ``client`` (output ``i`` for 'output') at
+        ``new`` and tell the features: the one place an edge of the graph
+        changes, so the kept run order is forgotten here."""
+        self._order = None
         if client == "output":
             self.outputs[i] = new
         else:
             client.inputs[i] = new
-        self._readers(new).append((client, i))
         for feature in self.features:
             if hasattr(feature, "on_change_input"):
                 feature.on_change_input(self, client, i, old, new, reason)
-        self._prune(old.owner)
-        return imported
 
     def _import(self, var):
         """Register the nodes computing ``var`` that the graph does not have

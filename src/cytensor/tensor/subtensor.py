@@ -153,26 +153,29 @@ class Subtensor(Op):
             if output_storage[0][0].base is None:          # 0-d result: keep it a view
                 output_storage[0][0] = x[index + (None,)].reshape(())
         except IndexError as e:
-            raise IndexError(f"{e} (indexing an array of shape {x.shape} with "
-                             f"[{_template_str(self.template)}], index values "
-                             f"{[int(v) for v in values]})") from None
+            raise self._index_error(e, x, values) from None
+
+    def _index_error(self, error, x, values):
+        """``error`` with what was indexed, and how."""
+        return IndexError(f"{error} (indexing an array of shape {x.shape} with "
+                          f"[{_template_str(self.template)}], index values "
+                          f"{[int(v) for v in values]})")
 
     def make_thunk(self, node, input_cells, output_cells):
         """Hot path: a constant index (``z[:, 128:256]``, a gate cut out of one
         product; ``w[-1]``) is made once, and a call only takes the view; an
-        index with symbolic parts, or a 0-d result, takes ``perform``, as
-        does an index out of bounds (for its error)."""
-        general = super().make_thunk(node, input_cells, output_cells)
+        index with symbolic parts, or a 0-d result, takes ``perform``.  An index
+        out of bounds raises perform's error."""
         if len(node.inputs) > 1 or not self.template or node.outputs[0].ndim == 0:
-            return general
+            return super().make_thunk(node, input_cells, output_cells)
         index = _numpy_index(self.template, ())
         (x_cell,), (out_cell,) = input_cells, output_cells
 
         def thunk():
             try:
                 out_cell[0] = x_cell[0][index]
-            except IndexError:
-                general()
+            except IndexError as e:
+                raise self._index_error(e, x_cell[0], ()) from None
         return thunk
 
     def reference(self, node, x, *values):
