@@ -143,10 +143,10 @@ def torch_sgd(torch, ps, value, lr=0.01):
 # The cytensor steps are bench_nnet's and bench_recurrent's, unchanged: with
 # config.device = 'cuda' their shared variables live on the GPU.
 
-def mlp_case(cupy, torch, theano, T, batch):
-    from bench_nnet import cytensor_mlp, mlp_data
-    params, x, y = mlp_data(784, 500, batch)
-    f = cytensor_mlp(params)
+def classifier_case(cupy, torch, f, params, x, y, torch_logits):
+    """(cytensor's step, PyTorch's) for a classifier trained by SGD on (x, y):
+    ``f`` the compiled cytensor step, ``torch_logits(F, tx, ps)`` the same
+    model in PyTorch."""
     dx, dy = cupy.asarray(x), cupy.asarray(y)
 
     def ours():
@@ -158,34 +158,32 @@ def mlp_case(cupy, torch, theano, T, batch):
     tx, ty = torch.as_tensor(x, device="cuda"), torch.as_tensor(y, device="cuda").long()
 
     def torch_step():
-        out = torch.tanh(tx @ ps[0] + ps[1]) @ ps[2] + ps[3]
-        torch_sgd(torch, ps, F.cross_entropy(out, ty))
+        torch_sgd(torch, ps, F.cross_entropy(torch_logits(F, tx, ps), ty))
     return ours, torch_step
+
+
+def mlp_case(cupy, torch, theano, T, batch):
+    from bench_nnet import cytensor_mlp, mlp_data
+    params, x, y = mlp_data(784, 500, batch)
+
+    def logits(F, tx, ps):
+        return torch.tanh(tx @ ps[0] + ps[1]) @ ps[2] + ps[3]
+    return classifier_case(cupy, torch, cytensor_mlp(params), params, x, y, logits)
 
 
 def lenet5_case(cupy, torch, theano, T, batch):
     from bench_nnet import cytensor_lenet5, lenet5_params
     params = lenet5_params()
-    f = cytensor_lenet5(params)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, 1, 28, 28)).astype("float32")
     y = rng.integers(0, 10, batch).astype("int32")
-    dx, dy = cupy.asarray(x), cupy.asarray(y)
 
-    def ours():
-        f(dx, dy)
-    if torch is None:
-        return ours, None
-    F = torch.nn.functional
-    ps = [torch.tensor(p, device="cuda", requires_grad=True) for p in params]
-    tx, ty = torch.as_tensor(x, device="cuda"), torch.as_tensor(y, device="cuda").long()
-
-    def torch_step():
+    def logits(F, tx, ps):
         h = F.max_pool2d(torch.tanh(F.conv2d(tx, ps[0], ps[1])), 2)
         h = F.max_pool2d(torch.tanh(F.conv2d(h, ps[2], ps[3])), 2)
         h = torch.tanh(h.flatten(1) @ ps[4] + ps[5])
-        torch_sgd(torch, ps, F.cross_entropy(h @ ps[6] + ps[7], ty))
-    return ours, torch_step
+        return h @ ps[6] + ps[7]
+    return classifier_case(cupy, torch, cytensor_lenet5(params), params, x, y, logits)
 
 
 def lstm_case(cupy, torch, theano, T, hidden=512, batch=64, steps=50):
