@@ -20,9 +20,16 @@ def calls_filling(fn, args, seconds):
     return max(1, calls)
 
 
-def interleaved_medians(steps, args=(), rounds=9, calls=None, seconds_per_round=0.05,
-                        inputs=None, pause=0.0):
-    """{name: median seconds per call} of each of ``steps`` ({name: function}).
+def interleaved_medians(steps, *args, **options):
+    """{name: median seconds per call} of each of ``steps`` ({name: function}),
+    over ``interleaved_rounds``."""
+    return {name: statistics.median(t)
+            for name, t in interleaved_rounds(steps, *args, **options).items()}
+
+
+def interleaved_rounds(steps, args=(), rounds=9, calls=None, seconds_per_round=0.05,
+                       inputs=None, pause=0.0):
+    """{name: [seconds per call in each round]} of each of ``steps`` ({name: function}).
 
     Each round times every step in turn, ``calls`` calls each, or with
     calls=None as many as take about ``seconds_per_round`` (counted once,
@@ -50,9 +57,9 @@ def interleaved_medians(steps, args=(), rounds=9, calls=None, seconds_per_round=
             for _ in range(n):
                 fn(*args)
             times[name].append((time.perf_counter() - start) / n)
-    return {name: statistics.median(t) for name, t in times.items()}
+    return times
 
 
 def median_time(fn, **options):
-    """Median seconds per call of one function (``interleaved_medians``'s options)."""
+    """Median seconds per call of one function (``interleaved_rounds``'s options)."""
     return interleaved_medians({"": fn}, **options)[""]

@@ -42,11 +42,10 @@ every tiny size) can be read off the table too.
 """
 import argparse
 import os
-import time
 
 import numpy as np
 
-from _timing import interleaved_medians
+from _timing import interleaved_medians, interleaved_rounds
 import cytensor
 import cytensor.tensor as T
 
@@ -151,23 +150,8 @@ def fastest_rounds(steps, args, rounds, seconds_per_round=0.005):
     """Seconds per call of each step in its fastest round, the steps timed in
     turn each round (for a machine shared with other jobs, where most rounds
     lose the core part of the time: the fastest is the one that carries over)."""
-    calls = {name: max(1, int(seconds_per_round / max(_one_call(step, args), 1e-7)))
-             for name, step in steps.items()}
-    best = dict.fromkeys(steps, float("inf"))
-    for _ in range(rounds):
-        for name, step in steps.items():
-            start = time.perf_counter()
-            for _ in range(calls[name]):
-                step(*args)
-            best[name] = min(best[name], (time.perf_counter() - start) / calls[name])
-    return best
-
-
-def _one_call(step, args):
-    step(*args)
-    start = time.perf_counter()
-    step(*args)
-    return time.perf_counter() - start
+    return {name: min(t) for name, t in interleaved_rounds(
+        steps, args, rounds, seconds_per_round=seconds_per_round).items()}
 
 
 def measure(make, n, rounds, rng, fastest=False):
