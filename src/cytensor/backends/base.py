@@ -61,6 +61,15 @@ class Backend:
     ----------
     device : str
         The canonical device name (``device_name(number)``) this object runs.
+
+    Examples
+    --------
+    The CPU's backend, as a compiled function gets it:
+
+    >>> from cytensor.backends import Backend, get_backend
+    >>> cpu = get_backend("cpu")
+    >>> isinstance(cpu, Backend), cpu.device, cpu.cannot_run is not None
+    (True, 'cpu', True)
     """
 
     name = None                 # the device family, as registered: 'cpu', 'cuda'
