@@ -12,6 +12,7 @@ violation of each rule.
 """
 import ast
 import importlib
+import operator
 import os
 import re
 
@@ -21,7 +22,11 @@ import cytensor  # noqa: F401  (installs the compat aliases and fills the hand-d
 from cytensor.compat import THEANO_NAMES, THEANO_PATHS
 from cytensor.compile.mode import MODES
 from cytensor.graph import LaterStages
-from cytensor.tensor.variable import ops
+from cytensor.tensor.elemwise_opcodes import OPCODE_ROWS as ELEMWISE_OPCODE_ROWS
+from cytensor.tensor.elemwise_table import ELEMWISE
+from cytensor.tensor.math import elemwise_op
+from cytensor.tensor.type import TensorType
+from cytensor.tensor.variable import TensorOperators, operator_methods, ops
 
 SRC = os.path.join(os.path.dirname(__file__), "..", "src")
 
@@ -296,8 +301,42 @@ def test_tensor_methods_find_every_function_they_call():
     used |= _attributes_used(modules["cytensor.tensor.elemwise_table"], "tm")
     variable_source = open(modules["cytensor.tensor.variable"]).read()
     used |= set(re.findall(r'_binary\("(\w+)"', variable_source))
+    used |= {spec.name for spec in ELEMWISE.values() if spec.operator}
     missing = sorted(name for name in used if not hasattr(ops, name))
     assert missing == []
+
+
+def test_every_operator_row_gives_its_operator_methods():
+    """A row with a Python operator makes its method (and the reflected one
+    of a binary operator), and the method's node applies that row."""
+    x, y = TensorType("int64", shape=(None,))("x"), TensorType("int64", shape=(None,))("y")
+    rows = [spec for spec in ELEMWISE.values() if spec.operator]
+    assert {spec.operator for spec in rows} >= {"add", "neg", "abs", "invert", "and_", "lt"}
+    for spec in rows:
+        python_operator, row_op = getattr(operator, spec.operator), elemwise_op(spec.name)
+        if spec.arity == 1:
+            node = python_operator(x).owner
+            assert (node.op, node.inputs) == (row_op, [x]), spec.name
+            continue
+        node = python_operator(x, y).owner
+        assert (node.op, node.inputs) == (row_op, [x, y]), spec.name
+        reflected = getattr(TensorOperators, f"__r{spec.operator.rstrip('_')}__", None)
+        if reflected is not None:                   # comparisons reflect into their mirror
+            node = python_operator(2, x).owner
+            assert node.op == row_op and node.inputs[1] is x, spec.name
+
+
+def test_no_elementwise_operator_method_is_written_by_hand():
+    """The class's operator methods are the table's, plus @ (a product), x[i]
+    and == (identity: variables are dict keys)."""
+    python_operators = {name for name in dir(operator) if name.startswith("__")
+                        and name.endswith("__") and callable(getattr(operator, name))}
+    python_operators |= {"__r" + name[2:] for name in python_operators}
+    hand_written = {name for name in vars(TensorOperators) if name in python_operators}
+    assert hand_written - set(operator_methods()) == {"__matmul__", "__rmatmul__",
+                                                     "__getitem__", "__eq__"}
+    assert {spec.operator for spec in ELEMWISE.values() if spec.operator} == \
+        {row["operator"] for row in ELEMWISE_OPCODE_ROWS if row["operator"]}
 
 
 def test_later_stages_have_handed_themselves_down():

@@ -1,11 +1,14 @@
-"""The kernel side of the elementwise table: one row per register-VM opcode,
-in opcode order (a row's position is its opcode number).
+"""The plain-data side of the elementwise table: one row per register-VM
+opcode, in opcode order (a row's position is its opcode number), with what
+must be read without importing the rest of cytensor.
 
 Plain data and one formatting function, importing nothing: setup.py loads
 this file with ``runpy`` (without importing cytensor) and writes the C
 opcode list, kernels/vm_opcodes.def, from ``c_opcode_list()`` at build
 time; vm_ops.h expands that X-macro list into the C enum and the C property
 table ``cyt_op_info[]``, from which the kernels' ``OPCODES`` dict is read.
+tensor/variable.py, below the rest of the table, makes the tensors'
+operator methods from the ``operator`` column.
 The elementwise table (elemwise_table.py) gives each of its rows these
 fields, so the table, the enum, the Cython side and the opcode dict cannot
 drift apart.
@@ -14,6 +17,11 @@ Columns:
     name         the elementwise-table row it computes; narrowing opcodes have
                  no row (the lowering inserts them)
     arity        number of source registers (1, 2 or 3)
+    operator     the Python operator the row implements on tensors, named as
+                 the ``operator`` module names it ("add" for x + y, "and_" for
+                 x & y, "neg" for -x); tensor/variable.py makes the operator
+                 methods (__add__ and __radd__...) from it.  == and != have
+                 none: they stay identity, variables being dict keys
     libm         calls libm (its loops prefetch the next block, see
                  cyt_prefetch in vm_ops.h)
     int_ok       the integer VMs (int64/uint64 registers) implement it
@@ -43,19 +51,20 @@ and the same expressions in the cuda (and cuda_int) fields.
 """
 
 
-def _op(name, arity, libm=False, int_ok=False, narrow=False, on_discrete=None, on_bool=None,
-        c_name=None, cuda=None, cuda_int=None):
-    return dict(name=name, arity=arity, libm=libm, int_ok=int_ok, narrow=narrow,
-                on_discrete=on_discrete, on_bool=on_bool, c_name=c_name or name.upper(),
-                cuda=cuda, cuda_int=(cuda_int or cuda) if int_ok else None)
+def _op(name, arity, operator=None, libm=False, int_ok=False, narrow=False, on_discrete=None,
+        on_bool=None, c_name=None, cuda=None, cuda_int=None):
+    return dict(name=name, arity=arity, operator=operator, libm=libm, int_ok=int_ok,
+                narrow=narrow, on_discrete=on_discrete, on_bool=on_bool,
+                c_name=c_name or name.upper(), cuda=cuda,
+                cuda_int=(cuda_int or cuda) if int_ok else None)
 
 
 OPCODE_ROWS = [
     # unary
     _op("identity", 1, int_ok=True, cuda="x"),
-    _op("neg", 1, int_ok=True, cuda="-x",
+    _op("neg", 1, operator="neg", int_ok=True, cuda="-x",
         cuda_int="(T)(0 - (cyt_u64)x)"),
-    _op("abs", 1, int_ok=True, cuda="CYT_M(fabs)(x)",
+    _op("abs", 1, operator="abs", int_ok=True, cuda="CYT_M(fabs)(x)",
         cuda_int="x < 0 ? (T)(0 - (cyt_u64)x) : x"),
     _op("sign", 1, int_ok=True, cuda="x > 0 ? (T)1 : (x < 0 ? (T)-1 : (x == 0 ? (T)0 : x))",
         cuda_int="(T)((x > 0) - (x < 0))"),
@@ -92,7 +101,7 @@ OPCODE_ROWS = [
     _op("isinf", 1, on_discrete="neq", cuda="(T)(x == x && x - x != x - x)"),
     _op("isfinite", 1, on_discrete="eq", cuda="(T)(x - x == 0)"),
     _op("logical_not", 1, int_ok=True, cuda="(T)(x == 0)"),
-    _op("invert", 1, int_ok=True, on_bool="logical_not", cuda="(T)(x == 0)",
+    _op("invert", 1, operator="invert", int_ok=True, on_bool="logical_not", cuda="(T)(x == 0)",
         cuda_int="~x"),
     _op("sigmoid", 1, libm=True, cuda="cyt_sigmoid(x)"),
     _op("softplus", 1, libm=True, cuda="cyt_softplus(x)"),
@@ -115,36 +124,39 @@ OPCODE_ROWS = [
         cuda_int="(T)(cyt_u32)x"),
     _op("narrow_float32", 1, narrow=True, cuda="(T)(float)x"),
     # binary
-    _op("add", 2, int_ok=True, cuda="x + y",
+    _op("add", 2, operator="add", int_ok=True, cuda="x + y",
         cuda_int="(T)((cyt_u64)x + (cyt_u64)y)"),
-    _op("sub", 2, int_ok=True, cuda="x - y",
+    _op("sub", 2, operator="sub", int_ok=True, cuda="x - y",
         cuda_int="(T)((cyt_u64)x - (cyt_u64)y)"),
-    _op("mul", 2, int_ok=True, cuda="x * y",
+    _op("mul", 2, operator="mul", int_ok=True, cuda="x * y",
         cuda_int="(T)((cyt_u64)x * (cyt_u64)y)"),
-    _op("true_div", 2, cuda="x / y"),
-    _op("int_div", 2, int_ok=True, cuda="cyt_floordiv(x, y)"),
-    _op("mod", 2, int_ok=True, cuda="cyt_mod(x, y)"),
-    _op("pow", 2, libm=True, int_ok=True, cuda="CYT_M(pow)(x, y)",
+    _op("true_div", 2, operator="truediv", cuda="x / y"),
+    _op("int_div", 2, operator="floordiv", int_ok=True, cuda="cyt_floordiv(x, y)"),
+    _op("mod", 2, operator="mod", int_ok=True, cuda="cyt_mod(x, y)"),
+    _op("pow", 2, operator="pow", libm=True, int_ok=True, cuda="CYT_M(pow)(x, y)",
         cuda_int="cyt_pow(x, y)"),
     _op("arctan2", 2, libm=True, cuda="CYT_M(atan2)(x, y)"),
     _op("maximum", 2, int_ok=True, cuda="cyt_maxnan(x, y)",
         cuda_int="x >= y ? x : y"),
     _op("minimum", 2, int_ok=True, cuda="cyt_minnan(x, y)",
         cuda_int="x <= y ? x : y"),
-    _op("lt", 2, int_ok=True, cuda="(T)(x < y)"),
-    _op("gt", 2, int_ok=True, cuda="(T)(x > y)"),
-    _op("le", 2, int_ok=True, cuda="(T)(x <= y)"),
-    _op("ge", 2, int_ok=True, cuda="(T)(x >= y)"),
+    _op("lt", 2, operator="lt", int_ok=True, cuda="(T)(x < y)"),
+    _op("gt", 2, operator="gt", int_ok=True, cuda="(T)(x > y)"),
+    _op("le", 2, operator="le", int_ok=True, cuda="(T)(x <= y)"),
+    _op("ge", 2, operator="ge", int_ok=True, cuda="(T)(x >= y)"),
     _op("eq", 2, int_ok=True, cuda="(T)(x == y)"),
     _op("neq", 2, int_ok=True, cuda="(T)(x != y)"),
     _op("logical_and", 2, int_ok=True, cuda="(T)((x != 0) & (y != 0))"),
     _op("logical_or", 2, int_ok=True, cuda="(T)((x != 0) | (y != 0))"),
     _op("logical_xor", 2, int_ok=True, cuda="(T)((x != 0) ^ (y != 0))"),
-    _op("bitwise_and", 2, int_ok=True, on_bool="logical_and", cuda="(T)((x != 0) & (y != 0))",
+    _op("bitwise_and", 2, operator="and_", int_ok=True, on_bool="logical_and",
+        cuda="(T)((x != 0) & (y != 0))",
         cuda_int="x & y"),
-    _op("bitwise_or", 2, int_ok=True, on_bool="logical_or", cuda="(T)((x != 0) | (y != 0))",
+    _op("bitwise_or", 2, operator="or_", int_ok=True, on_bool="logical_or",
+        cuda="(T)((x != 0) | (y != 0))",
         cuda_int="x | y"),
-    _op("bitwise_xor", 2, int_ok=True, on_bool="logical_xor", cuda="(T)((x != 0) ^ (y != 0))",
+    _op("bitwise_xor", 2, operator="xor", int_ok=True, on_bool="logical_xor",
+        cuda="(T)((x != 0) ^ (y != 0))",
         cuda_int="x ^ y"),
     _op("hypot", 2, libm=True, cuda="CYT_M(hypot)(x, y)"),
     _op("copysign", 2, cuda="CYT_M(copysign)(x, y)"),

@@ -1,8 +1,8 @@
 """The table of elementwise operations.
 
-One row per scalar operation.  A row's kernel fields (its arity, whether it
-calls libm, runs on integer registers, and what it becomes on integer or
-bool sources) come from its opcode row in elemwise_opcodes.py, the plain-data
+One row per scalar operation.  A row's plain-data fields (its arity, its
+Python operator, whether it calls libm, runs on integer registers, and what
+it becomes on integer or bool sources) come from its opcode row in elemwise_opcodes.py, the plain-data
 list the build turns into the C opcode list; the rest is here.  Everything else reads this table: the
 tensor functions (``T.exp``...) are made from it, the kernels run its
 opcodes (a row's name is its kernel opcode), gradients use its rules,
@@ -42,7 +42,8 @@ class ElemwiseSpec:
     associativity: str = "left"      # for pp: "left", "right" (a ** b ** c) or "none" (a < b)
     commutative: bool = False        # f(a, b) == f(b, a): patterns try both orders
     neutral: Optional[tuple] = None  # (n, sides): x op n == x, and n op x == x if sides is "both"
-    # the kernel fields, from elemwise_opcodes.py (see its columns)
+    # the plain-data fields, from elemwise_opcodes.py (see its columns)
+    operator: Optional[str] = None   # the Python operator (operator module's name): "add"
     libm: bool = False               # the kernel calls libm
     int_ok: bool = False             # the integer VMs implement it
     on_discrete: Optional[str] = None  # the opcode run instead on integer/bool sources
@@ -62,7 +63,8 @@ def _row(name, reference, dtype, grad, symbol=None, precedence=100, domain=(-3.0
                          "elemwise_opcodes.py") from None
     return ElemwiseSpec(name, kernel["arity"], reference, dtype, grad, symbol, precedence,
                         domain, associativity, commutative, neutral,
-                        libm=kernel["libm"], int_ok=kernel["int_ok"],
+                        operator=kernel["operator"], libm=kernel["libm"],
+                        int_ok=kernel["int_ok"],
                         on_discrete=kernel["on_discrete"], on_bool=kernel["on_bool"])
 
 

@@ -7,8 +7,16 @@ tensor type and so sit above this module: each hands its functions in with
 ``provide`` when it is imported, and the methods call them through ``ops``.
 Gradients inside the op modules use these methods (``g.sum(axis)``,
 ``x.astype(dtype)``) to reach ops defined in a module above their own.
+
+The operator methods of the elementwise rows (``x + y``, ``1 - x``, ``-x``,
+``abs(x)``, ``~x``...) are made from the table's ``operator`` column
+(elemwise_opcodes.py, plain data below this module): a row with an operator
+gets its method and, for a binary one, the reflected method; each calls the
+row's tensor function.
 """
 import types
+
+from .elemwise_opcodes import OPCODE_ROWS
 
 ops = types.SimpleNamespace()        # filled by provide(): ops.add, ops.transpose...
 
@@ -18,10 +26,36 @@ def provide(**functions):
     vars(ops).update(functions)
 
 
+def _unary(fn_name):
+    return lambda self: getattr(ops, fn_name)(self)
+
+
 def _binary(fn_name, reflected=False):
     if reflected:
         return lambda self, other: getattr(ops, fn_name)(other, self)
     return lambda self, other: getattr(ops, fn_name)(self, other)
+
+
+# Python reflects a comparison into its mirror (``1 < x`` calls ``x.__gt__(1)``),
+# not into an __r...__ method.
+_COMPARISONS = {"lt", "le", "gt", "ge"}
+
+
+def operator_methods(rows=OPCODE_ROWS):
+    """{method name: method} for the rows with a Python operator: ``__add__``
+    and ``__radd__`` call ``ops.add``, ``__neg__`` calls ``ops.neg``."""
+    methods = {}
+    for row in rows:
+        if row["operator"] is None:
+            continue
+        dunder = row["operator"].rstrip("_")     # operator.and_ is __and__
+        if row["arity"] == 1:
+            methods[f"__{dunder}__"] = _unary(row["name"])
+            continue
+        methods[f"__{dunder}__"] = _binary(row["name"])
+        if dunder not in _COMPARISONS:
+            methods[f"__r{dunder}__"] = _binary(row["name"], reflected=True)
+    return methods
 
 
 class TensorOperators:
@@ -45,28 +79,10 @@ class TensorOperators:
     def __len__(self):
         raise TypeError(f"len() of symbolic {self} is unknown; use {self}.shape[0]")
 
-    __add__, __radd__ = _binary("add"), _binary("add", True)
-    __sub__, __rsub__ = _binary("sub"), _binary("sub", True)
-    __mul__, __rmul__ = _binary("mul"), _binary("mul", True)
-    __truediv__, __rtruediv__ = _binary("true_div"), _binary("true_div", True)
-    __floordiv__, __rfloordiv__ = _binary("int_div"), _binary("int_div", True)
-    __mod__, __rmod__ = _binary("mod"), _binary("mod", True)
-    __pow__, __rpow__ = _binary("pow"), _binary("pow", True)
+    # The elementwise operators (+ - * / // % ** & | ^ < <= > >=, -x, abs, ~x)
+    # come from the table: operator_methods(), set below the class.  @ is a
+    # product, not an elementwise row:
     __matmul__, __rmatmul__ = _binary("matmul"), _binary("matmul", True)
-    __and__, __rand__ = _binary("and_"), _binary("and_", True)
-    __or__, __ror__ = _binary("or_"), _binary("or_", True)
-    __xor__, __rxor__ = _binary("xor"), _binary("xor", True)
-    __lt__, __gt__ = _binary("lt"), _binary("gt")
-    __le__, __ge__ = _binary("le"), _binary("ge")
-
-    def __neg__(self):
-        return ops.neg(self)
-
-    def __abs__(self):
-        return ops.abs_(self)
-
-    def __invert__(self):
-        return ops.invert(self)
 
     # == stays identity (variables are dict keys); use T.eq for elementwise equality.
     __eq__ = object.__eq__
@@ -212,4 +228,9 @@ class TensorOperators:
 
     def __repr__(self):
         return str(self)
+
+
+for _name, _method in operator_methods().items():
+    setattr(TensorOperators, _name, _method)
+del _name, _method
 
