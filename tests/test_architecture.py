@@ -252,12 +252,56 @@ def violations(root, package, stages=STAGES, leaves=LEAVES, allowed=ALLOWED_DEFE
     return problems
 
 
+# The run-time methods of an op, and what a fallback to another
+# implementation calls: the op's perform or reference, or the general thunk
+# that ``super().make_thunk`` returns.
+RUN_TIME_METHODS = {"make_thunk", "perform"}
+FALLBACK_ATTRIBUTES = {"perform", "reference", "reference_perform", "make_thunk"}
+
+
+def exception_fallbacks(path):
+    """[(line, method)] of the except clauses, inside an op's make_thunk or
+    perform, that run another implementation of the op (one run-time
+    implementation per op: a failing fast path raises, it never retries)."""
+    found = []
+    for method in ast.walk(ast.parse(open(path).read(), path)):
+        if not (isinstance(method, ast.FunctionDef) and method.name in RUN_TIME_METHODS):
+            continue
+        general = {target.id for node in ast.walk(method) if isinstance(node, ast.Assign)
+                   and isinstance(node.value, ast.Call)
+                   and isinstance(node.value.func, ast.Attribute)
+                   and node.value.func.attr == "make_thunk"
+                   for target in node.targets if isinstance(target, ast.Name)}
+        general |= {target.id for node in ast.walk(method) if isinstance(node, ast.Assign)
+                    and isinstance(node.value, ast.Attribute)
+                    and node.value.attr in FALLBACK_ATTRIBUTES
+                    for target in node.targets if isinstance(target, ast.Name)}
+        for handler in ast.walk(method):
+            if not isinstance(handler, ast.ExceptHandler):
+                continue
+            for call in ast.walk(handler):
+                if not isinstance(call, ast.Call):
+                    continue
+                func = call.func
+                if (isinstance(func, ast.Name) and func.id in general) or (
+                        isinstance(func, ast.Attribute) and func.attr in FALLBACK_ATTRIBUTES):
+                    found.append((call.lineno, method.name))
+    return found
+
+
 # ---------------------------------------------------------------------------
 # The real package
 # ---------------------------------------------------------------------------
 
 def test_the_package_follows_every_rule():
     assert violations(SRC, "cytensor", theano_paths=THEANO_PATHS) == []
+
+
+def test_no_op_falls_back_to_another_implementation_through_an_exception():
+    problems = [f"{module}:{line}: {method} catches an error and runs another implementation"
+                for module, path in find_modules(SRC, "cytensor").items()
+                if path.endswith(".py") for line, method in exception_fallbacks(path)]
+    assert problems == []
 
 
 def test_allowed_deferred_imports_are_few_and_all_used():
@@ -432,6 +476,27 @@ def test_checker_fails_on_a_theano_path_kept_as_a_module(tmp_path):
     problems = _check(root, stages=TOY_STAGES + [("old", ["pkg.scan_module"])],
                       theano_paths={"pkg.scan_module": "pkg.high"})
     assert any("pkg.scan_module is a Theano path" in p for p in problems)
+
+
+def test_fallback_checker_finds_a_thunk_retrying_through_perform(tmp_path):
+    clean = tmp_path / "clean.py"
+    clean.write_text("class A:\n    def make_thunk(self, node, i, o):\n"
+                     "        def thunk():\n            try:\n                fast()\n"
+                     "            except IndexError as e:\n"
+                     "                raise self._error(e) from None\n        return thunk\n")
+    assert exception_fallbacks(str(clean)) == []
+    general = tmp_path / "general.py"
+    general.write_text("class A:\n    def make_thunk(self, node, i, o):\n"
+                       "        general = super().make_thunk(node, i, o)\n"
+                       "        def thunk():\n            try:\n                fast()\n"
+                       "            except ValueError:\n                general()\n"
+                       "        return thunk\n")
+    assert exception_fallbacks(str(general)) == [(8, "make_thunk")]
+    perform = tmp_path / "perform.py"
+    perform.write_text("class A:\n    def perform(self, node, inputs, out):\n"
+                       "        try:\n            fast()\n        except Exception:\n"
+                       "            self.reference_perform(node, inputs, out)\n")
+    assert exception_fallbacks(str(perform)) == [(6, "perform")]
 
 
 def test_checker_fails_on_a_module_without_stage(tmp_path):

@@ -152,6 +152,32 @@ def _plain_integer_arrays(template, indices):
             and all(i.dtype != "bool" and i.ndim >= 1 for i in indices))
 
 
+def _plain_axes(template, node):
+    """How many leading axes of x plain integer arrays index (see
+    _plain_integer_arrays); 0 for an index of another form."""
+    indices = node.inputs[1:]
+    return len(indices) if _plain_integer_arrays(template, indices) else 0
+
+
+def _take(x, index, plain_axes):
+    """``x[index]``, AdvancedSubtensor's one run-time implementation.  Plain
+    integer arrays on ``plain_axes`` leading axes take NumPy's own indexing
+    when they pick single elements or the result is small; index arrays on
+    the leading axes take the row kernel; other layouts take NumPy."""
+    if plain_axes and (x.ndim == plain_axes or index[0].size * math.prod(x.shape[plain_axes:])
+                       * x.itemsize < KERNEL_MIN_BYTES):
+        return x[index]
+    found = _leading_rows(x, index) if x.size else None
+    if found is None:
+        return np.array(x[index])
+    rows, shape, axis = found
+    n_lead = int(np.prod(x.shape[:axis]))
+    src = _as_byte_rows(np.ascontiguousarray(x), n_lead)
+    out = np.empty(shape + x.shape[axis:], dtype=x.dtype)
+    _nnet.take_rows(src, rows, _as_byte_rows(out, len(rows)), kernels.get_num_threads())
+    return out
+
+
 def _as_byte_rows(a, n_rows):
     """A C-contiguous array as (n_rows, bytes per row) uint8 (a view)."""
     return a.reshape(n_rows, -1).view(np.uint8) if a.size else \
@@ -189,36 +215,19 @@ class AdvancedSubtensor(Op):
 
     def perform(self, node, inputs, output_storage):
         x, values = inputs[0], inputs[1:]
-        index = _numpy_index(self.template, values)
-        found = _leading_rows(x, index) if x.size else None
-        if found is None:
-            output_storage[0][0] = np.array(x[index])
-            return
-        rows, shape, axis = found
-        n_lead = int(np.prod(x.shape[:axis]))
-        src = _as_byte_rows(np.ascontiguousarray(x), n_lead)
-        out = np.empty(shape + x.shape[axis:], dtype=x.dtype)
-        _nnet.take_rows(src, rows, _as_byte_rows(out, len(rows)), kernels.get_num_threads())
-        output_storage[0][0] = out
+        output_storage[0][0] = _take(x, _numpy_index(self.template, values),
+                                     _plain_axes(self.template, node))
 
     def make_thunk(self, node, input_cells, output_cells):
-        """For integer arrays on the leading axes: NumPy's ``x[index]`` (one
-        C call) when they pick single elements or the result is small, the
-        row kernel (perform) otherwise."""
-        indices = node.inputs[1:]
-        if not _plain_integer_arrays(self.template, indices):
+        """perform's computation, with what the index's form decides done
+        once: plain integer arrays are the index as they come."""
+        plain_axes = _plain_axes(self.template, node)
+        if not plain_axes:
             return super().make_thunk(node, input_cells, output_cells)
         x_cell, index_cells, out_cell = input_cells[0], input_cells[1:], output_cells[0]
-        n_axes, perform = len(indices), self.perform
-        elements = node.inputs[0].ndim == n_axes
 
         def thunk():
-            x, index = x_cell[0], tuple(c[0] for c in index_cells)
-            if elements or (index[0].size * math.prod(x.shape[n_axes:]) * x.itemsize
-                            < KERNEL_MIN_BYTES):
-                out_cell[0] = x[index]
-            else:
-                perform(node, (x,) + index, output_cells)
+            out_cell[0] = _take(x_cell[0], tuple(c[0] for c in index_cells), plain_axes)
         return thunk
 
     def reference(self, node, x, *values):
@@ -275,16 +284,40 @@ class AdvancedIncSubtensor(IncSubtensorBase):
 
     def perform(self, node, inputs, output_storage):
         x, y, values = inputs[0], inputs[1], inputs[2:]
+        output_storage[0][0] = self._increment(x, y, _numpy_index(self.template, values),
+                                               self._picks_elements(node))
+
+    def make_thunk(self, node, input_cells, output_cells):
+        """perform's computation, with what the index's form decides done
+        once: integer arrays picking single elements are the index as they come."""
+        if not self._picks_elements(node):
+            return super().make_thunk(node, input_cells, output_cells)
+        x_cell, y_cell, index_cells = input_cells[0], input_cells[1], input_cells[2:]
+        out_cell, increment = output_cells[0], self._increment
+
+        def thunk():
+            out_cell[0] = increment(x_cell[0], y_cell[0], tuple(c[0] for c in index_cells),
+                                    True)
+        return thunk
+
+    def _picks_elements(self, node):
+        """Whether the index is one plain integer array per axis of x."""
+        indices = node.inputs[2:]
+        return (_plain_integer_arrays(self.template, indices)
+                and node.inputs[0].ndim == len(indices))
+
+    def _increment(self, x, y, index, elements):
+        """x with x[index] increased by y (or set to y).  Single elements
+        (``elements``) and layouts other than rows take NumPy's own loops
+        (``np.add.at``, ``out[index] = y``); rows of x take the row kernels."""
         out = np.array(x, order="C")
-        index = _numpy_index(self.template, values)
-        found = _leading_rows(x, index) if x.size else None
+        found = None if elements or not x.size else _leading_rows(x, index)
         if found is None:
             if self.set_instead_of_inc:
                 out[index] = y
             else:
                 np.add.at(out, index, y)
-            output_storage[0][0] = out
-            return
+            return out
         rows, shape, axis = found
         n_lead = int(np.prod(x.shape[:axis]))
         try:
@@ -294,8 +327,7 @@ class AdvancedIncSubtensor(IncSubtensorBase):
             raise ValueError(f"{self}: cannot broadcast the value of shape {np.shape(y)} to "
                              f"the indexed part of shape {shape + x.shape[axis:]}") from None
         if not len(rows):                      # an empty index changes nothing
-            output_storage[0][0] = out
-            return
+            return out
         if self.set_instead_of_inc:
             _nnet.put_rows(_as_byte_rows(out, n_lead), rows, _as_byte_rows(values_, len(rows)))
         elif x.dtype.name in ("float32", "float64", "int32", "int64", "uint8") and out.size:
@@ -303,28 +335,7 @@ class AdvancedIncSubtensor(IncSubtensorBase):
                            kernels.get_num_threads())
         else:
             np.add.at(out.reshape(n_lead, -1), rows, values_.reshape(len(rows), -1))
-        output_storage[0][0] = out
-
-    def make_thunk(self, node, input_cells, output_cells):
-        """When the index picks single elements (integer arrays, one per
-        axis): a copy of x and NumPy's ``np.add.at`` / ``out[index] = y``,
-        one C loop each; rows of several elements go to the row kernels
-        (perform)."""
-        indices = node.inputs[2:]
-        if not (_plain_integer_arrays(self.template, indices)
-                and node.inputs[0].ndim == len(indices)):
-            return super().make_thunk(node, input_cells, output_cells)
-        x_cell, y_cell, index_cells = input_cells[0], input_cells[1], input_cells[2:]
-        out_cell, set_instead_of_inc = output_cells[0], self.set_instead_of_inc
-
-        def thunk():
-            out, index = x_cell[0].copy(), tuple(c[0] for c in index_cells)
-            if set_instead_of_inc:
-                out[index] = y_cell[0]
-            else:
-                np.add.at(out, index, y_cell[0])
-            out_cell[0] = out
-        return thunk
+        return out
 
     def reference(self, node, x, y, *values):
         out = x.copy()
