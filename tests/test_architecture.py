@@ -289,6 +289,53 @@ def exception_fallbacks(path):
     return found
 
 
+# Kernel functions longer than this many lines (the def line to the last line
+# of the body) are split into named steps, unless listed below with the reason.
+KERNEL_FUNCTION_LINES = 60
+LONG_KERNEL_FUNCTIONS = {
+    # ("kernels/_file.pyx", "function"): "why it stays one function",
+}
+KERNEL_DEF = re.compile(r"^(\s*)(?:cpdef|cdef|def)\b[^=#]*\(")
+
+
+def kernel_function_lengths(path):
+    """{function name: lines} of the functions of a .pyx file, read line by line
+    (a body ends at the first code line indented no deeper than its def)."""
+    lines = open(path).read().splitlines()
+    lengths = {}
+    for start, text in enumerate(lines):
+        match = KERNEL_DEF.match(text)
+        if not match:
+            continue
+        name = re.search(r"(\w+)\s*\(", text).group(1)
+        indent, last = len(match.group(1)), start
+        header_done = text.rstrip().endswith(":")
+        for number in range(start + 1, len(lines)):
+            line = lines[number]
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            if header_done and len(line) - len(line.lstrip()) <= indent:
+                break
+            header_done = header_done or line.rstrip().endswith(":")
+            last = number
+        lengths[name] = last - start + 1
+    return lengths
+
+
+def long_kernel_functions(root):
+    """[(file under cytensor/, function, lines)] over KERNEL_FUNCTION_LINES."""
+    package = os.path.join(root, "cytensor")
+    found = []
+    for folder, _, files in os.walk(package):
+        for name in sorted(files):
+            if name.endswith(".pyx"):
+                path = os.path.join(folder, name)
+                rel = os.path.relpath(path, package).replace(os.sep, "/")
+                found += [(rel, function, n) for function, n in
+                          kernel_function_lengths(path).items() if n > KERNEL_FUNCTION_LINES]
+    return found
+
+
 # ---------------------------------------------------------------------------
 # The real package
 # ---------------------------------------------------------------------------
@@ -302,6 +349,13 @@ def test_no_op_falls_back_to_another_implementation_through_an_exception():
                 for module, path in find_modules(SRC, "cytensor").items()
                 if path.endswith(".py") for line, method in exception_fallbacks(path)]
     assert problems == []
+
+
+def test_kernel_functions_are_short_or_listed_with_their_reason():
+    long = {(rel, function): n for rel, function, n in long_kernel_functions(SRC)}
+    assert set(long) - set(LONG_KERNEL_FUNCTIONS) == set(), \
+        f"split these into named steps (or list them with the reason): {long}"
+    assert set(LONG_KERNEL_FUNCTIONS) <= set(long), "a listed function is short now: unlist it"
 
 
 def test_allowed_deferred_imports_are_few_and_all_used():
@@ -497,6 +551,17 @@ def test_fallback_checker_finds_a_thunk_retrying_through_perform(tmp_path):
                        "        try:\n            fast()\n        except Exception:\n"
                        "            self.reference_perform(node, inputs, out)\n")
     assert exception_fallbacks(str(perform)) == [(6, "perform")]
+
+
+def test_kernel_length_checker_counts_a_pyx_function(tmp_path):
+    body = "".join(f"    x{k} = {k}\n" for k in range(61))
+    kernel = tmp_path / "cytensor" / "kernels" / "_toy.pyx"
+    kernel.parent.mkdir(parents=True)
+    kernel.write_text("cdef inline int small(int a,\n                      int b) noexcept nogil:\n"
+                      "    return a\n\n\ndef long_one(x):\n    # a comment\n" + body +
+                      "\n\ncdef int after = 1\n")
+    assert kernel_function_lengths(str(kernel)) == {"small": 3, "long_one": 63}
+    assert long_kernel_functions(str(tmp_path)) == [("kernels/_toy.pyx", "long_one", 63)]
 
 
 def test_checker_fails_on_a_module_without_stage(tmp_path):

@@ -204,49 +204,15 @@ def dot(a, b, out=None):
         raise ValueError(f"shapes {a.shape} and {b.shape} not aligned: "
                          f"{ka} (dim {a.ndim - 1}) != {kb} (dim {max(b.ndim - 2, 0)})")
     if not blas:
-        res = np.asarray(np.dot(a, b))
-        return _deliver(res, out)
-    cdef bint dbl = a.dtype == np.float64
-    cdef int n, inca, incb, m, k, lda, incy
-    cdef double dres
-    cdef char *pa
-    cdef char *pb
-    cdef char *py
-    if a.ndim == 2:
-        shape = (a.shape[0],) + ((b.shape[1],) if b.ndim == 2 else ())
-    else:
-        shape = (b.shape[1],) if b.ndim == 2 else ()
-    if out is not None:
-        if not isinstance(out, np.ndarray):
-            raise TypeError("dot: out must be a numpy array")
-        if out.shape != shape:
-            raise ValueError(f"dot: out has shape {out.shape}, expected {shape}")
-        if not out.flags.writeable:
-            raise ValueError("dot: out is read-only")
-    size = 1
-    for v in shape:
-        size *= v
-    kk = ka
-    if size == 0 or kk == 0:
-        res = np.zeros(shape, dtype=a.dtype)
-        return _deliver(res, out)
-    if not _fits(kk, *shape, *[abs(s) // a.itemsize for s in a.strides + b.strides]):
+        return _deliver(np.asarray(np.dot(a, b)), out)
+    shape = _product_shape(a, b)
+    _check_out(out, shape)
+    if 0 in shape or ka == 0:
+        return _deliver(np.zeros(shape, dtype=a.dtype), out)
+    if not _fits(ka, *shape, *[abs(s) // a.itemsize for s in a.strides + b.strides]):
         return _deliver(np.asarray(np.dot(a, b)), out)
     if a.ndim == 1 and b.ndim == 1:
-        a, inca_ = _vec(a)
-        b, incb_ = _vec(b)
-        n = kk
-        inca = inca_
-        incb = incb_
-        pa = <char *>cnp.PyArray_DATA(a)
-        pb = <char *>cnp.PyArray_DATA(b)
-        with nogil:
-            if dbl:
-                dres = ddot(&n, <double *>pa, &inca, <double *>pb, &incb)
-            else:
-                dres = sdot(&n, <float *>pa, &inca, <float *>pb, &incb)
-        res = np.array(dres, dtype=a.dtype)
-        return _deliver(res, out)
+        return _deliver(_vector_dot(a, b, ka), out)
     if a.ndim == 2 and b.ndim == 2:
         if (out is not None and out.dtype == a.dtype and out.flags.aligned
                 and _blas_layout_ok(out) and not _overlap(out, a) and not _overlap(out, b)):
@@ -255,7 +221,52 @@ def dot(a, b, out=None):
         res = np.empty(shape, dtype=a.dtype)
         _gemm_into(1.0, a, b, 0.0, res)
         return _deliver(res, out)
-    # matrix-vector
+    return _deliver(_matrix_vector_product(a, b, shape), out)
+
+
+cdef tuple _product_shape(a, b):
+    """The shape of dot(a, b) for operands of 1 or 2 dimensions."""
+    if a.ndim == 2:
+        return (a.shape[0],) + ((b.shape[1],) if b.ndim == 2 else ())
+    return (b.shape[1],) if b.ndim == 2 else ()
+
+
+cdef _check_out(out, tuple shape):
+    """Refuse an ``out`` dot cannot write its result of ``shape`` to."""
+    if out is None:
+        return
+    if not isinstance(out, np.ndarray):
+        raise TypeError("dot: out must be a numpy array")
+    if out.shape != shape:
+        raise ValueError(f"dot: out has shape {out.shape}, expected {shape}")
+    if not out.flags.writeable:
+        raise ValueError("dot: out is read-only")
+
+
+cdef _vector_dot(a, b, int n):
+    """a . b of two vectors of one float dtype through ?dot (a 0-d array)."""
+    cdef bint dbl = a.dtype == np.float64
+    cdef int inca, incb
+    cdef double dres
+    a, inca_ = _vec(a)
+    b, incb_ = _vec(b)
+    inca = inca_
+    incb = incb_
+    cdef char *pa = <char *>cnp.PyArray_DATA(a)
+    cdef char *pb = <char *>cnp.PyArray_DATA(b)
+    with nogil:
+        if dbl:
+            dres = ddot(&n, <double *>pa, &inca, <double *>pb, &incb)
+        else:
+            dres = sdot(&n, <float *>pa, &inca, <float *>pb, &incb)
+    return np.array(dres, dtype=a.dtype)
+
+
+cdef _matrix_vector_product(a, b, tuple shape):
+    """dot(a, b) where one operand is a matrix and the other a vector, through ?gemv."""
+    cdef bint dbl = a.dtype == np.float64
+    cdef int m, k, lda, incb, incy = 1
+    cdef char t
     if a.ndim == 2:
         mat, vec, mat_is_a = a, b, True
     else:
@@ -263,15 +274,13 @@ def dot(a, b, out=None):
     mat, row, ld_ = _mat(mat)
     vec, incv = _vec(vec)
     res = np.zeros(shape, dtype=a.dtype)     # zeros: see _row_or_column_product
-    pa = <char *>cnp.PyArray_DATA(mat)
-    pb = <char *>cnp.PyArray_DATA(vec)
-    py = <char *>cnp.PyArray_DATA(res)
+    cdef char *pa = <char *>cnp.PyArray_DATA(mat)
+    cdef char *pb = <char *>cnp.PyArray_DATA(vec)
+    cdef char *py = <char *>cnp.PyArray_DATA(res)
     lda = ld_
     incb = incv
-    incy = 1
     r, c = mat.shape
     # col-major view of mat: row-major -> (c x r) = mat^T ; col-major -> (r x c) = mat
-    cdef char t
     if row:
         m = c
         k = r
@@ -282,7 +291,7 @@ def dot(a, b, out=None):
         t = b'N' if mat_is_a else b'T'
     with nogil:
         _gemv(dbl, t, m, k, 1.0, pa, lda, pb, incb, 0.0, py, incy)
-    return _deliver(res, out)
+    return res
 
 
 cdef _deliver(res, out):
@@ -302,6 +311,21 @@ cdef inline int _layout(cnp.ndarray a, int *ld) noexcept:
     if row >= 0:
         ld[0] = <int>l
     return row
+
+
+cdef inline bint _can_write_product(object out, int tn, Py_ssize_t m, Py_ssize_t n,
+                                    cnp.ndarray a, cnp.ndarray b):
+    """Whether dot_matrices may write its (m, n) result of type ``tn`` into
+    ``out``: a C-contiguous, writeable, aligned, native array of that shape
+    and type that shares no memory with a or b."""
+    if out is None or type(out) is not np.ndarray:
+        return False
+    cdef cnp.ndarray c = <cnp.ndarray>out
+    return not (cnp.PyArray_TYPE(c) != tn or cnp.PyArray_NDIM(c) != 2
+                or cnp.PyArray_DIM(c, 0) != m or cnp.PyArray_DIM(c, 1) != n
+                or not cnp.PyArray_IS_C_CONTIGUOUS(c) or not cnp.PyArray_ISWRITEABLE(c)
+                or not cnp.PyArray_ISALIGNED(c) or cnp.PyArray_ISBYTESWAPPED(c)
+                or _overlap(c, a) or _overlap(c, b))
 
 
 cpdef object dot_matrices(object a_, object b_, object out, double alpha=1.0,
@@ -346,15 +370,7 @@ cpdef object dot_matrices(object a_, object b_, object out, double alpha=1.0,
     if (abs(cnp.PyArray_STRIDE(a, 0)) > INT_MAX or abs(cnp.PyArray_STRIDE(a, 1)) > INT_MAX
             or abs(cnp.PyArray_STRIDE(b, 0)) > INT_MAX or abs(cnp.PyArray_STRIDE(b, 1)) > INT_MAX):
         return None
-    c = None
-    if out is not None and type(out) is np.ndarray:
-        c = <cnp.ndarray>out
-        if (cnp.PyArray_TYPE(c) != tn or cnp.PyArray_NDIM(c) != 2
-                or cnp.PyArray_DIM(c, 0) != m or cnp.PyArray_DIM(c, 1) != n
-                or not cnp.PyArray_IS_C_CONTIGUOUS(c) or not cnp.PyArray_ISWRITEABLE(c)
-                or not cnp.PyArray_ISALIGNED(c) or cnp.PyArray_ISBYTESWAPPED(c)
-                or _overlap(c, a) or _overlap(c, b)):
-            c = None
+    c = out if _can_write_product(out, tn, m, n, a, b) else None
     if c is None:
         if beta != 0.0:
             return None
