@@ -345,10 +345,6 @@ def check_overwriting_shapes(node, shapes, destroyed):
                              f"written over input {k} of shape {shapes[k]}")
 
 
-class NodeError(Exception):
-    """Raised instead of an exception whose type cannot be rebuilt from a message."""
-
-
 def describe_value(value):
     """'shape (3, 4), dtype float64, strides (32, 8)' for an array, else its repr."""
     if hasattr(value, "shape") and hasattr(value, "strides"):

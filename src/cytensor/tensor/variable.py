@@ -172,7 +172,6 @@ class TensorOperators:
         return ops.nonzero(self, return_matrix)
 
     def nonzero_values(self):
-        return self.flatten()[ops.neq(self.flatten(), 0)]
         return ops.nonzero_values(self)
 
     def sort(self, axis=-1, kind="quicksort", order=None):
