@@ -55,6 +55,8 @@ def operator_methods(rows=OPCODE_ROWS):
         methods[f"__{dunder}__"] = _binary(row["name"])
         if dunder not in _COMPARISONS:
             methods[f"__r{dunder}__"] = _binary(row["name"], reflected=True)
+    for name, method in methods.items():
+        method.__name__, method.__qualname__ = name, f"TensorOperators.{name}"
     return methods
 
 
