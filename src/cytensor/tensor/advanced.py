@@ -225,9 +225,14 @@ class AdvancedSubtensor(Op):
         if not plain_axes:
             return super().make_thunk(node, input_cells, output_cells)
         x_cell, index_cells, out_cell = input_cells[0], input_cells[1:], output_cells[0]
+        if node.inputs[0].ndim == plain_axes:
+            def thunk():        # _take's first step: every axis indexed, NumPy picks elements
+                out_cell[0] = x_cell[0][tuple(c[0] for c in index_cells)]
+            return thunk
+        take = _take
 
         def thunk():
-            out_cell[0] = _take(x_cell[0], tuple(c[0] for c in index_cells), plain_axes)
+            out_cell[0] = take(x_cell[0], tuple(c[0] for c in index_cells), plain_axes)
         return thunk
 
     def reference(self, node, x, *values):
@@ -310,7 +315,7 @@ class AdvancedIncSubtensor(IncSubtensorBase):
         """x with x[index] increased by y (or set to y).  Single elements
         (``elements``) and layouts other than rows take NumPy's own loops
         (``np.add.at``, ``out[index] = y``); rows of x take the row kernels."""
-        out = np.array(x, order="C")
+        out = x.copy()                         # C order
         found = None if elements or not x.size else _leading_rows(x, index)
         if found is None:
             if self.set_instead_of_inc:
