@@ -20,7 +20,10 @@ Its table (see backends/base.py for the interface):
   window positions (one small kernel per position: slow, but on the device);
 * the softmax crossentropy and its gradient, in CuPy's array functions;
 * shapes (``Shape``, ``Shape_i``, ``MakeVector``): small device arrays;
-  basic indexing (``Subtensor``): a view.
+  basic indexing (``Subtensor``): a view;
+* ``Scan`` and ``OpFromGraph`` (backends/inner_graphs.py): their inner
+  graphs compiled for the device, a scan's buffers CuPy arrays, so its
+  steps hand device arrays to each other.
 
 Every other op runs on the CPU with explicit transfers (compile/devices.py
 warns once per op); see the report in docs for what is missing.  CuPy is
@@ -41,6 +44,7 @@ from ...tensor.reduction_table import REDUCTIONS, accumulator_dtype
 from ...compile.devices import BackendUnavailable
 from ...compile.lowering import lower, lower_node
 from ..base import Backend
+from ..inner_graphs import INNER_GRAPH_ROWS
 from . import codegen
 
 try:
@@ -229,6 +233,7 @@ class CudaBackend(Backend):
     name = "cuda"
     array_types = () if cupy is None else (cupy.ndarray,)
     implementations = {
+        **INNER_GRAPH_ROWS,             # scan and OpFromGraph: their inner graphs, here
         Elemwise: elementwise_thunk,
         FusedReduce: fused_reduce_thunk,
         Reduce: reduce_thunk,
