@@ -5,7 +5,8 @@ no GPU, the driver's error), on a machine that cannot run them.
 
 And the second backend the device tests run on without a GPU: the
 reference backend (``ref``), with ``tiny`` (a third party's, with a table
-of one row), registered as packages register them (``plugins``).
+of one row) and ``offbyone`` (a wrong one), registered as packages
+register them (``plugins``).
 """
 import importlib
 import sys
@@ -39,8 +40,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-# A third party's backend, as its own module: the reference backend with a
-# per-op table of one row (elementwise programs), so everything else falls back.
+# A third party's backends, as its own module: the reference backend with a
+# per-op table of one row (elementwise programs), so everything else falls
+# back; and one whose elementwise programs are wrong, for DebugMode to catch.
 TINY_BACKEND = '''
 from cytensor.backends.reference import ReferenceBackend, reference_thunk
 from cytensor.tensor.elemwise import Elemwise
@@ -50,6 +52,22 @@ class TinyBackend(ReferenceBackend):
     """Runs elementwise programs only."""
     name = "tiny"
     implementations = {Elemwise: reference_thunk}
+
+
+def off_by_one_thunk(backend, node, input_cells, output_cells):
+    right = reference_thunk(backend, node, input_cells, output_cells)
+
+    def thunk():
+        right()
+        for cell in output_cells:
+            cell[0].data += 1
+    return thunk
+
+
+class OffByOneBackend(ReferenceBackend):
+    """The reference backend, but its elementwise programs add one to every result."""
+    name = "offbyone"
+    implementations = {Elemwise: off_by_one_thunk, **ReferenceBackend.implementations}
 '''
 
 
@@ -64,7 +82,8 @@ def plugins(tmp_path_factory):
     (info / "entry_points.txt").write_text(
         f"[{BACKEND_GROUP}]\n"
         "ref = cytensor.backends.reference:ReferenceBackend\n"
-        "tiny = tiny_backend:TinyBackend\n")
+        "tiny = tiny_backend:TinyBackend\n"
+        "offbyone = tiny_backend:OffByOneBackend\n")
     (root / "tiny_backend.py").write_text(TINY_BACKEND)
     sys.path.insert(0, str(root))
     importlib.invalidate_caches()

@@ -153,6 +153,14 @@ def array_backend(value):
     return None
 
 
+def to_host(value):
+    """``value`` as NumPy sees it: a device's array through its backend's
+    ``to_numpy`` (a copy), anything else as it is (what a debugging mode
+    reads a node's values with, wherever the node runs)."""
+    backend = array_backend(value)
+    return value if backend is None else backend.to_numpy(value)
+
+
 # ---------------------------------------------------------------------------
 # Placement: which device runs each node, and the transfers between them
 # ---------------------------------------------------------------------------
