@@ -21,6 +21,10 @@ Its table (see backends/base.py for the interface):
 * the softmax crossentropy and its gradient, in CuPy's array functions;
 * shapes (``Shape``, ``Shape_i``, ``MakeVector``): small device arrays;
   basic indexing (``Subtensor``): a view;
+* advanced indexing (``AdvancedSubtensor``) and its ``inc_subtensor`` /
+  ``set_subtensor`` (``AdvancedIncSubtensor``): CuPy's indexing and
+  ``cupyx.scatter_add`` (atomics: repeated indices accumulate), after a
+  bounds check that names the input (one synchronisation per index array);
 * ``Scan`` and ``OpFromGraph`` (backends/inner_graphs.py): their inner
   graphs compiled for the device, a scan's buffers CuPy arrays, so its
   steps hand device arrays to each other.
@@ -32,6 +36,8 @@ then says what to install.
 """
 import numpy as np
 
+from ...tensor.advanced import (AdvancedIncSubtensor, AdvancedSubtensor, check_index_bounds,
+                                _numpy_index as advanced_index)
 from ...tensor.basic import Alloc, Join, MakeVector, Reshape, Shape, Shape_i
 from ...tensor.elemwise import DimShuffle, Elemwise, Program, runtime_broadcast_shape
 from ...tensor.math import Dot, FusedReduce, Gemm, Reduce
@@ -49,6 +55,7 @@ from . import codegen
 
 try:
     import cupy
+    import cupyx
 except ImportError as exc:        # the backend says so when device=cuda is asked for
     cupy, CUPY_MISSING = None, exc
 else:
@@ -169,6 +176,45 @@ def make_vector_thunk(backend, node, input_cells, output_cells):
     return thunk
 
 
+# The dtypes cupyx.scatter_add adds atomically (CUDA's atomicAdd and CuPy's
+# own emulations): an inc_subtensor of another dtype runs on the CPU.
+SCATTER_ADD_DTYPES = frozenset(["float16", "float32", "float64", "int32", "uint32", "uint64"])
+
+
+def advanced_subtensor_thunk(backend, node, input_cells, output_cells):
+    """``x[index]`` with integer arrays or masks: CuPy's indexing, after the
+    bounds check (CuPy wraps an index out of range where NumPy raises)."""
+    template = node.op.template
+    (x_cell, *index_cells), (out_cell,) = input_cells, output_cells
+
+    def thunk():
+        x, values = x_cell[0], [c[0] for c in index_cells]
+        check_index_bounds(node, x.shape, values, 1)
+        out_cell[0] = x[advanced_index(template, values)]
+    return thunk
+
+
+def advanced_inc_subtensor_thunk(backend, node, input_cells, output_cells):
+    """A copy of ``x`` with ``x[index]`` set to ``y``, or increased by it
+    through ``cupyx.scatter_add`` (atomic adds: every repeated index adds,
+    as NumPy's ``np.add.at``), after the bounds check."""
+    template, set_instead_of_inc = node.op.template, node.op.set_instead_of_inc
+    (x_cell, y_cell, *index_cells), (out_cell,) = input_cells, output_cells
+    dtype = node.outputs[0].type.numpy_dtype
+
+    def thunk():
+        x, values = x_cell[0], [c[0] for c in index_cells]
+        check_index_bounds(node, x.shape, values, 2)
+        out, index = x.copy(), advanced_index(template, values)
+        y = y_cell[0].astype(dtype, copy=False)
+        if set_instead_of_inc:
+            out[index] = y
+        else:
+            cupyx.scatter_add(out, index, y)
+        out_cell[0] = out
+    return thunk
+
+
 def checked_labels(what, x, y):
     """``y`` as an index array, or ValueError naming the first label out of
     range, as the CPU op says (one synchronisation: the check's answer)."""
@@ -243,6 +289,8 @@ class CudaBackend(Backend):
         Shape_i: shape_thunk,
         MakeVector: make_vector_thunk,
         Subtensor: subtensor_thunk,
+        AdvancedSubtensor: advanced_subtensor_thunk,
+        AdvancedIncSubtensor: advanced_inc_subtensor_thunk,
         CrossentropySoftmax1Hot: crossentropy_softmax_thunk,
         CrossentropySoftmax1HotDx: crossentropy_softmax_dx_thunk,
         Alloc: device_reference_thunk,
@@ -319,6 +367,9 @@ class CudaBackend(Backend):
                 codegen.elementwise_kernel(lowered, tuple(i.dtype for i in node.inputs))
             except codegen.NotGenerated as exc:
                 return str(exc)
+        if isinstance(node.op, AdvancedIncSubtensor) and not node.op.set_instead_of_inc \
+                and node.outputs[0].dtype not in SCATTER_ADD_DTYPES:
+            return f"cupyx.scatter_add has no atomic add of {node.outputs[0].dtype}"
         if isinstance(node.op, Reduce):
             try:
                 codegen.c_type(node.inputs[0].dtype)
