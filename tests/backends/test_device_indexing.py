@@ -15,6 +15,8 @@ import cytensor.tensor as T
 from cytensor.tensor.advanced import AdvancedIncSubtensor, AdvancedSubtensor
 from cytensor.tensor.transfer import Transfer
 
+from test_device_inner_graphs import cuda_refusals
+
 DEVICES = ["ref", pytest.param("cuda", marks=pytest.mark.cuda)]
 DTYPES = ["float64", "float32", "int32"]
 
@@ -66,6 +68,8 @@ def test_advanced_indexing_on_the_device_gives_the_cpus_results(plugins, device,
     assert len(ops) >= 6
     assert all(placement.backend(node).device == f"{device}0" for node in f.schedule.nodes
                if not isinstance(node.op, Transfer))
+    if device == "ref":
+        assert cuda_refusals(f) == {}
 
 
 @pytest.mark.parametrize("device", DEVICES)

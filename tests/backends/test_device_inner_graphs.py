@@ -13,6 +13,7 @@ import pytest
 
 import cytensor as theano
 import cytensor.tensor as T
+from cytensor.backends.cuda import CudaBackend
 from cytensor.compile.devices import get_backend
 from cytensor.op_from_graph import OpFromGraph
 from cytensor.scan import Scan
@@ -152,6 +153,8 @@ def test_a_scan_drawing_random_numbers_gives_the_cpus_sequence_on_the_device(plu
     assert_same_numbers(on_cpu, on_device, rtol=0)
     assert not np.array_equal(on_device[0], on_device[1])     # the state moved on
     assert_transfers_only_at_the_boundary(f, "ref0")
+    # the CUDA table has no random op: the draws are the CPU's there
+    assert set(cuda_refusals(f).values()) == {"no implementation of RandomVariable"}
 
 
 # --- on a GPU -------------------------------------------------------------------------
@@ -162,3 +165,25 @@ def test_inner_graphs_give_the_cpus_numbers_on_the_gpu(build):
     f, on_cpu, on_device = on("cuda", build)
     assert_same_numbers(on_cpu, on_device, rtol=1e-9)
     assert_transfers_only_at_the_boundary(f, "cuda0")
+
+
+# --- what the CUDA table would run, checked without a GPU ------------------------------
+
+def cuda_refusals(f):
+    """{op: why} for the nodes of ``f`` (compiled for a reference device)
+    and of its inner graphs that the CUDA backend would send to the CPU.
+    Its ``cannot_run`` reads only its table and generates kernels' text, so
+    an object of the class made without a device answers (no GPU needed)."""
+    cuda = CudaBackend.__new__(CudaBackend)
+    schedules = [f.schedule]
+    if any(isinstance(node.op, (Scan, OpFromGraph)) for node in f.schedule.nodes):
+        schedules += [inner.schedule for inner in inner_functions(f, "ref0")]
+    return {str(node.op): cuda.cannot_run(node) for schedule in schedules
+            for node in schedule.nodes
+            if not isinstance(node.op, Transfer) and cuda.cannot_run(node) is not None}
+
+
+@pytest.mark.parametrize("build", [rnn, taps_and_until, wrapped])
+def test_the_cuda_table_runs_every_node_of_the_inner_graphs(plugins, build):
+    f, _, _ = on("ref", build)
+    assert cuda_refusals(f) == {}
