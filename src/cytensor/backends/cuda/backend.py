@@ -25,6 +25,10 @@ Its table (see backends/base.py for the interface):
   ``set_subtensor`` (``AdvancedIncSubtensor``): CuPy's indexing and
   ``cupyx.scatter_add`` (atomics: repeated indices accumulate), after a
   bounds check that names the input (one synchronisation per index array);
+* random draws (``RandomVariable``: uniform, normal, binomial): cupy.random,
+  seeded from the generator state, which goes on as on the CPU (the same
+  state array, updated by the function): reproducible, but cuRAND's
+  numbers, not NumPy's;
 * ``Scan`` and ``OpFromGraph`` (backends/inner_graphs.py): their inner
   graphs compiled for the device, a scan's buffers CuPy arrays, so its
   steps hand device arrays to each other.
@@ -46,6 +50,7 @@ from ...tensor.signal.pool import Pool, PoolGrad
 from ...tensor.nnet.basic import (CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx, Softmax,
                                   SoftmaxGrad, _check_rows)
 from ...tensor.subtensor import IncSubtensor, Subtensor, _numpy_index
+from ...tensor.random import GENERATORS, RandomVariable
 from ...tensor.reduction_table import REDUCTIONS, accumulator_dtype
 from ...compile.devices import BackendUnavailable
 from ...compile.lowering import lower, lower_node
@@ -215,6 +220,49 @@ def advanced_inc_subtensor_thunk(backend, node, input_cells, output_cells):
     return thunk
 
 
+# The distributions drawn on the device, from a cupy.random.RandomState:
+# (state, size, float dtype, *params) -> a CuPy array.  The others run on the CPU.
+DEVICE_DRAWS = {
+    "uniform": lambda rs, size, dtype, low, high:
+        low + (high - low) * rs.random_sample(size, dtype),
+    "normal": lambda rs, size, dtype, loc, scale: loc + scale * rs.standard_normal(size, dtype),
+    "binomial": lambda rs, size, dtype, n, p: rs.binomial(n, p, size),
+}
+
+
+def next_generator_state(generator, state):
+    """The state after ``state`` (a random variable's state array): that of
+    its own generator after one draw, so that the state goes on as on the CPU."""
+    generator.load(state).random()
+    return generator.save()
+
+
+def random_thunk(backend, node, input_cells, output_cells):
+    """A random variable drawn on the device: cupy.random seeded from the
+    generator state (read to the host: a few words), which then moves on
+    to its next state.  The stream is reproducible from its seed and each
+    call draws new numbers, as on the CPU, but the numbers are cuRAND's,
+    not NumPy's."""
+    op = node.op
+    generator, draw = GENERATORS[op.generator], DEVICE_DRAWS[op.dist]
+    dtype = node.outputs[1].type.numpy_dtype
+    float_dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
+    (state_cell, size_cell, *param_cells), (next_cell, value_cell) = input_cells, output_cells
+
+    def thunk():
+        state = cupy.asnumpy(state_cell[0])
+        params = [c[0] for c in param_cells]
+        size = tuple(int(n) for n in cupy.asnumpy(size_cell[0])) or \
+            np.broadcast_shapes(*(p.shape for p in params))
+        seed = int(np.random.SeedSequence([int(w) for w in state]).generate_state(
+            1, np.uint64)[0] >> 1)
+        with backend.cuda_device:
+            value = draw(cupy.random.RandomState(seed), size, float_dtype, *params)
+            next_cell[0] = cupy.asarray(next_generator_state(generator, state))
+        value_cell[0] = value.astype(dtype, copy=False)
+    return thunk
+
+
 def checked_labels(what, x, y):
     """``y`` as an index array, or ValueError naming the first label out of
     range, as the CPU op says (one synchronisation: the check's answer)."""
@@ -291,6 +339,7 @@ class CudaBackend(Backend):
         Subtensor: subtensor_thunk,
         AdvancedSubtensor: advanced_subtensor_thunk,
         AdvancedIncSubtensor: advanced_inc_subtensor_thunk,
+        RandomVariable: random_thunk,
         CrossentropySoftmax1Hot: crossentropy_softmax_thunk,
         CrossentropySoftmax1HotDx: crossentropy_softmax_dx_thunk,
         Alloc: device_reference_thunk,
@@ -370,6 +419,8 @@ class CudaBackend(Backend):
         if isinstance(node.op, AdvancedIncSubtensor) and not node.op.set_instead_of_inc \
                 and node.outputs[0].dtype not in SCATTER_ADD_DTYPES:
             return f"cupyx.scatter_add has no atomic add of {node.outputs[0].dtype}"
+        if isinstance(node.op, RandomVariable) and node.op.dist not in DEVICE_DRAWS:
+            return f"cupy.random draws no {node.op.dist} here"
         if isinstance(node.op, Reduce):
             try:
                 codegen.c_type(node.inputs[0].dtype)
