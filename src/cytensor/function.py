@@ -152,7 +152,7 @@ class FunctionMaker:
 
 def function(inputs, outputs=None, updates=None, givens=None, allow_input_downcast=None,
              mode=None, profile=None, name=None, on_unused_input=None,
-             no_default_updates=False):
+             no_default_updates=False, inputs_on=None):
     """Compile the graph from ``inputs`` to ``outputs`` into a callable.
 
     The graph is copied (yours never changes), rewritten, and turned into a
@@ -184,6 +184,10 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
     no_default_updates : bool
         Skip the updates shared variables ask for (``default_update``, as
         random streams do).
+    inputs_on : str, optional
+        A device whose arrays the inputs arrive as, and where the outputs
+        stay: an op's inner graph run on that device (compile_inner_graph's
+        ``device``).  None: inputs are NumPy arrays or moved by transfers.
 
     Returns
     -------
@@ -210,7 +214,7 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
     definition = dict(inputs=inputs, outputs=outputs, updates=updates, givens=givens,
                       allow_input_downcast=allow_input_downcast, mode=mode,
                       profile=profile, name=name, on_unused_input=on_unused_input,
-                      no_default_updates=no_default_updates)
+                      no_default_updates=no_default_updates, inputs_on=inputs_on)
     if not isinstance(inputs, (list, tuple)):
         raise TypeError("function() inputs must be a list (or tuple) of variables, even "
                         f"for one input: function([x], ...), got {type(inputs).__name__}")
@@ -242,6 +246,7 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
     with _collector_paused():
         fgraph = FunctionGraph(in_vars, targets, replace=replace, trace=trace)
         fgraph.updated = {len(outs) + k: var for k, (var, _) in enumerate(update_pairs)}
+        fgraph.inputs_on = inputs_on
         _check_inputs(fgraph, in_vars, on_unused_input or config.on_unused_input, targets)
         mode = get_mode(mode)
         start = time.perf_counter()
@@ -891,20 +896,28 @@ def _input_check(inp, position, allow_input_downcast, fn_name):
     return check
 
 
-def compile_inner_graph(inputs, outputs, mode=None, linker="cy", borrow=False, name=None):
+def compile_inner_graph(inputs, outputs, mode=None, linker="cy", borrow=False, name=None,
+                        device=None):
     """Compile an op's inner graph (Scan's step, MapOverIndex's body).
 
     mode: a Mode, a mode name or None (config.mode); linker 'py' keeps the
     mode's rewrites and runs the NumPy references instead.  borrow: the
     outputs may be internal buffers (for an op that copies them out at
-    once).  Inputs the graph does not use are allowed.
+    once).  Inputs the graph does not use are allowed.  device: the device
+    the op runs on, None for the CPU: its inputs arrive as that device's
+    arrays, its nodes run there (those its backend lacks on the CPU,
+    between transfers) and its outputs stay there.
     """
     mode = get_mode(mode)
     if linker == "py":
         mode = Mode(linker="py", optimizer=mode.optimizer)
     if borrow:
         outputs = [Out(o, borrow=True) for o in outputs]
-    return function(inputs, outputs, mode=mode, on_unused_input="ignore", name=name)
+    if device is None:
+        return function(inputs, outputs, mode=mode, on_unused_input="ignore", name=name)
+    with config.change_flags(device=device):
+        return function(inputs, outputs, mode=mode, on_unused_input="ignore", name=name,
+                        inputs_on=device)
 
 
 # The graph stage and the ops with inner graphs compile through these.

@@ -31,7 +31,8 @@ class LaterStages:
     function
         set by cytensor/function.py: ``cytensor.function``, which
         ``Variable.eval`` compiles with.
-    compile_inner_graph(inputs, outputs, mode=None, linker='cy', borrow=False, name=None)
+    compile_inner_graph(inputs, outputs, mode=None, linker='cy', borrow=False, name=None,
+                        device=None)
         set by cytensor/function.py: how the ops with inner graphs (Scan's
         step, jacobian's MapOverIndex) compile them.
     compute_test_value(node)

@@ -117,11 +117,19 @@ class OpFromGraph(Op):
         return dict(zip(self.inner_inputs, node_inputs))
 
     # --- running -----------------------------------------------------------------
-    def _function(self, linker):
-        if linker not in self._functions:
-            self._functions[linker] = LaterStages.compile_inner_graph(
-                self.inner_inputs, self.inner_outputs, linker=linker, name=str(self))
-        return self._functions[linker]
+    def _function(self, linker, device=None):
+        key = linker if device is None else (linker, device)
+        if key not in self._functions:
+            self._functions[key] = LaterStages.compile_inner_graph(
+                self.inner_inputs, self.inner_outputs, linker=linker, name=str(self),
+                device=device)
+        return self._functions[key]
+
+    def on_device(self, backend):
+        """The wrapped graph compiled (now) for ``backend``'s device (its
+        table row, backends/inner_graphs.py): called with that device's
+        arrays, it returns that device's arrays."""
+        return self._function("cy", backend.device)
 
     def perform(self, node, inputs, output_storage):
         self._store(self._function("cy")(*inputs), output_storage)

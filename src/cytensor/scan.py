@@ -34,6 +34,7 @@ How it works, in three parts:
    memory does not grow with the number of steps.  With truncate_gradient=k
    the backward loop covers only the last k steps.
 """
+import functools
 from collections import OrderedDict
 
 import numpy as np
@@ -652,16 +653,17 @@ class Scan(Op):
         return Apply(self, [n_steps] + inputs, outputs)
 
     # --- running ---------------------------------------------------------------
-    def _function(self, linker):
-        """The compiled step (once per linker): 'cy' in the scan's mode, 'py' for
-        the NumPy reference."""
-        if linker not in self._functions:
+    def _function(self, linker, device=None):
+        """The compiled step (once per linker and device): 'cy' in the scan's
+        mode, 'py' for the NumPy reference; on a device, for that device."""
+        key = linker if device is None else (linker, device)
+        if key not in self._functions:
             step_outputs = self.inner_outputs + ([self.until] if self.until is not None else [])
             step = LaterStages.compile_inner_graph(self.inner_inputs, step_outputs, self.mode,
                                                    linker, borrow=True,   # copied by _loop
-                                                   name=f"{self} step")
-            self._functions[linker] = step
-        return self._functions[linker]
+                                                   name=f"{self} step", device=device)
+            self._functions[key] = step
+        return self._functions[key]
 
     def perform(self, node, inputs, output_storage):
         self._loop(self._function("cy"), inputs, output_storage)
@@ -671,13 +673,21 @@ class Scan(Op):
         self._loop(self._function("py"), list(inputs), storage)
         return tuple(cell[0] for cell in storage)
 
+    def on_device(self, backend):
+        """``run(inputs, output_storage)``: the loop on ``backend``'s device
+        (its table row, backends/inner_graphs.py), the step compiled for
+        that device (now) and the buffers its arrays, so that the steps
+        pass device arrays to each other and nothing moves per step."""
+        return functools.partial(self._loop, self._function("cy", backend.device),
+                                 empty=backend.empty)
+
     def _rows(self, i, n):
         """Rows of output i's buffer: its initial rows, then one per step, or
         one in all for a final-only output (then the buffer is a ring, and
         row r stands for every row r + k * len(buffer))."""
         return self.lags[i] + (1 if i in self.final_only else n)
 
-    def _loop(self, step, inputs, output_storage):
+    def _loop(self, step, inputs, output_storage, empty=np.empty):
         """Run ``step`` n_steps times, writing each result into its row of a
         preallocated buffer; a fed-back output's buffer starts with its
         initial rows, which later steps read through the taps.  With until,
@@ -685,11 +695,12 @@ class Scan(Op):
         is only indexing: where each tap reads and each output writes is
         worked out before the loop, and the step runs straight on its
         storage cells (``Function.looping``), its nodes reusing their arrays
-        from step to step."""
+        from step to step.  ``empty(shape, dtype)`` makes the buffers (a
+        device's, on a device)."""
         n_steps, seqs, initials, nonseqs = self._split(inputs)
         n = int(n_steps)
         self._check_lengths(n, seqs)
-        buffers = self._initial_buffers(initials, n)
+        buffers = self._initial_buffers(initials, n, empty)
         # (buffer, row of step 0, rows in the buffer) for each tap read
         reads = [(buffers[i], self.lags[i] + k, len(buffers[i]))
                  for i in self.recurrent for k in self.output_taps[i]]
@@ -708,7 +719,7 @@ class Scan(Op):
                     cell[0] = buffer[(start + t) % rows, ...]
                 run()
                 if writes is None:
-                    writes = self._output_rows(buffers, [c[0] for c in value_cells], n)
+                    writes = self._output_rows(buffers, [c[0] for c in value_cells], n, empty)
                 for i, (cell, (buffer, start, rows)) in enumerate(zip(value_cells, writes)):
                     # a view, even when 0-d; never a row this step's taps read
                     row, value = buffer[(start + t) % rows, ...], cell[0]
@@ -737,7 +748,7 @@ class Scan(Op):
                                  f"elements but scan runs {n} steps; the sequences are "
                                  "shorter than n_steps")
 
-    def _initial_buffers(self, initials, n):
+    def _initial_buffers(self, initials, n, empty):
         """One buffer per output, those of fed-back outputs made now, holding
         their initial rows (the others, None, once step 0 shows their shape)."""
         buffers = [None] * len(self.inner_outputs)
@@ -747,16 +758,16 @@ class Scan(Op):
                 raise ValueError(f"{_label(self.name)}: output {i} has taps "
                                  f"{list(self.output_taps[i])}, so its initial value needs "
                                  f"{lag} rows along its first axis; it has {initial.shape[0]}")
-            buffers[i] = np.empty((self._rows(i, n),) + initial.shape[1:], dtype=initial.dtype)
+            buffers[i] = empty((self._rows(i, n),) + initial.shape[1:], initial.dtype)
             buffers[i][:lag] = initial
         return buffers
 
-    def _output_rows(self, buffers, values, n):
+    def _output_rows(self, buffers, values, n, empty):
         """After step 0: the missing buffers, shaped as its values, and where
         each output writes (buffer, row of step 0, rows in the buffer)."""
         for i, value in enumerate(values):
             if buffers[i] is None:
-                buffers[i] = np.empty((self._rows(i, n),) + value.shape, dtype=value.dtype)
+                buffers[i] = empty((self._rows(i, n),) + value.shape, value.dtype)
         return [(buffer, self.lags[i], len(buffer)) for i, buffer in enumerate(buffers)]
 
     def _shape_error(self, t, i, value, row):

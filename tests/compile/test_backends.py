@@ -4,7 +4,8 @@ The second backend here is real: the reference backend
 (cytensor/backends/reference.py) runs every op's NumPy reference on arrays
 of its own type (RefArray, which NumPy refuses to read), registered the way
 a third-party package registers one: a ``*.dist-info`` folder with an
-``entry_points.txt``, on sys.path, found by importlib.metadata itself.  So a
+``entry_points.txt``, on sys.path, found by importlib.metadata itself
+(tests/conftest.py's ``plugins``).  So a
 value that reaches the wrong device fails loudly, and every placement and
 transfer is visible in the values' types.
 """
@@ -24,51 +25,13 @@ import cytensor as theano
 import cytensor.tensor as T
 from cytensor.backends import BackendUnavailable, backend_names, get_backend
 from cytensor.backends.cpu import CpuBackend, own_thunk, program_thunk
-from cytensor.backends.reference import RefArray, ReferenceBackend
+from cytensor.backends.reference import RefArray
 from cytensor.compile.devices import BACKEND_GROUP, BUILTIN_ENTRY_POINTS, parse_device
 from cytensor.graph import Apply, Op
 from cytensor.tensor.math import FusedReduce
 from cytensor.tensor.transfer import Transfer
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
-
-# A third party's backend, as its own module: the reference backend with a
-# per-op table of one row (elementwise programs), so everything else falls back.
-TINY_BACKEND = '''
-from cytensor.backends.reference import ReferenceBackend, reference_thunk
-from cytensor.tensor.elemwise import Elemwise
-
-
-class TinyBackend(ReferenceBackend):
-    """Runs elementwise programs only."""
-    name = "tiny"
-    implementations = {Elemwise: reference_thunk}
-'''
-
-
-@pytest.fixture(scope="module")
-def plugins(tmp_path_factory):
-    """The folder holding the plugins' distribution metadata and module, on sys.path."""
-    root = tmp_path_factory.mktemp("plugins")
-    info = root / "cytensor_test_backends-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: cytensor-test-backends\n"
-                                   "Version: 1.0\n")
-    (info / "entry_points.txt").write_text(
-        f"[{BACKEND_GROUP}]\n"
-        "ref = cytensor.backends.reference:ReferenceBackend\n"
-        "tiny = tiny_backend:TinyBackend\n")
-    (root / "tiny_backend.py").write_text(TINY_BACKEND)
-    sys.path.insert(0, str(root))
-    importlib.invalidate_caches()
-    yield root
-    sys.path.remove(str(root))
-
-
-@pytest.fixture
-def on_ref(plugins):
-    with theano.config.change_flags(device="ref"):
-        yield get_backend("ref")
 
 
 def run_python(code, plugins, **flags):

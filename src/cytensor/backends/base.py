@@ -42,7 +42,7 @@ The per-op table
     tensor/elemwise.py's Program), which a backend turns into its own code.
 What it cannot run
     ``cannot_run(node)``: None, or why not (no row in the table, an
-    unsupported dtype...).  Such a node runs on the CPU, with explicit
+    output that is not a tensor, an unsupported dtype...).  Such a node runs on the CPU, with explicit
     Transfer nodes around it and a warning once per op class.
 
 The CPU backend (cpu.py) is the worked example: its table hands every node
@@ -52,6 +52,7 @@ one: it runs each op's NumPy reference on arrays it holds in its own type.
 import numpy as np
 
 from ..compile.devices import BackendUnavailable   # noqa: F401  (part of the interface)
+from ..tensor.type import TensorType
 
 
 class Backend:
@@ -161,7 +162,11 @@ class Backend:
         return None
 
     def cannot_run(self, node):
-        """None if this backend runs ``node``, else why not (a short phrase)."""
+        """None if this backend runs ``node``, else why not (a short phrase).
+        Its arrays hold tensors only: an op with another output (a scan
+        carrying a random generator) runs on the CPU."""
+        if not all(isinstance(out.type, TensorType) for out in node.outputs):
+            return "an output is not a tensor"
         if self.implementation(node.op) is None:
             return f"no implementation of {type(node.op).__name__}"
         return None

@@ -6,7 +6,9 @@ a NumPy array that NumPy cannot see: ``numpy.asarray(a)`` raises, as it
 does for a CuPy array, so a value that reaches a CPU kernel without a
 transfer is an error, never a silent success.  It runs any op whose
 ``reference`` is its own (the readable NumPy definition every op of
-cytensor has), on any number of devices ('ref0', 'ref1', ...).
+cytensor has), on any number of devices ('ref0', 'ref1', ...); the ops
+with inner graphs (scan, OpFromGraph) run their inner graphs on the device
+(inner_graphs.py).
 
 It is not registered by cytensor's metadata: register it in your own
 package's, or in a test, as ``ref = "cytensor.backends.reference:ReferenceBackend"``
@@ -17,17 +19,18 @@ import numpy as np
 from ..graph import Op
 from ..tensor.type import TensorType
 from .base import Backend
+from .inner_graphs import INNER_GRAPH_ROWS
 
 
 class RefArray:
     """An array on a reference device: ``data`` (a NumPy array) and ``device``."""
 
     __slots__ = ("data", "device")
-    base = None                 # never a view of another RefArray
 
     def __init__(self, data, device):
         self.data, self.device = data, device
 
+    base = property(lambda self: self.data.base)     # not None for a view, as in NumPy
     shape = property(lambda self: self.data.shape)
     dtype = property(lambda self: self.data.dtype)
     ndim = property(lambda self: self.data.ndim)
@@ -39,8 +42,26 @@ class RefArray:
 
     def __bool__(self):
         """The truth of a one-element array, as CuPy gives it (a lazy
-        ``ifelse`` reads its condition so)."""
+        ``ifelse`` reads its condition so, a scan its ``until``)."""
         return bool(self.data)
+
+    def __int__(self):
+        """A one-element array's value, as CuPy gives it (a scan's n_steps)."""
+        return int(self.data)
+
+    def __len__(self):
+        return len(self.data)
+
+    def __getitem__(self, index):
+        """Basic indexing, a view on the same device (a scan's rows)."""
+        return RefArray(np.asarray(self.data[index]), self.device)
+
+    def __setitem__(self, index, value):
+        """Writing an array of the same device into part of this one."""
+        if type(value) is not RefArray or value.device != self.device:
+            raise TypeError(f"writing a {type(value).__name__} into a RefArray on "
+                            f"{self.device} (a transfer is missing)")
+        self.data[index] = value.data
 
     def __array__(self, *args, **kwargs):
         raise TypeError(f"a RefArray on {self.device} is not a NumPy array: move it with "
@@ -85,7 +106,7 @@ class ReferenceBackend(Backend):
 
     name = "ref"
     array_types = (RefArray,)
-    implementations = {Op: reference_thunk}
+    implementations = {**INNER_GRAPH_ROWS, Op: reference_thunk}
 
     @classmethod
     def default_device(cls):
@@ -110,6 +131,4 @@ class ReferenceBackend(Backend):
         op = type(node.op)
         if op.reference is Op.reference:
             return "it has no NumPy reference"
-        if len(_tensor_positions(node.outputs)) != len(node.outputs):
-            return "an output is not a tensor"
         return super().cannot_run(node)

@@ -153,6 +153,14 @@ def array_backend(value):
     return None
 
 
+def to_host(value):
+    """``value`` as NumPy sees it: a device's array through its backend's
+    ``to_numpy`` (a copy), anything else as it is (what a debugging mode
+    reads a node's values with, wherever the node runs)."""
+    backend = array_backend(value)
+    return value if backend is None else backend.to_numpy(value)
+
+
 # ---------------------------------------------------------------------------
 # Placement: which device runs each node, and the transfers between them
 # ---------------------------------------------------------------------------
@@ -207,19 +215,26 @@ def place(fgraph):
     Outputs come back as NumPy arrays, but for those the user asked for as
     device arrays (an output that is ``x.transfer(device)``); a new shared
     value goes to its variable's device.
+    An op's inner graph run on a device (``fgraph.inputs_on``, see
+    compile_inner_graph) has its inputs held there and its outputs stay
+    there, so a loop's steps pass device arrays to each other directly.
     """
     cpu = get_backend("cpu")
     placement = Placement(cpu)
     nodes = fgraph.toposort()
-    if config.device == "cpu" and not any(
+    inputs_on = getattr(fgraph, "inputs_on", None)
+    if inputs_on is None and config.device == "cpu" and not any(
             isinstance(node.op, Transfer) or any(_on_a_device(v) for v in node.inputs)
             for node in nodes):
         return placement                # the CPU's graph, untouched
     default = get_backend(config.device)
+    home = cpu if inputs_on is None else get_backend(inputs_on)   # where outputs go
     asked = {k for k, var in enumerate(fgraph.outputs)
              if var.owner is not None and isinstance(var.owner.op, Transfer)
              and var.owner.op.target not in (None, "cpu")}
     held = placement.held
+    if home is not cpu:
+        held.update((var, home) for var in fgraph.inputs if _is_tensor(var))
     for node in nodes:
         for var in node.inputs:
             if _on_a_device(var):
@@ -233,7 +248,7 @@ def place(fgraph):
         if not _is_tensor(var) or (k in asked and k not in fgraph.updated):
             continue
         target = (get_backend(fgraph.updated[k].device) if k in fgraph.updated
-                  and _on_a_device(fgraph.updated[k]) else cpu)
+                  and _on_a_device(fgraph.updated[k]) else home)
         _move_for(fgraph, "output", k, target, placement)
     return placement
 
@@ -320,7 +335,18 @@ def device_input_check(check, var, placement):
     """The input check of a function input some transfer moves to a
     device: that device's arrays are taken as they are (checked against
     the type), unless a CPU node reads the input too (then they come back
-    to NumPy first); anything else goes through the usual ``check``."""
+    to NumPy first); anything else goes through the usual ``check``.  An
+    input a device holds (an inner graph's, see ``place``) takes its
+    arrays, and anything else through ``check`` and on to the device."""
+    holder = placement.held.get(var)
+    if holder is not None:
+        ttype = var.type
+
+        def held_check(value):
+            if not holder.is_array(value):
+                value = holder.asarray(check(value))
+            return holder.check_array(ttype, value)
+        return held_check
     backends = placement.input_backends.get(var)
     if not backends:
         return check

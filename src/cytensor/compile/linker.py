@@ -33,7 +33,8 @@ class Schedule:
     """Thunks in topological order, with the cells they read and write.
 
     wrap_thunk(node, thunk, input_cells, output_cells) -> thunk, if given,
-    replaces each node's thunk by one that checks it.
+    replaces each node's thunk by one that checks it (the cells are those
+    the thunk reads: on a device, the device's arrays; ``to_host`` reads them).
     """
 
     profiling = None        # the ProfileStats of a run_profiled call in progress
@@ -93,7 +94,8 @@ class Schedule:
         if node in placement.transfers:
             thunk = transfer_thunk(*placement.transfers[node], ins, outs)
         elif backend is not placement.cpu:
-            thunk = backend.make_thunk(node, self._device_cells(node, backend), outs)
+            ins = self._device_cells(node, backend)     # what the thunk reads, checks see
+            thunk = backend.make_thunk(node, ins, outs)
         elif linker == "cy":
             thunk = backend.make_thunk(node, ins, outs)
         else:

@@ -18,7 +18,10 @@ kernel, and raises if
   same way, and the outputs are compared.
 
 It is slow (every node runs two or three times, every input is copied):
-use it on small inputs to find a bug, not to train.
+use it on small inputs to find a bug, not to train.  On a device the
+kernel runs there, on the device's arrays, and every check reads the
+values through the backend's ``to_numpy`` (``to_host``); the reference
+runs on the host.
 
 ``NanGuardMode`` (nanguard.py) is the cheap check: nan, inf and huge values.
 """
@@ -27,6 +30,7 @@ import copy
 import numpy as np
 
 from ..config import config
+from ..compile.devices import array_backend, to_host
 from ..compile.linker import Schedule
 from ..compile.mode import Mode, register_mode
 from ..rewriting import FunctionGraph
@@ -127,6 +131,7 @@ class DebugMode(Mode):
         """Keep a copy of the graph as it was, to run it beside the rewritten one."""
         if self.check_rewrites:
             fgraph.unrewritten = FunctionGraph(fgraph.inputs, fgraph.outputs)
+            fgraph.unrewritten.inputs_on = getattr(fgraph, "inputs_on", None)
         super().rewrite(fgraph)
 
     def link(self, fgraph):
@@ -143,7 +148,7 @@ class DebugMode(Mode):
         def checked():
             before = [_copy(cell[0]) for cell in input_cells]
             try:
-                expected = op.reference(node, *[_copy(v) for v in before])
+                expected = op.reference(node, *[_copy(to_host(v)) for v in before])
             except NotImplementedError:
                 expected = None             # still check types and inputs
             for cell in output_cells:
@@ -153,7 +158,7 @@ class DebugMode(Mode):
             self._check_inputs_kept(node, input_cells, before, destroyed)
             if self.check_preallocated_output:
                 for i in destroyed:             # give the kernel its inputs back
-                    np.copyto(input_cells[i][0], before[i])
+                    input_cells[i][0][...] = before[i]
                 for cell in output_cells:
                     cell[0] = _garbage_like(cell[0])
                 thunk()
@@ -171,6 +176,7 @@ class DebugMode(Mode):
                     f"DebugMode: output {k} of {node.op} is not a valid value of its type "
                     f"{var.type}{when}: {problem}. The op's make_node declares that type; "
                     "its kernel must return it.")
+            value = to_host(value)
             if expected is not None and not self._close(value, expected[k], var.type.dtype):
                 raise BadThunkOutput(
                     f"DebugMode: the kernel of {node.op} and its NumPy reference disagree "
@@ -181,14 +187,15 @@ class DebugMode(Mode):
     @staticmethod
     def _check_inputs_kept(node, input_cells, before, destroyed):
         for i, (var, cell) in enumerate(zip(node.inputs, input_cells)):
-            if i not in destroyed and not _identical(cell[0], before[i]):
+            if i not in destroyed and not _identical(to_host(cell[0]), to_host(before[i])):
                 declared = getattr(node.op, "destroy_map", {})
                 raise BadDestroyMap(
                     f"DebugMode: the kernel of {node.op} wrote into its input {i} ({var}), "
                     f"which it does not own (its destroy_map is {declared}). An op may "
                     "overwrite only the inputs its destroy_map names; fix the kernel, or "
                     "declare the input destroyed so that only dead values are given to it.\n"
-                    + diff_report(before[i], cell[0], 0.0, 0.0, names=("before", "after")))
+                    + diff_report(to_host(before[i]), to_host(cell[0]), 0.0, 0.0,
+                                  names=("before", "after")))
 
     def _close(self, got, expected, dtype):
         got, expected = np.asarray(got), np.asarray(expected)
@@ -219,7 +226,7 @@ class _ComparingSchedule(Schedule):
         original.run()
         super().run(before_commit)
         for k, (new, old) in enumerate(zip(self.fgraph.outputs, original.fgraph.outputs)):
-            got, expected = self.cells[new][0], original.cells[old][0]
+            got, expected = to_host(self.cells[new][0]), to_host(original.cells[old][0])
             if not self.mode._close(got, expected, new.type.dtype):
                 raise BadRewrite(
                     f"DebugMode: the rewrites changed the value of output {k} ({old}) of "
@@ -243,11 +250,18 @@ class _ComparingSchedule(Schedule):
 
 
 def _copy(value):
-    return value.copy() if isinstance(value, np.ndarray) else copy.deepcopy(value)
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    backend = array_backend(value)
+    return copy.deepcopy(value) if backend is None else backend.copy(value)
 
 
 def _garbage_like(value):
-    """An array of the output's shape and dtype that no kernel could mean."""
+    """An array of the output's shape and dtype that no kernel could mean
+    (on the output's device)."""
+    backend = array_backend(value)
+    if backend is not None:
+        return backend.asarray(_garbage_like(backend.to_numpy(value)))
     if not isinstance(value, np.ndarray):
         return value
     if value.dtype.kind in "fc":
@@ -266,7 +280,15 @@ def _identical(a, b):
 
 
 def _type_problem(ttype, value):
-    """Why ``value`` is not a valid value of the tensor type (or '')."""
+    """Why ``value`` is not a valid value of the tensor type (or ''): a
+    NumPy array, or a device's array its backend finds fits the type."""
+    backend = array_backend(value)
+    if backend is not None:
+        try:
+            backend.check_array(ttype, value)
+        except (TypeError, ValueError) as exc:
+            return str(exc)
+        return ""
     if not isinstance(value, np.ndarray):
         return f"it is a {type(value).__name__}, not a numpy.ndarray"
     if value.dtype != ttype.dtype:

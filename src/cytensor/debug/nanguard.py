@@ -4,10 +4,12 @@ After each node it looks for nan, inf or huge values and names the first
 node that made one, with a summary of that node's inputs, so a nan is
 traced to its source instead of being found in the loss a hundred nodes
 later.  It is cheap next to DebugMode (debugmode.py): one scan of each
-result.
+result.  On a device, each value is read through its backend's
+``to_numpy`` (a copy to the host per node: slow, but every node checked).
 """
 import numpy as np
 
+from ..compile.devices import to_host
 from ..compile.linker import Schedule, describe_value
 from ..compile.mode import Mode, register_mode
 from ..config import config
@@ -81,7 +83,9 @@ class NanGuardMode(Mode):
         return Schedule(fgraph, self.linker, wrap_thunk=guarded_thunk)
 
     def problem(self, value):
-        """'nan', 'inf' or 'a huge value (``|x| > 1e10``)' if ``value`` has one, else ''."""
+        """'nan', 'inf' or 'a huge value (``|x| > 1e10``)' if ``value`` has one, else ''
+        (a device's array is read through its backend)."""
+        value = to_host(value)
         if not isinstance(value, np.ndarray) or value.dtype.kind not in "fc":
             return ""
         if self.nan_is_error and np.isnan(value).any():
@@ -111,6 +115,7 @@ class NanGuardMode(Mode):
 
 def summarize(value):
     """'shape (4,), dtype float64, min -1, max 3, mean 0.75, 1 nan, 0 inf'."""
+    value = to_host(value)
     if not isinstance(value, np.ndarray) or value.dtype.kind not in "fciub":
         return describe_value(value)
     head = f"shape {value.shape}, dtype {value.dtype}"

@@ -139,6 +139,33 @@ def _leading_rows(x, index):
     return rows.reshape(-1), arrays[0].shape, axis
 
 
+def check_index_bounds(node, x_shape, values, first):
+    """Raise IndexError, naming the input, if an integer index array holds
+    a value out of bounds for its axis.  ``values`` are the index inputs
+    (node input ``first`` on), NumPy's arrays or a device's: only their own
+    methods are used, so on a device it costs one check per index array
+    (a device that would wrap such an index, as CUDA's gathers do, must
+    refuse it first, as NumPy does)."""
+    axis = 0
+    for entry in node.op.template:
+        if entry[0] == "slice":
+            axis += 1
+            continue
+        k = entry[1]
+        v = values[k]
+        if v.dtype == bool:
+            axis += v.ndim
+            continue
+        n = x_shape[axis]
+        bad = (v < -n) | (v >= n)
+        if v.size and bool(bad.any()):
+            value = int(v.ravel()[bad.ravel()][0])
+            raise IndexError(f"{type(node.op).__name__}: index input {first + k} "
+                             f"holds {value}, out of bounds for axis {axis} with size {n} "
+                             f"(indexing an array of shape {tuple(x_shape)})")
+        axis += 1
+
+
 KERNEL_MIN_BYTES = 1 << 16     # a smaller result is taken by NumPy's indexing
 
 
@@ -236,6 +263,7 @@ class AdvancedSubtensor(Op):
         return thunk
 
     def reference(self, node, x, *values):
+        check_index_bounds(node, x.shape, values, 1)
         return (np.array(x[_numpy_index(self.template, values)]),)
 
     def grad(self, inputs, output_grads):
@@ -343,6 +371,7 @@ class AdvancedIncSubtensor(IncSubtensorBase):
         return out
 
     def reference(self, node, x, y, *values):
+        check_index_bounds(node, x.shape, values, 2)
         out = x.copy()
         index = _numpy_index(self.template, values)
         if self.set_instead_of_inc:

@@ -20,7 +20,18 @@ Its table (see backends/base.py for the interface):
   window positions (one small kernel per position: slow, but on the device);
 * the softmax crossentropy and its gradient, in CuPy's array functions;
 * shapes (``Shape``, ``Shape_i``, ``MakeVector``): small device arrays;
-  basic indexing (``Subtensor``): a view.
+  basic indexing (``Subtensor``): a view;
+* advanced indexing (``AdvancedSubtensor``) and its ``inc_subtensor`` /
+  ``set_subtensor`` (``AdvancedIncSubtensor``): CuPy's indexing and
+  ``cupyx.scatter_add`` (atomics: repeated indices accumulate), after a
+  bounds check that names the input (one synchronisation per index array);
+* random draws (``RandomVariable``: uniform, normal, binomial): cupy.random,
+  seeded from the generator state, which goes on as on the CPU (the same
+  state array, updated by the function): reproducible, but cuRAND's
+  numbers, not NumPy's;
+* ``Scan`` and ``OpFromGraph`` (backends/inner_graphs.py): their inner
+  graphs compiled for the device, a scan's buffers CuPy arrays, so its
+  steps hand device arrays to each other.
 
 Every other op runs on the CPU with explicit transfers (compile/devices.py
 warns once per op); see the report in docs for what is missing.  CuPy is
@@ -29,6 +40,8 @@ then says what to install.
 """
 import numpy as np
 
+from ...tensor.advanced import (AdvancedIncSubtensor, AdvancedSubtensor, check_index_bounds,
+                                _numpy_index as advanced_index)
 from ...tensor.basic import Alloc, Join, MakeVector, Reshape, Shape, Shape_i
 from ...tensor.elemwise import DimShuffle, Elemwise, Program, runtime_broadcast_shape
 from ...tensor.math import Dot, FusedReduce, Gemm, Reduce
@@ -37,14 +50,17 @@ from ...tensor.signal.pool import Pool, PoolGrad
 from ...tensor.nnet.basic import (CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx, Softmax,
                                   SoftmaxGrad, _check_rows)
 from ...tensor.subtensor import IncSubtensor, Subtensor, _numpy_index
+from ...tensor.random import GENERATORS, RandomVariable
 from ...tensor.reduction_table import REDUCTIONS, accumulator_dtype
 from ...compile.devices import BackendUnavailable
 from ...compile.lowering import lower, lower_node
 from ..base import Backend
+from ..inner_graphs import INNER_GRAPH_ROWS
 from . import codegen
 
 try:
     import cupy
+    import cupyx
 except ImportError as exc:        # the backend says so when device=cuda is asked for
     cupy, CUPY_MISSING = None, exc
 else:
@@ -165,6 +181,88 @@ def make_vector_thunk(backend, node, input_cells, output_cells):
     return thunk
 
 
+# The dtypes cupyx.scatter_add adds atomically (CUDA's atomicAdd and CuPy's
+# own emulations): an inc_subtensor of another dtype runs on the CPU.
+SCATTER_ADD_DTYPES = frozenset(["float16", "float32", "float64", "int32", "uint32", "uint64"])
+
+
+def advanced_subtensor_thunk(backend, node, input_cells, output_cells):
+    """``x[index]`` with integer arrays or masks: CuPy's indexing, after the
+    bounds check (CuPy wraps an index out of range where NumPy raises)."""
+    template = node.op.template
+    (x_cell, *index_cells), (out_cell,) = input_cells, output_cells
+
+    def thunk():
+        x, values = x_cell[0], [c[0] for c in index_cells]
+        check_index_bounds(node, x.shape, values, 1)
+        out_cell[0] = x[advanced_index(template, values)]
+    return thunk
+
+
+def advanced_inc_subtensor_thunk(backend, node, input_cells, output_cells):
+    """A copy of ``x`` with ``x[index]`` set to ``y``, or increased by it
+    through ``cupyx.scatter_add`` (atomic adds: every repeated index adds,
+    as NumPy's ``np.add.at``), after the bounds check."""
+    template, set_instead_of_inc = node.op.template, node.op.set_instead_of_inc
+    (x_cell, y_cell, *index_cells), (out_cell,) = input_cells, output_cells
+    dtype = node.outputs[0].type.numpy_dtype
+
+    def thunk():
+        x, values = x_cell[0], [c[0] for c in index_cells]
+        check_index_bounds(node, x.shape, values, 2)
+        out, index = x.copy(), advanced_index(template, values)
+        y = y_cell[0].astype(dtype, copy=False)
+        if set_instead_of_inc:
+            out[index] = y
+        else:
+            cupyx.scatter_add(out, index, y)
+        out_cell[0] = out
+    return thunk
+
+
+# The distributions drawn on the device, from a cupy.random.RandomState:
+# (state, size, float dtype, *params) -> a CuPy array.  The others run on the CPU.
+DEVICE_DRAWS = {
+    "uniform": lambda rs, size, dtype, low, high:
+        low + (high - low) * rs.random_sample(size, dtype),
+    "normal": lambda rs, size, dtype, loc, scale: loc + scale * rs.standard_normal(size, dtype),
+    "binomial": lambda rs, size, dtype, n, p: rs.binomial(n, p, size),
+}
+
+
+def next_generator_state(generator, state):
+    """The state after ``state`` (a random variable's state array): that of
+    its own generator after one draw, so that the state goes on as on the CPU."""
+    generator.load(state).random()
+    return generator.save()
+
+
+def random_thunk(backend, node, input_cells, output_cells):
+    """A random variable drawn on the device: cupy.random seeded from the
+    generator state (read to the host: a few words), which then moves on
+    to its next state.  The stream is reproducible from its seed and each
+    call draws new numbers, as on the CPU, but the numbers are cuRAND's,
+    not NumPy's."""
+    op = node.op
+    generator, draw = GENERATORS[op.generator], DEVICE_DRAWS[op.dist]
+    dtype = node.outputs[1].type.numpy_dtype
+    float_dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
+    (state_cell, size_cell, *param_cells), (next_cell, value_cell) = input_cells, output_cells
+
+    def thunk():
+        state = cupy.asnumpy(state_cell[0])
+        params = [c[0] for c in param_cells]
+        size = tuple(int(n) for n in cupy.asnumpy(size_cell[0])) or \
+            np.broadcast_shapes(*(p.shape for p in params))
+        seed = int(np.random.SeedSequence([int(w) for w in state]).generate_state(
+            1, np.uint64)[0] >> 1)
+        with backend.cuda_device:
+            value = draw(cupy.random.RandomState(seed), size, float_dtype, *params)
+            next_cell[0] = cupy.asarray(next_generator_state(generator, state))
+        value_cell[0] = value.astype(dtype, copy=False)
+    return thunk
+
+
 def checked_labels(what, x, y):
     """``y`` as an index array, or ValueError naming the first label out of
     range, as the CPU op says (one synchronisation: the check's answer)."""
@@ -229,6 +327,7 @@ class CudaBackend(Backend):
     name = "cuda"
     array_types = () if cupy is None else (cupy.ndarray,)
     implementations = {
+        **INNER_GRAPH_ROWS,             # scan and OpFromGraph: their inner graphs, here
         Elemwise: elementwise_thunk,
         FusedReduce: fused_reduce_thunk,
         Reduce: reduce_thunk,
@@ -238,6 +337,9 @@ class CudaBackend(Backend):
         Shape_i: shape_thunk,
         MakeVector: make_vector_thunk,
         Subtensor: subtensor_thunk,
+        AdvancedSubtensor: advanced_subtensor_thunk,
+        AdvancedIncSubtensor: advanced_inc_subtensor_thunk,
+        RandomVariable: random_thunk,
         CrossentropySoftmax1Hot: crossentropy_softmax_thunk,
         CrossentropySoftmax1HotDx: crossentropy_softmax_dx_thunk,
         Alloc: device_reference_thunk,
@@ -314,6 +416,11 @@ class CudaBackend(Backend):
                 codegen.elementwise_kernel(lowered, tuple(i.dtype for i in node.inputs))
             except codegen.NotGenerated as exc:
                 return str(exc)
+        if isinstance(node.op, AdvancedIncSubtensor) and not node.op.set_instead_of_inc \
+                and node.outputs[0].dtype not in SCATTER_ADD_DTYPES:
+            return f"cupyx.scatter_add has no atomic add of {node.outputs[0].dtype}"
+        if isinstance(node.op, RandomVariable) and node.op.dist not in DEVICE_DRAWS:
+            return f"cupy.random draws no {node.op.dist} here"
         if isinstance(node.op, Reduce):
             try:
                 codegen.c_type(node.inputs[0].dtype)

@@ -1,0 +1,108 @@
+"""Advanced indexing and its inc_subtensor / set_subtensor on a device.
+
+On the reference device (ref0: the ops' NumPy references, on arrays NumPy
+refuses) and, marked ``cuda``, on a GPU (CuPy's indexing and
+``cupyx.scatter_add``): the CPU's results, repeated indices accumulating,
+and an index out of range refused with an IndexError naming the input.
+"""
+import warnings
+
+import numpy as np
+import pytest
+
+import cytensor as theano
+import cytensor.tensor as T
+from cytensor.tensor.advanced import AdvancedIncSubtensor, AdvancedSubtensor
+from cytensor.tensor.transfer import Transfer
+
+from test_device_inner_graphs import cuda_refusals
+
+DEVICES = ["ref", pytest.param("cuda", marks=pytest.mark.cuda)]
+DTYPES = ["float64", "float32", "int32"]
+
+
+def indexing_graphs(dtype):
+    """(inputs, outputs, values): gathers and scatters over odd layouts,
+    with repeated and negative indices."""
+    x = T.tensor(dtype, shape=(None, None), name="x")
+    rows, cols = T.lvector("rows"), T.lvector("cols")
+    mask = T.bmatrix("mask").astype("bool")
+    y = T.tensor(dtype, shape=(None, None), name="y")
+    outputs = [
+        x[rows],                                  # rows, repeated
+        x[rows, cols],                            # single elements
+        x[:, cols],                               # an array after a slice
+        x[mask],                                  # a boolean mask
+        x[rows[:0]],                              # an empty index
+        T.inc_subtensor(x[rows], y),              # repeated rows accumulate
+        T.inc_subtensor(x[rows, cols], y[:, 0]),  # repeated elements accumulate
+        T.set_subtensor(x[rows[1:]], y[1:]),      # distinct rows set
+    ]
+    rng = np.random.default_rng(2)
+    values = [(rng.normal(size=(4, 3)) * 10).astype(dtype),
+              np.array([2, 0, 2, -1]), np.array([1, 1, 0, 2]),
+              (rng.random((4, 3)) > 0.5).astype("int8"),
+              (rng.normal(size=(4, 3)) * 10).astype(dtype)]
+    return [x, rows, cols, mask.owner.inputs[0], y], outputs, values
+
+
+def run(device, dtype):
+    inputs, outputs, values = indexing_graphs(dtype)
+    with theano.config.change_flags(device=device), warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)        # nothing falls back
+        f = theano.function(inputs, outputs)
+    return f, f(*values)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_advanced_indexing_on_the_device_gives_the_cpus_results(plugins, device, dtype):
+    _, on_cpu = run("cpu", dtype)
+    f, on_device = run(device, dtype)
+    for want, got in zip(on_cpu, on_device):
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+    placement = f.schedule.placement
+    ops = [node for node in f.schedule.nodes if isinstance(node.op, (AdvancedSubtensor,
+                                                                     AdvancedIncSubtensor))]
+    assert len(ops) >= 6
+    assert all(placement.backend(node).device == f"{device}0" for node in f.schedule.nodes
+               if not isinstance(node.op, Transfer))
+    if device == "ref":
+        assert cuda_refusals(f) == {}
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_repeated_indices_accumulate_on_the_device(plugins, device):
+    x, i = T.dvector("x"), T.lvector("i")
+    with theano.config.change_flags(device=device):
+        f = theano.function([x, i], [T.inc_subtensor(x[i], 1.0),
+                                     T.grad(x[i].sum(), x)])
+    added, grad = f(np.zeros(3), np.array([0, 0, 2, 0, -1]))
+    assert added.tolist() == [3.0, 0.0, 2.0] and grad.tolist() == [3.0, 0.0, 2.0]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_an_index_out_of_range_on_the_device_is_an_index_error_naming_the_input(plugins,
+                                                                               device):
+    x, i = T.dmatrix("x"), T.lvector("i")
+    with theano.config.change_flags(device=device):
+        gather = theano.function([x, i], x[:, i])
+        scatter = theano.function([x, i], T.inc_subtensor(x[i], 1.0))
+    with pytest.raises(IndexError, match=r"AdvancedSubtensor: index input 1 holds 3, out of bounds for "
+                                         r"axis 1 with size 3"):
+        gather(np.zeros((2, 3)), np.array([0, 3]))
+    with pytest.raises(IndexError, match=r"AdvancedIncSubtensor: index input 2 holds -3, out of bounds for "
+                                         r"axis 0 with size 2"):
+        scatter(np.zeros((2, 3)), np.array([1, -3]))
+    assert gather(np.arange(6.0).reshape(2, 3), np.array([-1, 0])).tolist() == \
+        [[2.0, 0.0], [5.0, 3.0]]
+
+
+@pytest.mark.cuda
+def test_an_inc_subtensor_without_an_atomic_add_runs_on_the_cpu():
+    x, i = T.lvector("x"), T.lvector("i")
+    with theano.config.change_flags(device="cuda"), pytest.warns(RuntimeWarning,
+                                                                 match="no atomic add of int64"):
+        f = theano.function([x, i], T.inc_subtensor(x[i], 1))
+    assert f(np.zeros(2, dtype="int64"), np.array([1, 1])).tolist() == [0, 2]
