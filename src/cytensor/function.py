@@ -913,11 +913,8 @@ def compile_inner_graph(inputs, outputs, mode=None, linker="cy", borrow=False, n
         mode = Mode(linker="py", optimizer=mode.optimizer)
     if borrow:
         outputs = [Out(o, borrow=True) for o in outputs]
-    if device is None:
-        return function(inputs, outputs, mode=mode, on_unused_input="ignore", name=name)
-    with config.change_flags(device=device):
-        return function(inputs, outputs, mode=mode, on_unused_input="ignore", name=name,
-                        inputs_on=device)
+    return function(inputs, outputs, mode=mode, on_unused_input="ignore", name=name,
+                    inputs_on=device)
 
 
 # The graph stage and the ops with inner graphs compile through these.

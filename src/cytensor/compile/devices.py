@@ -227,8 +227,10 @@ def place(fgraph):
             isinstance(node.op, Transfer) or any(_on_a_device(v) for v in node.inputs)
             for node in nodes):
         return placement                # the CPU's graph, untouched
-    default = get_backend(config.device)
-    home = cpu if inputs_on is None else get_backend(inputs_on)   # where outputs go
+    # An inner graph runs on its loop's device, whatever config.device says
+    # (read from the fgraph, not a flag, so a compile in another thread is unaffected).
+    default = get_backend(config.device if inputs_on is None else inputs_on)
+    home = cpu if inputs_on is None else default                  # where outputs go
     asked = {k for k, var in enumerate(fgraph.outputs)
              if var.owner is not None and isinstance(var.owner.op, Transfer)
              and var.owner.op.target not in (None, "cpu")}
