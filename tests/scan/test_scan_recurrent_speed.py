@@ -14,6 +14,7 @@ import cytensor.tensor as T
 from cytensor.debug.gradcheck import verify_grad
 from cytensor.scan import Scan
 from cytensor.tensor.math import Dot
+from cytensor.tensor.basic import Alloc, Join
 from cytensor.tensor.subtensor import IncSubtensor
 
 H, D, B, STEPS = 3, 2, 4, 5
@@ -131,13 +132,33 @@ def test_weight_gradients_are_products_after_the_loop(lstm_training_step):
     assert len(outer_products) >= 4
 
 
-def test_gate_gradients_go_into_one_array(lstm_training_step):
+def test_gate_gradients_are_joined_side_by_side(lstm_training_step):
+    """The four gates' gradients tile dz's columns: one Join, no array of zeros."""
     _, backward = scans_of(lstm_training_step)
-    incs = [n for n in step_nodes(backward) if isinstance(n.op, IncSubtensor)]
+    nodes = step_nodes(backward)
+    assert not [n for n in nodes if isinstance(n.op, (IncSubtensor, Alloc))]
+    joins = [n for n in nodes if isinstance(n.op, Join)]
+    assert len(joins) == 1 and joins[0].op.axis == 1 and len(joins[0].inputs) == 4
+
+
+def test_without_the_join_the_gate_gradients_go_into_one_array():
+    """chain_increments_of_zeros alone (the join rewrite left out): one array
+    of zeros, each gate's part added to the array of the one before; the
+    results those of the joined graph."""
+    inputs = lstm_inputs()
+    loss = lstm_graph(*inputs)
+    outputs = [loss] + theano.grad(loss, inputs)
+    point = lstm_point(np.random.default_rng(7))
+    joined = theano.function(inputs, outputs)
+    with theano.config.change_flags(optimizer_excluding=["join_increments_tiling_zeros"]):
+        chained = theano.function(inputs, outputs)
+        expected = chained(*point)           # the step compiles on the first call
+    incs = [n for n in step_nodes(scans_of(chained)[1]) if isinstance(n.op, IncSubtensor)]
     assert len(incs) == 4
-    chained = [n for n in incs if n.inputs[0].owner is not None
-               and isinstance(n.inputs[0].owner.op, IncSubtensor)]
-    assert len(chained) == 3       # each gate's part added to the array of the one before
+    assert len([n for n in incs if n.inputs[0].owner is not None
+                and isinstance(n.inputs[0].owner.op, IncSubtensor)]) == 3
+    for got, want in zip(joined(*point), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
 def test_rewrites_keep_the_sum_of_overlapping_increments():
