@@ -12,7 +12,7 @@ import pytest
 import cytensor as theano
 import cytensor.tensor as T
 from cytensor.debug.gradcheck import verify_grad
-from cytensor.scan import Scan
+from cytensor.scan import Scan, _GradientPlan
 from cytensor.tensor.math import Dot
 from cytensor.tensor.basic import Alloc, Join
 from cytensor.tensor.subtensor import IncSubtensor
@@ -104,6 +104,37 @@ def test_forward_loop_runs_once_and_backward_step_recomputes_no_product(lstm_tra
     # The backward step has one product left: dz_t @ Wh^T, for h_{t-1}'s gradient.
     assert len([n for n in step_nodes(backward) if isinstance(n.op, Dot)]) == 1
     assert len(step_nodes(backward)) <= 40
+
+
+def test_backward_step_reads_the_saved_gates(lstm_training_step):
+    """The forward scan keeps each step's gates and tanh(c_t), which the
+    backward step reads instead of computing them again; it then reads no
+    product of the forward step, so none is kept."""
+    loss = lstm_graph(*lstm_inputs())
+    (scan_node,) = [n for n in theano.graph.toposort([loss]) if isinstance(n.op, Scan)]
+    plan = _GradientPlan(scan_node.op)
+    activation_ops = {T.nnet.sigmoid(T.dmatrix()).owner.op, T.tanh(T.dmatrix()).owner.op}
+    gates = [n.outputs[0] for n in theano.graph.toposort(scan_node.op.inner_outputs)
+             if n.op in activation_ops]
+    assert len(gates) == 5 and set(gates) <= set(plan.activations)
+    assert plan.saved_products == [] and len(plan.products) == 2
+    _, backward = scans_of(lstm_training_step)
+    assert len(step_nodes(backward)) <= 20      # 33 when it computed z and the gates again
+
+
+def test_rnn_backward_step_reads_the_forward_results():
+    """tanh's gradient reads its output, h_t: the backward step takes it from
+    the forward scan's results, so the forward scan keeps nothing more."""
+    x, h0, Wx, Wh = T.dtensor3("x"), T.dmatrix("h0"), T.dmatrix("Wx"), T.dmatrix("Wh")
+    hs, _ = theano.scan(lambda x_t, h: T.tanh(T.dot(x_t, Wx) + T.dot(h, Wh)),
+                        sequences=x, outputs_info=h0)
+    plan = _GradientPlan(hs.owner.op)
+    assert plan.read == hs.owner.op.inner_outputs and plan.saved == []
+    rng = np.random.default_rng(8)
+    point = [rng.normal(size=(STEPS, B, D)), rng.normal(size=(B, H)), rng.normal(size=(D, H)),
+             rng.normal(size=(H, H))]
+    verify_grad(lambda *v: theano.clone((hs ** 2).sum(), dict(zip([x, h0, Wx, Wh], v))),
+                point, rng=np.random.default_rng(9))
 
 
 def test_input_projection_leaves_the_loop(lstm_training_step):
