@@ -935,6 +935,7 @@ class _GradientPlan:
                         if any(self._is_hoisted(p, pos) for pos in range(2))]
         self.summed = [m for m in self.float_nonseqs if inner[n_seq + n_taps + m] in in_loop]
         self.looped_seqs = [j for j in self.float_seqs if inner[j] in in_loop]
+        # the first backward step, which shows what to save, saves every product
         self.saved_products, self.activations = self.products, []
         self.saved_products, self.activations = self._saved_values()
 
