@@ -807,9 +807,10 @@ class Scan(Op):
         step like the windows: memory does not grow with n_steps.  Windows
         and sums are final-only outputs of the backward scan.
 
-        Matrix products of the step's inputs (``x_t @ W``, ``h_{t-1} @ U``)
-        are not computed again: the forward scan keeps each step's product
-        (see ``_saved_products``), and the backward step reads it.  The parts
+        The forward step's values are not computed again: the forward scan
+        keeps each step's matrix products of the step's inputs (``x_t @ W``,
+        ``h_{t-1} @ U``) where the backward step reads them, and the other
+        values it reads (an LSTM's gates: ``_GradientPlan.activations``).  The parts
         of their gradients that no later step needs (``W``'s and ``x``'s)
         are left out of the loop: the backward scan gives each step's
         gradient of the product, and one product over all steps after the
@@ -817,8 +818,10 @@ class Scan(Op):
         """
         n, seqs, initials, nonseqs = self._split(inputs)
         plan = _GradientPlan(self)
-        outputs = self._with_saved(plan.products).make_node(*inputs).outputs
+        outputs = self._with_saved(plan.saved).make_node(*inputs).outputs
         results, saved = outputs[:len(self.inner_outputs)], outputs[len(self.inner_outputs):]
+        row_of = dict(zip(self.inner_outputs + plan.saved, results + saved))
+        saved = [row_of[v] for v in plan.read]       # outputs the step reads: their results
         steps = n if self.until is None else results[0].shape[0]    # the steps that ran
         # Truncated BPTT: only steps first..steps-1 are differentiated.
         first = 0 if self.truncate_gradient == -1 else maximum(steps - self.truncate_gradient, 0)
@@ -883,18 +886,18 @@ class Scan(Op):
         padded = concatenate([zeros_like(window), window])
         return padded[lag - skipped:2 * lag - skipped]
 
-    def _with_saved(self, products):
+    def _with_saved(self, saved):
         """This scan giving one row per step for every output, and also each
-        step's value of the inner ``products``, as the gradient needs (itself
-        when no output is final-only and nothing is saved).  The rewrite
-        ``scan_share_forward`` makes the user's scan read its results from
-        this one, so the forward loop runs once."""
-        if not self.final_only and not products:
+        step's value of the inner variables ``saved``, as the gradient needs
+        (itself when no output is final-only and nothing is saved).  The
+        rewrite ``scan_share_forward`` makes the user's scan read its results
+        from this one, so the forward loop runs once."""
+        if not self.final_only and not saved:
             return self
-        key = tuple(products)
+        key = tuple(saved)
         if key not in self._extended:
-            op = Scan(self.inner_inputs, self.inner_outputs + [p.outputs[0] for p in products],
-                      self.n_sequences, self.output_taps + [()] * len(products),
+            op = Scan(self.inner_inputs, self.inner_outputs + list(saved),
+                      self.n_sequences, self.output_taps + [()] * len(saved),
                       until=self.until, truncate_gradient=self.truncate_gradient,
                       name=self.name, mode=self.mode)
             op.extends = self
@@ -905,13 +908,18 @@ class Scan(Op):
 class _GradientPlan:
     """What the backward scan of a Scan computes, and how.
 
-    products: the inner matrix products the forward scan saves (a ``Dot``
-    of two inner inputs, at least one a per-step value, all 2-d floats of
-    one dtype).  For each operand of a saved product, the gradient is
-    either computed in the backward step (an output tap: later steps need
-    it) or after the loop from the per-step gradients of the product
-    (``hoisted``): a non-sequence times a per-step value, or a sequence row
-    times a non-sequence.  Non-sequences whose gradient still flows through
+    products: the inner matrix products whose gradient the backward step
+    gives (a ``Dot`` of two inner inputs, at least one a per-step value, all
+    2-d floats of one dtype); the forward scan saves those whose values the
+    backward step reads (``saved_products``).  activations: the other values
+    of the forward step that the backward step would compute again (an
+    LSTM's gates, as Theano's scan saves what its gradient reads); the
+    forward scan saves them too, its outputs' rows being read from its
+    results.  For each operand of a product, the gradient is either
+    computed in the backward step (an output tap: later steps need it) or
+    after the loop from the per-step gradients of the product (``hoisted``):
+    a non-sequence times a per-step value, or a sequence row times a
+    non-sequence.  Non-sequences whose gradient still flows through
     the rest of the step are ``summed`` in the loop; sequences likewise are
     ``looped_seqs``.
     """
@@ -938,6 +946,53 @@ class _GradientPlan:
                         if any(self._is_hoisted(p, pos) for pos in range(2))]
         self.summed = [m for m in self.float_nonseqs if inner[n_seq + n_taps + m] in in_loop]
         self.looped_seqs = [j for j in self.float_seqs if inner[j] in in_loop]
+        # the first backward step, which shows what to save, saves every product
+        self.saved_products, self.activations = self.products, []
+        self.saved_products, self.activations = self._saved_values()
+
+    @property
+    def read(self):
+        """The inner variables whose every step's value the backward step reads."""
+        return [p.outputs[0] for p in self.saved_products] + self.activations
+
+    @property
+    def saved(self):
+        """Those of them the forward scan keeps besides its outputs."""
+        return [v for v in self.read if v not in self.op.inner_outputs]
+
+    def _saved_values(self):
+        """The products whose values the backward step reads, and the other
+        forward values it would compute again: a first backward step, on
+        placeholders, shows them (with the activations saved, an LSTM's
+        backward step reads no product)."""
+        op = self.op
+        like = (op.inner_inputs[:op.n_sequences + op.n_state_taps] + self.read
+                + [op.inner_outputs[i] for i in self.differentiable]
+                + [TensorType(op.inner_outputs[i].dtype, shape=(None,) * (
+                    op.inner_outputs[i].ndim + 1))() for i in self.windowed]
+                + [op.inner_inputs[op.n_sequences + op.n_state_taps + m] for m in self.summed]
+                + op.inner_inputs[op.n_sequences + op.n_state_taps:])
+        args = [v.type() for v in like]
+        results, forward_of = self._differentiate(args)
+        row_of = dict(zip(args[op.n_sequences + op.n_state_taps:], self.products))
+        per_step = {v for v, role in self.role.items() if role != "nonseq"} | set(self.read)
+        chosen, read, seen, stack = set(), set(), set(), list(results)
+        while stack:
+            v = stack.pop()
+            if v in seen or v.owner is None:
+                read.add(row_of.get(v))
+                continue
+            seen.add(v)
+            original = forward_of.get(v)
+            if original is not None and original.dtype.startswith("float") \
+                    and not getattr(original.owner.op, "view_map", None) \
+                    and per_step & set(graph_inputs([original])):
+                chosen.add(original)
+            else:
+                stack.extend(v.owner.inputs)
+        nodes = toposort(op.inner_outputs, blockers=op.inner_inputs)
+        return ([p for p in self.products if p in read],
+                [o for node in nodes for o in node.outputs if o in chosen])
 
     def _saved_products(self):
         nodes = toposort(self.op.inner_outputs, blockers=self.op.inner_inputs)
@@ -968,14 +1023,25 @@ class _GradientPlan:
 
     def backward_step(self, *args):
         """One step of the backward scan (its fn)."""
+        return self._differentiate(args)[0]
+
+    def _differentiate(self, args):
+        """The backward step's results, each forward value they need read
+        from its saved row (``activations``), and {variable of the step's
+        copy of the forward graph: the inner variable it copies}."""
         op = self.op
         seq_rows, past_rows, saved_rows, cotangents, windows, sums, nonseq_values = _groups(
-            args, op.n_sequences, op.n_state_taps, len(self.products),
+            args, op.n_sequences, op.n_state_taps, len(self.read),
             len(self.differentiable), len(self.windowed), len(self.summed))
+        rows = iter(saved_rows)
+        # a product whose value no later node reads still cuts the graph
+        saved_rows = [next(rows) if p in self.saved_products else p.outputs[0].type()
+                      for p in self.products]
+        activation_rows = list(rows)
         value_of = dict(zip(op.inner_inputs, seq_rows + past_rows + nonseq_values))
         replace = dict(value_of)
         replace.update((p.outputs[0], row) for p, row in zip(self.products, saved_rows))
-        outs, _ = clone_replace(op.inner_outputs, replace)
+        outs, memo = clone_replace(op.inner_outputs, replace)
         window_of = dict(zip(self.windowed, windows))
         known = {}                   # gradient reaching each inner output
         for i, g in zip(self.differentiable, cotangents):
@@ -1008,7 +1074,12 @@ class _GradientPlan:
         seq_grads = [_or_zeros(inner_grad[op.inner_inputs[j]], seq_rows[j])
                      for j in self.looped_seqs]
         hoisted_grads = [g for p, g in zip(self.products, product_grads) if p in self.hoisted]
-        return new_windows + new_sums + seq_grads + hoisted_grads
+        forward_of = {memo.get(v, v): v for node in toposort(op.inner_outputs,
+                                                              blockers=op.inner_inputs)
+                      for v in node.outputs}
+        results = _read_forward(new_windows + new_sums + seq_grads + hoisted_grads, outs, {
+            memo.get(v, v): row for v, row in zip(self.activations, activation_rows)})
+        return results, forward_of
 
     def _new_window(self, i, win, tap_grad):
         """The window of output i's gradients one step back in time: rows move
@@ -1041,6 +1112,22 @@ class _GradientPlan:
                         [1, 0] + list(range(2, b.ndim + 1)))
                     if self.role[b] == "seq" else tensordot(stacked[a], dz, [step_axes, step_axes]))
         return terms
+
+
+def _read_forward(outputs, forward, rows):
+    """``outputs`` with every node that computes again a value of the graph
+    of ``forward`` (the same op of the same inputs: gradients rebuild the
+    outputs they read, as ``sigmoid(x)`` for sigmoid's) made that value, and
+    each value in ``rows`` ({forward variable: its saved row}) read there."""
+    twin_of = {(node.op, tuple(node.inputs)): node for node in toposort(forward)}
+    same = {}
+    for node in toposort(outputs):
+        inputs = tuple(same.get(v, v) for v in node.inputs)
+        twin = twin_of.get((node.op, inputs))
+        if twin is not None and twin is not node:
+            same.update(zip(node.outputs, twin.outputs))
+    merged, _ = clone_replace(outputs, same)
+    return clone_replace(merged, rows)[0]
 
 
 def _total(terms):

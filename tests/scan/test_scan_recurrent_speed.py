@@ -12,8 +12,9 @@ import pytest
 import cytensor as theano
 import cytensor.tensor as T
 from cytensor.debug.gradcheck import verify_grad
-from cytensor.scan import Scan
+from cytensor.scan import Scan, _GradientPlan
 from cytensor.tensor.math import Dot
+from cytensor.tensor.basic import Alloc, Join
 from cytensor.tensor.subtensor import IncSubtensor
 
 H, D, B, STEPS = 3, 2, 4, 5
@@ -105,6 +106,37 @@ def test_forward_loop_runs_once_and_backward_step_recomputes_no_product(lstm_tra
     assert len(step_nodes(backward)) <= 40
 
 
+def test_backward_step_reads_the_saved_gates(lstm_training_step):
+    """The forward scan keeps each step's gates and tanh(c_t), which the
+    backward step reads instead of computing them again; it then reads no
+    product of the forward step, so none is kept."""
+    loss = lstm_graph(*lstm_inputs())
+    (scan_node,) = [n for n in theano.graph.toposort([loss]) if isinstance(n.op, Scan)]
+    plan = _GradientPlan(scan_node.op)
+    activation_ops = {T.nnet.sigmoid(T.dmatrix()).owner.op, T.tanh(T.dmatrix()).owner.op}
+    gates = [n.outputs[0] for n in theano.graph.toposort(scan_node.op.inner_outputs)
+             if n.op in activation_ops]
+    assert len(gates) == 5 and set(gates) <= set(plan.activations)
+    assert plan.saved_products == [] and len(plan.products) == 2
+    _, backward = scans_of(lstm_training_step)
+    assert len(step_nodes(backward)) <= 20      # 33 when it computed z and the gates again
+
+
+def test_rnn_backward_step_reads_the_forward_results():
+    """tanh's gradient reads its output, h_t: the backward step takes it from
+    the forward scan's results, so the forward scan keeps nothing more."""
+    x, h0, Wx, Wh = T.dtensor3("x"), T.dmatrix("h0"), T.dmatrix("Wx"), T.dmatrix("Wh")
+    hs, _ = theano.scan(lambda x_t, h: T.tanh(T.dot(x_t, Wx) + T.dot(h, Wh)),
+                        sequences=x, outputs_info=h0)
+    plan = _GradientPlan(hs.owner.op)
+    assert plan.read == hs.owner.op.inner_outputs and plan.saved == []
+    rng = np.random.default_rng(8)
+    point = [rng.normal(size=(STEPS, B, D)), rng.normal(size=(B, H)), rng.normal(size=(D, H)),
+             rng.normal(size=(H, H))]
+    verify_grad(lambda *v: theano.clone((hs ** 2).sum(), dict(zip([x, h0, Wx, Wh], v))),
+                point, rng=np.random.default_rng(9))
+
+
 def test_input_projection_leaves_the_loop(lstm_training_step):
     forward, _ = scans_of(lstm_training_step)
     x_row = forward.op.inner_inputs[0]
@@ -131,13 +163,33 @@ def test_weight_gradients_are_products_after_the_loop(lstm_training_step):
     assert len(outer_products) >= 4
 
 
-def test_gate_gradients_go_into_one_array(lstm_training_step):
+def test_gate_gradients_are_joined_side_by_side(lstm_training_step):
+    """The four gates' gradients tile dz's columns: one Join, no array of zeros."""
     _, backward = scans_of(lstm_training_step)
-    incs = [n for n in step_nodes(backward) if isinstance(n.op, IncSubtensor)]
+    nodes = step_nodes(backward)
+    assert not [n for n in nodes if isinstance(n.op, (IncSubtensor, Alloc))]
+    joins = [n for n in nodes if isinstance(n.op, Join)]
+    assert len(joins) == 1 and joins[0].op.axis == 1 and len(joins[0].inputs) == 4
+
+
+def test_without_the_join_the_gate_gradients_go_into_one_array():
+    """chain_increments_of_zeros alone (the join rewrite left out): one array
+    of zeros, each gate's part added to the array of the one before; the
+    results those of the joined graph."""
+    inputs = lstm_inputs()
+    loss = lstm_graph(*inputs)
+    outputs = [loss] + theano.grad(loss, inputs)
+    point = lstm_point(np.random.default_rng(7))
+    joined = theano.function(inputs, outputs)
+    with theano.config.change_flags(optimizer_excluding=["join_increments_tiling_zeros"]):
+        chained = theano.function(inputs, outputs)
+        expected = chained(*point)           # the step compiles on the first call
+    incs = [n for n in step_nodes(scans_of(chained)[1]) if isinstance(n.op, IncSubtensor)]
     assert len(incs) == 4
-    chained = [n for n in incs if n.inputs[0].owner is not None
-               and isinstance(n.inputs[0].owner.op, IncSubtensor)]
-    assert len(chained) == 3       # each gate's part added to the array of the one before
+    assert len([n for n in incs if n.inputs[0].owner is not None
+                and isinstance(n.inputs[0].owner.op, IncSubtensor)]) == 3
+    for got, want in zip(joined(*point), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
 def test_rewrites_keep_the_sum_of_overlapping_increments():

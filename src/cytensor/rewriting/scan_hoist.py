@@ -11,10 +11,15 @@ the whole sequence before the loop.
 
 ``chain_increments_of_zeros``: the gradient of gates sliced out of one
 product, assembled into one array instead of one array of zeros per gate.
+
+``join_increments_tiling_zeros``: that array, when the gates' slices tile
+an axis, made by one concatenation instead of zeros and an increment per gate.
 """
+import numpy as np
+
 from ..graph import clone_replace, toposort
 from ..scan import Scan
-from ..tensor.basic import Alloc
+from ..tensor.basic import Alloc, Join
 from ..tensor.math import Dot, tensordot
 from ..tensor.subtensor import IncSubtensor
 from .algebra import is_constant
@@ -81,6 +86,54 @@ def chain_increments_of_zeros(fgraph, node):
                 rest = [v for v in node.inputs if v is not chain and v is not single]
                 return [_sum([merged] + rest)]
     return None
+
+
+def _slice_parts(var):
+    """[(axis, start, stop, value)] of the chain of increments by constant
+    slices of one axis that makes ``var`` from zeros, or None."""
+    parts = []
+    while var.owner is not None and isinstance(var.owner.op, IncSubtensor):
+        op, (under, value, *index_inputs) = var.owner.op, var.owner.inputs
+        sliced = [(axis, t) for axis, t in enumerate(op.template)
+                  if t != ("slice", None, None, None)]
+        if op.set_instead_of_inc or index_inputs or len(op.template) != var.ndim \
+                or len(sliced) != 1 or not isinstance(sliced[0][1], tuple):
+            return None
+        axis, (_, start, stop, step) = sliced[0]
+        if step not in (None, 1) or any(v is not None and v < 0 for v in (start, stop)):
+            return None
+        parts.append((axis, start or 0, stop, value))
+        var = under
+    return parts if _zeros_under(var) is var else None
+
+
+@register("canonicalize", "scan", tracks=(IncSubtensor,))
+def join_increments_tiling_zeros(fgraph, node):
+    """inc(inc(zeros, a, [:, 0:n]), b, [:, n:]) -> join(1, a, b).
+
+    Increments of zeros whose slices of one axis follow each other from 0
+    to the end (the gate gradients of an LSTM step, once chained) are the
+    parts themselves side by side: one concatenation instead of an array
+    of zeros and one increment per part.  Each part must fill its slice
+    without broadcasting (its type the result's, no axis of length 1 but
+    a slice of width 1), so that the parts' lengths add up to the axis.
+    """
+    out = node.outputs[0]
+    parts = _slice_parts(out)
+    if parts is None or len(parts) < 2 or len({axis for axis, *_ in parts}) != 1:
+        return None
+    axis = parts[0][0]
+    parts.sort(key=lambda part: (part[1], np.inf if part[2] is None else part[2]))
+    ends = [start for _, start, _, _ in parts[1:]] + [None]
+    for (_, start, stop, value), end in zip(parts, ends):
+        widths = [stop - start if a == axis and stop is not None else None
+                  for a in range(out.ndim)]
+        if stop != end or value.type.dtype != out.dtype or value.ndim != out.ndim or any(
+                n == 1 and w != 1 for n, w in zip(value.type.shape, widths)):
+            return None
+    if parts[0][1] != 0:
+        return None
+    return [Join(axis)(*(value for *_, value in parts))]
 
 
 def _sum(terms):
