@@ -10,7 +10,7 @@ import cytensor.tensor as T
 from cytensor.compile.mode import Mode
 from cytensor.rewriting.algebra import sum_of_negation
 from cytensor.rewriting.fgraph import FunctionGraph
-from cytensor.tensor.basic import Alloc
+from cytensor.tensor.basic import Alloc, Shape_i
 from cytensor.tensor.elemwise import DimShuffle, Elemwise
 from cytensor.tensor.elemwise_table import ELEMWISE
 from cytensor.tensor.math import Reduce
@@ -134,3 +134,16 @@ def test_alloc_refills_its_buffer_and_follows_new_lengths(dtype):
                                       np.full((rows, cols), value) * np.array(1, dtype))
     with pytest.raises(ValueError, match="negative"):
         f(np.array(1, dtype), -1, 2)
+
+
+def test_shape_i_follows_each_call():
+    """Shape_i's hot path rewrites its last output: every call sees its own
+    lengths, also when the length is an intermediate read by other nodes."""
+    x = T.matrix("x")
+    n = x.shape[1]
+    f = cytensor.function([x], [T.alloc(np.float64(2), n) * n, n])
+    assert any(isinstance(node.op, Shape_i) for node in nodes(f))
+    for cols in (3, 0, 5, 5, 1):
+        doubled, length = f(np.zeros((2, cols)))
+        np.testing.assert_array_equal(doubled, np.full(cols, 2.0 * cols))
+        assert length == cols and length.dtype == np.int64

@@ -95,6 +95,19 @@ class Shape_i(Op):
     def perform(self, node, inputs, output_storage):
         output_storage[0][0] = np.array(inputs[0].shape[self.i], dtype=np.int64)
 
+    def make_thunk(self, node, input_cells, output_cells):
+        """Hot path: the last call's 0-d output takes the new length in place
+        (a fresh array each call costs more than the read)."""
+        general = super().make_thunk(node, input_cells, output_cells)
+        (x_cell,), (out_cell,), axis = input_cells, output_cells, self.i
+
+        def thunk():
+            out = out_cell[0]
+            if out is None:
+                return general()
+            out[()] = x_cell[0].shape[axis]
+        return thunk
+
     def reference(self, node, x):
         return (np.array(x.shape[self.i], dtype=np.int64),)
 
