@@ -15,6 +15,13 @@ import os as _os
 # passive waiting made the digits demo 6x faster on a loaded 2-core machine.
 # Set OMP_WAIT_POLICY yourself to override; it is read when libgomp loads.
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# OpenBLAS's threads (the BLAS the kernels call, scipy's) spin for 2**28 cycles
+# after each product: one multi-threaded trial of the adaptive thread choice
+# then left a thread spinning through the following steps, and the book's
+# MLP step with the default threads ran 1.4-1.5x slower than on one.  2**4
+# cycles: they sleep at once.  Read when OpenBLAS loads (scipy's, here,
+# unless scipy was imported first); set OPENBLAS_THREAD_TIMEOUT to override.
+_os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 from .config import config, change_flags                     # noqa: F401
 from . import kernels                                        # noqa: F401

@@ -43,3 +43,26 @@ def test_threads_per_process_shares_the_cores():
     assert threads_per_process(1) == cores
     assert threads_per_process(cores * 4) == 1
     assert threads_per_process(2) == max(1, cores // 2)
+
+
+def _waiting_policies(env):
+    """OMP_WAIT_POLICY and OPENBLAS_THREAD_TIMEOUT as a fresh process that
+    imports cytensor (first, before SciPy) sees them."""
+    import os
+    import subprocess
+    import sys
+    code = ("import os, cytensor; "
+            "print(os.environ['OMP_WAIT_POLICY'], os.environ['OPENBLAS_THREAD_TIMEOUT'])")
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT")}
+    out = subprocess.run([sys.executable, "-c", code], env={**clean, **env}, check=True,
+                         capture_output=True, text=True).stdout
+    return out.split()
+
+
+def test_waiting_threads_sleep_unless_the_user_says_otherwise():
+    """cytensor asks OpenMP's and OpenBLAS's threads to sleep between work
+    (spinning ones slow the step that follows); a user's setting stays."""
+    assert _waiting_policies({}) == ["PASSIVE", "4"]
+    assert _waiting_policies({"OMP_WAIT_POLICY": "ACTIVE",
+                              "OPENBLAS_THREAD_TIMEOUT": "28"}) == ["ACTIVE", "28"]

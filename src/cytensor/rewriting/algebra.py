@@ -207,6 +207,25 @@ def alloc_out_of_elemwise(fgraph, node):
     return [tb.alloc(once, *alloc_node.inputs[1:])]
 
 
+@register("canonicalize", tracks=(tb.Alloc,))
+def alloc_of_leading_broadcast(fgraph, node):
+    """alloc(v.dimshuffle('x', ..., 0, 1, ...), *shape) -> alloc(v, *shape):
+    alloc broadcasts the leading axes itself (the gradient of a sum fills
+    from the scalar's ``dimshuffle('x')``), so the DimShuffle is a node for
+    nothing."""
+    if not isinstance(node.op, tb.Alloc):
+        return None
+    value = node.inputs[0]
+    inner = value.owner
+    if inner is None or not isinstance(inner.op, DimShuffle):
+        return None
+    base = inner.inputs[0]
+    added = value.ndim - base.ndim
+    if added <= 0 or list(inner.op.new_order) != ["x"] * added + list(range(base.ndim)):
+        return None
+    return [tb.alloc(base, *node.inputs[1:])]
+
+
 @register("canonicalize", tracks=("mul",))
 def mul_by_zero(fgraph, node):
     """0 * x -> zeros of the product's shape (Theano's rule: 0 even where x is
@@ -263,6 +282,25 @@ def expm1_from_exp(fgraph, node):
     """exp(x) - 1 -> expm1(x)."""
     found = match(node.outputs[0], E.sub(E.exp(X), 1))
     return [same_type(tm.expm1(found["X"]), node.outputs[0])] if found else None
+
+
+@register("stabilize", tracks=(Reduce,))
+def sum_of_negation(fgraph, node):
+    """sum(-x) -> -sum(x) for float x: exact (rounding is symmetric), and the
+    negation of one value fuses into what reads the sum; the fused
+    crossentropy leaves ``mean(-nll)`` (integers are left alone: a narrow
+    -x wraps before a wider sum)."""
+    if not isinstance(node.op, Reduce) or node.op.spec is not REDUCTION.sum:
+        return None
+    found = match(node.inputs[0], E.neg(X))
+    if not found or found["X"].dtype[0] != "f" or len(fgraph.clients.get(node.inputs[0], ())) > 1:
+        return None
+    return [-node.op(found["X"])]
+
+
+# A length read off a value the stabilising rewrites made (the fused
+# crossentropy's -nll) is read off its inputs again, as in canonicalize.
+register("stabilize", tracks=(tb.Shape_i,))(shape_from_inputs)
 
 
 @register("stabilize", tracks=("log",))

@@ -195,6 +195,15 @@ def _per_row(value, y):
     return value
 
 
+def _negated(value):
+    """-value; for alloc(v, *shape) (the gradient of a mean or a sum fills
+    one value), alloc(-v, *shape): the negation runs once, not per row."""
+    if value.owner is not None and isinstance(value.owner.op, Alloc):
+        fill, *lengths = value.owner.inputs
+        return alloc(-fill, *lengths)
+    return -value
+
+
 @register("stabilize", tracks=(AdvancedSubtensor,))
 def crossentropy_from_indexed_log_softmax(fgraph, node):
     """log_softmax(x)[arange(n), y] -> -crossentropy_softmax_1hot(x, y)."""
@@ -260,7 +269,7 @@ def crossentropy_grad_from_log_softmax_grad(fgraph, node):
             if y is not None:
                 value = second
                 break
-    per_row = None if y is None else _per_row(-value, y)
+    per_row = None if y is None else _per_row(_negated(value), y)
     if per_row is None:
         return None
     _, sm = _fused_crossentropy(fgraph, x, y)

@@ -1,4 +1,6 @@
 """Shapes, allocation, reshaping and joining."""
+import operator
+
 import numpy as np
 
 from .. import kernels
@@ -92,6 +94,19 @@ class Shape_i(Op):
 
     def perform(self, node, inputs, output_storage):
         output_storage[0][0] = np.array(inputs[0].shape[self.i], dtype=np.int64)
+
+    def make_thunk(self, node, input_cells, output_cells):
+        """Hot path: the last call's 0-d output takes the new length in place
+        (a fresh array each call costs more than the read)."""
+        general = super().make_thunk(node, input_cells, output_cells)
+        (x_cell,), (out_cell,), axis = input_cells, output_cells, self.i
+
+        def thunk():
+            out = out_cell[0]
+            if out is None:
+                return general()
+            out[()] = x_cell[0].shape[axis]
+        return thunk
 
     def reference(self, node, x):
         return (np.array(x.shape[self.i], dtype=np.int64),)
@@ -246,6 +261,24 @@ class Alloc(Op):
             out = np.empty(shape, dtype=value.dtype)
         kernels.copy_into(out, value)
         output_storage[0][0] = out
+
+    def make_thunk(self, node, input_cells, output_cells):
+        """Hot path: the last call's output, when its lengths are still the
+        ones asked for, is refilled in place (perform's checks and shape tuple
+        cost several times the fill of a small array); else perform."""
+        general = super().make_thunk(node, input_cells, output_cells)
+        value_cell, length_cells, (out_cell,) = input_cells[0], input_cells[1:], output_cells
+        copy_into, index = kernels.copy_into, operator.index
+
+        def thunk():
+            out = out_cell[0]
+            if out is None:
+                return general()
+            for cell, length in zip(length_cells, out.shape):
+                if index(cell[0]) != length:    # a 0-d array's != is slower
+                    return general()
+            copy_into(out, value_cell[0])
+        return thunk
 
     def reference(self, node, value, *shape):
         return (np.broadcast_to(value, tuple(int(s) for s in shape)).copy(),)
