@@ -365,15 +365,14 @@ def _normalise_givens(givens):
 
 
 def _check_inputs(fgraph, in_vars, on_unused_input, targets):
-    needed = set(graph_inputs(fgraph.outputs))
-    for var in needed:
+    used = set(ancestors(fgraph.outputs))       # one walk serves both checks
+    for var in used:
         if var.owner is None and not isinstance(var, (Constant, SharedVariable)) \
                 and var not in in_vars:
             raise MissingInputError(
                 f"function() needs a value for {var} (type {var.type}) to compute its "
                 "outputs, but it is not in the inputs list; add it to the inputs, or "
                 "replace it with givens")
-    used = set(ancestors(fgraph.outputs))
     for k, v in enumerate(in_vars):
         if v not in used and on_unused_input != "ignore":
             msg = (f"function() input {k} ({v}) is not used to compute any output or "
