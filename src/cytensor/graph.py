@@ -9,6 +9,7 @@ compiled kernel, ``reference`` with NumPy), how to differentiate them
 (``grad``) and how to know their shapes without computing them
 (``infer_shape``).  This is the contract Theano and PyTensor users know.
 """
+import contextlib
 import itertools
 import linecache
 import os
@@ -255,7 +256,7 @@ class Apply:
             out.owner, out.index = self, i
         if tag is None:
             tag = Scratchpad()
-            tag.trace = user_trace()
+            tag.trace = user_trace() if creation_site.trace is None else creation_site.trace
         self.tag = tag
 
     def clone_with_new_inputs(self, inputs):
@@ -271,6 +272,29 @@ class Apply:
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+class CreationSite:
+    """The creation site given to new nodes: with ``trace`` None, the
+    user's frames (``user_trace``, a stack walk per node); a rewrite sets
+    the trace of the node it rewrites, so that the nodes it makes name that
+    node's user line, without a stack walk that would find only the
+    compiler's frames and the user's ``function()`` call."""
+
+    def __init__(self):
+        self.trace = None
+
+    @contextlib.contextmanager
+    def inherited(self, trace):
+        """Within the block, new nodes carry ``trace``."""
+        outer, self.trace = self.trace, trace
+        try:
+            yield
+        finally:
+            self.trace = outer
+
+
+creation_site = CreationSite()
 
 
 def user_trace():

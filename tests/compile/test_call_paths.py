@@ -339,3 +339,23 @@ def test_commit_block_node_that_overwrites_nothing():
     check()
     with pytest.raises(ValueError, match="do not broadcast"):
         commit_check(node, [[np.zeros(3)], [np.zeros(2)]])()
+
+
+def test_a_compile_hands_what_it_made_to_the_oldest_collector_generation():
+    """The first young collection after function() does not walk the
+    compiled graph again: its nodes sit in the oldest generation.  Objects a
+    user froze stay frozen."""
+    x = T.dvector("x")
+    y = x
+    for _ in range(50):
+        y = T.tanh(y) * 1.01
+    assert gc.isenabled()
+    f = function([x], y)
+    node = f.maker.fgraph.toposort()[0]
+    assert any(o is node for o in gc.get_objects(generation=2))
+    gc.freeze()
+    try:
+        function([x], y * 2)
+        assert gc.get_freeze_count() > 0      # unfreeze would have released them all
+    finally:
+        gc.unfreeze()

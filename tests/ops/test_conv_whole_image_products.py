@@ -2,7 +2,8 @@
 than OpenBLAS's threading threshold (the kernels then lower BLAS to one
 thread and multiply whole images): forward and both gradients against the
 NumPy references, float32 and float64, strides 1 and 2, every border mode,
-one image, one channel, nan/inf; BLAS's thread count is put back."""
+one image, one channel, images whose im2col is taken in bands of output
+rows, nan/inf; BLAS's thread count is put back."""
 import numpy as np
 import pytest
 
@@ -34,6 +35,8 @@ def layer_functions(dtype, **kw):
     ((1, 16, 12, 12), (48, 16, 3, 3), dict(border_mode="half")),         # one image
     ((12, 1, 28, 28), (300, 1, 5, 5), {}),                               # one channel
     ((8, 12, 10, 10), (96, 4, 3, 3), dict(num_groups=3, subsample=(2, 1))),
+    ((2, 32, 40, 37), (8, 32, 3, 3), dict(border_mode="half")),          # im2col in bands of rows
+    ((2, 32, 41, 40), (8, 32, 3, 3), dict(border_mode=(1, 2), subsample=(2, 1))),  # a short last band
 ])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_large_layers_match_references(shape_x, shape_w, kw, dtype):

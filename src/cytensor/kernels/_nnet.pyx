@@ -603,63 +603,6 @@ cdef inline void _inside_cols(Py_ssize_t W, Py_ssize_t ow, Py_ssize_t offset, in
     hi[0] = b
 
 
-cdef void _im2col_one(const real *x, real *cols, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
-                      int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw,
-                      Py_ssize_t oh, Py_ssize_t ow) noexcept nogil:
-    """cols (C*kh*kw, oh*ow) = the patches of one image x (C, H, W)."""
-    cdef Py_ssize_t c, ki, kj, oy, ox, iy, off, lo, hi, P = oh * ow
-    cdef real *dst
-    cdef const real *src
-    for c in range(C):
-        for ki in range(kh):
-            for kj in range(kw):
-                dst = cols + ((c * kh + ki) * kw + kj) * P
-                off = kj * dw - pw
-                _inside_cols(W, ow, off, sw, &lo, &hi)
-                for oy in range(oh):
-                    iy = oy * sh - ph + ki * dh
-                    if iy < 0 or iy >= H:
-                        memset(dst + oy * ow, 0, ow * sizeof(real))
-                        continue
-                    src = x + (c * H + iy) * W + off
-                    for ox in range(lo):
-                        dst[oy * ow + ox] = 0
-                    if sw == 1:
-                        memcpy(dst + oy * ow + lo, src + lo, (hi - lo) * sizeof(real))
-                    else:
-                        for ox in range(lo, hi):
-                            dst[oy * ow + ox] = src[ox * sw]
-                    for ox in range(hi, ow):
-                        dst[oy * ow + ox] = 0
-
-
-cdef void _col2im_one(const real *cols, real *dx, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
-                      int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw,
-                      Py_ssize_t oh, Py_ssize_t ow) noexcept nogil:
-    """dx (C, H, W) = the columns of one image summed back at their pixels."""
-    cdef Py_ssize_t c, ki, kj, oy, ox, iy, off, lo, hi, P = oh * ow
-    cdef const real *src
-    cdef real *dst
-    memset(dx, 0, C * H * W * sizeof(real))
-    for c in range(C):
-        for ki in range(kh):
-            for kj in range(kw):
-                src = cols + ((c * kh + ki) * kw + kj) * P
-                off = kj * dw - pw
-                _inside_cols(W, ow, off, sw, &lo, &hi)
-                for oy in range(oh):
-                    iy = oy * sh - ph + ki * dh
-                    if iy < 0 or iy >= H:
-                        continue
-                    dst = dx + (c * H + iy) * W + off
-                    if sw == 1:
-                        for ox in range(lo, hi):      # contiguous: vectorised
-                            dst[ox] += src[oy * ow + ox]
-                    else:
-                        for ox in range(lo, hi):
-                            dst[ox * sw] += src[oy * ow + ox]
-
-
 def conv_direct_ok(Py_ssize_t F, Py_ssize_t K, Py_ssize_t P):
     """True when conv2d_images / conv2d_images_grad_weights suit a layer with F
     filters per group of K = channels*rows*cols weights and P output pixels per image:
@@ -734,50 +677,164 @@ cdef int _check_groups(Py_ssize_t C, Py_ssize_t F, Py_ssize_t K, int G, int kh, 
     return _require(G >= 1 and C % G == 0 and F % G == 0 and K == C // G * kh * kw, fn)
 
 
+cdef void _patches(real *image, real *cols, bint gather, Py_ssize_t C, Py_ssize_t H,
+                   Py_ssize_t W, int kh, int kw, int sh, int sw, int ph, int pw, int dh,
+                   int dw, Py_ssize_t y0, Py_ssize_t y1, Py_ssize_t ow) noexcept nogil:
+    """Output rows [y0, y1) of im2col between one image (C, H, W) and cols
+    (C*kh*kw, (y1-y0)*ow): ``gather`` copies the patches into cols (zeros
+    where they overhang the image); otherwise cols are summed back into
+    the image at their pixels (col2im; the caller zeroes the image first)."""
+    cdef Py_ssize_t c, ki, kj, oy, ox, iy, off, lo, hi, P = (y1 - y0) * ow
+    cdef real *col
+    cdef real *pixel
+    for c in range(C):
+        for ki in range(kh):
+            for kj in range(kw):
+                off = kj * dw - pw
+                _inside_cols(W, ow, off, sw, &lo, &hi)
+                for oy in range(y0, y1):
+                    col = cols + ((c * kh + ki) * kw + kj) * P + (oy - y0) * ow
+                    iy = oy * sh - ph + ki * dh
+                    if iy < 0 or iy >= H:
+                        if gather:
+                            memset(col, 0, ow * sizeof(real))
+                        continue
+                    pixel = image + (c * H + iy) * W + off
+                    if not gather:
+                        if sw == 1:
+                            for ox in range(lo, hi):      # contiguous: vectorised
+                                pixel[ox] += col[ox]
+                        else:
+                            for ox in range(lo, hi):
+                                pixel[ox * sw] += col[ox]
+                        continue
+                    for ox in range(lo):
+                        col[ox] = 0
+                    if sw == 1:
+                        memcpy(col + lo, pixel + lo, (hi - lo) * sizeof(real))
+                    else:
+                        for ox in range(lo, hi):
+                            col[ox] = pixel[ox * sw]
+                    for ox in range(hi, ow):
+                        col[ox] = 0
+
+
+# The three passes of _conv_item.
+cdef enum:
+    CONV_FORWARD = 0
+    CONV_GRAD_INPUTS = 1
+    CONV_GRAD_WEIGHTS = 2
+
+
+cdef void _conv_item(int pass_, real *image, const real *wm, real *rows, real *gw,
+                     real *cols, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t F,
+                     Py_ssize_t K, int kh, int kw, int sh, int sw, int ph, int pw, int dh,
+                     int dw, Py_ssize_t oh, Py_ssize_t ow, Py_ssize_t band,
+                     Py_ssize_t pb) noexcept nogil:
+    """One (image, group) pair of a pass, ``band`` output rows at a time so
+    that cols (K x band*ow) stays in the core's cache between im2col and BLAS,
+    each product over at most pb pixels.  image (C, H, W): the input, or its
+    gradient (CONV_GRAD_INPUTS, overwritten); wm (F, K) the group's filters;
+    rows (F, oh*ow): the output (CONV_FORWARD, overwritten) or its gradient;
+    gw (F, K): the filters' gradient, accumulated (CONV_GRAD_WEIGHTS)."""
+    cdef Py_ssize_t P = oh * ow, y0, y1, bp, q, m
+    if pass_ == CONV_GRAD_INPUTS:
+        memset(image, 0, C * H * W * sizeof(real))
+    y0 = 0
+    while y0 < oh:
+        y1 = min(oh, y0 + band)
+        bp = (y1 - y0) * ow
+        if pass_ != CONV_GRAD_INPUTS:
+            _patches(image, cols, True, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, y0, y1, ow)
+        q = 0
+        while q < bp:
+            m = min(pb, bp - q)
+            if pass_ == CONV_FORWARD:
+                # rows^T (m x F, col-major) = cols[:, q:q+m]^T (m x K) @ wm^T (K x F)
+                _gemm_cm(c'N', c'N', <int>m, <int>F, <int>K, 1, cols + q, <int>bp, wm,
+                         <int>K, 0, rows + y0 * ow + q, <int>P)
+            elif pass_ == CONV_GRAD_WEIGHTS:
+                # gw^T (K x F, col-major) += cols[:, q:q+m] (K x m) @ rows[:, q:q+m]^T
+                _gemm_cm(c'T', c'N', <int>K, <int>F, <int>m, 1, cols + q, <int>bp,
+                         rows + y0 * ow + q, <int>P, 1, gw, <int>K)
+            else:
+                # cols^T (m x K, col-major) = rows[:, q:q+m]^T (m x F) @ wm (F x K)
+                _gemm_cm(c'N', c'T', <int>m, <int>K, <int>F, 1, rows + y0 * ow + q,
+                         <int>P, wm, <int>K, 0, cols + q, <int>bp)
+            q += pb
+        if pass_ == CONV_GRAD_INPUTS:
+            _patches(image, cols, False, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, y0, y1,
+                     ow)
+        y0 = y1
+
+
+cdef Py_ssize_t BAND_BYTES = 1 << 18         # an im2col band: within a core's L2
+
+
+cdef int _conv_images(int pass_, real *images, const real *wm, real *rows, real *gw,
+                      Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t F,
+                      Py_ssize_t K, int groups, int kh, int kw, int sh, int sw, int ph,
+                      int pw, int dh, int dw, Py_ssize_t oh, Py_ssize_t ow, int nt,
+                      bint serial_blas) except -1:
+    """Run _conv_item on every (image, group) pair on nt threads, BLAS
+    lowered to one thread if serial_blas; the gradient of the filters goes
+    to gw[t] (F, K) for thread t, statically scheduled so that its sums do
+    not depend on timing.  The caller has checked the sizes."""
+    cdef Py_ssize_t Cg = C // groups, Fg = F // groups, P = oh * ow, s, n, g
+    cdef Py_ssize_t band = max(1, min(oh, BAND_BYTES // (K * ow * sizeof(real))))
+    cdef Py_ssize_t pb = _block(Fg, K, P, nt)
+    cdef real *cols
+    cdef int t, err = 0, err_static = 0     # one reduction variable per loop
+    cdef bint entered = _serial_blas_enter(serial_blas)
+    with nogil, parallel(num_threads=nt):
+        cols = <real *>malloc(K * band * ow * sizeof(real) + 64)
+        t = threadid()
+        if pass_ == CONV_GRAD_WEIGHTS:
+            for s in prange(N * groups, schedule='static'):
+                if cols == NULL:
+                    err_static += 1
+                else:
+                    n, g = s // groups, s % groups
+                    _conv_item(pass_, images + (n * C + g * Cg) * H * W, wm,
+                               rows + (n * F + g * Fg) * P, gw + (t * F + g * Fg) * K, cols,
+                               Cg, H, W, Fg, K, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow,
+                               band, pb)
+        else:
+            for s in prange(N * groups, schedule='dynamic'):
+                if cols == NULL:
+                    err += 1
+                else:
+                    n, g = s // groups, s % groups
+                    _conv_item(pass_, images + (n * C + g * Cg) * H * W, wm + g * Fg * K,
+                               rows + (n * F + g * Fg) * P, NULL, cols, Cg, H, W, Fg, K, kh,
+                               kw, sh, sw, ph, pw, dh, dw, oh, ow, band, pb)
+        free(cols)
+    _serial_blas_exit(entered)
+    if err or err_static:
+        raise MemoryError("conv2d: out of memory for the im2col buffers")
+    return 0
+
+
 def conv2d_images(const real[:, :, :, ::1] x, const real[:, ::1] wm, real[:, :, ::1] out,
                   int groups, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw,
                   int oh, int ow, int nthreads):
     """out[n] (F, oh*ow) = wm (F, C/G*kh*kw) @ im2col(x[n]) group by group,
     (image, group) pairs on threads; BLAS writes straight into out.  The
     caller checks the geometry and conv_direct_ok(F/G, C/G*kh*kw, oh*ow)."""
-    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
-    cdef Py_ssize_t F = wm.shape[0], K = wm.shape[1], P = <Py_ssize_t>oh * ow
-    cdef Py_ssize_t t, n, g, p0, pb, Cg, Fg
-    cdef real *cols
-    cdef int err = 0
-    cdef bint serial_blas
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], F = wm.shape[0], K = wm.shape[1]
+    cdef Py_ssize_t P = <Py_ssize_t>oh * ow
     _check_groups(C, F, K, groups, kh, kw, "conv2d_images")
-    Cg, Fg = C // groups, F // groups
     _require(out.shape[0] == N and out.shape[1] == F and out.shape[2] == P
-             and _direct_sizes_ok(Fg, K, P), "conv2d_images")
+             and _direct_sizes_ok(F // groups, K, P), "conv2d_images")
     _check_window(sh, sw, ph, pw, dh, dw, oh, ow, "conv2d_images")
     if N == 0:
         return
     cdef TimedRun run
-    cdef int nt = _timed_image_threads(N * groups, Fg * K * P, 0, nthreads, &run)
-    pb = _block(Fg, K, P, nt)
-    serial_blas = _serial_blas_enter(nt > 1 or run.site != NULL)
-    with nogil, parallel(num_threads=nt):
-        cols = <real *>malloc(K * P * sizeof(real) + 64)
-        for t in prange(N * groups, schedule='dynamic'):
-            if cols == NULL:
-                err += 1
-            else:
-                n = t // groups
-                g = t % groups
-                _im2col_one(&x[n, g * Cg, 0, 0], cols, Cg, H, W, kh, kw, sh, sw, ph, pw,
-                            dh, dw, oh, ow)
-                p0 = 0
-                while p0 < P:
-                    _gemm_cm(c'N', c'N', <int>min(pb, P - p0), <int>Fg, <int>K, 1,
-                             cols + p0, <int>P, &wm[g * Fg, 0], <int>K, 0,
-                             &out[n, g * Fg, p0], <int>P)
-                    p0 = p0 + pb
-        free(cols)
-    _serial_blas_exit(serial_blas)
+    cdef int nt = _timed_image_threads(N * groups, F // groups * K * P, 0, nthreads, &run)
+    _conv_images(CONV_FORWARD, <real *>&x[0, 0, 0, 0], &wm[0, 0], &out[0, 0, 0], NULL, N, C,
+                 x.shape[2], x.shape[3], F, K, groups, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow,
+                 nt, nt > 1 or run.site != NULL)
     timed_done(&run)
-    if err:
-        raise MemoryError("conv2d: out of memory for the im2col buffers")
 
 
 def conv2d_images_grad_weights(const real[:, :, :, ::1] x, const real[:, :, ::1] gy,
@@ -788,47 +845,20 @@ def conv2d_images_grad_weights(const real[:, :, :, ::1] x, const real[:, :, ::1]
     t handles, of gy[n] (group's F/G rows, oh*ow) @ im2col(x[n] group's
     channels).T; the caller sums partial over t.  partial has shape
     (nthreads, F, K) and is overwritten."""
-    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
-    cdef Py_ssize_t F = gy.shape[1], K = partial.shape[2], P = <Py_ssize_t>oh * ow
-    cdef Py_ssize_t s, n, g, p0, pb, Cg, Fg
-    cdef int t
-    cdef real *cols
-    cdef int err = 0
-    cdef bint serial_blas
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], F = gy.shape[1], K = partial.shape[2]
+    cdef Py_ssize_t P = <Py_ssize_t>oh * ow
     _check_groups(C, F, K, groups, kh, kw, "conv2d_images_grad_weights")
-    Cg, Fg = C // groups, F // groups
-    cdef int nt = _image_threads(N * groups, Fg * K * P, nthreads)
+    cdef int nt = _image_threads(N * groups, F // groups * K * P, nthreads)
     _require(gy.shape[0] == N and gy.shape[2] == P and partial.shape[1] == F
-             and partial.shape[0] >= nt and _direct_sizes_ok(Fg, K, P),
+             and partial.shape[0] >= nt and _direct_sizes_ok(F // groups, K, P),
              "conv2d_images_grad_weights")
     _check_window(sh, sw, ph, pw, dh, dw, oh, ow, "conv2d_images_grad_weights")
     memset(&partial[0, 0, 0], 0, partial.shape[0] * F * K * sizeof(real))
     if N == 0:
         return
-    pb = _block(Fg, K, P, nt)
-    serial_blas = _serial_blas_enter(nt > 1)
-    with nogil, parallel(num_threads=nt):
-        cols = <real *>malloc(K * P * sizeof(real) + 64)
-        t = threadid()
-        for s in prange(N * groups, schedule='static'):
-            if cols == NULL:
-                err += 1
-            else:
-                n = s // groups
-                g = s % groups
-                _im2col_one(&x[n, g * Cg, 0, 0], cols, Cg, H, W, kh, kw, sh, sw, ph, pw,
-                            dh, dw, oh, ow)
-                p0 = 0
-                while p0 < P:
-                    # gw^T (K x Fg, col-major) += cols[:, blk] (K x pb) @ gy[n][g][:, blk]^T
-                    _gemm_cm(c'T', c'N', <int>K, <int>Fg, <int>min(pb, P - p0), 1,
-                             cols + p0, <int>P, &gy[n, g * Fg, p0], <int>P, 1,
-                             &partial[t, g * Fg, 0], <int>K)
-                    p0 = p0 + pb
-        free(cols)
-    _serial_blas_exit(serial_blas)
-    if err:
-        raise MemoryError("conv2d: out of memory for the im2col buffers")
+    _conv_images(CONV_GRAD_WEIGHTS, <real *>&x[0, 0, 0, 0], NULL, <real *>&gy[0, 0, 0],
+                 &partial[0, 0, 0], N, C, x.shape[2], x.shape[3], F, K, groups, kh, kw, sh, sw,
+                 ph, pw, dh, dw, oh, ow, nt, nt > 1)
 
 
 def conv2d_images_grad_inputs(const real[:, ::1] wm, const real[:, :, ::1] gy,
@@ -838,45 +868,20 @@ def conv2d_images_grad_inputs(const real[:, ::1] wm, const real[:, :, ::1] gy,
     """dx[n] group's channels = col2im(wm group's rows.T (K, F/G) @ gy[n] group's
     rows (F/G, oh*ow)), (image, group) pairs on threads.  The caller checks
     the geometry and conv_direct_ok(F/G, K, oh*ow)."""
-    cdef Py_ssize_t N = dx.shape[0], C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
-    cdef Py_ssize_t F = wm.shape[0], K = wm.shape[1], P = <Py_ssize_t>oh * ow
-    cdef Py_ssize_t t, n, g, p0, pb, Cg, Fg
-    cdef real *cols
-    cdef int err = 0
-    cdef bint serial_blas
+    cdef Py_ssize_t N = dx.shape[0], C = dx.shape[1], F = wm.shape[0], K = wm.shape[1]
+    cdef Py_ssize_t P = <Py_ssize_t>oh * ow
     _check_groups(C, F, K, groups, kh, kw, "conv2d_images_grad_inputs")
-    Cg, Fg = C // groups, F // groups
     _require(gy.shape[0] == N and gy.shape[1] == F and gy.shape[2] == P
-             and _direct_sizes_ok(Fg, K, P), "conv2d_images_grad_inputs")
+             and _direct_sizes_ok(F // groups, K, P), "conv2d_images_grad_inputs")
     _check_window(sh, sw, ph, pw, dh, dw, oh, ow, "conv2d_images_grad_inputs")
     if N == 0:
         return
     cdef TimedRun run
-    cdef int nt = _timed_image_threads(N * groups, Fg * K * P, 1, nthreads, &run)
-    pb = _block(Fg, K, P, nt)
-    serial_blas = _serial_blas_enter(nt > 1 or run.site != NULL)
-    with nogil, parallel(num_threads=nt):
-        cols = <real *>malloc(K * P * sizeof(real) + 64)
-        for t in prange(N * groups, schedule='dynamic'):
-            if cols == NULL:
-                err += 1
-            else:
-                n = t // groups
-                g = t % groups
-                p0 = 0
-                while p0 < P:
-                    # cols^T (pb x K, col-major) = gy[n][g][:, blk]^T (pb x Fg) @ wm[g] (Fg x K)
-                    _gemm_cm(c'N', c'T', <int>min(pb, P - p0), <int>K, <int>Fg, 1,
-                             &gy[n, g * Fg, p0], <int>P, &wm[g * Fg, 0], <int>K, 0,
-                             cols + p0, <int>P)
-                    p0 = p0 + pb
-                _col2im_one(cols, &dx[n, g * Cg, 0, 0], Cg, H, W, kh, kw, sh, sw, ph, pw,
-                            dh, dw, oh, ow)
-        free(cols)
-    _serial_blas_exit(serial_blas)
+    cdef int nt = _timed_image_threads(N * groups, F // groups * K * P, 1, nthreads, &run)
+    _conv_images(CONV_GRAD_INPUTS, &dx[0, 0, 0, 0], &wm[0, 0], <real *>&gy[0, 0, 0], NULL, N,
+                 C, dx.shape[2], dx.shape[3], F, K, groups, kh, kw, sh, sw, ph, pw, dh, dw, oh,
+                 ow, nt, nt > 1 or run.site != NULL)
     timed_done(&run)
-    if err:
-        raise MemoryError("conv2d: out of memory for the im2col buffers")
 
 
 # ---------------------------------------------------------------------------

@@ -116,7 +116,7 @@ def shape_from_inputs(fgraph, node):
         if x.owner is None:
             return None
         try:
-            shapes = x.owner.op.infer_shape(x.owner, [tb.shape_tuple(i) for i in
+            shapes = x.owner.op.infer_shape(x.owner, [tb.LazyShape(i) for i in
                                                       x.owner.inputs])
         except NotImplementedError:
             return None

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..config import config
+from ..graph import creation_site
 from ..tensor.elemwise import Elemwise
 from ..tensor.elemwise_table import ELEMWISE
 
@@ -168,31 +169,32 @@ def _sweep(fgraph, rules, budget):
     pending.reverse()               # a stack: the first node on top
     changed = False
     rules_for = {}                  # (op class, row name) -> the rules offered such nodes
-    while pending:
-        node = pending.pop()
-        row = node.op.scalar_op if isinstance(node.op, Elemwise) else None
-        kind = (type(node.op), row.name if row is not None else None)
-        if kind not in rules_for:
-            rules_for[kind] = [r for r in rules if r.offered(type(node.op), row)]
-        for rewrite in rules_for[kind]:
-            if node not in fgraph.nodes:
-                break               # replaced by an earlier rewrite in this sweep
-            answer = rewrite.rule(fgraph, node)
-            if answer is None:          # the usual answer: checked here, without a call
-                continue
-            pairs = checked_replacements(rewrite.name, node, answer)
-            if not pairs:
-                continue
-            imported = []
-            for old, var in pairs:
-                imported += fgraph.replace(old, var, reason=rewrite.name)
-            if budget[0] > 0:
-                budget[0] -= 1
-                pending.extend(reversed(imported))
-            changed = True
-            break
+    with creation_site.inherited(None):
+        while pending:
+            node = pending.pop()
+            row = node.op.scalar_op if isinstance(node.op, Elemwise) else None
+            kind = (type(node.op), row.name if row is not None else None)
+            if kind not in rules_for:
+                rules_for[kind] = [r for r in rules if r.offered(type(node.op), row)]
+            creation_site.trace = getattr(node.tag, "trace", [])   # what the rules make
+            for rewrite in rules_for[kind]:
+                if node not in fgraph.nodes:
+                    break               # replaced by an earlier rewrite in this sweep
+                answer = rewrite.rule(fgraph, node)
+                if answer is None:          # the usual answer: checked here, without a call
+                    continue
+                pairs = checked_replacements(rewrite.name, node, answer)
+                if not pairs:
+                    continue
+                imported = []
+                for old, var in pairs:
+                    imported += fgraph.replace(old, var, reason=rewrite.name)
+                if budget[0] > 0:
+                    budget[0] -= 1
+                    pending.extend(reversed(imported))
+                changed = True
+                break
     return changed
-
 
 def checked_replacements(name, node, new):
     """The (old, new) pairs the answer of rule ``name`` on ``node`` asks

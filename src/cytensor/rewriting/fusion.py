@@ -11,6 +11,7 @@ would cost more than reading it).
 from ..tensor.elemwise import (Elemwise, Program, compute_dtype, exact_in_float,
                                register_dtypes, widest_register)
 from ..tensor.math import FusedReduce, Reduce
+from ..graph import creation_site
 from .engine import register
 
 MAX_INPUTS = 24          # registers are kernel block buffers: keep them few
@@ -151,7 +152,8 @@ def _group_program(group, root, position):
 def _replace_group(fgraph, group, root, position):
     """Build the group's program and swap the fused node in."""
     program, inputs = _group_program(group, root, position)
-    fused = Elemwise(program).make_node(*inputs)
+    with creation_site.inherited(getattr(root.tag, "trace", [])):
+        fused = Elemwise(program).make_node(*inputs)
     for old, new in zip(root.outputs, fused.outputs):
         fgraph.replace(old, new, reason="fuse_elemwise")
 

@@ -63,7 +63,7 @@ def _zeros_under(var):
 _SUM_OF_TWO = E.add(Var("A"), Var("B"))
 
 
-@register("canonicalize", "scan")
+@register("canonicalize", "scan", tracks=("add",))
 def chain_increments_of_zeros(fgraph, node):
     """add(inc(zeros, a, i), inc(zeros, b, j)) -> inc(inc(zeros, a, i), b, j).
 
@@ -143,7 +143,7 @@ def _sum(terms):
     return total
 
 
-@register("canonicalize", "scan")
+@register("canonicalize", "scan", tracks=(Scan,))
 def scan_push_out_sequence_products(fgraph, node):
     """A step's ``x_t @ W`` (a sequence row times a non-sequence) becomes one
     product over all steps before the loop, read by the loop as a sequence

@@ -1,5 +1,6 @@
 """Shapes, allocation, reshaping and joining."""
 import operator
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -142,8 +143,41 @@ def shape(x):
 
 def shape_tuple(x):
     """Per-axis lengths as symbolic scalars (constants where statically known)."""
-    return tuple(constant(s, dtype="int64") if s is not None else Shape_i(a)(x)
-                 for a, s in enumerate(x.type.shape))
+    return tuple(axis_length(x, a) for a in range(x.ndim))
+
+
+def axis_length(x, axis):
+    """The length of ``x`` along ``axis``: a constant where statically known."""
+    static = x.type.shape[axis]
+    return constant(static, dtype="int64") if static is not None else Shape_i(axis)(x)
+
+
+class LazyShape(Sequence):
+    """``shape_tuple(x)`` whose lengths are made when first read: a rewrite
+    that asks an op's ``infer_shape`` for one axis of one output builds no
+    node for the inputs' other axes.  Indexing, slicing, iteration and
+    ``+`` with tuples work as on the tuple."""
+
+    def __init__(self, x):
+        self.x = x
+        self._lengths = [None] * x.ndim
+
+    def __len__(self):
+        return len(self._lengths)
+
+    def __getitem__(self, axis):
+        if isinstance(axis, slice):
+            return tuple(self[a] for a in range(*axis.indices(len(self))))
+        length = self._lengths[axis]
+        if length is None:
+            length = self._lengths[axis] = axis_length(self.x, axis % len(self))
+        return length
+
+    def __add__(self, other):
+        return tuple(self) + tuple(other)
+
+    def __radd__(self, other):
+        return tuple(other) + tuple(self)
 
 
 class MakeVector(Op):

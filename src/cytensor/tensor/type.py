@@ -112,10 +112,7 @@ class TensorType(Type):
             shape = tuple(1 if b else None for b in broadcastable)
         self.dtype = dtype
         self.shape = tuple(None if s is None else int(s) for s in shape)
-
-    @property
-    def broadcastable(self):
-        return tuple(s == 1 for s in self.shape)
+        self.broadcastable = tuple(s == 1 for s in self.shape)   # asked for often by rewrites
 
     @property
     def ndim(self):
