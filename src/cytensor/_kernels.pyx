@@ -612,8 +612,8 @@ cdef void _fill_reduce_plan(VMPlan *plan, list ins, list strl, list perm, tuple 
     plan.kind[nin] = KIND_GENERAL
 
 
-cdef tuple _fused_operands(code, n_registers, inputs, op, compute_dtype):
-    """(compute dtype code, reduction code, checked program, number of inputs)."""
+cdef tuple _fused_operands(code, n_registers, int nin, op, compute_dtype):
+    """(compute dtype code, reduction code, checked program)."""
     cdef int ct = compute_code(compute_dtype)
     if ct == CYT_U64:
         raise ValueError("elemwise_reduce: compute_dtype must be float32, float64 or int64 "
@@ -623,11 +623,10 @@ cdef tuple _fused_operands(code, n_registers, inputs, op, compute_dtype):
     except (KeyError, TypeError):
         raise ValueError(f"unknown fused reduction {op!r}; expected one of "
                          f"{sorted(FUSED_REDUCE_OPS)}")
-    nin = len(inputs)
     codea = program(code, nin, 1, n_registers, ct)
     if not _writes_register(codea, nin):
         raise ValueError(f"the program never writes its output register {nin}")
-    return ct, opc, codea, nin
+    return ct, opc, codea
 
 
 cdef bint _writes_register(const int32_t[:, ::1] code, int reg):
@@ -640,43 +639,157 @@ cdef bint _writes_register(const int32_t[:, ::1] code, int reg):
     return False
 
 
-@cython.wraparound(True)
-@cython.boundscheck(True)
-def elemwise_reduce(code, n_registers, inputs, op, axes, out_dtype, compute_dtype,
-                    keepdims=False):
-    """Evaluate a one-output register program and reduce its output on the fly
-    (see cytensor.kernels.elemwise_reduce)."""
-    cdef int ct, opc, nin, rc, nt
+cdef enum:
+    LAYOUT_ROW = 2 + 2 * CYT_MAXDIMS    # one input's layout: ndim, type number, dims, strides
+
+
+cdef class FusedReduction:
+    """A fused reduction (see ``elemwise_reduce``) prepared once: the program
+    checked and the op resolved when it is made, and its plan (iteration
+    order, work split, VM plan) kept from one call to the next.  A call only
+    compares the inputs' layout (shapes, strides, dtypes) with the planned
+    one and plans again when it changed, so a compiled function's tiny
+    reductions cost a few microseconds rather than tens."""
+    cdef cnp.ndarray code
+    cdef int ct, opc, nin, nreg
+    cdef object axes, odt, op, compute_dtype
+    cdef bint keepdims
+    cdef bint planned           # plan, f, layout and the result's fields hold a plan
+    cdef bint busy              # a call runs (another Python thread gets a one-shot copy)
     cdef VMPlan plan
-    cdef FRPlan f
-    cdef cyt_intp ntasks
-    cdef cnp.ndarray acc
-    ct, opc, codea, nin = _fused_operands(code, n_registers, inputs, op, compute_dtype)
-    odt = np.dtype(out_dtype)
-    dtype_code(odt)
-    ins, shape = operands(inputs, None)
-    ax = _reduced_axes(axes, len(shape))
-    if keepdims:
-        final_shape = tuple(1 if d in ax else n for d, n in enumerate(shape))
-    else:
-        final_shape = tuple(n for d, n in enumerate(shape) if d not in ax)
-    empty = _empty_reduction(shape, ax, final_shape, odt, opc)
-    if empty is not None:
-        return empty
-    outer, red, inner, strl = _iteration_order(ins, shape, ax)
-    f.Ko = _elements(shape, outer)
-    f.R = _elements(shape, red)
-    f.Ki = _elements(shape, inner)
-    f.op = opc
-    f.act = cyt_fr_acc_code(opc, ct)
-    f.asz = cyt_dt_size[f.act]
-    acc = np.empty([shape[d] for d in outer + inner], dtype=DTYPES[f.act])
-    f.acc = <char *>cnp.PyArray_DATA(acc)
-    f.part = NULL
-    plan_alloc(&plan, nin + 1)
-    try:
-        _fill_reduce_plan(&plan, ins, strl, outer + red + inner, shape, codea, n_registers, ct)
-        nt = threads_for(WORK_VM, plan.size)
+    cdef FRPlan f               # the layout fields; acc and the work split are per call
+    cdef cyt_intp *layout       # nin rows of LAYOUT_ROW: the planned inputs
+    cdef int acc_nd, acc_type
+    cdef cnp.npy_intp acc_dims[CYT_MAXDIMS]
+    cdef object final_shape, outer, inner, shape, ax
+    cdef bint acc_is_result     # the accumulators are the result as they stand
+
+    def __cinit__(self, code, n_registers, int n_inputs, op, axes, out_dtype, compute_dtype,
+                  keepdims=False):
+        self.ct, self.opc, self.code = _fused_operands(code, n_registers, n_inputs, op,
+                                                       compute_dtype)
+        self.odt = np.dtype(out_dtype)
+        dtype_code(self.odt)
+        self.nin, self.nreg, self.axes, self.keepdims = n_inputs, n_registers, axes, keepdims
+        self.op, self.compute_dtype = op, compute_dtype
+        self.layout = <cyt_intp *>malloc(n_inputs * LAYOUT_ROW * sizeof(cyt_intp) + ALLOC_PAD)
+        if self.layout == NULL:
+            raise MemoryError()
+        plan_alloc(&self.plan, n_inputs + 1)
+
+    def __dealloc__(self):
+        free(self.layout)
+        plan_free(&self.plan)
+
+    def __call__(self, inputs):
+        """The reduction of the program over ``inputs`` (a sequence of arrays)."""
+        cdef int k
+        if len(inputs) != self.nin:
+            raise ValueError(f"expected {self.nin} inputs, got {len(inputs)}")
+        if self.busy:
+            return FusedReduction(self.code, self.nreg, self.nin, self.op, self.axes, self.odt,
+                                  self.compute_dtype, self.keepdims)(inputs)
+        if self._matches(inputs):
+            for k in range(self.nin):
+                self.plan.data[k] = <char *>cnp.PyArray_DATA(<cnp.ndarray>inputs[k])
+        else:
+            empty = self._prepare(inputs)
+            if empty is not None:
+                return empty
+        self.busy = True
+        try:
+            return self._run()
+        finally:
+            self.busy = False
+
+    cdef bint _matches(self, inputs):
+        """Whether inputs have the planned layout (and need no conversion)."""
+        cdef int k, d, nd
+        cdef cnp.ndarray a
+        cdef const cyt_intp *row
+        if not self.planned:
+            return False
+        for k in range(self.nin):
+            x = inputs[k]
+            if not isinstance(x, cnp.ndarray):
+                return False
+            a = <cnp.ndarray>x
+            row = self.layout + k * LAYOUT_ROW
+            nd = cnp.PyArray_NDIM(a)
+            if nd != row[0] or cnp.PyArray_TYPE(a) != row[1] or not usable(a):
+                return False
+            for d in range(nd):
+                if cnp.PyArray_DIM(a, d) != row[2 + d] or \
+                        cnp.PyArray_STRIDE(a, d) != row[2 + CYT_MAXDIMS + d]:
+                    return False
+        return True
+
+    cdef object _prepare(self, inputs):
+        """Plan for inputs' layout; returns the result if there is nothing to
+        compute (then nothing is planned), else None."""
+        self.planned = False
+        ins, shape = operands(inputs, None)
+        ax = _reduced_axes(self.axes, len(shape))
+        if self.keepdims:
+            final_shape = tuple(1 if d in ax else n for d, n in enumerate(shape))
+        else:
+            final_shape = tuple(n for d, n in enumerate(shape) if d not in ax)
+        empty = _empty_reduction(shape, ax, final_shape, self.odt, self.opc)
+        if empty is not None:
+            return empty
+        outer, red, inner, strl = _iteration_order(ins, shape, ax)
+        self.f.Ko = _elements(shape, outer)
+        self.f.R = _elements(shape, red)
+        self.f.Ki = _elements(shape, inner)
+        self.f.op = self.opc
+        self.f.act = cyt_fr_acc_code(self.opc, self.ct)
+        self.f.asz = cyt_dt_size[self.f.act]
+        _fill_reduce_plan(&self.plan, ins, strl, outer + red + inner, shape, self.code,
+                          self.nreg, self.ct)
+        self._keep_layout(ins)
+        self._keep_result_form(shape, ax, outer, inner, final_shape)
+        self.planned = True
+        return None
+
+    cdef void _keep_layout(self, list ins):
+        """Record the planned inputs' layout (what _matches compares)."""
+        cdef int k, d
+        cdef cnp.ndarray a
+        cdef cyt_intp *row
+        for k in range(self.nin):
+            a = ins[k]
+            row = self.layout + k * LAYOUT_ROW
+            row[0] = cnp.PyArray_NDIM(a)
+            row[1] = cnp.PyArray_TYPE(a)
+            for d in range(row[0]):
+                row[2 + d] = cnp.PyArray_DIM(a, d)
+                row[2 + CYT_MAXDIMS + d] = cnp.PyArray_STRIDE(a, d)
+
+    cdef void _keep_result_form(self, tuple shape, tuple ax, list outer, list inner,
+                                tuple final_shape):
+        """The accumulators' shape and dtype, and how they become the result."""
+        cdef int d
+        acc_dtype = DTYPES[self.f.act]
+        pk = outer + inner
+        self.acc_nd = len(pk)
+        for d in range(self.acc_nd):
+            self.acc_dims[d] = shape[pk[d]]
+        self.acc_type = acc_dtype.num
+        self.acc_is_result = (pk == [d for d in range(len(shape))
+                                     if shape[d] != 1 and d not in ax]
+                              and acc_dtype == self.odt)
+        self.shape, self.ax, self.outer, self.inner = shape, ax, outer, inner
+        self.final_shape = final_shape
+
+    cdef object _run(self):
+        """Split the work, run the planned reduction, shape the result."""
+        cdef FRPlan f = self.f
+        cdef int nt, rc
+        cdef cyt_intp ntasks
+        cdef cnp.ndarray acc = cnp.PyArray_EMPTY(self.acc_nd, self.acc_dims, self.acc_type, 0)
+        f.acc = <char *>cnp.PyArray_DATA(acc)
+        f.part = NULL
+        nt = threads_for(WORK_VM, self.plan.size)
         ntasks = _split_work(&f, nt > 1, nt)
         if ntasks < 2:
             nt = 1
@@ -685,15 +798,23 @@ def elemwise_reduce(code, n_registers, inputs, op, axes, out_dtype, compute_dtyp
             if f.part == NULL:
                 raise MemoryError()
         with nogil:
-            rc = _fr_run(&plan, &f, ntasks, nt)
-    finally:
-        plan_free(&plan)
+            rc = _fr_run(&self.plan, &f, ntasks, nt)
         free(f.part)
-    if rc != 0:
-        raise MemoryError("cytensor elemwise_reduce: out of memory for block buffers")
-    result = _reduce_result(acc, outer, inner, shape, ax, odt)
-    # a reshape only where it changes the shape: a view would be copied again by the caller
-    return result if (<object>result).shape == final_shape else result.reshape(final_shape)
+        if rc != 0:
+            raise MemoryError("cytensor elemwise_reduce: out of memory for block buffers")
+        result = acc if self.acc_is_result else \
+            _reduce_result(acc, self.outer, self.inner, self.shape, self.odt)
+        # a reshape only where it changes the shape: a view would be copied again by the caller
+        return result if (<object>result).shape == self.final_shape \
+            else result.reshape(self.final_shape)
+
+
+def elemwise_reduce(code, n_registers, inputs, op, axes, out_dtype, compute_dtype,
+                    keepdims=False):
+    """Evaluate a one-output register program and reduce its output on the fly
+    (see cytensor.kernels.elemwise_reduce): a FusedReduction made for one call."""
+    return FusedReduction(code, n_registers, len(inputs), op, axes, out_dtype, compute_dtype,
+                          keepdims)(inputs)
 
 
 cdef cyt_intp _elements(tuple shape, list dims):
@@ -704,13 +825,11 @@ cdef cyt_intp _elements(tuple shape, list dims):
     return n
 
 
-cdef cnp.ndarray _reduce_result(cnp.ndarray acc, list outer, list inner, tuple shape,
-                                tuple ax, odt):
-    """The accumulators in the kept axes' order and the result dtype."""
-    kept = [d for d in range(len(shape)) if shape[d] != 1 and d not in ax]
+cdef cnp.ndarray _reduce_result(cnp.ndarray acc, list outer, list inner, tuple shape, odt):
+    """The accumulators (in the order outer + inner) as the result: the kept
+    axes in their own order, of the result dtype."""
     pk = outer + inner
-    if pk == kept and acc.dtype == odt:
-        return acc
+    kept = sorted(pk)
     res = np.empty([shape[d] for d in kept], dtype=odt)
     copy_into(res.transpose([kept.index(d) for d in pk]), acc)
     return res

@@ -26,7 +26,7 @@ import numpy as np
 from cytensor import _kernels
 from cytensor.kernels import _reduce, _threads
 from cytensor.kernels._plan import LIBM_OPCODES, NARROWING_OPCODES, OPCODE_ARITY, OPCODES
-from cytensor._kernels import FUSED_REDUCE_OPS
+from cytensor._kernels import FUSED_REDUCE_OPS, FusedReduction
 from cytensor.kernels._contiguous import elemwise_contiguous
 from cytensor.kernels._copy import copy_into
 from cytensor.kernels._reduce import ACC_DTYPES, REDUCE_OPS
@@ -42,7 +42,7 @@ __all__ = ["OPCODES", "OPCODE_ARITY", "LIBM_OPCODES", "NARROWING_OPCODES",
            "openmp_enabled", "get_num_threads", "set_num_threads",
            "get_adaptive_threads", "set_adaptive_threads", "elemwise",
            "elemwise_contiguous", "reduce",
-           "elemwise_reduce", "FUSED_REDUCE_OPS",
+           "elemwise_reduce", "FusedReduction", "FUSED_REDUCE_OPS",
            "dot", "gemm", "copy_into", "compile_program", "build_config"]
 
 

@@ -1,7 +1,9 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 # cython: initializedcheck=False, nonecheck=False
 """elemwise_contiguous: the hot path of the register VM for C-contiguous
-operands of the compute dtype (what a compiled function mostly passes).
+operands of the compute dtype (what a compiled function mostly passes): each
+of the outputs' shape, one element, a row repeated over the leading axes or
+a column repeated along the trailing ones (``m + r``, ``m + c[:, None]``).
 
 It checks the operands cheaply and returns None when they do not fit (the
 caller then runs the general ``elemwise``).  Small work (up to SMALL_MAX
@@ -32,9 +34,23 @@ cdef enum InputShape:
     IN_FULL = 0             # the outputs' shape
     IN_SCALAR = 1           # one element, broadcast
     IN_ROW = 2              # the outputs' trailing axes, repeated over the leading ones
+    IN_COL = 3              # the outputs' leading axes, each element repeated along the rest
 
 cdef char *_scratch = NULL
 cdef cyt_intp _scratch_size = 0
+
+
+cdef bint _is_column(cnp.ndarray a, cnp.ndarray o0):
+    """a is o0's leading axes followed by axes of length 1 (as many as o0 has)."""
+    cdef int nd = cnp.PyArray_NDIM(o0), k = 0, d
+    if cnp.PyArray_NDIM(a) != nd:
+        return False
+    while k < nd and cnp.PyArray_DIM(a, k) == cnp.PyArray_DIM(o0, k):
+        k += 1
+    for d in range(k, nd):
+        if cnp.PyArray_DIM(a, d) != 1:
+            return False
+    return True
 
 
 cdef int _input_shape(cnp.ndarray a, cnp.ndarray o0, cyt_intp size) except -2:
@@ -50,7 +66,9 @@ cdef int _input_shape(cnp.ndarray a, cnp.ndarray o0, cyt_intp size) except -2:
         j += 1
     for d in range(j, cnp.PyArray_NDIM(a)):
         if cnp.PyArray_DIM(a, d) != cnp.PyArray_DIM(o0, off + d):
-            return IN_SCALAR if cnp.PyArray_SIZE(a) == 1 else -1
+            if cnp.PyArray_SIZE(a) == 1:
+                return IN_SCALAR
+            return IN_COL if _is_column(a, o0) else -1
     if cnp.PyArray_SIZE(a) == 0 and size != 0:
         return -1
     return IN_FULL if cnp.PyArray_SIZE(a) == size else IN_ROW
@@ -69,10 +87,11 @@ cdef bint _fits_output(cnp.ndarray a, cnp.ndarray o0):
 
 cdef cyt_intp _classify_operands(list inputs, list outputs, int ct, int *shapes) except -2:
     """Fill shapes[k] (InputShape) for every input; returns the row length of
-    the IN_ROW inputs (0: none), or -1 if the operands do not fit the fast path."""
+    the IN_ROW and IN_COL inputs (0: none; a column's row is the run of its
+    elements' repeats), or -1 if the operands do not fit the fast path."""
     cdef int nin = len(inputs), k
     cdef cnp.ndarray a, o0 = <cnp.ndarray>outputs[0]
-    cdef cyt_intp size = cnp.PyArray_SIZE(o0), rlen = 0
+    cdef cyt_intp size = cnp.PyArray_SIZE(o0), rlen = 0, row
     for k in range(nin + len(outputs)):
         a = <cnp.ndarray?>(inputs[k] if k < nin else outputs[k - nin])
         if (code_of(a) != ct or not cnp.PyArray_IS_C_CONTIGUOUS(a)
@@ -85,10 +104,13 @@ cdef cyt_intp _classify_operands(list inputs, list outputs, int ct, int *shapes)
         shapes[k] = _input_shape(a, o0, size)
         if shapes[k] < 0:
             return -1
-        if shapes[k] == IN_ROW:
-            if rlen != 0 and cnp.PyArray_SIZE(a) != rlen:
+        if shapes[k] == IN_ROW or shapes[k] == IN_COL:
+            row = cnp.PyArray_SIZE(a)
+            if shapes[k] == IN_COL:
+                row = size // row if row else 0     # (empty: nothing runs)
+            if rlen != 0 and row != rlen:
                 return -1           # all rows have one length
-            rlen = cnp.PyArray_SIZE(a)
+            rlen = row
     return rlen
 
 
@@ -106,8 +128,8 @@ cdef int _ensure_scratch(cyt_intp need) except -1:
 
 cdef int _run_small(cnp.ndarray code, int ninstr, int nreg, list inputs, list outputs,
                     int ct, const int *shapes, cyt_intp rlen) except -1:
-    """Run at once, GIL held: scalar and row inputs expanded into the scratch
-    buffer, which also holds the temporaries."""
+    """Run at once, GIL held: scalar, row and column inputs expanded into the
+    scratch buffer, which also holds the temporaries."""
     cdef int nin = len(inputs), nout = len(outputs), k
     cdef cyt_intp size = cnp.PyArray_SIZE(<cnp.ndarray>outputs[0]), t
     cdef int csz = cyt_dt_size[ct]
@@ -124,6 +146,10 @@ cdef int _run_small(cnp.ndarray code, int ninstr, int nreg, list inputs, list ou
             R[k] = _scratch + k * size * csz
             for t in range(size // rlen):
                 memcpy(R[k] + t * rlen * csz, src, rlen * csz)
+        elif shapes[k] == IN_COL:
+            R[k] = _scratch + k * size * csz
+            for t in range(size // rlen):
+                cyt_convert(src + t * csz, 0, ct, R[k] + t * rlen * csz, csz, ct, rlen)
     for k in range(nout):
         R[nin + k] = <char *>cnp.PyArray_DATA(<cnp.ndarray>outputs[k])
     for k in range(nin + nout, nreg):
@@ -134,15 +160,15 @@ cdef int _run_small(cnp.ndarray code, int ninstr, int nreg, list inputs, list ou
 
 cdef bint _rows_overlap_outputs(list inputs, list outputs, const int *shapes, cyt_intp rlen,
                                 int csz):
-    """True if a row input shares memory with an output (rows are read while
-    the outputs are written; the general kernel buffers such inputs)."""
+    """True if a row or column input shares memory with an output (they are
+    read while the outputs are written; the general kernel buffers such inputs)."""
     cdef cyt_intp lo, hi, olo, ohi, k
     cdef cyt_intp size = cnp.PyArray_SIZE(<cnp.ndarray>outputs[0])
     for k in range(len(inputs)):
-        if shapes[k] != IN_ROW:
+        if shapes[k] != IN_ROW and shapes[k] != IN_COL:
             continue
         lo = <cyt_intp>cnp.PyArray_DATA(<cnp.ndarray>inputs[k])
-        hi = lo + rlen * csz
+        hi = lo + cnp.PyArray_SIZE(<cnp.ndarray>inputs[k]) * csz
         for o in outputs:
             olo = <cyt_intp>cnp.PyArray_DATA(<cnp.ndarray>o)
             ohi = olo + size * csz
@@ -153,7 +179,7 @@ cdef bint _rows_overlap_outputs(list inputs, list outputs, const int *shapes, cy
 
 cdef int _run_planned(cnp.ndarray code, int ninstr, int nreg, list inputs, list outputs,
                       int ct, const int *shapes, cyt_intp rlen) except -1:
-    """Run as a VMPlan over (size,) or, with row inputs, (size / rlen, rlen)."""
+    """Run as a VMPlan over (size,) or, with row or column inputs, (size / rlen, rlen)."""
     cdef int nin = len(inputs), nops = len(inputs) + len(outputs), k, rc
     cdef int csz = cyt_dt_size[ct]
     cdef cyt_intp size = cnp.PyArray_SIZE(<cnp.ndarray>outputs[0])
@@ -172,6 +198,10 @@ cdef int _run_planned(cnp.ndarray code, int ninstr, int nreg, list inputs, list 
             plan.kind[k] = KIND_GENERAL      # walked as (size / rlen, rlen), stride 0 over rows
             st[0] = 0
             st[1] = csz
+        elif k < nin and shapes[k] == IN_COL:
+            plan.kind[k] = KIND_GENERAL      # walked as (size / rlen, rlen), stride 0 along rows
+            st[0] = csz
+            st[1] = 0
         else:
             plan.kind[k] = KIND_DIRECT
             st[0] = (rlen if rlen else 1) * csz
@@ -203,7 +233,9 @@ cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, l
     broadcast as a scalar; or it may be a ROW: C-contiguous, its trailing axes equal
     to the outputs' and its leading axes of length 1 (or absent), like (1, n) or (n,)
     for (m, n) outputs: it is repeated over the leading axes (all rows have one
-    length).  Outputs are preallocated and must not overlap the inputs.  Returns
+    length); or a COLUMN: C-contiguous, the outputs' leading axes then axes of length
+    1, like (m, 1) for (m, n) outputs: each element is repeated along its row (a
+    column's rows and the rows have one length).  Outputs are preallocated and must not overlap the inputs.  Returns
     None, having computed nothing, when the operands do not fit these conditions
     (the caller then runs ``elemwise``); raises ValueError for an invalid program."""
     cdef int nin = len(inputs), nout = len(outputs), ct, ninstr

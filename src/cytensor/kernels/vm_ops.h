@@ -120,6 +120,75 @@ static inline int64_t cyt_pow_i(int64_t a, int64_t e) {
 static inline uint64_t cyt_floordiv_u(uint64_t a, uint64_t b) { return b ? a / b : 0; }
 static inline uint64_t cyt_mod_u(uint64_t a, uint64_t b) { return b ? a % b : 0; }
 
+/* ---- division by one divisor over a block ----
+ * A 64-bit division takes 40-90 cycles.  When a block's divisors are all one
+ * value (x // 3: the constant is a scalar register), the integer VM divides
+ * by multiplying instead: Granlund and Montgomery's exact unsigned method
+ * (a multiply-high, an add and two shifts, right for every 64-bit n), with
+ * NumPy's floor semantics built on it below.  Divisors 0 and -1 keep the
+ * general loop (their results are special cases), and so does a signed 1. */
+typedef struct { uint64_t m; int sh1, sh2; } cyt_udivisor;
+
+static inline cyt_udivisor cyt_udivisor_of(uint64_t d) {    /* d >= 1 */
+    cyt_udivisor u;
+    int l = 0;                                              /* ceil(log2 d) */
+    while (l < 64 && ((uint64_t)1 << l) < d) l++;
+    const uint64_t excess = l == 64 ? (uint64_t)0 - d : ((uint64_t)1 << l) - d;
+    u.m = (uint64_t)((((unsigned __int128)excess) << 64) / d) + 1;
+    u.sh1 = l < 1 ? l : 1;
+    u.sh2 = l > 1 ? l - 1 : 0;
+    return u;
+}
+static inline uint64_t cyt_udiv_by(cyt_udivisor u, uint64_t n) {
+    const uint64_t t = (uint64_t)(((unsigned __int128)u.m * n) >> 64);
+    return (t + ((n - t) >> u.sh1)) >> u.sh2;
+}
+/* For n < 2^63 (a signed value with its sign folded away) a 64-bit multiplier
+ * suffices: n / d = mulhi(m, n) >> sh2 with m = ceil(2^(63 + l) / d), d >= 2. */
+static inline cyt_udivisor cyt_udivisor63_of(uint64_t d) {
+    cyt_udivisor u;
+    int l = 0;
+    while (((uint64_t)1 << l) < d) l++;
+    const unsigned __int128 top = (unsigned __int128)1 << (63 + l);
+    u.m = (uint64_t)((top + d - 1) / d);
+    u.sh1 = 0;
+    u.sh2 = l - 1;
+    return u;
+}
+static inline uint64_t cyt_udiv63_by(cyt_udivisor u, uint64_t n) {
+    return (uint64_t)(((unsigned __int128)u.m * n) >> 64) >> u.sh2;
+}
+static inline int cyt_divisor_ok_i(int64_t d) { return d > 1 || d < -1; }
+static inline int cyt_divisor_ok_u(uint64_t d) { return d != 0; }
+static inline cyt_udivisor cyt_divisor_i(int64_t d) {
+    return d > 0 ? cyt_udivisor63_of((uint64_t)d) : cyt_udivisor_of((uint64_t)0 - (uint64_t)d);
+}
+static inline cyt_udivisor cyt_divisor_u(uint64_t d) { return cyt_udivisor_of(d); }
+/* floor(a / d), u from cyt_divisor_i(d): for d > 1, floor(a/d) = ~(~a / d)
+ * when a < 0 (and ~a < 2^63); for d < -1, floor(a/d) = floor(-a / |d|), with
+ * -a never formed for a > 0. */
+static inline int64_t cyt_floordiv_by_i(cyt_udivisor u, int64_t d, int64_t a) {
+    if (d > 0) {
+        const uint64_t s = (uint64_t)(a >> 63);             /* all ones when a < 0 */
+        return (int64_t)(s ^ cyt_udiv63_by(u, s ^ (uint64_t)a));
+    }
+    if (a <= 0) return (int64_t)cyt_udiv_by(u, (uint64_t)0 - (uint64_t)a);
+    return (int64_t)~cyt_udiv_by(u, (uint64_t)a - 1);
+}
+static inline uint64_t cyt_floordiv_by_u(cyt_udivisor u, uint64_t d, uint64_t a) {
+    (void)d;
+    return cyt_udiv_by(u, a);
+}
+/* a - floor(a / d) * d, wrapping: the sign of d, as NumPy's remainder */
+static inline int64_t cyt_mod_by_i(cyt_udivisor u, int64_t d, int64_t a) {
+    return (int64_t)((uint64_t)a - (uint64_t)cyt_floordiv_by_i(u, d, a) * (uint64_t)d);
+}
+static inline uint64_t cyt_mod_by_u(cyt_udivisor u, uint64_t d, uint64_t a) {
+    return a - cyt_udiv_by(u, a) * d;
+}
+/* Blocks shorter than this divide directly (making the divisor costs more). */
+#define CYT_DIVBY_MIN 8
+
 /* ---- prefetching the next block while this one computes ----
  * A loop of exp or log over one block is bound by arithmetic, and the
  * hardware prefetcher runs only a little ahead of it, so memory sits idle

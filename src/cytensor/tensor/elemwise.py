@@ -292,8 +292,8 @@ class Elemwise(Op):
         compute_dtype).  Nothing is built or lowered per call.
 
         C-contiguous operands of the compute dtype, each of the output's
-        shape, one element or a row repeated over the leading axes, go to the
-        contiguous kernel; for any other layout it computes nothing and
+        shape, one element, a row repeated over the leading axes or a column
+        repeated along the trailing ones, go to the contiguous kernel; for any other layout it computes nothing and
         returns None, and the general kernel runs.
         """
         if lowered is None:
@@ -317,10 +317,18 @@ class Elemwise(Op):
                 j += 1
             return tuple(bc[j:]) == tuple(pattern[len(pattern) - len(bc) + j:])
 
+        def column_like(bc):
+            """(pattern's head, True, ..., True): repeated along the trailing axes."""
+            k = len(bc)
+            while k > 0 and bc[k - 1]:
+                k -= 1
+            return len(bc) == len(pattern) and tuple(bc[:k]) == tuple(pattern[:k])
+
         if len(node.outputs) != 1 or out_dtypes[0] != compute \
                 or any(dtype != compute or
                        (i.type.broadcastable != pattern and not all(i.type.broadcastable)
-                        and not row_like(i.type.broadcastable))
+                        and not row_like(i.type.broadcastable)
+                        and not column_like(i.type.broadcastable))
                        for i, dtype in zip(node.inputs, in_dtypes)) \
                 or not any(i.type.broadcastable == pattern for i in node.inputs):
             return general

@@ -649,14 +649,13 @@ class FusedReduce(Op):
         compile/lowering.py lowered it (None: NumPy runs the node)."""
         if lowered is None:
             return super().make_thunk(node, input_cells, output_cells)
-        code, n_regs, compute = lowered.code, lowered.n_registers, lowered.compute
-        op, axis, run = self.op, self.axis, kernels.elemwise_reduce
-        out_dtype = node.outputs[0].type.numpy_dtype
+        run = kernels.FusedReduction(lowered.code, lowered.n_registers, len(input_cells),
+                                     self.op, self.axis, node.outputs[0].type.numpy_dtype,
+                                     lowered.compute)
         (out_cell,) = output_cells
 
         def thunk():
-            out_cell[0] = run(code, n_regs, [c[0] for c in input_cells], op, axis,
-                              out_dtype, compute)
+            out_cell[0] = run([c[0] for c in input_cells])
         return thunk
 
     def reference(self, node, *inputs):
