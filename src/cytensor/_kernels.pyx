@@ -689,15 +689,17 @@ cdef class FusedReduction:
         if self.busy:
             return FusedReduction(self.code, self.nreg, self.nin, self.op, self.axes, self.odt,
                                   self.compute_dtype, self.keepdims)(inputs)
-        if self._matches(inputs):
-            for k in range(self.nin):
-                self.plan.data[k] = <char *>cnp.PyArray_DATA(<cnp.ndarray>inputs[k])
-        else:
-            empty = self._prepare(inputs)
-            if empty is not None:
-                return empty
+        # Claimed before planning: planning runs Python code, where another
+        # thread may take the GIL and call this reduction too.
         self.busy = True
         try:
+            if self._matches(inputs):
+                for k in range(self.nin):
+                    self.plan.data[k] = <char *>cnp.PyArray_DATA(<cnp.ndarray>inputs[k])
+            else:
+                empty = self._prepare(inputs)
+                if empty is not None:
+                    return empty
             return self._run()
         finally:
             self.busy = False

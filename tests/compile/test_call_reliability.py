@@ -117,7 +117,8 @@ def test_two_functions_sharing_a_shared_variable():
     assert set(seen) == {0.0}
 
 
-@pytest.mark.parametrize("graph", ["fused", "dot", "several outputs", "large"])
+@pytest.mark.parametrize("graph", ["fused", "dot", "several outputs", "large",
+                                   "reduction of changing lengths"])
 def test_one_function_called_from_threads_on_their_own_inputs(graph):
     x, y = T.dvector("x"), T.dvector("y")
     n = 200_000 if graph == "large" else 64
@@ -130,6 +131,13 @@ def test_one_function_called_from_threads_on_their_own_inputs(graph):
         f = function([x, y], [x * y + 1, T.exp(x) - y, (x - y).sum()])
         args = lambda r: (r.standard_normal(n), r.standard_normal(n))        # noqa: E731
         reference = lambda a_, b_: [a_ * b_ + 1, np.exp(a_) - b_, (a_ - b_).sum()]  # noqa
+    elif graph == "reduction of changing lengths":
+        # a fused reduction keeps its plan between calls: each thread's new
+        # length re-plans it while other threads call it
+        f = function([x, y], ((x - y) ** 2).sum())
+        args = lambda r: (r.standard_normal(m := int(r.integers(1, 300))),   # noqa: E731
+                          r.standard_normal(m))
+        reference = lambda a_, b_: [((a_ - b_) ** 2).sum()]                 # noqa: E731
     else:
         f = function([x, y], T.exp(x) * y + T.log(1 + x * x))
         args = lambda r: (r.standard_normal(n), r.standard_normal(n))        # noqa: E731

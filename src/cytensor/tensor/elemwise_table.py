@@ -2,8 +2,9 @@
 
 One row per scalar operation.  A row's plain-data fields (its arity, its
 Python operator, whether it calls libm, runs on integer registers, and what
-it becomes on integer or bool sources) come from its opcode row in elemwise_opcodes.py, the plain-data
-list the build turns into the C opcode list; the rest is here.  Everything else reads this table: the
+it becomes on integer or bool sources) come from its opcode row in
+elemwise_opcodes.py, the plain-data list the build turns into the C opcode
+list; the rest is here.  Everything else reads this table: the
 tensor functions (``T.exp``...) are made from it, the kernels run its
 opcodes (a row's name is its kernel opcode), gradients use its rules,
 fusion concatenates its opcodes into register programs, and the printers
