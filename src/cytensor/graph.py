@@ -14,6 +14,7 @@ import itertools
 import linecache
 import os
 import sys
+import threading
 
 import numpy as np
 
@@ -274,12 +275,13 @@ class Apply:
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
-class CreationSite:
+class CreationSite(threading.local):
     """The creation site given to new nodes: with ``trace`` None, the
     user's frames (``user_trace``, a stack walk per node); a rewrite sets
     the trace of the node it rewrites, so that the nodes it makes name that
     node's user line, without a stack walk that would find only the
-    compiler's frames and the user's ``function()`` call."""
+    compiler's frames and the user's ``function()`` call.  One per thread:
+    a compile in one thread does not name the nodes another thread builds."""
 
     def __init__(self):
         self.trace = None

@@ -937,7 +937,7 @@ class _GradientPlan:
         self.windowed = [i for i in op.recurrent if i in self.differentiable]
         self.float_seqs = [j for j, v in enumerate(inner[:n_seq]) if v.dtype.startswith("float")]
         self.float_nonseqs = [m for v, m in self.nonseq_of.items() if v.dtype.startswith("float")]
-        self.products = self._saved_products()
+        self.products = self._step_products()
         product_outs = {p.outputs[0] for p in self.products}
         in_loop = {v for v in graph_inputs(op.inner_outputs, product_outs) if v in self.role}
         in_loop |= {v for p in self.products for pos, v in enumerate(p.inputs)
@@ -994,7 +994,7 @@ class _GradientPlan:
         return ([p for p in self.products if p in read],
                 [o for node in nodes for o in node.outputs if o in chosen])
 
-    def _saved_products(self):
+    def _step_products(self):
         nodes = toposort(self.op.inner_outputs, blockers=self.op.inner_inputs)
         return [node for node in nodes if isinstance(node.op, Dot) and self._can_save(node)]
 

@@ -96,3 +96,18 @@ def test_a_variable_is_true_but_a_symbolic_condition_cannot_be_tested():
     a, b, c = T.scalars("a", "b", "c")
     with pytest.raises(TypeError, match=r"truth value of symbolic"):
         a < b < c
+
+
+def test_a_compile_in_another_thread_does_not_name_this_threads_nodes():
+    # The creation site a rewrite lends to the nodes it makes is the
+    # compiling thread's own: nodes built meanwhile in another thread name
+    # their own line.
+    import threading
+    from cytensor.graph import creation_site
+    seen = []
+    with creation_site.inherited(["a rewrite's trace"]):
+        worker = threading.Thread(target=lambda: seen.append(creation_site.trace))
+        worker.start()
+        worker.join()
+        assert creation_site.trace == ["a rewrite's trace"]
+    assert seen == [None]
