@@ -34,7 +34,7 @@ from cytensor.kernels._common cimport (cyt_intp, cyt_walk, cyt_convert, cyt_stre
                                        cyt_dynamic_chunk, cyt_dt_size, CYT_MAXDIMS, CYT_I64,
                                        CYT_U64)
 from cytensor.kernels._vm cimport cyt_prefetch, cyt_pf_init, cyt_pf_add, cyt_vm_run_pf
-from cytensor.kernels._plan cimport (VMPlan, KIND_DIRECT, KIND_SCALAR, KIND_GENERAL,
+from cytensor.kernels._plan cimport (VMPlan, KIND_DIRECT, KIND_SCALAR, KIND_GENERAL, KIND_PERIODIC,
                                      ALLOC_PAD, code_of, dtype_code, compute_code, usable,
                                      program, operands, overlap, same_layout, byte_strides,
                                      plan_alloc, plan_free, plan_set_program, plan_set_space,
@@ -86,14 +86,16 @@ def _set_tuning(block=None, par_min=None, stream_min=None):
 # ---------------------------------------------------------------- one block
 cdef inline void _load_inputs(VMPlan *p, char **R, char *tb, cyt_intp start,
                               cyt_intp n) noexcept nogil:
-    """Point the input registers at flat range [start, start+n): direct inputs
-    in place, general ones walked into their block buffer (scalar ones were
-    filled once by _init_thread)."""
+    """Point the input registers at flat range [start, start+n): direct and
+    periodic inputs in place, general ones walked into their block buffer
+    (scalar ones were filled once by _init_thread)."""
     cdef int k
     cdef cyt_intp bstride = BLOCK * p.itemsize
     for k in range(p.nin):
         if p.kind[k] == KIND_DIRECT:
             R[k] = p.data[k] + start * p.itemsize
+        elif p.kind[k] == KIND_PERIODIC:
+            R[k] = p.data[k] + (start % p.strides[k * CYT_MAXDIMS]) * p.itemsize
         elif p.kind[k] == KIND_GENERAL:
             R[k] = tb + k * bstride
             cyt_walk(p.data[k], p.dtype[k], p.strides + k * CYT_MAXDIMS, p.shape, p.nd,
@@ -134,6 +136,11 @@ cdef void _run_block(VMPlan *p, char **R, char *tb, cyt_intp start, cyt_intp n,
         else:
             cyt_walk(p.data[k], p.dtype[k], p.strides + k * CYT_MAXDIMS, p.shape, p.nd,
                      start, n, tb + k * bstride, p.compute, 1)
+
+
+cdef cyt_intp vm_block() noexcept nogil:
+    """Elements per VM block (the most one register holds at a time)."""
+    return BLOCK
 
 
 # ---------------------------------------------------------------- one thread

@@ -892,12 +892,18 @@ def _input_check(inp, position, allow_input_downcast, fn_name):
     if not isinstance(ttype, TensorType):
         return filtered
     dtype, ndim = ttype.numpy_dtype, ttype.ndim
-    static = [(a, s) for a, s in enumerate(ttype.shape) if s is not None]
+    static = tuple((a, s) for a, s in enumerate(ttype.shape) if s is not None)
     ndarray = np.ndarray
 
     def check(value):
         if type(value) is ndarray and value.dtype == dtype and value.ndim == ndim \
-                and not static and value.flags.aligned:
+                and value.flags.aligned:
+            if not static:
+                return value
+            shape = value.shape
+            for axis, length in static:         # a row's 1, a declared length
+                if shape[axis] != length:
+                    return filtered(value)
             return value
         return filtered(value)
     return check

@@ -359,3 +359,17 @@ def test_a_compile_hands_what_it_made_to_the_oldest_collector_generation():
         assert gc.get_freeze_count() > 0      # unfreeze would have released them all
     finally:
         gc.unfreeze()
+
+
+def test_inputs_of_static_lengths_are_checked_on_the_fast_path():
+    """A row (and a declared length) passes the fast input check only when
+    its lengths match; otherwise the type's filter explains the mismatch."""
+    m, r = T.dmatrix("m"), T.drow("r")
+    x = T.TensorType("float64", shape=(None, 3))("x")
+    f = function([m, r, x], m + r + x)
+    out = f(np.ones((2, 3)), np.full((1, 3), 2.0), np.full((2, 3), 3.0))
+    np.testing.assert_array_equal(out, np.full((2, 3), 6.0))
+    with pytest.raises(TypeError, match="dimension 0 must have length 1"):
+        f(np.ones((2, 3)), np.ones((2, 3)), np.ones((2, 3)))
+    with pytest.raises(TypeError, match="dimension 1 must have length 3"):
+        f(np.ones((2, 4)), np.ones((1, 4)), np.ones((2, 4)))

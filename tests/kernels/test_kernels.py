@@ -1008,10 +1008,11 @@ def test_elemwise_contiguous_row_inputs_rejected():
     assert K.elemwise_contiguous(code3, nreg3, [np.ones((2, 3, 50)), np.ones((1, 1, 50)),
                                                 np.ones((1, 3, 50))], [out3]) is None
     assert not out3.any()                       # rows of two lengths: untouched
-    big = np.ones((400, 500))
-    # a row read while the output is written
-    assert K.elemwise_contiguous(code, nreg, [big, big[3]], [big]) is None
-    assert (big == 1).all()
+    big = np.arange(200000.0).reshape(400, 500)
+    want = big + big[3]
+    # a row read while the output is written: the row is copied before the run
+    assert K.elemwise_contiguous(code, nreg, [big, big[3]], [big]) is not None
+    np.testing.assert_array_equal(big, want)
 
 
 @pytest.mark.parametrize("dt", [np.float32, np.float64])

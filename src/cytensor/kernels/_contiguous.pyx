@@ -9,7 +9,8 @@ It checks the operands cheaply and returns None when they do not fit (the
 caller then runs the general ``elemwise``).  Small work (up to SMALL_MAX
 elements) runs at once, serially, with the GIL held, its temporaries in one
 module-level scratch buffer; larger work becomes a one- or two-dimensional
-VMPlan run by cytensor._kernels.run_plan.
+VMPlan run by cytensor._kernels.run_plan, a row input in it a periodic operand
+(its row tiled once per call, then read in place like a contiguous input).
 """
 cimport numpy as cnp
 from libc.stdlib cimport malloc, free
@@ -20,8 +21,8 @@ from cytensor.kernels._common cimport (cyt_intp, cyt_convert, cyt_dt_size, CYT_M
                                        CYT_F32, CYT_F64, CYT_I64, CYT_U64)
 from cytensor.kernels._vm cimport cyt_vm_run
 from cytensor.kernels._plan cimport (VMPlan, KIND_DIRECT, KIND_SCALAR, KIND_GENERAL,
-                                     ALLOC_PAD, code_of, check_code, plan_alloc, plan_free)
-from cytensor._kernels cimport run_plan
+                                     KIND_PERIODIC, ALLOC_PAD, code_of, check_code, plan_alloc, plan_free)
+from cytensor._kernels cimport run_plan, vm_block
 
 cnp.import_array()
 
@@ -158,14 +159,14 @@ cdef int _run_small(cnp.ndarray code, int ninstr, int nreg, list inputs, list ou
     return 0
 
 
-cdef bint _rows_overlap_outputs(list inputs, list outputs, const int *shapes, cyt_intp rlen,
-                                int csz):
-    """True if a row or column input shares memory with an output (they are
-    read while the outputs are written; the general kernel buffers such inputs)."""
+cdef bint _columns_overlap_outputs(list inputs, list outputs, const int *shapes, int csz):
+    """True if a column input shares memory with an output (it is read while
+    the outputs are written; the general kernel buffers such inputs.  Rows are
+    copied before the run: see _tiled_row)."""
     cdef cyt_intp lo, hi, olo, ohi, k
     cdef cyt_intp size = cnp.PyArray_SIZE(<cnp.ndarray>outputs[0])
     for k in range(len(inputs)):
-        if shapes[k] != IN_ROW and shapes[k] != IN_COL:
+        if shapes[k] != IN_COL:
             continue
         lo = <cyt_intp>cnp.PyArray_DATA(<cnp.ndarray>inputs[k])
         hi = lo + cnp.PyArray_SIZE(<cnp.ndarray>inputs[k]) * csz
@@ -177,51 +178,85 @@ cdef bint _rows_overlap_outputs(list inputs, list outputs, const int *shapes, cy
     return False
 
 
+cdef char *_tiled_row(cnp.ndarray row, cyt_intp rlen, int csz) except NULL:
+    """The row repeated to rlen + vm_block() elements (free it): the elements
+    of any block of the flat space, from flat index start, are then one
+    contiguous run from element start % rlen (KIND_PERIODIC)."""
+    cdef cyt_intp total = rlen + vm_block(), pos, n
+    cdef char *tiled = <char *>malloc(total * csz + ALLOC_PAD)
+    cdef const char *src = <const char *>cnp.PyArray_DATA(row)
+    if tiled == NULL:
+        raise MemoryError()
+    pos = 0
+    while pos < total:
+        n = rlen if total - pos > rlen else total - pos
+        memcpy(tiled + pos * csz, src, n * csz)
+        pos += n
+    return tiled
+
+
 cdef int _run_planned(cnp.ndarray code, int ninstr, int nreg, list inputs, list outputs,
                       int ct, const int *shapes, cyt_intp rlen) except -1:
     """Run as a VMPlan over (size,) or, with row or column inputs, (size / rlen, rlen)."""
-    cdef int nin = len(inputs), nops = len(inputs) + len(outputs), k, rc
+    cdef int nin = len(inputs), k, rc = 0
+    cdef VMPlan plan
+    plan_alloc(&plan, nin + len(outputs))
+    for k in range(nin):
+        plan.kind[k] = KIND_DIRECT          # (no tiled row to free yet)
+    try:
+        _fill_plan(&plan, code, ninstr, nreg, inputs, outputs, ct, shapes, rlen)
+        with nogil:
+            rc = run_plan(&plan)
+    finally:
+        for k in range(nin):
+            if plan.kind[k] == KIND_PERIODIC:
+                free(plan.data[k])
+        plan_free(&plan)
+    if rc != 0:
+        raise MemoryError("cytensor elemwise: out of memory for block buffers")
+    return 0
+
+
+cdef int _fill_plan(VMPlan *p, cnp.ndarray code, int ninstr, int nreg, list inputs,
+                    list outputs, int ct, const int *shapes, cyt_intp rlen) except -1:
+    """The plan's operands and space (a row input: its tiled copy, which the
+    caller frees)."""
+    cdef int nin = len(inputs), nops = len(inputs) + len(outputs), k
     cdef int csz = cyt_dt_size[ct]
     cdef cyt_intp size = cnp.PyArray_SIZE(<cnp.ndarray>outputs[0])
     cdef cyt_intp *st
-    cdef VMPlan plan
-    plan_alloc(&plan, nops)
     for k in range(nops):
-        plan.data[k] = <char *>cnp.PyArray_DATA(
+        p.data[k] = <char *>cnp.PyArray_DATA(
             <cnp.ndarray>(inputs[k] if k < nin else outputs[k - nin]))
-        plan.dtype[k] = ct
-        st = plan.strides + k * CYT_MAXDIMS
+        p.dtype[k] = ct
+        st = p.strides + k * CYT_MAXDIMS
         if k < nin and shapes[k] == IN_SCALAR:
-            plan.kind[k] = KIND_SCALAR
+            p.kind[k] = KIND_SCALAR
             st[0] = st[1] = 0
         elif k < nin and shapes[k] == IN_ROW:
-            plan.kind[k] = KIND_GENERAL      # walked as (size / rlen, rlen), stride 0 over rows
-            st[0] = 0
-            st[1] = csz
+            p.data[k] = _tiled_row(<cnp.ndarray>inputs[k], rlen, csz)
+            p.kind[k] = KIND_PERIODIC
+            st[0] = rlen
+            st[1] = 0
         elif k < nin and shapes[k] == IN_COL:
-            plan.kind[k] = KIND_GENERAL      # walked as (size / rlen, rlen), stride 0 along rows
+            p.kind[k] = KIND_GENERAL      # walked as (size / rlen, rlen), stride 0 along rows
             st[0] = csz
             st[1] = 0
         else:
-            plan.kind[k] = KIND_DIRECT
+            p.kind[k] = KIND_DIRECT
             st[0] = (rlen if rlen else 1) * csz
             st[1] = csz
-    plan.nd = 2 if rlen else 1
-    plan.shape[0] = size // rlen if rlen else size
-    plan.shape[1] = rlen
-    plan.size = size
-    plan.nin = nin
-    plan.nout = len(outputs)
-    plan.nreg = nreg
-    plan.compute = ct
-    plan.itemsize = csz
-    plan.ninstr = ninstr
-    plan.code = <const int32_t *>cnp.PyArray_DATA(code)
-    with nogil:
-        rc = run_plan(&plan)
-    plan_free(&plan)
-    if rc != 0:
-        raise MemoryError("cytensor elemwise: out of memory for block buffers")
+    p.nd = 2 if rlen else 1
+    p.shape[0] = size // rlen if rlen else size
+    p.shape[1] = rlen
+    p.size = size
+    p.nin = nin
+    p.nout = len(outputs)
+    p.nreg = nreg
+    p.compute = ct
+    p.itemsize = csz
+    p.ninstr = ninstr
+    p.code = <const int32_t *>cnp.PyArray_DATA(code)
     return 0
 
 
@@ -259,7 +294,7 @@ cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, l
         return outputs
     if size <= SMALL_MAX and n_registers <= MAX_OPERANDS:
         _run_small(code, ninstr, n_registers, inputs, outputs, ct, shapes, rlen)
-    elif rlen and _rows_overlap_outputs(inputs, outputs, shapes, rlen, cyt_dt_size[ct]):
+    elif rlen and _columns_overlap_outputs(inputs, outputs, shapes, cyt_dt_size[ct]):
         return None
     else:
         _run_planned(code, ninstr, n_registers, inputs, outputs, ct, shapes, rlen)

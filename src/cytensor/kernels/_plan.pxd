@@ -9,6 +9,10 @@ cdef enum OperandKind:
     KIND_DIRECT = 0     # contiguous and of the compute dtype: registers point into it
     KIND_SCALAR = 1     # one element broadcast everywhere: converted once per thread
     KIND_GENERAL = 2    # anything else: walked (gathered/scattered) through a block buffer
+    KIND_PERIODIC = 3   # an input repeating every strides[0] elements of the flat space
+                        # (a row of a matrix): data holds one period and then
+                        # the next block's worth, so the elements of flat
+                        # [start, start+n) are data[start % period:][:n]
 
 cdef struct VMPlan:
     # the iteration space, after dropping size-1 dims and merging chained ones
