@@ -136,3 +136,37 @@ def test_gradient():
     direct = T.grad((PickPerRow()(x, y) ** 2).sum(), x)
     np.testing.assert_allclose(theano.function([x, y], direct)(xv, yv), want)
     verify_grad(lambda v: PickPerRow()(v, theano.shared(yv)), [xv], rng=np.random.default_rng(2))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "complex128", ">f8", "<i4", ">i2"])
+def test_kernel_copies_elements_of_any_size_and_byte_order(dtype):
+    from cytensor.kernels._pick import pick_per_row
+    base = (RNG.random((6, 10)) * 100).astype(dtype)
+    labels = RNG.integers(-5, 5, 12)
+    for xv in (base, base[:, ::2], base[::-1, 1::2]):
+        yv = labels[::2] if len(xv) == 6 else labels[:len(xv)]
+        want = xv[np.arange(len(xv)), yv]
+        got = pick_per_row(xv, yv)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+
+
+def test_kernel_leaves_other_cases_to_numpy():
+    from cytensor.kernels._pick import pick_per_row
+    xv = RNG.random((3, 4))
+    assert pick_per_row(xv, np.array([0, 4, 1])) is None          # out of range
+    assert pick_per_row(xv, np.array([0, -5, 1])) is None
+    assert pick_per_row(xv, np.array([0, 1])) is None             # NumPy broadcasts or raises
+    assert pick_per_row(xv, np.array([0, 1, 2], "int32")) is None
+    assert pick_per_row(RNG.random((3, 4, 2)), np.array([0, 1, 2])) is None
+    assert pick_per_row(xv.astype(object), np.array([0, 1, 2])) is None
+    np.testing.assert_array_equal(pick_per_row(xv, np.array([3, -4, 0])), xv[[0, 1, 2], [3, 0, 0]])
+    empty = pick_per_row(np.zeros((0, 4)), np.array([], "int64"))
+    assert empty.shape == (0,)
+
+
+def test_strided_labels_through_the_function():
+    f, g = compiled(T.dmatrix("x"), T.lvector("y"))
+    xv, yv = RNG.random((4, 5)), RNG.integers(-5, 5, 8)[::2]
+    np.testing.assert_array_equal(f(xv, yv), xv[np.arange(4), yv])
+    np.testing.assert_array_equal(g(xv, yv), f(xv, yv))

@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import kernels
 from ..graph import Apply, Op, Variable
-from ..kernels import _nnet
+from ..kernels import _nnet, _pick
 from .basic import arange, zeros_like
 from .math import clip
 from .subtensor import IncSubtensorBase, inc_subtensor_grad
@@ -407,8 +407,8 @@ class PickPerRow(Op):
 
     Made by the rewrite ``pick_per_row`` from that index, so that a call
     runs one node instead of three (the row count, the arange, the
-    indexing): the row numbers are kept from one call to the next.
-    Errors are NumPy's, as for the index it replaces.
+    indexing), on kernels/_pick.pyx.  Errors are NumPy's, as for the
+    index it replaces.
 
     Examples
     --------
@@ -428,14 +428,20 @@ class PickPerRow(Op):
         return Apply(self, [x, y], [TensorType(x.dtype, shape=shape)()])
 
     def make_thunk(self, node, input_cells, output_cells):
+        """The kernel for a matrix and int64 labels, one per row; NumPy's
+        indexing for the rest and for a label out of range (its error)."""
         (x_cell, y_cell), out_cell = input_cells, output_cells[0]
-        rows = [np.arange(0)]          # the row numbers of the last call
+        rows = [np.arange(0)]          # NumPy's row numbers, of the last call that used them
+        pick = _pick.pick_per_row
 
         def thunk():
-            x = x_cell[0]
-            if len(rows[0]) != len(x):
-                rows[0] = np.arange(len(x))
-            out_cell[0] = x[rows[0], y_cell[0]]
+            x, y = x_cell[0], y_cell[0]
+            out = pick(x, y)
+            if out is None:
+                if len(rows[0]) != len(x):
+                    rows[0] = np.arange(len(x))
+                out = x[rows[0], y]
+            out_cell[0] = out
         return thunk
 
     def perform(self, node, inputs, output_storage):
