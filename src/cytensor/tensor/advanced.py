@@ -418,6 +418,7 @@ class PickPerRow(Op):
     """
 
     __props__ = ()
+    template = ROW_AND_COLUMN    # the index it stands for, as check_index_bounds reads it
 
     def make_node(self, x, y):
         x, y = as_tensor_variable(x), as_tensor_variable(y)
