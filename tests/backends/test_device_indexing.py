@@ -12,7 +12,7 @@ import pytest
 
 import cytensor as theano
 import cytensor.tensor as T
-from cytensor.tensor.advanced import AdvancedIncSubtensor, AdvancedSubtensor
+from cytensor.tensor.advanced import AdvancedIncSubtensor, AdvancedSubtensor, PickPerRow
 from cytensor.tensor.transfer import Transfer
 
 from test_device_inner_graphs import cuda_refusals
@@ -97,6 +97,23 @@ def test_an_index_out_of_range_on_the_device_is_an_index_error_naming_the_input(
         scatter(np.zeros((2, 3)), np.array([1, -3]))
     assert gather(np.arange(6.0).reshape(2, 3), np.array([-1, 0])).tolist() == \
         [[2.0, 0.0], [5.0, 3.0]]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_one_label_per_row_runs_on_the_device(plugins, device):
+    """x[arange(x.shape[0]), y], rewritten into PickPerRow, stays on the device."""
+    x, y = T.dmatrix("x"), T.lvector("y")
+    with theano.config.change_flags(device=device), warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)        # nothing falls back
+        f = theano.function([x, y], x[T.arange(x.shape[0]), y])
+    assert [type(node.op) for node in f.schedule.nodes
+            if not isinstance(node.op, Transfer)] == [PickPerRow]
+    assert all(f.schedule.placement.backend(node).device == f"{device}0"
+               for node in f.schedule.nodes if not isinstance(node.op, Transfer))
+    xv = np.arange(12.0).reshape(4, 3)
+    assert f(xv, np.array([2, -1, 0, 1])).tolist() == [2.0, 5.0, 6.0, 10.0]
+    with pytest.raises(IndexError, match=r"out of bounds for axis 1 with size 3"):
+        f(xv, np.array([0, 3, 0, 0]))
 
 
 @pytest.mark.cuda

@@ -4,7 +4,7 @@ The modules: ``cytensor._kernels`` (the core: the register VM running
 elementwise programs and fused reductions) and, here, ``_threads`` (the
 thread count and the serial-or-parallel policy), ``_plan`` (building a VM
 plan), ``_contiguous`` (the contiguous fast path), ``_copy``, ``_reduce``,
-``_blas`` and ``_nnet``.
+``_blas``, ``_nnet`` and ``_pick`` (one element per row, PickPerRow).
 
 * ``elemwise``: a numexpr-style register VM.  A fused group of elementwise ops
   is a small program (rows ``[opcode, dst, a, b, c]``) interpreted over blocks

@@ -7,7 +7,7 @@ softmax-crossentropy op whose loss is logsumexp(x) - x[y].  Their
 gradients are rewritten too, since grad() built them before any rewrite.
 """
 from ..tensor import math as tm
-from ..tensor.advanced import AdvancedIncSubtensor, AdvancedSubtensor
+from ..tensor.advanced import ROW_AND_COLUMN, AdvancedIncSubtensor, AdvancedSubtensor, PickPerRow
 from ..tensor.basic import ARange, Alloc, Shape_i, alloc, shape_tuple
 from ..tensor.math import Reduce
 from ..tensor.nnet.basic import (CrossentropyCategorical1Hot, CrossentropyCategorical1HotGrad,
@@ -101,7 +101,6 @@ def crossentropy_softmax_grad(fgraph, node):
 # only when a label is out of range of the columns.
 # ---------------------------------------------------------------------------
 
-_ROW_AND_LABEL = (("array", 0), ("array", 1))
 _PRODUCT = E.mul(Var("A"), Var("B"))
 
 
@@ -141,15 +140,17 @@ def _counts_rows_of(n, x, y):
     return node.inputs[0] is y or any(node.inputs[0] is v for v in _same_row_count(x))
 
 
-def _row_label_index(index_vars, x):
-    """y if the index variables are (arange(n), y) with n the rows of x or of y."""
+def _row_label_index(index_vars, x, labels_may_count=True):
+    """y if the index variables are (arange(n), y) with n the rows of x or
+    (``labels_may_count``) of y."""
     rows, y = index_vars
     node = rows.owner
     if y.ndim != 1 or y.dtype[0] not in "iu" or node is None \
             or not isinstance(node.op, ARange):
         return None
     start, stop, step = node.inputs
-    if scalar_value(start) != 0 or scalar_value(step) != 1 or not _counts_rows_of(stop, x, y):
+    if scalar_value(start) != 0 or scalar_value(step) != 1 \
+            or not _counts_rows_of(stop, x, y if labels_may_count else None):
         return None
     return y
 
@@ -207,7 +208,7 @@ def _negated(value):
 @register("stabilize", tracks=(AdvancedSubtensor,))
 def crossentropy_from_indexed_log_softmax(fgraph, node):
     """log_softmax(x)[arange(n), y] -> -crossentropy_softmax_1hot(x, y)."""
-    if not isinstance(node.op, AdvancedSubtensor) or node.op.template != _ROW_AND_LABEL:
+    if not isinstance(node.op, AdvancedSubtensor) or node.op.template != ROW_AND_COLUMN:
         return None
     x = _log_softmax_rows(node.inputs[0])
     y = None if x is None else _row_label_index(node.inputs[1:], x)
@@ -215,6 +216,19 @@ def crossentropy_from_indexed_log_softmax(fgraph, node):
         return None
     nll, _ = _fused_crossentropy(fgraph, x, y)
     return [-nll]
+
+
+@register("specialize", tracks=(AdvancedSubtensor,))
+def pick_per_row(fgraph, node):
+    """x[arange(x.shape[0]), y] -> PickPerRow(x, y): one node a call instead
+    of three (after the crossentropy rewrites, which read that index too).
+    Only with x's own row count: arange(y.shape[0]) would read only the
+    first len(y) rows."""
+    if not isinstance(node.op, AdvancedSubtensor) or node.op.template != ROW_AND_COLUMN:
+        return None
+    x = node.inputs[0]
+    y = _row_label_index(node.inputs[1:], x, labels_may_count=False) if x.ndim >= 2 else None
+    return None if y is None else [PickPerRow()(x, y)]
 
 
 @register("stabilize", tracks=(Reduce,))
@@ -257,7 +271,7 @@ def crossentropy_grad_from_log_softmax_grad(fgraph, node):
     y = value = None
     op = dy.owner.op
     if isinstance(op, AdvancedIncSubtensor) and not op.set_instead_of_inc \
-            and op.template == _ROW_AND_LABEL:
+            and op.template == ROW_AND_COLUMN:
         zeros, value = dy.owner.inputs[:2]
         y = _row_label_index(dy.owner.inputs[2:], x)
         if zeros.owner is None or not isinstance(zeros.owner.op, Alloc) \

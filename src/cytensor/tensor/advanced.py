@@ -12,13 +12,15 @@ function is compiled: NumPy's C loop over single elements beats a row
 kernel, and checking rows in Python costs more than a small copy.
 """
 import math
+from functools import partial
+from operator import getitem
 
 import numpy as np
 
 from .. import kernels
 from ..graph import Apply, Op, Variable
-from ..kernels import _nnet
-from .basic import zeros_like
+from ..kernels import _nnet, _pick
+from .basic import arange, zeros_like
 from .math import clip
 from .subtensor import IncSubtensorBase, inc_subtensor_grad
 from .type import TensorType, as_tensor_variable
@@ -205,6 +207,16 @@ def _take(x, index, plain_axes):
     return out
 
 
+def _index_reader(index_cells, as_tuple=False):
+    """A function returning the index the cells hold now, for NumPy: a
+    tuple of the arrays, or the one array itself unless ``as_tuple`` (a
+    generator feeding tuple() costs a microsecond a call, more than NumPy's
+    indexing of a few elements)."""
+    if len(index_cells) == 1 and not as_tuple:
+        return partial(getitem, index_cells[0], 0)
+    return lambda: tuple([c[0] for c in index_cells])
+
+
 def _as_byte_rows(a, n_rows):
     """A C-contiguous array as (n_rows, bytes per row) uint8 (a view)."""
     return a.reshape(n_rows, -1).view(np.uint8) if a.size else \
@@ -253,13 +265,15 @@ class AdvancedSubtensor(Op):
             return super().make_thunk(node, input_cells, output_cells)
         x_cell, index_cells, out_cell = input_cells[0], input_cells[1:], output_cells[0]
         if node.inputs[0].ndim == plain_axes:
+            index = _index_reader(index_cells)
+
             def thunk():        # _take's first step: every axis indexed, NumPy picks elements
-                out_cell[0] = x_cell[0][tuple(c[0] for c in index_cells)]
+                out_cell[0] = x_cell[0][index()]
             return thunk
-        take = _take
+        take, index = _take, _index_reader(index_cells, as_tuple=True)
 
         def thunk():
-            out_cell[0] = take(x_cell[0], tuple(c[0] for c in index_cells), plain_axes)
+            out_cell[0] = take(x_cell[0], index(), plain_axes)
         return thunk
 
     def reference(self, node, x, *values):
@@ -325,12 +339,11 @@ class AdvancedIncSubtensor(IncSubtensorBase):
         once: integer arrays picking single elements are the index as they come."""
         if not self._picks_elements(node):
             return super().make_thunk(node, input_cells, output_cells)
-        x_cell, y_cell, index_cells = input_cells[0], input_cells[1], input_cells[2:]
-        out_cell, increment = output_cells[0], self._increment
+        x_cell, y_cell = input_cells[0], input_cells[1]
+        out_cell, increment, index = output_cells[0], self._increment, _index_reader(input_cells[2:])
 
         def thunk():
-            out_cell[0] = increment(x_cell[0], y_cell[0], tuple(c[0] for c in index_cells),
-                                    True)
+            out_cell[0] = increment(x_cell[0], y_cell[0], index(), True)
         return thunk
 
     def _picks_elements(self, node):
@@ -383,6 +396,69 @@ class AdvancedIncSubtensor(IncSubtensorBase):
     def grad(self, inputs, output_grads):
         return inc_subtensor_grad(self, AdvancedSubtensor(self.template), inputs,
                                   output_grads)
+
+
+ROW_AND_COLUMN = (("array", 0), ("array", 1))     # x[rows, columns]
+
+
+class PickPerRow(Op):
+    """``x[arange(x.shape[0]), y]``: from each row i of x, the entry at
+    column y[i] (a y of length 1 picks that column from every row).
+
+    Made by the rewrite ``pick_per_row`` from that index, so that a call
+    runs one node instead of three (the row count, the arange, the
+    indexing), on kernels/_pick.pyx.  Errors are NumPy's, as for the
+    index it replaces.
+
+    Examples
+    --------
+    >>> m, y = T.dmatrix('m'), T.lvector('y')
+    >>> PickPerRow()(m, y).eval({m: numpy.arange(6.0).reshape(2, 3), y: numpy.array([2, 0])})
+    array([2., 3.])
+    """
+
+    __props__ = ()
+    template = ROW_AND_COLUMN    # the index it stands for, as check_index_bounds reads it
+
+    def make_node(self, x, y):
+        x, y = as_tensor_variable(x), as_tensor_variable(y)
+        if x.ndim < 2 or y.ndim != 1 or y.dtype[0] not in "iu":
+            raise TypeError(f"PickPerRow: needs an array of >= 2 dimensions and a vector "
+                            f"of integer columns, got {x.type} and {y.type}")
+        shape = (None,) + x.type.shape[2:]       # as AdvancedSubtensor's
+        return Apply(self, [x, y], [TensorType(x.dtype, shape=shape)()])
+
+    def make_thunk(self, node, input_cells, output_cells):
+        """The kernel for a matrix and int64 labels, one per row; NumPy's
+        indexing for the rest and for a label out of range (its error)."""
+        (x_cell, y_cell), out_cell = input_cells, output_cells[0]
+        rows = [np.arange(0)]          # NumPy's row numbers, of the last call that used them
+        pick = _pick.pick_per_row
+
+        def thunk():
+            x, y = x_cell[0], y_cell[0]
+            out = pick(x, y)
+            if out is None:
+                if len(rows[0]) != len(x):
+                    rows[0] = np.arange(len(x))
+                out = x[rows[0], y]
+            out_cell[0] = out
+        return thunk
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = self.reference(node, *inputs)[0]
+
+    def reference(self, node, x, y):
+        return (np.array(x[np.arange(len(x)), y]),)
+
+    def infer_shape(self, node, input_shapes):
+        xshape = input_shapes[0]
+        return [(xshape[0],) + tuple(xshape[2:])]
+
+    def grad(self, inputs, output_grads):
+        x, y = inputs
+        return AdvancedSubtensor(ROW_AND_COLUMN).grad([x, arange(x.shape[0]), y],
+                                                      output_grads)[::2]
 
 
 def advanced_subtensor(x, index):

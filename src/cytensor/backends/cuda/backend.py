@@ -21,7 +21,7 @@ Its table (see backends/base.py for the interface):
 * the softmax crossentropy and its gradient, in CuPy's array functions;
 * shapes (``Shape``, ``Shape_i``, ``MakeVector``): small device arrays;
   basic indexing (``Subtensor``): a view;
-* advanced indexing (``AdvancedSubtensor``) and its ``inc_subtensor`` /
+* advanced indexing (``AdvancedSubtensor``, ``PickPerRow``) and its ``inc_subtensor`` /
   ``set_subtensor`` (``AdvancedIncSubtensor``): CuPy's indexing and
   ``cupyx.scatter_add`` (atomics: repeated indices accumulate), after a
   bounds check that names the input (one synchronisation per index array);
@@ -40,8 +40,8 @@ then says what to install.
 """
 import numpy as np
 
-from ...tensor.advanced import (AdvancedIncSubtensor, AdvancedSubtensor, check_index_bounds,
-                                _numpy_index as advanced_index)
+from ...tensor.advanced import (AdvancedIncSubtensor, AdvancedSubtensor, PickPerRow,
+                                check_index_bounds, _numpy_index as advanced_index)
 from ...tensor.basic import Alloc, Join, MakeVector, Reshape, Shape, Shape_i
 from ...tensor.elemwise import DimShuffle, Elemwise, Program, runtime_broadcast_shape
 from ...tensor.math import Dot, FusedReduce, Gemm, Reduce
@@ -199,6 +199,19 @@ def advanced_subtensor_thunk(backend, node, input_cells, output_cells):
     return thunk
 
 
+def pick_per_row_thunk(backend, node, input_cells, output_cells):
+    """``x[arange(len(x)), y]`` (PickPerRow): CuPy's indexing, after the
+    bounds check of y (the row numbers are in range)."""
+    (x_cell, y_cell), (out_cell,) = input_cells, output_cells
+
+    def thunk():
+        x, y = x_cell[0], y_cell[0]
+        rows = cupy.arange(len(x))
+        check_index_bounds(node, x.shape, (rows, y), 0)
+        out_cell[0] = x[rows, y]
+    return thunk
+
+
 def advanced_inc_subtensor_thunk(backend, node, input_cells, output_cells):
     """A copy of ``x`` with ``x[index]`` set to ``y``, or increased by it
     through ``cupyx.scatter_add`` (atomic adds: every repeated index adds,
@@ -339,6 +352,7 @@ class CudaBackend(Backend):
         Subtensor: subtensor_thunk,
         AdvancedSubtensor: advanced_subtensor_thunk,
         AdvancedIncSubtensor: advanced_inc_subtensor_thunk,
+        PickPerRow: pick_per_row_thunk,
         RandomVariable: random_thunk,
         CrossentropySoftmax1Hot: crossentropy_softmax_thunk,
         CrossentropySoftmax1HotDx: crossentropy_softmax_dx_thunk,
