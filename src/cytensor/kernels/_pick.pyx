@@ -10,7 +10,6 @@ NumPy, whose error the caller then raises.
 """
 import numpy as np
 cimport numpy as cnp
-from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memcpy
 
 cnp.import_array()
