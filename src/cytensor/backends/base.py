@@ -42,8 +42,9 @@ The per-op table
     tensor/elemwise.py's Program), which a backend turns into its own code.
 What it cannot run
     ``cannot_run(node)``: None, or why not (no row in the table, an
-    output that is not a tensor, an unsupported dtype...).  Such a node runs on the CPU, with explicit
-    Transfer nodes around it and a warning once per op class.
+    output that is not a tensor, an unsupported dtype...).  Such a node
+    runs on the CPU, with explicit Transfer nodes around it and a warning
+    once per op class.
 
 The CPU backend (cpu.py) is the worked example: its table hands every node
 to the kernels.  The reference backend (reference.py) is a small complete
