@@ -270,8 +270,9 @@ cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, l
     for (m, n) outputs: it is repeated over the leading axes (all rows have one
     length); or a COLUMN: C-contiguous, the outputs' leading axes then axes of length
     1, like (m, 1) for (m, n) outputs: each element is repeated along its row (a
-    column's rows and the rows have one length).  Outputs are preallocated and must not overlap the inputs.  Returns
-    None, having computed nothing, when the operands do not fit these conditions
+    column's rows and the rows have one length).  Outputs are preallocated
+    and must not overlap the inputs.  Returns None, having computed nothing,
+    when the operands do not fit these conditions
     (the caller then runs ``elemwise``); raises ValueError for an invalid program."""
     cdef int nin = len(inputs), nout = len(outputs), ct, ninstr
     cdef int shapes[MAX_OPERANDS]

@@ -293,8 +293,9 @@ class Elemwise(Op):
 
         C-contiguous operands of the compute dtype, each of the output's
         shape, one element, a row repeated over the leading axes or a column
-        repeated along the trailing ones, go to the contiguous kernel; for any other layout it computes nothing and
-        returns None, and the general kernel runs.
+        repeated along the trailing ones, go to the contiguous kernel; for
+        any other layout it computes nothing and returns None, and the
+        general kernel runs.
         """
         if lowered is None:
             return super().make_thunk(node, input_cells, output_cells)
