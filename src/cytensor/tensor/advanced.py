@@ -401,6 +401,24 @@ class AdvancedIncSubtensor(IncSubtensorBase):
 ROW_AND_COLUMN = (("array", 0), ("array", 1))     # x[rows, columns]
 
 
+def _row_picker():
+    """PickPerRow's one run-time implementation, ``pick(x, y)``: the kernel
+    for a matrix and int64 labels, one per row; NumPy's indexing for the
+    rest and for a label out of range (its error).  It keeps the row
+    numbers it last made for NumPy."""
+    rows = [np.arange(0)]
+    kernel = _pick.pick_per_row
+
+    def pick(x, y):
+        out = kernel(x, y)
+        if out is None:
+            if len(rows[0]) != len(x):
+                rows[0] = np.arange(len(x))
+            out = x[rows[0], y]
+        return out
+    return pick
+
+
 class PickPerRow(Op):
     """``x[arange(x.shape[0]), y]``: from each row i of x, the entry at
     column y[i] (a y of length 1 picks that column from every row).
@@ -429,24 +447,15 @@ class PickPerRow(Op):
         return Apply(self, [x, y], [TensorType(x.dtype, shape=shape)()])
 
     def make_thunk(self, node, input_cells, output_cells):
-        """The kernel for a matrix and int64 labels, one per row; NumPy's
-        indexing for the rest and for a label out of range (its error)."""
         (x_cell, y_cell), out_cell = input_cells, output_cells[0]
-        rows = [np.arange(0)]          # NumPy's row numbers, of the last call that used them
-        pick = _pick.pick_per_row
+        pick = _row_picker()
 
         def thunk():
-            x, y = x_cell[0], y_cell[0]
-            out = pick(x, y)
-            if out is None:
-                if len(rows[0]) != len(x):
-                    rows[0] = np.arange(len(x))
-                out = x[rows[0], y]
-            out_cell[0] = out
+            out_cell[0] = pick(x_cell[0], y_cell[0])
         return thunk
 
     def perform(self, node, inputs, output_storage):
-        output_storage[0][0] = self.reference(node, *inputs)[0]
+        output_storage[0][0] = _row_picker()(*inputs)
 
     def reference(self, node, x, y):
         return (np.array(x[np.arange(len(x)), y]),)
