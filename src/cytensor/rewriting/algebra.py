@@ -18,6 +18,7 @@ from ..tensor.elemwise_table import ELEMWISE
 from ..tensor.math import Dot, Gemm, Reduce
 from ..tensor.reduction_table import REDUCTION
 from ..tensor.subtensor import Subtensor
+from .basic import constant_folding
 from .engine import register
 from .pattern import E, Var, match, row_of, scalar_value
 
@@ -431,23 +432,86 @@ def constants_in_output_dtype(fgraph, node):
 @register("specialize", tracks=("sub",))
 def gemm_from_scaled_dot(fgraph, node):
     """C - k * dot(A, B) -> Gemm(C, -k, A, B, 1): an SGD step in one BLAS call,
-    without storing the product."""
+    without storing the product.
+
+    A gradient with a weight-decay term, ``C - k * (dot(A, B) + c * C)``
+    (the L2 penalty's ``2 * l2 * W``; any sum of the product, C and scalar
+    multiples of C), takes the multiples of C into Gemm's beta,
+    ``Gemm(C, -k, A, B, 1 - k * c)``: C is read and written once, by BLAS,
+    and neither the product nor the sum is stored.  As in Theano's gemm
+    rewrites, an inf in C is then scaled by beta (inf) where the graph as
+    written gives ``inf - k * c * inf`` (nan); a nan stays nan."""
     out = node.outputs[0]
     if not match(out, E.sub(Var("C"), E.mul(Var("K"), Var("P")))):
         return None
     C, scaled = node.inputs
     if C.type != out.type or out.ndim != 2 \
-            or out.dtype not in ("float32", "float64"):
+            or out.dtype not in ("float32", "float64") \
+            or len(fgraph.clients.get(scaled, [])) != 1:
         return None
-    for k, product in (scaled.owner.inputs, scaled.owner.inputs[::-1]):
+    for k, gradient in (scaled.owner.inputs, scaled.owner.inputs[::-1]):
         value = scalar_value(k)
-        if value is None or product.owner is None or not isinstance(product.owner.op, Dot):
+        if value is None or gradient.type != out.type:
             continue
-        A, B = product.owner.inputs
-        if product.type != out.type or A.dtype != out.dtype or B.dtype != out.dtype or \
-                len(fgraph.clients.get(product, [])) != 1 or \
-                len(fgraph.clients.get(scaled, [])) != 1:
+        split = _product_and_multiples(fgraph, gradient, C)
+        if split is None:
             continue
-        alpha = tb.constant(-value, dtype=out.dtype)
-        return [Gemm()(C, alpha, A, B, tb.constant(1, dtype=out.dtype))]
+        (A, B), multiples = split
+        dtype = np.dtype(out.dtype).type
+        alpha = tb.constant(-dtype(value), dtype=out.dtype)
+        return [Gemm()(C, alpha, A, B, _beta(dtype, dtype(value), multiples, out.dtype))]
     return None
+
+
+def _product_and_multiples(fgraph, gradient, C):
+    """((A, B), [c...]) when ``gradient`` is dot(A, B) plus terms C or c * C
+    (c a single value; 1 for C itself) summed by add nodes that nothing else
+    reads, the product read only by the sum; else None."""
+    product, multiples, pending = None, [], [gradient]
+    while pending:
+        term = pending.pop()
+        if term is C:
+            multiples.append(tb.constant(1, dtype=C.dtype))
+            continue
+        if term.type != C.type:
+            return None
+        owner = term.owner
+        single_reader = len(fgraph.clients.get(term, [])) == 1
+        if owner is not None and isinstance(owner.op, Dot) and product is None \
+                and single_reader and all(i.dtype == C.dtype for i in owner.inputs):
+            product = tuple(owner.inputs)
+            continue
+        if row_of(term) is ELEMWISE["add"] and single_reader:
+            pending += owner.inputs
+            continue
+        found = match(term, E.mul(Var("c"), Var("C")), {"C": C})
+        coefficient = found and found["c"]
+        if coefficient is None or not all(coefficient.type.broadcastable) \
+                or coefficient.ndim > C.ndim:
+            return None
+        multiples.append(coefficient)
+    return (product, multiples) if product is not None else None
+
+
+def _folded(var):
+    """``var`` as a constant when its node reads constants only (the L2
+    gradient's ``2 * l2``, which canonicalising made after constant folding
+    ran), else ``var``."""
+    if var.owner is None or not all(isinstance(i, Constant) for i in var.owner.inputs):
+        return var
+    folded = constant_folding(None, var.owner)
+    return var if folded is None else folded[var.index]
+
+
+def _beta(dtype, k, multiples, out_dtype):
+    """Gemm's beta for C - k * (product + sum of multiples * C): 1 - k * sum,
+    a constant when the multiples are (computed in ``dtype``, as the graph
+    would), else a scalar expression."""
+    values = [scalar_value(_folded(c)) for c in multiples]
+    if all(v is not None for v in values):
+        return tb.constant(dtype(1) - k * sum(dtype(v) for v in values), dtype=out_dtype)
+    total = None
+    for c in multiples:
+        c = tm.cast(DimShuffle(c.ndim, [])(c) if c.ndim else c, out_dtype)
+        total = c if total is None else total + c
+    return tm.cast(1 - tb.constant(k, dtype=out_dtype) * total, out_dtype)
