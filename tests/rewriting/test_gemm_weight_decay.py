@@ -117,8 +117,11 @@ def test_plain_expression_over_layouts(layout):
     f = cytensor.function([C, A, B], C - 2 * (T.dot(A, B) + 0.5 * C))
     assert len(gemms(f)) == 1 and not gemms(f)[0].op.inplace
     before = c.copy()
-    np.testing.assert_allclose(f(c, a, b), c - 2 * (a @ b + 0.5 * c), rtol=1e-12, atol=1e-15)
+    expected = c - 2 * (a @ b + 0.5 * c)
+    np.testing.assert_allclose(f(c, a, b), expected, rtol=1e-12, atol=1e-15)
     np.testing.assert_array_equal(c, before)
+    debug = cytensor.function([C, A, B], C - 2 * (T.dot(A, B) + 0.5 * C), mode="DebugMode")
+    np.testing.assert_allclose(debug(c, a, b), expected, rtol=1e-12, atol=1e-15)
 
 
 def test_nan_stays_nan_and_inf_is_scaled():
