@@ -485,7 +485,7 @@ def _product_and_multiples(fgraph, gradient, C):
             pending += owner.inputs
             continue
         found = match(term, E.mul(Var("c"), Var("C")), {"C": C})
-        coefficient = found and found["c"]
+        coefficient = found["c"] if found else None
         if coefficient is None or not all(coefficient.type.broadcastable) \
                 or coefficient.ndim > C.ndim:
             return None
