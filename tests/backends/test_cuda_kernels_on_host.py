@@ -1,0 +1,192 @@
+"""The hand-written CUDA kernels (backends/cuda/kernels.py), run on the host.
+
+The kernels' text is compiled with the host's C++ compiler into a shared
+library, CUDA's names defined for one thread: every block has one thread
+(``blockDim.x == 1``), a row kernel is called once per row with
+``blockIdx.x`` set, a grid-stride kernel once.  That runs each kernel's
+arithmetic and indexing, step for step as on a device, against the ops'
+NumPy references and the CPU kernels (im2col and col2im exactly, in the
+same order of sums); what it cannot check is the threads' cooperation (the
+shared-memory folds of many threads), which the tests marked ``cuda`` run.
+"""
+import ctypes
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from cytensor.backends.cuda import kernels
+from cytensor.kernels import _nnet
+from cytensor.tensor.nnet.basic import (CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx,
+                                        Softmax, SoftmaxGrad)
+from cytensor.tensor.nnet.conv import Conv2d
+from cytensor.tensor.signal.pool import Pool, PoolGrad
+
+CXX = shutil.which("g++") or shutil.which("c++")
+pytestmark = pytest.mark.skipif(CXX is None, reason="no C++ compiler (g++) on this machine")
+
+# CUDA's names on the host, for one thread per block
+HOST_SHIM = r"""
+#include <cmath>
+#include <algorithm>
+#define __host__
+#define __device__
+#define __global__
+#define __shared__ static
+using std::min;
+using std::max;
+struct cyt_dim3 { unsigned x; };
+static cyt_dim3 threadIdx = {0}, blockIdx = {0}, blockDim = {1}, gridDim = {1};
+static inline void __syncthreads() {}
+extern "C" void cyt_set_block(unsigned block) { blockIdx.x = block; }
+"""
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cuda_kernels_host")
+    (folder / "kernels.cpp").write_text(HOST_SHIM + kernels.SOURCE)
+    result = subprocess.run([CXX, "-O1", "-ffp-contract=off", "-shared", "-fPIC", "-o",
+                             "kernels.so", "kernels.cpp"], cwd=folder, capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return ctypes.CDLL(str(folder / "kernels.so"))
+
+
+class Kernel:
+    """One instantiation, called as the backend launches it (arrays contiguous,
+    integers as long long)."""
+
+    def __init__(self, library, kernel, dtype):
+        self.function = getattr(library, kernels.kernel_name(kernel, dtype))
+        self.set_block = library.cyt_set_block
+
+    @staticmethod
+    def argument(a):
+        if isinstance(a, np.ndarray):
+            assert a.flags.c_contiguous
+            return ctypes.c_void_p(a.ctypes.data)
+        return ctypes.c_longlong(int(a))
+
+    def grid(self, *args):
+        self.set_block(0)
+        self.function(*map(self.argument, args))
+
+    def rows(self, rows, cols, *args):
+        for row in range(rows):
+            self.set_block(row)
+            self.function(*map(self.argument, (*args, rows, cols)))
+
+
+DTYPES = [("float32", 2e-6), ("float64", 1e-14)]
+
+
+def special_rows(dtype, rng):
+    x = (rng.standard_normal((6, 37)) * 5).astype(dtype)
+    x[1, 3] = np.nan
+    x[2, :] = -np.inf
+    x[3, 5] = np.inf
+    x[4, :] = 1e30                                  # exp overflows unshifted
+    return x
+
+
+@pytest.mark.parametrize("log", [False, True])
+@pytest.mark.parametrize("dtype,rtol", DTYPES)
+def test_softmax_rows_give_the_reference(library, dtype, rtol, log):
+    x = special_rows(dtype, np.random.default_rng(0))
+    out = np.empty_like(x)
+    with np.errstate(all="ignore"):
+        Kernel(library, "softmax_rows", dtype).rows(*x.shape, x, out, int(log))
+        (want,) = Softmax(-1, log).reference(None, x)
+    np.testing.assert_allclose(out, want, rtol=rtol, atol=rtol)
+
+
+@pytest.mark.parametrize("log", [False, True])
+@pytest.mark.parametrize("dtype,rtol", DTYPES)
+def test_softmax_grad_rows_give_the_reference(library, dtype, rtol, log):
+    rng = np.random.default_rng(1)
+    (y,) = Softmax(-1, log).reference(None, rng.standard_normal((5, 130)).astype(dtype))
+    dy = rng.standard_normal(y.shape).astype(dtype)
+    out = np.empty_like(y)
+    Kernel(library, "softmax_grad_rows", dtype).rows(*y.shape, dy, y, out, int(log))
+    np.testing.assert_allclose(out, SoftmaxGrad(-1, log).reference(None, dy, y)[0], rtol=rtol,
+                               atol=rtol)
+
+
+@pytest.mark.parametrize("dtype,rtol", DTYPES)
+def test_the_crossentropy_of_a_softmax_and_its_gradient_give_the_reference(library, dtype,
+                                                                            rtol):
+    rng = np.random.default_rng(2)
+    x = special_rows(dtype, rng)[[0, 3, 4, 5]]
+    labels = rng.integers(0, x.shape[1], len(x)).astype(np.int64)
+    labels[1] = 5                                   # the row's +inf
+    nll, sm = np.empty(len(x), dtype), np.empty_like(x)
+    with np.errstate(all="ignore"):
+        Kernel(library, "crossentropy_softmax_rows", dtype).rows(*x.shape, x, labels, nll, sm)
+        want_nll, want_sm = CrossentropySoftmax1Hot().reference(None, x, labels)
+    np.testing.assert_allclose(nll, want_nll, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(sm, want_sm, rtol=rtol, atol=rtol)
+    g = rng.standard_normal(len(x)).astype(dtype)
+    dx = np.empty_like(x)
+    with np.errstate(all="ignore"):
+        Kernel(library, "crossentropy_softmax_dx", dtype).grid(g, sm, labels, dx, *x.shape)
+        (want,) = CrossentropySoftmax1HotDx().reference(None, g, sm, labels)
+    np.testing.assert_array_equal(dx, want)         # the same two steps: exact
+
+
+POOLS = [dict(ws=(2, 2), ignore_border=True), dict(ws=(3, 2), ignore_border=False),
+         dict(ws=(3, 3), stride=(2, 1), ignore_border=False),
+         dict(ws=(3, 3), stride=(2, 2), pad=(1, 2), ignore_border=True),
+         dict(ws=(2, 3), stride=(1, 1), pad=(1, 1), ignore_border=True)]
+
+
+@pytest.mark.parametrize("mode", list(kernels.POOL_MODES))
+@pytest.mark.parametrize("params", POOLS)
+@pytest.mark.parametrize("dtype,rtol", DTYPES)
+def test_pooling_and_its_gradient_give_the_reference(library, dtype, rtol, params, mode):
+    rng = np.random.default_rng(3)
+    x = rng.integers(-3, 4, (2, 3, 7, 8)).astype(dtype)   # ties: max's gradient goes to each
+    x[0, 0, 1, 1] = np.nan
+    op, grad_op = Pool(mode=mode, **params), PoolGrad(mode=mode, **params)
+    images = x.reshape(-1, *x.shape[-2:])
+    out = np.empty(x.shape[:-2] + op.out_shape(x.shape), dtype)
+    Kernel(library, "pool", dtype).grid(images, out, len(images), *x.shape[-2:],
+                                        *out.shape[-2:], *op.window_args(),
+                                        kernels.POOL_MODES[mode])
+    (want,) = op.reference(None, x)
+    np.testing.assert_allclose(out, want, rtol=rtol)
+    gz = rng.standard_normal(out.shape).astype(dtype)
+    gx = np.empty_like(x)
+    Kernel(library, "pool_grad", dtype).grid(images, out, gz, gx, len(images), *x.shape[-2:],
+                                             *out.shape[-2:], *op.window_args(),
+                                             kernels.POOL_MODES[mode])
+    np.testing.assert_allclose(gx, grad_op.reference(None, x, out, gz)[0], rtol=rtol,
+                               atol=rtol)
+
+
+CONVS = [dict(), dict(border_mode="full"), dict(border_mode="half", subsample=(2, 1)),
+         dict(border_mode=(1, 2), filter_dilation=(2, 1)),
+         dict(subsample=(2, 3), filter_dilation=(1, 2), num_groups=3)]
+
+
+def conv_taps(g):
+    return [g[k] for k in ("kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw", "oh", "ow")]
+
+
+@pytest.mark.parametrize("params", CONVS)
+@pytest.mark.parametrize("dtype,rtol", DTYPES)
+def test_im2col_and_col2im_give_the_cpu_kernels_matrices(library, dtype, rtol, params):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((3, 3, 9, 10)).astype(dtype)
+    op = Conv2d(**params)
+    g = op.geometry(x.shape, (6, 3 // op.num_groups, 3, 2), "conv2d")
+    n0, nc = 1, 2
+    cols = np.empty((3 * g["kh"] * g["kw"], nc * g["oh"] * g["ow"]), dtype)
+    Kernel(library, "im2col", dtype).grid(x, cols, n0, nc, *x.shape[1:], *conv_taps(g))
+    np.testing.assert_array_equal(cols, op.im2col(x, n0, nc, g))
+    back = rng.standard_normal(cols.shape).astype(dtype)
+    gx, want = np.full_like(x, np.nan), np.full_like(x, np.nan)
+    Kernel(library, "col2im", dtype).grid(back, gx, n0, nc, *x.shape[1:], *conv_taps(g))
+    _nnet.col2im(back, want, n0, nc, *conv_taps(g), 1)
+    np.testing.assert_array_equal(gx, want)        # the same sums in the same order
