@@ -47,10 +47,10 @@ from ...tensor.advanced import (AdvancedIncSubtensor, AdvancedSubtensor, PickPer
 from ...tensor.basic import Alloc, Join, MakeVector, Reshape, Shape, Shape_i
 from ...tensor.elemwise import DimShuffle, Elemwise, Program, runtime_broadcast_shape
 from ...tensor.math import Dot, FusedReduce, Gemm, Reduce
-from ...tensor.nnet.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights, _grad_rows
+from ...tensor.nnet.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 from ...tensor.signal.pool import Pool, PoolGrad
 from ...tensor.nnet.basic import (CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx, Softmax,
-                                  SoftmaxGrad, _check_rows, _rows, _unrows)
+                                  SoftmaxGrad, _check_rows, _unrows)
 from ...tensor.subtensor import IncSubtensor, Subtensor, _numpy_index
 from ...tensor.random import GENERATORS, RandomVariable
 from ...tensor.reduction_table import REDUCTIONS, accumulator_dtype
@@ -304,6 +304,38 @@ def launch_elements(kernel, n, *args):
                tuple(np.int64(a) if isinstance(a, (int, np.integer)) else a for a in args))
 
 
+# The CPU ops' layout helpers call np.ascontiguousarray, which converts its
+# argument to a NumPy array (it does not dispatch to CuPy): these are their
+# device twins, same layouts.
+
+def device_rows(x, axis):
+    """x with ``axis`` moved last, as a contiguous (rows, length) matrix
+    (nnet.basic's _rows; _unrows, with np.moveaxis only, takes CuPy arrays)."""
+    if x.ndim == 0:
+        return x.reshape(1, 1)
+    return cupy.ascontiguousarray(cupy.moveaxis(x, axis, -1)).reshape(-1, x.shape[axis])
+
+
+def device_images(op, x, layer):
+    """Pooling's (images, rows, cols) view of x, contiguous (_PoolParams.images)."""
+    op.check_fits(x, layer)
+    return cupy.ascontiguousarray(x).reshape(-1, *x.shape[-2:])
+
+
+def device_filter_matrix(op, w):
+    """Filters as a contiguous (filters, patch) matrix (_ConvGeometry.filter_matrix)."""
+    return cupy.ascontiguousarray(w[:, :, ::-1, ::-1] if op.filter_flip else w) \
+        .reshape(w.shape[0], -1)
+
+
+def device_grad_rows(gy, n0, nc):
+    """Output gradients of images [n0, n0 + nc) as a (filters, nc * pixels)
+    matrix (conv.py's _grad_rows)."""
+    f = gy.shape[1]
+    return cupy.ascontiguousarray(gy[n0:n0 + nc].reshape(nc, f, -1).transpose(1, 0, 2)) \
+        .reshape(f, -1)
+
+
 @kernel_or_reference
 def softmax_thunk(backend, node, input_cells, output_cells, dtype):
     """Softmax or log-softmax along any axis: the rows kernel on x with the
@@ -313,7 +345,7 @@ def softmax_thunk(backend, node, input_cells, output_cells, dtype):
 
     def thunk():
         x = x_cell[0]
-        rows = _rows(x, op.axis)
+        rows = device_rows(x, op.axis)
         out = cupy.empty_like(rows)
         launch_rows(kernel, *rows.shape, rows, out, np.int64(op.log))
         out_cell[0] = cupy.ascontiguousarray(_unrows(out, x, op.axis))
@@ -328,8 +360,8 @@ def softmax_grad_thunk(backend, node, input_cells, output_cells, dtype):
 
     def thunk():
         y = y_cell[0]
-        rows_y = _rows(y, op.axis)
-        rows_dy = _rows(dy_cell[0].astype(dtype, copy=False), op.axis)
+        rows_y = device_rows(y, op.axis)
+        rows_dy = device_rows(dy_cell[0].astype(dtype, copy=False), op.axis)
         out = cupy.empty_like(rows_y)
         launch_rows(kernel, *rows_y.shape, rows_dy, rows_y, out, np.int64(op.log))
         out_cell[0] = cupy.ascontiguousarray(_unrows(out, y, op.axis))
@@ -391,7 +423,7 @@ def pool_thunk(backend, node, input_cells, output_cells, dtype):
 
     def thunk():
         x = x_cell[0]
-        images = op.images(x, "pool_2d")
+        images = device_images(op, x, "pool_2d")
         out = backend.output_buffer(out_cell, x.shape[:-2] + op.out_shape(x.shape), dtype)
         launch_elements(kernel, out.size, images, out, len(images), *images.shape[1:],
                         *out.shape[-2:], *op.window_args(), mode)
@@ -408,7 +440,7 @@ def pool_grad_thunk(backend, node, input_cells, output_cells, dtype):
 
     def thunk():
         x, out, gz = x_cell[0], out_cell[0], gz_cell[0]
-        images = op.images(x, "pool_2d gradient")
+        images = device_images(op, x, "pool_2d gradient")
         pooled = op.pooled_shape(x, "pool_2d gradient", output_gradient=gz, pooled_output=out)
         out, gz = (cupy.ascontiguousarray(a, dtype=dtype) for a in (out, gz))
         gx = backend.output_buffer(gx_cell, x.shape, dtype)
@@ -442,7 +474,7 @@ def conv2d_thunk(backend, node, input_cells, output_cells, dtype):
         x = cupy.ascontiguousarray(x_cell[0], dtype=dtype)
         w = cupy.ascontiguousarray(w_cell[0], dtype=dtype)
         g = op.geometry(x.shape, w.shape, "conv2d")
-        wm, n, f = op.filter_matrix(w), x.shape[0], w.shape[0]
+        wm, n, f = device_filter_matrix(op, w), x.shape[0], w.shape[0]
         out = backend.output_buffer(out_cell, (n, f, g["oh"], g["ow"]), dtype)
         for n0, nc in op.chunks(n, g):
             cols = conv_im2col(im2col, x, n0, nc, g)
@@ -469,7 +501,7 @@ def conv2d_grad_weights_thunk(backend, node, input_cells, output_cells, dtype):
         f = w_shape[0]
         gw = cupy.zeros((f, int(np.prod(w_shape[1:]))), dtype)
         for n0, nc in op.chunks(x.shape[0], g):
-            rows, cols = _grad_rows(gy, n0, nc), conv_im2col(im2col, x, n0, nc, g)
+            rows, cols = device_grad_rows(gy, n0, nc), conv_im2col(im2col, x, n0, nc, g)
             for filters, patches in op.group_rows(f, gw.shape[1]):
                 gw[filters] += cupy.matmul(rows[filters], cols[patches].T)
         gw = gw.reshape(w_shape)
@@ -490,10 +522,10 @@ def conv2d_grad_inputs_thunk(backend, node, input_cells, output_cells, dtype):
         x_shape = tuple(int(s) for s in cupy.asnumpy(shape_cell[0]))
         g = op.geometry(x_shape, w.shape, "conv2d gradient (images)")
         Conv2dGradWeights._check_gy(op, gy, (x_shape[0], w.shape[0], g["oh"], g["ow"]))
-        wm, f = op.filter_matrix(w), w.shape[0]
+        wm, f = device_filter_matrix(op, w), w.shape[0]
         gx = backend.output_buffer(gx_cell, x_shape, dtype)
         for n0, nc in op.chunks(x_shape[0], g):
-            rows = _grad_rows(gy, n0, nc)
+            rows = device_grad_rows(gy, n0, nc)
             cols = cupy.empty((wm.shape[1] * op.num_groups, rows.shape[1]), dtype)
             for filters, patches in op.group_rows(f, wm.shape[1]):
                 cupy.matmul(wm[filters].T, rows[filters], out=cols[patches])
