@@ -71,13 +71,29 @@ def test_the_cuda_table_runs_every_node_of_a_convolutional_training_step(plugins
     logits = h.flatten(2)
     losses = [T.mean(T.nnet.categorical_crossentropy(T.nnet.softmax(logits), y)),
               T.sum(T.nnet.log_softmax(logits)),
-              T.sum(pool_2d(h, (2, 2), ignore_border=True, mode="average_exc_pad"))]
+              T.sum(pool_2d(h, (2, 2), ignore_border=True, mode="average_exc_pad")),
+              T.sum(T.nnet.crossentropy_categorical_1hot(T.nnet.sigmoid(logits), y))]
     with theano.config.change_flags(device="ref"):
         f = theano.function([x, w, y], [*losses, *theano.grad(sum(losses), [x, w])])
     ops = {type(node.op).__name__ for node in f.schedule.nodes}
     assert {"Conv2d", "Conv2dGradInputs", "Conv2dGradWeights", "Pool", "PoolGrad", "Softmax",
-            "SoftmaxGrad", "CrossentropySoftmax1Hot", "CrossentropySoftmax1HotDx"} <= ops
+            "SoftmaxGrad", "CrossentropySoftmax1Hot", "CrossentropySoftmax1HotDx",
+            "CrossentropyCategorical1Hot", "CrossentropyCategorical1HotGrad"} <= ops
     assert cuda_refusals(f) == {}
+
+
+def test_a_float16_crossentropy_is_left_to_the_cpu():
+    """Its kernels take float32 and float64, its references NumPy's indexing."""
+    cuda = cuda_backend.CudaBackend.__new__(cuda_backend.CudaBackend)
+    for dtype in ("float16", "float32"):
+        x, y = T.matrix("x", dtype=dtype), T.lvector("y")
+        for out in (T.nnet.crossentropy_softmax_1hot(x, y)[0],
+                    T.nnet.crossentropy_categorical_1hot(x, y)):
+            why = cuda.cannot_run(out.owner)
+            if dtype == "float16":
+                assert why == "the crossentropy kernels take float32 and float64, not float16"
+            else:
+                assert why is None, why
 
 
 # ---------------------------------------------------------------------------
@@ -256,14 +272,18 @@ def test_softmax_log_softmax_and_their_gradients_on_the_device_give_the_cpus(dty
 
 @pytest.mark.cuda
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_the_crossentropy_of_a_softmax_and_its_gradient_on_the_device_give_the_cpus(dtype):
+def test_the_crossentropy_family_and_its_gradients_on_the_device_give_the_cpus(dtype):
     rng = np.random.default_rng(6)
     x, y, g = T.matrix("x", dtype=dtype), T.lvector("y"), T.vector("g", dtype=dtype)
     nll, sm = T.nnet.crossentropy_softmax_1hot(x, y)
     dx = T.nnet.CrossentropySoftmax1HotDx()(g, sm, y)
     values = [(rng.standard_normal((33, 1000)) * 3).astype(dtype),
               rng.integers(0, 1000, 33), rng.standard_normal(33).astype(dtype)]
-    on_cpu, on_gpu = cpu_and_gpu([x, y, g], [nll, sm, dx, theano.grad(nll.sum(), x)], values)
+    p = T.nnet.sigmoid(x) / T.nnet.sigmoid(x).sum(axis=1, keepdims=True)
+    probabilities = T.nnet.crossentropy_categorical_1hot(p, y)
+    outputs = [nll, sm, dx, theano.grad(nll.sum(), x), probabilities,
+               theano.grad((g * probabilities).sum(), x)]
+    on_cpu, on_gpu = cpu_and_gpu([x, y, g], outputs, values)
     assert_like_the_cpus(on_gpu, on_cpu, dtype)
 
 

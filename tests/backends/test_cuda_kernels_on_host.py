@@ -18,8 +18,9 @@ import pytest
 
 from cytensor.backends.cuda import kernels
 from cytensor.kernels import _nnet
-from cytensor.tensor.nnet.basic import (CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx,
-                                        Softmax, SoftmaxGrad)
+from cytensor.tensor.nnet.basic import (CrossentropyCategorical1Hot,
+                                        CrossentropyCategorical1HotGrad, CrossentropySoftmax1Hot,
+                                        CrossentropySoftmax1HotDx, Softmax, SoftmaxGrad)
 from cytensor.tensor.nnet.conv import Conv2d
 from cytensor.tensor.signal.pool import Pool, PoolGrad
 
@@ -133,6 +134,24 @@ def test_the_crossentropy_of_a_softmax_and_its_gradient_give_the_reference(libra
         Kernel(library, "crossentropy_softmax_dx", dtype).grid(g, sm, labels, dx, *x.shape)
         (want,) = CrossentropySoftmax1HotDx().reference(None, g, sm, labels)
     np.testing.assert_array_equal(dx, want)         # the same two steps: exact
+
+
+@pytest.mark.parametrize("dtype,rtol", DTYPES)
+def test_the_crossentropy_of_probabilities_and_its_gradient_give_the_reference(library, dtype,
+                                                                               rtol):
+    rng = np.random.default_rng(10)
+    p = rng.random((7, 11)).astype(dtype)
+    p[2, :] = 0                                     # -log(0) = inf, and g / 0
+    labels = rng.integers(0, 11, len(p)).astype(np.int64)
+    nll, g = np.empty(len(p), dtype), rng.standard_normal(len(p)).astype(dtype)
+    with np.errstate(all="ignore"):
+        Kernel(library, "crossentropy_1hot", dtype).grid(p, labels, nll, *p.shape)
+        (want,) = CrossentropyCategorical1Hot().reference(None, p, labels)
+        np.testing.assert_allclose(nll, want, rtol=rtol)     # libm's log and NumPy's
+        out = np.full_like(p, np.nan)
+        Kernel(library, "crossentropy_1hot_grad", dtype).grid(g, p, labels, out, *p.shape)
+        (want,) = CrossentropyCategorical1HotGrad().reference(None, g, p, labels)
+    np.testing.assert_array_equal(out, want)        # one division: exact
 
 
 POOLS = [dict(ws=(2, 2), ignore_border=True), dict(ws=(3, 2), ignore_border=False),

@@ -11,12 +11,12 @@ Its table (see backends/base.py for the interface):
 * ``Dot`` and ``Gemm``: ``cupy.matmul``/``cupy.dot`` (cuBLAS);
 * the softmax family and the convolutions and pooling, float32 and
   float64 (kernels.py, one ``cupy.RawModule``): ``Softmax`` and
-  ``SoftmaxGrad`` (log too, any axis: moved last), the crossentropy of a
-  softmax and its gradient (one kernel each; a row a block), ``Pool`` and
-  ``PoolGrad`` (every mode), ``Conv2d`` (im2col kernel, then cuBLAS through
-  ``cupy.matmul`` per group) and its gradients (cuBLAS, then the col2im
-  kernel for the images'); another dtype (float16) runs the op's reference
-  as below;
+  ``SoftmaxGrad`` (log too, any axis: moved last), the crossentropy of
+  probabilities and of a softmax and their gradients (one kernel each),
+  ``Pool`` and ``PoolGrad`` (every mode), ``Conv2d`` (im2col kernel, then
+  cuBLAS through ``cupy.matmul`` per group) and its gradients (cuBLAS, then
+  the col2im kernel for the images'); another dtype (float16) runs the
+  op's reference as below, or for the crossentropy family on the CPU;
 * ops whose NumPy reference is written only with NumPy functions that CuPy
   implements (``DimShuffle``, ``Reshape``, ``Alloc``, ``Join``, ``IncSubtensor``
   (basic indices: no duplicates)): that reference, run on CuPy arrays
@@ -49,7 +49,8 @@ from ...tensor.elemwise import DimShuffle, Elemwise, Program, runtime_broadcast_
 from ...tensor.math import Dot, FusedReduce, Gemm, Reduce
 from ...tensor.nnet.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 from ...tensor.signal.pool import Pool, PoolGrad
-from ...tensor.nnet.basic import (CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx, Softmax,
+from ...tensor.nnet.basic import (CrossentropyCategorical1Hot, CrossentropyCategorical1HotGrad,
+                                  CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx, Softmax,
                                   SoftmaxGrad, _check_rows, _unrows)
 from ...tensor.subtensor import IncSubtensor, Subtensor, _numpy_index
 from ...tensor.random import GENERATORS, RandomVariable
@@ -380,10 +381,16 @@ def checked_labels(what, x, y):
     return cupy.ascontiguousarray(y, dtype=np.int64)
 
 
-@kernel_or_reference
-def crossentropy_softmax_thunk(backend, node, input_cells, output_cells, dtype):
+# The crossentropy family: kernels only (its references index with NumPy
+# functions CuPy does not take); another dtype runs on the CPU (cannot_run).
+CROSSENTROPY_OPS = (CrossentropyCategorical1Hot, CrossentropyCategorical1HotGrad,
+                    CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx)
+
+
+def crossentropy_softmax_thunk(backend, node, input_cells, output_cells):
     """(-log softmax(x)[i, y_i], softmax(x)): one block per row."""
     (x_cell, y_cell), (nll_cell, sm_cell) = input_cells, output_cells
+    dtype = node.outputs[0].dtype
     kernel, output_buffer = backend.raw_kernel("crossentropy_softmax_rows", dtype), \
         backend.output_buffer
 
@@ -397,21 +404,32 @@ def crossentropy_softmax_thunk(backend, node, input_cells, output_cells, dtype):
     return thunk
 
 
-@kernel_or_reference
-def crossentropy_softmax_dx_thunk(backend, node, input_cells, output_cells, dtype):
-    """g[:, None] * softmax - g at each row's label: one thread per element."""
-    (g_cell, sm_cell, y_cell), (out_cell,) = input_cells, output_cells
-    kernel, output_buffer = backend.raw_kernel("crossentropy_softmax_dx", dtype), \
-        backend.output_buffer
+def labelled_rows_thunk(kernel_name, what, per_row):
+    """A thunk maker for a kernel of (probabilities-like rows, labels) ->
+    one output: (p,) or (g, p) inputs before the labels, the output of
+    length rows (``per_row``) or of p's shape, one thread per element."""
+    def make(backend, node, input_cells, output_cells):
+        *float_cells, y_cell = input_cells
+        (out_cell,), dtype = output_cells, node.outputs[0].dtype
+        kernel, output_buffer = backend.raw_kernel(kernel_name, dtype), backend.output_buffer
 
-    def thunk():
-        sm = cupy.ascontiguousarray(sm_cell[0])
-        g = cupy.ascontiguousarray(g_cell[0], dtype=dtype)
-        y = checked_labels("categorical_crossentropy(softmax) gradient", sm, y_cell[0])
-        out = output_buffer(out_cell, sm.shape, dtype)
-        launch_elements(kernel, sm.size, g, sm, y, out, *sm.shape)
-        out_cell[0] = out
-    return thunk
+        def thunk():
+            floats = [cupy.ascontiguousarray(c[0], dtype=dtype) for c in float_cells]
+            p = floats[-1]
+            y = checked_labels(what, p, y_cell[0])
+            out = output_buffer(out_cell, p.shape[:1] if per_row else p.shape, dtype)
+            launch_elements(kernel, out.size, *floats, y, out, *p.shape)
+            out_cell[0] = out
+        return thunk
+    return make
+
+
+crossentropy_1hot_thunk = labelled_rows_thunk(
+    "crossentropy_1hot", "categorical_crossentropy", per_row=True)
+crossentropy_1hot_grad_thunk = labelled_rows_thunk(
+    "crossentropy_1hot_grad", "categorical_crossentropy gradient", per_row=False)
+crossentropy_softmax_dx_thunk = labelled_rows_thunk(
+    "crossentropy_softmax_dx", "categorical_crossentropy(softmax) gradient", per_row=False)
 
 
 @kernel_or_reference
@@ -572,6 +590,8 @@ class CudaBackend(Backend):
         AdvancedIncSubtensor: advanced_inc_subtensor_thunk,
         PickPerRow: pick_per_row_thunk,
         RandomVariable: random_thunk,
+        CrossentropyCategorical1Hot: crossentropy_1hot_thunk,
+        CrossentropyCategorical1HotGrad: crossentropy_1hot_grad_thunk,
         CrossentropySoftmax1Hot: crossentropy_softmax_thunk,
         CrossentropySoftmax1HotDx: crossentropy_softmax_dx_thunk,
         Softmax: softmax_thunk,
@@ -662,6 +682,10 @@ class CudaBackend(Backend):
             return f"cupyx.scatter_add has no atomic add of {node.outputs[0].dtype}"
         if isinstance(node.op, RandomVariable) and node.op.dist not in DEVICE_DRAWS:
             return f"cupy.random draws no {node.op.dist} here"
+        if isinstance(node.op, CROSSENTROPY_OPS) \
+                and node.outputs[0].dtype not in kernels.KERNEL_DTYPES:
+            return f"the crossentropy kernels take float32 and float64, not " \
+                f"{node.outputs[0].dtype}"
         if isinstance(node.op, Reduce):
             try:
                 codegen.c_type(node.inputs[0].dtype)

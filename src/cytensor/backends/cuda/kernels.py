@@ -1,6 +1,6 @@
 """The CuPy backend's hand-written CUDA kernels: softmax and log-softmax and
-their gradient, the crossentropy of a softmax and its gradient, pooling and
-its gradient, the convolution's im2col and col2im.
+their gradient, the crossentropy (of probabilities, and of a softmax) and
+its gradient, pooling and its gradient, the convolution's im2col and col2im.
 
 Plain text, as codegen.py's is (nothing here imports CuPy): the NVRTC tests
 compile it on a machine without a GPU, and backend.py hands it to
@@ -35,6 +35,8 @@ KERNELS = {
     "crossentropy_softmax_rows": "const T *x, const I *labels, T *nll, T *sm, I rows, I cols",
     "crossentropy_softmax_dx": "const T *g, const T *sm, const I *labels, T *out, I rows, "
                                "I cols",
+    "crossentropy_1hot": "const T *p, const I *labels, T *nll, I rows, I cols",
+    "crossentropy_1hot_grad": "const T *g, const T *p, const I *labels, T *out, I rows, I cols",
     "pool": "const T *x, T *out, I images, I h, I w, I oh, I ow, I wh, I ww, I sh, I sw, "
             "I ph, I pw, I mode",
     "pool_grad": "const T *x, const T *out, const T *gz, T *gx, I images, I h, I w, I oh, "
@@ -143,6 +145,22 @@ __device__ void crossentropy_softmax_dx(const T *g, const T *sm, const I *labels
         const I r = i / cols;
         const T v = sm[i] * g[r];
         out[i] = (i - r * cols == labels[r]) ? v - g[r] : v;
+    }
+}
+
+/* CrossentropyCategorical1Hot: -log(p[r, label]), one thread per row */
+template <typename T>
+__device__ void crossentropy_1hot(const T *p, const I *labels, T *nll, I rows, I cols) {
+    CYT_GRID_STRIDE(r, rows) nll[r] = -cyt_log(p[r * cols + labels[r]]);
+}
+
+/* its gradient: -g[r] / p at each row's label, 0 elsewhere */
+template <typename T>
+__device__ void crossentropy_1hot_grad(const T *g, const T *p, const I *labels, T *out, I rows,
+                                       I cols) {
+    CYT_GRID_STRIDE(i, rows * cols) {
+        const I r = i / cols;
+        out[i] = (i - r * cols == labels[r]) ? -g[r] / p[i] : (T)0;
     }
 }
 
