@@ -1,13 +1,15 @@
 """The hand-written CUDA kernels (backends/cuda/kernels.py), run on the host.
 
 The kernels' text is compiled with the host's C++ compiler into a shared
-library, CUDA's names defined for one thread: every block has one thread
-(``blockDim.x == 1``), a row kernel is called once per row with
-``blockIdx.x`` set, a grid-stride kernel once.  That runs each kernel's
-arithmetic and indexing, step for step as on a device, against the ops'
-NumPy references and the CPU kernels (im2col and col2im exactly, in the
-same order of sums); what it cannot check is the threads' cooperation (the
-shared-memory folds of many threads), which the tests marked ``cuda`` run.
+library, CUDA's names defined for the host: a grid-stride kernel runs as
+one block of one thread, which loops over every element; a row kernel of
+the softmax family runs each row's block as that many host threads, each
+with its own ``threadIdx``, ``__syncthreads()`` a barrier and the
+``__shared__`` array shared by them.  So each kernel's arithmetic, indexing
+and (for the rows) shared-memory folds run as on a device, against the
+ops' NumPy references and the CPU kernels (im2col and col2im exactly, in
+the same order of sums).  What it cannot check is the device's libm and
+CuPy's launch, which the tests marked ``cuda`` run.
 """
 import ctypes
 import shutil
@@ -27,10 +29,13 @@ from cytensor.tensor.signal.pool import Pool, PoolGrad
 CXX = shutil.which("g++") or shutil.which("c++")
 pytestmark = pytest.mark.skipif(CXX is None, reason="no C++ compiler (g++) on this machine")
 
-# CUDA's names on the host, for one thread per block
+# CUDA's names on the host: threads of a block are host threads
 HOST_SHIM = r"""
-#include <cmath>
 #include <algorithm>
+#include <barrier>
+#include <cmath>
+#include <thread>
+#include <vector>
 #define __host__
 #define __device__
 #define __global__
@@ -38,19 +43,47 @@ HOST_SHIM = r"""
 using std::min;
 using std::max;
 struct cyt_dim3 { unsigned x; };
-static cyt_dim3 threadIdx = {0}, blockIdx = {0}, blockDim = {1}, gridDim = {1};
-static inline void __syncthreads() {}
+static thread_local cyt_dim3 threadIdx = {0}, blockIdx = {0}, blockDim = {1};
+static cyt_dim3 gridDim = {1};
+static std::barrier<> *cyt_barrier = nullptr;
+static inline void __syncthreads() { if (cyt_barrier) cyt_barrier->arrive_and_wait(); }
 extern "C" void cyt_set_block(unsigned block) { blockIdx.x = block; }
+/* run block ``block`` as ``threads`` host threads */
+template <typename F> void cyt_run_block(unsigned block, unsigned threads, F run) {
+    std::barrier<> barrier(threads);
+    cyt_barrier = &barrier;
+    std::vector<std::thread> team;
+    for (unsigned t = 0; t < threads; t++)
+        team.emplace_back([=] {
+            threadIdx.x = t, blockIdx.x = block, blockDim.x = threads;
+            run();
+        });
+    for (auto &member : team) member.join();
+    cyt_barrier = nullptr;
+}
 """
+ROW_KERNELS = ("softmax_rows", "softmax_grad_rows", "crossentropy_softmax_rows")
+
+
+def row_launcher(kernel, dtype):
+    """``host_<name>(params, threads)``: every row's block of a row kernel."""
+    name = kernels.kernel_name(kernel, dtype)
+    params = kernels.KERNELS[kernel].replace("T *", f"{kernels.KERNEL_DTYPES[dtype]} *")
+    args = ", ".join(p.split()[-1].lstrip("*") for p in params.split(","))
+    return (f'extern "C" void host_{name}({params}, I threads) {{\n'
+            "    for (I b = 0; b < rows; b++)\n"
+            f"        cyt_run_block(b, threads, [&] {{ {name}({args}); }});\n"
+            "}\n")
 
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cuda_kernels_host")
-    (folder / "kernels.cpp").write_text(HOST_SHIM + kernels.SOURCE)
-    result = subprocess.run([CXX, "-O1", "-ffp-contract=off", "-shared", "-fPIC", "-o",
-                             "kernels.so", "kernels.cpp"], cwd=folder, capture_output=True,
-                            text=True)
+    launchers = "".join(row_launcher(k, d) for k in ROW_KERNELS for d in kernels.KERNEL_DTYPES)
+    (folder / "kernels.cpp").write_text(HOST_SHIM + kernels.SOURCE + launchers)
+    result = subprocess.run([CXX, "-std=c++20", "-pthread", "-O1", "-ffp-contract=off",
+                             "-shared", "-fPIC", "-o", "kernels.so", "kernels.cpp"], cwd=folder,
+                            capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-4000:]
     return ctypes.CDLL(str(folder / "kernels.so"))
 
@@ -60,24 +93,25 @@ class Kernel:
     integers as long long)."""
 
     def __init__(self, library, kernel, dtype):
-        self.function = getattr(library, kernels.kernel_name(kernel, dtype))
-        self.set_block = library.cyt_set_block
+        self.library, self.name = library, kernels.kernel_name(kernel, dtype)
 
     @staticmethod
-    def argument(a):
-        if isinstance(a, np.ndarray):
-            assert a.flags.c_contiguous
-            return ctypes.c_void_p(a.ctypes.data)
-        return ctypes.c_longlong(int(a))
+    def arguments(args):
+        for a in args:
+            if isinstance(a, np.ndarray):
+                assert a.flags.c_contiguous
+                yield ctypes.c_void_p(a.ctypes.data)
+            else:
+                yield ctypes.c_longlong(int(a))
 
     def grid(self, *args):
-        self.set_block(0)
-        self.function(*map(self.argument, args))
+        """A grid-stride kernel: one block of one thread."""
+        self.library.cyt_set_block(0)
+        getattr(self.library, self.name)(*self.arguments(args))
 
-    def rows(self, rows, cols, *args):
-        for row in range(rows):
-            self.set_block(row)
-            self.function(*map(self.argument, (*args, rows, cols)))
+    def rows(self, threads, rows, cols, *args):
+        """A row kernel: a block of ``threads`` per row."""
+        getattr(self.library, f"host_{self.name}")(*self.arguments((*args, rows, cols, threads)))
 
 
 DTYPES = [("float32", 2e-6), ("float64", 1e-14)]
@@ -92,39 +126,46 @@ def special_rows(dtype, rng):
     return x
 
 
+THREADS = [1, 32, 256]        # one thread, a warp, ROW_BLOCK (rows of 37 and 130)
+
+
+@pytest.mark.parametrize("threads", THREADS)
 @pytest.mark.parametrize("log", [False, True])
 @pytest.mark.parametrize("dtype,rtol", DTYPES)
-def test_softmax_rows_give_the_reference(library, dtype, rtol, log):
+def test_softmax_rows_give_the_reference(library, dtype, rtol, log, threads):
     x = special_rows(dtype, np.random.default_rng(0))
     out = np.empty_like(x)
     with np.errstate(all="ignore"):
-        Kernel(library, "softmax_rows", dtype).rows(*x.shape, x, out, int(log))
+        Kernel(library, "softmax_rows", dtype).rows(threads, *x.shape, x, out, int(log))
         (want,) = Softmax(-1, log).reference(None, x)
     np.testing.assert_allclose(out, want, rtol=rtol, atol=rtol)
 
 
+@pytest.mark.parametrize("threads", THREADS)
 @pytest.mark.parametrize("log", [False, True])
 @pytest.mark.parametrize("dtype,rtol", DTYPES)
-def test_softmax_grad_rows_give_the_reference(library, dtype, rtol, log):
+def test_softmax_grad_rows_give_the_reference(library, dtype, rtol, log, threads):
     rng = np.random.default_rng(1)
     (y,) = Softmax(-1, log).reference(None, rng.standard_normal((5, 130)).astype(dtype))
     dy = rng.standard_normal(y.shape).astype(dtype)
     out = np.empty_like(y)
-    Kernel(library, "softmax_grad_rows", dtype).rows(*y.shape, dy, y, out, int(log))
+    Kernel(library, "softmax_grad_rows", dtype).rows(threads, *y.shape, dy, y, out, int(log))
     np.testing.assert_allclose(out, SoftmaxGrad(-1, log).reference(None, dy, y)[0], rtol=rtol,
                                atol=rtol)
 
 
+@pytest.mark.parametrize("threads", THREADS)
 @pytest.mark.parametrize("dtype,rtol", DTYPES)
-def test_the_crossentropy_of_a_softmax_and_its_gradient_give_the_reference(library, dtype,
-                                                                            rtol):
+def test_the_crossentropy_of_a_softmax_and_its_gradient_give_the_reference(library, dtype, rtol,
+                                                                            threads):
     rng = np.random.default_rng(2)
     x = special_rows(dtype, rng)[[0, 3, 4, 5]]
     labels = rng.integers(0, x.shape[1], len(x)).astype(np.int64)
     labels[1] = 5                                   # the row's +inf
     nll, sm = np.empty(len(x), dtype), np.empty_like(x)
     with np.errstate(all="ignore"):
-        Kernel(library, "crossentropy_softmax_rows", dtype).rows(*x.shape, x, labels, nll, sm)
+        Kernel(library, "crossentropy_softmax_rows", dtype).rows(threads, *x.shape, x, labels,
+                                                                  nll, sm)
         want_nll, want_sm = CrossentropySoftmax1Hot().reference(None, x, labels)
     np.testing.assert_allclose(nll, want_nll, rtol=rtol, atol=rtol)
     np.testing.assert_allclose(sm, want_sm, rtol=rtol, atol=rtol)

@@ -97,10 +97,12 @@ def reduction_wrapper(parts, k):
             "    _sdata[threadIdx.x] = _s;\n    __syncthreads();\n"
             "    for (unsigned s = blockDim.x / 2; s > 0; s >>= 1) {\n"
             "        if (threadIdx.x < s) {\n"
-            "            _s = _sdata[threadIdx.x]; const _type_reduce _b = _sdata[threadIdx.x + s];\n"
+            "            _s = _sdata[threadIdx.x];\n"
+            "            const _type_reduce _b = _sdata[threadIdx.x + s];\n"
             "            _sdata[threadIdx.x] = REDUCE(_s, _b);\n        }\n"
             "        __syncthreads();\n    }\n"
-            f"    if (threadIdx.x == 0) {{ {out_type} &{out_name} = *_out; POST_MAP(_sdata[0]); }}\n"
+            f"    if (threadIdx.x == 0) {{\n        {out_type} &{out_name} = *_out;\n"
+            "        POST_MAP(_sdata[0]);\n    }\n"
             "}\n#undef REDUCE\n#undef POST_MAP\n")
 
 

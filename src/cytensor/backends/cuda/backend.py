@@ -293,9 +293,11 @@ def kernel_or_reference(make):
 
 
 def launch_rows(kernel, rows, cols, *args):
-    """A row kernel of the softmax family: one block per row."""
+    """A row kernel of the softmax family: one block per row, of the power
+    of two of threads that covers a row (a warp at least, ROW_BLOCK at most)."""
     if rows and cols:
-        kernel((rows,), (kernels.ROW_BLOCK,), (*args, np.int64(rows), np.int64(cols)))
+        threads = min(kernels.ROW_BLOCK, max(32, 1 << (cols - 1).bit_length()))
+        kernel((rows,), (threads,), (*args, np.int64(rows), np.int64(cols)))
 
 
 def launch_elements(kernel, n, *args):

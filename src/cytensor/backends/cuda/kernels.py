@@ -10,8 +10,8 @@ over its float type, instantiated as ``extern "C"`` functions named
 ``KERNEL_DTYPES``; an op of another dtype runs its NumPy reference on the
 device.
 
-The softmax family runs one block of ``ROW_BLOCK`` threads per row: the
-row's maximum and its sum go through shared memory.  The others run one
+The softmax family runs one block per row (a power of two of threads, up
+to ``ROW_BLOCK``): the row's maximum and its sum go through shared memory.  The others run one
 thread per output element (grid-stride loops): pooling's gradient and
 col2im gather, each input pixel summing the windows that hold it in the
 order the references add them, so no atomics and no zeroing are needed.
@@ -22,7 +22,8 @@ from .prelude import PRELUDE
 
 # dtype -> C type of the kernels' floats
 KERNEL_DTYPES = {"float32": "float", "float64": "double"}
-# threads of a row block of the softmax family (a power of two: the folds halve it)
+# the most threads of a row block of the softmax family (the shared memory's
+# size); a block's threads are a power of two: the folds halve them
 ROW_BLOCK = 256
 # threads of a block of the elementwise-style kernels, and the most blocks launched
 BLOCK, MAX_BLOCKS = 256, 1 << 16
