@@ -76,13 +76,19 @@ def row_launcher(kernel, dtype):
             "}\n")
 
 
+CXX_FLAGS = ["-std=c++20", "-pthread", "-O1", "-ffp-contract=off", "-shared", "-fPIC"]
+
+
 @pytest.fixture(scope="module")
 def library(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cuda_kernels_host")
+    (folder / "probe.cpp").write_text("#include <barrier>\nstd::barrier<> b(1);\n")
+    if subprocess.run([CXX, *CXX_FLAGS, "-o", "probe.so", "probe.cpp"], cwd=folder,
+                      capture_output=True).returncode:
+        pytest.skip(f"{CXX} has no C++20 std::barrier (the host threads of a block)")
     launchers = "".join(row_launcher(k, d) for k in ROW_KERNELS for d in kernels.KERNEL_DTYPES)
     (folder / "kernels.cpp").write_text(HOST_SHIM + kernels.SOURCE + launchers)
-    result = subprocess.run([CXX, "-std=c++20", "-pthread", "-O1", "-ffp-contract=off",
-                             "-shared", "-fPIC", "-o", "kernels.so", "kernels.cpp"], cwd=folder,
+    result = subprocess.run([CXX, *CXX_FLAGS, "-o", "kernels.so", "kernels.cpp"], cwd=folder,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-4000:]
     return ctypes.CDLL(str(folder / "kernels.so"))
