@@ -1,4 +1,5 @@
-"""The ``cuda`` marker: tests that need an NVIDIA GPU and CuPy.
+"""The ``cuda`` marker: tests that need an NVIDIA GPU and CuPy (and ``nvrtc``:
+tests that need only CuPy's compiler, NVRTC, which runs without a GPU).
 
 They are skipped, with the reason the CUDA backend gives (CuPy missing,
 no GPU, the driver's error), on a machine that cannot run them.
@@ -20,6 +21,8 @@ from cytensor.compile.devices import BACKEND_GROUP, BackendUnavailable, get_back
 def pytest_configure(config):
     config.addinivalue_line("markers", "cuda: needs an NVIDIA GPU and the CuPy backend "
                             "(pip install 'cytensor[cuda]'); skipped, with the reason, without")
+    config.addinivalue_line("markers", "nvrtc: compiles the CUDA kernels with NVRTC, no GPU "
+                            "needed (pip install cupy-cuda12x); skipped, with the reason, without")
 
 
 def cuda_missing():

@@ -6,8 +6,9 @@ kernels it would hand to CuPy are built from the generated text (CuPy
 parses their parameters without a device).  On a GPU (``-m cuda``): every
 generated elementwise program of test_cuda_codegen.py runs on the device
 and must give the CPU kernels' results (bit for bit where no libm function
-is called), reductions over axes and dtypes, products, and a small training
-step on device=cuda against the CPU.
+is called), reductions over axes and dtypes, products, the hand-written
+kernels (softmax, crossentropy, pooling, convolutions and their gradients)
+and a small training step on device=cuda against the CPU.
 """
 import numpy as np
 import pytest
@@ -58,6 +59,41 @@ def test_a_float16_program_is_left_to_the_cpu():
     lowered = lower(Elemwise.from_row("exp").program, ("float16",), ("float16",))
     with pytest.raises(codegen.NotGenerated, match="float16"):
         codegen.elementwise_kernel(lowered, ("float16",))
+
+
+def test_the_cuda_table_runs_every_node_of_a_convolutional_training_step(plugins):
+    """conv2d, pooling, softmax crossentropy and their gradients (what the
+    hand-written kernels run): no node of the step would go to the CPU."""
+    from cytensor.tensor.signal.pool import pool_2d
+    from test_device_inner_graphs import cuda_refusals
+    x, w, y = T.ftensor4("x"), T.ftensor4("w"), T.ivector("y")
+    h = pool_2d(T.tanh(T.nnet.conv2d(x, w, border_mode="half")), (2, 2), ignore_border=True)
+    logits = h.flatten(2)
+    losses = [T.mean(T.nnet.categorical_crossentropy(T.nnet.softmax(logits), y)),
+              T.sum(T.nnet.log_softmax(logits)),
+              T.sum(pool_2d(h, (2, 2), ignore_border=True, mode="average_exc_pad")),
+              T.sum(T.nnet.crossentropy_categorical_1hot(T.nnet.sigmoid(logits), y))]
+    with theano.config.change_flags(device="ref"):
+        f = theano.function([x, w, y], [*losses, *theano.grad(sum(losses), [x, w])])
+    ops = {type(node.op).__name__ for node in f.schedule.nodes}
+    assert {"Conv2d", "Conv2dGradInputs", "Conv2dGradWeights", "Pool", "PoolGrad", "Softmax",
+            "SoftmaxGrad", "CrossentropySoftmax1Hot", "CrossentropySoftmax1HotDx",
+            "CrossentropyCategorical1Hot", "CrossentropyCategorical1HotGrad"} <= ops
+    assert cuda_refusals(f) == {}
+
+
+def test_a_float16_crossentropy_is_left_to_the_cpu():
+    """Its kernels take float32 and float64, its references NumPy's indexing."""
+    cuda = cuda_backend.CudaBackend.__new__(cuda_backend.CudaBackend)
+    for dtype in ("float16", "float32"):
+        x, y = T.matrix("x", dtype=dtype), T.lvector("y")
+        for out in (T.nnet.crossentropy_softmax_1hot(x, y)[0],
+                    T.nnet.crossentropy_categorical_1hot(x, y)):
+            why = cuda.cannot_run(out.owner)
+            if dtype == "float16":
+                assert why == "the crossentropy kernels take float32 and float64, not float16"
+            else:
+                assert why is None, why
 
 
 # ---------------------------------------------------------------------------
@@ -203,3 +239,102 @@ def test_a_label_out_of_range_on_the_device_is_an_error_naming_it():
         f = theano.function([x, y], T.nnet.categorical_crossentropy(T.nnet.softmax(x), y))
     with pytest.raises(ValueError, match="label 3 at position 1"):
         f(np.zeros((2, 3), "float32"), np.array([0, 3], "int32"))
+
+
+# The hand-written kernels (backends/cuda/kernels.py) against the CPU, over
+# the geometries of test_cuda_kernels_on_host.py (which runs them on the host).
+
+TOLERANCES = {"float32": dict(rtol=1e-4, atol=1e-5), "float64": dict(rtol=1e-10, atol=1e-12)}
+
+
+def assert_like_the_cpus(on_gpu, on_cpu, dtype):
+    for got, want in zip(on_gpu, on_cpu):
+        assert got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, **TOLERANCES[dtype])
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("axis", [-1, 0, 1])
+def test_softmax_log_softmax_and_their_gradients_on_the_device_give_the_cpus(dtype, axis):
+    rng = np.random.default_rng(5)
+    x = T.tensor3("x", dtype=dtype)
+    value = (rng.standard_normal((3, 300, 7)) * 4).astype(dtype)    # rows longer than a block
+    value[0, 1, 2] = np.nan
+    outputs = []
+    for f in (T.nnet.softmax, T.nnet.log_softmax):
+        y = f(x, axis=axis)
+        outputs += [y, theano.grad((y * np.arange(7, dtype=dtype)).sum(), x)]
+    with np.errstate(all="ignore"):
+        on_cpu, on_gpu = cpu_and_gpu([x], outputs, [value])
+    assert_like_the_cpus(on_gpu, on_cpu, dtype)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_crossentropy_family_and_its_gradients_on_the_device_give_the_cpus(dtype):
+    rng = np.random.default_rng(6)
+    x, y, g = T.matrix("x", dtype=dtype), T.lvector("y"), T.vector("g", dtype=dtype)
+    nll, sm = T.nnet.crossentropy_softmax_1hot(x, y)
+    dx = T.nnet.CrossentropySoftmax1HotDx()(g, sm, y)
+    values = [(rng.standard_normal((33, 1000)) * 3).astype(dtype),
+              rng.integers(0, 1000, 33), rng.standard_normal(33).astype(dtype)]
+    p = T.nnet.sigmoid(x) / T.nnet.sigmoid(x).sum(axis=1, keepdims=True)
+    probabilities = T.nnet.crossentropy_categorical_1hot(p, y)
+    outputs = [nll, sm, dx, theano.grad(nll.sum(), x), probabilities,
+               theano.grad((g * probabilities).sum(), x)]
+    on_cpu, on_gpu = cpu_and_gpu([x, y, g], outputs, values)
+    assert_like_the_cpus(on_gpu, on_cpu, dtype)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("mode", ["max", "sum", "average_inc_pad", "average_exc_pad"])
+def test_pooling_and_its_gradient_in_every_mode_on_the_device_give_the_cpus(dtype, mode):
+    from cytensor.tensor.signal.pool import pool_2d
+    from test_cuda_kernels_on_host import POOLS
+    rng = np.random.default_rng(7)
+    x = T.tensor4("x", dtype=dtype)
+    value = rng.integers(-3, 4, (2, 3, 7, 8)).astype(dtype)       # ties
+    outputs = []
+    for params in POOLS:
+        out = pool_2d(x, mode=mode, **params)
+        outputs += [out, theano.grad((out * out).sum(), x)]
+    on_cpu, on_gpu = cpu_and_gpu([x], outputs, [value])
+    assert_like_the_cpus(on_gpu, on_cpu, dtype)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_convolutions_and_their_gradients_on_the_device_give_the_cpus(dtype):
+    from test_cuda_kernels_on_host import CONVS
+    rng = np.random.default_rng(8)
+    x, w = T.tensor4("x", dtype=dtype), T.tensor4("w", dtype=dtype)
+    values = [rng.standard_normal((5, 3, 9, 10)).astype(dtype),
+              rng.standard_normal((6, 1, 3, 2)).astype(dtype)]
+    outputs = []
+    for params in CONVS:
+        # num_groups=3: filters of one channel; otherwise of three, from w repeated
+        filters = w if params.get("num_groups") else T.concatenate([w, w, -w], axis=1)
+        out = T.nnet.conv2d(x, filters, **params)
+        outputs += [out, *theano.grad((out * out).sum(), [x, w])]
+    for flip in (True, False):
+        out = T.nnet.conv2d(x, T.concatenate([w] * 3, axis=1), filter_flip=flip)
+        outputs.append(out)
+    on_cpu, on_gpu = cpu_and_gpu([x, w], outputs, values)
+    assert_like_the_cpus(on_gpu, on_cpu, dtype)
+
+
+@pytest.mark.cuda
+def test_a_float16_softmax_and_pooling_run_their_references_on_the_device():
+    """The kernels take float32 and float64; float16 runs the NumPy reference
+    on the device (the CPU kernels have no float16 either)."""
+    from cytensor.tensor.signal.pool import Pool
+    x = T.tensor4("x", dtype="float16")
+    value = np.random.default_rng(9).standard_normal((2, 2, 6, 6)).astype("float16")
+    softmax, pool = T.nnet.basic.Softmax(-1), Pool((2, 2), ignore_border=True)
+    with theano.config.change_flags(device="cuda"):
+        on_gpu = theano.function([x], [softmax(x), pool(x)])(value)
+    for got, (want,) in zip(on_gpu, [softmax.reference(None, value), pool.reference(None, value)]):
+        assert got.dtype == np.float16
+        np.testing.assert_allclose(got, want, rtol=2e-3, atol=1e-3)

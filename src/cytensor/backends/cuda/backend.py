@@ -9,16 +9,18 @@ Its table (see backends/base.py for the interface):
   reduction of the one-step program ``identity``): one
   ``cupy.ReductionKernel`` each, with the CPU kernels' accumulators;
 * ``Dot`` and ``Gemm``: ``cupy.matmul``/``cupy.dot`` (cuBLAS);
+* the softmax family and the convolutions and pooling, float32 and
+  float64 (kernels.py, one ``cupy.RawModule``): ``Softmax`` and
+  ``SoftmaxGrad`` (log too, any axis: moved last), the crossentropy of
+  probabilities and of a softmax and their gradients (one kernel each),
+  ``Pool`` and ``PoolGrad`` (every mode), ``Conv2d`` (im2col kernel, then
+  cuBLAS through ``cupy.matmul`` per group) and its gradients (cuBLAS, then
+  the col2im kernel for the images'); another dtype (float16) runs the
+  op's reference as below, or for the crossentropy family on the CPU;
 * ops whose NumPy reference is written only with NumPy functions that CuPy
   implements (``DimShuffle``, ``Reshape``, ``Alloc``, ``Join``, ``IncSubtensor``
-  (basic indices: no duplicates), ``Softmax``,
-  ``SoftmaxGrad``, ``Conv2d`` and its gradients, ``Pool``, ``PoolGrad``):
-  that reference, run on CuPy arrays (NumPy hands the
-  calls to CuPy);
-  The convolutions' references are a sum over filter taps of one einsum
-  each (cuBLAS), their gradients too; pooling's loop over the output
-  window positions (one small kernel per position: slow, but on the device);
-* the softmax crossentropy and its gradient, in CuPy's array functions;
+  (basic indices: no duplicates)): that reference, run on CuPy arrays
+  (NumPy hands the calls to CuPy);
 * shapes (``Shape``, ``Shape_i``, ``MakeVector``): small device arrays;
   basic indexing (``Subtensor``): a view;
 * advanced indexing (``AdvancedSubtensor``, ``PickPerRow``) and its ``inc_subtensor`` /
@@ -47,8 +49,9 @@ from ...tensor.elemwise import DimShuffle, Elemwise, Program, runtime_broadcast_
 from ...tensor.math import Dot, FusedReduce, Gemm, Reduce
 from ...tensor.nnet.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 from ...tensor.signal.pool import Pool, PoolGrad
-from ...tensor.nnet.basic import (CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx, Softmax,
-                                  SoftmaxGrad, _check_rows)
+from ...tensor.nnet.basic import (CrossentropyCategorical1Hot, CrossentropyCategorical1HotGrad,
+                                  CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx, Softmax,
+                                  SoftmaxGrad, _check_rows, _unrows)
 from ...tensor.subtensor import IncSubtensor, Subtensor, _numpy_index
 from ...tensor.random import GENERATORS, RandomVariable
 from ...tensor.reduction_table import REDUCTIONS, accumulator_dtype
@@ -56,7 +59,7 @@ from ...compile.devices import BackendUnavailable
 from ...compile.lowering import lower, lower_node
 from ..base import Backend
 from ..inner_graphs import INNER_GRAPH_ROWS
-from . import codegen
+from . import codegen, kernels
 
 try:
     import cupy
@@ -276,8 +279,100 @@ def random_thunk(backend, node, input_cells, output_cells):
     return thunk
 
 
+def kernel_or_reference(make):
+    """A table row running the hand-written kernel of ``make`` when the node's
+    output dtype is one kernels.py instantiates, else the op's NumPy
+    reference on the device (chosen once, when the thunk is made)."""
+    def make_thunk(backend, node, input_cells, output_cells):
+        dtype = node.outputs[0].dtype
+        if dtype not in kernels.KERNEL_DTYPES:
+            return device_reference_thunk(backend, node, input_cells, output_cells)
+        return make(backend, node, input_cells, output_cells, dtype)
+    make_thunk.__name__, make_thunk.__doc__ = make.__name__, make.__doc__
+    return make_thunk
+
+
+def launch_rows(kernel, rows, cols, *args):
+    """A row kernel of the softmax family: one block per row, of the power
+    of two of threads that covers a row (a warp at least, ROW_BLOCK at most)."""
+    if rows and cols:
+        threads = min(kernels.ROW_BLOCK, max(32, 1 << (cols - 1).bit_length()))
+        kernel((rows,), (threads,), (*args, np.int64(rows), np.int64(cols)))
+
+
+def launch_elements(kernel, n, *args):
+    """A grid-stride kernel over n elements; integers as the kernels' long long."""
+    if n:
+        kernel(*kernels.launch_shape(n),
+               tuple(np.int64(a) if isinstance(a, (int, np.integer)) else a for a in args))
+
+
+# The CPU ops' layout helpers call np.ascontiguousarray, which converts its
+# argument to a NumPy array (it does not dispatch to CuPy): these are their
+# device twins, same layouts.
+
+def device_rows(x, axis):
+    """x with ``axis`` moved last, as a contiguous (rows, length) matrix
+    (nnet.basic's _rows; _unrows, with np.moveaxis only, takes CuPy arrays)."""
+    if x.ndim == 0:
+        return x.reshape(1, 1)
+    return cupy.ascontiguousarray(cupy.moveaxis(x, axis, -1)).reshape(-1, x.shape[axis])
+
+
+def device_images(op, x, layer):
+    """Pooling's (images, rows, cols) view of x, contiguous (_PoolParams.images)."""
+    op.check_fits(x, layer)
+    return cupy.ascontiguousarray(x).reshape(-1, *x.shape[-2:])
+
+
+def device_filter_matrix(op, w):
+    """Filters as a contiguous (filters, patch) matrix (_ConvGeometry.filter_matrix)."""
+    return cupy.ascontiguousarray(w[:, :, ::-1, ::-1] if op.filter_flip else w) \
+        .reshape(w.shape[0], -1)
+
+
+def device_grad_rows(gy, n0, nc):
+    """Output gradients of images [n0, n0 + nc) as a (filters, nc * pixels)
+    matrix (conv.py's _grad_rows)."""
+    f = gy.shape[1]
+    return cupy.ascontiguousarray(gy[n0:n0 + nc].reshape(nc, f, -1).transpose(1, 0, 2)) \
+        .reshape(f, -1)
+
+
+@kernel_or_reference
+def softmax_thunk(backend, node, input_cells, output_cells, dtype):
+    """Softmax or log-softmax along any axis: the rows kernel on x with the
+    axis moved last (a contiguous copy unless it already is)."""
+    (x_cell,), (out_cell,) = input_cells, output_cells
+    op, kernel = node.op, backend.raw_kernel("softmax_rows", dtype)
+
+    def thunk():
+        x = x_cell[0]
+        rows = device_rows(x, op.axis)
+        out = cupy.empty_like(rows)
+        launch_rows(kernel, *rows.shape, rows, out, np.int64(op.log))
+        out_cell[0] = cupy.ascontiguousarray(_unrows(out, x, op.axis))
+    return thunk
+
+
+@kernel_or_reference
+def softmax_grad_thunk(backend, node, input_cells, output_cells, dtype):
+    """SoftmaxGrad: the rows kernel, dy in y's dtype."""
+    (dy_cell, y_cell), (out_cell,) = input_cells, output_cells
+    op, kernel = node.op, backend.raw_kernel("softmax_grad_rows", dtype)
+
+    def thunk():
+        y = y_cell[0]
+        rows_y = device_rows(y, op.axis)
+        rows_dy = device_rows(dy_cell[0].astype(dtype, copy=False), op.axis)
+        out = cupy.empty_like(rows_y)
+        launch_rows(kernel, *rows_y.shape, rows_dy, rows_y, out, np.int64(op.log))
+        out_cell[0] = cupy.ascontiguousarray(_unrows(out, y, op.axis))
+    return thunk
+
+
 def checked_labels(what, x, y):
-    """``y`` as an index array, or ValueError naming the first label out of
+    """``y`` as int64 labels, or ValueError naming the first label out of
     range, as the CPU op says (one synchronisation: the check's answer)."""
     _check_rows(what, x, y)
     bad = cupy.flatnonzero((y < 0) | (y >= x.shape[1]))
@@ -285,35 +380,178 @@ def checked_labels(what, x, y):
         first = int(bad[0])
         raise ValueError(f"{what}: label {int(y[first])} at position {first} is out of range "
                          f"for {x.shape[1]} classes (valid labels are 0..{x.shape[1] - 1})")
-    return y.astype(np.intp, copy=False)
+    return cupy.ascontiguousarray(y, dtype=np.int64)
+
+
+# The crossentropy family: kernels only (its references index with NumPy
+# functions CuPy does not take); another dtype runs on the CPU (cannot_run).
+CROSSENTROPY_OPS = (CrossentropyCategorical1Hot, CrossentropyCategorical1HotGrad,
+                    CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx)
 
 
 def crossentropy_softmax_thunk(backend, node, input_cells, output_cells):
-    """(-log softmax(x)[i, y_i], softmax(x)) from one shifted log-sum-exp."""
+    """(-log softmax(x)[i, y_i], softmax(x)): one block per row."""
     (x_cell, y_cell), (nll_cell, sm_cell) = input_cells, output_cells
-    what = "categorical_crossentropy(softmax)"
+    dtype = node.outputs[0].dtype
+    kernel, output_buffer = backend.raw_kernel("crossentropy_softmax_rows", dtype), \
+        backend.output_buffer
 
     def thunk():
-        x = x_cell[0]
-        y = checked_labels(what, x, y_cell[0])
-        shifted = x - x.max(axis=1, keepdims=True)
-        log_sm = shifted - cupy.log(cupy.exp(shifted).sum(axis=1, keepdims=True))
-        nll_cell[0] = -log_sm[cupy.arange(len(y)), y]
-        sm_cell[0] = cupy.exp(log_sm)
+        x = cupy.ascontiguousarray(x_cell[0])
+        y = checked_labels("categorical_crossentropy(softmax)", x, y_cell[0])
+        nll, sm = output_buffer(nll_cell, x.shape[:1], dtype), output_buffer(sm_cell, x.shape,
+                                                                              dtype)
+        launch_rows(kernel, *x.shape, x, y, nll, sm)
+        nll_cell[0], sm_cell[0] = nll, sm
     return thunk
 
 
-def crossentropy_softmax_dx_thunk(backend, node, input_cells, output_cells):
-    """g[:, None] * (softmax - one_hot(y)); each row has one label, so the
-    subtraction has no duplicate index."""
-    (g_cell, sm_cell, y_cell), (out_cell,) = input_cells, output_cells
+def labelled_rows_thunk(kernel_name, what, per_row):
+    """A thunk maker for a kernel of (probabilities-like rows, labels) ->
+    one output: (p,) or (g, p) inputs before the labels, the output of
+    length rows (``per_row``) or of p's shape, one thread per element."""
+    def make(backend, node, input_cells, output_cells):
+        *float_cells, y_cell = input_cells
+        (out_cell,), dtype = output_cells, node.outputs[0].dtype
+        kernel, output_buffer = backend.raw_kernel(kernel_name, dtype), backend.output_buffer
+
+        def thunk():
+            floats = [cupy.ascontiguousarray(c[0], dtype=dtype) for c in float_cells]
+            p = floats[-1]
+            y = checked_labels(what, p, y_cell[0])
+            out = output_buffer(out_cell, p.shape[:1] if per_row else p.shape, dtype)
+            launch_elements(kernel, out.size, *floats, y, out, *p.shape)
+            out_cell[0] = out
+        return thunk
+    return make
+
+
+crossentropy_1hot_thunk = labelled_rows_thunk(
+    "crossentropy_1hot", "categorical_crossentropy", per_row=True)
+crossentropy_1hot_grad_thunk = labelled_rows_thunk(
+    "crossentropy_1hot_grad", "categorical_crossentropy gradient", per_row=False)
+crossentropy_softmax_dx_thunk = labelled_rows_thunk(
+    "crossentropy_softmax_dx", "categorical_crossentropy(softmax) gradient", per_row=False)
+
+
+@kernel_or_reference
+def pool_thunk(backend, node, input_cells, output_cells, dtype):
+    """Pooling: one thread per output pixel."""
+    (x_cell,), (out_cell,) = input_cells, output_cells
+    op, kernel = node.op, backend.raw_kernel("pool", dtype)
+    mode = kernels.POOL_MODES[op.mode]
 
     def thunk():
-        g, sm = g_cell[0], sm_cell[0]
-        y = checked_labels("categorical_crossentropy(softmax) gradient", sm, y_cell[0])
-        out = sm * g[:, None]
-        out[cupy.arange(len(y)), y] -= g
+        x = x_cell[0]
+        images = device_images(op, x, "pool_2d")
+        out = backend.output_buffer(out_cell, x.shape[:-2] + op.out_shape(x.shape), dtype)
+        launch_elements(kernel, out.size, images, out, len(images), *images.shape[1:],
+                        *out.shape[-2:], *op.window_args(), mode)
         out_cell[0] = out
+    return thunk
+
+
+@kernel_or_reference
+def pool_grad_thunk(backend, node, input_cells, output_cells, dtype):
+    """Pooling's gradient: one thread per input pixel, gathering its windows."""
+    (x_cell, out_cell, gz_cell), (gx_cell,) = input_cells, output_cells
+    op, kernel = node.op, backend.raw_kernel("pool_grad", dtype)
+    mode = kernels.POOL_MODES[op.mode]
+
+    def thunk():
+        x, out, gz = x_cell[0], out_cell[0], gz_cell[0]
+        images = device_images(op, x, "pool_2d gradient")
+        pooled = op.pooled_shape(x, "pool_2d gradient", output_gradient=gz, pooled_output=out)
+        out, gz = (cupy.ascontiguousarray(a, dtype=dtype) for a in (out, gz))
+        gx = backend.output_buffer(gx_cell, x.shape, dtype)
+        launch_elements(kernel, gx.size, images, out, gz, gx, len(images), *images.shape[1:],
+                        *pooled[-2:], *op.window_args(), mode)
+        gx_cell[0] = gx
+    return thunk
+
+
+def conv_im2col(kernel, x, n0, nc, g):
+    """The im2col matrix of images [n0, n0 + nc) of x (contiguous), on the device."""
+    c, h, w = x.shape[1:]
+    cols = cupy.empty((c * g["kh"] * g["kw"], nc * g["oh"] * g["ow"]), x.dtype)
+    launch_elements(kernel, cols.size, x, cols, n0, nc, c, h, w, *conv_taps(g))
+    return cols
+
+
+def conv_taps(g):
+    """The geometry's numbers in the order im2col and col2im take them."""
+    return tuple(g[k] for k in ("kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw", "oh", "ow"))
+
+
+@kernel_or_reference
+def conv2d_thunk(backend, node, input_cells, output_cells, dtype):
+    """Conv2d: per chunk of images the im2col kernel, then one cuBLAS product
+    (cupy.matmul) per group, as the CPU op does."""
+    (x_cell, w_cell), (out_cell,) = input_cells, output_cells
+    op, im2col = node.op, backend.raw_kernel("im2col", dtype)
+
+    def thunk():
+        x = cupy.ascontiguousarray(x_cell[0], dtype=dtype)
+        w = cupy.ascontiguousarray(w_cell[0], dtype=dtype)
+        g = op.geometry(x.shape, w.shape, "conv2d")
+        wm, n, f = device_filter_matrix(op, w), x.shape[0], w.shape[0]
+        out = backend.output_buffer(out_cell, (n, f, g["oh"], g["ow"]), dtype)
+        for n0, nc in op.chunks(n, g):
+            cols = conv_im2col(im2col, x, n0, nc, g)
+            product = cupy.empty((f, cols.shape[1]), dtype)
+            for filters, patches in op.group_rows(f, wm.shape[1]):
+                cupy.matmul(wm[filters], cols[patches], out=product[filters])
+            out[n0:n0 + nc] = product.reshape(f, nc, g["oh"], g["ow"]).transpose(1, 0, 2, 3)
+        out_cell[0] = out
+    return thunk
+
+
+@kernel_or_reference
+def conv2d_grad_weights_thunk(backend, node, input_cells, output_cells, dtype):
+    """d/d filters: per chunk, the output gradient's rows times im2col's transpose."""
+    (x_cell, gy_cell, shape_cell), (gw_cell,) = input_cells, output_cells
+    op, im2col = node.op, backend.raw_kernel("im2col", dtype)
+
+    def thunk():
+        x = cupy.ascontiguousarray(x_cell[0], dtype=dtype)
+        gy = cupy.ascontiguousarray(gy_cell[0], dtype=dtype)
+        w_shape = tuple(int(s) for s in cupy.asnumpy(shape_cell[0]))
+        g = op.geometry(x.shape, w_shape, "conv2d gradient (filters)")
+        op._check_gy(gy, (x.shape[0], w_shape[0], g["oh"], g["ow"]))
+        f = w_shape[0]
+        gw = cupy.zeros((f, int(np.prod(w_shape[1:]))), dtype)
+        for n0, nc in op.chunks(x.shape[0], g):
+            rows, cols = device_grad_rows(gy, n0, nc), conv_im2col(im2col, x, n0, nc, g)
+            for filters, patches in op.group_rows(f, gw.shape[1]):
+                gw[filters] += cupy.matmul(rows[filters], cols[patches].T)
+        gw = gw.reshape(w_shape)
+        gw_cell[0] = cupy.ascontiguousarray(gw[:, :, ::-1, ::-1]) if op.filter_flip else gw
+    return thunk
+
+
+@kernel_or_reference
+def conv2d_grad_inputs_thunk(backend, node, input_cells, output_cells, dtype):
+    """d/d images: per chunk, the filters' transpose times the output
+    gradient's rows (cuBLAS), then the col2im kernel into the result."""
+    (w_cell, gy_cell, shape_cell), (gx_cell,) = input_cells, output_cells
+    op, col2im = node.op, backend.raw_kernel("col2im", dtype)
+
+    def thunk():
+        w = cupy.ascontiguousarray(w_cell[0], dtype=dtype)
+        gy = cupy.ascontiguousarray(gy_cell[0], dtype=dtype)
+        x_shape = tuple(int(s) for s in cupy.asnumpy(shape_cell[0]))
+        g = op.geometry(x_shape, w.shape, "conv2d gradient (images)")
+        Conv2dGradWeights._check_gy(op, gy, (x_shape[0], w.shape[0], g["oh"], g["ow"]))
+        wm, f = device_filter_matrix(op, w), w.shape[0]
+        gx = backend.output_buffer(gx_cell, x_shape, dtype)
+        for n0, nc in op.chunks(x_shape[0], g):
+            rows = device_grad_rows(gy, n0, nc)
+            cols = cupy.empty((wm.shape[1] * op.num_groups, rows.shape[1]), dtype)
+            for filters, patches in op.group_rows(f, wm.shape[1]):
+                cupy.matmul(wm[filters].T, rows[filters], out=cols[patches])
+            launch_elements(col2im, nc * int(np.prod(x_shape[1:])), cols, gx, n0, nc,
+                            *x_shape[1:], *conv_taps(g))
+        gx_cell[0] = gx
     return thunk
 
 
@@ -354,20 +592,22 @@ class CudaBackend(Backend):
         AdvancedIncSubtensor: advanced_inc_subtensor_thunk,
         PickPerRow: pick_per_row_thunk,
         RandomVariable: random_thunk,
+        CrossentropyCategorical1Hot: crossentropy_1hot_thunk,
+        CrossentropyCategorical1HotGrad: crossentropy_1hot_grad_thunk,
         CrossentropySoftmax1Hot: crossentropy_softmax_thunk,
         CrossentropySoftmax1HotDx: crossentropy_softmax_dx_thunk,
+        Softmax: softmax_thunk,
+        SoftmaxGrad: softmax_grad_thunk,
+        Conv2d: conv2d_thunk,
+        Conv2dGradWeights: conv2d_grad_weights_thunk,
+        Conv2dGradInputs: conv2d_grad_inputs_thunk,
+        Pool: pool_thunk,
+        PoolGrad: pool_grad_thunk,
         Alloc: device_reference_thunk,
-        Conv2d: device_reference_thunk,
-        Conv2dGradWeights: device_reference_thunk,
-        Conv2dGradInputs: device_reference_thunk,
-        Pool: device_reference_thunk,
-        PoolGrad: device_reference_thunk,
         Join: device_reference_thunk,
         IncSubtensor: device_reference_thunk,
         DimShuffle: device_reference_thunk,
         Reshape: device_reference_thunk,
-        Softmax: device_reference_thunk,
-        SoftmaxGrad: device_reference_thunk,
     }
 
     @classmethod
@@ -392,6 +632,7 @@ class CudaBackend(Backend):
         self.number = int(device.removeprefix(self.name))
         self.cuda_device = cupy.cuda.Device(self.number)
         self._kernels = {}
+        self._module = None
 
     # --- arrays --------------------------------------------------------------------
     def asarray(self, value):
@@ -421,6 +662,14 @@ class CudaBackend(Backend):
             found = self._kernels[key] = kind(**parts, options=KERNEL_OPTIONS)
         return found
 
+    def raw_kernel(self, kernel, dtype):
+        """A hand-written kernel of kernels.py for ``dtype``: their module is
+        compiled once per device, on first use."""
+        with self.cuda_device:
+            if self._module is None:
+                self._module = cupy.RawModule(code=kernels.SOURCE, options=KERNEL_OPTIONS)
+            return self._module.get_function(kernels.kernel_name(kernel, dtype))
+
     def cannot_run(self, node):
         if isinstance(node.op, (Elemwise, FusedReduce)):
             lowered = lower_node(node)
@@ -435,6 +684,10 @@ class CudaBackend(Backend):
             return f"cupyx.scatter_add has no atomic add of {node.outputs[0].dtype}"
         if isinstance(node.op, RandomVariable) and node.op.dist not in DEVICE_DRAWS:
             return f"cupy.random draws no {node.op.dist} here"
+        if isinstance(node.op, CROSSENTROPY_OPS) \
+                and node.outputs[0].dtype not in kernels.KERNEL_DTYPES:
+            return f"the crossentropy kernels take float32 and float64, not " \
+                f"{node.outputs[0].dtype}"
         if isinstance(node.op, Reduce):
             try:
                 codegen.c_type(node.inputs[0].dtype)
