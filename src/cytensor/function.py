@@ -13,12 +13,9 @@ import sys
 import threading
 import time
 import warnings
-import weakref
 from collections import deque
 from itertools import repeat
 from operator import attrgetter, setitem
-
-import numpy as np
 
 from .config import config
 from .graph import Constant, LaterStages, MissingInputError, Variable, ancestors, graph_inputs
@@ -27,6 +24,7 @@ from .compile.input_state import (ContainerView, InputState, ValueView,
 from .compile.devices import device_input_check
 from .compile.linker import Schedule, raise_with_node
 from .compile.mode import Mode, get_mode
+from .kernels._call import InputCheck, PlainCall
 from .rewriting import FunctionGraph, Trace
 from .tensor.sharedvar import SharedVariable
 from .tensor.subtensor import specify_shape
@@ -460,9 +458,11 @@ class Function:
         # Ctrl-C is held back over the commit block only (see HeldBackInterrupt)
         self._interrupt = HeldBackInterrupt() if schedule.commit_thunks else None
         self._staged = None
-        self._kept = []           # [cell, array]: large outputs of the last call
+        self._kept = []           # [cell, array]: large outputs of the last call (one list)
         if self._is_plain():
-            self._call = plain_call(self)
+            self._call = PlainCall(self, self._lock, self._input_cells, self._checks, schedule,
+                                   schedule.thunks, raise_with_node, self._outputs[0],
+                                   self._cells_to_clear, self._kept, RECYCLE_MIN_BYTES, single)
 
     def _is_plain(self):
         """Whether a call is only: inputs in, the schedule, one output out."""
@@ -524,9 +524,11 @@ class Function:
         self.value[key] = value
 
     # --- calling --------------------------------------------------------------
-    # ``f(...)`` runs ``f._call``: the closure ``plain_call`` made when
-    # compiling a function that is only inputs in, the schedule, one output
-    # out, else ``_general_call`` (the class attribute below).  Python looks
+    # ``f(...)`` runs ``f._call``: for a function that is only inputs in, the
+    # schedule, one output out, the ``kernels._call.PlainCall`` made when
+    # compiling it (the steps of ``_locked_call`` and ``Schedule.run`` for
+    # that case, in C), else ``_general_call`` (the class attribute below),
+    # the path of every other function.  Python looks
     # ``__call__`` up on the class; this property hands over the instance's
     # own, through C, with no frame.
     __call__ = property(attrgetter("_call"), doc="Run the function (see _general_call).")
@@ -625,7 +627,7 @@ class Function:
         for holder in self._kept:
             if _refs(holder) == _ONLY_HOLDER and holder[1].flags.writeable:
                 holder[0][0] = holder[1]
-        self._kept = []
+        self._kept.clear()        # the same list: PlainCall holds it
 
     def _write_updates(self, new_values):
         """Write every new shared value at once.  They were all computed from
@@ -784,50 +786,6 @@ class HeldBackInterrupt:
             _signal.raise_signal(_signal.SIGINT)     # to the handler now back in place
 
 
-def plain_call(fn):
-    """The call of ``fn`` when it is only inputs in, the schedule, one output
-    out (no updates, one lock, a plain Schedule, no profile): the steps of
-    ``Function._locked_call`` and ``Schedule.run`` for that case, written out
-    once in one closure made when compiling, which halves the overhead of a
-    one-node call.  tests/compile/test_call_paths.py runs both paths."""
-    lock, input_cells, checks = fn._lock, fn._input_cells, fn._checks
-    schedule, thunks, cleared = fn.schedule, fn.schedule.thunks, fn._cells_to_clear
-    ((out_cell, always, if_view, recyclable),) = fn._outputs
-    n_inputs, single = fn._n_inputs, fn._single
-    function_ref = weakref.ref(fn)      # fn holds the closure: no cycle back
-
-    def call(*args, **kwargs):
-        fn = function_ref()
-        if kwargs or len(args) != n_inputs:
-            args = fn._bind(args, kwargs)
-        with lock:
-            try:
-                if fn.trust_input:
-                    for cell, value in zip(input_cells, args):
-                        cell[0] = value
-                else:
-                    for cell, check, value in zip(input_cells, checks, args):
-                        cell[0] = check(value)
-                if fn._kept:
-                    fn._reuse_dropped_outputs()
-                thunk = None
-                try:
-                    for thunk in thunks:
-                        thunk()
-                except Exception as exc:
-                    raise_with_node(thunk.node, schedule, exc)
-                value = out_cell[0]
-                if always or (if_view and value.base is not None):
-                    value = value.copy()
-                elif recyclable and value.nbytes >= RECYCLE_MIN_BYTES and value.base is None:
-                    fn._kept.append([out_cell, value])
-                return value if single else [value]
-            finally:
-                for cell in cleared:
-                    cell[0] = None
-    return call
-
-
 def _holding(locks, k, body, args):
     """body(args) with locks[k:] held, taken in order.  Each is taken by a
     ``with`` statement, which releases it whatever is raised once it is
@@ -876,8 +834,9 @@ def _rebuild(definition, trust_input):
 
 
 def _input_check(inp, position, allow_input_downcast, fn_name):
-    """A fast checker for one input: exact arrays pass straight through; other
-    values (and every value of a non-tensor Type) go through the type's filter."""
+    """The check of one input: an InputCheck (exact arrays pass straight
+    through, in C; other values go through the type's filter) or, for a
+    non-tensor Type, the filter itself."""
     ttype = inp.variable.type
     allow = inp.allow_downcast if inp.allow_downcast is not None else allow_input_downcast
 
@@ -891,22 +850,8 @@ def _input_check(inp, position, allow_input_downcast, fn_name):
 
     if not isinstance(ttype, TensorType):
         return filtered
-    dtype, ndim = ttype.numpy_dtype, ttype.ndim
-    static = tuple((a, s) for a, s in enumerate(ttype.shape) if s is not None)
-    ndarray = np.ndarray
-
-    def check(value):
-        if type(value) is ndarray and value.dtype == dtype and value.ndim == ndim \
-                and value.flags.aligned:
-            if not static:
-                return value
-            shape = value.shape
-            for axis, length in static:         # a row's 1, a declared length
-                if shape[axis] != length:
-                    return filtered(value)
-            return value
-        return filtered(value)
-    return check
+    static = [(a, s) for a, s in enumerate(ttype.shape) if s is not None]
+    return InputCheck(ttype.numpy_dtype, ttype.ndim, static, filtered)
 
 
 def compile_inner_graph(inputs, outputs, mode=None, linker="cy", borrow=False, name=None,
