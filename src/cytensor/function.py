@@ -13,9 +13,7 @@ import sys
 import threading
 import time
 import warnings
-from collections import deque
-from itertools import repeat
-from operator import attrgetter, setitem
+from operator import attrgetter
 
 from .config import config
 from .graph import Constant, LaterStages, MissingInputError, Variable, ancestors, graph_inputs
@@ -24,7 +22,7 @@ from .compile.input_state import (ContainerView, InputState, ValueView,
 from .compile.devices import device_input_check
 from .compile.linker import Schedule, raise_with_node
 from .compile.mode import Mode, get_mode
-from .kernels._call import InputCheck, PlainCall
+from .kernels._call import Call, InputCheck, PlainCall
 from .rewriting import FunctionGraph, Trace
 from .tensor.sharedvar import SharedVariable
 from .tensor.subtensor import specify_shape
@@ -439,9 +437,7 @@ class Function:
         self.schedule = schedule
         self.name = name
         self.profile = None
-        self._single = single
         self._ins = ins
-        self._n_inputs = len(ins)
         self._input_cells = [schedule.cells[i.variable] for i in ins]
         self._checks = [device_input_check(_input_check(i, k, allow_input_downcast, name),
                                            i.variable, schedule.placement)
@@ -456,13 +452,13 @@ class Function:
         self._locks = call_locks(schedule)
         self._lock = self._locks[0] if len(self._locks) == 1 else None
         # Ctrl-C is held back over the commit block only (see HeldBackInterrupt)
-        self._interrupt = HeldBackInterrupt() if schedule.commit_thunks else None
-        self._staged = None
+        interrupt = HeldBackInterrupt() if schedule.commit_thunks else None
         self._kept = []           # [cell, array]: large outputs of the last call (one list)
-        if self._is_plain():
-            self._call = PlainCall(self, self._lock, self._input_cells, self._checks, schedule,
-                                   schedule.thunks, raise_with_node, self._outputs[0],
-                                   self._cells_to_clear, self._kept, RECYCLE_MIN_BYTES, single)
+        call = PlainCall if self._is_plain() else Call
+        self._call = call(self, self._locks, self._input_cells, self._checks, schedule,
+                          raise_with_node, type(schedule).run is Schedule.run, self._outputs,
+                          self._updates, interrupt, self._cells_to_clear, self._kept,
+                          RECYCLE_MIN_BYTES, self._restores_defaults, single)
 
     def _is_plain(self):
         """Whether a call is only: inputs in, the schedule, one output out."""
@@ -507,7 +503,6 @@ class Function:
             self._updates.append((self._update_container(target), cell,
                                   var not in computed or var in seen, id(cell) in late))
             seen.add(var)
-        self._update_containers = [container for container, _, _, _ in self._updates]
 
     def _update_container(self, target):
         """Where an update is written, a one-element list: a shared variable's
@@ -524,100 +519,11 @@ class Function:
         self.value[key] = value
 
     # --- calling --------------------------------------------------------------
-    # ``f(...)`` runs ``f._call``: for a function that is only inputs in, the
-    # schedule, one output out, the ``kernels._call.PlainCall`` made when
-    # compiling it (the steps of ``_locked_call`` and ``Schedule.run`` for
-    # that case, in C), else ``_general_call`` (the class attribute below),
-    # the path of every other function.  Python looks
-    # ``__call__`` up on the class; this property hands over the instance's
-    # own, through C, with no frame.
-    __call__ = property(attrgetter("_call"), doc="Run the function (see _general_call).")
-
-    def _general_call(self, *args, **kwargs):
-        """Run the function: all of it or, if anything raises, none of it.
-
-        One call at a time runs a given function, and a call holds the locks
-        of the shared variables it uses (see ``call_locks``), so threads may
-        share functions and shared variables.  Outputs and new shared values
-        are taken whole before anything is written; updates are written at
-        the end, together.
-        """
-        if kwargs or len(args) != self._n_inputs:
-            args = self._bind(args, kwargs)
-        if self._lock is None:
-            results = _holding(self._locks, 0, self._locked_call, args)
-        else:
-            with self._lock:
-                results = self._locked_call(args)
-        return results[0] if self._single else results
-
-    _call = _general_call
-
-    def _locked_call(self, args):
-        """The call, its locks held: the outputs, after the updates are written."""
-        try:
-            if self.trust_input:
-                for cell, value in zip(self._input_cells, args):
-                    cell[0] = value
-            else:
-                for cell, check, value in zip(self._input_cells, self._checks, args):
-                    cell[0] = check(value)
-            if self._kept:
-                self._reuse_dropped_outputs()
-            if self._updates:
-                results = self._run_and_update()
-            else:          # nothing is written outside the call: nothing to stage
-                if self.profile is None:
-                    self.schedule.run()
-                else:
-                    self.schedule.run_profiled(self.profile)
-                results = self._take_outputs()
-            if self._restores_defaults:
-                self._state.restore_defaults()
-            return results
-        finally:
-            for cell in self._cells_to_clear:
-                cell[0] = None
-
-    def _run_and_update(self):
-        """Run the schedule, staging outputs and new values before its commit
-        block (Ctrl-C held back from there on), then write the updates."""
-        try:
-            if self.profile is None:
-                self.schedule.run(self._stage)
-            else:
-                self.schedule.run_profiled(self.profile, self._stage)
-            results, new_values = self._staged
-            self._write_updates(new_values)
-        finally:
-            self._staged = None
-            if self._interrupt is not None and self._interrupt.holding:
-                self._interrupt.release()
-        return results
-
-    def _take_outputs(self):
-        """The outputs as returned: copies of those that would alias storage.
-        Large fresh ones are kept, to be written into again once dropped."""
-        results = []
-        for cell, always, if_view, recyclable in self._outputs:
-            value = cell[0]
-            if always or (if_view and value.base is not None):
-                value = value.copy()
-            elif recyclable and value.nbytes >= RECYCLE_MIN_BYTES and value.base is None:
-                self._kept.append([cell, value])
-            results.append(value)
-        return results
-
-    def _stage(self):
-        """Take the outputs and the new shared values (copies where they
-        would alias storage), before the commit block may overwrite any
-        shared value: a failure here leaves everything as it was."""
-        new_values = [None if late else
-                      cell[0].copy() if must_copy or cell[0].base is not None else cell[0]
-                      for _, cell, must_copy, late in self._updates]
-        self._staged = self._take_outputs(), new_values
-        if self._interrupt is not None:
-            self._interrupt.hold()
+    # ``f(...)`` runs ``f._call``, made when compiling (``kernels/_call.pyx``):
+    # a ``PlainCall`` for a function that is only inputs in, the schedule, one
+    # output out, else a ``Call``.  Python looks ``__call__`` up on the class;
+    # this property hands over the instance's own, through C, with no frame.
+    __call__ = property(attrgetter("_call"), doc="Run the function (see kernels._call.Call).")
 
     def _reuse_dropped_outputs(self):
         """Give the kernels back the large arrays the last call returned and
@@ -627,22 +533,7 @@ class Function:
         for holder in self._kept:
             if _refs(holder) == _ONLY_HOLDER and holder[1].flags.writeable:
                 holder[0][0] = holder[1]
-        self._kept.clear()        # the same list: PlainCall holds it
-
-    def _write_updates(self, new_values):
-        """Write every new shared value at once.  They were all computed from
-        the values before the call, but for those the commit block has just
-        computed (read here).  No KeyboardInterrupt lands between two writes:
-        with a commit block it is held back (or, outside the main thread,
-        never raised); without one, the writes are one C-level loop over
-        lists."""
-        if self._interrupt is None:
-            deque(map(setitem, self._update_containers, repeat(0), new_values), maxlen=0)
-            return
-        for (container, cell, must_copy, late), value in zip(self._updates, new_values):
-            if late:
-                value = cell[0].copy() if must_copy else cell[0]
-            container[0] = value
+        self._kept.clear()        # the same list: the Call holds it
 
     @contextlib.contextmanager
     def looping(self):
@@ -786,16 +677,6 @@ class HeldBackInterrupt:
             _signal.raise_signal(_signal.SIGINT)     # to the handler now back in place
 
 
-def _holding(locks, k, body, args):
-    """body(args) with locks[k:] held, taken in order.  Each is taken by a
-    ``with`` statement, which releases it whatever is raised once it is
-    held (a KeyboardInterrupt between two acquisitions included)."""
-    with locks[k]:
-        if k + 1 == len(locks):
-            return body(args)
-        return _holding(locks, k + 1, body, args)
-
-
 def call_locks(schedule):
     """The locks a call of the schedule's function holds while it runs, in
     the order taken: the lock of each shared variable it reads or updates
@@ -819,7 +700,7 @@ class ProfiledFunction(Function):
 
     def __call__(self, *args, **kwargs):
         start = time.perf_counter()
-        result = self._general_call(*args, **kwargs)
+        result = self._call(*args, **kwargs)
         self.profile.record_call(time.perf_counter() - start)
         return result
 

@@ -1,19 +1,23 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
 # cython: initializedcheck=False, nonecheck=False
 """The call of a compiled function, in C: what ``cytensor.function`` runs on
-every call of its common shapes, built once when it compiles one.
+every call, built once when it compiles one.
 
 InputCheck
     one input's check: an exact, aligned ndarray of the input's dtype, rank
     and declared lengths passes as it is; anything else goes to the Python
     filter it was made with (the type's filter, whose errors name the input).
+Call
+    the call of any function: bind, take its locks, check, run the
+    schedule, take the outputs, stage and write the updates, clear.
 PlainCall
-    the whole call of a function that is only inputs in, the schedule, one
-    output out: bind, lock, check, run the thunks, take the output, clear.
+    the same for a function that is only inputs in, the schedule, one
+    output out, with one lock: the steps it does not need left out.
 
 Nothing here knows the graph: function.py hands over the cells, thunks,
-checks, lock and the few Python callables a call may need (the binder of
-keyword arguments, the error wrapper naming the failing node).
+checks, locks and the few Python objects a call may need (the binder of
+keyword arguments, the error wrapper naming the failing node, the Ctrl-C
+hold-back, the schedule's commit block and profiled run).
 """
 cimport numpy as cnp
 
@@ -74,84 +78,131 @@ cdef inline bint is_view(object value):
     return value.base is not None
 
 
-cdef class PlainCall:
-    """``fn(*args, **kwargs)`` for a function that is only inputs in, the
-    schedule, one output out (no updates, no defaults to put back, one
-    lock, a plain schedule, no profile).
+cdef class Call:
+    """``fn(*args, **kwargs)``: the call of a compiled function, all of it or,
+    if anything raises, none of it (docs/reliability.rst).  One call at a
+    time runs a given function, holding the locks of the shared variables
+    it uses, so threads may share functions and shared variables; outputs
+    and new shared values are taken whole before anything is written, and
+    the updates are written at the end, together.
 
     fn
-        the Function (held by a weak reference: it holds this call);
-        ``fn._bind(args, kwargs)`` binds keyword or missing arguments,
-        ``fn.trust_input`` skips the checks, ``fn._reuse_dropped_outputs()``
-        hands the kernels back the large outputs in ``kept``.
-    lock
-        the lock a call holds (an RLock: its acquire and release are bound once).
+        the Function (held by a weak reference: it holds this call), for
+        ``fn._bind(args, kwargs)`` (keyword or missing arguments),
+        ``fn.trust_input`` (skip the checks), ``fn.profile`` (run the
+        schedule profiled), ``fn._reuse_dropped_outputs()`` (hand the
+        kernels back the large outputs in ``kept``) and
+        ``fn._state.restore_defaults()``.
+    locks
+        the locks a call holds, taken in this order (RLocks: their acquire
+        and release are bound once); released whatever is raised once held.
     input_cells, checks
         per input, its cell and its check (an InputCheck or any callable).
-    schedule, thunks, raise_with_node
-        the thunks run in order; an Exception one raises goes to
-        ``raise_with_node(thunk.node, schedule, exc)``.
-    output
-        ``(cell, always copied, copied if a view, recyclable)``.
+    schedule, raise_with_node, own_loop
+        the schedule: with ``own_loop`` (a plain Schedule), its thunks are
+        run here, an Exception one raises going to
+        ``raise_with_node(thunk.node, schedule, exc)``, then its commit
+        block (``schedule._commit()``); else, and when profiled, its
+        ``run`` or ``run_profiled``.
+    outputs
+        per output, ``(cell, always copied, copied if a view, recyclable)``.
+    updates, interrupt
+        per update, ``(where it is written, cell, always copied, computed
+        by the commit block)``; the HeldBackInterrupt of a function with a
+        commit block, else None.
     cleared, kept, recycle_min_bytes
         the cells emptied after each call; the list of ``[cell, array]``
         of large outputs returned, which a recyclable output at least
         ``recycle_min_bytes`` long joins.
-    single
-        return the output itself, else a one-element list.
+    restores_defaults, single
+        put the inputs' defaults back after a call; return the one output
+        itself, else the list of outputs.
     """
 
-    cdef object function_ref, acquire, release
+    cdef object function_ref
+    cdef tuple acquires, releases
     cdef Py_ssize_t n_inputs
-    cdef list input_cells, checks, thunks, cleared, kept
-    cdef object schedule, raise_with_node
-    cdef object out_cell
-    cdef bint always, if_view, recyclable, single
+    cdef list input_cells, checks, thunks, outputs, updates, cleared, kept
+    cdef object schedule, raise_with_node, interrupt
+    cdef bint own_loop, restores_defaults, single
     cdef Py_ssize_t recycle_min_bytes
+    cdef list staged_results, staged_values
 
-    def __init__(self, fn, lock, list input_cells, list checks, schedule, list thunks,
-                 raise_with_node, output, list cleared, list kept,
-                 Py_ssize_t recycle_min_bytes, bint single):
+    def __init__(self, fn, locks, list input_cells, list checks, schedule, raise_with_node,
+                 bint own_loop, list outputs, list updates, interrupt, list cleared,
+                 list kept, Py_ssize_t recycle_min_bytes, bint restores_defaults, bint single):
         import weakref
         self.function_ref = weakref.ref(fn)
-        self.acquire, self.release = lock.acquire, lock.release
+        self.acquires = tuple(lock.acquire for lock in locks)
+        self.releases = tuple(lock.release for lock in locks)
         self.n_inputs = len(input_cells)
         self.input_cells, self.checks = input_cells, checks
-        self.schedule, self.thunks, self.raise_with_node = schedule, thunks, raise_with_node
-        self.out_cell, self.always, self.if_view, self.recyclable = output
+        self.schedule, self.thunks = schedule, schedule.thunks
+        self.raise_with_node, self.own_loop = raise_with_node, own_loop
+        self.outputs, self.updates, self.interrupt = outputs, updates, interrupt
         self.cleared, self.kept, self.recycle_min_bytes = cleared, kept, recycle_min_bytes
-        self.single = single
+        self.restores_defaults, self.single = restores_defaults, single
 
     def __call__(self, *args, **kwargs):
+        cdef Py_ssize_t held = 0, k
         fn = self.function_ref()
         if kwargs or len(args) != self.n_inputs:
             args = fn._bind(args, kwargs)
-        self.acquire()
         try:
-            return self.locked_call(fn, args)
+            for acquire in self.acquires:
+                acquire()
+                held += 1
+            results = self.locked_call(fn, args)
         finally:
-            self.release()
+            for k in range(held - 1, -1, -1):
+                self.releases[k]()
+        return results[0] if self.single else results
 
     cdef object locked_call(self, fn, args):
-        """The call, its lock held; the cells are cleared whatever happens."""
-        cdef Py_ssize_t k
+        """The call, its locks held: the outputs, after the updates are
+        written.  The cells are cleared whatever happens."""
         try:
-            if fn.trust_input:
-                for k in range(self.n_inputs):
-                    self.input_cells[k][0] = args[k]
-            else:
-                for k in range(self.n_inputs):
-                    self.input_cells[k][0] = checked(self.checks[k], args[k])
+            self.put_inputs(fn, args)
             if self.kept:
                 fn._reuse_dropped_outputs()
-            self.run()
-            value = self.take_output()
-            return value if self.single else [value]
+            if self.updates:
+                results = self.run_and_update(fn.profile)
+            else:          # nothing is written outside the call: nothing to stage
+                self.run(fn.profile, False)
+                results = self.take_outputs()
+            if self.restores_defaults:
+                fn._state.restore_defaults()
+            return results
         finally:
             for cell in self.cleared:
                 cell[0] = None
 
-    cdef run(self):
+    cdef put_inputs(self, fn, args):
+        cdef Py_ssize_t k
+        if fn.trust_input:
+            for k in range(self.n_inputs):
+                self.input_cells[k][0] = args[k]
+        else:
+            for k in range(self.n_inputs):
+                self.input_cells[k][0] = checked(self.checks[k], args[k])
+
+    cdef run(self, profile, bint stage):
+        """Run the schedule; with ``stage``, stage the outputs and the new
+        values before its commit block."""
+        if profile is not None:
+            self.schedule.run_profiled(profile, self.stage if stage else None)
+        elif not self.own_loop:
+            self.schedule.run(self.stage if stage else None)
+        else:
+            self.run_thunks()
+            if stage:
+                self.stage_now()
+            if self.schedule.commit_thunks:
+                self.schedule._commit()
+
+    cdef run_thunks(self):
+        """Schedule.run's loop over the thunks, for the schedules it is the
+        run of (``own_loop``): the same node context on an error."""
         thunk = None
         try:
             for thunk in self.thunks:
@@ -159,14 +210,101 @@ cdef class PlainCall:
         except Exception as exc:
             self.raise_with_node(thunk.node, self.schedule, exc)
 
-    cdef object take_output(self):
-        """The output as returned: a copy if it would alias storage; kept
-        for recycling if large and fresh."""
-        value = self.out_cell[0]
-        if self.always or (self.if_view and is_view(value)):
+    cdef object run_and_update(self, profile):
+        """Run the schedule, staging outputs and new values before its commit
+        block (Ctrl-C held back from there on), then write the updates."""
+        try:
+            self.run(profile, True)
+            self.write_updates()
+            return self.staged_results
+        finally:
+            self.staged_results = self.staged_values = None
+            if self.interrupt is not None and self.interrupt.holding:
+                self.interrupt.release()
+
+    def stage(self):
+        """stage_now(), for a schedule's ``run(before_commit)``."""
+        self.stage_now()
+
+    cdef stage_now(self):
+        """Take the outputs and the new shared values (copies where they
+        would alias storage), before the commit block may overwrite any
+        shared value: a failure here leaves everything as it was."""
+        cdef list new_values = []
+        for _, cell, must_copy, late in self.updates:
+            if late:
+                new_values.append(None)
+            else:
+                value = cell[0]
+                new_values.append(value.copy() if must_copy or is_view(value) else value)
+        self.staged_results, self.staged_values = self.take_outputs(), new_values
+        if self.interrupt is not None:
+            self.interrupt.hold()
+
+    cdef write_updates(self):
+        """Write every new shared value at once.  They were all computed from
+        the values before the call, but for those the commit block has just
+        computed (read here).  No KeyboardInterrupt lands between two writes:
+        with a commit block it is held back (or, outside the main thread,
+        never raised); without one, the writes run no Python code between
+        them (the containers are lists)."""
+        cdef Py_ssize_t k
+        for k in range(len(self.updates)):
+            container, cell, must_copy, late = self.updates[k]
+            value = self.staged_values[k]
+            if late:
+                value = cell[0].copy() if must_copy else cell[0]
+            container[0] = value
+
+    cdef list take_outputs(self):
+        """The outputs as returned: copies of those that would alias storage.
+        Large fresh ones are kept, to be written into again once dropped."""
+        return [self.take_output(cell, always, if_view, recyclable)
+                for cell, always, if_view, recyclable in self.outputs]
+
+    cdef object take_output(self, cell, bint always, bint if_view, bint recyclable):
+        value = cell[0]
+        if always or (if_view and is_view(value)):
             return value.copy()
-        if self.recyclable and isinstance(value, cnp.ndarray) \
+        if recyclable and isinstance(value, cnp.ndarray) \
                 and cnp.PyArray_BASE(<cnp.ndarray>value) == NULL \
                 and cnp.PyArray_NBYTES(<cnp.ndarray>value) >= self.recycle_min_bytes:
-            self.kept.append([self.out_cell, value])
+            self.kept.append([cell, value])
         return value
+
+
+cdef class PlainCall(Call):
+    """The Call of a function that is only inputs in, the schedule, one
+    output out (no updates, no defaults to put back, one lock, a plain
+    schedule, no profile): the steps it needs, in line."""
+
+    cdef object acquire, release, out_cell
+    cdef bint always, if_view, recyclable
+
+    def __init__(self, fn, locks, *rest):
+        Call.__init__(self, fn, locks, *rest)
+        (self.acquire,), (self.release,) = self.acquires, self.releases
+        ((self.out_cell, self.always, self.if_view, self.recyclable),) = self.outputs
+
+    def __call__(self, *args, **kwargs):
+        fn = self.function_ref()
+        if kwargs or len(args) != self.n_inputs:
+            args = fn._bind(args, kwargs)
+        self.acquire()
+        try:
+            return self.plain_call(fn, args)
+        finally:
+            self.release()
+
+    cdef object plain_call(self, fn, args):
+        try:
+            self.put_inputs(fn, args)
+            if self.kept:
+                fn._reuse_dropped_outputs()
+            self.run_thunks()
+            value = self.take_output(self.out_cell, self.always, self.if_view,
+                                     self.recyclable)
+            return value if self.single else [value]
+        finally:
+            for cell in self.cleared:
+                cell[0] = None
