@@ -6,7 +6,6 @@ changes), rewrite the copy, link it into a schedule of kernel thunks, and
 wrap that in a ``Function`` whose ``__call__`` checks the inputs, runs the
 schedule, writes the updates and returns fresh output arrays.
 """
-import _signal
 import contextlib
 import gc
 import sys
@@ -22,7 +21,7 @@ from .compile.input_state import (ContainerView, InputState, ValueView,
 from .compile.devices import device_input_check
 from .compile.linker import Schedule, raise_with_node
 from .compile.mode import Mode, get_mode
-from .kernels._call import Call, InputCheck, PlainCall
+from .kernels._call import Call, HeldBackInterrupt, InputCheck, PlainCall
 from .rewriting import FunctionGraph, Trace
 from .tensor.sharedvar import SharedVariable
 from .tensor.subtensor import specify_shape
@@ -634,47 +633,6 @@ class Function:
 
     def __repr__(self):
         return f"<{self._label()}: {len(self.schedule.nodes)} nodes>"
-
-
-class HeldBackInterrupt:
-    """Ctrl-C held back while a call overwrites shared values in place and
-    writes its updates, then delivered: the commit is never cut in two.
-
-    One per function with a commit block (its calls never overlap).  Python
-    runs signal handlers in the main thread only, so only calls there
-    install the holding handler; in another thread ``_signal.signal``
-    refuses (ValueError) and nothing needs holding.  The handlers are
-    swapped through ``_signal``, the C module behind ``signal``, whose
-    wrappers convert to and from enums, with a handler bound once.
-    """
-
-    __slots__ = ("previous", "pending", "holding", "_note_handler")
-
-    def __init__(self):
-        self.previous = None        # the handler to put back
-        self.holding = False
-        self.pending = False        # a SIGINT arrived while held
-        self._note_handler = self._note
-
-    def _note(self, signum, frame):
-        self.pending = True
-
-    def hold(self):
-        previous = _signal.getsignal(_signal.SIGINT)
-        if previous is None:        # installed from C: it could not be put back
-            return
-        try:
-            _signal.signal(_signal.SIGINT, self._note_handler)
-        except ValueError:          # not the main thread
-            return
-        self.previous, self.holding = previous, True
-
-    def release(self):
-        _signal.signal(_signal.SIGINT, self.previous)
-        self.previous, self.holding = None, False
-        if self.pending:
-            self.pending = False
-            _signal.raise_signal(_signal.SIGINT)     # to the handler now back in place
 
 
 def call_locks(schedule):

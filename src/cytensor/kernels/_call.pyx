@@ -13,12 +13,16 @@ Call
 PlainCall
     the same for a function that is only inputs in, the schedule, one
     output out, with one lock: the steps it does not need left out.
+HeldBackInterrupt
+    Ctrl-C held back over a call's commit block and update writes.
 
 Nothing here knows the graph: function.py hands over the cells, thunks,
 checks, locks and the few Python objects a call may need (the binder of
-keyword arguments, the error wrapper naming the failing node, the Ctrl-C
-hold-back, the schedule's commit block and profiled run).
+keyword arguments, the error wrapper naming the failing node, the
+schedule's run for the schedules that have their own).
 """
+from _signal import SIGINT, getsignal, raise_signal, signal as set_handler
+
 cimport numpy as cnp
 
 cnp.import_array()
@@ -78,6 +82,48 @@ cdef inline bint is_view(object value):
     return value.base is not None
 
 
+cdef class HeldBackInterrupt:
+    """Ctrl-C held back while a call overwrites shared values in place and
+    writes its updates, then delivered: the commit is never cut in two.
+
+    One per function with a commit block (its calls never overlap).  Python
+    runs signal handlers in the main thread only, so only calls there
+    install the holding handler; in another thread ``signal`` refuses
+    (ValueError) and nothing needs holding.  The handlers are swapped
+    through ``_signal``, the C module behind ``signal``, whose wrappers
+    convert to and from enums, with a handler bound once.
+    """
+
+    cdef readonly object previous       # the handler to put back
+    cdef readonly bint holding
+    cdef readonly bint pending          # a SIGINT arrived while held
+    cdef object note_handler
+
+    def __init__(self):
+        self.previous, self.holding, self.pending = None, False, False
+        self.note_handler = self.note
+
+    def note(self, signum, frame):
+        self.pending = True
+
+    cpdef hold(self):
+        previous = getsignal(SIGINT)
+        if previous is None:        # installed from C: it could not be put back
+            return
+        try:
+            set_handler(SIGINT, self.note_handler)
+        except ValueError:          # not the main thread
+            return
+        self.previous, self.holding = previous, True
+
+    cpdef release(self):
+        set_handler(SIGINT, self.previous)
+        self.previous, self.holding = None, False
+        if self.pending:
+            self.pending = False
+            raise_signal(SIGINT)    # to the handler now back in place
+
+
 cdef class Call:
     """``fn(*args, **kwargs)``: the call of a compiled function, all of it or,
     if anything raises, none of it (docs/reliability.rst).  One call at a
@@ -99,11 +145,10 @@ cdef class Call:
     input_cells, checks
         per input, its cell and its check (an InputCheck or any callable).
     schedule, raise_with_node, own_loop
-        the schedule: with ``own_loop`` (a plain Schedule), its thunks are
-        run here, an Exception one raises going to
-        ``raise_with_node(thunk.node, schedule, exc)``, then its commit
-        block (``schedule._commit()``); else, and when profiled, its
-        ``run`` or ``run_profiled``.
+        the schedule: with ``own_loop`` (a plain Schedule), its thunks and
+        then its commit block are run here, an Exception one raises going
+        to ``raise_with_node(thunk.node, schedule, exc)``; else, and when
+        profiled, its ``run`` or ``run_profiled``.
     outputs
         per output, ``(cell, always copied, copied if a view, recyclable)``.
     updates, interrupt
@@ -122,8 +167,10 @@ cdef class Call:
     cdef object function_ref
     cdef tuple acquires, releases
     cdef Py_ssize_t n_inputs
-    cdef list input_cells, checks, thunks, outputs, updates, cleared, kept
-    cdef object schedule, raise_with_node, interrupt
+    cdef list input_cells, checks, thunks, commit_thunks, commit_checks
+    cdef list outputs, updates, cleared, kept
+    cdef object schedule, raise_with_node
+    cdef HeldBackInterrupt interrupt
     cdef bint own_loop, restores_defaults, single
     cdef Py_ssize_t recycle_min_bytes
     cdef list staged_results, staged_values
@@ -138,6 +185,7 @@ cdef class Call:
         self.n_inputs = len(input_cells)
         self.input_cells, self.checks = input_cells, checks
         self.schedule, self.thunks = schedule, schedule.thunks
+        self.commit_thunks, self.commit_checks = schedule.commit_thunks, schedule.commit_checks
         self.raise_with_node, self.own_loop = raise_with_node, own_loop
         self.outputs, self.updates, self.interrupt = outputs, updates, interrupt
         self.cleared, self.kept, self.recycle_min_bytes = cleared, kept, recycle_min_bytes
@@ -194,21 +242,33 @@ cdef class Call:
         elif not self.own_loop:
             self.schedule.run(self.stage if stage else None)
         else:
-            self.run_thunks()
+            self.run_thunks(self.thunks)
             if stage:
                 self.stage_now()
-            if self.schedule.commit_thunks:
-                self.schedule._commit()
+            if self.commit_thunks:
+                self.commit()
 
-    cdef run_thunks(self):
-        """Schedule.run's loop over the thunks, for the schedules it is the
-        run of (``own_loop``): the same node context on an error."""
+    cdef run_thunks(self, list thunks):
+        """Schedule.run's loop over thunks, for the schedules it is the run
+        of (``own_loop``): the same node context on an error."""
         thunk = None
         try:
-            for thunk in self.thunks:
+            for thunk in thunks:
                 thunk()
         except Exception as exc:
             self.raise_with_node(thunk.node, self.schedule, exc)
+
+    cdef commit(self):
+        """Schedule._commit, for the same schedules: every node of the commit
+        block checked on the values it will read, then all of them run;
+        nothing is overwritten unless all can run."""
+        cdef Py_ssize_t k
+        for k in range(len(self.commit_thunks)):
+            try:
+                self.commit_checks[k]()
+            except Exception as exc:
+                self.raise_with_node(self.commit_thunks[k].node, self.schedule, exc)
+        self.run_thunks(self.commit_thunks)
 
     cdef object run_and_update(self, profile):
         """Run the schedule, staging outputs and new values before its commit
@@ -301,7 +361,7 @@ cdef class PlainCall(Call):
             self.put_inputs(fn, args)
             if self.kept:
                 fn._reuse_dropped_outputs()
-            self.run_thunks()
+            self.run_thunks(self.thunks)
             value = self.take_output(self.out_cell, self.always, self.if_view,
                                      self.recyclable)
             return value if self.single else [value]
