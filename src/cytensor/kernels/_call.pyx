@@ -21,6 +21,7 @@ checks, locks and the few Python objects a call may need (the binder of
 keyword arguments, the error wrapper naming the failing node, the
 schedule's run for the schedules that have their own).
 """
+import weakref
 from _signal import SIGINT, getsignal, raise_signal, signal as set_handler
 
 cimport numpy as cnp
@@ -178,7 +179,6 @@ cdef class Call:
     def __init__(self, fn, locks, list input_cells, list checks, schedule, raise_with_node,
                  bint own_loop, list outputs, list updates, interrupt, list cleared,
                  list kept, Py_ssize_t recycle_min_bytes, bint restores_defaults, bint single):
-        import weakref
         self.function_ref = weakref.ref(fn)
         self.acquires = tuple(lock.acquire for lock in locks)
         self.releases = tuple(lock.release for lock in locks)
@@ -309,6 +309,8 @@ cdef class Call:
         never raised); without one, the writes run no Python code between
         them (the containers are lists)."""
         cdef Py_ssize_t k
+        if self.staged_values is None:      # read unchecked below
+            raise RuntimeError(f"{type(self.schedule).__name__}.run did not call before_commit")
         for k in range(len(self.updates)):
             container, cell, must_copy, late = self.updates[k]
             value = self.staged_values[k]
