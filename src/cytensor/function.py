@@ -428,7 +428,6 @@ class Function:
     (array(3.), array(2.))
     """
 
-    trust_input = False
     profiled = False
 
     def __init__(self, schedule, ins, outs, update_targets, single, allow_input_downcast,
@@ -523,6 +522,16 @@ class Function:
     # output out, else a ``Call``.  Python looks ``__call__`` up on the class;
     # this property hands over the instance's own, through C, with no frame.
     __call__ = property(attrgetter("_call"), doc="Run the function (see kernels._call.Call).")
+
+    @property
+    def trust_input(self):
+        """Whether calls put the arguments in their cells unchecked (the
+        caller vouches for their types); the call reads its own copy."""
+        return self._call.trust_input
+
+    @trust_input.setter
+    def trust_input(self, value):
+        self._call.trust_input = value
 
     def _reuse_dropped_outputs(self):
         """Give the kernels back the large arrays the last call returned and

@@ -3,6 +3,7 @@ and with a commit block, one lock or several) keep every guarantee of
 docs/reliability.rst: outputs never alias storage, updates all or nothing,
 locks released whatever happens, Ctrl-C held back over the commit only."""
 import gc
+import pickle
 import signal
 import threading
 import weakref
@@ -72,6 +73,10 @@ def test_trusted_inputs_skip_the_checks_only():
     f = function([v], v + 1)
     f.trust_input = True
     np.testing.assert_array_equal(f(np.zeros(2)), [1.0, 1.0])
+    assert f.copy().trust_input and pickle.loads(pickle.dumps(f)).trust_input
+    f.trust_input = False
+    with pytest.raises(TypeError, match="input 0"):
+        f("not an array")
 
 
 def test_bad_input_keeps_its_type_and_the_next_call_works():

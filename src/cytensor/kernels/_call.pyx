@@ -136,7 +136,7 @@ cdef class Call:
     fn
         the Function (held by a weak reference: it holds this call), for
         ``fn._bind(args, kwargs)`` (keyword or missing arguments),
-        ``fn.trust_input`` (skip the checks), ``fn.profile`` (run the
+        ``fn.profile`` (run the
         schedule profiled), ``fn._reuse_dropped_outputs()`` (hand the
         kernels back the large outputs in ``kept``) and
         ``fn._state.restore_defaults()``.
@@ -163,7 +163,12 @@ cdef class Call:
     restores_defaults, single
         put the inputs' defaults back after a call; return the one output
         itself, else the list of outputs.
+
+    ``trust_input`` (Function.trust_input, set on the call) puts the
+    arguments in their cells unchecked.
     """
+
+    cdef public bint trust_input
 
     cdef object function_ref
     cdef tuple acquires, releases
@@ -210,7 +215,7 @@ cdef class Call:
         """The call, its locks held: the outputs, after the updates are
         written.  The cells are cleared whatever happens."""
         try:
-            self.put_inputs(fn, args)
+            self.put_inputs(args)
             if self.kept:
                 fn._reuse_dropped_outputs()
             if self.updates:
@@ -225,9 +230,9 @@ cdef class Call:
             for cell in self.cleared:
                 cell[0] = None
 
-    cdef put_inputs(self, fn, args):
+    cdef put_inputs(self, args):
         cdef Py_ssize_t k
-        if fn.trust_input:
+        if self.trust_input:
             for k in range(self.n_inputs):
                 self.input_cells[k][0] = args[k]
         else:
@@ -349,20 +354,19 @@ cdef class PlainCall(Call):
         ((self.out_cell, self.always, self.if_view, self.recyclable),) = self.outputs
 
     def __call__(self, *args, **kwargs):
-        fn = self.function_ref()
         if kwargs or len(args) != self.n_inputs:
-            args = fn._bind(args, kwargs)
+            args = self.function_ref()._bind(args, kwargs)
         self.acquire()
         try:
-            return self.plain_call(fn, args)
+            return self.plain_call(args)
         finally:
             self.release()
 
-    cdef object plain_call(self, fn, args):
+    cdef object plain_call(self, args):
         try:
-            self.put_inputs(fn, args)
+            self.put_inputs(args)
             if self.kept:
-                fn._reuse_dropped_outputs()
+                self.function_ref()._reuse_dropped_outputs()
             self.run_thunks(self.thunks)
             value = self.take_output(self.out_cell, self.always, self.if_view,
                                      self.recyclable)
