@@ -6,19 +6,13 @@ changes), rewrite the copy, link it into a schedule of kernel thunks, and
 wrap that in a ``Function`` whose ``__call__`` checks the inputs, runs the
 schedule, writes the updates and returns fresh output arrays.
 """
-import _signal
 import contextlib
 import gc
 import sys
 import threading
 import time
 import warnings
-import weakref
-from collections import deque
-from itertools import repeat
-from operator import attrgetter, setitem
-
-import numpy as np
+from operator import attrgetter
 
 from .config import config
 from .graph import Constant, LaterStages, MissingInputError, Variable, ancestors, graph_inputs
@@ -27,6 +21,7 @@ from .compile.input_state import (ContainerView, InputState, ValueView,
 from .compile.devices import device_input_check
 from .compile.linker import Schedule, raise_with_node
 from .compile.mode import Mode, get_mode
+from .kernels._call import Call, HeldBackInterrupt, InputCheck, PlainCall
 from .rewriting import FunctionGraph, Trace
 from .tensor.sharedvar import SharedVariable
 from .tensor.subtensor import specify_shape
@@ -433,7 +428,6 @@ class Function:
     (array(3.), array(2.))
     """
 
-    trust_input = False
     profiled = False
 
     def __init__(self, schedule, ins, outs, update_targets, single, allow_input_downcast,
@@ -441,9 +435,7 @@ class Function:
         self.schedule = schedule
         self.name = name
         self.profile = None
-        self._single = single
         self._ins = ins
-        self._n_inputs = len(ins)
         self._input_cells = [schedule.cells[i.variable] for i in ins]
         self._checks = [device_input_check(_input_check(i, k, allow_input_downcast, name),
                                            i.variable, schedule.placement)
@@ -458,11 +450,13 @@ class Function:
         self._locks = call_locks(schedule)
         self._lock = self._locks[0] if len(self._locks) == 1 else None
         # Ctrl-C is held back over the commit block only (see HeldBackInterrupt)
-        self._interrupt = HeldBackInterrupt() if schedule.commit_thunks else None
-        self._staged = None
-        self._kept = []           # [cell, array]: large outputs of the last call
-        if self._is_plain():
-            self._call = plain_call(self)
+        interrupt = HeldBackInterrupt() if schedule.commit_thunks else None
+        self._kept = []           # [cell, array]: large outputs of the last call (one list)
+        call = PlainCall if self._is_plain() else Call
+        self._call = call(self, self._locks, self._input_cells, self._checks, schedule,
+                          raise_with_node, type(schedule).run is Schedule.run, self._outputs,
+                          self._updates, interrupt, self._cells_to_clear, self._kept,
+                          RECYCLE_MIN_BYTES, self._restores_defaults, single)
 
     def _is_plain(self):
         """Whether a call is only: inputs in, the schedule, one output out."""
@@ -507,7 +501,6 @@ class Function:
             self._updates.append((self._update_container(target), cell,
                                   var not in computed or var in seen, id(cell) in late))
             seen.add(var)
-        self._update_containers = [container for container, _, _, _ in self._updates]
 
     def _update_container(self, target):
         """Where an update is written, a one-element list: a shared variable's
@@ -524,98 +517,21 @@ class Function:
         self.value[key] = value
 
     # --- calling --------------------------------------------------------------
-    # ``f(...)`` runs ``f._call``: the closure ``plain_call`` made when
-    # compiling a function that is only inputs in, the schedule, one output
-    # out, else ``_general_call`` (the class attribute below).  Python looks
-    # ``__call__`` up on the class; this property hands over the instance's
-    # own, through C, with no frame.
-    __call__ = property(attrgetter("_call"), doc="Run the function (see _general_call).")
+    # ``f(...)`` runs ``f._call``, made when compiling (``kernels/_call.pyx``):
+    # a ``PlainCall`` for a function that is only inputs in, the schedule, one
+    # output out, else a ``Call``.  Python looks ``__call__`` up on the class;
+    # this property hands over the instance's own, through C, with no frame.
+    __call__ = property(attrgetter("_call"), doc="Run the function (see kernels._call.Call).")
 
-    def _general_call(self, *args, **kwargs):
-        """Run the function: all of it or, if anything raises, none of it.
+    @property
+    def trust_input(self):
+        """Whether calls put the arguments in their cells unchecked (the
+        caller vouches for their types); the call reads its own copy."""
+        return self._call.trust_input
 
-        One call at a time runs a given function, and a call holds the locks
-        of the shared variables it uses (see ``call_locks``), so threads may
-        share functions and shared variables.  Outputs and new shared values
-        are taken whole before anything is written; updates are written at
-        the end, together.
-        """
-        if kwargs or len(args) != self._n_inputs:
-            args = self._bind(args, kwargs)
-        if self._lock is None:
-            results = _holding(self._locks, 0, self._locked_call, args)
-        else:
-            with self._lock:
-                results = self._locked_call(args)
-        return results[0] if self._single else results
-
-    _call = _general_call
-
-    def _locked_call(self, args):
-        """The call, its locks held: the outputs, after the updates are written."""
-        try:
-            if self.trust_input:
-                for cell, value in zip(self._input_cells, args):
-                    cell[0] = value
-            else:
-                for cell, check, value in zip(self._input_cells, self._checks, args):
-                    cell[0] = check(value)
-            if self._kept:
-                self._reuse_dropped_outputs()
-            if self._updates:
-                results = self._run_and_update()
-            else:          # nothing is written outside the call: nothing to stage
-                if self.profile is None:
-                    self.schedule.run()
-                else:
-                    self.schedule.run_profiled(self.profile)
-                results = self._take_outputs()
-            if self._restores_defaults:
-                self._state.restore_defaults()
-            return results
-        finally:
-            for cell in self._cells_to_clear:
-                cell[0] = None
-
-    def _run_and_update(self):
-        """Run the schedule, staging outputs and new values before its commit
-        block (Ctrl-C held back from there on), then write the updates."""
-        try:
-            if self.profile is None:
-                self.schedule.run(self._stage)
-            else:
-                self.schedule.run_profiled(self.profile, self._stage)
-            results, new_values = self._staged
-            self._write_updates(new_values)
-        finally:
-            self._staged = None
-            if self._interrupt is not None and self._interrupt.holding:
-                self._interrupt.release()
-        return results
-
-    def _take_outputs(self):
-        """The outputs as returned: copies of those that would alias storage.
-        Large fresh ones are kept, to be written into again once dropped."""
-        results = []
-        for cell, always, if_view, recyclable in self._outputs:
-            value = cell[0]
-            if always or (if_view and value.base is not None):
-                value = value.copy()
-            elif recyclable and value.nbytes >= RECYCLE_MIN_BYTES and value.base is None:
-                self._kept.append([cell, value])
-            results.append(value)
-        return results
-
-    def _stage(self):
-        """Take the outputs and the new shared values (copies where they
-        would alias storage), before the commit block may overwrite any
-        shared value: a failure here leaves everything as it was."""
-        new_values = [None if late else
-                      cell[0].copy() if must_copy or cell[0].base is not None else cell[0]
-                      for _, cell, must_copy, late in self._updates]
-        self._staged = self._take_outputs(), new_values
-        if self._interrupt is not None:
-            self._interrupt.hold()
+    @trust_input.setter
+    def trust_input(self, value):
+        self._call.trust_input = value
 
     def _reuse_dropped_outputs(self):
         """Give the kernels back the large arrays the last call returned and
@@ -625,22 +541,7 @@ class Function:
         for holder in self._kept:
             if _refs(holder) == _ONLY_HOLDER and holder[1].flags.writeable:
                 holder[0][0] = holder[1]
-        self._kept = []
-
-    def _write_updates(self, new_values):
-        """Write every new shared value at once.  They were all computed from
-        the values before the call, but for those the commit block has just
-        computed (read here).  No KeyboardInterrupt lands between two writes:
-        with a commit block it is held back (or, outside the main thread,
-        never raised); without one, the writes are one C-level loop over
-        lists."""
-        if self._interrupt is None:
-            deque(map(setitem, self._update_containers, repeat(0), new_values), maxlen=0)
-            return
-        for (container, cell, must_copy, late), value in zip(self._updates, new_values):
-            if late:
-                value = cell[0].copy() if must_copy else cell[0]
-            container[0] = value
+        self._kept.clear()        # the same list: the Call holds it
 
     @contextlib.contextmanager
     def looping(self):
@@ -743,101 +644,6 @@ class Function:
         return f"<{self._label()}: {len(self.schedule.nodes)} nodes>"
 
 
-class HeldBackInterrupt:
-    """Ctrl-C held back while a call overwrites shared values in place and
-    writes its updates, then delivered: the commit is never cut in two.
-
-    One per function with a commit block (its calls never overlap).  Python
-    runs signal handlers in the main thread only, so only calls there
-    install the holding handler; in another thread ``_signal.signal``
-    refuses (ValueError) and nothing needs holding.  The handlers are
-    swapped through ``_signal``, the C module behind ``signal``, whose
-    wrappers convert to and from enums, with a handler bound once.
-    """
-
-    __slots__ = ("previous", "pending", "holding", "_note_handler")
-
-    def __init__(self):
-        self.previous = None        # the handler to put back
-        self.holding = False
-        self.pending = False        # a SIGINT arrived while held
-        self._note_handler = self._note
-
-    def _note(self, signum, frame):
-        self.pending = True
-
-    def hold(self):
-        previous = _signal.getsignal(_signal.SIGINT)
-        if previous is None:        # installed from C: it could not be put back
-            return
-        try:
-            _signal.signal(_signal.SIGINT, self._note_handler)
-        except ValueError:          # not the main thread
-            return
-        self.previous, self.holding = previous, True
-
-    def release(self):
-        _signal.signal(_signal.SIGINT, self.previous)
-        self.previous, self.holding = None, False
-        if self.pending:
-            self.pending = False
-            _signal.raise_signal(_signal.SIGINT)     # to the handler now back in place
-
-
-def plain_call(fn):
-    """The call of ``fn`` when it is only inputs in, the schedule, one output
-    out (no updates, one lock, a plain Schedule, no profile): the steps of
-    ``Function._locked_call`` and ``Schedule.run`` for that case, written out
-    once in one closure made when compiling, which halves the overhead of a
-    one-node call.  tests/compile/test_call_paths.py runs both paths."""
-    lock, input_cells, checks = fn._lock, fn._input_cells, fn._checks
-    schedule, thunks, cleared = fn.schedule, fn.schedule.thunks, fn._cells_to_clear
-    ((out_cell, always, if_view, recyclable),) = fn._outputs
-    n_inputs, single = fn._n_inputs, fn._single
-    function_ref = weakref.ref(fn)      # fn holds the closure: no cycle back
-
-    def call(*args, **kwargs):
-        fn = function_ref()
-        if kwargs or len(args) != n_inputs:
-            args = fn._bind(args, kwargs)
-        with lock:
-            try:
-                if fn.trust_input:
-                    for cell, value in zip(input_cells, args):
-                        cell[0] = value
-                else:
-                    for cell, check, value in zip(input_cells, checks, args):
-                        cell[0] = check(value)
-                if fn._kept:
-                    fn._reuse_dropped_outputs()
-                thunk = None
-                try:
-                    for thunk in thunks:
-                        thunk()
-                except Exception as exc:
-                    raise_with_node(thunk.node, schedule, exc)
-                value = out_cell[0]
-                if always or (if_view and value.base is not None):
-                    value = value.copy()
-                elif recyclable and value.nbytes >= RECYCLE_MIN_BYTES and value.base is None:
-                    fn._kept.append([out_cell, value])
-                return value if single else [value]
-            finally:
-                for cell in cleared:
-                    cell[0] = None
-    return call
-
-
-def _holding(locks, k, body, args):
-    """body(args) with locks[k:] held, taken in order.  Each is taken by a
-    ``with`` statement, which releases it whatever is raised once it is
-    held (a KeyboardInterrupt between two acquisitions included)."""
-    with locks[k]:
-        if k + 1 == len(locks):
-            return body(args)
-        return _holding(locks, k + 1, body, args)
-
-
 def call_locks(schedule):
     """The locks a call of the schedule's function holds while it runs, in
     the order taken: the lock of each shared variable it reads or updates
@@ -861,7 +667,7 @@ class ProfiledFunction(Function):
 
     def __call__(self, *args, **kwargs):
         start = time.perf_counter()
-        result = self._general_call(*args, **kwargs)
+        result = self._call(*args, **kwargs)
         self.profile.record_call(time.perf_counter() - start)
         return result
 
@@ -876,8 +682,9 @@ def _rebuild(definition, trust_input):
 
 
 def _input_check(inp, position, allow_input_downcast, fn_name):
-    """A fast checker for one input: exact arrays pass straight through; other
-    values (and every value of a non-tensor Type) go through the type's filter."""
+    """The check of one input: an InputCheck (exact arrays pass straight
+    through, in C; other values go through the type's filter) or, for a
+    non-tensor Type, the filter itself."""
     ttype = inp.variable.type
     allow = inp.allow_downcast if inp.allow_downcast is not None else allow_input_downcast
 
@@ -891,22 +698,8 @@ def _input_check(inp, position, allow_input_downcast, fn_name):
 
     if not isinstance(ttype, TensorType):
         return filtered
-    dtype, ndim = ttype.numpy_dtype, ttype.ndim
-    static = tuple((a, s) for a, s in enumerate(ttype.shape) if s is not None)
-    ndarray = np.ndarray
-
-    def check(value):
-        if type(value) is ndarray and value.dtype == dtype and value.ndim == ndim \
-                and value.flags.aligned:
-            if not static:
-                return value
-            shape = value.shape
-            for axis, length in static:         # a row's 1, a declared length
-                if shape[axis] != length:
-                    return filtered(value)
-            return value
-        return filtered(value)
-    return check
+    static = [(a, s) for a, s in enumerate(ttype.shape) if s is not None]
+    return InputCheck(ttype.numpy_dtype, ttype.ndim, static, filtered)
 
 
 def compile_inner_graph(inputs, outputs, mode=None, linker="cy", borrow=False, name=None,

@@ -3,6 +3,7 @@ and with a commit block, one lock or several) keep every guarantee of
 docs/reliability.rst: outputs never alias storage, updates all or nothing,
 locks released whatever happens, Ctrl-C held back over the commit only."""
 import gc
+import pickle
 import signal
 import threading
 import weakref
@@ -15,6 +16,7 @@ from cytensor import In, Out, function, shared
 from cytensor.compile.linker import broadcasts_to
 from cytensor.config import change_flags
 from cytensor.function import HeldBackInterrupt
+from cytensor.kernels._call import Call, PlainCall
 
 
 # --- no updates: outputs are still taken whole -----------------------------------
@@ -71,6 +73,10 @@ def test_trusted_inputs_skip_the_checks_only():
     f = function([v], v + 1)
     f.trust_input = True
     np.testing.assert_array_equal(f(np.zeros(2)), [1.0, 1.0])
+    assert f.copy().trust_input and pickle.loads(pickle.dumps(f)).trust_input
+    f.trust_input = False
+    with pytest.raises(TypeError, match="input 0"):
+        f("not an array")
 
 
 def test_bad_input_keeps_its_type_and_the_next_call_works():
@@ -265,21 +271,42 @@ def test_in_place_update_from_another_thread_needs_no_hold_back():
     assert signal.getsignal(signal.SIGINT) is before
 
 
-# --- the plain path (one closure) and the general one agree -------------------------
+# --- the plain path (kernels._call.PlainCall) and the general one agree ----------
 def test_which_functions_take_the_plain_path():
     v = T.dvector("v")
     s = shared(np.zeros(3), "s")
-    assert function([v], v + 1)._call.__name__ == "call"
-    assert function([v], s + v)._call.__name__ == "call"            # reads one shared value
+    assert function([v], v + 1)._call.__class__ is PlainCall
+    assert function([v], s + v)._call.__class__ is PlainCall       # reads one shared value
     for general in (function([v], [v + 1, v * 2]), function([v], [], updates=[(s, s + v)]),
                     function([v], v + 1, profile=True)):
-        assert general._call.__name__ == "_general_call"
+        assert general._call.__class__ is Call
+
+
+def test_input_check_passes_exact_arrays_and_filters_the_rest():
+    m, r = T.dmatrix("m"), T.drow("r")
+    f = function([m, r], m + r)
+    check_m, check_r = f._checks
+    a, row = np.ones((2, 3)), np.ones((1, 3))
+    assert check_m(a) is a and check_r(row) is row
+    np.testing.assert_array_equal(f(a, np.arange(3.0)[None, :]), [[1.0, 2.0, 3.0]] * 2)
+    swapped = np.arange(3.0).astype(">f8")[None, :]          # equal values, another dtype
+    assert check_r(swapped).dtype == np.float64
+    raw = np.zeros(8 * 6 + 1, dtype=np.uint8)[1:].view(np.float64).reshape(2, 3)
+    assert not raw.flags.aligned and check_m(raw).flags.aligned
+    assert check_m(np.ones((2, 3), dtype=np.float32)).dtype == np.float64
+    assert check_m([[1.0, 2.0]]).shape == (1, 2)
+    with pytest.raises(TypeError, match="input 1 .*dimension 0 must have length 1"):
+        f(a, np.ones((2, 3)))
+    with pytest.raises(TypeError, match="input 0 .*expected 2 dimensions, got 1"):
+        f(np.ones(3), np.ones((1, 3)))
+    with pytest.raises(TypeError, match="input 0"):
+        f("not an array", np.ones((1, 3)))
 
 
 def test_plain_path_keeps_the_node_context_and_the_error_type():
     m, k = T.dmatrix("m"), T.lvector("k")
     f = function([m, k], m[k])
-    assert f._call.__name__ == "call"
+    assert f._call.__class__ is PlainCall
     with pytest.raises(IndexError, match="Apply node that caused the error"):
         f(np.zeros((2, 2)), np.array([5]))
     np.testing.assert_array_equal(f(np.eye(2), np.array([1])), [[0.0, 1.0]])
@@ -305,7 +332,7 @@ def test_large_outputs_are_recycled_only_once_dropped(several_outputs):
 def test_keyword_inputs_on_the_plain_path():
     x, y = T.dscalar("x"), T.dscalar("y")
     f = function([x, y], x * y)
-    assert f._call.__name__ == "call"
+    assert f._call.__class__ is PlainCall
     assert f(2.0, 3.0) == 6.0 and f(2.0, y=4.0) == 8.0 and f(y=1.0, x=3.0) == 3.0
     with pytest.raises(TypeError, match="takes 2 inputs"):
         f(1.0, 2.0, 3.0)
