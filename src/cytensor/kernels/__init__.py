@@ -10,7 +10,8 @@ plan), ``_contiguous`` (the contiguous fast path), ``_copy``, ``_reduce``,
   is a small program (rows ``[opcode, dst, a, b, c]``) interpreted over blocks
   of the flattened, broadcast iteration space; blocks are spread over OpenMP
   threads.  Temporaries live only in per-thread block buffers.
-* ``elemwise_contiguous``: the hot path for C-contiguous same-shape operands.
+* ``elemwise_contiguous``: the hot path for C-contiguous same-shape operands;
+  ``ContiguousThunk``, an Elemwise node's thunk on it (a class, not a closure).
 * ``reduce``: sum/prod/max/min/all/any/argmax/argmin over axes.
 * ``dot`` / ``gemm``: BLAS through scipy.linalg.cython_blas.
 * ``copy_into``: broadcasting strided copy with dtype conversion.
@@ -27,7 +28,7 @@ from cytensor import _kernels
 from cytensor.kernels import _reduce, _threads
 from cytensor.kernels._plan import LIBM_OPCODES, NARROWING_OPCODES, OPCODE_ARITY, OPCODES
 from cytensor._kernels import FUSED_REDUCE_OPS, FusedReduction
-from cytensor.kernels._contiguous import elemwise_contiguous
+from cytensor.kernels._contiguous import ContiguousThunk, elemwise_contiguous
 from cytensor.kernels._copy import copy_into
 from cytensor.kernels._reduce import ACC_DTYPES, REDUCE_OPS
 from cytensor.kernels._blas import dot, gemm
@@ -41,7 +42,7 @@ __all__ = ["OPCODES", "OPCODE_ARITY", "LIBM_OPCODES", "NARROWING_OPCODES",
            "REDUCE_OPS", "ACC_DTYPES",
            "openmp_enabled", "get_num_threads", "set_num_threads",
            "get_adaptive_threads", "set_adaptive_threads", "elemwise",
-           "elemwise_contiguous", "reduce",
+           "elemwise_contiguous", "ContiguousThunk", "reduce",
            "elemwise_reduce", "FusedReduction", "FUSED_REDUCE_OPS",
            "dot", "gemm", "copy_into", "compile_program", "build_config"]
 

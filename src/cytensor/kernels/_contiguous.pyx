@@ -12,6 +12,7 @@ module-level scratch buffer; larger work becomes a one- or two-dimensional
 VMPlan run by cytensor._kernels.run_plan, a row input in it a periodic operand
 (its row tiled once per call, then read in place like a contiguous input).
 """
+import numpy as np
 cimport numpy as cnp
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
@@ -21,7 +22,8 @@ from cytensor.kernels._common cimport (cyt_intp, cyt_convert, cyt_dt_size, CYT_M
                                        CYT_F32, CYT_F64, CYT_I64, CYT_U64)
 from cytensor.kernels._vm cimport cyt_vm_run
 from cytensor.kernels._plan cimport (VMPlan, KIND_DIRECT, KIND_SCALAR, KIND_GENERAL,
-                                     KIND_PERIODIC, ALLOC_PAD, code_of, check_code, plan_alloc, plan_free)
+                                     KIND_PERIODIC, ALLOC_PAD, code_of, dtype_code, check_code,
+                                     plan_alloc, plan_free)
 from cytensor._kernels cimport run_plan, vm_block
 
 cnp.import_array()
@@ -260,6 +262,29 @@ cdef int _fill_plan(VMPlan *p, cnp.ndarray code, int ninstr, int nreg, list inpu
     return 0
 
 
+cdef list _run_checked(cnp.ndarray code, int ninstr, int n_registers, list inputs,
+                       list outputs, int ct):
+    """elemwise_contiguous for a program already checked for compute dtype ct."""
+    cdef int shapes[MAX_OPERANDS]
+    cdef cnp.ndarray o0 = <cnp.ndarray>outputs[0]
+    cdef cyt_intp size, rlen
+    if code_of(o0) != ct:
+        return None
+    rlen = _classify_operands(inputs, outputs, ct, shapes)
+    if rlen < 0:
+        return None
+    size = cnp.PyArray_SIZE(o0)
+    if size == 0:
+        return outputs
+    if size <= SMALL_MAX and n_registers <= MAX_OPERANDS:
+        _run_small(code, ninstr, n_registers, inputs, outputs, ct, shapes, rlen)
+    elif rlen and _columns_overlap_outputs(inputs, outputs, shapes, cyt_dt_size[ct]):
+        return None
+    else:
+        _run_planned(code, ninstr, n_registers, inputs, outputs, ct, shapes, rlen)
+    return outputs
+
+
 cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, list outputs):
     """Hot path: every output and every full-size input is a C-contiguous, aligned,
     native array of the same shape and the same dtype (float32, float64, int64 or
@@ -274,29 +299,82 @@ cpdef list elemwise_contiguous(cnp.ndarray code, int n_registers, list inputs, l
     and must not overlap the inputs.  Returns None, having computed nothing,
     when the operands do not fit these conditions
     (the caller then runs ``elemwise``); raises ValueError for an invalid program."""
-    cdef int nin = len(inputs), nout = len(outputs), ct, ninstr
-    cdef int shapes[MAX_OPERANDS]
-    cdef cnp.ndarray o0
-    cdef cyt_intp size, rlen
+    cdef int nin = len(inputs), nout = len(outputs), ct
     if nout < 1:
         raise ValueError("at least one output is needed")
     if nin > MAX_OPERANDS:
         raise ValueError("elemwise_contiguous: too many inputs")
-    o0 = <cnp.ndarray?>outputs[0]
-    ct = code_of(o0)
+    ct = code_of(<cnp.ndarray?>outputs[0])
     if ct != CYT_F64 and ct != CYT_F32 and ct != CYT_I64 and ct != CYT_U64:
         return None
-    rlen = _classify_operands(inputs, outputs, ct, shapes)
-    if rlen < 0:
-        return None
-    ninstr = check_code(code, nin, nout, n_registers, ct)
-    size = cnp.PyArray_SIZE(o0)
-    if size == 0:
-        return outputs
-    if size <= SMALL_MAX and n_registers <= MAX_OPERANDS:
-        _run_small(code, ninstr, n_registers, inputs, outputs, ct, shapes, rlen)
-    elif rlen and _columns_overlap_outputs(inputs, outputs, shapes, cyt_dt_size[ct]):
-        return None
-    else:
-        _run_planned(code, ninstr, n_registers, inputs, outputs, ct, shapes, rlen)
-    return outputs
+    return _run_checked(code, check_code(code, nin, nout, n_registers, ct), n_registers,
+                        inputs, outputs, ct)
+
+
+cdef class ContiguousThunk:
+    """The thunk of an elementwise node with one output whose operands'
+    types fit the contiguous path (tensor/elemwise.py decides that, once):
+    reads the input cells, takes the output (the previous one when its
+    shape still fits, or the overwritten input) and runs elemwise_contiguous's
+    kernel, the program checked once, here.  When the arrays of a call do
+    not fit (strided, broadcasting at run time, read-only), it computes
+    nothing and calls ``general``, the node's general kernel.
+
+    A class rather than a Python closure: the per-call work is a few C
+    checks, so a node on ten elements costs little more than its kernel."""
+    cdef cnp.ndarray code
+    cdef int ninstr, n_registers, ct, typenum, full, inplace
+    cdef list input_cells, out_cell
+    cdef object general
+    cdef public object node             # the linker's label (errors, profiles)
+
+    def __init__(self, cnp.ndarray code, int n_registers, list input_cells, list out_cell,
+                 compute, int full, inplace, general):
+        """full: an input of the output's shape; inplace: the input the
+        output overwrites (None: a new or the previous output)."""
+        self.ct = dtype_code(compute)
+        if self.ct != CYT_F64 and self.ct != CYT_F32 and self.ct != CYT_I64 \
+                and self.ct != CYT_U64:
+            raise ValueError(f"ContiguousThunk: compute dtype {compute} has no contiguous path")
+        if len(input_cells) > MAX_OPERANDS:
+            raise ValueError("ContiguousThunk: too many inputs")
+        self.ninstr = check_code(code, len(input_cells), 1, n_registers, self.ct)
+        self.code, self.n_registers = code, n_registers
+        self.typenum = np.dtype(compute).num
+        self.input_cells, self.out_cell = input_cells, out_cell
+        self.full = full
+        self.inplace = -1 if inplace is None else inplace
+        self.general = general
+
+    def __call__(self):
+        cdef Py_ssize_t k, n = len(self.input_cells)
+        cdef list inputs = [None] * n
+        cdef object x, out
+        cdef cnp.ndarray full
+        for k in range(n):
+            x = (<list>self.input_cells[k])[0]
+            if type(x) is not cnp.ndarray:
+                return self.general()
+            inputs[k] = x
+        if self.inplace >= 0:
+            out = inputs[self.inplace]
+        else:
+            full = <cnp.ndarray>inputs[self.full]
+            out = self.out_cell[0]
+            if type(out) is not cnp.ndarray or not _same_shape(<cnp.ndarray>out, full):
+                out = cnp.PyArray_EMPTY(cnp.PyArray_NDIM(full), cnp.PyArray_DIMS(full),
+                                        self.typenum, 0)
+        if _run_checked(self.code, self.ninstr, self.n_registers, inputs, [out],
+                        self.ct) is None:
+            return self.general()      # strided, broadcasting or read-only operands
+        self.out_cell[0] = out
+
+
+cdef bint _same_shape(cnp.ndarray a, cnp.ndarray b):
+    cdef int d
+    if cnp.PyArray_NDIM(a) != cnp.PyArray_NDIM(b):
+        return False
+    for d in range(cnp.PyArray_NDIM(a)):
+        if cnp.PyArray_DIM(a, d) != cnp.PyArray_DIM(b, d):
+            return False
+    return True

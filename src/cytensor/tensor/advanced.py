@@ -355,14 +355,15 @@ class AdvancedIncSubtensor(IncSubtensorBase):
     def _increment(self, x, y, index, elements):
         """x with x[index] increased by y (or set to y).  Single elements
         (``elements``) and layouts other than rows take NumPy's own loops
-        (``np.add.at``, ``out[index] = y``); rows of x take the row kernels."""
+        (``np.add.at``, or _pick.add_at's element kernel for a vector;
+        ``out[index] = y``); rows of x take the row kernels."""
         out = x.copy()                         # C order
         found = None if elements or not x.size else _leading_rows(x, index)
         if found is None:
             if self.set_instead_of_inc:
                 out[index] = y
             else:
-                np.add.at(out, index, y)
+                _pick.add_at(out, index, y)
             return out
         rows, shape, axis = found
         n_lead = int(np.prod(x.shape[:axis]))

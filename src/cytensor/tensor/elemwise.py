@@ -333,24 +333,9 @@ class Elemwise(Op):
                        for i, dtype in zip(node.inputs, in_dtypes)) \
                 or not any(i.type.broadcastable == pattern for i in node.inputs):
             return general
-        (out_cell,) = output_cells
         full = next((k for k, i in enumerate(node.inputs) if i.type.broadcastable == pattern), 0)
-        inplace = self.inplace
-        run_contiguous, empty = kernels.elemwise_contiguous, np.empty
-
-        def thunk():
-            inputs = [c[0] for c in input_cells]
-            if inplace is None:
-                out = out_cell[0]
-                shape = inputs[full].shape
-                if out is None or out.shape != shape:
-                    out = empty(shape, compute)
-            else:
-                out = inputs[inplace]
-            if run_contiguous(code, n_regs, inputs, [out]) is None:
-                return general()        # strided, broadcasting or read-only operands
-            out_cell[0] = out
-        return thunk
+        return kernels.ContiguousThunk(code, n_regs, list(input_cells), output_cells[0],
+                                       compute, full, self.inplace, general)
 
     def _general_thunk(self, node, input_cells, output_cells, lowered):
         """Any layout, broadcasting and dtype: the general kernel."""
