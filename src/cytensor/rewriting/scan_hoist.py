@@ -14,10 +14,20 @@ product, assembled into one array instead of one array of zeros per gate.
 
 ``join_increments_tiling_zeros``: that array, when the gates' slices tile
 an axis, made by one concatenation instead of zeros and an increment per gate.
+
+``scan_push_out_invariants``: what a step computes from the non-sequences
+alone (``b`` broadcast, ``W.T``) is computed once before the loop.
+
+``scan_drop_unused_inputs``: a sequence or non-sequence the step no longer
+reads (``x`` once ``x_t @ W`` has left the loop) is no longer sliced per step.
+
+``scan_merge_same_outputs``: two per-step outputs that are one inner
+variable (the gradient of ``x_t @ W`` and of ``h @ U`` are both ``dz_t``)
+become one, written once per step.
 """
 import numpy as np
 
-from ..graph import clone_replace, toposort
+from ..graph import Constant, clone_replace, graph_inputs, toposort
 from ..scan import Scan
 from ..tensor.basic import Alloc, Join
 from ..tensor.math import Dot, tensordot
@@ -42,7 +52,8 @@ def scan_share_forward(fgraph):
         if twin is None:
             continue
         for i, old in enumerate(node.outputs):
-            new = twin.outputs[i][-1] if i in node.op.final_only else twin.outputs[i]
+            new = (twin.outputs[i][-1] if i in node.op.final_only else
+                   twin.outputs[i][::-1] if node.op._reversed(i) else twin.outputs[i])
             fgraph.replace(old, new, reason="scan_share_forward")
         changed = True
     return changed
@@ -175,7 +186,105 @@ def scan_push_out_sequence_products(fgraph, node):
                     [outputs[i] for i in kept], op.n_sequences + len(rows),
                     [op.output_taps[i] for i in kept],
                     final_only=[kept.index(i) for i in op.final_only],
-                    truncate_gradient=op.truncate_gradient, name=op.name, mode=op.mode)
+                    truncate_gradient=op.truncate_gradient, name=op.name, mode=op.mode,
+                    rows_reversed=op.rows_reversed)
         results = loop.make_node(n, *seqs, *hoisted, *initials, *nonseqs).outputs
-    return [results[kept.index(i)] if i in kept else hoisted[row_index[o]]
+    return [results[kept.index(i)] if i in kept else
+            hoisted[row_index[o]][::-1] if op._reversed(i) else hoisted[row_index[o]]
             for i, o in enumerate(outputs)]
+
+
+def _loop_like(op, inner_inputs, inner_outputs, output_taps, final_only, until):
+    """A Scan over ``op``'s sequences, as ``op`` runs (truncation, name, mode),
+    of another inner graph."""
+    return Scan(inner_inputs, inner_outputs, op.n_sequences, output_taps, final_only=final_only,
+                until=until, truncate_gradient=op.truncate_gradient, name=op.name, mode=op.mode,
+                rows_reversed=op.rows_reversed)
+
+
+def _must_run_in_step(node):
+    """Whether the op asks to run where it stands (Print), as constant folding reads it."""
+    return hasattr(node.op, "do_constant_folding") and not node.op.do_constant_folding(node)
+
+
+@register("canonicalize", "scan", tracks=(Scan,))
+def scan_push_out_invariants(fgraph, node):
+    """Inner nodes whose inputs are non-sequences and constants only give the
+    same values at every step: computed once before the loop, each value
+    the rest of the step reads becomes a non-sequence (Theano's
+    PushOutNonSeqScan).  A node that is itself an output of the step stays,
+    as does an op that must run with the step (Print), and one of
+    constants alone (the step's compilation folds it)."""
+    op = node.op
+    n_head = op.n_sequences + op.n_state_taps
+    step_outputs = op.inner_outputs + ([op.until] if op.until is not None else [])
+    invariant = set(op.inner_inputs[n_head:])
+    pushed = []
+    for inner in toposort(step_outputs, blockers=op.inner_inputs):
+        if any(v in invariant for v in inner.inputs) \
+                and all(v in invariant or isinstance(v, Constant) for v in inner.inputs) \
+                and not set(inner.outputs) & set(step_outputs) and not _must_run_in_step(inner):
+            invariant.update(inner.outputs)
+            pushed.append(inner)
+    if not pushed:
+        return None
+    made = {o for p in pushed for o in p.outputs}
+    read = [v for inner in toposort(step_outputs, blockers=op.inner_inputs)
+            if inner not in pushed for v in inner.inputs if v in made]
+    frontier = list(dict.fromkeys(read))
+    n, seqs, initials, nonseqs = op._split(node.inputs)
+    outer_values, _ = clone_replace(frontier, dict(zip(op.inner_inputs[n_head:], nonseqs)))
+    placeholders = [v.type(v.name) for v in frontier]
+    outputs, _ = clone_replace(step_outputs, dict(zip(frontier, placeholders)))
+    loop = _loop_like(op, op.inner_inputs + placeholders, outputs[:len(op.inner_outputs)],
+                      op.output_taps, op.final_only,
+                      outputs[-1] if op.until is not None else None)
+    return loop.make_node(n, *seqs, *initials, *nonseqs, *outer_values).outputs
+
+
+@register("canonicalize", "scan", tracks=(Scan,))
+def scan_merge_same_outputs(fgraph, node):
+    """Outputs of a Scan that are one inner variable, neither fed back, both
+    per-step or both final-only, become one: the step's value is written
+    out once, and one array holds it."""
+    op = node.op
+    first_of, kept = {}, []
+    for i, out in enumerate(op.inner_outputs):
+        key = (out, i in op.final_only)
+        if op.output_taps[i] or key not in first_of:
+            first_of.setdefault(key, i)
+            kept.append(i)
+    if len(kept) == len(op.inner_outputs):
+        return None
+    loop = _loop_like(op, op.inner_inputs, [op.inner_outputs[i] for i in kept],
+                      [op.output_taps[i] for i in kept],
+                      [kept.index(i) for i in op.final_only if i in kept], op.until)
+    results = loop.make_node(*node.inputs).outputs
+    return [results[kept.index(i if i in kept else first_of[out, i in op.final_only])]
+            for i, out in enumerate(op.inner_outputs)]
+
+
+@register("canonicalize", "scan", tracks=(Scan,))
+def scan_drop_unused_inputs(fgraph, node):
+    """The sequences and non-sequences that no output of the step (nor its
+    until) reads are no longer inputs of the loop.  (An unused sequence
+    shorter than n_steps is then no longer an error, as in Theano.)"""
+    op = node.op
+    step_outputs = op.inner_outputs + ([op.until] if op.until is not None else [])
+    read = set(graph_inputs(step_outputs))
+    n_head = op.n_sequences + op.n_state_taps
+    unused = [k for k, v in enumerate(op.inner_inputs)
+              if (k < op.n_sequences or k >= n_head) and v not in read]
+    if not unused:
+        return None
+    n, seqs, initials, nonseqs = op._split(node.inputs)
+    keep = [k for k in range(len(op.inner_inputs)) if k not in unused]
+    outer = dict(enumerate(seqs))
+    outer.update((n_head + m, v) for m, v in enumerate(nonseqs))
+    loop = Scan([op.inner_inputs[k] for k in keep], op.inner_outputs,
+                op.n_sequences - len([k for k in unused if k < op.n_sequences]),
+                op.output_taps, final_only=op.final_only, until=op.until,
+                truncate_gradient=op.truncate_gradient, name=op.name, mode=op.mode,
+                rows_reversed=op.rows_reversed)
+    return loop.make_node(n, *[outer[k] for k in keep if k < op.n_sequences], *initials,
+                          *[outer[k] for k in keep if k >= n_head]).outputs
