@@ -225,3 +225,62 @@ def test_reversed_rows_need_final_only_fed_back_outputs():
     h = T.dscalar("h")
     with pytest.raises(ValueError, match="rows_reversed"):
         Scan([h], [h * 2], 0, [(-1,)], rows_reversed=True)
+
+
+# ---------------------------------------------------------------------------
+# scan_push_out_sums
+# ---------------------------------------------------------------------------
+
+def test_bias_gradient_is_one_sum_after_the_loop():
+    """The backward step adds dz_t.sum(0) to b's gradient: that running sum
+    leaves the loop, made of the dz rows the loop gives anyway."""
+    x, h0, W, b = T.dtensor3("x"), T.dmatrix("h0"), T.dmatrix("W"), T.dvector("b")
+    hs, _ = theano.scan(lambda x_t, h: T.tanh(x_t + T.dot(h, W) + b), sequences=x,
+                        outputs_info=h0)
+    f = theano.function([x, h0, W, b], theano.grad((hs ** 2).sum(), b))
+    _, backward = scans_of(f)
+    assert not [n for n in step_nodes(backward) if isinstance(n.op, T.Reduce)]
+    assert len(backward.outputs) == 2          # h's window, dz's rows
+    rng = np.random.default_rng(6)
+    xv, hv, Wv, bv = (rng.normal(size=(STEPS, B, H)), rng.normal(size=(B, H)),
+                      rng.normal(size=(H, H)) * 0.5, rng.normal(size=H))
+    states = [hv]
+    for x_t in xv:
+        states.append(np.tanh(x_t + states[-1] @ Wv + bv))
+    db, dh = np.zeros(H), np.zeros((B, H))
+    for t in reversed(range(STEPS)):
+        dz = (2 * states[t + 1] + dh) * (1 - states[t + 1] ** 2)
+        db += dz.sum(axis=0)
+        dh = dz @ Wv.T
+    np.testing.assert_allclose(f(xv, hv, Wv, bv), db, rtol=1e-12)
+
+
+def test_a_shared_running_sum_becomes_rows_and_one_sum():
+    """A shared accumulator's update acc + x_t ** 2: the loop gives the
+    terms' rows; the update is the old value plus their sum."""
+    acc = theano.shared(np.array([1.0, -2.0]), "acc")
+    x = T.dmatrix("x")
+    _, updates = theano.scan(lambda x_t: {acc: acc + x_t ** 2}, sequences=x)
+    f = theano.function([x], [], updates=updates)
+    xs = np.arange(6.0).reshape(3, 2)
+    f(xs)
+    np.testing.assert_allclose(acc.get_value(), [1.0, -2.0] + (xs ** 2).sum(axis=0))
+    (loop,) = scans_of(f)
+    assert not loop.op.recurrent and not loop.op.final_only
+
+
+@pytest.mark.parametrize("step", [lambda x_t, total: total * 0.5 + x_t,
+                                  lambda x_t, total: total + total * x_t])
+def test_a_carried_value_that_is_not_only_summed_stays_in_the_loop(step):
+    acc = theano.shared(np.array([1.0, -2.0]), "acc")
+    x = T.dmatrix("x")
+    _, updates = theano.scan(lambda x_t: {acc: step(x_t, acc)}, sequences=x)
+    f = theano.function([x], [], updates=updates)
+    xs = np.arange(6.0).reshape(3, 2) / 10
+    expected = np.array([1.0, -2.0])
+    for x_t in xs:
+        expected = step(x_t, expected)
+    f(xs)
+    np.testing.assert_allclose(acc.get_value(), expected)
+    (loop,) = scans_of(f)
+    assert loop.op.final_only
