@@ -603,10 +603,14 @@ class Scan(Op):
     then gives its results in the forward order, which the products after
     it read without a reversed copy.  Only without until, every fed-back
     output final-only (its ring buffer has no order to keep).
+    initial_rows_out: each fed-back per-step output starts with its
+    initial rows (its whole buffer), so that the gradient reads the past
+    values ``y[t + k]`` as one view, with no concatenation.
     """
 
     def __init__(self, inner_inputs, inner_outputs, n_sequences, output_taps, final_only=(),
-                 until=None, truncate_gradient=-1, name=None, mode=None, rows_reversed=False):
+                 until=None, truncate_gradient=-1, name=None, mode=None, rows_reversed=False,
+                 initial_rows_out=False):
         self.inner_inputs, self.inner_outputs = list(inner_inputs), list(inner_outputs)
         self.n_sequences = n_sequences
         self.output_taps = [tuple(taps) for taps in output_taps]
@@ -617,7 +621,7 @@ class Scan(Op):
         self.until = until
         self.truncate_gradient = truncate_gradient
         self.name, self.mode = name, mode
-        self.rows_reversed = rows_reversed
+        self.rows_reversed, self.initial_rows_out = rows_reversed, initial_rows_out
         if rows_reversed and (until is not None or not self.final_only.issuperset(self.recurrent)):
             raise ValueError(f"{self}: rows_reversed needs no until and every fed-back "
                              "output final-only")
@@ -746,7 +750,7 @@ class Scan(Op):
             if i in self.final_only:
                 output_storage[i][0] = buffer[(lag + steps_run - 1) % len(buffer), ...]
             else:
-                output_storage[i][0] = buffer[lag:lag + steps_run]
+                output_storage[i][0] = buffer[lag - self._initial_rows(i):lag + steps_run]
 
     def _check_lengths(self, n, seqs):
         where = _label(self.name)
@@ -784,6 +788,10 @@ class Scan(Op):
         return [(buffer, self.lags[i] + n - 1, len(buffer), -1) if self._reversed(i)
                 else (buffer, self.lags[i], len(buffer), 1) for i, buffer in enumerate(buffers)]
 
+    def _initial_rows(self, i):
+        """How many initial rows output i starts with (initial_rows_out)."""
+        return self.lags[i] if self.initial_rows_out and i not in self.final_only else 0
+
     def _reversed(self, i):
         """Whether output i is written from its last row up (rows_reversed)."""
         return self.rows_reversed and i not in self.final_only
@@ -805,8 +813,9 @@ class Scan(Op):
             else:
                 step_shape = tuple(s if s is not None else Shape_i(a + steps_axis)(outer)
                                    for a, s in enumerate(inner.type.shape))
-            steps = node.inputs[0] if self.until is None else Shape_i(0)(outer)
-            shapes.append(step_shape if i in self.final_only else (steps,) + step_shape)
+            rows = (node.inputs[0] + self._initial_rows(i) if self.until is None
+                    else Shape_i(0)(outer))
+            shapes.append(step_shape if i in self.final_only else (rows,) + step_shape)
         return shapes
 
     # --- gradient ----------------------------------------------------------------
@@ -837,16 +846,24 @@ class Scan(Op):
         n, seqs, initials, nonseqs = self._split(inputs)
         plan = _GradientPlan(self)
         outputs = self._with_saved(plan.saved).make_node(*inputs).outputs
-        results, saved = outputs[:len(self.inner_outputs)], outputs[len(self.inner_outputs):]
+        # a fed-back output's buffer: its initial rows, then one row per step
+        buffers, saved = outputs[:len(self.inner_outputs)], outputs[len(self.inner_outputs):]
+        results = [b[self.lags[i]:] if i in self.recurrent else b for i, b in enumerate(buffers)]
         row_of = dict(zip(self.inner_outputs + plan.saved, results + saved))
         saved = [row_of[v] for v in plan.read]       # outputs the step reads: their results
         steps = n if self.until is None else results[0].shape[0]    # the steps that ran
         # Truncated BPTT: only steps first..steps-1 are differentiated.
         first = 0 if self.truncate_gradient == -1 else maximum(steps - self.truncate_gradient, 0)
         initial_of = dict(zip(self.recurrent, initials))
-        # Forward step t's past outputs: rows t + L + k of initial rows ++ results.
-        past = [concatenate([initial_of[i], results[i]])[self.lags[i] + k:][:steps]
+        # Forward step t's past outputs: rows t + L + k of the buffer.
+        past = [buffers[i][self.lags[i] + k:][:steps]
                 for i in self.recurrent for k in self.output_taps[i]]
+        early = {}          # with initial_rows_out: the gradient reaching the initial rows
+        if self.initial_rows_out:
+            output_grads = list(output_grads)
+            early = {i: output_grads[i][:self.lags[i]] for i in plan.windowed}
+            for i in self.recurrent:
+                output_grads[i] = output_grads[i][self.lags[i]:]
 
         # A final-only output's gradient reaches its last row only; the rows
         # of a reversed output are the steps backwards.
@@ -870,7 +887,12 @@ class Scan(Op):
             self.inner_inputs, seqs + past + list(nonseqs)) if v not in plan.nonseq_of}
         stacked.update((v, nonseqs[m]) for v, m in plan.nonseq_of.items())
         hoisted = plan.hoisted_terms(product_grads, stacked)
-        return self._input_grads(inputs, plan, first, steps, windows, sums, seq_rows, hoisted)
+        input_grads = self._input_grads(inputs, plan, first, steps, windows, sums, seq_rows,
+                                        hoisted)
+        for i, g in early.items():
+            k = 1 + len(seqs) + self.recurrent.index(i)
+            input_grads[k] = input_grads[k] + _cast_like(g, input_grads[k])
+        return input_grads
 
     def _input_grads(self, inputs, plan, first, steps, windows, sums, seq_rows, hoisted):
         """The outer inputs' gradients from the backward scan's results and
@@ -910,18 +932,19 @@ class Scan(Op):
     def _with_saved(self, saved):
         """This scan giving one row per step for every output, and also each
         step's value of the inner variables ``saved``, as the gradient needs
-        (itself when no output is final-only or reversed and nothing is
-        saved), every row in the order of the steps.  The rewrite
+        every row in the order of the steps, each fed-back output starting
+        with its initial rows (``initial_rows_out``).  The rewrite
         ``scan_share_forward`` makes the user's scan read its results from
         this one, so the forward loop runs once."""
-        if not self.final_only and not self.rows_reversed and not saved:
+        if not self.final_only and not self.rows_reversed and self.initial_rows_out \
+                and not saved:
             return self
         key = tuple(saved)
         if key not in self._extended:
             op = Scan(self.inner_inputs, self.inner_outputs + list(saved),
                       self.n_sequences, self.output_taps + [()] * len(saved),
                       until=self.until, truncate_gradient=self.truncate_gradient,
-                      name=self.name, mode=self.mode)
+                      name=self.name, mode=self.mode, initial_rows_out=True)
             op.extends = self
             self._extended[key] = op
         return self._extended[key]

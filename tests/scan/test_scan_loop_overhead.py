@@ -3,7 +3,9 @@ alone leave the loop (``scan_push_out_invariants``), one value given out
 twice is written once (``scan_merge_same_outputs``), and the gradient's
 backward loop writes its rows from the last up (``Scan.rows_reversed``),
 so the products after it read them in the forward order with no reversed
-copy.  Checked by graph structure and against NumPy loops and finite
+copy; the forward loop the gradient reads gives its initial rows too
+(``Scan.initial_rows_out``), so the past values are one view, not a
+concatenation.  Checked by graph structure and against NumPy loops and finite
 differences."""
 import numpy as np
 import pytest
@@ -13,6 +15,7 @@ import cytensor.tensor as T
 from cytensor.debug.gradcheck import verify_grad
 from cytensor.debug.print_op import Print
 from cytensor.scan import Scan, _scan, until
+from cytensor.tensor.basic import Join
 from cytensor.tensor.elemwise import DimShuffle
 from cytensor.tensor.math import Dot
 from cytensor.tensor.subtensor import Subtensor
@@ -284,3 +287,42 @@ def test_a_carried_value_that_is_not_only_summed_stays_in_the_loop(step):
     np.testing.assert_allclose(acc.get_value(), expected)
     (loop,) = scans_of(f)
     assert loop.op.final_only
+
+
+# ---------------------------------------------------------------------------
+# Scan.initial_rows_out: the gradient reads the past values as one view
+# ---------------------------------------------------------------------------
+
+def test_gradient_reads_past_values_without_a_concatenation():
+    x, h0, W = T.dtensor3("x"), T.dmatrix("h0"), T.dmatrix("W")
+    hs, _ = theano.scan(lambda x_t, h: T.tanh(x_t + T.dot(h, W)), sequences=x,
+                        outputs_info=h0)
+    f = theano.function([x, h0, W], theano.grad((hs ** 2).sum(), [h0, W]))
+    assert not [n for n in f.maker.fgraph.toposort() if isinstance(n.op, Join)]
+    forward, _ = scans_of(f)
+    assert forward.op.initial_rows_out
+    rng = np.random.default_rng(7)
+    xv, hv, Wv = rng.normal(size=(STEPS, B, H)), rng.normal(size=(B, H)), rng.normal(size=(H, H))
+    states = [hv]
+    for x_t in xv:
+        states.append(np.tanh(x_t + states[-1] @ Wv))
+    dW, dh = np.zeros((H, H)), np.zeros((B, H))
+    for t in reversed(range(STEPS)):
+        dz = (2 * states[t + 1] + dh) * (1 - states[t + 1] ** 2)
+        dW += states[t].T @ dz
+        dh = dz @ Wv.T
+    got_h0, got_W = f(xv, hv, Wv)
+    np.testing.assert_allclose(got_h0, dh, rtol=1e-12)
+    np.testing.assert_allclose(got_W, dW, rtol=1e-12)
+
+
+def test_second_order_through_two_taps_reaches_the_initial_rows():
+    """The gradient of a gradient differentiates the forward loop that
+    gives its initial rows too: what reaches them is the initial rows'."""
+    def grad_of_a(h0, a):
+        hs, _ = theano.scan(lambda x_t, h2, h1: T.tanh(a * h1 + 0.5 * h2 + x_t),
+                            sequences=T.constant(np.linspace(-1, 1, 5)),
+                            outputs_info=dict(initial=h0, taps=[-2, -1]))
+        return theano.grad((hs ** 2).sum(), a)
+    verify_grad(grad_of_a, [np.array([0.3, -0.4]), np.array(0.6)],
+                rng=np.random.default_rng(8))

@@ -57,8 +57,9 @@ def scan_share_forward(fgraph):
         if twin is None:
             continue
         for i, old in enumerate(node.outputs):
+            rows = twin.outputs[i][twin.op._initial_rows(i):]
             new = (twin.outputs[i][-1] if i in node.op.final_only else
-                   twin.outputs[i][::-1] if node.op._reversed(i) else twin.outputs[i])
+                   rows[::-1] if node.op._reversed(i) else rows)
             fgraph.replace(old, new, reason="scan_share_forward")
         changed = True
     return changed
@@ -204,7 +205,8 @@ def _loop_like(op, inner_inputs, inner_outputs, output_taps, final_only, until,
     return Scan(inner_inputs, inner_outputs,
                 op.n_sequences if n_sequences is None else n_sequences, output_taps,
                 final_only=final_only, until=until, truncate_gradient=op.truncate_gradient,
-                name=op.name, mode=op.mode, rows_reversed=op.rows_reversed)
+                name=op.name, mode=op.mode, rows_reversed=op.rows_reversed,
+                initial_rows_out=op.initial_rows_out)
 
 
 def _must_run_in_step(node):
@@ -255,7 +257,7 @@ def scan_merge_same_outputs(fgraph, node):
     op = node.op
     first_of, kept = {}, []
     for i, out in enumerate(op.inner_outputs):
-        key = (out, i in op.final_only)
+        key = (out, i in op.final_only, op._initial_rows(i))
         if op.output_taps[i] or key not in first_of:
             first_of.setdefault(key, i)
             kept.append(i)
@@ -265,7 +267,8 @@ def scan_merge_same_outputs(fgraph, node):
                       [op.output_taps[i] for i in kept],
                       [kept.index(i) for i in op.final_only if i in kept], op.until)
     results = loop.make_node(*node.inputs).outputs
-    return [results[kept.index(i if i in kept else first_of[out, i in op.final_only])]
+    return [results[kept.index(i if i in kept else
+                               first_of[out, i in op.final_only, op._initial_rows(i)])]
             for i, out in enumerate(op.inner_outputs)]
 
 
@@ -354,8 +357,8 @@ def scan_push_out_sums(fgraph, node):
             for term in [_running_sum_term(op, i, tap_of[i, -1], readers)] if term is not None}
     if not sums:
         return None
-    per_step = [j for j in range(len(op.inner_outputs))
-                if j not in sums and j not in op.final_only]
+    per_step = [j for j in range(len(op.inner_outputs))      # a row per step, no more
+                if j not in sums and j not in op.final_only and not op._initial_rows(j)]
     of_rows = {}        # output i: (per-step output j, the value of it the term is made from)
     for i, term in sums.items():
         base = _under_sums_and_dimshuffles(term)
