@@ -862,7 +862,7 @@ class Scan(Op):
         if self.initial_rows_out:
             output_grads = list(output_grads)
             early = {i: output_grads[i][:self.lags[i]] for i in plan.windowed}
-            for i in self.recurrent:
+            for i in plan.windowed:
                 output_grads[i] = output_grads[i][self.lags[i]:]
 
         # A final-only output's gradient reaches its last row only; the rows
@@ -932,8 +932,9 @@ class Scan(Op):
     def _with_saved(self, saved):
         """This scan giving one row per step for every output, and also each
         step's value of the inner variables ``saved``, as the gradient needs
-        every row in the order of the steps, each fed-back output starting
-        with its initial rows (``initial_rows_out``).  The rewrite
+        them: every row in the order of the steps, each fed-back output
+        starting with its initial rows (``initial_rows_out``; itself when it
+        already is so and saves nothing more).  The rewrite
         ``scan_share_forward`` makes the user's scan read its results from
         this one, so the forward loop runs once."""
         if not self.final_only and not self.rows_reversed and self.initial_rows_out \
