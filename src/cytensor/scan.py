@@ -311,9 +311,11 @@ scan.map, scan.reduce, scan.foldl, scan.foldr = map, reduce, foldl, foldr
 
 
 def _scan(fn, sequences, outputs_info, non_sequences, n_steps, go_backwards, mode, name,
-          strict, return_list, truncate_gradient=-1, final_only=()):
+          strict, return_list, truncate_gradient=-1, final_only=(), rows_reversed=False):
     """scan(), where the outputs numbered in ``final_only`` give only their last
-    value: the gradient's own loop sums into such outputs."""
+    value: the gradient's own loop sums into such outputs; with
+    ``rows_reversed`` (and go_backwards) the per-step outputs come in the
+    order of the sequences' rows, not of the steps (``Scan.rows_reversed``)."""
     where = _label(name)
     seq_outer, seq_inner = _sequence_slices(_as_list(sequences), go_backwards, where)
     n = _number_of_steps(n_steps, seq_outer, where)
@@ -367,7 +369,7 @@ def _scan(fn, sequences, outputs_info, non_sequences, n_steps, go_backwards, mod
               output_taps=[taps for _, taps in outputs_info] + [(-1,)] * len(carried),
               final_only=tuple(final_only) + tuple(range(n_outputs, n_outputs + len(carried))),
               until=(conditions or [None])[0], truncate_gradient=truncate_gradient,
-              name=name, mode=mode)
+              name=name, mode=mode, rows_reversed=rows_reversed)
     initial_outer = [_initial_rows(initial, taps) for initial, taps in outputs_info if taps]
     initial_outer += [shape_padleft(state) for state in carried]
     results = op(n, *seq_outer, *initial_outer, *passed, *implicit)   # computes test values
@@ -596,10 +598,19 @@ class Scan(Op):
     taps read.  until: an inner scalar that stops the loop after the first
     step where it is true (None: run n_steps steps).  truncate_gradient: -1,
     or how many of the last steps the gradient goes back through.
+    rows_reversed: each per-step output is written from its last row up,
+    step t's value on row n_steps - 1 - t; a backward loop (the gradient's)
+    then gives its results in the forward order, which the products after
+    it read without a reversed copy.  Only without until, every fed-back
+    output final-only (its ring buffer has no order to keep).
+    initial_rows_out: each fed-back per-step output starts with its
+    initial rows (its whole buffer), so that the gradient reads the past
+    values ``y[t + k]`` as one view, with no concatenation.
     """
 
     def __init__(self, inner_inputs, inner_outputs, n_sequences, output_taps, final_only=(),
-                 until=None, truncate_gradient=-1, name=None, mode=None):
+                 until=None, truncate_gradient=-1, name=None, mode=None, rows_reversed=False,
+                 initial_rows_out=False):
         self.inner_inputs, self.inner_outputs = list(inner_inputs), list(inner_outputs)
         self.n_sequences = n_sequences
         self.output_taps = [tuple(taps) for taps in output_taps]
@@ -610,6 +621,10 @@ class Scan(Op):
         self.until = until
         self.truncate_gradient = truncate_gradient
         self.name, self.mode = name, mode
+        self.rows_reversed, self.initial_rows_out = rows_reversed, initial_rows_out
+        if rows_reversed and (until is not None or not self.final_only.issuperset(self.recurrent)):
+            raise ValueError(f"{self}: rows_reversed needs no until and every fed-back "
+                             "output final-only")
         self.extends = None      # the scan whose results this one gives too (see _with_saved)
         self._functions, self._extended = {}, {}
 
@@ -704,7 +719,7 @@ class Scan(Op):
         # (buffer, row of step 0, rows in the buffer) for each tap read
         reads = [(buffers[i], self.lags[i] + k, len(buffers[i]))
                  for i in self.recurrent for k in self.output_taps[i]]
-        writes = None            # (buffer, row of step 0, rows) for each output
+        writes = None            # (buffer, row of step 0, rows, +1 or -1) for each output
         steps_run = n
         with step.looping() as (input_cells, run, output_cells):
             seq_cells, tap_cells, nonseq_cells = _groups(input_cells, len(seqs), len(reads))
@@ -720,9 +735,10 @@ class Scan(Op):
                 run()
                 if writes is None:
                     writes = self._output_rows(buffers, [c[0] for c in value_cells], n, empty)
-                for i, (cell, (buffer, start, rows)) in enumerate(zip(value_cells, writes)):
+                for i, (cell, (buffer, start, rows, direction)) in enumerate(
+                        zip(value_cells, writes)):
                     # a view, even when 0-d; never a row this step's taps read
-                    row, value = buffer[(start + t) % rows, ...], cell[0]
+                    row, value = buffer[(start + direction * t) % rows, ...], cell[0]
                     if value.shape != row.shape:
                         self._shape_error(t, i, value, row)
                     row[...] = value
@@ -734,7 +750,7 @@ class Scan(Op):
             if i in self.final_only:
                 output_storage[i][0] = buffer[(lag + steps_run - 1) % len(buffer), ...]
             else:
-                output_storage[i][0] = buffer[lag:lag + steps_run]
+                output_storage[i][0] = buffer[lag - self._initial_rows(i):lag + steps_run]
 
     def _check_lengths(self, n, seqs):
         where = _label(self.name)
@@ -764,11 +780,21 @@ class Scan(Op):
 
     def _output_rows(self, buffers, values, n, empty):
         """After step 0: the missing buffers, shaped as its values, and where
-        each output writes (buffer, row of step 0, rows in the buffer)."""
+        each output writes (buffer, row of step 0, rows in the buffer, +1 or
+        -1: step t writes row (row of step 0 + t * that) mod rows)."""
         for i, value in enumerate(values):
             if buffers[i] is None:
                 buffers[i] = empty((self._rows(i, n),) + value.shape, value.dtype)
-        return [(buffer, self.lags[i], len(buffer)) for i, buffer in enumerate(buffers)]
+        return [(buffer, self.lags[i] + n - 1, len(buffer), -1) if self._reversed(i)
+                else (buffer, self.lags[i], len(buffer), 1) for i, buffer in enumerate(buffers)]
+
+    def _initial_rows(self, i):
+        """How many initial rows output i starts with (initial_rows_out)."""
+        return self.lags[i] if self.initial_rows_out and i not in self.final_only else 0
+
+    def _reversed(self, i):
+        """Whether output i is written from its last row up (rows_reversed)."""
+        return self.rows_reversed and i not in self.final_only
 
     def _shape_error(self, t, i, value, row):
         raise ValueError(
@@ -787,8 +813,9 @@ class Scan(Op):
             else:
                 step_shape = tuple(s if s is not None else Shape_i(a + steps_axis)(outer)
                                    for a, s in enumerate(inner.type.shape))
-            steps = node.inputs[0] if self.until is None else Shape_i(0)(outer)
-            shapes.append(step_shape if i in self.final_only else (steps,) + step_shape)
+            rows = (node.inputs[0] + self._initial_rows(i) if self.until is None
+                    else Shape_i(0)(outer))
+            shapes.append(step_shape if i in self.final_only else (rows,) + step_shape)
         return shapes
 
     # --- gradient ----------------------------------------------------------------
@@ -819,20 +846,30 @@ class Scan(Op):
         n, seqs, initials, nonseqs = self._split(inputs)
         plan = _GradientPlan(self)
         outputs = self._with_saved(plan.saved).make_node(*inputs).outputs
-        results, saved = outputs[:len(self.inner_outputs)], outputs[len(self.inner_outputs):]
+        # a fed-back output's buffer: its initial rows, then one row per step
+        buffers, saved = outputs[:len(self.inner_outputs)], outputs[len(self.inner_outputs):]
+        results = [b[self.lags[i]:] if i in self.recurrent else b for i, b in enumerate(buffers)]
         row_of = dict(zip(self.inner_outputs + plan.saved, results + saved))
         saved = [row_of[v] for v in plan.read]       # outputs the step reads: their results
         steps = n if self.until is None else results[0].shape[0]    # the steps that ran
         # Truncated BPTT: only steps first..steps-1 are differentiated.
         first = 0 if self.truncate_gradient == -1 else maximum(steps - self.truncate_gradient, 0)
         initial_of = dict(zip(self.recurrent, initials))
-        # Forward step t's past outputs: rows t + L + k of initial rows ++ results.
-        past = [concatenate([initial_of[i], results[i]])[self.lags[i] + k:][:steps]
+        # Forward step t's past outputs: rows t + L + k of the buffer.
+        past = [buffers[i][self.lags[i] + k:][:steps]
                 for i in self.recurrent for k in self.output_taps[i]]
+        early = {}          # with initial_rows_out: the gradient reaching the initial rows
+        if self.initial_rows_out:
+            output_grads = list(output_grads)
+            early = {i: output_grads[i][:self.lags[i]] for i in plan.windowed}
+            for i in plan.windowed:
+                output_grads[i] = output_grads[i][self.lags[i]:]
 
-        # A final-only output's gradient reaches its last row only.
+        # A final-only output's gradient reaches its last row only; the rows
+        # of a reversed output are the steps backwards.
         cotangent_seqs = [set_subtensor(zeros_like(results[i])[-1], output_grads[i])
-                          if i in self.final_only else output_grads[i]
+                          if i in self.final_only else
+                          output_grads[i][::-1] if self._reversed(i) else output_grads[i]
                           for i in plan.differentiable]
         carried = [zeros_like(initial_of[i]) for i in plan.windowed] + [
             zeros_like(nonseqs[m]) for m in plan.summed]
@@ -842,14 +879,20 @@ class Scan(Op):
             outputs_info=carried + [None] * (len(plan.looped_seqs) + len(plan.hoisted)),
             non_sequences=list(nonseqs), n_steps=steps - first, go_backwards=True,
             mode=self.mode, strict=False, return_list=True,
-            name=f"grad_of_{self.name or 'scan'}", final_only=range(len(carried)))
+            name=f"grad_of_{self.name or 'scan'}", final_only=range(len(carried)),
+            rows_reversed=True)
         windows, sums, seq_rows, product_grads = _groups(
             backward, len(plan.windowed), len(plan.summed), len(plan.looped_seqs))
         stacked = {v: outer[first:steps] for v, outer in zip(
             self.inner_inputs, seqs + past + list(nonseqs)) if v not in plan.nonseq_of}
         stacked.update((v, nonseqs[m]) for v, m in plan.nonseq_of.items())
-        hoisted = plan.hoisted_terms([g[::-1] for g in product_grads], stacked)
-        return self._input_grads(inputs, plan, first, steps, windows, sums, seq_rows, hoisted)
+        hoisted = plan.hoisted_terms(product_grads, stacked)
+        input_grads = self._input_grads(inputs, plan, first, steps, windows, sums, seq_rows,
+                                        hoisted)
+        for i, g in early.items():
+            k = 1 + len(seqs) + self.recurrent.index(i)
+            input_grads[k] = input_grads[k] + _cast_like(g, input_grads[k])
+        return input_grads
 
     def _input_grads(self, inputs, plan, first, steps, windows, sums, seq_rows, hoisted):
         """The outer inputs' gradients from the backward scan's results and
@@ -868,7 +911,7 @@ class Scan(Op):
             input_grads[first_nonseq + m] = _total(terms) if terms else zeros_like(nonseqs[m])
         rows_of = dict(zip(plan.looped_seqs, seq_rows))
         for j in plan.float_seqs:
-            terms = ([rows_of[j][::-1]] if j in rows_of else []) + hoisted.get(
+            terms = ([rows_of[j]] if j in rows_of else []) + hoisted.get(
                 self.inner_inputs[j], [])
             input_grads[1 + j] = (inc_subtensor(zeros_like(seqs[j])[first:steps], _total(terms))
                                   if terms else zeros_like(seqs[j]))
@@ -889,17 +932,20 @@ class Scan(Op):
     def _with_saved(self, saved):
         """This scan giving one row per step for every output, and also each
         step's value of the inner variables ``saved``, as the gradient needs
-        (itself when no output is final-only and nothing is saved).  The
-        rewrite ``scan_share_forward`` makes the user's scan read its results
-        from this one, so the forward loop runs once."""
-        if not self.final_only and not saved:
+        them: every row in the order of the steps, each fed-back output
+        starting with its initial rows (``initial_rows_out``; itself when it
+        already is so and saves nothing more).  The rewrite
+        ``scan_share_forward`` makes the user's scan read its results from
+        this one, so the forward loop runs once."""
+        if not self.final_only and not self.rows_reversed and self.initial_rows_out \
+                and not saved:
             return self
         key = tuple(saved)
         if key not in self._extended:
             op = Scan(self.inner_inputs, self.inner_outputs + list(saved),
                       self.n_sequences, self.output_taps + [()] * len(saved),
                       until=self.until, truncate_gradient=self.truncate_gradient,
-                      name=self.name, mode=self.mode)
+                      name=self.name, mode=self.mode, initial_rows_out=True)
             op.extends = self
             self._extended[key] = op
         return self._extended[key]

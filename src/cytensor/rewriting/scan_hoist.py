@@ -14,13 +14,28 @@ product, assembled into one array instead of one array of zeros per gate.
 
 ``join_increments_tiling_zeros``: that array, when the gates' slices tile
 an axis, made by one concatenation instead of zeros and an increment per gate.
+
+``scan_push_out_invariants``: what a step computes from the non-sequences
+alone (``b`` broadcast, ``W.T``) is computed once before the loop.
+
+``scan_drop_unused_inputs``: a sequence or non-sequence the step no longer
+reads (``x`` once ``x_t @ W`` has left the loop) is no longer sliced per step.
+
+``scan_push_out_sums``: a running sum carried from step to step (a bias's
+gradient in the backward loop, ``total + dz_t.sum(0)``) becomes one sum
+after the loop, of the rows of dz when the loop gives them anyway.
+
+``scan_merge_same_outputs``: two per-step outputs that are one inner
+variable (the gradient of ``x_t @ W`` and of ``h @ U`` are both ``dz_t``)
+become one, written once per step.
 """
 import numpy as np
 
-from ..graph import clone_replace, toposort
+from ..graph import Constant, clone_replace, graph_inputs, toposort
 from ..scan import Scan
 from ..tensor.basic import Alloc, Join
-from ..tensor.math import Dot, tensordot
+from ..tensor.elemwise import DimShuffle
+from ..tensor.math import Dot, Reduce, cast, tensordot
 from ..tensor.subtensor import IncSubtensor
 from .algebra import is_constant
 from .engine import register
@@ -42,7 +57,9 @@ def scan_share_forward(fgraph):
         if twin is None:
             continue
         for i, old in enumerate(node.outputs):
-            new = twin.outputs[i][-1] if i in node.op.final_only else twin.outputs[i]
+            rows = twin.outputs[i][twin.op._initial_rows(i):]
+            new = (twin.outputs[i][-1] if i in node.op.final_only else
+                   rows[::-1] if node.op._reversed(i) else rows)
             fgraph.replace(old, new, reason="scan_share_forward")
         changed = True
     return changed
@@ -171,11 +188,206 @@ def scan_push_out_sequence_products(fgraph, node):
             if o not in row_index or op.output_taps[i] or i in op.final_only]
     results = []
     if kept:
-        loop = Scan(seq_rows + rows + op.inner_inputs[op.n_sequences:],
-                    [outputs[i] for i in kept], op.n_sequences + len(rows),
-                    [op.output_taps[i] for i in kept],
-                    final_only=[kept.index(i) for i in op.final_only],
-                    truncate_gradient=op.truncate_gradient, name=op.name, mode=op.mode)
+        loop = _loop_like(op, seq_rows + rows + op.inner_inputs[op.n_sequences:],
+                          [outputs[i] for i in kept], [op.output_taps[i] for i in kept],
+                          [kept.index(i) for i in op.final_only], None,
+                          n_sequences=op.n_sequences + len(rows))
         results = loop.make_node(n, *seqs, *hoisted, *initials, *nonseqs).outputs
-    return [results[kept.index(i)] if i in kept else hoisted[row_index[o]]
+    return [results[kept.index(i)] if i in kept else
+            hoisted[row_index[o]][::-1] if op._reversed(i) else hoisted[row_index[o]]
             for i, o in enumerate(outputs)]
+
+
+def _loop_like(op, inner_inputs, inner_outputs, output_taps, final_only, until,
+               n_sequences=None):
+    """A Scan running as ``op`` does (truncation, name, mode, row order) on
+    another inner graph (over ``op``'s sequences unless ``n_sequences``)."""
+    return Scan(inner_inputs, inner_outputs,
+                op.n_sequences if n_sequences is None else n_sequences, output_taps,
+                final_only=final_only, until=until, truncate_gradient=op.truncate_gradient,
+                name=op.name, mode=op.mode, rows_reversed=op.rows_reversed,
+                initial_rows_out=op.initial_rows_out)
+
+
+def _must_run_in_step(node):
+    """Whether the op asks to run where it stands (Print), as constant folding reads it."""
+    return hasattr(node.op, "do_constant_folding") and not node.op.do_constant_folding(node)
+
+
+@register("canonicalize", "scan", tracks=(Scan,))
+def scan_push_out_invariants(fgraph, node):
+    """Inner nodes whose inputs are non-sequences and constants only give the
+    same values at every step: computed once before the loop, each value
+    the rest of the step reads becomes a non-sequence (Theano's
+    PushOutNonSeqScan).  A node that is itself an output of the step stays,
+    as does an op that must run with the step (Print), and one of
+    constants alone (the step's compilation folds it)."""
+    op = node.op
+    n_head = op.n_sequences + op.n_state_taps
+    step_outputs = op.inner_outputs + ([op.until] if op.until is not None else [])
+    invariant = set(op.inner_inputs[n_head:])
+    pushed = []
+    for inner in toposort(step_outputs, blockers=op.inner_inputs):
+        if any(v in invariant for v in inner.inputs) \
+                and all(v in invariant or isinstance(v, Constant) for v in inner.inputs) \
+                and not set(inner.outputs) & set(step_outputs) and not _must_run_in_step(inner):
+            invariant.update(inner.outputs)
+            pushed.append(inner)
+    if not pushed:
+        return None
+    made = {o for p in pushed for o in p.outputs}
+    read = [v for inner in toposort(step_outputs, blockers=op.inner_inputs)
+            if inner not in pushed for v in inner.inputs if v in made]
+    frontier = list(dict.fromkeys(read))
+    n, seqs, initials, nonseqs = op._split(node.inputs)
+    outer_values, _ = clone_replace(frontier, dict(zip(op.inner_inputs[n_head:], nonseqs)))
+    placeholders = [v.type(v.name) for v in frontier]
+    outputs, _ = clone_replace(step_outputs, dict(zip(frontier, placeholders)))
+    loop = _loop_like(op, op.inner_inputs + placeholders, outputs[:len(op.inner_outputs)],
+                      op.output_taps, op.final_only,
+                      outputs[-1] if op.until is not None else None)
+    return loop.make_node(n, *seqs, *initials, *nonseqs, *outer_values).outputs
+
+
+@register("canonicalize", "scan", tracks=(Scan,))
+def scan_merge_same_outputs(fgraph, node):
+    """Outputs of a Scan that are one inner variable, neither fed back, both
+    per-step or both final-only, become one: the step's value is written
+    out once, and one array holds it."""
+    op = node.op
+    first_of, kept = {}, []
+    for i, out in enumerate(op.inner_outputs):
+        key = (out, i in op.final_only, op._initial_rows(i))
+        if op.output_taps[i] or key not in first_of:
+            first_of.setdefault(key, i)
+            kept.append(i)
+    if len(kept) == len(op.inner_outputs):
+        return None
+    loop = _loop_like(op, op.inner_inputs, [op.inner_outputs[i] for i in kept],
+                      [op.output_taps[i] for i in kept],
+                      [kept.index(i) for i in op.final_only if i in kept], op.until)
+    results = loop.make_node(*node.inputs).outputs
+    return [results[kept.index(i if i in kept else
+                               first_of[out, i in op.final_only, op._initial_rows(i)])]
+            for i, out in enumerate(op.inner_outputs)]
+
+
+@register("canonicalize", "scan", tracks=(Scan,))
+def scan_drop_unused_inputs(fgraph, node):
+    """The sequences and non-sequences that no output of the step (nor its
+    until) reads are no longer inputs of the loop.  (An unused sequence
+    shorter than n_steps is then no longer an error, as in Theano.)"""
+    op = node.op
+    step_outputs = op.inner_outputs + ([op.until] if op.until is not None else [])
+    read = set(graph_inputs(step_outputs))
+    n_head = op.n_sequences + op.n_state_taps
+    unused = [k for k, v in enumerate(op.inner_inputs)
+              if (k < op.n_sequences or k >= n_head) and v not in read]
+    if not unused:
+        return None
+    n, seqs, initials, nonseqs = op._split(node.inputs)
+    keep = [k for k in range(len(op.inner_inputs)) if k not in unused]
+    outer = dict(enumerate(seqs))
+    outer.update((n_head + m, v) for m, v in enumerate(nonseqs))
+    loop = _loop_like(op, [op.inner_inputs[k] for k in keep], op.inner_outputs, op.output_taps,
+                      op.final_only, op.until,
+                      n_sequences=op.n_sequences - len([k for k in unused
+                                                        if k < op.n_sequences]))
+    return loop.make_node(n, *[outer[k] for k in keep if k < op.n_sequences], *initials,
+                          *[outer[k] for k in keep if k >= n_head]).outputs
+
+
+def _same_value(a, b):
+    """Whether a and b are computed alike (the same op of the same values all
+    the way up): a gradient builds one value twice, merged only when the
+    step is compiled."""
+    if a is b:
+        return True
+    if a.owner is None or b.owner is None or a.owner.op != b.owner.op \
+            or a.owner.outputs.index(a) != b.owner.outputs.index(b) \
+            or len(a.owner.inputs) != len(b.owner.inputs):
+        return False
+    return all(_same_value(u, v) for u, v in zip(a.owner.inputs, b.owner.inputs))
+
+
+def _under_sums_and_dimshuffles(var):
+    """The variable that ``var`` is made from by plain sums and DimShuffles."""
+    while var.owner is not None and (
+            isinstance(var.owner.op, DimShuffle) or isinstance(var.owner.op, Reduce)
+            and var.owner.op.op == "sum" and var.owner.op.dtype is None
+            and var.owner.op.acc_dtype is None):
+        var = var.owner.inputs[0]
+    return var
+
+
+def _running_sum_term(op, i, tap, readers):
+    """The term step t adds to output i (``total + term``, total its tap of
+    the previous step, read by nothing else, term not reading it and of its
+    dtype and number of axes), or None.  (A term broadcast against the
+    total is the same broadcast against the sum of the terms.)"""
+    out = op.inner_outputs[i]
+    found = match(out, _SUM_OF_TWO)
+    if found is None or readers.get(tap, []) != [out.owner] or tap in op.inner_outputs:
+        return None
+    terms = [v for v in (found["A"], found["B"]) if v is not tap]
+    if len(terms) != 1 or (terms[0].dtype, terms[0].ndim) != (tap.dtype, tap.ndim) or \
+            tap in graph_inputs([terms[0]], blockers=[tap]):
+        return None
+    return terms[0]
+
+
+@register("canonicalize", "scan", tracks=(Scan,))
+def scan_push_out_sums(fgraph, node):
+    """A final-only output that each step adds a term to becomes its
+    initial value plus one sum, after the loop, of the term's rows: the
+    term is given out per step, or, when it is made of another per-step
+    output by sums and DimShuffles alone (linear: the term of the sum over
+    the steps is the sum of the terms), it is made after the loop of that
+    output's sum over the steps (two nodes fewer per step, no row written)."""
+    op = node.op
+    n_head = op.n_sequences + op.n_state_taps
+    step_outputs = op.inner_outputs + ([op.until] if op.until is not None else [])
+    readers = {}
+    for inner in toposort(step_outputs, blockers=op.inner_inputs):
+        for v in set(inner.inputs):
+            readers.setdefault(v, []).append(inner)
+    taps = iter(op.inner_inputs[op.n_sequences:n_head])
+    tap_of = {(i, k): next(taps) for i in op.recurrent for k in op.output_taps[i]}
+    sums = {i: term for i in op.recurrent if i in op.final_only and op.output_taps[i] == (-1,)
+            for term in [_running_sum_term(op, i, tap_of[i, -1], readers)] if term is not None}
+    if not sums:
+        return None
+    per_step = [j for j in range(len(op.inner_outputs))      # a row per step, no more
+                if j not in sums and j not in op.final_only and not op._initial_rows(j)]
+    of_rows = {}        # output i: (per-step output j, the value of it the term is made from)
+    for i, term in sums.items():
+        base = _under_sums_and_dimshuffles(term)
+        j = next((j for j in per_step if _same_value(op.inner_outputs[j], base)), None)
+        if j is not None:
+            of_rows[i] = (j, base)
+    kept = [j for j in range(len(op.inner_outputs)) if j not in sums]
+    added = [term for i, term in sums.items() if i not in of_rows]
+    loop = _loop_like(
+        op, op.inner_inputs[:op.n_sequences] + [tap_of[i, k] for i in op.recurrent
+                                                if i not in sums for k in op.output_taps[i]]
+        + op.inner_inputs[n_head:], [op.inner_outputs[j] for j in kept] + added,
+        [op.output_taps[j] for j in kept] + [()] * len(added),
+        [kept.index(j) for j in op.final_only if j in kept], op.until)
+    n, seqs, initials, nonseqs = op._split(node.inputs)
+    initial_of = dict(zip(op.recurrent, initials))
+    results = loop.make_node(n, *seqs, *[initial_of[i] for i in op.recurrent if i not in sums],
+                             *nonseqs).outputs
+    added_rows = iter(results[len(kept):])
+    replacements = []
+    for i, old in enumerate(node.outputs):
+        if i not in sums:
+            replacements.append(results[kept.index(i)])
+            continue
+        if i in of_rows:        # the term is linear in that output's step value
+            j, base = of_rows[i]
+            total = clone_replace([sums[i]], {base: results[kept.index(j)].sum(axis=0)})[0][0]
+        else:
+            total = next(added_rows).sum(axis=0)
+        total = initial_of[i][-1] + (total if total.dtype == old.dtype else cast(total, old.dtype))
+        replacements.append(total)
+    return replacements
