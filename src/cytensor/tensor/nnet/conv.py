@@ -295,12 +295,13 @@ class Conv2dGradWeights(_ConvGeometry):
         self._check_gy(gy, (x.shape[0], w_shape[0], g["oh"], g["ow"]))
         f, k, pixels = w_shape[0], int(np.prod(w_shape[1:])), g["oh"] * g["ow"]
         if _nnet.conv_direct_ok(f // self.num_groups, k, pixels):
-            # small layers: image by image on threads, one partial sum per thread
-            nt = kernels.get_num_threads()
-            partial = np.empty((nt, f, k), dtype)
+            # small layers: image by image on threads, a few partial sums per thread
+            parts = _nnet.conv_weight_parts(x.shape[0], f, k, pixels, self.num_groups,
+                                            np.dtype(dtype).itemsize, kernels.get_num_threads())
+            partial = np.empty((parts, f, k), dtype)
             _nnet.conv2d_images_grad_weights(x, gy.reshape(x.shape[0], f, pixels), partial,
                                              *self._kernel_geometry(g))
-            gw = partial[0] if nt == 1 else partial.sum(axis=0)
+            gw = partial[0] if parts == 1 else partial.sum(axis=0)
         else:
             gw = np.zeros((f, k), dtype)
             for n0, nc in self.chunks(x.shape[0], g):
