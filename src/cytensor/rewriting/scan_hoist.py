@@ -36,6 +36,7 @@ from ..scan import Scan
 from ..tensor.basic import Alloc, Join
 from ..tensor.elemwise import DimShuffle
 from ..tensor.math import Dot, Reduce, cast, tensordot
+from ..tensor.reduction_table import REDUCTION
 from ..tensor.subtensor import IncSubtensor
 from .algebra import is_constant
 from .engine import register
@@ -314,7 +315,7 @@ def _under_sums_and_dimshuffles(var):
     """The variable that ``var`` is made from by plain sums and DimShuffles."""
     while var.owner is not None and (
             isinstance(var.owner.op, DimShuffle) or isinstance(var.owner.op, Reduce)
-            and var.owner.op.op == "sum" and var.owner.op.dtype is None
+            and var.owner.op.spec is REDUCTION.sum and var.owner.op.dtype is None
             and var.owner.op.acc_dtype is None):
         var = var.owner.inputs[0]
     return var
