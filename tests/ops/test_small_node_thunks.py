@@ -10,18 +10,9 @@ import cytensor as theano
 import cytensor.tensor as T
 from cytensor import kernels
 from cytensor.kernels import _pick
+from test_small_size_paths import both
 
 RNG = np.random.default_rng(7)
-PY = theano.Mode(linker="py")
-
-
-def both(inputs, output, *values):
-    """The compiled result, checked equal to the references' (py linker)."""
-    got = theano.function(inputs, output)(*values)
-    want = theano.function(inputs, output, mode=PY)(*values)
-    np.testing.assert_array_equal(got, want)
-    assert got.dtype == want.dtype
-    return got
 
 
 def values(dtype, shape):
