@@ -516,8 +516,7 @@ def conv2d_grad_weights_thunk(backend, node, input_cells, output_cells, dtype):
         x = cupy.ascontiguousarray(x_cell[0], dtype=dtype)
         gy = cupy.ascontiguousarray(gy_cell[0], dtype=dtype)
         w_shape = tuple(int(s) for s in cupy.asnumpy(shape_cell[0]))
-        g = op.geometry(x.shape, w_shape, "conv2d gradient (filters)")
-        op._check_gy(gy, (x.shape[0], w_shape[0], g["oh"], g["ow"]))
+        g = op.gradient_geometry(x.shape, w_shape, gy, "conv2d gradient (filters)")
         f = w_shape[0]
         gw = cupy.zeros((f, int(np.prod(w_shape[1:]))), dtype)
         for n0, nc in op.chunks(x.shape[0], g):
@@ -540,8 +539,7 @@ def conv2d_grad_inputs_thunk(backend, node, input_cells, output_cells, dtype):
         w = cupy.ascontiguousarray(w_cell[0], dtype=dtype)
         gy = cupy.ascontiguousarray(gy_cell[0], dtype=dtype)
         x_shape = tuple(int(s) for s in cupy.asnumpy(shape_cell[0]))
-        g = op.geometry(x_shape, w.shape, "conv2d gradient (images)")
-        Conv2dGradWeights._check_gy(op, gy, (x_shape[0], w.shape[0], g["oh"], g["ow"]))
+        g = op.gradient_geometry(x_shape, w.shape, gy, "conv2d gradient (images)")
         wm, f = device_filter_matrix(op, w), w.shape[0]
         gx = backend.output_buffer(gx_cell, x_shape, dtype)
         for n0, nc in op.chunks(x_shape[0], g):

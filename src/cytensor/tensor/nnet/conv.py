@@ -96,6 +96,16 @@ class _ConvGeometry(Op):
                              f"{split}: expected images of shape (batch, {cg * groups}, "
                              f"rows, cols)")
 
+    def gradient_geometry(self, x_shape, w_shape, gy, layer):
+        """geometry(), for a gradient op: also check that the output gradient
+        gy has the shape of the output those images and filters give."""
+        g = self.geometry(x_shape, w_shape, layer)
+        expected = (x_shape[0], w_shape[0], g["oh"], g["ow"])
+        if gy.shape != expected:
+            raise ValueError(f"conv2d gradient: the output gradient has shape {gy.shape}, "
+                             f"expected {expected}")
+        return g
+
     def geometry(self, x_shape, w_shape, layer):
         """Check that images and filters fit; return the im2col parameters."""
         if len(x_shape) != 4 or len(w_shape) != 4:
@@ -291,8 +301,7 @@ class Conv2dGradWeights(_ConvGeometry):
         dtype = node.outputs[0].dtype
         x, gy = _contiguous(inputs[0], dtype), _contiguous(inputs[1], dtype)
         w_shape = tuple(int(s) for s in inputs[2])
-        g = self.geometry(x.shape, w_shape, "conv2d gradient (filters)")
-        self._check_gy(gy, (x.shape[0], w_shape[0], g["oh"], g["ow"]))
+        g = self.gradient_geometry(x.shape, w_shape, gy, "conv2d gradient (filters)")
         f, k, pixels = w_shape[0], int(np.prod(w_shape[1:])), g["oh"] * g["ow"]
         if _nnet.conv_direct_ok(f // self.num_groups, k, pixels):
             # small layers: image by image on threads, a few partial sums per thread
@@ -325,11 +334,6 @@ class Conv2dGradWeights(_ConvGeometry):
                 gw[:, :, i, j] = np.einsum("ngchw,ngfhw->gfc", self.by_group(patch, 1),
                                            self.by_group(gy, 1)).reshape(gw.shape[:2])
         return (gw[:, :, ::-1, ::-1].copy() if self.filter_flip else gw,)
-
-    def _check_gy(self, gy, expected):
-        if gy.shape != expected:
-            raise ValueError(f"conv2d gradient: the output gradient has shape {gy.shape}, "
-                             f"expected {expected}")
 
     def grad(self, inputs, output_grads):
         (x, gy, _), (g,) = inputs, output_grads
@@ -370,8 +374,7 @@ class Conv2dGradInputs(_ConvGeometry):
         dtype = node.outputs[0].dtype
         w, gy = _contiguous(inputs[0], dtype), _contiguous(inputs[1], dtype)
         x_shape = tuple(int(s) for s in inputs[2])
-        g = self.geometry(x_shape, w.shape, "conv2d gradient (images)")
-        Conv2dGradWeights._check_gy(self, gy, (x_shape[0], w.shape[0], g["oh"], g["ow"]))
+        g = self.gradient_geometry(x_shape, w.shape, gy, "conv2d gradient (images)")
         wm = self.filter_matrix(w)
         gx = output_buffer(output_storage[0], x_shape, dtype)
         f, k, pixels = w.shape[0], wm.shape[1], g["oh"] * g["ow"]
