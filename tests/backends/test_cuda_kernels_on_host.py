@@ -24,7 +24,7 @@ from cytensor.tensor.nnet.basic import (CrossentropyCategorical1Hot,
                                         CrossentropyCategorical1HotGrad, CrossentropySoftmax1Hot,
                                         CrossentropySoftmax1HotDx, Softmax, SoftmaxGrad)
 from cytensor.tensor.nnet.conv import Conv2d
-from cytensor.tensor.signal.pool import Pool, PoolGrad
+from cytensor.tensor.signal.pool import MaxPoolGradGrad, Pool, PoolGrad
 
 CXX = shutil.which("g++") or shutil.which("c++")
 pytestmark = pytest.mark.skipif(CXX is None, reason="no C++ compiler (g++) on this machine")
@@ -229,6 +229,34 @@ def test_pooling_and_its_gradient_give_the_reference(library, dtype, rtol, param
                                              kernels.POOL_MODES[mode])
     np.testing.assert_allclose(gx, grad_op.reference(None, x, out, gz)[0], rtol=rtol,
                                atol=rtol)
+
+
+@pytest.mark.parametrize("params", POOLS)
+@pytest.mark.parametrize("dtype,rtol", DTYPES)
+def test_max_poolings_second_derivative_gives_the_cpu_ops(library, dtype, rtol, params):
+    """Against the CPU kernel (the same sums in the same order, so exactly),
+    and the reference where ggx is finite (it multiplies: nan * 0 is nan)."""
+    rng = np.random.default_rng(11)
+    x = rng.integers(-3, 4, (2, 3, 7, 8)).astype(dtype)   # ties: each adds
+    x[0, 0, 1, 1] = np.nan
+    ggx = rng.standard_normal(x.shape).astype(dtype)
+    op = MaxPoolGradGrad(**params)
+    (out,) = Pool(**params).reference(None, x)
+    images = x.reshape(-1, *x.shape[-2:])
+    ggz = np.full_like(out, np.nan)
+    Kernel(library, "pool_max_grad_grad", dtype).grid(images, out, ggx, ggz, len(images),
+                                                      *x.shape[-2:], *out.shape[-2:],
+                                                      *op.window_args())
+    storage = [None]
+    op.perform(None, [x, out, ggx], [storage])
+    np.testing.assert_array_equal(ggz, storage[0])
+    np.testing.assert_allclose(ggz, op.reference(None, x, out, ggx)[0], rtol=rtol, atol=rtol)
+    ggx[0, 0, 2, 2] = np.nan                # added only where that pixel is a maximum
+    op.perform(None, [x, out, ggx], [storage])
+    Kernel(library, "pool_max_grad_grad", dtype).grid(images, out, ggx, ggz, len(images),
+                                                      *x.shape[-2:], *out.shape[-2:],
+                                                      *op.window_args())
+    np.testing.assert_array_equal(ggz, storage[0])
 
 
 CONVS = [dict(), dict(border_mode="full"), dict(border_mode="half", subsample=(2, 1)),

@@ -696,7 +696,8 @@ class Join(Op):
                 shape.append(known.pop() if known else None)
         return Apply(self, tensors, [TensorType(dtype, shape=shape)()])
 
-    def perform(self, node, inputs, output_storage):
+    def check_shapes(self, inputs):
+        """ValueError unless the inputs' shapes agree off the joined axis."""
         first = inputs[0]
         for x in inputs[1:]:
             if x.shape[:self.axis] + x.shape[self.axis + 1:] != \
@@ -704,6 +705,10 @@ class Join(Op):
                 raise ValueError(
                     f"concatenate along axis {self.axis}: input shapes "
                     f"{[t.shape for t in inputs]} differ off that axis")
+
+    def perform(self, node, inputs, output_storage):
+        self.check_shapes(inputs)
+        first = inputs[0]
         shape = list(first.shape)
         shape[self.axis] = sum(x.shape[self.axis] for x in inputs)
         out = np.empty(shape, dtype=node.outputs[0].dtype)

@@ -13,20 +13,25 @@ Its table (see backends/base.py for the interface):
   float64 (kernels.py, one ``cupy.RawModule``): ``Softmax`` and
   ``SoftmaxGrad`` (log too, any axis: moved last), the crossentropy of
   probabilities and of a softmax and their gradients (one kernel each),
-  ``Pool`` and ``PoolGrad`` (every mode), ``Conv2d`` (im2col kernel, then
+  ``Pool``, ``PoolGrad`` (every mode) and ``MaxPoolGradGrad``, ``Conv2d`` (im2col kernel, then
   cuBLAS through ``cupy.matmul`` per group) and its gradients (cuBLAS, then
   the col2im kernel for the images'); another dtype (float16) runs the
   op's reference as below, or for the crossentropy family on the CPU;
-* ops whose NumPy reference is written only with NumPy functions that CuPy
-  implements (``DimShuffle``, ``Reshape``, ``Alloc``, ``Join``, ``IncSubtensor``
-  (basic indices: no duplicates)): that reference, run on CuPy arrays
-  (NumPy hands the calls to CuPy);
 * shapes (``Shape``, ``Shape_i``, ``MakeVector``): small device arrays;
-  basic indexing (``Subtensor``): a view;
+  basic indexing (``Subtensor``), ``DimShuffle`` and ``Reshape``: CuPy's
+  views (a reshape copies where NumPy's would); ``Alloc``: a broadcasting
+  fill; ``Join``: ``cupy.concatenate``; lengths that are constants are read
+  when the thunk is made, others with one copy to the host;
+* ``IncSubtensor`` (basic indices, no element twice): a view of the copy
+  set by CuPy's broadcasting assignment or increased, in place, by the
+  generated kernel of the op's add program (the CPU's arithmetic);
 * advanced indexing (``AdvancedSubtensor``, ``PickPerRow``) and its ``inc_subtensor`` /
   ``set_subtensor`` (``AdvancedIncSubtensor``): CuPy's indexing and
-  ``cupyx.scatter_add`` (atomics: repeated indices accumulate), after a
-  bounds check that names the input (one synchronisation per index array);
+  ``cupyx.scatter_add`` (atomics: repeated indices accumulate, any dtype:
+  see ``scatter_add``), after a bounds check that names the input (one
+  synchronisation per index array);
+* ``OneHot``: the labels checked (one synchronisation), then a comparison
+  of each with the column numbers, in the output's dtype;
 * random draws (``RandomVariable``: uniform, normal, binomial): cupy.random,
   seeded from the generator state, which goes on as on the CPU (the same
   state array, updated by the function): reproducible, but cuRAND's
@@ -44,15 +49,16 @@ import numpy as np
 
 from ...tensor.advanced import (AdvancedIncSubtensor, AdvancedSubtensor, PickPerRow,
                                 check_index_bounds, _numpy_index as advanced_index)
-from ...tensor.basic import Alloc, Join, MakeVector, Reshape, Shape, Shape_i
+from ...graph import Constant
+from ...tensor.basic import Alloc, Join, MakeVector, Reshape, Shape, Shape_i, _check_lengths
 from ...tensor.elemwise import DimShuffle, Elemwise, Program, runtime_broadcast_shape
 from ...tensor.math import Dot, FusedReduce, Gemm, Reduce
 from ...tensor.nnet.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
-from ...tensor.signal.pool import Pool, PoolGrad
+from ...tensor.signal.pool import MaxPoolGradGrad, Pool, PoolGrad
 from ...tensor.nnet.basic import (CrossentropyCategorical1Hot, CrossentropyCategorical1HotGrad,
-                                  CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx, Softmax,
-                                  SoftmaxGrad, _check_rows, _unrows)
-from ...tensor.subtensor import IncSubtensor, Subtensor, _numpy_index
+                                  CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx, OneHot,
+                                  Softmax, SoftmaxGrad, _check_rows, _unrows)
+from ...tensor.subtensor import IncSubtensor, Subtensor, _check_value_shape, _numpy_index
 from ...tensor.random import GENERATORS, RandomVariable
 from ...tensor.reduction_table import REDUCTIONS, accumulator_dtype
 from ...compile.devices import BackendUnavailable
@@ -175,6 +181,95 @@ def subtensor_thunk(backend, node, input_cells, output_cells):
     return thunk
 
 
+def constant_ints(variable):
+    """A constant's values as a tuple of ints (read when the thunk is made),
+    or None for a value known only when the function runs."""
+    if not isinstance(variable, Constant):
+        return None
+    return tuple(int(v) for v in np.ravel(variable.data))
+
+
+def dimshuffle_thunk(backend, node, input_cells, output_cells):
+    """DimShuffle: CuPy's transpose, then the reshape that inserts and drops
+    length-1 axes (a view, as on the CPU)."""
+    op, (x_cell,), (out_cell,) = node.op, input_cells, output_cells
+
+    def thunk():
+        x = x_cell[0]
+        out_cell[0] = x.transpose(op.transposition).reshape(
+            [1 if a == "x" else x.shape[a] for a in op.new_order])
+    return thunk
+
+
+def reshape_thunk(backend, node, input_cells, output_cells):
+    """Reshape: CuPy's (a view where the layout allows one, as NumPy's)."""
+    (x_cell, shape_cell), (out_cell,) = input_cells, output_cells
+    fixed = constant_ints(node.inputs[1])
+
+    def thunk():
+        x = x_cell[0]
+        shape = fixed if fixed is not None else tuple(int(s) for s in
+                                                      cupy.asnumpy(shape_cell[0]))
+        try:
+            out_cell[0] = x.reshape(shape)
+        except ValueError as e:
+            raise ValueError(f"{e} (reshape of {x.shape} to {shape})") from None
+    return thunk
+
+
+def alloc_thunk(backend, node, input_cells, output_cells):
+    """Alloc: the value broadcast into the output buffer (one fill kernel)."""
+    value_cell, length_cells, (out_cell,) = input_cells[0], input_cells[1:], output_cells
+    fixed = [constant_ints(v) for v in node.inputs[1:]]
+    dtype = node.outputs[0].type.numpy_dtype
+
+    def thunk():
+        shape = tuple(known[0] if known is not None else int(cell[0])
+                      for known, cell in zip(fixed, length_cells))
+        _check_lengths(shape, node)
+        out = backend.output_buffer(out_cell, shape, dtype)
+        out[...] = value_cell[0]
+        out_cell[0] = out
+    return thunk
+
+
+def join_thunk(backend, node, input_cells, output_cells):
+    """Join: ``cupy.concatenate`` in the output's dtype, after the CPU op's check."""
+    op, (out_cell,), dtype = node.op, output_cells, node.outputs[0].type.numpy_dtype
+
+    def thunk():
+        inputs = [c[0] for c in input_cells]
+        op.check_shapes(inputs)
+        out_cell[0] = cupy.concatenate([x.astype(dtype, copy=False) for x in inputs],
+                                       axis=op.axis)
+    return thunk
+
+
+def inc_subtensor_thunk(backend, node, input_cells, output_cells):
+    """A basic index (no element twice): a copy of x (x itself for the
+    in-place op), whose view x[index] is set to y (CuPy's broadcasting
+    assignment) or increased by it, in place, by the generated kernel of the
+    op's add program (the CPU's arithmetic, dtypes and wrapping included)."""
+    op, (out_cell,) = node.op, output_cells
+    add = None if op.set_instead_of_inc else backend.kernel(
+        codegen.elementwise_kernel, lower_node(node), (node.inputs[0].dtype, node.inputs[1].dtype))
+    fixed = _numpy_index(op.template, ()) if len(input_cells) == 2 else None
+
+    def thunk():
+        x, y = input_cells[0][0], input_cells[1][0]
+        index = fixed if fixed is not None else _numpy_index(
+            op.template, [c[0] for c in input_cells[2:]])
+        out = x if op.inplace else x.copy()
+        view = out[index]
+        _check_value_shape(node, view.shape, y)
+        if add is None:
+            view[...] = y
+        else:
+            add(view, y, view)
+        out_cell[0] = out
+    return thunk
+
+
 def make_vector_thunk(backend, node, input_cells, output_cells):
     """Scalars on the device stacked into a vector (a shape, mostly)."""
     (out_cell,), dtype = output_cells, node.outputs[0].type.numpy_dtype
@@ -184,9 +279,26 @@ def make_vector_thunk(backend, node, input_cells, output_cells):
     return thunk
 
 
-# The dtypes cupyx.scatter_add adds atomically (CUDA's atomicAdd and CuPy's
-# own emulations): an inc_subtensor of another dtype runs on the CPU.
+# The dtypes cupyx.scatter_add adds atomically as they are (CUDA's atomicAdd)
 SCATTER_ADD_DTYPES = frozenset(["float16", "float32", "float64", "int32", "uint32", "uint64"])
+
+
+def scatter_add(out, index, y):
+    """``np.add.at(out, index, y)`` on the device, for every dtype, every
+    repeated index adding: cupyx.scatter_add's atomics on the dtypes it adds;
+    other integers modulo 2**64 as uint64 (an int64 array viewed as one, a
+    narrower one widened and narrowed back: two's complement sums wrap as
+    NumPy's do); bools as counts of True, then nonzero (NumPy adds bools
+    with a logical or).  y is in out's dtype."""
+    name = out.dtype.name
+    if name in SCATTER_ADD_DTYPES:
+        cupyx.scatter_add(out, index, y)
+    elif name == "int64":
+        cupyx.scatter_add(out.view(np.uint64), index, y.view(np.uint64))
+    else:
+        wide = out.astype(np.uint64)
+        cupyx.scatter_add(wide, index, y.astype(np.uint64))
+        out[...] = wide != 0 if name == "bool" else wide.astype(out.dtype)
 
 
 def advanced_subtensor_thunk(backend, node, input_cells, output_cells):
@@ -217,8 +329,8 @@ def pick_per_row_thunk(backend, node, input_cells, output_cells):
 
 def advanced_inc_subtensor_thunk(backend, node, input_cells, output_cells):
     """A copy of ``x`` with ``x[index]`` set to ``y``, or increased by it
-    through ``cupyx.scatter_add`` (atomic adds: every repeated index adds,
-    as NumPy's ``np.add.at``), after the bounds check."""
+    through ``scatter_add`` (atomic adds: every repeated index adds, as
+    NumPy's ``np.add.at``), after the bounds check."""
     template, set_instead_of_inc = node.op.template, node.op.set_instead_of_inc
     (x_cell, y_cell, *index_cells), (out_cell,) = input_cells, output_cells
     dtype = node.outputs[0].type.numpy_dtype
@@ -231,7 +343,7 @@ def advanced_inc_subtensor_thunk(backend, node, input_cells, output_cells):
         if set_instead_of_inc:
             out[index] = y
         else:
-            cupyx.scatter_add(out, index, y)
+            scatter_add(out, index, y)
         out_cell[0] = out
     return thunk
 
@@ -371,16 +483,35 @@ def softmax_grad_thunk(backend, node, input_cells, output_cells, dtype):
     return thunk
 
 
-def checked_labels(what, x, y):
+def device_labels(what, y, n_classes, given=None):
     """``y`` as int64 labels, or ValueError naming the first label out of
     range, as the CPU op says (one synchronisation: the check's answer)."""
-    _check_rows(what, x, y)
-    bad = cupy.flatnonzero((y < 0) | (y >= x.shape[1]))
+    bad = cupy.flatnonzero((y < 0) | (y >= n_classes))
     if bad.size:
         first = int(bad[0])
         raise ValueError(f"{what}: label {int(y[first])} at position {first} is out of range "
-                         f"for {x.shape[1]} classes (valid labels are 0..{x.shape[1] - 1})")
+                         f"for {n_classes} classes (valid labels are 0..{n_classes - 1}"
+                         + (f"; {given})" if given else ")"))
     return cupy.ascontiguousarray(y, dtype=np.int64)
+
+
+def checked_labels(what, x, y):
+    """``y`` as labels of the rows of ``x`` (device_labels)."""
+    _check_rows(what, x, y)
+    return device_labels(what, y, x.shape[1])
+
+
+def one_hot_thunk(backend, node, input_cells, output_cells):
+    """OneHot: each label compared with the column numbers, in the output's
+    dtype (any: bool and integers too), after the labels' check."""
+    (y_cell, n_cell), (out_cell,) = input_cells, output_cells
+    dtype, fixed = node.outputs[0].type.numpy_dtype, constant_ints(node.inputs[1])
+
+    def thunk():
+        n = fixed[0] if fixed is not None else int(n_cell[0])
+        y = device_labels("one_hot", y_cell[0], n, f"{n} classes")
+        out_cell[0] = (y[:, None] == cupy.arange(n)).astype(dtype)
+    return thunk
 
 
 # The crossentropy family: kernels only (its references index with NumPy
@@ -467,6 +598,24 @@ def pool_grad_thunk(backend, node, input_cells, output_cells, dtype):
         launch_elements(kernel, gx.size, images, out, gz, gx, len(images), *images.shape[1:],
                         *pooled[-2:], *op.window_args(), mode)
         gx_cell[0] = gx
+    return thunk
+
+
+@kernel_or_reference
+def max_pool_grad_grad_thunk(backend, node, input_cells, output_cells, dtype):
+    """Max pooling's second derivative: one thread per output pixel."""
+    (x_cell, out_cell, ggx_cell), (ggz_cell,) = input_cells, output_cells
+    op, kernel = node.op, backend.raw_kernel("pool_max_grad_grad", dtype)
+
+    def thunk():
+        x, out, ggx = x_cell[0], out_cell[0], ggx_cell[0]
+        images = device_images(op, x, "max pool second derivative")
+        pooled = op.checked_shape(x, out, ggx)
+        out, ggx = (cupy.ascontiguousarray(a, dtype=dtype) for a in (out, ggx))
+        ggz = backend.output_buffer(ggz_cell, pooled, dtype)
+        launch_elements(kernel, ggz.size, images, out, ggx, ggz, len(images),
+                        *images.shape[1:], *pooled[-2:], *op.window_args())
+        ggz_cell[0] = ggz
     return thunk
 
 
@@ -601,11 +750,13 @@ class CudaBackend(Backend):
         Conv2dGradInputs: conv2d_grad_inputs_thunk,
         Pool: pool_thunk,
         PoolGrad: pool_grad_thunk,
-        Alloc: device_reference_thunk,
-        Join: device_reference_thunk,
-        IncSubtensor: device_reference_thunk,
-        DimShuffle: device_reference_thunk,
-        Reshape: device_reference_thunk,
+        MaxPoolGradGrad: max_pool_grad_grad_thunk,
+        OneHot: one_hot_thunk,
+        Alloc: alloc_thunk,
+        Join: join_thunk,
+        IncSubtensor: inc_subtensor_thunk,
+        DimShuffle: dimshuffle_thunk,
+        Reshape: reshape_thunk,
     }
 
     @classmethod
@@ -669,17 +820,16 @@ class CudaBackend(Backend):
             return self._module.get_function(kernels.kernel_name(kernel, dtype))
 
     def cannot_run(self, node):
-        if isinstance(node.op, (Elemwise, FusedReduce)):
+        if isinstance(node.op, (Elemwise, FusedReduce, IncSubtensor)) \
+                and node.op.program is not None:
             lowered = lower_node(node)
             if lowered is None:
                 return "no register dtype computes it as NumPy does (the CPU runs NumPy)"
             try:
-                codegen.elementwise_kernel(lowered, tuple(i.dtype for i in node.inputs))
+                codegen.elementwise_kernel(
+                    lowered, tuple(i.dtype for i in node.inputs[:node.op.program.n_inputs]))
             except codegen.NotGenerated as exc:
                 return str(exc)
-        if isinstance(node.op, AdvancedIncSubtensor) and not node.op.set_instead_of_inc \
-                and node.outputs[0].dtype not in SCATTER_ADD_DTYPES:
-            return f"cupyx.scatter_add has no atomic add of {node.outputs[0].dtype}"
         if isinstance(node.op, RandomVariable) and node.op.dist not in DEVICE_DRAWS:
             return f"cupy.random draws no {node.op.dist} here"
         if isinstance(node.op, CROSSENTROPY_OPS) \

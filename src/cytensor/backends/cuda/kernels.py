@@ -1,6 +1,7 @@
 """The CuPy backend's hand-written CUDA kernels: softmax and log-softmax and
 their gradient, the crossentropy (of probabilities, and of a softmax) and
-its gradient, pooling and its gradient, the convolution's im2col and col2im.
+its gradient, pooling, its gradient and max pooling's second derivative,
+the convolution's im2col and col2im.
 
 Plain text, as codegen.py's is (nothing here imports CuPy): the NVRTC tests
 compile it on a machine without a GPU, and backend.py hands it to
@@ -42,6 +43,8 @@ KERNELS = {
             "I ph, I pw, I mode",
     "pool_grad": "const T *x, const T *out, const T *gz, T *gx, I images, I h, I w, I oh, "
                  "I ow, I wh, I ww, I sh, I sw, I ph, I pw, I mode",
+    "pool_max_grad_grad": "const T *x, const T *out, const T *ggx, T *ggz, I images, I h, "
+                          "I w, I oh, I ow, I wh, I ww, I sh, I sw, I ph, I pw",
     "im2col": "const T *x, T *cols, I n0, I nc, I c, I h, I w, I kh, I kw, I sh, I sw, I ph, "
               "I pw, I dh, I dw, I oh, I ow",
     "col2im": "const T *cols, T *gx, I n0, I nc, I c, I h, I w, I kh, I kw, I sh, I sw, I ph, "
@@ -231,6 +234,26 @@ __device__ void pool_grad(const T *x, const T *out, const T *gz, T *gx, I images
             }
         }
         gx[p] = acc;
+    }
+}
+
+/* MaxPoolGradGrad: one thread per output pixel, summing ggx over the real
+ * pixels of its window equal to its maximum, ties included (the CPU kernel's
+ * order; a nan maximum equals no pixel) */
+template <typename T>
+__device__ void pool_max_grad_grad(const T *x, const T *out, const T *ggx, T *ggz, I images, I h,
+                                   I w, I oh, I ow, I wh, I ww, I sh, I sw, I ph, I pw) {
+    CYT_GRID_STRIDE(o, images * oh * ow) {
+        const I j = o %% ow, i = (o / ow) %% oh, n = o / (ow * oh);
+        I y0, y1, ya, yb, x0, x1, xa, xb;
+        cyt_window(i, sh, ph, wh, h, &y0, &y1, &ya, &yb);
+        cyt_window(j, sw, pw, ww, w, &x0, &x1, &xa, &xb);
+        const I image = n * h * w;
+        T acc = 0;
+        for (I y = ya; y < yb; y++)
+            for (I xx = xa; xx < xb; xx++)
+                if (x[image + y * w + xx] == out[o]) acc += ggx[image + y * w + xx];
+        ggz[o] = acc;
     }
 }
 

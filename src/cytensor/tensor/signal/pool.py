@@ -303,14 +303,19 @@ class MaxPoolGradGrad(_PoolParams):
         x, out, ggx = map(as_tensor_variable, (x, out, ggx))
         return Apply(self, [x, out, ggx], [TensorType(x.dtype, shape=out.type.shape)()])
 
-    def perform(self, node, inputs, output_storage):
-        x, out, ggx = inputs
-        imgs = self.images(x, "max pool second derivative")
+    def checked_shape(self, x, out, ggx):
+        """The shape of the result (out's); ValueError unless out and ggx fit x."""
         expected = self.pooled_shape(x, "max pool second derivative", pooled_output=out)
         if ggx.shape != x.shape:
             raise ValueError(f"max pool second derivative: gradient of the input gradient "
                              f"of shape {ggx.shape} for input of shape {x.shape}: expected "
                              f"{x.shape}")
+        return expected
+
+    def perform(self, node, inputs, output_storage):
+        x, out, ggx = inputs
+        imgs = self.images(x, "max pool second derivative")
+        expected = self.checked_shape(x, out, ggx)
         ggx = np.ascontiguousarray(ggx, dtype=x.dtype).reshape(imgs.shape)
         out = np.ascontiguousarray(out, dtype=x.dtype).reshape((-1,) + expected[-2:])
         ggz = output_buffer(output_storage[0], expected, x.dtype)
@@ -319,8 +324,9 @@ class MaxPoolGradGrad(_PoolParams):
         output_storage[0][0] = ggz
 
     def reference(self, node, x, out, ggx):
-        ggz = np.zeros(self.pooled_shape(x, "max pool second derivative", pooled_output=out),
-                       x.dtype)
+        # zeros_like: x's array module (the CUDA backend runs this on float16)
+        ggz = np.zeros_like(x, shape=self.pooled_shape(x, "max pool second derivative",
+                                                       pooled_output=out))
         for (i, j), (rows, cols), _ in self.windows(x):
             at_max = x[..., rows, cols] == out[..., i, j][..., None, None]
             ggz[..., i, j] = (ggx[..., rows, cols] * at_max).sum(axis=(-2, -1))
