@@ -115,7 +115,8 @@ class Backend:
         raise NotImplementedError
 
     def to_numpy(self, array):
-        """A NumPy array holding ``array``'s values."""
+        """A new NumPy array holding ``array``'s values (a copy: the caller
+        may keep or change it)."""
         raise NotImplementedError
 
     def transfer_from(self, source, array):

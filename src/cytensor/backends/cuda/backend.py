@@ -193,11 +193,12 @@ def dimshuffle_thunk(backend, node, input_cells, output_cells):
     """DimShuffle: CuPy's transpose, then the reshape that inserts and drops
     length-1 axes (a view, as on the CPU)."""
     op, (x_cell,), (out_cell,) = node.op, input_cells, output_cells
+    order = tuple(op.transposition)
 
     def thunk():
         x = x_cell[0]
-        out_cell[0] = x.transpose(op.transposition).reshape(
-            [1 if a == "x" else x.shape[a] for a in op.new_order])
+        out_cell[0] = x.transpose(order).reshape(
+            tuple(1 if a == "x" else x.shape[a] for a in op.new_order))
     return thunk
 
 
