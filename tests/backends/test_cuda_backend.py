@@ -64,7 +64,7 @@ def test_a_float16_program_is_left_to_the_cpu():
 def test_the_cuda_table_runs_every_node_of_a_convolutional_training_step(plugins):
     """conv2d, pooling, softmax crossentropy and their gradients (what the
     hand-written kernels run): no node of the step would go to the CPU."""
-    from cytensor.tensor.signal.pool import pool_2d
+    from cytensor.tensor.signal.pool import MaxPoolGradGrad, pool_2d
     from test_device_inner_graphs import cuda_refusals
     x, w, y = T.ftensor4("x"), T.ftensor4("w"), T.ivector("y")
     h = pool_2d(T.tanh(T.nnet.conv2d(x, w, border_mode="half")), (2, 2), ignore_border=True)
@@ -72,13 +72,15 @@ def test_the_cuda_table_runs_every_node_of_a_convolutional_training_step(plugins
     losses = [T.mean(T.nnet.categorical_crossentropy(T.nnet.softmax(logits), y)),
               T.sum(T.nnet.log_softmax(logits)),
               T.sum(pool_2d(h, (2, 2), ignore_border=True, mode="average_exc_pad")),
-              T.sum(T.nnet.crossentropy_categorical_1hot(T.nnet.sigmoid(logits), y))]
+              T.sum(T.nnet.crossentropy_categorical_1hot(T.nnet.sigmoid(logits), y)),
+              T.sum(MaxPoolGradGrad((2, 2), ignore_border=True)(h, pool_2d(h, (2, 2), True), h))]
     with theano.config.change_flags(device="ref"):
         f = theano.function([x, w, y], [*losses, *theano.grad(sum(losses), [x, w])])
     ops = {type(node.op).__name__ for node in f.schedule.nodes}
     assert {"Conv2d", "Conv2dGradInputs", "Conv2dGradWeights", "Pool", "PoolGrad", "Softmax",
             "SoftmaxGrad", "CrossentropySoftmax1Hot", "CrossentropySoftmax1HotDx",
-            "CrossentropyCategorical1Hot", "CrossentropyCategorical1HotGrad"} <= ops
+            "CrossentropyCategorical1Hot", "CrossentropyCategorical1HotGrad",
+            "MaxPoolGradGrad"} <= ops
     assert cuda_refusals(f) == {}
 
 
@@ -306,6 +308,24 @@ def test_pooling_and_its_gradient_in_every_mode_on_the_device_give_the_cpus(dtyp
 
 @pytest.mark.cuda
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_max_poolings_second_derivative_on_the_device_gives_the_cpus(dtype):
+    """MaxPoolGradGrad over partial windows, padding, ties and a nan, of x
+    in Fortran order (made contiguous) and ggx reversed (strided)."""
+    from cytensor.tensor.signal.pool import MaxPoolGradGrad, pool_2d
+    from test_cuda_kernels_on_host import POOLS
+    rng = np.random.default_rng(12)
+    x, ggx = T.tensor4("x", dtype=dtype), T.tensor4("ggx", dtype=dtype)
+    value = np.asfortranarray(rng.integers(-3, 4, (2, 3, 7, 8)).astype(dtype))   # ties
+    value[1, 2, 3, 4] = np.nan
+    outputs = [MaxPoolGradGrad(**params)(x, pool_2d(x, **params), ggx[:, :, ::-1])
+               for params in POOLS]
+    values = [value, rng.standard_normal(value.shape).astype(dtype)]
+    on_cpu, on_gpu = cpu_and_gpu([x, ggx], outputs, values)
+    assert_like_the_cpus(on_gpu, on_cpu, dtype)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_convolutions_and_their_gradients_on_the_device_give_the_cpus(dtype):
     from test_cuda_kernels_on_host import CONVS
     rng = np.random.default_rng(8)
@@ -329,12 +349,15 @@ def test_convolutions_and_their_gradients_on_the_device_give_the_cpus(dtype):
 def test_a_float16_softmax_and_pooling_run_their_references_on_the_device():
     """The kernels take float32 and float64; float16 runs the NumPy reference
     on the device (the CPU kernels have no float16 either)."""
-    from cytensor.tensor.signal.pool import Pool
+    from cytensor.tensor.signal.pool import MaxPoolGradGrad, Pool
     x = T.tensor4("x", dtype="float16")
     value = np.random.default_rng(9).standard_normal((2, 2, 6, 6)).astype("float16")
     softmax, pool = T.nnet.basic.Softmax(-1), Pool((2, 2), ignore_border=True)
+    grad_grad = MaxPoolGradGrad((2, 2), ignore_border=True)
     with theano.config.change_flags(device="cuda"):
-        on_gpu = theano.function([x], [softmax(x), pool(x)])(value)
-    for got, (want,) in zip(on_gpu, [softmax.reference(None, value), pool.reference(None, value)]):
+        on_gpu = theano.function([x], [softmax(x), pool(x), grad_grad(x, pool(x), x)])(value)
+    (pooled,) = pool.reference(None, value)
+    for got, (want,) in zip(on_gpu, [softmax.reference(None, value), (pooled,),
+                                     grad_grad.reference(None, value, pooled, value)]):
         assert got.dtype == np.float16
         np.testing.assert_allclose(got, want, rtol=2e-3, atol=1e-3)

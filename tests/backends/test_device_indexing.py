@@ -18,7 +18,9 @@ from cytensor.tensor.transfer import Transfer
 from test_device_inner_graphs import cuda_refusals
 
 DEVICES = ["ref", pytest.param("cuda", marks=pytest.mark.cuda)]
-DTYPES = ["float64", "float32", "int32"]
+# every dtype scatter_add takes its own way: atomics as they are (floats, int32),
+# int64 as uint64, narrower integers and bools widened
+DTYPES = ["float64", "float32", "int32", "int64", "int8", "uint16", "bool"]
 
 
 def indexing_graphs(dtype):
@@ -117,9 +119,19 @@ def test_one_label_per_row_runs_on_the_device(plugins, device):
 
 
 @pytest.mark.cuda
-def test_an_inc_subtensor_without_an_atomic_add_runs_on_the_cpu():
-    x, i = T.lvector("x"), T.lvector("i")
-    with theano.config.change_flags(device="cuda"), pytest.warns(RuntimeWarning,
-                                                                 match="no atomic add of int64"):
-        f = theano.function([x, i], T.inc_subtensor(x[i], 1))
-    assert f(np.zeros(2, dtype="int64"), np.array([1, 1])).tolist() == [0, 2]
+@pytest.mark.parametrize("dtype,start,want", [
+    ("int8", 100, (100 + 300) % 256), ("uint8", 0, 300 % 256), ("int16", -5, 295),
+    ("int64", 2 ** 62, 2 ** 62 + 300), ("uint64", 2 ** 64 - 1, 299), ("bool", 0, 1)])
+def test_repeated_increments_of_every_integer_dtype_wrap_as_numpys_on_the_device(dtype, start,
+                                                                                 want):
+    """300 increments of one element: the sum wraps as np.add.at's (a bool
+    adds as a logical or), on the device, nothing falling back."""
+    x, i = T.vector("x", dtype=dtype), T.lvector("i")
+    with theano.config.change_flags(device="cuda"), warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        f = theano.function([x, i], T.inc_subtensor(x[i], np.array(1, dtype)))
+    got = f(np.array([start, 7], dtype), np.zeros(300, "int64"))
+    expected = np.array([start, 7], dtype)
+    np.add.at(expected, np.zeros(300, "int64"), np.array(1, dtype))
+    assert got.dtype == dtype and got.tolist() == expected.tolist()
+    assert got[0] == np.array(want).astype(dtype)
