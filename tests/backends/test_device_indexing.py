@@ -1,9 +1,10 @@
 """Advanced indexing and its inc_subtensor / set_subtensor on a device.
 
 On the reference device (ref0: the ops' NumPy references, on arrays NumPy
-refuses) and, marked ``cuda``, on a GPU (CuPy's indexing and
-``cupyx.scatter_add``): the CPU's results, repeated indices accumulating,
-and an index out of range refused with an IndexError naming the input.
+refuses) and, marked ``cuda``, on a GPU (CuPy's indexing,
+``cupyx.scatter_add`` and ``scatter_max``): the CPU's results, repeated
+indices accumulating (or, set, the last value staying), and an index out
+of range refused with an IndexError naming the input.
 """
 import warnings
 
@@ -39,6 +40,9 @@ def indexing_graphs(dtype):
         T.inc_subtensor(x[rows], y),              # repeated rows accumulate
         T.inc_subtensor(x[rows, cols], y[:, 0]),  # repeated elements accumulate
         T.set_subtensor(x[rows[1:]], y[1:]),      # distinct rows set
+        T.set_subtensor(x[rows], y),              # repeated rows: the last value stays
+        T.set_subtensor(x[rows, rows[::-1] % 3], y[0, 0]),   # repeated elements, broadcast
+        T.set_subtensor(x[mask], y[0, 0]),        # a mask: CuPy's assignment
     ]
     rng = np.random.default_rng(2)
     values = [(rng.normal(size=(4, 3)) * 10).astype(dtype),

@@ -28,7 +28,8 @@ Its table (see backends/base.py for the interface):
 * advanced indexing (``AdvancedSubtensor``, ``PickPerRow``) and its ``inc_subtensor`` /
   ``set_subtensor`` (``AdvancedIncSubtensor``): CuPy's indexing and
   ``cupyx.scatter_add`` (atomics: repeated indices accumulate, any dtype:
-  see ``scatter_add``), after a bounds check that names the input (one
+  see ``scatter_add``; a set keeps a repeated index's last value, see
+  ``set_rows_last_wins``), after a bounds check that names the input (one
   synchronisation per index array);
 * ``OneHot``: the labels checked (one synchronisation), then a comparison
   of each with the column numbers, in the output's dtype;
@@ -45,10 +46,13 @@ warns once per op); see the report in docs for what is missing.  CuPy is
 imported here, guarded: cytensor imports without it, and ``device=cuda``
 then says what to install.
 """
+import math
+
 import numpy as np
 
 from ...tensor.advanced import (AdvancedIncSubtensor, AdvancedSubtensor, PickPerRow,
-                                check_index_bounds, _numpy_index as advanced_index)
+                                check_index_bounds, _numpy_index as advanced_index,
+                                _plain_integer_arrays)
 from ...graph import Constant
 from ...tensor.basic import Alloc, Join, MakeVector, Reshape, Shape, Shape_i, _check_lengths
 from ...tensor.elemwise import DimShuffle, Elemwise, Program, runtime_broadcast_shape
@@ -302,6 +306,37 @@ def scatter_add(out, index, y):
         out[...] = wide != 0 if name == "bool" else wide.astype(out.dtype)
 
 
+def set_rows_last_wins(what, out, arrays, y):
+    """``out[arrays] = y`` for integer arrays (checked in bounds) on out's
+    leading axes: of the values a repeated index is given, the last stays,
+    as in NumPy and the CPU's put_rows (CuPy's assignment keeps any one).
+    Each row of out keeps the largest position that names it
+    (cupyx.scatter_max, int32 atomics), then the winners are assigned."""
+    lead = out.shape[:len(arrays)]
+    arrays = cupy.broadcast_arrays(*arrays)
+    n_rows, row_shape, shape = math.prod(lead), out.shape[len(lead):], arrays[0].shape
+    try:
+        values = cupy.broadcast_to(y, shape + row_shape)
+    except ValueError:
+        raise ValueError(f"{what}: cannot broadcast the value of shape {y.shape} to the "
+                         f"indexed part of shape {shape + row_shape}") from None
+    if not arrays[0].size:                      # an empty index changes nothing
+        return
+    if arrays[0].size >= 2 ** 31:
+        raise ValueError(f"{what}: an index of {arrays[0].size} entries has more "
+                         "positions than the device's int32 ones count")
+    rows = cupy.zeros(shape, np.int64)
+    for a, n in zip(arrays, lead):
+        rows = rows * n + a % n                 # negative indices counted from the end
+    rows = rows.ravel()
+    position = cupy.arange(rows.size, dtype=np.int32)
+    last = cupy.full(n_rows, -1, np.int32)
+    cupyx.scatter_max(last, rows, position)
+    keep = last[rows] == position
+    out.reshape(n_rows, math.prod(row_shape))[rows[keep]] = \
+        values.reshape(rows.size, math.prod(row_shape))[keep]
+
+
 def advanced_subtensor_thunk(backend, node, input_cells, output_cells):
     """``x[index]`` with integer arrays or masks: CuPy's indexing, after the
     bounds check (CuPy wraps an index out of range where NumPy raises)."""
@@ -329,19 +364,24 @@ def pick_per_row_thunk(backend, node, input_cells, output_cells):
 
 
 def advanced_inc_subtensor_thunk(backend, node, input_cells, output_cells):
-    """A copy of ``x`` with ``x[index]`` set to ``y``, or increased by it
-    through ``scatter_add`` (atomic adds: every repeated index adds, as
-    NumPy's ``np.add.at``), after the bounds check."""
+    """A copy of ``x`` with ``x[index]`` set to ``y`` (integer arrays on the
+    leading axes: set_rows_last_wins; other forms: CuPy's assignment), or
+    increased by it through ``scatter_add`` (atomic adds: every repeated
+    index adds, as NumPy's ``np.add.at``), after the bounds check."""
     template, set_instead_of_inc = node.op.template, node.op.set_instead_of_inc
     (x_cell, y_cell, *index_cells), (out_cell,) = input_cells, output_cells
     dtype = node.outputs[0].type.numpy_dtype
+    n_arrays = _plain_integer_arrays(template, node.inputs[2:]) and \
+        sum(entry[0] == "array" for entry in template)
 
     def thunk():
         x, values = x_cell[0], [c[0] for c in index_cells]
         check_index_bounds(node, x.shape, values, 2)
         out, index = x.copy(), advanced_index(template, values)
         y = y_cell[0].astype(dtype, copy=False)
-        if set_instead_of_inc:
+        if set_instead_of_inc and n_arrays:
+            set_rows_last_wins(node.op, out, index[:n_arrays], y)
+        elif set_instead_of_inc:
             out[index] = y
         else:
             scatter_add(out, index, y)
