@@ -17,6 +17,7 @@ from cytensor.compile.linker import broadcasts_to
 from cytensor.config import change_flags
 from cytensor.function import HeldBackInterrupt
 from cytensor.kernels._call import Call, PlainCall
+from cytensor.tensor.math import Gemm
 
 
 # --- no updates: outputs are still taken whole -----------------------------------
@@ -366,6 +367,58 @@ def test_commit_block_node_that_overwrites_nothing():
     check()
     with pytest.raises(ValueError, match="do not broadcast"):
         commit_check(node, [[np.zeros(3)], [np.zeros(2)]])()
+    # neither shape is the result: the C test declines, the Python check passes it
+    commit_check((T.dmatrix("a") + T.dmatrix("b")).owner,
+                 [[np.zeros((3, 1))], [np.zeros((1, 4))]])()
+
+
+def _in_place_node(graph):
+    """The first node of the commit block of function([...], [], updates=graph)."""
+    return graph.schedule.commit_thunks[0].node
+
+
+@pytest.mark.parametrize("values, error", [
+    ((np.zeros((2, 3)), np.zeros(3)), None),
+    ((np.zeros((2, 3)), np.zeros((1, 3))), None),
+    ((np.zeros((2, 3)), np.float64(1.0)), None),            # a NumPy scalar: Python's check
+    ((np.zeros((2, 3)), np.zeros((1, 3), dtype=np.float64)[:, ::-1]), None),
+    ((np.zeros((2, 3)), np.zeros(4)), "cannot be written over|broadcast"),
+    ((np.zeros((2, 3)), np.zeros((3, 3))), "cannot be written over|broadcast"),
+    ((np.zeros(3), np.zeros((2, 3))), "cannot be written over"),
+])
+def test_elemwise_commit_check_agrees_with_numpy(values, error):
+    """The C test of an in-place elementwise node and, past it, the Python
+    check: the update fits exactly when NumPy broadcasts it onto the target."""
+    from cytensor.compile.linker import commit_check
+    s, x = shared(np.zeros((2, 3)), "s"), T.dmatrix("x")
+    node = _in_place_node(function([x], [], updates=[(s, s + x)]))
+    check = commit_check(node, [[v] for v in values])
+    if error is None:
+        check()
+    else:
+        with pytest.raises(ValueError, match=error):
+            check()
+
+
+@pytest.mark.parametrize("shapes, fits", [
+    (((3, 4), (3, 2), (2, 4)), True),
+    (((3, 4), (3, 2), (3, 4)), False),
+    (((3, 5), (3, 2), (2, 4)), False),
+    (((4, 4), (3, 2), (2, 4)), False),
+])
+def test_gemm_commit_check(shapes, fits):
+    from cytensor.compile.linker import commit_check
+    w, a, b = shared(np.zeros((3, 4)), "w"), T.dmatrix("a"), T.dmatrix("b")
+    f = function([a, b], [], updates=[(w, w - 0.1 * T.dot(a, b))])
+    node = next(t.node for t in f.schedule.commit_thunks if isinstance(t.node.op, Gemm))
+    c, x, y = (np.zeros(shape) for shape in shapes)
+    cells = [[c], [np.float64(-0.1)], [x], [y], [np.float64(1.0)]]
+    check = commit_check(node, cells)
+    if fits:
+        check()
+    else:
+        with pytest.raises(ValueError, match="do not give"):
+            check()
 
 
 def test_a_compile_hands_what_it_made_to_the_oldest_collector_generation():

@@ -22,6 +22,8 @@ import numpy as np
 
 from ..config import config
 from ..graph import Constant, format_trace
+from ..kernels._call import (BroadcastCheck, ElemwiseCheck, GemmCheck, run_commit_block,
+                             run_thunks)
 from ..tensor.ifelse import IfElse
 from ..tensor.math import Gemm
 from ..tensor.sharedvar import SharedVariable
@@ -153,32 +155,13 @@ class Schedule:
 
         Returns nothing: a caller that must not be interrupted inside the
         commit block (function.Function) holds Ctrl-C back from before_commit on.
+        The loops are kernels._call's, which a Function's call runs itself.
         """
-        thunk = None
-        try:
-            for thunk in self.thunks:
-                thunk()
-        except Exception as exc:
-            raise_with_node(thunk.node, self, exc)
+        run_thunks(self.thunks, self, raise_with_node)
         if before_commit is not None:
             before_commit()
         if self.commit_thunks:
-            self._commit()
-
-    def _commit(self):
-        """Check every node of the commit block on the values it will read,
-        then run them all; nothing is overwritten unless all can run."""
-        for thunk, check in zip(self.commit_thunks, self.commit_checks):
-            try:
-                check()
-            except Exception as exc:
-                raise_with_node(thunk.node, self, exc)
-        thunk = None
-        try:
-            for thunk in self.commit_thunks:
-                thunk()
-        except Exception as exc:
-            raise_with_node(thunk.node, self, exc)
+            run_commit_block(self.commit_thunks, self.commit_checks, self, raise_with_node)
 
     def run_profiled(self, stats, before_commit=None):
         """Run, adding each node's time to ``stats.node_time`` (a ProfileStats).
@@ -204,7 +187,7 @@ class Schedule:
             before_commit()
         if self.commit_thunks:
             t0 = timer()
-            self._commit()
+            run_commit_block(self.commit_thunks, self.commit_checks, self, raise_with_node)
             for thunk in self.commit_thunks:      # the block is timed as a whole
                 node_time[thunk.node] += (timer() - t0) / len(self.commit_thunks)
         stats.record_run(self, timer() - start)
@@ -289,19 +272,21 @@ def _overwrites_shared(node):
 
 
 def commit_check(node, input_cells):
-    """A function raising the error a commit-block node (Elemwise or Gemm)
-    would raise on the values in its input cells, before any of the block
-    has overwritten anything.  Made once per node, when linking."""
+    """The check of a commit-block node (Elemwise or Gemm): raises the error
+    the node would raise on the values in its input cells, before any of
+    the block has overwritten anything.  Made once per node, when linking:
+    a kernels._call ShapeCheck, whose C tests pass NumPy arrays that fit
+    and hand anything else to the Python check made here."""
     if isinstance(node.op, Gemm):
         def check_gemm():
             C, A, B = (input_cells[k][0].shape for k in (0, 2, 3))
             if A[1] != B[0] or C != (A[0], B[1]):
                 raise ValueError(f"Gemm: shapes {A} @ {B} do not give {C}")
-        return check_gemm
+        return GemmCheck(input_cells[0], input_cells[2], input_cells[3], check_gemm)
     destroyed = sorted({k for ks in getattr(node.op, "destroy_map", {}).values() for k in ks})
     if not destroyed:               # a node of the block that overwrites nothing
-        return lambda: check_overwriting_shapes(
-            node, [np.shape(c[0]) for c in input_cells], destroyed)
+        return BroadcastCheck(list(input_cells), lambda: check_overwriting_shapes(
+            node, [np.shape(c[0]) for c in input_cells], destroyed))
     target_cell = input_cells[destroyed[0]]
     # the other overwritten inputs must have the target's shape; the rest must
     # broadcast to it, which inputs of size 1 on every axis (0-d ones,
@@ -323,7 +308,7 @@ def commit_check(node, input_cells):
             fits = False
         if not fits:
             check_overwriting_shapes(node, [np.shape(c[0]) for c in input_cells], destroyed)
-    return check_elemwise
+    return ElemwiseCheck(target_cell, same_cells, broadcast_cells, check_elemwise)
 
 
 def broadcasts_to(shape, target):
