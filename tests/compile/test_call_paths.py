@@ -2,10 +2,12 @@
 and with a commit block, one lock or several) keep every guarantee of
 docs/reliability.rst: outputs never alias storage, updates all or nothing,
 locks released whatever happens, Ctrl-C held back over the commit only."""
+import _thread
 import gc
 import pickle
 import signal
 import threading
+import time
 import weakref
 
 import numpy as np
@@ -270,6 +272,43 @@ def test_in_place_update_from_another_thread_needs_no_hold_back():
     assert call_in_thread(f, np.ones(3)) == []
     np.testing.assert_array_equal(s.get_value(), np.ones(3))
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_ctrl_c_is_held_back_only_where_it_could_cut_the_commit():
+    """One in-place elementwise update is written by one C call: nothing to
+    hold back.  Two updates, or a commit block of several nodes, could be
+    cut between two writes."""
+    s, t = shared(np.zeros(3), "s"), shared(np.zeros(3), "t")
+    x = T.dvector("x")
+    one = function([x], [], updates=[(s, s + x)])
+    assert len(one.schedule.commit_thunks) == 1 and not one._commit_can_be_cut()
+    assert function([x], [], updates=[(s, s + x), (t, t + x)])._commit_can_be_cut()
+    w, a, b = shared(np.zeros((3, 3)), "w"), T.dmatrix("a"), T.dmatrix("b")
+    assert function([a, b], [], updates=[(w, w - 0.1 * T.dot(a, b))])._commit_can_be_cut()
+    assert not function([x], x + 1)._commit_can_be_cut()
+
+
+def test_one_in_place_update_interrupted_by_a_timer_is_whole():
+    """Without a hold-back, a Ctrl-C during calls of a one-update function
+    leaves the shared array written whole by every call it wrote at all."""
+    n = 400_000
+    w = shared(np.zeros(n), "w")
+    x = T.dvector("x")
+    f = function([x], [], updates=[(w, w + T.exp(T.log(T.exp(T.log(x + 1)))))])
+    assert not f._commit_can_be_cut()
+    data = np.zeros(n)
+    for delay in (0.0, 0.002, 0.005, 0.01):
+        timer = threading.Timer(delay, _thread.interrupt_main)
+        try:
+            timer.start()
+            for _ in range(20):
+                f(data)
+            time.sleep(0.5)            # the interrupt lands here if the calls ended first
+        except KeyboardInterrupt:
+            pass
+        timer.join()
+        value = w.get_value()
+        assert value[0] == value[-1] and (value == value[0]).all()
 
 
 # --- the plain path (kernels._call.PlainCall) and the general one agree ----------
