@@ -243,7 +243,8 @@ cdef class HeldBackInterrupt:
     """Ctrl-C held back while a call overwrites shared values in place and
     writes its updates, then delivered: the commit is never cut in two.
 
-    One per function with a commit block (its calls never overlap).  Python
+    One per function whose commit block an interrupt could cut (its calls
+    never overlap; Function._commit_can_be_cut decides).  Python
     runs signal handlers in the main thread only, so only calls there
     install the holding handler; in another thread ``signal`` refuses
     (ValueError) and nothing needs holding.  The handlers are swapped
