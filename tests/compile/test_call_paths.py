@@ -492,3 +492,19 @@ def test_inputs_of_static_lengths_are_checked_on_the_fast_path():
         f(np.ones((2, 3)), np.ones((2, 3)), np.ones((2, 3)))
     with pytest.raises(TypeError, match="dimension 1 must have length 3"):
         f(np.ones((2, 4)), np.ones((1, 4)), np.ones((2, 4)))
+
+
+def test_profiled_commit_block_checks_first_and_times_each_node():
+    """profile=True runs the same checks before the commit block (a bad
+    shape writes nothing) and gives each of its nodes its own time."""
+    w, b = shared(np.ones((3, 3)), "w"), shared(np.zeros(3), "b")
+    a, c = T.dmatrix("a"), T.dmatrix("c")
+    f = function([a, c], [], updates=[(b, b + 1), (w, w - 0.1 * T.dot(a, c))], profile=True)
+    assert len(f.schedule.commit_thunks) >= 2
+    with pytest.raises(ValueError, match="do not give"):
+        f(np.ones((3, 2)), np.ones((3, 3)))
+    np.testing.assert_array_equal(w.get_value(), np.ones((3, 3)))
+    np.testing.assert_array_equal(b.get_value(), np.zeros(3))
+    f(np.ones((3, 3)), np.ones((3, 3)))
+    np.testing.assert_allclose(w.get_value(), np.ones((3, 3)) - 0.3)
+    assert all(f.profile.node_time[t.node] > 0 for t in f.schedule.commit_thunks)

@@ -15,7 +15,7 @@ PlainCall
     output out, with one lock: the steps it does not need left out.
 HeldBackInterrupt
     Ctrl-C held back over a call's commit block and update writes.
-run_thunks, run_commit_block
+run_thunks, check_commit_block, run_commit_block
     the loop over a schedule's thunks and its commit block (checks, then
     nodes): the one implementation, run by Call and by Schedule.run.
 GemmCheck, ElemwiseCheck, BroadcastCheck
@@ -222,10 +222,9 @@ cpdef run_thunks(list thunks, schedule, raise_with_node):
         raise_with_node(thunk.node, schedule, exc)
 
 
-cpdef run_commit_block(list thunks, list checks, schedule, raise_with_node):
-    """Check every node of the commit block on the values it will read, then
-    run them all: nothing is overwritten unless all can run.  A check is a
-    ShapeCheck or any callable."""
+cpdef check_commit_block(list thunks, list checks, schedule, raise_with_node):
+    """Check every node of the commit block on the values it will read (a
+    check is a ShapeCheck or any callable), before any of them runs."""
     cdef Py_ssize_t k
     for k in range(len(thunks)):
         check = checks[k]
@@ -236,6 +235,12 @@ cpdef run_commit_block(list thunks, list checks, schedule, raise_with_node):
                 check()
         except Exception as exc:
             raise_with_node(thunks[k].node, schedule, exc)
+
+
+cpdef run_commit_block(list thunks, list checks, schedule, raise_with_node):
+    """Check the commit block, then run it: nothing is overwritten unless
+    every node can run."""
+    check_commit_block(thunks, checks, schedule, raise_with_node)
     run_thunks(thunks, schedule, raise_with_node)
 
 
