@@ -21,6 +21,7 @@ from .compile.input_state import (ContainerView, InputState, ValueView,
 from .compile.devices import device_input_check
 from .compile.linker import Schedule, raise_with_node
 from .compile.mode import Mode, get_mode
+from .kernels import ContiguousThunk
 from .kernels._call import Call, HeldBackInterrupt, InputCheck, PlainCall
 from .rewriting import FunctionGraph, Trace
 from .tensor.sharedvar import SharedVariable
@@ -450,13 +451,26 @@ class Function:
         self._locks = call_locks(schedule)
         self._lock = self._locks[0] if len(self._locks) == 1 else None
         # Ctrl-C is held back over the commit block only (see HeldBackInterrupt)
-        interrupt = HeldBackInterrupt() if schedule.commit_thunks else None
+        interrupt = HeldBackInterrupt() if self._commit_can_be_cut() else None
         self._kept = []           # [cell, array]: large outputs of the last call (one list)
         call = PlainCall if self._is_plain() else Call
         self._call = call(self, self._locks, self._input_cells, self._checks, schedule,
                           raise_with_node, type(schedule).run is Schedule.run, self._outputs,
                           self._updates, interrupt, self._cells_to_clear, self._kept,
                           RECYCLE_MIN_BYTES, self._restores_defaults, single)
+
+    def _commit_can_be_cut(self):
+        """Whether a KeyboardInterrupt could land between two writes of the
+        commit block and the updates, so that Ctrl-C must be held back there
+        (two ``signal`` system calls a call).  Not when the block is one
+        elementwise node on the contiguous path writing the function's one
+        update: its kernel writes the shared array in one C call (so does
+        the general kernel it may fall back to) and the update is written
+        from C, so an interrupt lands before that write or after it, and the
+        update is written whole or not at all, as when held back."""
+        commit = self.schedule.commit_thunks
+        return bool(commit) and not (len(commit) == 1 and len(self._updates) == 1
+                                     and type(commit[0]) is ContiguousThunk)
 
     def _is_plain(self):
         """Whether a call is only: inputs in, the schedule, one output out."""

@@ -2,10 +2,12 @@
 and with a commit block, one lock or several) keep every guarantee of
 docs/reliability.rst: outputs never alias storage, updates all or nothing,
 locks released whatever happens, Ctrl-C held back over the commit only."""
+import _thread
 import gc
 import pickle
 import signal
 import threading
+import time
 import weakref
 
 import numpy as np
@@ -17,6 +19,7 @@ from cytensor.compile.linker import broadcasts_to
 from cytensor.config import change_flags
 from cytensor.function import HeldBackInterrupt
 from cytensor.kernels._call import Call, PlainCall
+from cytensor.tensor.math import Gemm
 
 
 # --- no updates: outputs are still taken whole -----------------------------------
@@ -271,6 +274,43 @@ def test_in_place_update_from_another_thread_needs_no_hold_back():
     assert signal.getsignal(signal.SIGINT) is before
 
 
+def test_ctrl_c_is_held_back_only_where_it_could_cut_the_commit():
+    """One in-place elementwise update is written by one C call: nothing to
+    hold back.  Two updates, or a commit block of several nodes, could be
+    cut between two writes."""
+    s, t = shared(np.zeros(3), "s"), shared(np.zeros(3), "t")
+    x = T.dvector("x")
+    one = function([x], [], updates=[(s, s + x)])
+    assert len(one.schedule.commit_thunks) == 1 and not one._commit_can_be_cut()
+    assert function([x], [], updates=[(s, s + x), (t, t + x)])._commit_can_be_cut()
+    w, a, b = shared(np.zeros((3, 3)), "w"), T.dmatrix("a"), T.dmatrix("b")
+    assert function([a, b], [], updates=[(w, w - 0.1 * T.dot(a, b))])._commit_can_be_cut()
+    assert not function([x], x + 1)._commit_can_be_cut()
+
+
+def test_one_in_place_update_interrupted_by_a_timer_is_whole():
+    """Without a hold-back, a Ctrl-C during calls of a one-update function
+    leaves the shared array written whole by every call it wrote at all."""
+    n = 400_000
+    w = shared(np.zeros(n), "w")
+    x = T.dvector("x")
+    f = function([x], [], updates=[(w, w + T.exp(T.log(T.exp(T.log(x + 1)))))])
+    assert not f._commit_can_be_cut()
+    data = np.zeros(n)
+    for delay in (0.0, 0.002, 0.005, 0.01):
+        timer = threading.Timer(delay, _thread.interrupt_main)
+        try:
+            timer.start()
+            for _ in range(20):
+                f(data)
+            time.sleep(0.5)            # the interrupt lands here if the calls ended first
+        except KeyboardInterrupt:
+            pass
+        timer.join()
+        value = w.get_value()
+        assert value[0] == value[-1] and (value == value[0]).all()
+
+
 # --- the plain path (kernels._call.PlainCall) and the general one agree ----------
 def test_which_functions_take_the_plain_path():
     v = T.dvector("v")
@@ -366,6 +406,58 @@ def test_commit_block_node_that_overwrites_nothing():
     check()
     with pytest.raises(ValueError, match="do not broadcast"):
         commit_check(node, [[np.zeros(3)], [np.zeros(2)]])()
+    # neither shape is the result: the C test declines, the Python check passes it
+    commit_check((T.dmatrix("a") + T.dmatrix("b")).owner,
+                 [[np.zeros((3, 1))], [np.zeros((1, 4))]])()
+
+
+def _in_place_node(graph):
+    """The first node of the commit block of function([...], [], updates=graph)."""
+    return graph.schedule.commit_thunks[0].node
+
+
+@pytest.mark.parametrize("values, error", [
+    ((np.zeros((2, 3)), np.zeros(3)), None),
+    ((np.zeros((2, 3)), np.zeros((1, 3))), None),
+    ((np.zeros((2, 3)), np.float64(1.0)), None),            # a NumPy scalar: Python's check
+    ((np.zeros((2, 3)), np.zeros((1, 3), dtype=np.float64)[:, ::-1]), None),
+    ((np.zeros((2, 3)), np.zeros(4)), "cannot be written over|broadcast"),
+    ((np.zeros((2, 3)), np.zeros((3, 3))), "cannot be written over|broadcast"),
+    ((np.zeros(3), np.zeros((2, 3))), "cannot be written over"),
+])
+def test_elemwise_commit_check_agrees_with_numpy(values, error):
+    """The C test of an in-place elementwise node and, past it, the Python
+    check: the update fits exactly when NumPy broadcasts it onto the target."""
+    from cytensor.compile.linker import commit_check
+    s, x = shared(np.zeros((2, 3)), "s"), T.dmatrix("x")
+    node = _in_place_node(function([x], [], updates=[(s, s + x)]))
+    check = commit_check(node, [[v] for v in values])
+    if error is None:
+        check()
+    else:
+        with pytest.raises(ValueError, match=error):
+            check()
+
+
+@pytest.mark.parametrize("shapes, fits", [
+    (((3, 4), (3, 2), (2, 4)), True),
+    (((3, 4), (3, 2), (3, 4)), False),
+    (((3, 5), (3, 2), (2, 4)), False),
+    (((4, 4), (3, 2), (2, 4)), False),
+])
+def test_gemm_commit_check(shapes, fits):
+    from cytensor.compile.linker import commit_check
+    w, a, b = shared(np.zeros((3, 4)), "w"), T.dmatrix("a"), T.dmatrix("b")
+    f = function([a, b], [], updates=[(w, w - 0.1 * T.dot(a, b))])
+    node = next(t.node for t in f.schedule.commit_thunks if isinstance(t.node.op, Gemm))
+    c, x, y = (np.zeros(shape) for shape in shapes)
+    cells = [[c], [np.float64(-0.1)], [x], [y], [np.float64(1.0)]]
+    check = commit_check(node, cells)
+    if fits:
+        check()
+    else:
+        with pytest.raises(ValueError, match="do not give"):
+            check()
 
 
 def test_a_compile_hands_what_it_made_to_the_oldest_collector_generation():
@@ -400,3 +492,19 @@ def test_inputs_of_static_lengths_are_checked_on_the_fast_path():
         f(np.ones((2, 3)), np.ones((2, 3)), np.ones((2, 3)))
     with pytest.raises(TypeError, match="dimension 1 must have length 3"):
         f(np.ones((2, 4)), np.ones((1, 4)), np.ones((2, 4)))
+
+
+def test_profiled_commit_block_checks_first_and_times_each_node():
+    """profile=True runs the same checks before the commit block (a bad
+    shape writes nothing) and gives each of its nodes its own time."""
+    w, b = shared(np.ones((3, 3)), "w"), shared(np.zeros(3), "b")
+    a, c = T.dmatrix("a"), T.dmatrix("c")
+    f = function([a, c], [], updates=[(b, b + 1), (w, w - 0.1 * T.dot(a, c))], profile=True)
+    assert len(f.schedule.commit_thunks) >= 2
+    with pytest.raises(ValueError, match="do not give"):
+        f(np.ones((3, 2)), np.ones((3, 3)))
+    np.testing.assert_array_equal(w.get_value(), np.ones((3, 3)))
+    np.testing.assert_array_equal(b.get_value(), np.zeros(3))
+    f(np.ones((3, 3)), np.ones((3, 3)))
+    np.testing.assert_allclose(w.get_value(), np.ones((3, 3)) - 0.3)
+    assert all(f.profile.node_time[t.node] > 0 for t in f.schedule.commit_thunks)

@@ -22,6 +22,8 @@ import numpy as np
 
 from ..config import config
 from ..graph import Constant, format_trace
+from ..kernels._call import (BroadcastCheck, ElemwiseCheck, GemmCheck, check_commit_block,
+                             run_commit_block, run_thunks)
 from ..tensor.ifelse import IfElse
 from ..tensor.math import Gemm
 from ..tensor.sharedvar import SharedVariable
@@ -153,61 +155,49 @@ class Schedule:
 
         Returns nothing: a caller that must not be interrupted inside the
         commit block (function.Function) holds Ctrl-C back from before_commit on.
+        The loops are kernels._call's, which a Function's call runs itself.
         """
-        thunk = None
-        try:
-            for thunk in self.thunks:
-                thunk()
-        except Exception as exc:
-            raise_with_node(thunk.node, self, exc)
+        run_thunks(self.thunks, self, raise_with_node)
         if before_commit is not None:
             before_commit()
         if self.commit_thunks:
-            self._commit()
-
-    def _commit(self):
-        """Check every node of the commit block on the values it will read,
-        then run them all; nothing is overwritten unless all can run."""
-        for thunk, check in zip(self.commit_thunks, self.commit_checks):
-            try:
-                check()
-            except Exception as exc:
-                raise_with_node(thunk.node, self, exc)
-        thunk = None
-        try:
-            for thunk in self.commit_thunks:
-                thunk()
-        except Exception as exc:
-            raise_with_node(thunk.node, self, exc)
+            run_commit_block(self.commit_thunks, self.commit_checks, self, raise_with_node)
 
     def run_profiled(self, stats, before_commit=None):
         """Run, adding each node's time to ``stats.node_time`` (a ProfileStats).
 
         Kept as lean as ``run``: two clock reads and one dict update a node,
-        so that profiling changes little of what it measures.
+        so that profiling changes little of what it measures.  The commit
+        block's checks come first, as in ``run``; their time is shared out
+        over its nodes, each timed on its own.
         """
         timer = time.perf_counter
-        node_time = stats.node_time
-        thunk = None
         start = timer()
         self.profiling = stats
         try:
-            for thunk in self.thunks:
-                t0 = timer()
-                thunk()
-                node_time[thunk.node] += timer() - t0
-        except Exception as exc:
-            raise_with_node(thunk.node, self, exc)
+            self._run_timed(self.thunks, stats.node_time, 0.0)
         finally:
             self.profiling = None
         if before_commit is not None:
             before_commit()
         if self.commit_thunks:
             t0 = timer()
-            self._commit()
-            for thunk in self.commit_thunks:      # the block is timed as a whole
-                node_time[thunk.node] += (timer() - t0) / len(self.commit_thunks)
+            check_commit_block(self.commit_thunks, self.commit_checks, self, raise_with_node)
+            self._run_timed(self.commit_thunks, stats.node_time,
+                            (timer() - t0) / len(self.commit_thunks))
         stats.record_run(self, timer() - start)
+
+    def _run_timed(self, thunks, node_time, share):
+        """Run ``thunks``, adding to each node's time its own plus ``share``."""
+        timer = time.perf_counter
+        thunk = None
+        try:
+            for thunk in thunks:
+                t0 = timer()
+                thunk()
+                node_time[thunk.node] += timer() - t0 + share
+        except Exception as exc:
+            raise_with_node(thunk.node, self, exc)
 
     def clear_intermediates(self):
         """Drop arrays computed during a call (config.allow_gc)."""
@@ -289,19 +279,21 @@ def _overwrites_shared(node):
 
 
 def commit_check(node, input_cells):
-    """A function raising the error a commit-block node (Elemwise or Gemm)
-    would raise on the values in its input cells, before any of the block
-    has overwritten anything.  Made once per node, when linking."""
+    """The check of a commit-block node (Elemwise or Gemm): raises the error
+    the node would raise on the values in its input cells, before any of
+    the block has overwritten anything.  Made once per node, when linking:
+    a kernels._call ShapeCheck, whose C tests pass NumPy arrays that fit
+    and hand anything else to the Python check made here."""
     if isinstance(node.op, Gemm):
         def check_gemm():
             C, A, B = (input_cells[k][0].shape for k in (0, 2, 3))
             if A[1] != B[0] or C != (A[0], B[1]):
                 raise ValueError(f"Gemm: shapes {A} @ {B} do not give {C}")
-        return check_gemm
+        return GemmCheck(input_cells[0], input_cells[2], input_cells[3], check_gemm)
     destroyed = sorted({k for ks in getattr(node.op, "destroy_map", {}).values() for k in ks})
     if not destroyed:               # a node of the block that overwrites nothing
-        return lambda: check_overwriting_shapes(
-            node, [np.shape(c[0]) for c in input_cells], destroyed)
+        return BroadcastCheck(list(input_cells), lambda: check_overwriting_shapes(
+            node, [np.shape(c[0]) for c in input_cells], destroyed))
     target_cell = input_cells[destroyed[0]]
     # the other overwritten inputs must have the target's shape; the rest must
     # broadcast to it, which inputs of size 1 on every axis (0-d ones,
@@ -323,7 +315,7 @@ def commit_check(node, input_cells):
             fits = False
         if not fits:
             check_overwriting_shapes(node, [np.shape(c[0]) for c in input_cells], destroyed)
-    return check_elemwise
+    return ElemwiseCheck(target_cell, same_cells, broadcast_cells, check_elemwise)
 
 
 def broadcasts_to(shape, target):

@@ -15,6 +15,12 @@ PlainCall
     output out, with one lock: the steps it does not need left out.
 HeldBackInterrupt
     Ctrl-C held back over a call's commit block and update writes.
+run_thunks, check_commit_block, run_commit_block
+    the loop over a schedule's thunks and its commit block (checks, then
+    nodes): the one implementation, run by Call and by Schedule.run.
+GemmCheck, ElemwiseCheck, BroadcastCheck
+    a commit-block node's shape check, in C on NumPy arrays; any other
+    value, and any misfit, goes to the Python check it was made with.
 
 Nothing here knows the graph: function.py hands over the cells, thunks,
 checks, locks and the few Python objects a call may need (the binder of
@@ -83,11 +89,167 @@ cdef inline bint is_view(object value):
     return value.base is not None
 
 
+cdef bint is_array(object value):
+    return type(value) is cnp.ndarray
+
+
+cdef bint same_shape(cnp.ndarray a, cnp.ndarray b):
+    cdef int d, n = cnp.PyArray_NDIM(a)
+    if cnp.PyArray_NDIM(b) != n:
+        return False
+    for d in range(n):
+        if cnp.PyArray_DIM(a, d) != cnp.PyArray_DIM(b, d):
+            return False
+    return True
+
+
+cdef bint broadcasts_into(cnp.ndarray a, cnp.ndarray target):
+    """Whether ``a`` broadcasts to ``target``'s shape (linker.broadcasts_to)."""
+    cdef int d, lead = cnp.PyArray_NDIM(target) - cnp.PyArray_NDIM(a)
+    cdef cnp.npy_intp length
+    if lead < 0:
+        return False
+    for d in range(cnp.PyArray_NDIM(a)):
+        length = cnp.PyArray_DIM(a, d)
+        if length != 1 and length != cnp.PyArray_DIM(target, lead + d):
+            return False
+    return True
+
+
+cdef class ShapeCheck:
+    """The check of one commit-block node on the values in its input cells,
+    before any of the block overwrites anything: ``fits()`` is a few C tests
+    that pass NumPy arrays of fitting shapes; for anything else ``explain``,
+    the Python check (compile/linker.commit_check), decides and raises the
+    error naming the node's shapes."""
+
+    cdef object explain
+
+    def __init__(self, explain):
+        self.explain = explain
+
+    cdef bint fits(self):
+        return False
+
+    cdef check(self):
+        if not self.fits():
+            self.explain()
+
+    def __call__(self):
+        self.check()
+
+
+cdef class GemmCheck(ShapeCheck):
+    """Gemm's C <- alpha A B + beta C: A's columns are B's rows, C is A's rows
+    by B's columns."""
+
+    cdef list c_cell, a_cell, b_cell
+
+    def __init__(self, list c_cell, list a_cell, list b_cell, explain):
+        ShapeCheck.__init__(self, explain)
+        self.c_cell, self.a_cell, self.b_cell = c_cell, a_cell, b_cell
+
+    cdef bint fits(self):
+        cdef cnp.ndarray c, a, b
+        if not (is_array(self.c_cell[0]) and is_array(self.a_cell[0])
+                and is_array(self.b_cell[0])):
+            return False
+        c, a, b = self.c_cell[0], self.a_cell[0], self.b_cell[0]
+        return (cnp.PyArray_NDIM(c) == 2 and cnp.PyArray_NDIM(a) == 2
+                and cnp.PyArray_NDIM(b) == 2
+                and cnp.PyArray_DIM(a, 1) == cnp.PyArray_DIM(b, 0)
+                and cnp.PyArray_DIM(c, 0) == cnp.PyArray_DIM(a, 0)
+                and cnp.PyArray_DIM(c, 1) == cnp.PyArray_DIM(b, 1))
+
+
+cdef class ElemwiseCheck(ShapeCheck):
+    """An elementwise node that overwrites ``target``: the other overwritten
+    inputs (``same``) have its shape, the rest (``broadcast``) broadcast to it."""
+
+    cdef list target_cell, same_cells, broadcast_cells
+
+    def __init__(self, list target_cell, list same_cells, list broadcast_cells, explain):
+        ShapeCheck.__init__(self, explain)
+        self.target_cell = target_cell
+        self.same_cells, self.broadcast_cells = same_cells, broadcast_cells
+
+    cdef bint fits(self):
+        cdef cnp.ndarray target
+        if not is_array(self.target_cell[0]):
+            return False
+        target = self.target_cell[0]
+        for cell in self.same_cells:
+            if not is_array(cell[0]) or not same_shape(cell[0], target):
+                return False
+        for cell in self.broadcast_cells:
+            if not is_array(cell[0]) or not broadcasts_into(cell[0], target):
+                return False
+        return True
+
+
+cdef class BroadcastCheck(ShapeCheck):
+    """A node of the block that overwrites nothing: its inputs broadcast
+    together (here: all but those of one element to the largest one's shape)."""
+
+    cdef list cells
+
+    def __init__(self, list cells, explain):
+        ShapeCheck.__init__(self, explain)
+        self.cells = cells
+
+    cdef bint fits(self):
+        cdef cnp.ndarray widest = None, array
+        for cell in self.cells:
+            if not is_array(cell[0]):
+                return False
+            array = cell[0]
+            if widest is None or cnp.PyArray_SIZE(array) > cnp.PyArray_SIZE(widest):
+                widest = array
+        for cell in self.cells:
+            if not broadcasts_into(cell[0], widest):
+                return False
+        return True
+
+
+cpdef run_thunks(list thunks, schedule, raise_with_node):
+    """Run ``thunks`` in order; an Exception one raises goes to
+    ``raise_with_node(thunk.node, schedule, exc)`` (its node's context)."""
+    thunk = None
+    try:
+        for thunk in thunks:
+            thunk()
+    except Exception as exc:
+        raise_with_node(thunk.node, schedule, exc)
+
+
+cpdef check_commit_block(list thunks, list checks, schedule, raise_with_node):
+    """Check every node of the commit block on the values it will read (a
+    check is a ShapeCheck or any callable), before any of them runs."""
+    cdef Py_ssize_t k
+    for k in range(len(thunks)):
+        check = checks[k]
+        try:
+            if isinstance(check, ShapeCheck):
+                (<ShapeCheck>check).check()
+            else:
+                check()
+        except Exception as exc:
+            raise_with_node(thunks[k].node, schedule, exc)
+
+
+cpdef run_commit_block(list thunks, list checks, schedule, raise_with_node):
+    """Check the commit block, then run it: nothing is overwritten unless
+    every node can run."""
+    check_commit_block(thunks, checks, schedule, raise_with_node)
+    run_thunks(thunks, schedule, raise_with_node)
+
+
 cdef class HeldBackInterrupt:
     """Ctrl-C held back while a call overwrites shared values in place and
     writes its updates, then delivered: the commit is never cut in two.
 
-    One per function with a commit block (its calls never overlap).  Python
+    One per function whose commit block an interrupt could cut (its calls
+    never overlap; Function._commit_can_be_cut decides).  Python
     runs signal handlers in the main thread only, so only calls there
     install the holding handler; in another thread ``signal`` refuses
     (ValueError) and nothing needs holding.  The handlers are swapped
@@ -146,9 +308,9 @@ cdef class Call:
     input_cells, checks
         per input, its cell and its check (an InputCheck or any callable).
     schedule, raise_with_node, own_loop
-        the schedule: with ``own_loop`` (a plain Schedule), its thunks and
-        then its commit block are run here, an Exception one raises going
-        to ``raise_with_node(thunk.node, schedule, exc)``; else, and when
+        the schedule: with ``own_loop`` (a plain Schedule), what its
+        ``run`` does is done here, by the same ``run_thunks`` and
+        ``run_commit_block``, without its Python frame; else, and when
         profiled, its ``run`` or ``run_profiled``.
     outputs
         per output, ``(cell, always copied, copied if a view, recyclable)``.
@@ -247,33 +409,12 @@ cdef class Call:
         elif not self.own_loop:
             self.schedule.run(self.stage if stage else None)
         else:
-            self.run_thunks(self.thunks)
+            run_thunks(self.thunks, self.schedule, self.raise_with_node)
             if stage:
                 self.stage_now()
             if self.commit_thunks:
-                self.commit()
-
-    cdef run_thunks(self, list thunks):
-        """Schedule.run's loop over thunks, for the schedules it is the run
-        of (``own_loop``): the same node context on an error."""
-        thunk = None
-        try:
-            for thunk in thunks:
-                thunk()
-        except Exception as exc:
-            self.raise_with_node(thunk.node, self.schedule, exc)
-
-    cdef commit(self):
-        """Schedule._commit, for the same schedules: every node of the commit
-        block checked on the values it will read, then all of them run;
-        nothing is overwritten unless all can run."""
-        cdef Py_ssize_t k
-        for k in range(len(self.commit_thunks)):
-            try:
-                self.commit_checks[k]()
-            except Exception as exc:
-                self.raise_with_node(self.commit_thunks[k].node, self.schedule, exc)
-        self.run_thunks(self.commit_thunks)
+                run_commit_block(self.commit_thunks, self.commit_checks, self.schedule,
+                                 self.raise_with_node)
 
     cdef object run_and_update(self, profile):
         """Run the schedule, staging outputs and new values before its commit
@@ -367,7 +508,7 @@ cdef class PlainCall(Call):
             self.put_inputs(args)
             if self.kept:
                 self.function_ref()._reuse_dropped_outputs()
-            self.run_thunks(self.thunks)
+            run_thunks(self.thunks, self.schedule, self.raise_with_node)
             value = self.take_output(self.out_cell, self.always, self.if_view,
                                      self.recyclable)
             return value if self.single else [value]
