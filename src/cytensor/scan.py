@@ -43,7 +43,7 @@ from . import gradient
 from .config import config
 from .graph import (Apply, Constant, LaterStages, MissingInputError, Op, clone_replace,
                     graph_inputs, toposort)
-from .tensor.basic import Shape_i, concatenate, shape_padleft, zeros_like
+from .tensor.basic import LazyShape, Shape_i, concatenate, shape_padleft, zeros_like
 from .tensor.sharedvar import SharedVariable
 from .tensor.math import Dot, cast, dot, maximum, minimum, tensordot
 from .tensor.random import RandomVariable
@@ -1123,7 +1123,9 @@ class _GradientPlan:
         forward_of = {memo.get(v, v): v for node in toposort(op.inner_outputs,
                                                               blockers=op.inner_inputs)
                       for v in node.outputs}
-        results = _read_forward(new_windows + new_sums + seq_grads + hoisted_grads, outs, {
+        results = _lengths_from_inputs(new_windows + new_sums + seq_grads + hoisted_grads,
+                                       forward_of, op.inner_inputs, value_of)
+        results = _read_forward(results, outs, {
             memo.get(v, v): row for v, row in zip(self.activations, activation_rows)})
         return results, forward_of
 
@@ -1158,6 +1160,57 @@ class _GradientPlan:
                         [1, 0] + list(range(2, b.ndim + 1)))
                     if self.role[b] == "seq" else tensordot(stacked[a], dz, [step_axes, step_axes]))
         return terms
+
+
+def _lengths_from_inputs(outputs, forward_of, inner_inputs, value_of):
+    """``outputs`` with each length of a value of the forward step that they
+    read (``Shape_i`` of it, as the zeros an LSTM's gate gradients go into
+    are shaped like the gates' product z) made from the lengths of the
+    step's inputs instead: a value read only for its shape is then not
+    saved by the forward loop, nor computed again.  ``forward_of``: {the
+    backward step's copy of a forward value: that value}; ``value_of``:
+    {inner input: its value in the backward step}."""
+    inputs = set(inner_inputs)
+    made, lengths = {}, {}           # one graph per length, so that equal zeros merge
+    for node in toposort(outputs):
+        x = node.inputs[0] if isinstance(node.op, Shape_i) else None
+        if x in forward_of and forward_of[x] not in inputs:
+            key = (forward_of[x], node.op.i)
+            if key not in made:
+                length = _length_in_inputs(*key, inputs)
+                made[key] = None if length is None else clone_replace([length], value_of)[0][0]
+            if made[key] is not None:
+                lengths[node.outputs[0]] = made[key]
+    return clone_replace(outputs, lengths)[0] if lengths else outputs
+
+
+def _length_in_inputs(var, axis, inputs):
+    """The length of inner variable ``var`` along ``axis`` as a graph of
+    constants and lengths of ``inputs`` alone (the ops' infer_shape, all
+    the way up), or None."""
+    if var.type.shape[axis] is not None:
+        return as_tensor_variable(np.int64(var.type.shape[axis]))
+    if var in inputs:
+        return Shape_i(axis)(var)
+    if var.owner is None:
+        return None
+    try:
+        length = var.owner.op.infer_shape(var.owner, [LazyShape(v) for v in
+                                                      var.owner.inputs])[var.index][axis]
+    except NotImplementedError:
+        return None
+    length = cast(as_tensor_variable(length), "int64")
+    replace = {}
+    for node in toposort([length], blockers=inputs):
+        if isinstance(node.op, Shape_i) and node.inputs[0] not in inputs:
+            inner = _length_in_inputs(node.inputs[0], node.op.i, inputs)
+            if inner is None:
+                return None
+            replace[node.outputs[0]] = inner
+    length = clone_replace([length], replace)[0][0] if replace else length
+    if not all(v in inputs or isinstance(v, Constant) for v in graph_inputs([length])):
+        return None
+    return length
 
 
 def _read_forward(outputs, forward, rows):
