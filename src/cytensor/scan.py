@@ -43,7 +43,7 @@ from . import gradient
 from .config import config
 from .graph import (Apply, Constant, LaterStages, MissingInputError, Op, clone_replace,
                     graph_inputs, toposort)
-from .tensor.basic import Shape_i, concatenate, shape_padleft, zeros_like
+from .tensor.basic import LazyShape, Shape_i, concatenate, shape_padleft, zeros_like
 from .tensor.sharedvar import SharedVariable
 from .tensor.math import Dot, cast, dot, maximum, minimum, tensordot
 from .tensor.random import RandomVariable
@@ -626,15 +626,16 @@ class Scan(Op):
             raise ValueError(f"{self}: rows_reversed needs no until and every fed-back "
                              "output final-only")
         self.extends = None      # the scan whose results this one gives too (see _with_saved)
-        self._functions, self._extended = {}, {}
+        self._functions, self._extended, self._direct = {}, {}, {}
 
     __eq__, __hash__ = object.__eq__, object.__hash__   # each scan is its own computation
 
     def __getstate__(self):
-        return {k: v for k, v in self.__dict__.items() if k not in ("_functions", "_extended")}
+        return {k: v for k, v in self.__dict__.items()
+                if k not in ("_functions", "_extended", "_direct")}
 
     def __setstate__(self, state):
-        self.__dict__.update(state, _functions={}, _extended={})
+        self.__dict__.update(state, _functions={}, _extended={}, _direct={})
 
     def __str__(self):
         return f"Scan{{{self.name}}}" if self.name else "Scan"
@@ -710,8 +711,10 @@ class Scan(Op):
         is only indexing: where each tap reads and each output writes is
         worked out before the loop, and the step runs straight on its
         storage cells (``Function.looping``), its nodes reusing their arrays
-        from step to step.  ``empty(shape, dtype)`` makes the buffers (a
-        device's, on a device)."""
+        from step to step; a node that computes an output writes it into
+        its row itself (``_direct_outputs``), the other outputs are copied
+        there.  ``empty(shape, dtype)`` makes the buffers (a device's, on a
+        device; there every output is copied)."""
         n_steps, seqs, initials, nonseqs = self._split(inputs)
         n = int(n_steps)
         self._check_lengths(n, seqs)
@@ -721,36 +724,67 @@ class Scan(Op):
                  for i in self.recurrent for k in self.output_taps[i]]
         writes = None            # (buffer, row of step 0, rows, +1 or -1) for each output
         steps_run = n
+        if step not in self._direct:
+            self._direct[step] = self._direct_outputs(step)
+        direct = self._direct[step] if empty is np.empty else []
         with step.looping() as (input_cells, run, output_cells):
             seq_cells, tap_cells, nonseq_cells = _groups(input_cells, len(seqs), len(reads))
             for cell, value in zip(nonseq_cells, nonseqs):
                 cell[0] = value
             value_cells = output_cells[:len(self.inner_outputs)]
             stop_cell = output_cells[-1] if self.until is not None else None
-            for t in range(n):
-                for cell, seq in zip(seq_cells, seqs):
-                    cell[0] = seq[t, ...]
-                for cell, (buffer, start, rows) in zip(tap_cells, reads):
-                    cell[0] = buffer[(start + t) % rows, ...]
-                run()
-                if writes is None:
-                    writes = self._output_rows(buffers, [c[0] for c in value_cells], n, empty)
-                for i, (cell, (buffer, start, rows, direction)) in enumerate(
-                        zip(value_cells, writes)):
-                    # a view, even when 0-d; never a row this step's taps read
-                    row, value = buffer[(start + direction * t) % rows, ...], cell[0]
-                    if value.shape != row.shape:
-                        self._shape_error(t, i, value, row)
-                    row[...] = value
-                if stop_cell is not None and bool(stop_cell[0]):
-                    steps_run = t + 1
-                    break
+            try:
+                for t in range(n):
+                    for cell, seq in zip(seq_cells, seqs):
+                        cell[0] = seq[t, ...]
+                    for cell, (buffer, start, rows) in zip(tap_cells, reads):
+                        cell[0] = buffer[(start + t) % rows, ...]
+                    if writes is not None:
+                        # views, even when 0-d; never a row this step's taps read
+                        out_rows = [buffer[(start + direction * t) % rows, ...]
+                                    for buffer, start, rows, direction in writes]
+                        for i in direct:
+                            value_cells[i][0] = out_rows[i]
+                    run()
+                    if writes is None:
+                        writes = self._output_rows(buffers, [c[0] for c in value_cells], n,
+                                                   empty)
+                        out_rows = [buffer[start % rows, ...] for buffer, start, rows, _ in writes]
+                    for i, (cell, row) in enumerate(zip(value_cells, out_rows)):
+                        value = cell[0]
+                        if value is row:         # the node wrote its row itself
+                            continue
+                        if value.shape != row.shape:
+                            self._shape_error(t, i, value, row)
+                        row[...] = value
+                    if stop_cell is not None and bool(stop_cell[0]):
+                        steps_run = t + 1
+                        break
+            finally:
+                for i in direct:     # the next call's nodes must not write into these rows
+                    value_cells[i][0] = None
         for i, buffer in enumerate(buffers):
             lag = self.lags[i]
             if i in self.final_only:
                 output_storage[i][0] = buffer[(lag + steps_run - 1) % len(buffer), ...]
             else:
                 output_storage[i][0] = buffer[lag - self._initial_rows(i):lag + steps_run]
+
+    def _direct_outputs(self, step):
+        """The outputs whose node may write each step's value straight into
+        its row of the output's buffer (``_loop`` puts the row in the
+        node's output cell; a node that makes its own array instead is
+        copied from as before): those computed by a node of the step that
+        neither views nor overwrites its inputs, each in a cell of its own."""
+        schedule = step.schedule
+        outputs = schedule.fgraph.outputs[:len(self.inner_outputs)]
+        computed = {v for node in schedule.nodes for v in node.outputs}
+        cells = [id(schedule.cells[v]) for v in outputs]
+        return [i for i, v in enumerate(outputs)
+                if v in computed and cells.count(cells[i]) == 1
+                and v not in schedule.fgraph.outputs[len(self.inner_outputs):]
+                and v.index not in getattr(v.owner.op, "view_map", {})
+                and v.index not in getattr(v.owner.op, "destroy_map", {})]
 
     def _check_lengths(self, n, seqs):
         where = _label(self.name)
@@ -1123,7 +1157,9 @@ class _GradientPlan:
         forward_of = {memo.get(v, v): v for node in toposort(op.inner_outputs,
                                                               blockers=op.inner_inputs)
                       for v in node.outputs}
-        results = _read_forward(new_windows + new_sums + seq_grads + hoisted_grads, outs, {
+        results = _lengths_from_inputs(new_windows + new_sums + seq_grads + hoisted_grads,
+                                       forward_of, op.inner_inputs, value_of)
+        results = _read_forward(results, outs, {
             memo.get(v, v): row for v, row in zip(self.activations, activation_rows)})
         return results, forward_of
 
@@ -1158,6 +1194,57 @@ class _GradientPlan:
                         [1, 0] + list(range(2, b.ndim + 1)))
                     if self.role[b] == "seq" else tensordot(stacked[a], dz, [step_axes, step_axes]))
         return terms
+
+
+def _lengths_from_inputs(outputs, forward_of, inner_inputs, value_of):
+    """``outputs`` with each length of a value of the forward step that they
+    read (``Shape_i`` of it, as the zeros an LSTM's gate gradients go into
+    are shaped like the gates' product z) made from the lengths of the
+    step's inputs instead: a value read only for its shape is then not
+    saved by the forward loop, nor computed again.  ``forward_of``: {the
+    backward step's copy of a forward value: that value}; ``value_of``:
+    {inner input: its value in the backward step}."""
+    inputs = set(inner_inputs)
+    made, lengths = {}, {}           # one graph per length, so that equal zeros merge
+    for node in toposort(outputs):
+        x = node.inputs[0] if isinstance(node.op, Shape_i) else None
+        if x in forward_of and forward_of[x] not in inputs:
+            key = (forward_of[x], node.op.i)
+            if key not in made:
+                length = _length_in_inputs(*key, inputs)
+                made[key] = None if length is None else clone_replace([length], value_of)[0][0]
+            if made[key] is not None:
+                lengths[node.outputs[0]] = made[key]
+    return clone_replace(outputs, lengths)[0] if lengths else outputs
+
+
+def _length_in_inputs(var, axis, inputs):
+    """The length of inner variable ``var`` along ``axis`` as a graph of
+    constants and lengths of ``inputs`` alone (the ops' infer_shape, all
+    the way up), or None."""
+    if var.type.shape[axis] is not None:
+        return as_tensor_variable(np.int64(var.type.shape[axis]))
+    if var in inputs:
+        return Shape_i(axis)(var)
+    if var.owner is None:
+        return None
+    try:
+        length = var.owner.op.infer_shape(var.owner, [LazyShape(v) for v in
+                                                      var.owner.inputs])[var.index][axis]
+    except NotImplementedError:
+        return None
+    length = cast(as_tensor_variable(length), "int64")
+    replace = {}
+    for node in toposort([length], blockers=inputs):
+        if isinstance(node.op, Shape_i) and node.inputs[0] not in inputs:
+            inner = _length_in_inputs(node.inputs[0], node.op.i, inputs)
+            if inner is None:
+                return None
+            replace[node.outputs[0]] = inner
+    length = clone_replace([length], replace)[0][0] if replace else length
+    if not all(v in inputs or isinstance(v, Constant) for v in graph_inputs([length])):
+        return None
+    return length
 
 
 def _read_forward(outputs, forward, rows):

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..graph import Constant, clone_replace, graph_inputs, toposort
 from ..scan import Scan
-from ..tensor.basic import Alloc, Join
+from ..tensor.basic import Alloc, Join, Shape, Shape_i
 from ..tensor.elemwise import DimShuffle
 from ..tensor.math import Dot, Reduce, cast, tensordot
 from ..tensor.reduction_table import REDUCTION
@@ -218,30 +218,43 @@ def _must_run_in_step(node):
 @register("canonicalize", "scan", tracks=(Scan,))
 def scan_push_out_invariants(fgraph, node):
     """Inner nodes whose inputs are non-sequences and constants only give the
-    same values at every step: computed once before the loop, each value
-    the rest of the step reads becomes a non-sequence (Theano's
+    same values at every step, as does the length of a sequence's row
+    (its sequence's along the next axis): computed once before the loop,
+    each value the rest of the step reads becomes a non-sequence (Theano's
     PushOutNonSeqScan).  A node that is itself an output of the step stays,
-    as does an op that must run with the step (Print), and one of
-    constants alone (the step's compilation folds it)."""
+    as does an op that must run with the step (Print), one of constants
+    alone (the step's compilation folds it), and an Alloc: the step fills
+    its array in place, and the gradient's increments of zeros are joined
+    there (``join_increments_tiling_zeros``)."""
     op = node.op
     n_head = op.n_sequences + op.n_state_taps
     step_outputs = op.inner_outputs + ([op.until] if op.until is not None else [])
-    invariant = set(op.inner_inputs[n_head:])
+    n, seqs, initials, nonseqs = op._split(node.inputs)
+    outer_of = dict(zip(op.inner_inputs[n_head:], nonseqs))
+    rows = dict(zip(op.inner_inputs[:op.n_sequences], seqs))
+    invariant = set(outer_of)
     pushed = []
     for inner in toposort(step_outputs, blockers=op.inner_inputs):
-        if any(v in invariant for v in inner.inputs) \
-                and all(v in invariant or isinstance(v, Constant) for v in inner.inputs) \
-                and not set(inner.outputs) & set(step_outputs) and not _must_run_in_step(inner):
-            invariant.update(inner.outputs)
-            pushed.append(inner)
+        if set(inner.outputs) & set(step_outputs) or _must_run_in_step(inner) \
+                or isinstance(inner.op, Alloc):
+            continue
+        if isinstance(inner.op, (Shape, Shape_i)) and inner.inputs[0] in rows:
+            # every row of a sequence has its shape: the sequence's less the first axis
+            seq = rows[inner.inputs[0]]
+            outer_of[inner.outputs[0]] = (Shape_i(inner.op.i + 1)(seq) if isinstance(
+                inner.op, Shape_i) else seq.shape[1:])
+        elif not (any(v in invariant for v in inner.inputs) and all(
+                v in invariant or isinstance(v, Constant) for v in inner.inputs)):
+            continue
+        invariant.update(inner.outputs)
+        pushed.append(inner)
     if not pushed:
         return None
     made = {o for p in pushed for o in p.outputs}
     read = [v for inner in toposort(step_outputs, blockers=op.inner_inputs)
             if inner not in pushed for v in inner.inputs if v in made]
     frontier = list(dict.fromkeys(read))
-    n, seqs, initials, nonseqs = op._split(node.inputs)
-    outer_values, _ = clone_replace(frontier, dict(zip(op.inner_inputs[n_head:], nonseqs)))
+    outer_values, _ = clone_replace(frontier, outer_of)
     placeholders = [v.type(v.name) for v in frontier]
     outputs, _ = clone_replace(step_outputs, dict(zip(frontier, placeholders)))
     loop = _loop_like(op, op.inner_inputs + placeholders, outputs[:len(op.inner_outputs)],

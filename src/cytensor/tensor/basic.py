@@ -711,13 +711,14 @@ class Join(Op):
         first = inputs[0]
         shape = list(first.shape)
         shape[self.axis] = sum(x.shape[self.axis] for x in inputs)
-        out = np.empty(shape, dtype=node.outputs[0].dtype)
-        start = 0
-        index = [slice(None)] * out.ndim
-        for x in inputs:
-            index[self.axis] = slice(start, start + x.shape[self.axis])
-            kernels.copy_into(out[tuple(index)], x)
-            start += x.shape[self.axis]
+        shape, dtype = tuple(shape), node.outputs[0].type.numpy_dtype
+        out = output_storage[0][0]      # the last call's, when it still fits (a loop's step)
+        if type(out) is not np.ndarray or out.shape != shape or out.dtype != dtype \
+                or not out.flags.c_contiguous or not out.flags.writeable \
+                or any(np.may_share_memory(out, x) for x in inputs):
+            out = np.empty(shape, dtype=dtype)
+        # the inputs upcast to the output's dtype, as NumPy's astype does
+        np.concatenate(inputs, axis=self.axis, out=out, casting="unsafe")
         output_storage[0][0] = out
 
     def reference(self, node, *inputs):
