@@ -28,7 +28,7 @@
  *   prefetching chunks), and IL1/IL2/IL3/IS2 their integer versions; each
  *   expands to a whole `case` body ending in `break`.
  *   CYT_SIMD, CYT_SIMD_CLONES (vecmath.h): `#pragma omp simd` where OpenMP
- *   SIMD is on, and the AVX2/AVX-512 clones of the float interpreter.
+ *   SIMD is on, and the AVX2/AVX-512 clones of the interpreters.
  */
 #ifndef CYT_VM_OPS_H
 #define CYT_VM_OPS_H
