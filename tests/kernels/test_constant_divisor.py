@@ -82,3 +82,77 @@ def test_int_min_by_minus_one_wraps_and_zero_gives_zero():
     np.testing.assert_array_equal(C.function([x], x // np.int64(-1))(v), numpy(np.floor_divide, v, -1))
     np.testing.assert_array_equal(C.function([x], x // np.int64(0))(v), np.zeros_like(v))
     np.testing.assert_array_equal(C.function([x], x % np.int64(0))(v), np.zeros_like(v))
+
+
+# Blocks whose numbers are all below 2^50 in magnitude divide in doubles
+# (vm_ops.h, cyt_dbl_divide); a block holding any larger number, or a divisor
+# of 2^50 or more, divides by multiplying.  These check both sides of that line.
+DBL_LIMIT = 2 ** 50
+
+
+def near_multiples(dtype, divisor, hi, n=3000):
+    """Numbers around multiples k * divisor below hi (the quotients where
+    rounding could go wrong: a = k d - 1, k d, k d + 1) and random ones below
+    hi, of both signs for a signed dtype."""
+    rng = np.random.default_rng(abs(divisor) % 1000)
+    k = rng.integers(0, max(2, hi // abs(divisor) + 1), n // 3, dtype=np.int64)
+    base = k * abs(divisor)
+    out = np.concatenate([base - 1, base, base + 1, rng.integers(0, hi, n // 3)])
+    out = out[(out >= 0) & (out < hi)]
+    if np.iinfo(dtype).min < 0:
+        out = np.concatenate([out, -out, [-hi, -hi + 1, hi - 1]])
+    return out.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "uint64"])
+@pytest.mark.parametrize("symbol, op", [("//", np.floor_divide), ("%", np.remainder)])
+def test_double_path_range_and_its_edges(dtype, symbol, op):
+    x = T.vector("x", dtype=dtype)
+    signed = np.iinfo(dtype).min < 0
+    ds = [1, 2, 3, 7, 10, 1000, 2 ** 20 + 1, 2 ** 32, 2 ** 49 + 3, DBL_LIMIT - 1, DBL_LIMIT,
+          DBL_LIMIT + 1, 2 ** 62]
+    ds += [-d for d in ds if d > 1] if signed else []
+    for d in ds:
+        c = np.array(d, dtype)
+        f = C.function([x], x // c if symbol == "//" else x % c)
+        inside = near_multiples(dtype, d, DBL_LIMIT)
+        edge = np.array([DBL_LIMIT - 1, DBL_LIMIT] + ([-DBL_LIMIT, -DBL_LIMIT - 1] if signed
+                                                      else []), dtype)
+        one_large = inside.copy()
+        one_large[len(one_large) // 2] = edge[1]           # one number past the line
+        for arr in (inside, inside[::-1], np.resize(inside, 9000), one_large,
+                    np.concatenate([inside[:4096], edge, inside[:4096]])):
+            np.testing.assert_array_equal(f(arr), numpy(op, arr, c),
+                                          err_msg=f"{dtype} {symbol} {d}")
+
+
+@pytest.mark.parametrize("symbol, op", [("//", np.floor_divide), ("%", np.remainder)])
+def test_small_numbers_by_every_small_divisor(symbol, op):
+    """Every numerator in [-2000, 2000] by every divisor in [-130, 130]."""
+    x = T.lvector("x")
+    v = np.arange(-2000, 2001, dtype=np.int64)
+    for d in range(-130, 131):
+        c = np.array(d, np.int64)
+        f = C.function([x], x // c if symbol == "//" else x % c)
+        np.testing.assert_array_equal(f(v), numpy(op, v, c), err_msg=f"{symbol} {d}")
+
+
+@pytest.mark.parametrize("dtype", INT_DTYPES)
+def test_double_path_layouts(dtype):
+    """0-d, empty, strided, reversed and Fortran-ordered numerators, each
+    within the double path's range."""
+    x = T.matrix("x", dtype=dtype)
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(3)
+    lo, hi = max(info.min, -DBL_LIMIT), min(info.max, DBL_LIMIT - 1)
+    m = rng.integers(lo, hi, (70, 90), endpoint=True).astype(dtype)
+    for d in [3, 7, 64] + ([-3, -7] if info.min < 0 else []):
+        c = np.array(d, dtype)
+        f = C.function([x], [x // c, x % c])
+        for arr in (m, m[::-1, ::2], np.asfortranarray(m), m[:0], m[:1, :1]):
+            q, r = f(arr)
+            np.testing.assert_array_equal(q, numpy(np.floor_divide, arr, c))
+            np.testing.assert_array_equal(r, numpy(np.remainder, arr, c))
+    s = T.scalar("s", dtype=dtype)
+    g = C.function([s], s // np.array(7, dtype))
+    np.testing.assert_array_equal(g(np.array(100, dtype)), np.array(14, dtype))

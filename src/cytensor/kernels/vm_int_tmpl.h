@@ -8,14 +8,20 @@
 #define IL1(EXPR) { CYT_SIMD for (i = 0; i < n; i++) { const IT x = a[i]; d[i] = (EXPR); } } break;
 #define IL2(EXPR) { CYT_SIMD for (i = 0; i < n; i++) { const IT x = a[i], y = b[i]; d[i] = (EXPR); } } break;
 #define IS2(EXPR) { for (i = 0; i < n; i++) { const IT x = a[i], y = b[i]; d[i] = (EXPR); } } break;
-/* One divisor for the whole block (a scalar register, as in x // 3): divide by
- * multiplying (cyt_udivisor, vm_ops.h); else fall through to the loop after. */
-#define IDIVBY(FN) {                                                                  \
+/* One divisor for the whole block (a scalar register, as in x // 3): in
+ * doubles when the numbers are below 2^50 (FNDBL, a vectorised loop), else by
+ * multiplying (FN, cyt_udivisor; vm_ops.h); else fall through to the loop after. */
+#define IDIVBY(FN, FNDBL) {                                                            \
     if (n >= CYT_DIVBY_MIN && b[0] == b[n - 1] && ICAT(cyt_divisor_ok_, ISFX)(b[0])) {  \
         const IT y = b[0];                                                            \
         IT diff = 0;                                                                  \
         for (i = 0; i < n; i++) diff |= b[i] ^ y;                                     \
         if (diff == 0) {                                                              \
+            if (ICAT(cyt_dbl_divisor_, ISFX)(y) && ICAT(cyt_dbl_fits_, ISFX)(a, n)) {  \
+                const double yd = cyt_dbl_of((uint64_t)y), yr = 1.0 / yd;             \
+                CYT_SIMD for (i = 0; i < n; i++) d[i] = (IT)FNDBL(yd, yr, (uint64_t)a[i]); \
+                break;                                                                \
+            }                                                                         \
             const cyt_udivisor u = ICAT(cyt_divisor_, ISFX)(y);                       \
             for (i = 0; i < n; i++) d[i] = FN(u, y, a[i]);                             \
             break;                                                                    \
@@ -23,7 +29,7 @@
     } }
 #define IL3(EXPR) { CYT_SIMD for (i = 0; i < n; i++) { const IT x = a[i], y = b[i], z = c3[i]; d[i] = (EXPR); } } break;
 
-static int ICAT(cyt_vm_, ISFX)(char **Rc, const int32_t *code, int ninstr, cyt_intp n) {
+CYT_SIMD_CLONES static int ICAT(cyt_vm_, ISFX)(char **Rc, const int32_t *code, int ninstr, cyt_intp n) {
     IT **R = (IT **)Rc;
     int k;
     for (k = 0; k < ninstr; k++) {
@@ -52,8 +58,8 @@ static int ICAT(cyt_vm_, ISFX)(char **Rc, const int32_t *code, int ninstr, cyt_i
         case OP_ADD: IL2((IT)((cyt_u64)x + (cyt_u64)y))
         case OP_SUB: IL2((IT)((cyt_u64)x - (cyt_u64)y))
         case OP_MUL: IL2((IT)((cyt_u64)x * (cyt_u64)y))
-        case OP_INT_DIV: IDIVBY(ICAT(cyt_floordiv_by_, ISFX)) IS2(INT_DIV(x, y))
-        case OP_MOD: IDIVBY(ICAT(cyt_mod_by_, ISFX)) IS2(INT_MOD(x, y))
+        case OP_INT_DIV: IDIVBY(ICAT(cyt_floordiv_by_, ISFX), cyt_floordiv_by_dbl) IS2(INT_DIV(x, y))
+        case OP_MOD: IDIVBY(ICAT(cyt_mod_by_, ISFX), cyt_mod_by_dbl) IS2(INT_MOD(x, y))
         case OP_POW: IS2(INT_POW(x, y))
         case OP_MAXIMUM: IL2(x >= y ? x : y)
         case OP_MINIMUM: IL2(x <= y ? x : y)
