@@ -13,12 +13,15 @@ cimport numpy as cnp
 from libc.string cimport memset
 from scipy.linalg.cython_blas cimport dgemm, sgemm, dgemv, sgemv, ddot, sdot
 
-from cytensor.kernels._threads cimport (timed_blas, timed_done, shape_key, TimedRun,
-                                        WORK_GEMM, WORK_GEMV)
+from cython.parallel cimport prange
+from cytensor.kernels._threads cimport (timed_blas, timed_blas_blocks, timed_done, shape_key,
+                                        site_key, TimedRun, WORK_GEMM, WORK_GEMV)
 
 cnp.import_array()
 
 cdef long INT_MAX = 2147483647
+cdef enum:
+    BLOCK_ALIGN = 48
 
 
 cdef inline int _layout_of(Py_ssize_t r, Py_ssize_t c, Py_ssize_t isz, Py_ssize_t s0,
@@ -60,19 +63,62 @@ cdef tuple _vec(v):
     return v, 1
 
 
-cdef void _gemm(bint dbl, char ta, char tb, int m, int n, int k, double alpha, char *a, int lda,
-                char *b, int ldb, double beta, char *c, int ldc) noexcept nogil:
-    """c = alpha op(a) op(b) + beta c, on the threads the adaptive policy picks."""
+cdef void _gemm_call(bint dbl, char ta, char tb, int m, int n, int k, double alpha, char *a,
+                     int lda, char *b, int ldb, double beta, char *c, int ldc) noexcept nogil:
     cdef float fa = <float>alpha, fb = <float>beta
-    cdef TimedRun run
-    cdef int transposes = (ta == c'T') * 2 + (tb == c'T')
-    timed_blas(WORK_GEMM, <Py_ssize_t>m * n * k, shape_key(m, n, k * 4 + transposes), &run)
     if dbl:
         dgemm(&ta, &tb, &m, &n, &k, &alpha, <double *>a, &lda, <double *>b, &ldb, &beta,
               <double *>c, &ldc)
     else:
         sgemm(&ta, &tb, &m, &n, &k, &fa, <float *>a, &lda, <float *>b, &ldb, &fb,
               <float *>c, &ldc)
+
+
+cdef inline Py_ssize_t _block_edge(Py_ssize_t size, int i, int blocks) noexcept nogil:
+    """Where block i of ``blocks`` starts along a dimension of ``size``: even
+    shares rounded to BLOCK_ALIGN, the last block taking the rest."""
+    if i >= blocks:
+        return size
+    return min(size, (size * i // blocks + BLOCK_ALIGN // 2) // BLOCK_ALIGN * BLOCK_ALIGN)
+
+
+cdef void _gemm_blocks(bint dbl, int blocks, char ta, char tb, int m, int n, int k, double alpha,
+                       char *a, int lda, char *b, int ldb, double beta, char *c,
+                       int ldc) noexcept nogil:
+    """_gemm_call split into ``blocks`` blocks of C's columns (BLAS's n), one
+    per OpenMP thread; every element of C is the one call's, so the result
+    does not depend on the blocks."""
+    cdef Py_ssize_t isz = 8 if dbl else 4, j0, j1
+    cdef int i
+    for i in prange(blocks, nogil=True, num_threads=blocks, schedule='static'):
+        j0 = _block_edge(n, i, blocks)
+        j1 = _block_edge(n, i + 1, blocks)
+        if j1 > j0:
+            _gemm_call(dbl, ta, tb, m, <int>(j1 - j0), k, alpha, a, lda,
+                       b + (j0 * ldb if tb == c'N' else j0) * isz, ldb, beta,
+                       c + j0 * ldc * isz, ldc)
+
+
+SPLIT = [True, True]
+
+cdef void _gemm(bint dbl, char ta, char tb, int m, int n, int k, double alpha, char *a, int lda,
+                char *b, int ldb, double beta, char *c, int ldc) noexcept nogil:
+    """c = alpha op(a) op(b) + beta c, on the threads the adaptive policy picks."""
+    cdef TimedRun run
+    cdef int transposes = (ta == c'T') * 2 + (tb == c'T'), blocks
+    cdef site_key key = shape_key(m, n, k * 4 + transposes)
+    cdef bint split
+    with gil:
+        split = SPLIT[dbl]
+    if split:
+        blocks = timed_blas_blocks(WORK_GEMM, <Py_ssize_t>m * n * k, key, &run)
+        if blocks > 1:
+            _gemm_blocks(dbl, blocks, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        else:
+            _gemm_call(dbl, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    else:
+        timed_blas(WORK_GEMM, <Py_ssize_t>m * n * k, key, &run)
+        _gemm_call(dbl, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     timed_done(&run)
 
 

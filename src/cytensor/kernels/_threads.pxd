@@ -53,4 +53,5 @@ cdef int timed_threads(int kind, cyt_intp work, site_key key, TimedRun *run) noe
 cdef int timed_threads_upto(int kind, cyt_intp work, site_key key, int nthreads,
                             TimedRun *run) noexcept nogil
 cdef int timed_blas(int kind, cyt_intp work, site_key key, TimedRun *run) noexcept nogil
+cdef int timed_blas_blocks(int kind, cyt_intp work, site_key key, TimedRun *run) noexcept nogil
 cdef void timed_done(TimedRun *run) noexcept nogil

@@ -273,6 +273,22 @@ cdef int timed_blas(int kind, cyt_intp work, site_key key, TimedRun *run) noexce
     return run.nt
 
 
+cdef int timed_blas_blocks(int kind, cyt_intp work, site_key key, TimedRun *run) noexcept nogil:
+    """Like timed_blas for a product the caller splits into blocks of its
+    result, one BLAS call per block from an OpenMP region: returns the blocks
+    (1: one call).  The count allowed is the smaller of BLAS's and the
+    kernels'; over 1 block, BLAS runs on one thread until timed_done(run).
+    When only one of the two allows more than one thread, this is timed_blas."""
+    cdef int n = cyt_blas_threads_get() if _blas_settable else -1
+    if min(n, _nthreads) <= 1:
+        timed_blas(kind, work, key, run)
+        return 1
+    _timed_start(kind, work, key, min(n, _nthreads), run)
+    cyt_blas_threads_set(1)
+    run.blas_restore = n
+    return run.nt
+
+
 cdef void timed_done(TimedRun *run) noexcept nogil:
     if run.site != NULL:
         site_record(run.site, run.nt, _now() - run.start)
