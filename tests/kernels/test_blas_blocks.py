@@ -55,10 +55,10 @@ def on_one_and_two_threads(product, *args):
     return results
 
 
-SHAPES = [  # (m, k, n): rows for two blocks (96) or not, one row or column, primes,
+SHAPES = [  # (m, k, n): rows for two blocks (48) or not, one row or column, primes,
     # blocks that do not divide evenly
-    (96, 3, 5), (97, 101, 103), (193, 64, 97), (101, 7, 1), (145, 1, 50), (300, 64, 2),
-    (1, 64, 300), (95, 31, 130), (17, 31, 13),
+    (48, 3, 5), (97, 101, 103), (193, 64, 97), (101, 7, 1), (145, 1, 50), (300, 64, 2),
+    (1, 64, 300), (47, 31, 130), (17, 31, 13), (59, 64, 29),
 ]
 
 

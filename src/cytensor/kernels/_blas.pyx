@@ -27,9 +27,10 @@ cnp.import_array()
 cdef long INT_MAX = 2147483647
 cdef enum:
     # Blocks of a product's columns start on multiples of this: a multiple of
-    # the column tile of OpenBLAS's kernels (12 in Haswell's sgemm, 4 or 8 in
-    # others), so each block's tiles are the whole call's, and its bits too.
-    BLOCK_ALIGN = 48
+    # the column tile of OpenBLAS's kernels (12 in Haswell's sgemm, 2 to 8 in
+    # others), so each block's tiles are the whole call's, and its bits too
+    # (blocks on multiples of 16 changed the last bits of Haswell's sgemm).
+    BLOCK_ALIGN = 24
 
 
 cdef inline int _layout_of(Py_ssize_t r, Py_ssize_t c, Py_ssize_t isz, Py_ssize_t s0,

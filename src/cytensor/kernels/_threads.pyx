@@ -26,7 +26,8 @@ kind of work and shape (hashed into a slot of a fixed table) is a
 count, in turn, and keeps the faster; it tries again after ``interval``
 calls (doubling while the choice holds) and at once when the choice turns
 ``SLOW_FACTOR`` slower than it measured.  The count allowed is the user's:
-``num_threads()`` for the kernels, BLAS's own count for BLAS, so
+``num_threads()`` for the kernels, BLAS's own count for BLAS (the smaller
+of the two for a product split into blocks on the kernels' threads), so
 OMP_NUM_THREADS, config.openmp_threads and threadpoolctl's limits are upper
 bounds that the adaptation never exceeds.  Sites are shared by all Python
 threads without a lock: a race can only mix up a few timings.
