@@ -2,7 +2,8 @@
 # Every .pyx that opens an OpenMP region asks threads_for() (a fixed size
 # threshold) or timed_threads() (the threshold, then the count that measured
 # faster for this kind and shape) how many threads to give it; BLAS products
-# ask timed_blas().  These are the only places a count is chosen.
+# ask timed_blas(), or timed_blas_blocks() when they split the product into
+# blocks on OpenMP threads themselves.  These are the only places a count is chosen.
 
 ctypedef Py_ssize_t cyt_intp
 
@@ -53,4 +54,5 @@ cdef int timed_threads(int kind, cyt_intp work, site_key key, TimedRun *run) noe
 cdef int timed_threads_upto(int kind, cyt_intp work, site_key key, int nthreads,
                             TimedRun *run) noexcept nogil
 cdef int timed_blas(int kind, cyt_intp work, site_key key, TimedRun *run) noexcept nogil
+cdef int timed_blas_blocks(int kind, cyt_intp work, site_key key, TimedRun *run) noexcept nogil
 cdef void timed_done(TimedRun *run) noexcept nogil

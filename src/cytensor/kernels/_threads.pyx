@@ -26,7 +26,8 @@ kind of work and shape (hashed into a slot of a fixed table) is a
 count, in turn, and keeps the faster; it tries again after ``interval``
 calls (doubling while the choice holds) and at once when the choice turns
 ``SLOW_FACTOR`` slower than it measured.  The count allowed is the user's:
-``num_threads()`` for the kernels, BLAS's own count for BLAS, so
+``num_threads()`` for the kernels, BLAS's own count for BLAS (the smaller
+of the two for a product split into blocks on the kernels' threads), so
 OMP_NUM_THREADS, config.openmp_threads and threadpoolctl's limits are upper
 bounds that the adaptation never exceeds.  Sites are shared by all Python
 threads without a lock: a race can only mix up a few timings.
@@ -270,6 +271,22 @@ cdef int timed_blas(int kind, cyt_intp work, site_key key, TimedRun *run) noexce
     if run.nt < n:
         cyt_blas_threads_set(run.nt)
         run.blas_restore = n
+    return run.nt
+
+
+cdef int timed_blas_blocks(int kind, cyt_intp work, site_key key, TimedRun *run) noexcept nogil:
+    """Like timed_blas for a product the caller splits into blocks of its
+    result, one BLAS call per block from an OpenMP region: returns the blocks
+    (1: one call).  The count allowed is the smaller of BLAS's and the
+    kernels'; over 1 block, BLAS runs on one thread until timed_done(run).
+    When only one of the two allows more than one thread, this is timed_blas."""
+    cdef int n = cyt_blas_threads_get() if _blas_settable else -1
+    if min(n, _nthreads) <= 1:
+        timed_blas(kind, work, key, run)
+        return 1
+    _timed_start(kind, work, key, min(n, _nthreads), run)
+    cyt_blas_threads_set(1)
+    run.blas_restore = n
     return run.nt
 
 
