@@ -3,7 +3,9 @@ than OpenBLAS's threading threshold (the kernels then lower BLAS to one
 thread and multiply whole images): forward and both gradients against the
 NumPy references, float32 and float64, strides 1 and 2, every border mode,
 one image, one channel, images whose im2col is taken in bands of output
-rows, nan/inf; BLAS's thread count is put back."""
+rows, odd channel counts per group, 1x1 filters, images smaller than the
+filter ('full'), non-contiguous inputs, nan/inf; BLAS's thread count is put
+back."""
 import numpy as np
 import pytest
 
@@ -37,6 +39,13 @@ def layer_functions(dtype, **kw):
     ((8, 12, 10, 10), (96, 4, 3, 3), dict(num_groups=3, subsample=(2, 1))),
     ((2, 32, 40, 37), (8, 32, 3, 3), dict(border_mode="half")),          # im2col in bands of rows
     ((2, 32, 41, 40), (8, 32, 3, 3), dict(border_mode=(1, 2), subsample=(2, 1))),  # a short last band
+    # the filters' gradient summed per group, transposed (odd counts per group)
+    ((5, 15, 11, 9), (21, 5, 3, 3), dict(num_groups=3, border_mode="half")),
+    ((3, 32, 16, 16), (64, 16, 3, 3), dict(num_groups=2, border_mode="half")),
+    ((1, 6, 8, 8), (10, 3, 3, 3), dict(num_groups=2, border_mode="half",
+                                       filter_dilation=(2, 1))),               # one image
+    ((4, 7, 9, 13), (5, 7, 1, 1), {}),                                   # 1x1 filters
+    ((3, 4, 2, 3), (6, 4, 5, 5), dict(border_mode="full")),              # image < filter
 ])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_large_layers_match_references(shape_x, shape_w, kw, dtype):
@@ -50,6 +59,22 @@ def test_large_layers_match_references(shape_x, shape_w, kw, dtype):
         scale = np.abs(want).max() + 1
         np.testing.assert_allclose(got, want, rtol=TOL[dtype]["rtol"],
                                    atol=TOL[dtype]["atol"] * scale)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_non_contiguous_inputs(dtype):
+    """Strided, reversed and Fortran-ordered images, filters and output
+    gradients give the references' results."""
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((6, 10, 14, 22)).astype(dtype)[::2, :, ::-1, ::2]
+    w = np.asfortranarray(rng.standard_normal((12, 10, 3, 3)).astype(dtype))
+    fast, ref, forward = layer_functions(dtype, border_mode="half")
+    gy = rng.standard_normal((3, 12, 14, 11)).astype(dtype).transpose(0, 1, 3, 2).copy() \
+        .transpose(0, 1, 3, 2)
+    assert not (x.flags.c_contiguous or w.flags.c_contiguous or gy.flags.c_contiguous)
+    for got, want in zip(fast(x, w, gy), ref(x, w, gy)):
+        np.testing.assert_allclose(got, want, rtol=TOL[dtype]["rtol"],
+                                   atol=TOL[dtype]["atol"] * (np.abs(want).max() + 1))
 
 
 def test_nan_and_inf_reach_the_pixels_they_touch():

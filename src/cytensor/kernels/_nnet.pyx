@@ -736,7 +736,7 @@ cdef void _conv_item(int pass_, real *image, const real *wm, real *rows, real *g
     each product over at most pb pixels.  image (C, H, W): the input, or its
     gradient (CONV_GRAD_INPUTS, overwritten); wm (F, K) the group's filters;
     rows (F, oh*ow): the output (CONV_FORWARD, overwritten) or its gradient;
-    gw (F, K): the filters' gradient, accumulated (CONV_GRAD_WEIGHTS)."""
+    gw (K, F): the filters' gradient, transposed, accumulated (CONV_GRAD_WEIGHTS)."""
     cdef Py_ssize_t P = oh * ow, y0, y1, bp, q, m
     if pass_ == CONV_GRAD_INPUTS:
         memset(image, 0, C * H * W * sizeof(real))
@@ -754,9 +754,11 @@ cdef void _conv_item(int pass_, real *image, const real *wm, real *rows, real *g
                 _gemm_cm(c'N', c'N', <int>m, <int>F, <int>K, 1, cols + q, <int>bp, wm,
                          <int>K, 0, rows + y0 * ow + q, <int>P)
             elif pass_ == CONV_GRAD_WEIGHTS:
-                # gw^T (K x F, col-major) += cols[:, q:q+m] (K x m) @ rows[:, q:q+m]^T
-                _gemm_cm(c'T', c'N', <int>K, <int>F, <int>m, 1, cols + q, <int>bp,
-                         rows + y0 * ow + q, <int>P, 1, gw, <int>K)
+                # gw (F x K, col-major) += rows[:, q:q+m] (F x m) @ cols[:, q:q+m]^T:
+                # the orientation with the F rows as BLAS's M (measured ~20%
+                # faster than M = K with SciPy's OpenBLAS for CIFAR's layer)
+                _gemm_cm(c'T', c'N', <int>F, <int>K, <int>m, 1, rows + y0 * ow + q, <int>P,
+                         cols + q, <int>bp, 1, gw, <int>F)
             else:
                 # cols^T (m x K, col-major) = rows[:, q:q+m]^T (m x F) @ wm (F x K)
                 _gemm_cm(c'N', c'T', <int>m, <int>K, <int>F, 1, rows + y0 * ow + q,
@@ -766,6 +768,16 @@ cdef void _conv_item(int pass_, real *image, const real *wm, real *rows, real *g
             _patches(image, cols, False, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, y0, y1,
                      ow)
         y0 = y1
+
+
+cdef void _transposed_blocks(const real *src, real *dst, Py_ssize_t G, Py_ssize_t R,
+                             Py_ssize_t S) noexcept nogil:
+    """dst (G*S, R) = the G blocks (R, S) of src, each transposed."""
+    cdef Py_ssize_t g, i, j
+    for g in range(G):
+        for i in range(S):
+            for j in range(R):
+                dst[(g * S + i) * R + j] = src[(g * R + j) * S + i]
 
 
 cdef Py_ssize_t BAND_BYTES = 1 << 21         # an im2col band: a whole CIFAR-sized image
@@ -791,18 +803,23 @@ cdef int _conv_images(int pass_, real *images, const real *wm, real *rows, real 
     cdef int err = 0, err_parts = 0         # one reduction variable per loop
     cdef bint entered = _serial_blas_enter(serial_blas)
     with nogil, parallel(num_threads=nt):
-        cols = <real *>malloc(K * band * ow * sizeof(real) + 64)
+        # per thread: the im2col band, then (weight gradient) the part's sum
+        # transposed, group by group (K, F/G) blocks
+        cols = <real *>malloc((K * band * ow + (F * K if pass_ == CONV_GRAD_WEIGHTS else 0))
+                              * sizeof(real) + 64)
         if pass_ == CONV_GRAD_WEIGHTS:
             for r in prange(parts, schedule='dynamic'):
                 if cols == NULL:
                     err_parts += 1
                     continue
+                memset(cols + K * band * ow, 0, F * K * sizeof(real))
                 for i in range(r * items // parts, (r + 1) * items // parts):
                     n, g = i // groups, i % groups
                     _conv_item(pass_, images + (n * C + g * Cg) * H * W, wm,
-                               rows + (n * F + g * Fg) * P, gw + (r * F + g * Fg) * K, cols,
-                               Cg, H, W, Fg, K, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow,
+                               rows + (n * F + g * Fg) * P, cols + K * band * ow + g * Fg * K,
+                               cols, Cg, H, W, Fg, K, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow,
                                band, pb)
+                _transposed_blocks(cols + K * band * ow, gw + r * F * K, groups, K, Fg)
         else:
             for s in prange(items, schedule='dynamic'):
                 if cols == NULL:
