@@ -8,7 +8,6 @@ adding as a logical or) and odd layouts (0-d, empty, broadcast, strided,
 negative strides, Fortran order), no node falling back to the CPU, and the
 CUDA table holding every node (checked here, without a GPU).
 """
-import warnings
 
 import numpy as np
 import pytest
@@ -17,6 +16,7 @@ import cytensor as theano
 import cytensor.tensor as T
 from cytensor.tensor.transfer import Transfer
 
+from test_device_indexing import compiled_on
 from test_device_inner_graphs import cuda_refusals
 
 DEVICES = ["ref", pytest.param("cuda", marks=pytest.mark.cuda)]
@@ -55,11 +55,7 @@ def array_graphs(dtype):
 
 
 def run(device, dtype):
-    inputs, outputs, values = array_graphs(dtype)
-    with theano.config.change_flags(device=device), warnings.catch_warnings():
-        warnings.simplefilter("error", RuntimeWarning)        # nothing falls back
-        f = theano.function(inputs, outputs)
-    return f, f(*values)
+    return compiled_on(device, *array_graphs(dtype))
 
 
 @pytest.mark.parametrize("device", DEVICES)

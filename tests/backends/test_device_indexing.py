@@ -52,12 +52,17 @@ def indexing_graphs(dtype):
     return [x, rows, cols, mask.owner.inputs[0], y], outputs, values
 
 
-def run(device, dtype):
-    inputs, outputs, values = indexing_graphs(dtype)
+def compiled_on(device, inputs, outputs, values):
+    """The function of ``outputs`` compiled for ``device`` (a fallback to the
+    CPU, which warns, fails), and its results on ``values``."""
     with theano.config.change_flags(device=device), warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)        # nothing falls back
         f = theano.function(inputs, outputs)
     return f, f(*values)
+
+
+def run(device, dtype):
+    return compiled_on(device, *indexing_graphs(dtype))
 
 
 @pytest.mark.parametrize("device", DEVICES)

@@ -2,12 +2,10 @@
 and with a commit block, one lock or several) keep every guarantee of
 docs/reliability.rst: outputs never alias storage, updates all or nothing,
 locks released whatever happens, Ctrl-C held back over the commit only."""
-import _thread
 import gc
 import pickle
 import signal
 import threading
-import time
 import weakref
 
 import numpy as np
@@ -20,6 +18,8 @@ from cytensor.config import change_flags
 from cytensor.function import HeldBackInterrupt
 from cytensor.kernels._call import Call, PlainCall
 from cytensor.tensor.math import Gemm
+
+from test_call_reliability import interrupted_by_timers
 
 
 # --- no updates: outputs are still taken whole -----------------------------------
@@ -296,17 +296,7 @@ def test_one_in_place_update_interrupted_by_a_timer_is_whole():
     x = T.dvector("x")
     f = function([x], [], updates=[(w, w + T.exp(T.log(T.exp(T.log(x + 1)))))])
     assert not f._commit_can_be_cut()
-    data = np.zeros(n)
-    for delay in (0.0, 0.002, 0.005, 0.01):
-        timer = threading.Timer(delay, _thread.interrupt_main)
-        try:
-            timer.start()
-            for _ in range(20):
-                f(data)
-            time.sleep(0.5)            # the interrupt lands here if the calls ended first
-        except KeyboardInterrupt:
-            pass
-        timer.join()
+    for _ in interrupted_by_timers(f, np.zeros(n), (0.0, 0.002, 0.005, 0.01)):
         value = w.get_value()
         assert value[0] == value[-1] and (value == value[0]).all()
 

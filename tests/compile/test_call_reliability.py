@@ -213,6 +213,24 @@ def test_exception_inside_a_node_applies_nothing(exc_type):
     assert s.get_value() == 1.0
 
 
+def interrupted_by_timers(f, data, delays):
+    """For each delay, 20 calls f(data) with a Ctrl-C from a timer after the
+    delay; yields whether the KeyboardInterrupt was caught (it lands in a
+    sleep after the calls if they ended first)."""
+    for delay in delays:
+        timer = threading.Timer(delay, _thread.interrupt_main)
+        caught = False
+        try:
+            timer.start()
+            for _ in range(20):
+                f(data)
+            time.sleep(0.5)
+        except KeyboardInterrupt:
+            caught = True
+        timer.join()
+        yield caught
+
+
 def test_keyboard_interrupt_from_a_timer_leaves_a_consistent_state():
     """The state s, w (w in place) moves by whole steps, interrupted or not."""
     n = 500_000
@@ -220,18 +238,9 @@ def test_keyboard_interrupt_from_a_timer_leaves_a_consistent_state():
     x = T.dvector("x")
     slow = T.exp(T.log(T.exp(T.log(x + 1))))
     f = function([x], [], updates=[(s, s + 1), (w, w + T.sum(slow) * 0 + 1)])
-    data = np.zeros(n)
     interrupted = 0
-    for delay in (0.0, 0.002, 0.005, 0.01, 0.02):
-        timer = threading.Timer(delay, _thread.interrupt_main)
-        try:
-            timer.start()
-            for _ in range(20):
-                f(data)
-            time.sleep(0.5)            # the interrupt lands here if the calls ended first
-        except KeyboardInterrupt:
-            interrupted += 1
-        timer.join()
+    for caught in interrupted_by_timers(f, np.zeros(n), (0.0, 0.002, 0.005, 0.01, 0.02)):
+        interrupted += caught
         value = w.get_value()
         assert value[0] == value[-1] == s.get_value()
     assert interrupted == 5

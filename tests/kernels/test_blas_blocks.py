@@ -55,6 +55,14 @@ def on_one_and_two_threads(product, *args):
     return results
 
 
+def assert_blocks_agree(expected, dtype, product, *args):
+    """product(*args) gives the same bits on one thread and on two, and the
+    float64 ``expected`` within the dtype's tolerance."""
+    one, two = on_one_and_two_threads(product, *args)
+    np.testing.assert_array_equal(two, one)
+    np.testing.assert_allclose(two, expected, **tolerance(dtype))
+
+
 SHAPES = [  # (m, k, n): rows for two blocks (48) or not, one row or column, primes,
     # blocks that do not divide evenly
     (48, 3, 5), (97, 101, 103), (193, 64, 97), (101, 7, 1), (145, 1, 50), (300, 64, 2),
@@ -85,9 +93,7 @@ def test_gemm_blocks_with_beta(order, dtype):
     c0 = rng.standard_normal((131 * 2, 113)).astype(dtype)
     c = c0[::2] if order == "strided" else np.array(c0[:131], order=order)
     expected = 0.5 * (a.astype("float64") @ b) - 1.5 * c
-    one, two = on_one_and_two_threads(lambda *args: kernels.gemm(*args), 0.5, a, b, -1.5, c)
-    np.testing.assert_array_equal(two, one)
-    np.testing.assert_allclose(two, expected, **tolerance(dtype))
+    assert_blocks_agree(expected, dtype, kernels.gemm, 0.5, a, b, -1.5, c)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -98,9 +104,7 @@ def test_lean_product_blocks_with_beta(dtype):
     b = np.asfortranarray(rng.standard_normal((90, 75)).astype(dtype))
     out = rng.standard_normal((141, 75)).astype(dtype)
     expected = 2.0 * (a.astype("float64") @ b) + 0.25 * out
-    one, two = on_one_and_two_threads(lambda *args: dot_matrices(*args), a, b, out, 2.0, 0.25)
-    np.testing.assert_array_equal(two, one)
-    np.testing.assert_allclose(two, expected, **tolerance(dtype))
+    assert_blocks_agree(expected, dtype, dot_matrices, a, b, out, 2.0, 0.25)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -109,9 +113,7 @@ def test_gemm_blocks_with_the_output_aliasing_an_input(dtype):
     c = rng.standard_normal((120, 120)).astype(dtype)
     b = rng.standard_normal((120, 120)).astype(dtype)
     expected = c.astype("float64") @ b + c
-    one, two = on_one_and_two_threads(lambda c, b: kernels.gemm(1.0, c, b, 1.0, c), c, b)
-    np.testing.assert_array_equal(two, one)
-    np.testing.assert_allclose(two, expected, **tolerance(dtype))
+    assert_blocks_agree(expected, dtype, lambda c, b: kernels.gemm(1.0, c, b, 1.0, c), c, b)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
